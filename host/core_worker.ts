@@ -1,0 +1,66 @@
+/**
+ * Entry of a core's worker thread.
+ *
+ * Opens the node's shared memory, attaches to its core (exclusively), runs the processes the
+ * host hands it, and reports each one's result. It stays alive for `spawn` requests until the
+ * host says `close`; then it waits for its processes to return (the node's closing flag wakes
+ * any that are blocked in `recv`), detaches and exits with nothing left open.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { real_env } from '../kernel/env.js';
+import { Fastpath } from '../kernel/fastpath.js';
+import { NodeMemory } from '../kernel/node_memory.js';
+import { process_context, type ProcessMain } from '../kernel/process.js';
+import type { HostToWorker, ProcessLaunch, WorkerInit, WorkerToHost } from './worker_protocol.js';
+import { serialize_error } from './worker_protocol.js';
+
+const port = parentPort;
+if (port === null) throw new Error('core_worker must run in a worker thread');
+const init = workerData as WorkerInit;
+const memory = NodeMemory.open(init.shared);
+const fastpath = Fastpath.attach_core(memory, init.core, real_env(init.spin_polls));
+const running = new Set<Promise<void>>();
+
+function post(message: WorkerToHost): void {
+  port!.postMessage(message);
+}
+
+async function run(launch: ProcessLaunch): Promise<void> {
+  try {
+    const module = (await import(launch.module)) as Record<string, unknown>;
+    const entry = module[launch.entry] ?? (launch.entry === 'main' ? module.default : undefined);
+    if (typeof entry !== 'function') {
+      throw new TypeError(`process ${launch.pid}: ${launch.module} exports no function '${launch.entry}'`);
+    }
+    const context = process_context(fastpath, launch.pid, launch.args);
+    const value = await (entry as ProcessMain)(context);
+    try {
+      post({ type: 'exited', pid: launch.pid, ok: true, value });
+    } catch (error) {
+      post({ type: 'exited', pid: launch.pid, ok: false, error: serialize_error(new TypeError(`process ${launch.pid}: result is not structured-cloneable`, { cause: error })) });
+    }
+  } catch (error) {
+    post({ type: 'exited', pid: launch.pid, ok: false, error: serialize_error(error) });
+  }
+}
+
+function start(launch: ProcessLaunch): void {
+  const task = run(launch);
+  running.add(task);
+  void task.finally(() => running.delete(task));
+}
+
+port.on('message', (message: HostToWorker) => {
+  if (message.type === 'spawn') {
+    start(message.process);
+  } else if (message.type === 'close') {
+    void Promise.allSettled([...running]).then(() => {
+      fastpath.detach();
+      post({ type: 'closed' });
+      port.close();
+    });
+  }
+});
+
+post({ type: 'attached', core: init.core });
+for (const launch of init.processes) start(launch);

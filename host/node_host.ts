@@ -1,0 +1,277 @@
+/**
+ * `NodeHost`: one Lattice node on real threads.
+ *
+ * It creates the node's shared memory, binds every process's pid to its core, starts one
+ * `worker_thread` per core (cores may outnumber hardware threads), and runs each process on
+ * its core's worker. Cores listed in `main_cores` get no worker: the main thread attaches to
+ * them with `attach(core)` and uses the asynchronous receive.
+ *
+ * Shutdown follows undici: `close()` drains (marks the node closing, which wakes every blocked
+ * receive, lets each process return, then lets each worker detach and exit) and `destroy()`
+ * aborts (terminates the workers at once). Both are idempotent, and after either resolves no
+ * worker thread and no handle of the host is left.
+ */
+import { once } from 'node:events';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { real_env, SPIN_POLLS_DEFAULT } from '../kernel/env.js';
+import { ConfigError, LatticeError } from '../kernel/errors.js';
+import { Fastpath } from '../kernel/fastpath.js';
+import { NodeMemory, type NodeConfig } from '../kernel/node_memory.js';
+import { fastpath_stats, type FastpathStats } from '../kernel/stats.js';
+import { spawn_worker } from './spawn_worker.js';
+import type { HostToWorker, ProcessLaunch, SerializedError, WorkerInit, WorkerToHost } from './worker_protocol.js';
+
+/** A process to run: its pid, its core, and the module function that is its body. */
+export interface ProcessSpec {
+  readonly pid: number;
+  readonly core: number;
+  /** The module: a URL, a `file:` URL string, or a file path. */
+  readonly module: string | URL;
+  /** The exported function to run; default `main` (or the default export). */
+  readonly entry?: string;
+  /** Arguments, structured-cloned into the worker (SharedArrayBuffers are shared). */
+  readonly args?: unknown;
+}
+
+export interface NodeHostOptions {
+  /** Geometry and regions of the node. */
+  readonly node?: NodeConfig;
+  /** Processes to start with the node. */
+  readonly processes?: readonly ProcessSpec[];
+  /** Cores left to the main thread (no worker); attach to them with `attach`. */
+  readonly main_cores?: readonly number[];
+  /** Polls before a blocking receive sleeps (see `KernelEnv.spin_polls`). */
+  readonly spin_polls?: number;
+  /** How long `close()` waits for processes to return before terminating workers. Default 10 s. */
+  readonly close_timeout_ms?: number;
+}
+
+/** How a process ended. */
+export interface ProcessResult {
+  readonly pid: number;
+  readonly core: number;
+  readonly ok: boolean;
+  readonly value?: unknown;
+  readonly error?: SerializedError;
+}
+
+interface CoreWorker {
+  readonly core: number;
+  readonly worker: Worker;
+  readonly exited: Promise<void>;
+  closed: boolean;
+}
+
+interface Pending {
+  readonly core: number;
+  readonly done: Promise<ProcessResult>;
+  resolve(result: ProcessResult): void;
+}
+
+/** Longest wait for `close()` by default. */
+export const CLOSE_TIMEOUT_MS_DEFAULT = 10_000;
+
+export class NodeHost {
+  readonly memory: NodeMemory;
+  private readonly workers = new Map<number, CoreWorker>();
+  private readonly processes = new Map<number, Pending>();
+  private readonly main_cores: ReadonlySet<number>;
+  private readonly attachments: Fastpath[] = [];
+  private readonly spin_polls: number;
+  private readonly close_timeout_ms: number;
+  private closing: Promise<void> | null = null;
+  /** Workers that `close()` had to terminate because their processes did not return in time. */
+  forced_terminations = 0;
+
+  private constructor(memory: NodeMemory, options: NodeHostOptions) {
+    this.memory = memory;
+    this.main_cores = new Set(options.main_cores ?? []);
+    this.spin_polls = options.spin_polls ?? SPIN_POLLS_DEFAULT;
+    this.close_timeout_ms = options.close_timeout_ms ?? CLOSE_TIMEOUT_MS_DEFAULT;
+  }
+
+  /** Creates the node and starts its workers and processes; resolves once every core is attached. */
+  static async start(options: NodeHostOptions = {}): Promise<NodeHost> {
+    const memory = NodeMemory.create(options.node ?? {});
+    const host = new NodeHost(memory, options);
+    for (const core of host.main_cores) {
+      if (!Number.isInteger(core) || core < 0 || core >= memory.cores) {
+        throw new ConfigError('ERR_LATTICE_BAD_CORE', `main core ${core} is outside [0, ${memory.cores})`);
+      }
+    }
+    const launches = new Map<number, ProcessLaunch[]>();
+    for (const spec of options.processes ?? []) {
+      const launch = host.prepare(spec);
+      if (host.main_cores.has(spec.core)) {
+        throw new ConfigError('ERR_LATTICE_BAD_CORE', `process ${spec.pid}: core ${spec.core} belongs to the main thread`);
+      }
+      const list = launches.get(spec.core) ?? [];
+      list.push(launch);
+      launches.set(spec.core, list);
+    }
+    const attached: Promise<void>[] = [];
+    for (let core = 0; core < memory.cores; core++) {
+      if (host.main_cores.has(core)) continue;
+      attached.push(host.start_worker(core, launches.get(core) ?? []));
+    }
+    try {
+      await Promise.all(attached);
+    } catch (error) {
+      await host.destroy();
+      throw error;
+    }
+    return host;
+  }
+
+  private prepare(spec: ProcessSpec): ProcessLaunch {
+    if (this.processes.has(spec.pid)) {
+      throw new ConfigError('ERR_LATTICE_PID_BOUND', `pid ${spec.pid} is given twice`);
+    }
+    this.memory.bind(spec.pid, spec.core);
+    let resolve_result!: (result: ProcessResult) => void;
+    const done = new Promise<ProcessResult>((r) => (resolve_result = r));
+    this.processes.set(spec.pid, { core: spec.core, done, resolve: resolve_result });
+    return { pid: spec.pid, module: module_url(spec.module), entry: spec.entry ?? 'main', args: spec.args };
+  }
+
+  private start_worker(core: number, processes: readonly ProcessLaunch[]): Promise<void> {
+    const init: WorkerInit = { shared: this.memory.shared(), core, spin_polls: this.spin_polls, processes };
+    const worker = spawn_worker(new URL('./core_worker.ts', import.meta.url), { workerData: init, name: `lattice-core-${core}` });
+    const exited = once(worker, 'exit').then(() => this.on_exit(core));
+    const entry: CoreWorker = { core, worker, exited, closed: false };
+    this.workers.set(core, entry);
+    return new Promise<void>((resolve_attached, reject) => {
+      worker.on('message', (message: WorkerToHost) => {
+        if (message.type === 'attached') resolve_attached();
+        else if (message.type === 'exited') this.on_process_exit(core, message);
+        else if (message.type === 'closed') entry.closed = true;
+      });
+      worker.on('error', (error) => {
+        reject(error);
+        this.fail_core(core, { name: error.name, message: error.message, code: 'ERR_LATTICE_CORE_CRASHED' });
+      });
+    });
+  }
+
+  private on_process_exit(core: number, message: Extract<WorkerToHost, { type: 'exited' }>): void {
+    const pending = this.processes.get(message.pid);
+    if (pending === undefined) return;
+    pending.resolve(message.ok ? { pid: message.pid, core, ok: true, value: message.value } : { pid: message.pid, core, ok: false, error: message.error });
+  }
+
+  private on_exit(core: number): void {
+    this.workers.delete(core);
+    this.fail_core(core, { name: 'LatticeError', message: `core ${core}'s worker exited before its process returned`, code: 'ERR_LATTICE_CORE_EXITED' });
+  }
+
+  /** Resolves every unfinished process of `core` as failed with `error`. */
+  private fail_core(core: number, error: SerializedError): void {
+    for (const [pid, pending] of this.processes) {
+      if (pending.core === core) pending.resolve({ pid, core, ok: false, error });
+    }
+  }
+
+  /** Starts another process on a running core. */
+  spawn(spec: ProcessSpec): void {
+    if (this.closing !== null) throw new LatticeError('ERR_LATTICE_CLOSED', 'spawn: the node is closing');
+    const entry = this.workers.get(spec.core);
+    if (entry === undefined) throw new ConfigError('ERR_LATTICE_BAD_CORE', `spawn: core ${spec.core} has no worker`);
+    const launch = this.prepare(spec);
+    const message: HostToWorker = { type: 'spawn', process: launch };
+    entry.worker.postMessage(message);
+  }
+
+  /** Attaches the main thread to one of `main_cores`. */
+  attach(core: number): Fastpath {
+    if (!this.main_cores.has(core)) throw new ConfigError('ERR_LATTICE_BAD_CORE', `attach: core ${core} is not one of main_cores`);
+    const fastpath = Fastpath.attach_core(this.memory, core, real_env(this.spin_polls));
+    this.attachments.push(fastpath);
+    return fastpath;
+  }
+
+  /** Binds a pid to one of the main thread's cores (its process is the main thread's code). */
+  bind_main(pid: number, core: number): void {
+    if (!this.main_cores.has(core)) throw new ConfigError('ERR_LATTICE_BAD_CORE', `bind_main: core ${core} is not one of main_cores`);
+    this.memory.bind(pid, core);
+  }
+
+  /** Waits for the given processes (default: all started so far) to return, and gives their results. */
+  async join(pids?: readonly number[]): Promise<ProcessResult[]> {
+    const list = pids ?? [...this.processes.keys()];
+    return Promise.all(
+      list.map((pid) => {
+        const pending = this.processes.get(pid);
+        if (pending === undefined) throw new ConfigError('ERR_LATTICE_BAD_PID', `join: no process ${pid}`);
+        return pending.done;
+      }),
+    );
+  }
+
+  /** A snapshot of the node's fastpath counters. */
+  stats(): FastpathStats {
+    return fastpath_stats(this.memory);
+  }
+
+  /** Number of worker threads that have not exited. */
+  get live_workers(): number {
+    return this.workers.size;
+  }
+
+  /**
+   * Drains and stops: marks the node closing (blocked receives return `CLOSED`, sends fail
+   * with `CLOSED`), waits for every process to return, and lets every worker exit. Workers
+   * still busy after `close_timeout_ms` are terminated and counted in `forced_terminations`.
+   */
+  close(): Promise<void> {
+    if (this.closing !== null) return this.closing;
+    this.closing = (async () => {
+      this.memory.set_closing();
+      const close: HostToWorker = { type: 'close' };
+      for (const entry of this.workers.values()) entry.worker.postMessage(close);
+      const all_exited = Promise.all([...this.workers.values()].map((entry) => entry.exited));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timed_out = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), this.close_timeout_ms)));
+      const outcome = await Promise.race([all_exited.then(() => 'exited' as const), timed_out]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        for (const entry of this.workers.values()) {
+          this.forced_terminations++;
+          await entry.worker.terminate();
+        }
+        await all_exited;
+      }
+      this.release_main();
+    })();
+    return this.closing;
+  }
+
+  /** Aborts: terminates every worker now; unfinished processes resolve as failed. */
+  destroy(): Promise<void> {
+    if (this.closing !== null) {
+      return this.closing.then(() => undefined);
+    }
+    this.closing = (async () => {
+      this.memory.set_closing();
+      const exits = [...this.workers.values()].map(async (entry) => {
+        await entry.worker.terminate();
+        await entry.exited;
+      });
+      await Promise.all(exits);
+      this.release_main();
+    })();
+    return this.closing;
+  }
+
+  private release_main(): void {
+    for (const fastpath of this.attachments) fastpath.detach();
+    this.attachments.length = 0;
+  }
+}
+
+function module_url(module: string | URL): string {
+  if (module instanceof URL) return module.href;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(module) && !/^[a-z]:[\\/]/i.test(module)) return module;
+  return pathToFileURL(isAbsolute(module) ? module : resolve(module)).href;
+}

@@ -1,0 +1,68 @@
+/**
+ * The kernel's seams to its host: a clock, a way to wait, and how long to spin.
+ *
+ * The kernel never reads a clock, a random source or a socket by itself. Real hosts (worker
+ * threads, a browser page) pass the `Atomics`-based waiter and `performance.now()`; the
+ * deterministic simulator passes a virtual clock and a waiter that never blocks. The same ring,
+ * slab and fastpath code then runs in both.
+ */
+
+/** A monotonic clock in milliseconds. */
+export interface Clock {
+  now_ms(): number;
+}
+
+/** Outcome of a wait, as `Atomics.wait` reports it. */
+export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
+
+/** How a thread sleeps on a shared word and wakes others. */
+export interface Waiter {
+  /** Sleeps while `i32[index] === value`, at most `timeout_ms`. May not be allowed on a page's main thread. */
+  wait(i32: Int32Array, index: number, value: number, timeout_ms: number): WaitResult;
+  /** Like `wait`, without blocking the thread. */
+  wait_async(i32: Int32Array, index: number, value: number, timeout_ms: number): Promise<WaitResult>;
+  /** Wakes up to `count` sleepers on `i32[index]`. */
+  notify(i32: Int32Array, index: number, count: number): number;
+}
+
+/** Everything a kernel attachment takes from its host. */
+export interface KernelEnv {
+  readonly clock: Clock;
+  readonly waiter: Waiter;
+  /**
+   * Polls of the rings before a blocking receive goes to sleep. A round trip that sleeps pays
+   * a futex wake (~50 µs on this class of VM); one that catches the reply while polling pays
+   * ~0.3 µs. Spinning only helps while the sender runs on another hardware thread, so keep it
+   * short where simulated cores outnumber hardware threads.
+   */
+  readonly spin_polls: number;
+}
+
+/** The waiter over `Atomics.wait` / `Atomics.waitAsync` / `Atomics.notify`. */
+export function atomics_waiter(): Waiter {
+  return {
+    wait(i32, index, value, timeout_ms) {
+      return Atomics.wait(i32, index, value, timeout_ms);
+    },
+    async wait_async(i32, index, value, timeout_ms) {
+      const result = Atomics.waitAsync(i32, index, value, timeout_ms);
+      return result.async ? await result.value : result.value;
+    },
+    notify(i32, index, count) {
+      return Atomics.notify(i32, index, count);
+    },
+  };
+}
+
+/** A clock over `performance.now()`, present in Node and in browsers. */
+export function performance_clock(): Clock {
+  return { now_ms: () => performance.now() };
+}
+
+/** Polls before sleeping, by default. See `KernelEnv.spin_polls`. */
+export const SPIN_POLLS_DEFAULT = 2000;
+
+/** The environment of a real thread: `Atomics` waits, `performance.now()`, a short spin. */
+export function real_env(spin_polls = SPIN_POLLS_DEFAULT): KernelEnv {
+  return { clock: performance_clock(), waiter: atomics_waiter(), spin_polls };
+}

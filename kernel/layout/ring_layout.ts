@@ -1,0 +1,48 @@
+/**
+ * Ring: a bounded multi-producer single-consumer queue of message slots.
+ *
+ * Each receiving core owns one ring per tier (L1, L2, L3). The algorithm is Dmitry Vyukov's
+ * bounded queue: producers claim a position by compare-and-swap on `tail`, write the slot, and
+ * publish it by storing `position + 1` into the slot's `publish_seq`; the single consumer reads
+ * the slot whose `publish_seq` equals `head + 1` and frees it by storing `head + capacity`.
+ * Producers never read `head`, and the consumer never reads `tail`: each side spins only on
+ * the slot it needs, so the two sides share no contended word.
+ *
+ *   0                                   128                                 256
+ *   +-----------------------------------+-----------------------------------+------------------+
+ *   | tail: next position to claim      | head: next position to consume    | slot[0]          |
+ *   | (Int32, producers' CAS)           | (Int32, consumer only)            | slot[1]  ...     |
+ *   | padded to two lines               | padded to two lines               | slot[capacity-1] |
+ *   +-----------------------------------+-----------------------------------+------------------+
+ *                                                                            256 + capacity*128
+ *
+ * Positions are Int32 that wrap; capacity is a power of two no larger than 2^20, so
+ * `(seq - position) | 0` orders them correctly across the wrap.
+ */
+import { assert, assert_power_of_two } from '../assert.js';
+import { CONTENDED_BYTES, WORD_BYTES } from './cache_line.js';
+import { SLOT_BYTES } from './slot_layout.js';
+
+let offset = 0;
+/** Byte offset of the producers' tail position (Int32). */
+export const RING_TAIL = offset; offset += CONTENDED_BYTES;
+/** Byte offset of the consumer's head position (Int32). */
+export const RING_HEAD = offset; offset += CONTENDED_BYTES;
+/** Byte offset of the first slot. */
+export const RING_SLOTS = offset;
+/** Bytes of the ring header before the slots. */
+export const RING_HEADER_BYTES = offset;
+
+export const RING_TAIL_WORD = RING_TAIL / WORD_BYTES;
+export const RING_HEAD_WORD = RING_HEAD / WORD_BYTES;
+
+/** Smallest and largest ring capacity, in slots. */
+export const RING_CAPACITY_MIN = 2;
+export const RING_CAPACITY_MAX = 1 << 20;
+
+/** Total bytes of a ring of `capacity` slots. */
+export function ring_bytes(capacity: number): number {
+  assert_power_of_two(capacity, 'ring capacity');
+  assert(capacity >= RING_CAPACITY_MIN && capacity <= RING_CAPACITY_MAX, 'ring capacity in range');
+  return RING_HEADER_BYTES + capacity * SLOT_BYTES;
+}

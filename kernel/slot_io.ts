@@ -1,0 +1,104 @@
+/**
+ * Copies between a `Message` and a 128-byte slot image in shared memory (a ring slot, a
+ * mailbox slot or a spilled block's data), and from one slot image to another.
+ *
+ * Only the payload words in use are copied (`ceil(length / 4)` of 16), and nothing allocates.
+ * Layout of a slot: layout/slot_layout.ts.
+ */
+import {
+  SLOT_AUX0_WORD,
+  SLOT_AUX1_WORD,
+  SLOT_AUX2_WORD,
+  SLOT_BADGE_WORD,
+  SLOT_BLOCK_GEN_WORD,
+  SLOT_BLOCK_OFFSET_WORD,
+  SLOT_CAP_WORD,
+  SLOT_CHANNEL_SEQ_WORD,
+  SLOT_CHANNEL_WORD,
+  SLOT_DST_PID_WORD,
+  SLOT_FLAGS_WORD,
+  SLOT_LENGTH_WORD,
+  SLOT_M_TYPE_WORD,
+  SLOT_PAYLOAD_WORD,
+  SLOT_PUBLISH_SEQ_WORD,
+  SLOT_SRC_NODE_WORD,
+  SLOT_SRC_PID_WORD,
+  SLOT_WORDS,
+  SlotFlags,
+} from './layout/slot_layout.js';
+import type { Message } from './message.js';
+
+/** Payload words a slot of `length` bytes uses (descriptors carry none inline). */
+function payload_words_of(flags: number, length: number): number {
+  if ((flags & SlotFlags.DESCRIPTOR) !== 0) return 0;
+  return (length + 3) >>> 2;
+}
+
+/** Writes `m` into the slot image at word `w`, as channel `channel` with sequence `seq`. */
+export function write_slot(
+  i32: Int32Array,
+  w: number,
+  m: Message,
+  flags: number,
+  channel: number,
+  seq: number,
+  src_node: number,
+): void {
+  i32[w + SLOT_CHANNEL_WORD] = channel;
+  i32[w + SLOT_SRC_PID_WORD] = m.src_pid;
+  i32[w + SLOT_DST_PID_WORD] = m.dst_pid;
+  i32[w + SLOT_M_TYPE_WORD] = m.m_type;
+  i32[w + SLOT_FLAGS_WORD] = flags;
+  i32[w + SLOT_CHANNEL_SEQ_WORD] = seq;
+  i32[w + SLOT_LENGTH_WORD] = m.length;
+  i32[w + SLOT_BLOCK_OFFSET_WORD] = m.block_offset;
+  i32[w + SLOT_BLOCK_GEN_WORD] = m.block_gen;
+  i32[w + SLOT_BADGE_WORD] = m.badge;
+  i32[w + SLOT_SRC_NODE_WORD] = src_node;
+  i32[w + SLOT_CAP_WORD] = m.cap;
+  i32[w + SLOT_AUX0_WORD] = m.aux0;
+  i32[w + SLOT_AUX1_WORD] = m.aux1;
+  i32[w + SLOT_AUX2_WORD] = m.aux2;
+  const words = payload_words_of(flags, m.length);
+  const source = m.payload_words;
+  const p = w + SLOT_PAYLOAD_WORD;
+  for (let k = 0; k < words; k++) i32[p + k] = source[k]!;
+}
+
+/** Reads the slot image at word `w` into `m`; `tier` records where it travelled. */
+export function read_slot(i32: Int32Array, w: number, m: Message, tier: number): void {
+  m.src_pid = i32[w + SLOT_SRC_PID_WORD]!;
+  m.dst_pid = i32[w + SLOT_DST_PID_WORD]!;
+  m.m_type = i32[w + SLOT_M_TYPE_WORD]!;
+  const flags = i32[w + SLOT_FLAGS_WORD]!;
+  m.flags = flags;
+  m.seq = i32[w + SLOT_CHANNEL_SEQ_WORD]!;
+  const length = i32[w + SLOT_LENGTH_WORD]!;
+  m.length = length;
+  m.block_offset = i32[w + SLOT_BLOCK_OFFSET_WORD]!;
+  m.block_gen = i32[w + SLOT_BLOCK_GEN_WORD]!;
+  m.badge = i32[w + SLOT_BADGE_WORD]!;
+  m.src_node = i32[w + SLOT_SRC_NODE_WORD]!;
+  m.cap = i32[w + SLOT_CAP_WORD]!;
+  m.aux0 = i32[w + SLOT_AUX0_WORD]!;
+  m.aux1 = i32[w + SLOT_AUX1_WORD]!;
+  m.aux2 = i32[w + SLOT_AUX2_WORD]!;
+  m.tier = tier;
+  const words = payload_words_of(flags, length);
+  const target = m.payload_words;
+  const p = w + SLOT_PAYLOAD_WORD;
+  for (let k = 0; k < words; k++) target[k] = i32[p + k]!;
+}
+
+/**
+ * Copies a slot image (header and the payload words in use) from one place to another, and
+ * stores `tier` in the target's publication word (mailbox slots do not need it otherwise).
+ */
+export function copy_slot(source: Int32Array, s: number, target: Int32Array, t: number, tier: number): void {
+  const words = SLOT_PAYLOAD_WORD + payload_words_of(source[s + SLOT_FLAGS_WORD]!, source[s + SLOT_LENGTH_WORD]!);
+  for (let k = 1; k < words; k++) target[t + k] = source[s + k]!;
+  target[t + SLOT_PUBLISH_SEQ_WORD] = tier;
+}
+
+/** Word count of one slot (re-exported for callers that step through slot arrays). */
+export const SLOT_WORD_COUNT = SLOT_WORDS;

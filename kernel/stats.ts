@@ -1,0 +1,243 @@
+/**
+ * `FastpathStats`: a plain-object snapshot of a node's counters, readable from any thread.
+ *
+ * Counters live in shared memory (layout/counter_layout.ts), one block per core and per
+ * producer slot, each written by one thread only. A snapshot reads them without stopping
+ * anyone, so it is exact per counter but not one instant across counters.
+ *
+ * `hit_count` and `spill_count` are the spec's names: messages that entered a tier ring, and
+ * messages that overflowed into the spill region.
+ */
+import { WORD_BYTES } from './layout/cache_line.js';
+import { BlockState } from './layout/block_layout.js';
+import {
+  COUNTER_BLOCK_BYTES,
+  C_BACKPRESSURED,
+  C_BLOCKS_RELEASED,
+  C_BLOCK_ALLOC_FAILED,
+  C_CASCADED,
+  C_DESCRIPTOR_SENDS,
+  C_DOORBELLS_RUNG,
+  C_MAILBOX_STALLS,
+  C_RECV_BYTES,
+  C_RECV_TIER,
+  C_RECV_TIMEOUTS,
+  C_REJECTED_BAD_ARGUMENT,
+  C_REJECTED_BAD_PID,
+  C_REJECTED_CHANNEL_FULL,
+  C_REJECTED_NOT_BOUND,
+  C_REJECTED_TOO_BIG,
+  C_REJECTED_WRONG_CORE,
+  C_SENT_BYTES_TIER,
+  C_SENT_TIER,
+  C_STALE_RELEASES,
+  Tier,
+} from './layout/counter_layout.js';
+import { ring_offset } from './layout/node_layout.js';
+import { SPILL_QUEUE_BYTES } from './layout/spill_layout.js';
+import type { NodeMemory } from './node_memory.js';
+import { Ring } from './ring.js';
+import { Slab } from './slab.js';
+import { SpillQueue } from './spill_queue.js';
+
+/** A count per tier. */
+export interface TierCounts {
+  L1: number;
+  L2: number;
+  L3: number;
+  spill: number;
+}
+
+/** Why sends were refused for bad input. */
+export interface Rejections {
+  bad_pid: number;
+  not_bound: number;
+  too_big: number;
+  wrong_core: number;
+  channel_full: number;
+  bad_argument: number;
+}
+
+/** Counters of one core (or producer slot). */
+export interface CoreStats {
+  /** Core index, or -1 for a producer slot. */
+  core: number;
+  /** Socket of the core, or -1 for a producer slot. */
+  socket: number;
+  /** Messages this core sent, by the tier they entered (hits) or the spill region. */
+  sent: TierCounts;
+  sent_bytes: TierCounts;
+  /** Messages this core received, by the tier they arrived through. */
+  received: TierCounts;
+  received_bytes: number;
+  /** Sends that found their home ring full and entered a ring further out. */
+  cascaded: number;
+  /** Sends refused because every ring on the path and the spill region were full. */
+  backpressured: number;
+  descriptor_sends: number;
+  block_alloc_failed: number;
+  rejected: Rejections;
+  /** Times a source waited because its target pid's mailbox was full. */
+  mailbox_stalls: number;
+  blocks_released: number;
+  stale_releases: number;
+  recv_timeouts: number;
+  doorbells_rung: number;
+  /** Messages waiting in this core's inbound rings now, and whether its spill queue is empty. */
+  pending: { L1: number; L2: number; L3: number; spill_empty: boolean };
+}
+
+/** Occupancy of one slab class. */
+export interface SlabClassStats {
+  block_bytes: number;
+  block_count: number;
+  in_use: number;
+}
+
+/** A snapshot of a node's fastpath. */
+export interface FastpathStats {
+  /** Messages that entered a tier ring (L1 + L2 + L3), node-wide. */
+  hit_count: number;
+  /** Messages that overflowed into the spill region, node-wide. */
+  spill_count: number;
+  /** Sends refused with BACKPRESSURE, node-wide. */
+  backpressured: number;
+  cores: CoreStats[];
+  /** Producer slots (non-core senders such as the network driver). */
+  producers: CoreStats[];
+  slab: {
+    classes: SlabClassStats[];
+    /** Payload blocks sent or allocated and not yet released: a block never released shows here. */
+    payload_blocks_outstanding: number;
+    /** Blocks holding spilled messages not yet received. */
+    spilled_blocks: number;
+  };
+}
+
+function read64(u32: Uint32Array, w: number): number {
+  return u32[w + 1]! * 0x1_0000_0000 + u32[w]!;
+}
+
+function tier_counts(u32: Uint32Array, base: number, first: number): TierCounts {
+  return {
+    L1: read64(u32, base + (first + Tier.L1) * 2),
+    L2: read64(u32, base + (first + Tier.L2) * 2),
+    L3: read64(u32, base + (first + Tier.L3) * 2),
+    spill: read64(u32, base + (first + Tier.SPILL) * 2),
+  };
+}
+
+function block_stats(memory: NodeMemory, block: number, core: number): CoreStats {
+  const u32 = memory.u32;
+  const base = (memory.layout.counter_blocks + block * COUNTER_BLOCK_BYTES) / WORD_BYTES;
+  const c = (index: number) => read64(u32, base + index * 2);
+  let pending = { L1: 0, L2: 0, L3: 0, spill_empty: true };
+  if (core >= 0) {
+    const layout = memory.layout;
+    const occupancy = (tier: number) =>
+      new Ring(memory.i32, ring_offset(layout, core, tier), layout.ring_capacities[tier as 0 | 1 | 2]).occupancy();
+    const queue = new SpillQueue(memory.r32, memory.spill.queues_offset + core * SPILL_QUEUE_BYTES);
+    pending = { L1: occupancy(0), L2: occupancy(1), L3: occupancy(2), spill_empty: queue.is_empty() };
+  }
+  return {
+    core,
+    socket: core >= 0 ? memory.topology.socket_of(core) : -1,
+    sent: tier_counts(u32, base, C_SENT_TIER),
+    sent_bytes: tier_counts(u32, base, C_SENT_BYTES_TIER),
+    received: tier_counts(u32, base, C_RECV_TIER),
+    received_bytes: c(C_RECV_BYTES),
+    cascaded: c(C_CASCADED),
+    backpressured: c(C_BACKPRESSURED),
+    descriptor_sends: c(C_DESCRIPTOR_SENDS),
+    block_alloc_failed: c(C_BLOCK_ALLOC_FAILED),
+    rejected: {
+      bad_pid: c(C_REJECTED_BAD_PID),
+      not_bound: c(C_REJECTED_NOT_BOUND),
+      too_big: c(C_REJECTED_TOO_BIG),
+      wrong_core: c(C_REJECTED_WRONG_CORE),
+      channel_full: c(C_REJECTED_CHANNEL_FULL),
+      bad_argument: c(C_REJECTED_BAD_ARGUMENT),
+    },
+    mailbox_stalls: c(C_MAILBOX_STALLS),
+    blocks_released: c(C_BLOCKS_RELEASED),
+    stale_releases: c(C_STALE_RELEASES),
+    recv_timeouts: c(C_RECV_TIMEOUTS),
+    doorbells_rung: c(C_DOORBELLS_RUNG),
+    pending,
+  };
+}
+
+/** Takes a snapshot of `memory`'s counters. Safe from any thread, at any time. */
+export function fastpath_stats(memory: NodeMemory): FastpathStats {
+  const cores: CoreStats[] = [];
+  for (let core = 0; core < memory.cores; core++) cores.push(block_stats(memory, core, core));
+  const producers: CoreStats[] = [];
+  for (let slot = 0; slot < memory.geometry.producers_max; slot++) {
+    producers.push(block_stats(memory, memory.cores + slot, -1));
+  }
+  let hit_count = 0;
+  let spill_count = 0;
+  let backpressured = 0;
+  for (const s of [...cores, ...producers]) {
+    hit_count += s.sent.L1 + s.sent.L2 + s.sent.L3;
+    spill_count += s.sent.spill;
+    backpressured += s.backpressured;
+  }
+  const slab = new Slab(memory.r32, memory.spill);
+  const classes: SlabClassStats[] = memory.spill.classes.map((k, i) => ({
+    block_bytes: k.block_bytes,
+    block_count: k.block_count,
+    in_use: slab.in_use(i),
+  }));
+  let payload_blocks_outstanding = 0;
+  let spilled_blocks = 0;
+  for (let k = 0; k < classes.length; k++) {
+    payload_blocks_outstanding += slab.blocks_in_state(k, BlockState.PAYLOAD).length;
+    spilled_blocks += slab.blocks_in_state(k, BlockState.SPILLED).length;
+  }
+  return { hit_count, spill_count, backpressured, cores, producers, slab: { classes, payload_blocks_outstanding, spilled_blocks } };
+}
+
+/** Sums the counters of several cores (for totals in reports). */
+export function sum_core_stats(list: readonly CoreStats[]): Omit<CoreStats, 'core' | 'socket' | 'pending'> {
+  const zero_tiers = (): TierCounts => ({ L1: 0, L2: 0, L3: 0, spill: 0 });
+  const total = {
+    sent: zero_tiers(),
+    sent_bytes: zero_tiers(),
+    received: zero_tiers(),
+    received_bytes: 0,
+    cascaded: 0,
+    backpressured: 0,
+    descriptor_sends: 0,
+    block_alloc_failed: 0,
+    rejected: { bad_pid: 0, not_bound: 0, too_big: 0, wrong_core: 0, channel_full: 0, bad_argument: 0 },
+    mailbox_stalls: 0,
+    blocks_released: 0,
+    stale_releases: 0,
+    recv_timeouts: 0,
+    doorbells_rung: 0,
+  };
+  const add_tiers = (a: TierCounts, b: TierCounts) => {
+    a.L1 += b.L1;
+    a.L2 += b.L2;
+    a.L3 += b.L3;
+    a.spill += b.spill;
+  };
+  for (const s of list) {
+    add_tiers(total.sent, s.sent);
+    add_tiers(total.sent_bytes, s.sent_bytes);
+    add_tiers(total.received, s.received);
+    total.received_bytes += s.received_bytes;
+    total.cascaded += s.cascaded;
+    total.backpressured += s.backpressured;
+    total.descriptor_sends += s.descriptor_sends;
+    total.block_alloc_failed += s.block_alloc_failed;
+    for (const key of Object.keys(total.rejected) as (keyof Rejections)[]) total.rejected[key] += s.rejected[key];
+    total.mailbox_stalls += s.mailbox_stalls;
+    total.blocks_released += s.blocks_released;
+    total.stale_releases += s.stale_releases;
+    total.recv_timeouts += s.recv_timeouts;
+    total.doorbells_rung += s.doorbells_rung;
+  }
+  return total;
+}

@@ -1,0 +1,45 @@
+/**
+ * Result codes of the hot path.
+ *
+ * Sending and receiving never throw and never allocate: they return one of these small
+ * integers, like errno. `OK` is zero and every failure is negative, so `status < 0` tests for
+ * any failure. The numbers are stable: they are part of the API (docs/API.md lists them) and
+ * they travel through shared memory between threads.
+ *
+ * Code that prefers exceptions turns a status into a typed `StatusError` with `check(status)`
+ * (see errors.ts); its `code` string is just as stable.
+ */
+export const Status = {
+  /** Done. */
+  OK: 0,
+  /** Non-blocking receive found no message. Retriable. */
+  WOULD_BLOCK: -1,
+  /** Blocking receive waited its whole time (100 ms by default) and found no message. Retriable. */
+  TIMEOUT: -2,
+  /** Every ring on the message's path and the spill region are full. Retriable. */
+  BACKPRESSURE: -3,
+  /** The pid is outside `[0, pids_max)`. */
+  BAD_PID: -4,
+  /** The pid is bound to no core. */
+  NOT_BOUND: -5,
+  /** The payload is over the inline cap (for inline messages) or the largest slab block. */
+  TOO_BIG: -6,
+  /** The sending pid is not bound to the core this thread is attached to. */
+  WRONG_CORE: -7,
+  /** The node's channel table has no free entry. */
+  CHANNEL_TABLE_FULL: -8,
+  /** A payload block was released twice, or its descriptor is stale. */
+  STALE_BLOCK: -9,
+  /** The node is closing. */
+  CLOSED: -10,
+  /** An argument is out of its documented range (a batch count, a block length). */
+  BAD_ARGUMENT: -11,
+} as const;
+
+/** One of the values of `Status`. */
+export type Status = (typeof Status)[keyof typeof Status];
+
+/** Statuses that succeed if retried later without changing anything. */
+export function status_retriable(status: number): boolean {
+  return status === Status.WOULD_BLOCK || status === Status.TIMEOUT || status === Status.BACKPRESSURE;
+}
