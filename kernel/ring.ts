@@ -27,16 +27,21 @@ import { SLOT_PUBLISH_SEQ_WORD, SLOT_WORDS } from './layout/slot_layout.js';
 /** Lost compare-and-swaps after which a claim reports the ring full. */
 export const CLAIM_ATTEMPTS_MAX = 64;
 
-/** Formats a ring: positions start at 0 and slot i is free for position i. */
-export function ring_format(i32: Int32Array, ring_offset: number, capacity: number): void {
+/**
+ * Formats an empty ring whose positions start at `start` (0 in production; tests start near
+ * the Int32 wrap): the slot of position p is free when its `publish_seq` is p.
+ */
+export function ring_format(i32: Int32Array, ring_offset: number, capacity: number, start = 0): void {
   assert_power_of_two(capacity, 'ring capacity');
   const base = ring_offset / WORD_BYTES;
-  i32[base + RING_TAIL_WORD] = 0;
-  i32[base + RING_HEAD_WORD] = 0;
+  i32[base + RING_TAIL_WORD] = start | 0;
+  i32[base + RING_HEAD_WORD] = start | 0;
   const slots = base + RING_SLOTS / WORD_BYTES;
-  for (let i = 0; i < capacity; i++) {
-    i32.fill(0, slots + i * SLOT_WORDS, slots + (i + 1) * SLOT_WORDS);
-    i32[slots + i * SLOT_WORDS + SLOT_PUBLISH_SEQ_WORD] = i;
+  for (let k = 0; k < capacity; k++) {
+    const position = (start + k) | 0;
+    const w = slots + (position & (capacity - 1)) * SLOT_WORDS;
+    i32.fill(0, w, w + SLOT_WORDS);
+    i32[w + SLOT_PUBLISH_SEQ_WORD] = position;
   }
 }
 

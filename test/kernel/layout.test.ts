@@ -1,0 +1,216 @@
+// Checks every shared-memory layout: fields inside their record, no two fields overlapping,
+// each contended word on lines of its own, records a whole number of cache lines, and the
+// region layouts computed from geometry tiling their buffers without gaps or overlaps.
+import { describe, expect, it } from 'vitest';
+import * as block from '../../kernel/layout/block_layout.js';
+import { CACHE_LINE_BYTES, CONTENDED_BYTES, WORD_BYTES } from '../../kernel/layout/cache_line.js';
+import * as channel from '../../kernel/layout/channel_layout.js';
+import * as counters from '../../kernel/layout/counter_layout.js';
+import * as node from '../../kernel/layout/node_layout.js';
+import * as ring from '../../kernel/layout/ring_layout.js';
+import * as slot from '../../kernel/layout/slot_layout.js';
+import * as spill from '../../kernel/layout/spill_layout.js';
+import { DEFAULT_GEOMETRY } from '../../kernel/node_memory.js';
+
+/** Fields as [name, byte offset, bytes]; checks bounds, alignment and that none overlap. */
+function check_fields(fields: readonly (readonly [string, number, number])[], record_bytes: number): void {
+  const sorted = [...fields].sort((a, b) => a[1] - b[1]);
+  let end = 0;
+  for (const [name, offset, bytes] of sorted) {
+    expect(offset % WORD_BYTES, `${name} word aligned`).toBe(0);
+    expect(offset, `${name} starts after the previous field ends`).toBeGreaterThanOrEqual(end);
+    expect(offset + bytes, `${name} inside the record`).toBeLessThanOrEqual(record_bytes);
+    end = offset + bytes;
+  }
+}
+
+describe('slot layout', () => {
+  it('is two cache lines: header line and a 64-byte payload line', () => {
+    expect(slot.SLOT_BYTES).toBe(2 * CACHE_LINE_BYTES);
+    expect(slot.SLOT_PAYLOAD).toBe(CACHE_LINE_BYTES);
+    expect(slot.SLOT_PAYLOAD_BYTES_MAX).toBe(64);
+    expect(slot.SLOT_HEADER_USED_BYTES).toBeLessThanOrEqual(CACHE_LINE_BYTES);
+    const w = WORD_BYTES;
+    check_fields(
+      [
+        ['publish_seq', slot.SLOT_PUBLISH_SEQ, w],
+        ['channel', slot.SLOT_CHANNEL, w],
+        ['src_pid', slot.SLOT_SRC_PID, w],
+        ['dst_pid', slot.SLOT_DST_PID, w],
+        ['m_type', slot.SLOT_M_TYPE, w],
+        ['flags', slot.SLOT_FLAGS, w],
+        ['channel_seq', slot.SLOT_CHANNEL_SEQ, w],
+        ['length', slot.SLOT_LENGTH, w],
+        ['block_offset', slot.SLOT_BLOCK_OFFSET, w],
+        ['block_gen', slot.SLOT_BLOCK_GEN, w],
+        ['badge', slot.SLOT_BADGE, w],
+        ['src_node', slot.SLOT_SRC_NODE, w],
+        ['cap', slot.SLOT_CAP, w],
+        ['aux0', slot.SLOT_AUX0, w],
+        ['aux1', slot.SLOT_AUX1, w],
+        ['aux2', slot.SLOT_AUX2, w],
+        ['payload', slot.SLOT_PAYLOAD, slot.SLOT_PAYLOAD_BYTES_MAX],
+      ],
+      slot.SLOT_BYTES,
+    );
+  });
+
+  it('word indexes are the byte offsets divided by four', () => {
+    expect(slot.SLOT_WORDS * WORD_BYTES).toBe(slot.SLOT_BYTES);
+    expect(slot.SLOT_CHANNEL_SEQ_WORD * WORD_BYTES).toBe(slot.SLOT_CHANNEL_SEQ);
+    expect(slot.SLOT_PAYLOAD_WORD * WORD_BYTES).toBe(slot.SLOT_PAYLOAD);
+    expect(slot.SLOT_AUX2_WORD * WORD_BYTES).toBe(slot.SLOT_AUX2);
+  });
+
+  it('kernel flags never overlap the user flags', () => {
+    for (const [name, bit] of Object.entries(slot.SlotFlags)) {
+      if (name === 'USER_MASK') continue;
+      expect(bit & slot.SlotFlags.USER_MASK, name).toBe(0);
+    }
+  });
+});
+
+describe('ring layout', () => {
+  it('gives tail and head two cache lines each, then slots on a line boundary', () => {
+    expect(ring.RING_TAIL).toBe(0);
+    expect(ring.RING_HEAD - ring.RING_TAIL).toBe(CONTENDED_BYTES);
+    expect(ring.RING_SLOTS - ring.RING_HEAD).toBe(CONTENDED_BYTES);
+    expect(ring.RING_SLOTS % CACHE_LINE_BYTES).toBe(0);
+    expect(ring.ring_bytes(8)).toBe(ring.RING_HEADER_BYTES + 8 * slot.SLOT_BYTES);
+  });
+
+  it('refuses capacities that are not powers of two', () => {
+    expect(() => ring.ring_bytes(6)).toThrow(/power of two/);
+    expect(() => ring.ring_bytes(0)).toThrow(/power of two/);
+  });
+});
+
+describe('block layout', () => {
+  it('has a one-line header and line-aligned data', () => {
+    expect(block.BLOCK_DATA).toBe(CACHE_LINE_BYTES);
+    check_fields(
+      [
+        ['next', block.BLOCK_NEXT, 4],
+        ['class', block.BLOCK_CLASS, 4],
+        ['tag', block.BLOCK_TAG, 4],
+        ['owner_core', block.BLOCK_OWNER_CORE, 4],
+        ['length', block.BLOCK_LENGTH, 4],
+      ],
+      block.BLOCK_HEADER_BYTES,
+    );
+  });
+
+  it('packs generation and state into one tag and unpacks them', () => {
+    const tag = block.block_tag(12345, block.BlockState.PAYLOAD);
+    expect(tag & block.BLOCK_STATE_MASK).toBe(block.BlockState.PAYLOAD);
+    expect(tag >>> 2).toBe(12345);
+    expect(block.block_tag(block.BLOCK_GENERATION_MASK + 1, 0)).toBe(0); // Generations wrap.
+  });
+});
+
+describe('channel layout', () => {
+  it('puts the sender side and the receiver side on different lines', () => {
+    expect(Math.floor(channel.CHANNEL_SEND_SEQ / CACHE_LINE_BYTES)).not.toBe(Math.floor(channel.CHANNEL_RECV_SEQ / CACHE_LINE_BYTES));
+    expect(channel.CHANNEL_BYTES % CACHE_LINE_BYTES).toBe(0);
+    expect(channel.channel_key(0, 0)).not.toBe(0);
+    expect(channel.channel_key(32766, 32766)).toBeGreaterThan(0);
+  });
+});
+
+describe('counter layout', () => {
+  it('keeps a block a whole number of lines and the tiered counters contiguous', () => {
+    expect(counters.COUNTER_BLOCK_BYTES % CACHE_LINE_BYTES).toBe(0);
+    expect(counters.COUNTER_BLOCK_BYTES).toBeGreaterThanOrEqual(counters.COUNTER_COUNT * 8);
+    expect(counters.C_SENT_BYTES_TIER - counters.C_SENT_TIER).toBe(counters.TIER_COUNT);
+    expect(counters.TIER_NAMES.length).toBe(counters.TIER_COUNT);
+  });
+});
+
+describe('spill region layout', () => {
+  const layout = spill.spill_layout(4, spill.DEFAULT_SLAB_CLASSES);
+
+  it('tiles the region: header, queues, class descriptors, bitmaps, blocks', () => {
+    expect(layout.queues_offset).toBe(spill.SPILL_HEADER_BYTES);
+    expect(layout.class_descriptors_offset).toBe(layout.queues_offset + 4 * spill.SPILL_QUEUE_BYTES);
+    expect(layout.bitmap_offsets[0]).toBe(layout.class_descriptors_offset + layout.classes.length * spill.CLASS_DESCRIPTOR_BYTES);
+    for (let k = 1; k < layout.classes.length; k++) {
+      expect(layout.bitmap_offsets[k]! - layout.bitmap_offsets[k - 1]!).toBeGreaterThanOrEqual(layout.bitmap_words[k - 1]! * 4);
+      expect(layout.blocks_offsets[k]).toBe(layout.blocks_offsets[k - 1]! + layout.classes[k - 1]!.block_count * layout.strides[k - 1]!);
+    }
+    const last = layout.classes.length - 1;
+    expect(layout.region_bytes).toBe(layout.blocks_offsets[last]! + layout.classes[last]!.block_count * layout.strides[last]!);
+    for (const offset of [...layout.bitmap_offsets, ...layout.blocks_offsets]) expect(offset % CACHE_LINE_BYTES).toBe(0);
+  });
+
+  it('gives the queue tail and head contended lines and a stub', () => {
+    expect(spill.SPILL_QUEUE_HEAD - spill.SPILL_QUEUE_TAIL).toBe(CONTENDED_BYTES);
+    expect(spill.SPILL_QUEUE_STUB - spill.SPILL_QUEUE_HEAD).toBe(CONTENDED_BYTES);
+    expect(spill.SPILL_QUEUE_BYTES % CACHE_LINE_BYTES).toBe(0);
+  });
+
+  it('keeps the class cursor off the read-only geometry line', () => {
+    expect(spill.CLASS_CURSOR).toBeGreaterThanOrEqual(CACHE_LINE_BYTES);
+    expect(spill.CLASS_BITMAP_WORDS).toBeLessThan(CACHE_LINE_BYTES);
+  });
+
+  it('picks the smallest class that holds a slot for spilled messages', () => {
+    expect(layout.classes[layout.spill_class]!.block_bytes).toBeGreaterThanOrEqual(slot.SLOT_BYTES);
+    const small = spill.spill_layout(1, [{ block_bytes: 64, block_count: 4 }, { block_bytes: 256, block_count: 4 }]);
+    expect(small.spill_class).toBe(1);
+  });
+
+  it('fits the header: the class list ends inside the first line', () => {
+    expect((spill.SPILL_HEADER_CLASSES_WORD + 2 * spill.SPILL_CLASSES_MAX) * WORD_BYTES).toBeLessThanOrEqual(spill.SPILL_HEADER_BYTES);
+  });
+});
+
+describe('node control layout', () => {
+  const layout = node.node_layout(DEFAULT_GEOMETRY);
+
+  it('lays out its parts in order, each on a line boundary', () => {
+    const parts = [
+      ['pid_table', layout.pid_table],
+      ['core_controls', layout.core_controls],
+      ['producer_controls', layout.producer_controls],
+      ['counter_blocks', layout.counter_blocks],
+      ['rings', layout.rings],
+      ['mailboxes', layout.mailboxes],
+      ['channel_table', layout.channel_table],
+      ['end', layout.control_bytes],
+    ] as const;
+    for (let i = 0; i < parts.length; i++) {
+      expect(parts[i]![1] % CACHE_LINE_BYTES, parts[i]![0]).toBe(0);
+      if (i > 0) expect(parts[i]![1], parts[i]![0]).toBeGreaterThan(parts[i - 1]![1]);
+    }
+    expect(layout.core_controls - layout.pid_table).toBeGreaterThanOrEqual(DEFAULT_GEOMETRY.pids_max * 4);
+    expect(layout.rings - layout.counter_blocks).toBe((layout.cores + DEFAULT_GEOMETRY.producers_max) * counters.COUNTER_BLOCK_BYTES);
+    expect(layout.channel_table - layout.mailboxes).toBe(DEFAULT_GEOMETRY.pids_max * layout.mailbox_bytes);
+    expect(layout.control_bytes - layout.channel_table).toBe(DEFAULT_GEOMETRY.channels_max * channel.CHANNEL_BYTES);
+  });
+
+  it('places every ring of every core without overlap', () => {
+    const spans: [number, number][] = [];
+    for (let core = 0; core < layout.cores; core++) {
+      for (let tier = 0; tier < 3; tier++) {
+        const start = node.ring_offset(layout, core, tier);
+        spans.push([start, start + ring.ring_bytes(layout.ring_capacities[tier as 0 | 1 | 2])]);
+      }
+    }
+    spans.sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBe(spans[i - 1]![1]);
+    expect(spans[0]![0]).toBe(layout.rings);
+    expect(spans[spans.length - 1]![1]).toBe(layout.mailboxes);
+  });
+
+  it('keeps the header words inside the header and the lock on its own lines', () => {
+    expect((node.NODE_CHANNELS_USED_WORD + 1) * WORD_BYTES).toBeLessThanOrEqual(node.NODE_HEADER_BYTES);
+    expect(node.NODE_CLOSING - node.NODE_LOCK).toBe(CONTENDED_BYTES);
+    expect(node.CORE_OWNER).toBe(CACHE_LINE_BYTES);
+    expect(node.CORE_CONTROL_BYTES).toBe(2 * CACHE_LINE_BYTES);
+  });
+
+  it('refuses geometry outside its limits', () => {
+    expect(() => node.node_layout({ ...DEFAULT_GEOMETRY, channels_max: 1000 })).toThrow(/power of two/);
+    expect(() => node.node_layout({ ...DEFAULT_GEOMETRY, sockets: 0 })).toThrow(/sockets/);
+  });
+});
