@@ -60,6 +60,7 @@ import {
   CORE_DOORBELL,
   CORE_OWNER,
   CORE_WAITERS,
+  MAILBOX_HEADER_BYTES,
   MAILBOX_HEAD,
   MAILBOX_TAIL,
   NODE_CHANNELS_USED_WORD,
@@ -103,12 +104,20 @@ export const RECV_TIMEOUT_MS_MAX = 60_000;
 /** Most messages one `send_batch` takes. */
 export const BATCH_COUNT_MAX = 1024;
 
+const MAILBOX_SLOTS_WORD = MAILBOX_HEADER_BYTES / WORD_BYTES;
+
 // Outcomes of pumping one source in the receive merge.
 const PUMP_NONE = 0;
 const PUMP_DELIVERED = 1;
 const PUMP_MOVED = 2;
 /** Rounds of the merge per receive; each round moves at least one message or ends the receive. */
 const MERGE_ROUNDS_MAX = 1 << 16;
+/**
+ * Deliveries in a row the merge takes from one source before it starts its next search at
+ * the following source. Staying on a productive source saves peeking empty ones; the bound
+ * keeps a busy ring from starving the others.
+ */
+export const SOURCE_STREAK_MAX = 64;
 
 export class Fastpath {
   readonly memory: NodeMemory;
@@ -139,8 +148,14 @@ export class Fastpath {
   private readonly owner_word: number;
   private readonly token: number;
   private readonly mailbox_capacity: number;
-  /** Source the receive merge tries first (round-robin for fairness between tiers). */
+  /** Word index of pid 0's mailbox, and words per mailbox. */
+  private readonly mailboxes_word: number;
+  private readonly mailbox_words: number;
+  /** Word index of channel 0's entry. */
+  private readonly channels_word: number;
+  /** Source the receive merge tries first, and deliveries taken from it in a row. */
   private next_source = 0;
+  private streak = 0;
   private attached = true;
 
   private constructor(memory: NodeMemory, core: number, producer_slot: number, owner_word: number, token: number, env: KernelEnv) {
@@ -156,6 +171,9 @@ export class Fastpath {
     this.pid_table_word = layout.pid_table / WORD_BYTES;
     this.channel_mask = layout.geometry.channels_max - 1;
     this.mailbox_capacity = layout.geometry.mailbox_capacity;
+    this.mailboxes_word = layout.mailboxes / WORD_BYTES;
+    this.mailbox_words = layout.mailbox_bytes / WORD_BYTES;
+    this.channels_word = layout.channel_table / WORD_BYTES;
     const block = core === NO_CORE ? layout.cores + producer_slot : core;
     this.counters_word = (layout.counter_blocks + block * COUNTER_BLOCK_BYTES) / WORD_BYTES;
     this.owner_word = owner_word;
@@ -272,7 +290,7 @@ export class Fastpath {
     if (channel < 0) return this.reject(C_REJECTED_CHANNEL_FULL, Status.CHANNEL_TABLE_FULL);
     const tier = this.home_tier[dst_core]!;
     const ring = this.out_rings[dst_core * 3 + tier]!;
-    const seq_word = this.memory.channel_word(channel) + CHANNEL_SEND_SEQ_WORD;
+    const seq_word = this.channels_word + channel * CHANNEL_WORDS + CHANNEL_SEND_SEQ_WORD;
     if (ring.claim(count)) {
       const position = ring.claimed;
       const seq = this.i32[seq_word]!;
@@ -354,7 +372,7 @@ export class Fastpath {
 
   /** Places one validated message: home ring, rings further out, then the spill queue. */
   private enqueue(m: Message, flags: number, channel: number, dst_core: number, src_node: number): number {
-    const seq_word = this.memory.channel_word(channel) + CHANNEL_SEND_SEQ_WORD;
+    const seq_word = this.channels_word + channel * CHANNEL_WORDS + CHANNEL_SEND_SEQ_WORD;
     const seq = this.i32[seq_word]!;
     const home = this.home_tier[dst_core]!;
     let tier: number = home;
@@ -403,7 +421,7 @@ export class Fastpath {
     const mask = this.channel_mask;
     let index = hash_channel(key, src_node) & mask;
     for (let probe = 0; probe <= mask; probe++) {
-      const w = this.memory.channel_word(index);
+      const w = this.channels_word + index * CHANNEL_WORDS;
       const k = Atomics.load(i32, w + CHANNEL_KEY_WORD);
       if (k === 0) return this.insert_channel(src_node, src, dst);
       if (k === key && i32[w + CHANNEL_SRC_NODE_WORD] === src_node) return index;
@@ -533,7 +551,12 @@ export class Fastpath {
         const source = (this.next_source + k) & 3;
         const outcome = this.pump(source, pid, m);
         if (outcome === PUMP_DELIVERED) {
-          this.next_source = (source + 1) & 3;
+          if (k === 0 && this.streak < SOURCE_STREAK_MAX) {
+            this.streak++;
+          } else {
+            this.next_source = k === 0 ? (source + 1) & 3 : source;
+            this.streak = 0;
+          }
           return Status.OK;
         }
         if (outcome === PUMP_MOVED) moved = true;
@@ -562,7 +585,7 @@ export class Fastpath {
       w = (block + BLOCK_DATA) / WORD_BYTES;
     }
     const channel = array[w + SLOT_CHANNEL_WORD]!;
-    const recv_seq_word = this.memory.channel_word(channel) + CHANNEL_RECV_SEQ_WORD;
+    const recv_seq_word = this.channels_word + channel * CHANNEL_WORDS + CHANNEL_RECV_SEQ_WORD;
     const expected = this.i32[recv_seq_word]!;
     if (array[w + SLOT_CHANNEL_SEQ_WORD] !== expected) return PUMP_NONE; // An earlier one is elsewhere.
     const target = array[w + SLOT_DST_PID_WORD]!;
@@ -585,24 +608,24 @@ export class Fastpath {
 
   private mailbox_full(pid: number): boolean {
     if (!(pid >= 0 && pid < this.pids_max)) return true;
-    const w = this.memory.mailbox_word(pid);
+    const w = this.mailboxes_word + pid * this.mailbox_words;
     const used = (this.i32[w + MAILBOX_TAIL / WORD_BYTES]! - this.i32[w + MAILBOX_HEAD / WORD_BYTES]!) | 0;
     return used >= this.mailbox_capacity;
   }
 
   private mailbox_put(pid: number, array: Int32Array, w: number, tier: number): void {
-    const mailbox = this.memory.mailbox_word(pid);
+    const mailbox = this.mailboxes_word + pid * this.mailbox_words;
     const tail = this.i32[mailbox + MAILBOX_TAIL / WORD_BYTES]!;
-    const slot = this.memory.mailbox_slots_word(pid) + (tail % this.mailbox_capacity) * SLOT_WORDS;
+    const slot = mailbox + MAILBOX_SLOTS_WORD + (tail % this.mailbox_capacity) * SLOT_WORDS;
     copy_slot(array, w, this.i32, slot, tier);
     this.i32[mailbox + MAILBOX_TAIL / WORD_BYTES] = (tail + 1) | 0;
   }
 
   private mailbox_take(pid: number, m: Message): boolean {
-    const mailbox = this.memory.mailbox_word(pid);
+    const mailbox = this.mailboxes_word + pid * this.mailbox_words;
     const head = this.i32[mailbox + MAILBOX_HEAD / WORD_BYTES]!;
     if (head === this.i32[mailbox + MAILBOX_TAIL / WORD_BYTES]) return false;
-    const slot = this.memory.mailbox_slots_word(pid) + (head % this.mailbox_capacity) * SLOT_WORDS;
+    const slot = mailbox + MAILBOX_SLOTS_WORD + (head % this.mailbox_capacity) * SLOT_WORDS;
     read_slot(this.i32, slot, m, this.i32[slot + SLOT_PUBLISH_SEQ_WORD]!);
     this.i32[mailbox + MAILBOX_HEAD / WORD_BYTES] = (head + 1) | 0;
     return true;

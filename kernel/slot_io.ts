@@ -44,6 +44,12 @@ export function write_slot(
   seq: number,
   src_node: number,
 ): void {
+  // The payload line first, the header line last: the consumer polls the header line's
+  // publish_seq, so it should be the line written last (ring.ts).
+  const words = payload_words_of(flags, m.length);
+  const source = m.payload_words;
+  const p = w + SLOT_PAYLOAD_WORD;
+  for (let k = 0; k < words; k++) i32[p + k] = source[k]!;
   i32[w + SLOT_CHANNEL_WORD] = channel;
   i32[w + SLOT_SRC_PID_WORD] = m.src_pid;
   i32[w + SLOT_DST_PID_WORD] = m.dst_pid;
@@ -59,10 +65,6 @@ export function write_slot(
   i32[w + SLOT_AUX0_WORD] = m.aux0;
   i32[w + SLOT_AUX1_WORD] = m.aux1;
   i32[w + SLOT_AUX2_WORD] = m.aux2;
-  const words = payload_words_of(flags, m.length);
-  const source = m.payload_words;
-  const p = w + SLOT_PAYLOAD_WORD;
-  for (let k = 0; k < words; k++) i32[p + k] = source[k]!;
 }
 
 /** Reads the slot image at word `w` into `m`; `tier` records where it travelled. */

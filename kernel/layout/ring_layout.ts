@@ -1,23 +1,21 @@
 /**
  * Ring: a bounded multi-producer single-consumer queue of message slots.
  *
- * Each receiving core owns one ring per tier (L1, L2, L3). The algorithm is Dmitry Vyukov's
- * bounded queue: producers claim a position by compare-and-swap on `tail`, write the slot, and
- * publish it by storing `position + 1` into the slot's `publish_seq`; the single consumer reads
- * the slot whose `publish_seq` equals `head + 1` and frees it by storing `head + capacity`.
- * Producers never read `head`, and the consumer never reads `tail`: each side spins only on
- * the slot it needs, so the two sides share no contended word.
+ * Each receiving core owns one ring per tier (L1, L2, L3). Producers claim positions by
+ * compare-and-swap on `tail` and publish each slot through its `publish_seq`; the consumer
+ * frees slots by advancing `head`. Tail and head each get two cache lines, so the producers'
+ * word and the consumer's word never share a line (ring.ts explains the protocol).
  *
  *   0                                   128                                 256
  *   +-----------------------------------+-----------------------------------+------------------+
  *   | tail: next position to claim      | head: next position to consume    | slot[0]          |
- *   | (Int32, producers' CAS)           | (Int32, consumer only)            | slot[1]  ...     |
+ *   | (Int32, producers' CAS)           | (Int32, consumer's store)         | slot[1]  ...     |
  *   | padded to two lines               | padded to two lines               | slot[capacity-1] |
  *   +-----------------------------------+-----------------------------------+------------------+
  *                                                                            256 + capacity*128
  *
  * Positions are Int32 that wrap; capacity is a power of two no larger than 2^20, so
- * `(seq - position) | 0` orders them correctly across the wrap.
+ * `(a - b) | 0` orders them correctly across the wrap.
  */
 import { assert, assert_power_of_two } from '../assert.js';
 import { CONTENDED_BYTES, WORD_BYTES } from './cache_line.js';

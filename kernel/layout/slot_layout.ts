@@ -23,9 +23,9 @@
  *   |                                                               |
  *   +---------------------------------------------------------------+  128
  *
- * - publish_seq: the ring's per-slot sequence (Vyukov bounded queue). Producers publish a slot
- *   by storing `position + 1`; the consumer frees it by storing `position + capacity`. Only
- *   rings use it; mailboxes and spill blocks leave it zero.
+ * - publish_seq: a ring producer publishes the slot by storing `position + 1` here, so a slot
+ *   that is claimed but not yet written is never mistaken for a message (ring.ts). Mailbox
+ *   slots keep the tier the message travelled through here; spilled slots leave it zero.
  * - channel: index of the (src, dst) channel in the node's channel table.
  * - channel_seq: the channel's sequence number, which lets the receiver restore per-channel
  *   FIFO order across tiers and the spill region (ARCHITECTURE.md, "Order").

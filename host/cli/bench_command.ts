@@ -1,0 +1,38 @@
+/** `lattice bench [AREA] [--json] [--quick]`: runs the benchmarks (all areas, or one). */
+import { format_table, make_report, type BenchResult } from '../../bench/report.js';
+import { kernel_bench } from '../../bench/kernel/kernel_bench.js';
+import { UsageError, parse, type Command } from './command.js';
+
+type Area = (options: { quick: boolean; log: (line: string) => void }) => Promise<BenchResult[]>;
+
+const areas: ReadonlyMap<string, Area> = new Map<string, Area>([['kernel', kernel_bench]]);
+
+export const bench_command: Command = {
+  name: 'bench',
+  summary: 'run the benchmarks and compare with their baselines',
+  help: [
+    'usage: lattice bench [AREA] [--json] [--quick]',
+    '',
+    `  AREA      one of: ${[...areas.keys()].join(', ')} (default: all)`,
+    '  --json    print one JSON object { machine, date, results } instead of a table',
+    '  --quick   small counts, for a smoke run (figures are not meaningful)',
+    '',
+    'Run through `npm run bench -- AREA` so that Node has --expose-gc (heap figures need it).',
+  ].join('\n'),
+  async run(argv) {
+    const { values, positionals } = parse(argv, { json: { type: 'boolean' }, quick: { type: 'boolean' } }, 1);
+    const wanted = positionals[0];
+    if (wanted !== undefined && !areas.has(wanted)) throw new UsageError(`unknown area '${wanted}'`);
+    const json = values.json === true;
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    const results: BenchResult[] = [];
+    for (const [name, area] of areas) {
+      if (wanted !== undefined && name !== wanted) continue;
+      results.push(...(await area({ quick: values.quick === true, log })));
+    }
+    const report = make_report(results);
+    if (json) process.stdout.write(`${JSON.stringify(report)}\n`);
+    else process.stdout.write(`${report.machine}\n${report.date}\n\n${format_table(results)}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,29 @@
+/** The shape of a `lattice` subcommand and the error for bad usage (exit code 2). */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  readonly help: string;
+  /** Runs with the arguments after the subcommand's name; resolves to the exit code. */
+  run(argv: readonly string[]): Promise<number>;
+}
+
+/** Bad arguments: the CLI prints the message and the command's help, and exits with 2. */
+export class UsageError extends Error {
+  readonly code = 'ERR_LATTICE_USAGE';
+}
+
+/** `parseArgs` that turns its errors into `UsageError`s. */
+export function parse(argv: readonly string[], options: NonNullable<ParseArgsConfig['options']>, positionals_max: number) {
+  try {
+    const parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    if (parsed.positionals.length > positionals_max) {
+      throw new UsageError(`unexpected argument '${parsed.positionals[positionals_max]}'`);
+    }
+    return parsed;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError((error as Error).message);
+  }
+}
