@@ -1,6 +1,8 @@
 /** The shape of a `lattice` subcommand and the error for bad usage (exit code 2). */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
+type Options = NonNullable<ParseArgsConfig['options']>;
+
 export interface Command {
   readonly name: string;
   readonly summary: string;
@@ -15,9 +17,9 @@ export class UsageError extends Error {
 }
 
 /** `parseArgs` that turns its errors into `UsageError`s. */
-export function parse(argv: readonly string[], options: NonNullable<ParseArgsConfig['options']>, positionals_max: number) {
+export function parse<O extends Options>(argv: readonly string[], options: O, positionals_max: number) {
   try {
-    const parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    const parsed = parseArgs({ args: [...argv], options, allowPositionals: true as const, strict: true as const });
     if (parsed.positionals.length > positionals_max) {
       throw new UsageError(`unexpected argument '${parsed.positionals[positionals_max]}'`);
     }

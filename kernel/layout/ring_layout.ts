@@ -3,8 +3,9 @@
  *
  * Each receiving core owns one ring per tier (L1, L2, L3). Producers claim positions by
  * compare-and-swap on `tail` and publish each slot through its `publish_seq`; the consumer
- * frees slots by advancing `head`. Tail and head each get two cache lines, so the producers'
- * word and the consumer's word never share a line (ring.ts explains the protocol).
+ * polls that word and frees slots by advancing `head`. Tail and head each get two cache lines,
+ * so the producers' word and the consumer's word never share a line (ring.ts explains the
+ * protocol and why).
  *
  *   0                                   128                                 256
  *   +-----------------------------------+-----------------------------------+------------------+
