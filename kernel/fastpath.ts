@@ -147,6 +147,11 @@ export class Fastpath {
   private readonly control_words: Int32Array;
   private readonly owner_word: number;
   private readonly token: number;
+  /** This core's doorbell and waiter count (word indexes; -1 for a producer). */
+  private readonly doorbell_word: number;
+  private readonly waiters_word: number;
+  /** The doorbell value recorded by the last `arm`. */
+  private armed_bell = 0;
   private readonly mailbox_capacity: number;
   /** Word index of pid 0's mailbox, and words per mailbox. */
   private readonly mailboxes_word: number;
@@ -194,6 +199,8 @@ export class Fastpath {
     }
     this.in_rings = [];
     this.in_spill = null;
+    this.doorbell_word = core === NO_CORE ? -1 : this.control_words[core]! + CORE_DOORBELL / WORD_BYTES;
+    this.waiters_word = core === NO_CORE ? -1 : this.control_words[core]! + CORE_WAITERS / WORD_BYTES;
     if (core !== NO_CORE) {
       for (let t = 0; t < 3; t++) {
         this.in_rings.push(new Ring(memory.i32, ring_offset(layout, core, t), layout.ring_capacities[t as 0 | 1 | 2]));
@@ -477,27 +484,14 @@ export class Fastpath {
       status = this.try_recv(pid, m);
       if (status !== Status.WOULD_BLOCK) return status;
     }
-    const clock = this.env.clock;
-    const deadline = clock.now_ms() + timeout_ms;
-    const control = this.control_words[this.core]!;
-    const waiters = control + CORE_WAITERS / WORD_BYTES;
-    const doorbell = control + CORE_DOORBELL / WORD_BYTES;
+    const deadline_ms = this.env.clock.now_ms() + timeout_ms;
     for (;;) {
-      Atomics.add(this.i32, waiters, 1);
-      const bell = Atomics.load(this.i32, doorbell);
-      status = this.try_recv(pid, m);
-      const remaining_ms = deadline - clock.now_ms();
-      if (status === Status.WOULD_BLOCK && remaining_ms > 0 && Atomics.load(this.i32, NODE_CLOSING_WORD) === 0) {
-        this.env.waiter.wait(this.i32, doorbell, bell, remaining_ms);
+      status = this.arm(pid, m);
+      const remaining_ms = deadline_ms - this.env.clock.now_ms();
+      if (this.should_sleep(status, remaining_ms)) {
+        this.env.waiter.wait(this.i32, this.doorbell_word, this.armed_bell, remaining_ms);
       }
-      Atomics.sub(this.i32, waiters, 1);
-      if (status !== Status.WOULD_BLOCK) return status;
-      if (Atomics.load(this.i32, NODE_CLOSING_WORD) !== 0) return Status.CLOSED;
-      if (remaining_ms <= 0) {
-        this.count(C_RECV_TIMEOUTS, 1);
-        return Status.TIMEOUT;
-      }
-      status = this.try_recv(pid, m);
+      status = this.disarm(pid, m, status, remaining_ms);
       if (status !== Status.WOULD_BLOCK) return status;
     }
   }
@@ -511,29 +505,46 @@ export class Fastpath {
     let status = this.try_recv(pid, m);
     if (status !== Status.WOULD_BLOCK) return status;
     if (!(timeout_ms >= 0 && timeout_ms <= RECV_TIMEOUT_MS_MAX)) return this.reject(C_REJECTED_BAD_ARGUMENT, Status.BAD_ARGUMENT);
-    const clock = this.env.clock;
-    const deadline = clock.now_ms() + timeout_ms;
-    const control = this.control_words[this.core]!;
-    const waiters = control + CORE_WAITERS / WORD_BYTES;
-    const doorbell = control + CORE_DOORBELL / WORD_BYTES;
+    const deadline_ms = this.env.clock.now_ms() + timeout_ms;
     for (;;) {
-      Atomics.add(this.i32, waiters, 1);
-      const bell = Atomics.load(this.i32, doorbell);
-      status = this.try_recv(pid, m);
-      const remaining_ms = deadline - clock.now_ms();
-      if (status === Status.WOULD_BLOCK && remaining_ms > 0 && Atomics.load(this.i32, NODE_CLOSING_WORD) === 0) {
-        await this.env.waiter.wait_async(this.i32, doorbell, bell, remaining_ms);
+      status = this.arm(pid, m);
+      const remaining_ms = deadline_ms - this.env.clock.now_ms();
+      if (this.should_sleep(status, remaining_ms)) {
+        await this.env.waiter.wait_async(this.i32, this.doorbell_word, this.armed_bell, remaining_ms);
       }
-      Atomics.sub(this.i32, waiters, 1);
-      if (status !== Status.WOULD_BLOCK) return status;
-      if (Atomics.load(this.i32, NODE_CLOSING_WORD) !== 0) return Status.CLOSED;
-      if (remaining_ms <= 0) {
-        this.count(C_RECV_TIMEOUTS, 1);
-        return Status.TIMEOUT;
-      }
-      status = this.try_recv(pid, m);
+      status = this.disarm(pid, m, status, remaining_ms);
       if (status !== Status.WOULD_BLOCK) return status;
     }
+  }
+
+  /**
+   * Before sleeping: registers as a waiter, records the doorbell (in `armed_bell`) and polls
+   * once more. A sender that publishes after this poll sees the waiter and rings the bell, so
+   * the wait that follows returns at once: no lost wake-up.
+   */
+  private arm(pid: number, m: Message): number {
+    Atomics.add(this.i32, this.waiters_word, 1);
+    this.armed_bell = Atomics.load(this.i32, this.doorbell_word);
+    return this.try_recv(pid, m);
+  }
+
+  private should_sleep(status: number, remaining_ms: number): boolean {
+    return status === Status.WOULD_BLOCK && remaining_ms > 0 && Atomics.load(this.i32, NODE_CLOSING_WORD) === 0;
+  }
+
+  /**
+   * After waking (or not sleeping): unregisters, and returns the receive's outcome, or
+   * `WOULD_BLOCK` to wait again.
+   */
+  private disarm(pid: number, m: Message, status: number, remaining_ms: number): number {
+    Atomics.sub(this.i32, this.waiters_word, 1);
+    if (status !== Status.WOULD_BLOCK) return status;
+    if (Atomics.load(this.i32, NODE_CLOSING_WORD) !== 0) return Status.CLOSED;
+    if (remaining_ms <= 0) {
+      this.count(C_RECV_TIMEOUTS, 1);
+      return Status.TIMEOUT;
+    }
+    return this.try_recv(pid, m);
   }
 
   /** Non-blocking receive for `pid`: `OK` with the message in `m`, or `WOULD_BLOCK`. */

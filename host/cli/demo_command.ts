@@ -7,7 +7,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { TIER_NAMES } from '../../kernel/layout/counter_layout.js';
-import { sum_core_stats, type FastpathStats } from '../../kernel/stats.js';
+import { sum_core_stats, type CoreStats, type FastpathStats } from '../../kernel/stats.js';
 import { NodeHost, type ProcessResult } from '../node_host.js';
 import { UsageError, parse, type Command } from './command.js';
 
@@ -89,29 +89,10 @@ function print_pairs(out: (line?: string) => void, results: readonly ProcessResu
 function print_stats(out: (line?: string) => void, stats: FastpathStats): void {
   out('Where messages travelled (per sending core; "hits" entered a ring, "spills" overflowed):');
   const header = ['core', 'socket', 'L1 hits', 'L2 hits', 'L3 hits', 'spills', 'cascaded', 'back-pressured', 'received'];
-  const rows = stats.cores.map((c) => [
-    String(c.core),
-    String(c.socket),
-    String(c.sent.L1),
-    String(c.sent.L2),
-    String(c.sent.L3),
-    String(c.sent.spill),
-    String(c.cascaded),
-    String(c.backpressured),
-    String(c.received.L1 + c.received.L2 + c.received.L3 + c.received.spill),
-  ]);
-  const total = sum_core_stats(stats.cores);
-  rows.push([
-    'all',
-    '',
-    String(total.sent.L1),
-    String(total.sent.L2),
-    String(total.sent.L3),
-    String(total.sent.spill),
-    String(total.cascaded),
-    String(total.backpressured),
-    String(total.received.L1 + total.received.L2 + total.received.L3 + total.received.spill),
-  ]);
+  const row = (core: string, socket: string, c: Omit<CoreStats, 'core' | 'socket' | 'pending'>) =>
+    [core, socket, c.sent.L1, c.sent.L2, c.sent.L3, c.sent.spill, c.cascaded, c.backpressured, c.received.L1 + c.received.L2 + c.received.L3 + c.received.spill].map(String);
+  const rows = stats.cores.map((c) => row(String(c.core), String(c.socket), c));
+  rows.push(row('all', '', sum_core_stats(stats.cores)));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
   out(line(header));
