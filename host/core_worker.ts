@@ -2,13 +2,16 @@
  * Entry of a core's worker thread.
  *
  * Opens the node's shared memory, attaches to its core (exclusively), runs the processes the
- * host hands it, and reports each one's result. It stays alive for `spawn` requests until the
+ * host hands it, and reports each one's result. When a process returns or throws, its kernel
+ * state is cleaned up (`Kernel.exit`): callers waiting for its replies get DEAD_PEER. It stays alive for `spawn` requests until the
  * host says `close`; then it waits for its processes to return (the node's closing flag wakes
  * any that are blocked in `recv`), detaches and exits with nothing left open.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { real_env } from '../kernel/env.js';
 import { Fastpath } from '../kernel/fastpath.js';
+import { Kernel } from '../kernel/kernel.js';
+import { lattice } from '../kernel/lattice_api.js';
 import { NodeMemory } from '../kernel/node_memory.js';
 import { process_context, type ProcessMain } from '../kernel/process.js';
 import type { HostToWorker, ProcessLaunch, WorkerInit, WorkerToHost } from './worker_protocol.js';
@@ -19,6 +22,8 @@ if (port === null) throw new Error('core_worker must run in a worker thread');
 const init = workerData as WorkerInit;
 const memory = NodeMemory.open(init.shared);
 const fastpath = Fastpath.attach_core(memory, init.core, real_env(init.spin_polls));
+const kernel = new Kernel(fastpath);
+const api = lattice(kernel);
 const running = new Set<Promise<void>>();
 
 function post(message: WorkerToHost): void {
@@ -32,14 +37,16 @@ async function run(launch: ProcessLaunch): Promise<void> {
     if (typeof entry !== 'function') {
       throw new TypeError(`process ${launch.pid}: ${launch.module} exports no function '${launch.entry}'`);
     }
-    const context = process_context(fastpath, launch.pid, launch.args);
+    const context = process_context(kernel, launch.pid, launch.args, api);
     const value = await (entry as ProcessMain)(context);
+    kernel.exit(launch.pid); // Its capabilities go; callers waiting on its replies get DEAD_PEER.
     try {
       post({ type: 'exited', pid: launch.pid, ok: true, value });
     } catch (error) {
       post({ type: 'exited', pid: launch.pid, ok: false, error: serialize_error(new TypeError(`process ${launch.pid}: result is not structured-cloneable`, { cause: error })) });
     }
   } catch (error) {
+    kernel.exit(launch.pid);
     post({ type: 'exited', pid: launch.pid, ok: false, error: serialize_error(error) });
   }
 }

@@ -18,7 +18,9 @@ import type { Worker } from 'node:worker_threads';
 import { real_env, SPIN_POLLS_DEFAULT } from '../kernel/env.js';
 import { ConfigError, LatticeError } from '../kernel/errors.js';
 import { Fastpath } from '../kernel/fastpath.js';
+import { Kernel } from '../kernel/kernel.js';
 import { NodeMemory, type NodeConfig } from '../kernel/node_memory.js';
+import { process_exit } from '../kernel/process_table.js';
 import { fastpath_stats, type FastpathStats } from '../kernel/stats.js';
 import { spawn_worker } from './spawn_worker.js';
 import type { HostToWorker, ProcessLaunch, SerializedError, WorkerInit, WorkerToHost } from './worker_protocol.js';
@@ -67,6 +69,7 @@ interface CoreWorker {
 interface Pending {
   readonly core: number;
   readonly done: Promise<ProcessResult>;
+  settled: boolean;
   resolve(result: ProcessResult): void;
 }
 
@@ -81,6 +84,8 @@ export class NodeHost {
   private readonly attachments: Fastpath[] = [];
   private readonly spin_polls: number;
   private readonly close_timeout_ms: number;
+  /** The main thread's clock and waiter (for control-plane work such as cleaning up a crashed core). */
+  private readonly env = real_env(0);
   private closing: Promise<void> | null = null;
   /** Workers that `close()` had to terminate because their processes did not return in time. */
   forced_terminations = 0;
@@ -132,7 +137,16 @@ export class NodeHost {
     this.memory.bind(spec.pid, spec.core);
     let resolve_result!: (result: ProcessResult) => void;
     const done = new Promise<ProcessResult>((r) => (resolve_result = r));
-    this.processes.set(spec.pid, { core: spec.core, done, resolve: resolve_result });
+    const pending: Pending = {
+      core: spec.core,
+      done,
+      settled: false,
+      resolve(result) {
+        pending.settled = true;
+        resolve_result(result);
+      },
+    };
+    this.processes.set(spec.pid, pending);
     return { pid: spec.pid, module: module_url(spec.module), entry: spec.entry ?? 'main', args: spec.args };
   }
 
@@ -157,7 +171,7 @@ export class NodeHost {
 
   private on_process_exit(core: number, message: Extract<WorkerToHost, { type: 'exited' }>): void {
     const pending = this.processes.get(message.pid);
-    if (pending === undefined) return;
+    if (pending === undefined || pending.settled) return;
     pending.resolve(message.ok ? { pid: message.pid, core, ok: true, value: message.value } : { pid: message.pid, core, ok: false, error: message.error });
   }
 
@@ -166,10 +180,15 @@ export class NodeHost {
     this.fail_core(core, { name: 'LatticeError', message: `core ${core}'s worker exited before its process returned`, code: 'ERR_LATTICE_CORE_EXITED' });
   }
 
-  /** Resolves every unfinished process of `core` as failed with `error`. */
+  /**
+   * Resolves every unfinished process of `core` as failed with `error`, and ends them in the
+   * kernel (their callers get DEAD_PEER instead of waiting for replies that will never come).
+   */
   private fail_core(core: number, error: SerializedError): void {
     for (const [pid, pending] of this.processes) {
-      if (pending.core === core) pending.resolve({ pid, core, ok: false, error });
+      if (pending.core !== core || pending.settled) continue;
+      process_exit(this.memory, this.env.waiter, this.env.clock, pid);
+      pending.resolve({ pid, core, ok: false, error });
     }
   }
 
@@ -189,6 +208,11 @@ export class NodeHost {
     const fastpath = Fastpath.attach_core(this.memory, core, real_env(this.spin_polls));
     this.attachments.push(fastpath);
     return fastpath;
+  }
+
+  /** Attaches the main thread to one of `main_cores` and gives it that core's `Kernel`. */
+  attach_kernel(core: number): Kernel {
+    return new Kernel(this.attach(core));
   }
 
   /** Binds a pid to one of the main thread's cores (its process is the main thread's code). */

@@ -47,6 +47,16 @@ const status_messages: ReadonlyMap<number, string> = new Map<number, string>([
   [Status.STALE_BLOCK, 'payload block was already released, or its descriptor is stale'],
   [Status.CLOSED, 'the node is closing'],
   [Status.BAD_ARGUMENT, 'an argument is out of its documented range'],
+  [Status.NO_CAP, 'no such capability (never issued, revoked, or its slot reused)'],
+  [Status.NO_RIGHT, 'the capability lacks the right this operation needs'],
+  [Status.STALE_CHANNEL, 'the channel was closed'],
+  [Status.NOT_LISTENING, 'the pid has not called listen, so it may not receive'],
+  [Status.CYCLE, 'the dependency would close a cycle in the channel graph'],
+  [Status.TABLE_FULL, 'a capability table or the edge pool is full'],
+  [Status.DEAD_PEER, 'the called process exited before replying'],
+  [Status.NO_CHANNEL, 'no open channel matches'],
+  [Status.NOT_WAITING, 'the caller is no longer waiting for this reply'],
+  [Status.NO_ROUTE, 'the channel leads to another node and no network route is set'],
 ]);
 
 /** The stable code string of a status, e.g. `ERR_LATTICE_BACKPRESSURE`. */

@@ -24,14 +24,26 @@ import type { KernelEnv } from './env.js';
 import { BlockState } from './layout/block_layout.js';
 import { WORD_BYTES } from './layout/cache_line.js';
 import {
+  CHANNEL_DST_NODE_WORD,
   CHANNEL_DST_PID_WORD,
+  CHANNEL_FIRST_IN_WORD,
+  CHANNEL_FIRST_OUT_WORD,
   CHANNEL_KEY_WORD,
+  CHANNEL_OWNER_CAP_WORD,
   CHANNEL_RECV_SEQ_WORD,
   CHANNEL_SEND_SEQ_WORD,
   CHANNEL_SRC_NODE_WORD,
   CHANNEL_SRC_PID_WORD,
+  CHANNEL_STAGED_HEAD_WORD,
+  CHANNEL_STAGED_TAIL_WORD,
+  CHANNEL_STAGED_TOTAL_WORD,
+  CHANNEL_STAGING_WORD,
+  CHANNEL_TAG_WORD,
+  CHANNEL_TOPO_ORD_WORD,
   CHANNEL_WORDS,
+  ChannelState,
   channel_key,
+  channel_tag,
 } from './layout/channel_layout.js';
 import {
   COUNTER_BLOCK_BYTES,
@@ -53,9 +65,11 @@ import {
   C_REJECTED_WRONG_CORE,
   C_SENT_BYTES_TIER,
   C_SENT_TIER,
+  C_NOTIFIES_RECEIVED,
+  C_STAGED,
   C_STALE_RELEASES,
 } from './layout/counter_layout.js';
-import { BLOCK_DATA, BLOCK_LENGTH_WORD } from './layout/block_layout.js';
+import { BLOCK_DATA, BLOCK_LENGTH_WORD, BLOCK_NEXT_WORD } from './layout/block_layout.js';
 import {
   CORE_DOORBELL,
   CORE_OWNER,
@@ -67,12 +81,24 @@ import {
   NODE_CLOSING_WORD,
   NODE_LOCK_WORD,
   NODE_TOKENS_WORD,
+  NODE_TOPO_NEXT_WORD,
   ring_offset,
 } from './layout/node_layout.js';
 import {
+  PROCESS_NOTIFY_BITS_WORD,
+  PROCESS_REPLY_SLOT_WORD,
+  PROCESS_REPLY_STATE_WORD,
+  PROCESS_REPLY_STATUS_WORD,
+  PROCESS_WORDS,
+  ReplyState,
+} from './layout/process_layout.js';
+import {
+  SLOT_BLOCK_GEN_WORD,
+  SLOT_BLOCK_OFFSET_WORD,
   SLOT_CHANNEL_SEQ_WORD,
   SLOT_CHANNEL_WORD,
   SLOT_DST_PID_WORD,
+  SLOT_FLAGS_WORD,
   SLOT_LENGTH_WORD,
   SLOT_PAYLOAD_BYTES_MAX,
   SLOT_PUBLISH_SEQ_WORD,
@@ -89,13 +115,22 @@ import { SpillQueue } from './spill_queue.js';
 import { Status } from './status.js';
 import { NO_CORE } from './topology.js';
 
-/** Flags of `recv` (the spec's `IpcFlags`). */
+/** Flags of `send` and `recv` (the spec's `IpcFlags`). */
 export const IpcFlags = {
-  /** Block up to the receive timeout (100 ms by default) for a message. */
+  /** Receive: block up to the receive timeout (100 ms by default). Send: deliver now. */
   NONE: 0,
-  /** Return `WOULD_BLOCK` at once when no message is waiting. */
+  /** Receive: return `WOULD_BLOCK` at once when no message is waiting. */
   NONBLOCK: 1,
+  /** Send: stage the message on its channel until the channel is submitted (staging.ts). */
+  STAGE: 2,
+  /** Send: carry a copy of the capability in `m.cap` to the receiver (Kernel.send). */
+  GRANT: 4,
 } as const;
+
+/** Node id of this node in channel keys. */
+export const LOCAL_NODE = 0;
+/** Wildcard node for channel lookups (the spec's `ANY_NODE`). */
+export const ANY_NODE = -1;
 
 /** How long a blocking receive waits, as the spec says: 100 ms. */
 export const RECV_TIMEOUT_MS_DEFAULT = 100;
@@ -105,6 +140,10 @@ export const RECV_TIMEOUT_MS_MAX = 60_000;
 export const BATCH_COUNT_MAX = 1024;
 
 const MAILBOX_SLOTS_WORD = MAILBOX_HEADER_BYTES / WORD_BYTES;
+
+// What a wait loop polls for.
+const POLL_MESSAGE = 0;
+const POLL_REPLY = 1;
 
 // Outcomes of pumping one source in the receive merge.
 const PUMP_NONE = 0;
@@ -158,6 +197,8 @@ export class Fastpath {
   private readonly mailbox_words: number;
   /** Word index of channel 0's entry. */
   private readonly channels_word: number;
+  /** Word index of pid 0's process entry. */
+  private readonly processes_word: number;
   /** Source the receive merge tries first, and deliveries taken from it in a row. */
   private next_source = 0;
   private streak = 0;
@@ -179,6 +220,7 @@ export class Fastpath {
     this.mailboxes_word = layout.mailboxes / WORD_BYTES;
     this.mailbox_words = layout.mailbox_bytes / WORD_BYTES;
     this.channels_word = layout.channel_table / WORD_BYTES;
+    this.processes_word = layout.process_table / WORD_BYTES;
     const block = core === NO_CORE ? layout.cores + producer_slot : core;
     this.counters_word = (layout.counter_blocks + block * COUNTER_BLOCK_BYTES) / WORD_BYTES;
     this.owner_word = owner_word;
@@ -268,11 +310,36 @@ export class Fastpath {
     } else if ((m.length >>> 0) > SLOT_PAYLOAD_BYTES_MAX || (m.length | 0) !== m.length) {
       return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
     }
-    const channel = this.channel_of(0, src, dst);
+    const channel = this.channel_of(LOCAL_NODE, LOCAL_NODE, src, dst);
     if (channel < 0) return this.reject(C_REJECTED_CHANNEL_FULL, Status.CHANNEL_TABLE_FULL);
     m.src_pid = src;
     m.dst_pid = dst;
-    return this.enqueue(m, flags, channel, dst_core, 0);
+    return this.enqueue(m, flags, channel, dst_core, LOCAL_NODE, false);
+  }
+
+  /**
+   * Sends `m` from `src` on a known local channel (the capability layer's path: the channel
+   * comes from a validated capability, so there is no lookup). `kernel_flags` are `SlotFlags`
+   * bits the kernel adds (GRANT, CALL); `stage` holds the message until the channel is
+   * submitted.
+   */
+  send_channel(src: number, channel: number, m: Message, kernel_flags: number, stage: boolean): number {
+    const w = this.channels_word + channel * CHANNEL_WORDS;
+    const dst = this.i32[w + CHANNEL_DST_PID_WORD]!;
+    if (this.i32[w + CHANNEL_SRC_PID_WORD] !== src) return this.reject(C_REJECTED_WRONG_CORE, Status.WRONG_CORE);
+    const dst_core = this.check_send(src, dst);
+    if (dst_core < 0) return dst_core;
+    let flags = (m.flags & SlotFlags.USER_MASK) | kernel_flags;
+    if (m.block_offset !== 0) {
+      const status = this.check_descriptor(m);
+      if (status !== Status.OK) return status;
+      flags |= SlotFlags.DESCRIPTOR;
+    } else if ((m.length >>> 0) > SLOT_PAYLOAD_BYTES_MAX || (m.length | 0) !== m.length) {
+      return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
+    }
+    m.src_pid = src;
+    m.dst_pid = dst;
+    return this.enqueue(m, flags, channel, dst_core, LOCAL_NODE, stage);
   }
 
   /**
@@ -293,8 +360,11 @@ export class Fastpath {
       if (m.block_offset !== 0) return this.reject(C_REJECTED_BAD_ARGUMENT, Status.BAD_ARGUMENT);
       if ((m.length >>> 0) > SLOT_PAYLOAD_BYTES_MAX) return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
     }
-    const channel = this.channel_of(0, src, dst);
+    const channel = this.channel_of(LOCAL_NODE, LOCAL_NODE, src, dst);
     if (channel < 0) return this.reject(C_REJECTED_CHANNEL_FULL, Status.CHANNEL_TABLE_FULL);
+    if (this.i32[this.channels_word + channel * CHANNEL_WORDS + CHANNEL_STAGING_WORD] !== 0) {
+      return this.send_each(src, dst, msgs, count, channel, dst_core); // Staged messages first.
+    }
     const tier = this.home_tier[dst_core]!;
     const ring = this.out_rings[dst_core * 3 + tier]!;
     const seq_word = this.channels_word + channel * CHANNEL_WORDS + CHANNEL_SEND_SEQ_WORD;
@@ -316,12 +386,16 @@ export class Fastpath {
       this.ring_doorbell(dst_core);
       return count;
     }
+    return this.send_each(src, dst, msgs, count, channel, dst_core);
+  }
+
+  private send_each(src: number, dst: number, msgs: readonly Message[], count: number, channel: number, dst_core: number): number {
     let sent = 0;
     for (; sent < count; sent++) {
       const m = msgs[sent]!;
       m.src_pid = src;
       m.dst_pid = dst;
-      const status = this.enqueue(m, m.flags & SlotFlags.USER_MASK, channel, dst_core, 0);
+      const status = this.enqueue(m, m.flags & SlotFlags.USER_MASK, channel, dst_core, LOCAL_NODE, false);
       if (status !== Status.OK) return sent === 0 ? status : sent;
     }
     return sent;
@@ -338,11 +412,11 @@ export class Fastpath {
     const dst_core = this.dst_core_of(dst);
     if (dst_core < 0) return dst_core;
     if ((m.length >>> 0) > SLOT_PAYLOAD_BYTES_MAX || m.block_offset !== 0) return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
-    const channel = this.channel_of(src_node, src_pid, dst);
+    const channel = this.channel_of(src_node, LOCAL_NODE, src_pid, dst);
     if (channel < 0) return this.reject(C_REJECTED_CHANNEL_FULL, Status.CHANNEL_TABLE_FULL);
     m.src_pid = src_pid;
     m.dst_pid = dst;
-    return this.enqueue(m, (m.flags & SlotFlags.USER_MASK) | SlotFlags.REMOTE, channel, dst_core, src_node);
+    return this.enqueue(m, (m.flags & SlotFlags.USER_MASK) | SlotFlags.REMOTE, channel, dst_core, src_node, false);
   }
 
   /** Validates a send's pids; returns the receiving core, or a (negative) failure status. */
@@ -377,9 +451,18 @@ export class Fastpath {
     return Status.OK;
   }
 
-  /** Places one validated message: home ring, rings further out, then the spill queue. */
-  private enqueue(m: Message, flags: number, channel: number, dst_core: number, src_node: number): number {
-    const seq_word = this.channels_word + channel * CHANNEL_WORDS + CHANNEL_SEND_SEQ_WORD;
+  /**
+   * Places one validated message: home ring, rings further out, then the spill queue. A message
+   * to be staged, or any message on a channel that still has staged messages, is staged
+   * instead, so that it cannot overtake them.
+   */
+  private enqueue(m: Message, flags: number, channel: number, dst_core: number, src_node: number, stage: boolean): number {
+    const entry = this.channels_word + channel * CHANNEL_WORDS;
+    if (stage || Atomics.load(this.i32, entry + CHANNEL_STAGING_WORD) !== 0) {
+      const status = this.stage(m, flags, channel, src_node, stage);
+      if (status !== STAGE_NOT_NEEDED) return status;
+    }
+    const seq_word = entry + CHANNEL_SEND_SEQ_WORD;
     const seq = this.i32[seq_word]!;
     const home = this.home_tier[dst_core]!;
     let tier: number = home;
@@ -407,7 +490,47 @@ export class Fastpath {
     return Status.OK;
   }
 
-  private ring_doorbell(core: number): void {
+  /**
+   * The slow path of a send: under the control lock, writes the message into a slab block,
+   * gives it the channel's next sequence number and appends it to the channel's staged list.
+   * Returns `STAGE_NOT_NEEDED` when the caller did not ask to stage and the channel's staged
+   * messages were released meanwhile (the send then goes the fast way).
+   */
+  private stage(m: Message, flags: number, channel: number, src_node: number, requested: boolean): number {
+    const i32 = this.i32;
+    const entry = this.channels_word + channel * CHANNEL_WORDS;
+    lock(i32, NODE_LOCK_WORD, this.env.waiter, this.env.clock);
+    try {
+      if (!requested && i32[entry + CHANNEL_STAGING_WORD] === 0) return STAGE_NOT_NEEDED;
+      const block = this.slab.alloc(this.memory.spill.spill_class, BlockState.SPILLED, this.core, 0);
+      if (block === 0) return this.reject(C_BACKPRESSURED, Status.BACKPRESSURE);
+      const seq = i32[entry + CHANNEL_SEND_SEQ_WORD]!;
+      write_slot(this.r32, (block + BLOCK_DATA) / WORD_BYTES, m, flags, channel, seq, src_node);
+      i32[entry + CHANNEL_SEND_SEQ_WORD] = (seq + 1) | 0;
+      const tail = i32[entry + CHANNEL_STAGED_TAIL_WORD]!;
+      if (tail === 0) i32[entry + CHANNEL_STAGED_HEAD_WORD] = block;
+      else this.r32[tail / WORD_BYTES + BLOCK_NEXT_WORD] = block;
+      i32[entry + CHANNEL_STAGED_TAIL_WORD] = block;
+      i32[entry + CHANNEL_STAGED_TOTAL_WORD] = (i32[entry + CHANNEL_STAGED_TOTAL_WORD]! + 1) | 0;
+      Atomics.store(i32, entry + CHANNEL_STAGING_WORD, i32[entry + CHANNEL_STAGING_WORD]! + 1);
+      this.count(C_STAGED, 1);
+      return Status.OK;
+    } finally {
+      unlock(i32, NODE_LOCK_WORD, this.env.waiter);
+    }
+  }
+
+  /**
+   * Pushes a staged (or otherwise prepared) message block into `dst_core`'s spill queue and
+   * rings its doorbell. Used by the release of staged messages (staging.ts), under the lock.
+   */
+  push_block(dst_core: number, block: number): void {
+    this.out_spill[dst_core]!.push(block);
+    this.ring_doorbell(dst_core);
+  }
+
+  /** Rings `core`'s doorbell if a thread sleeps on it. */
+  ring_doorbell(core: number): void {
     const w = this.control_words[core]!;
     if (Atomics.load(this.i32, w + CORE_WAITERS / WORD_BYTES) === 0) return;
     Atomics.add(this.i32, w + CORE_DOORBELL / WORD_BYTES, 1);
@@ -419,42 +542,66 @@ export class Fastpath {
   // Channels.
 
   /**
-   * Index of the channel (src_node, src, dst), inserting it on first use; -1 if the table is
-   * full. Lookups take no lock; inserts take the control lock.
+   * Index of the channel `src` on `src_node` → `dst` on `dst_node`, inserting it on first use;
+   * -1 if the table is full. Lookups take no lock; inserts take the control lock.
    */
-  channel_of(src_node: number, src: number, dst: number): number {
+  channel_of(src_node: number, dst_node: number, src: number, dst: number): number {
+    const found = this.find_channel(src_node, dst_node, src, dst);
+    if (found !== -1) return found;
+    return this.insert_channel(src_node, dst_node, src, dst);
+  }
+
+  /**
+   * Index of the channel `src` on `src_node` → `dst` on `dst_node`, or -1 if there is none.
+   * `dst_node` may be `ANY_NODE`: then the first open channel between the two pids, whatever
+   * its destination node. Takes no lock.
+   */
+  find_channel(src_node: number, dst_node: number, src: number, dst: number): number {
     const key = channel_key(src, dst);
     const i32 = this.i32;
     const mask = this.channel_mask;
-    let index = hash_channel(key, src_node) & mask;
+    let index = hash_channel(key) & mask;
     for (let probe = 0; probe <= mask; probe++) {
       const w = this.channels_word + index * CHANNEL_WORDS;
       const k = Atomics.load(i32, w + CHANNEL_KEY_WORD);
-      if (k === 0) return this.insert_channel(src_node, src, dst);
-      if (k === key && i32[w + CHANNEL_SRC_NODE_WORD] === src_node) return index;
+      if (k === 0) return -1;
+      if (k === key && i32[w + CHANNEL_SRC_NODE_WORD] === src_node) {
+        if (dst_node === ANY_NODE) {
+          if ((Atomics.load(i32, w + CHANNEL_TAG_WORD) & 3) === ChannelState.OPEN) return index;
+        } else if (i32[w + CHANNEL_DST_NODE_WORD] === dst_node) {
+          return index;
+        }
+      }
       index = (index + 1) & mask;
     }
     return -1;
   }
 
-  private insert_channel(src_node: number, src: number, dst: number): number {
+  private insert_channel(src_node: number, dst_node: number, src: number, dst: number): number {
     const i32 = this.i32;
     lock(i32, NODE_LOCK_WORD, this.env.waiter, this.env.clock);
     try {
-      const key = channel_key(src, dst);
+      const found = this.find_channel(src_node, dst_node, src, dst);
+      if (found !== -1) return found; // Inserted meanwhile.
       const mask = this.channel_mask;
       // Keep one entry free so that every probe sequence ends.
       if (i32[NODE_CHANNELS_USED_WORD]! >= mask) return -1;
-      let index = hash_channel(key, src_node) & mask;
+      const key = channel_key(src, dst);
+      let index = hash_channel(key) & mask;
       for (let probe = 0; probe <= mask; probe++) {
-        const w = this.memory.channel_word(index);
-        const k = i32[w + CHANNEL_KEY_WORD]!;
-        if (k === key && i32[w + CHANNEL_SRC_NODE_WORD] === src_node) return index; // Inserted meanwhile.
-        if (k === 0) {
+        const w = this.channels_word + index * CHANNEL_WORDS;
+        if (i32[w + CHANNEL_KEY_WORD] === 0) {
           i32.fill(0, w, w + CHANNEL_WORDS);
           i32[w + CHANNEL_SRC_NODE_WORD] = src_node;
+          i32[w + CHANNEL_DST_NODE_WORD] = dst_node;
           i32[w + CHANNEL_SRC_PID_WORD] = src;
           i32[w + CHANNEL_DST_PID_WORD] = dst;
+          i32[w + CHANNEL_TAG_WORD] = channel_tag(1, ChannelState.OPEN);
+          i32[w + CHANNEL_OWNER_CAP_WORD] = -1;
+          i32[w + CHANNEL_TOPO_ORD_WORD] = i32[NODE_TOPO_NEXT_WORD]!;
+          i32[NODE_TOPO_NEXT_WORD] = i32[NODE_TOPO_NEXT_WORD]! + 1;
+          i32[w + CHANNEL_FIRST_OUT_WORD] = -1;
+          i32[w + CHANNEL_FIRST_IN_WORD] = -1;
           Atomics.store(i32, w + CHANNEL_KEY_WORD, key); // Publishes the entry.
           i32[NODE_CHANNELS_USED_WORD] = i32[NODE_CHANNELS_USED_WORD]! + 1;
           return index;
@@ -477,23 +624,9 @@ export class Fastpath {
    * and returns `TIMEOUT`. Never spins without bound and never burns a core while asleep.
    */
   recv(pid: number, m: Message, flags: number = IpcFlags.NONE, timeout_ms: number = RECV_TIMEOUT_MS_DEFAULT): number {
-    let status = this.try_recv(pid, m);
+    const status = this.try_recv(pid, m);
     if (status !== Status.WOULD_BLOCK || (flags & IpcFlags.NONBLOCK) !== 0) return status;
-    if (!(timeout_ms >= 0 && timeout_ms <= RECV_TIMEOUT_MS_MAX)) return this.reject(C_REJECTED_BAD_ARGUMENT, Status.BAD_ARGUMENT);
-    for (let i = 0; i < this.env.spin_polls; i++) {
-      status = this.try_recv(pid, m);
-      if (status !== Status.WOULD_BLOCK) return status;
-    }
-    const deadline_ms = this.env.clock.now_ms() + timeout_ms;
-    for (;;) {
-      status = this.arm(pid, m);
-      const remaining_ms = deadline_ms - this.env.clock.now_ms();
-      if (this.should_sleep(status, remaining_ms)) {
-        this.env.waiter.wait(this.i32, this.doorbell_word, this.armed_bell, remaining_ms);
-      }
-      status = this.disarm(pid, m, status, remaining_ms);
-      if (status !== Status.WOULD_BLOCK) return status;
-    }
+    return this.wait(POLL_MESSAGE, pid, m, timeout_ms);
   }
 
   /**
@@ -502,17 +635,45 @@ export class Fastpath {
    * processes run meanwhile.
    */
   async recv_async(pid: number, m: Message, timeout_ms: number = RECV_TIMEOUT_MS_DEFAULT): Promise<number> {
-    let status = this.try_recv(pid, m);
+    const status = this.try_recv(pid, m);
     if (status !== Status.WOULD_BLOCK) return status;
+    return this.wait_async(POLL_MESSAGE, pid, m, timeout_ms);
+  }
+
+  private poll(what: number, pid: number, m: Message): number {
+    return what === POLL_MESSAGE ? this.try_recv(pid, m) : this.try_take_reply(pid, m);
+  }
+
+  /** Polls `spin_polls` times, then sleeps on the doorbell, until `what` is ready or time runs out. */
+  private wait(what: number, pid: number, m: Message, timeout_ms: number): number {
+    if (!(timeout_ms >= 0 && timeout_ms <= RECV_TIMEOUT_MS_MAX)) return this.reject(C_REJECTED_BAD_ARGUMENT, Status.BAD_ARGUMENT);
+    let status: number = Status.WOULD_BLOCK;
+    for (let i = 0; i < this.env.spin_polls; i++) {
+      status = this.poll(what, pid, m);
+      if (status !== Status.WOULD_BLOCK) return status;
+    }
+    const deadline_ms = this.env.clock.now_ms() + timeout_ms;
+    for (;;) {
+      status = this.arm(what, pid, m);
+      const remaining_ms = deadline_ms - this.env.clock.now_ms();
+      if (this.should_sleep(status, remaining_ms)) {
+        this.env.waiter.wait(this.i32, this.doorbell_word, this.armed_bell, remaining_ms);
+      }
+      status = this.disarm(what, pid, m, status, remaining_ms);
+      if (status !== Status.WOULD_BLOCK) return status;
+    }
+  }
+
+  private async wait_async(what: number, pid: number, m: Message, timeout_ms: number): Promise<number> {
     if (!(timeout_ms >= 0 && timeout_ms <= RECV_TIMEOUT_MS_MAX)) return this.reject(C_REJECTED_BAD_ARGUMENT, Status.BAD_ARGUMENT);
     const deadline_ms = this.env.clock.now_ms() + timeout_ms;
     for (;;) {
-      status = this.arm(pid, m);
+      let status = this.arm(what, pid, m);
       const remaining_ms = deadline_ms - this.env.clock.now_ms();
       if (this.should_sleep(status, remaining_ms)) {
         await this.env.waiter.wait_async(this.i32, this.doorbell_word, this.armed_bell, remaining_ms);
       }
-      status = this.disarm(pid, m, status, remaining_ms);
+      status = this.disarm(what, pid, m, status, remaining_ms);
       if (status !== Status.WOULD_BLOCK) return status;
     }
   }
@@ -522,10 +683,10 @@ export class Fastpath {
    * once more. A sender that publishes after this poll sees the waiter and rings the bell, so
    * the wait that follows returns at once: no lost wake-up.
    */
-  private arm(pid: number, m: Message): number {
+  private arm(what: number, pid: number, m: Message): number {
     Atomics.add(this.i32, this.waiters_word, 1);
     this.armed_bell = Atomics.load(this.i32, this.doorbell_word);
-    return this.try_recv(pid, m);
+    return this.poll(what, pid, m);
   }
 
   private should_sleep(status: number, remaining_ms: number): boolean {
@@ -533,10 +694,10 @@ export class Fastpath {
   }
 
   /**
-   * After waking (or not sleeping): unregisters, and returns the receive's outcome, or
-   * `WOULD_BLOCK` to wait again.
+   * After waking (or not sleeping): unregisters, and returns the outcome, or `WOULD_BLOCK` to
+   * wait again.
    */
-  private disarm(pid: number, m: Message, status: number, remaining_ms: number): number {
+  private disarm(what: number, pid: number, m: Message, status: number, remaining_ms: number): number {
     Atomics.sub(this.i32, this.waiters_word, 1);
     if (status !== Status.WOULD_BLOCK) return status;
     if (Atomics.load(this.i32, NODE_CLOSING_WORD) !== 0) return Status.CLOSED;
@@ -544,7 +705,7 @@ export class Fastpath {
       this.count(C_RECV_TIMEOUTS, 1);
       return Status.TIMEOUT;
     }
-    return this.try_recv(pid, m);
+    return this.poll(what, pid, m);
   }
 
   /** Non-blocking receive for `pid`: `OK` with the message in `m`, or `WOULD_BLOCK`. */
@@ -554,6 +715,11 @@ export class Fastpath {
     if (pid_core !== this.core) {
       if (pid_core < 0) return this.reject(C_REJECTED_NOT_BOUND, Status.NOT_BOUND);
       return this.reject(C_REJECTED_WRONG_CORE, Status.WRONG_CORE);
+    }
+    const notify_word = this.processes_word + pid * PROCESS_WORDS + PROCESS_NOTIFY_BITS_WORD;
+    if (this.i32[notify_word] !== 0) {
+      const bits = Atomics.exchange(this.i32, notify_word, 0);
+      if (bits !== 0) return this.deliver_notification(pid, m, bits);
     }
     if (this.mailbox_take(pid, m)) return Status.OK;
     for (let round = 0; round < MERGE_ROUNDS_MAX; round++) {
@@ -575,6 +741,54 @@ export class Fastpath {
       if (!moved) return Status.WOULD_BLOCK;
     }
     return Status.WOULD_BLOCK;
+  }
+
+  /** Fills `m` as the notification `bits` (seL4: the ORed badges of every notifier since last time). */
+  private deliver_notification(pid: number, m: Message, bits: number): number {
+    m.src_pid = -1;
+    m.dst_pid = pid;
+    m.m_type = 0;
+    m.flags = SlotFlags.NOTIFY;
+    m.seq = 0;
+    m.length = 0;
+    m.block_offset = 0;
+    m.block_gen = 0;
+    m.badge = bits;
+    m.src_node = LOCAL_NODE;
+    m.cap = 0;
+    m.aux0 = bits;
+    m.aux1 = 0;
+    m.aux2 = 0;
+    m.tier = 0;
+    this.count(C_NOTIFIES_RECEIVED, 1);
+    return Status.OK;
+  }
+
+  /**
+   * Takes the reply to `pid`'s current call if it is ready: into `m`, returning the status the
+   * replier (or the callee's exit) left, OK or DEAD_PEER. `WOULD_BLOCK` while it is not ready.
+   */
+  try_take_reply(pid: number, m: Message): number {
+    const entry = this.processes_word + pid * PROCESS_WORDS;
+    const state = Atomics.load(this.i32, entry + PROCESS_REPLY_STATE_WORD);
+    if ((state & 3) !== ReplyState.READY) return Status.WOULD_BLOCK;
+    const status = this.i32[entry + PROCESS_REPLY_STATUS_WORD]!;
+    if (status === Status.OK) read_slot(this.i32, entry + PROCESS_REPLY_SLOT_WORD, m, 0);
+    Atomics.store(this.i32, entry + PROCESS_REPLY_STATE_WORD, (state & ~3) | ReplyState.IDLE);
+    return status;
+  }
+
+  /**
+   * Waits for the reply to `pid`'s current call, as `recv` waits for a message: polls, then
+   * sleeps on the core's doorbell (the replier rings it), at most `timeout_ms`.
+   */
+  wait_reply(pid: number, m: Message, timeout_ms: number): number {
+    return this.wait(POLL_REPLY, pid, m, timeout_ms);
+  }
+
+  /** Like `wait_reply`, without blocking the thread. */
+  wait_reply_async(pid: number, m: Message, timeout_ms: number): Promise<number> {
+    return this.wait_async(POLL_REPLY, pid, m, timeout_ms);
   }
 
   /**
@@ -599,6 +813,7 @@ export class Fastpath {
     const recv_seq_word = this.channels_word + channel * CHANNEL_WORDS + CHANNEL_RECV_SEQ_WORD;
     const expected = this.i32[recv_seq_word]!;
     if (array[w + SLOT_CHANNEL_SEQ_WORD] !== expected) return PUMP_NONE; // An earlier one is elsewhere.
+    if ((array[w + SLOT_FLAGS_WORD]! & SlotFlags.DROPPED) !== 0) return this.skip_tombstone(source, array, w, block, recv_seq_word, expected);
     const target = array[w + SLOT_DST_PID_WORD]!;
     const deliver = target === pid;
     if (!deliver && this.mailbox_full(target)) {
@@ -615,6 +830,18 @@ export class Fastpath {
     this.count(C_RECV_TIER + source, 1);
     this.count(C_RECV_BYTES, length);
     return deliver ? PUMP_DELIVERED : PUMP_MOVED;
+  }
+
+  /** Consumes a tombstone (a dropped staged message): its sequence number passes, nothing is delivered. */
+  private skip_tombstone(source: number, array: Int32Array, w: number, block: number, recv_seq_word: number, expected: number): number {
+    if (source === 3 && !this.in_spill!.pop(block)) return PUMP_NONE;
+    if ((array[w + SLOT_FLAGS_WORD]! & SlotFlags.DESCRIPTOR) !== 0) {
+      this.slab.free(array[w + SLOT_BLOCK_OFFSET_WORD]!, array[w + SLOT_BLOCK_GEN_WORD]!, BlockState.PAYLOAD);
+    }
+    if (source < 3) this.in_rings[source]!.release();
+    else this.slab.free(block, this.slab.generation(block), BlockState.SPILLED);
+    this.i32[recv_seq_word] = (expected + 1) | 0;
+    return PUMP_MOVED;
   }
 
   private mailbox_full(pid: number): boolean {
@@ -713,6 +940,11 @@ export class Fastpath {
     if (after < before) u32[w + 1] = u32[w + 1]! + 1;
   }
 
+  /** Adds `n` to counter `index` (for the layers above: capabilities, graph, network). */
+  note(index: number, n: number): void {
+    this.count(index, n);
+  }
+
   private reject(counter: number, status: number): number {
     this.count(counter, 1);
     return status;
@@ -724,8 +956,12 @@ export class Fastpath {
   }
 }
 
-/** Spreads channel keys over the table (a multiplicative hash of the key and the node). */
-function hash_channel(key: number, src_node: number): number {
-  return Math.imul(key ^ Math.imul(src_node, 0x27d4eb2d), 0x9e3779b1) >>> 12;
+/** Spreads channel keys over the table (multiplicative hashing). The nodes are not hashed, so an
+ * `ANY_NODE` lookup finds every node's channel between two pids on one probe sequence. */
+function hash_channel(key: number): number {
+  return Math.imul(key, 0x9e3779b1) >>> 12;
 }
+
+/** `stage` found nothing to stage: the send continues on the fast path. */
+const STAGE_NOT_NEEDED = 1;
 

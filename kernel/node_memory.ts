@@ -12,14 +12,20 @@
 import { assert, assert_range } from './assert.js';
 import { ConfigError } from './errors.js';
 import { WORD_BYTES } from './layout/cache_line.js';
+import { CAP_BYTES, CAP_FIRST_CHILD_WORD, CAP_NEXT_SIBLING_WORD, CAP_PARENT_WORD, CAP_TAG_WORD, CAP_WORDS, CapState } from './layout/cap_layout.js';
 import { CHANNEL_BYTES } from './layout/channel_layout.js';
+import { EDGE_BYTES, EDGE_NEXT_FREE_WORD, EDGE_PARENT_WORD, EDGE_WORDS } from './layout/edge_layout.js';
+import { PROCESS_BYTES } from './layout/process_layout.js';
 import {
   CORE_CONTROL_BYTES,
   CORE_DOORBELL,
   CORE_OWNER,
   MAILBOX_HEADER_BYTES,
+  NODE_CAPS_PER_PID_WORD,
   NODE_CHANNELS_MAX_WORD,
   NODE_CLOSING_WORD,
+  NODE_EDGES_MAX_WORD,
+  NODE_EDGE_FREE_WORD,
   NODE_CORES_PER_SOCKET_WORD,
   NODE_MAGIC,
   NODE_MAGIC_WORD,
@@ -84,6 +90,8 @@ export const DEFAULT_GEOMETRY: NodeGeometry = {
   ring_capacity_l3: 512,
   mailbox_capacity: 16,
   producers_max: 4,
+  caps_per_pid: 64,
+  edges_max: 8192,
 };
 
 /** What a worker needs to open the same node: two shared buffers. */
@@ -165,6 +173,8 @@ export class NodeMemory {
       ring_capacity_l3: c[NODE_RING_CAPACITY_L3_WORD]!,
       mailbox_capacity: c[NODE_MAILBOX_CAPACITY_WORD]!,
       producers_max: c[NODE_PRODUCERS_MAX_WORD]!,
+      caps_per_pid: c[NODE_CAPS_PER_PID_WORD]!,
+      edges_max: c[NODE_EDGES_MAX_WORD]!,
     };
     const layout = node_layout(geometry);
     if (layout.control_bytes !== shared.control.byteLength) {
@@ -218,8 +228,13 @@ export class NodeMemory {
     i32[NODE_RING_CAPACITY_L3_WORD] = g.ring_capacity_l3;
     i32[NODE_MAILBOX_CAPACITY_WORD] = g.mailbox_capacity;
     i32[NODE_PRODUCERS_MAX_WORD] = g.producers_max;
+    i32[NODE_CAPS_PER_PID_WORD] = g.caps_per_pid;
+    i32[NODE_EDGES_MAX_WORD] = g.edges_max;
     const pids = this.layout.pid_table / WORD_BYTES;
     i32.fill(-1, pids, pids + g.pids_max);
+    format_caps(i32, this.layout.cap_tables / WORD_BYTES, g.pids_max * g.caps_per_pid);
+    format_edges(i32, this.layout.edge_pool / WORD_BYTES, g.edges_max);
+    i32[NODE_EDGE_FREE_WORD] = 0;
     for (let core = 0; core < this.layout.cores; core++) {
       for (let tier = 0; tier < 3; tier++) {
         ring_format(i32, ring_offset(this.layout, core, tier), this.layout.ring_capacities[tier as 0 | 1 | 2]);
@@ -321,6 +336,28 @@ export class NodeMemory {
     return (this.layout.channel_table + channel * CHANNEL_BYTES) / WORD_BYTES;
   }
 
+  /** Word index of the process entry of `pid`. */
+  process_word(pid: number): number {
+    return (this.layout.process_table + pid * PROCESS_BYTES) / WORD_BYTES;
+  }
+
+  /** Word index of capability `global` (`pid * caps_per_pid + slot`). */
+  cap_word(global: number): number {
+    return (this.layout.cap_tables + global * CAP_BYTES) / WORD_BYTES;
+  }
+
+  /** Word index of edge `edge`. */
+  edge_word(edge: number): number {
+    return (this.layout.edge_pool + edge * EDGE_BYTES) / WORD_BYTES;
+  }
+
+  /** Rings `core`'s doorbell unconditionally (control plane: process exit, close). */
+  ring_doorbell(core: number): void {
+    const bell = this.core_control_word(core) + CORE_DOORBELL / WORD_BYTES;
+    Atomics.add(this.i32, bell, 1);
+    Atomics.notify(this.i32, bell);
+  }
+
   /** Whether the node is closing. */
   closing(): boolean {
     return Atomics.load(this.i32, NODE_CLOSING_WORD) !== 0;
@@ -332,11 +369,29 @@ export class NodeMemory {
    */
   set_closing(): void {
     Atomics.store(this.i32, NODE_CLOSING_WORD, 1);
-    for (let core = 0; core < this.cores; core++) {
-      const bell = this.core_control_word(core) + CORE_DOORBELL / WORD_BYTES;
-      Atomics.add(this.i32, bell, 1);
-      Atomics.notify(this.i32, bell);
-    }
+    for (let core = 0; core < this.cores; core++) this.ring_doorbell(core);
+  }
+}
+
+/** Every capability slot free at generation 1, outside any derivation tree. */
+function format_caps(i32: Int32Array, first_word: number, count: number): void {
+  for (let i = 0; i < count; i++) {
+    const w = first_word + i * CAP_WORDS;
+    i32.fill(0, w, w + CAP_WORDS);
+    i32[w + CAP_TAG_WORD] = (1 << 2) | CapState.FREE;
+    i32[w + CAP_PARENT_WORD] = -1;
+    i32[w + CAP_FIRST_CHILD_WORD] = -1;
+    i32[w + CAP_NEXT_SIBLING_WORD] = -1;
+  }
+}
+
+/** Every edge free, chained into the free list 0 → 1 → … → -1. */
+function format_edges(i32: Int32Array, first_word: number, count: number): void {
+  for (let e = 0; e < count; e++) {
+    const w = first_word + e * EDGE_WORDS;
+    i32.fill(0, w, w + EDGE_WORDS);
+    i32[w + EDGE_PARENT_WORD] = -1;
+    i32[w + EDGE_NEXT_FREE_WORD] = e + 1 < count ? e + 1 : -1;
   }
 }
 
@@ -381,6 +436,8 @@ function validate_geometry(config: NodeConfig): NodeGeometry {
     ring_capacity_l3: power_of_two_field(config, 'ring_capacity_l3', 2, RING_CAPACITY_MAX),
     mailbox_capacity: int_field(config, 'mailbox_capacity', 1, 1 << 16),
     producers_max: int_field(config, 'producers_max', 0, 64),
+    caps_per_pid: int_field(config, 'caps_per_pid', 1, 256),
+    edges_max: int_field(config, 'edges_max', 1, 1 << 22),
   };
   if (geometry.sockets * geometry.cores_per_socket > 1024) {
     throw new ConfigError('ERR_LATTICE_BAD_CONFIG', `a node has at most 1024 cores, got ${geometry.sockets * geometry.cores_per_socket}`);

@@ -8,6 +8,8 @@
  * preemption; processes that must interleave on one core use `recv_async`.
  */
 import type { Fastpath } from './fastpath.js';
+import type { Kernel } from './kernel.js';
+import { lattice, type LatticeApi } from './lattice_api.js';
 import type { Message } from './message.js';
 import type { NodeMemory } from './node_memory.js';
 
@@ -19,31 +21,41 @@ export interface ProcessContext<A = unknown> {
   readonly socket: number;
   /** The arguments given when the process was spawned (structured-cloned). */
   readonly args: A;
-  /** The core's fastpath attachment, shared by the processes on this core. */
+  /** The capability-checked kernel API of this core (channels, caps, call, notify, graph). */
+  readonly kernel: Kernel;
+  /** The spec's C-style API (`lattice_send`, …) bound to `kernel`. */
+  readonly lattice: LatticeApi;
+  /**
+   * The core's raw fastpath, shared by the processes on this core. It bypasses capabilities
+   * (it is what the kernel itself uses); `send` and `recv` below are its shortcuts.
+   */
   readonly fastpath: Fastpath;
   /** The node's shared memory. */
   readonly memory: NodeMemory;
   /** True once the node is closing: long-running processes return when they see it. */
   stopping(): boolean;
-  /** Sends `m` from this process to `dst`. */
+  /** Raw fastpath send from this process to `dst`, without a capability check. */
   send(dst: number, m: Message): number;
-  /** Receives into `m` (see `Fastpath.recv`). */
+  /** Raw fastpath receive into `m` (see `Fastpath.recv`), without the listen check. */
   recv(m: Message, flags?: number, timeout_ms?: number): number;
-  /** Receives into `m` without blocking the thread (see `Fastpath.recv_async`). */
+  /** Raw fastpath receive without blocking the thread (see `Fastpath.recv_async`). */
   recv_async(m: Message, timeout_ms?: number): Promise<number>;
 }
 
 /** The entry function of a process module (exported as `main` unless the spawn names another). */
 export type ProcessMain<A = unknown, R = unknown> = (ctx: ProcessContext<A>) => R | Promise<R>;
 
-/** Builds the context of `pid` over a core's fastpath. */
-export function process_context<A>(fastpath: Fastpath, pid: number, args: A): ProcessContext<A> {
+/** Builds the context of `pid` over a core's kernel. */
+export function process_context<A>(kernel: Kernel, pid: number, args: A, api: LatticeApi = lattice(kernel)): ProcessContext<A> {
+  const fastpath = kernel.fastpath;
   const memory = fastpath.memory;
   return {
     pid,
     core: fastpath.core,
     socket: memory.topology.socket_of(fastpath.core),
     args,
+    kernel,
+    lattice: api,
     fastpath,
     memory,
     stopping: () => memory.closing(),

@@ -31,6 +31,22 @@ import {
   C_SENT_BYTES_TIER,
   C_SENT_TIER,
   C_STALE_RELEASES,
+  C_STAGED,
+  C_RELEASED,
+  C_STAGED_DROPPED,
+  C_NOTIFIES_SENT,
+  C_NOTIFIES_RECEIVED,
+  C_CALLS,
+  C_REPLIES,
+  C_DEAD_PEER,
+  C_DENIED_NO_CAP,
+  C_DENIED_NO_RIGHT,
+  C_DENIED_STALE_CHANNEL,
+  C_DENIED_NOT_LISTENING,
+  C_DENIED_NOT_WAITING,
+  C_CYCLES_REFUSED,
+  C_REJECTED_TABLE_FULL,
+  C_REJECTED_NO_ROUTE,
   Tier,
 } from './layout/counter_layout.js';
 import { ring_offset } from './layout/node_layout.js';
@@ -56,6 +72,21 @@ export interface Rejections {
   wrong_core: number;
   channel_full: number;
   bad_argument: number;
+  /** A capability table or the edge pool was full. */
+  table_full: number;
+  /** A channel to another node had no network route. */
+  no_route: number;
+}
+
+/** Capability-checked operations refused, by reason. */
+export interface Denials {
+  no_cap: number;
+  no_right: number;
+  stale_channel: number;
+  not_listening: number;
+  not_waiting: number;
+  /** Dependency edges refused because they would close a cycle. */
+  cycle: number;
 }
 
 /** Counters of one core (or producer slot). */
@@ -77,6 +108,17 @@ export interface CoreStats {
   descriptor_sends: number;
   block_alloc_failed: number;
   rejected: Rejections;
+  denied: Denials;
+  /** Messages staged, released by submit, and dropped (closed channel, or receiver gone). */
+  staged: number;
+  released: number;
+  staged_dropped: number;
+  notifies_sent: number;
+  notifies_received: number;
+  calls: number;
+  replies: number;
+  /** Calls that ended with DEAD_PEER. */
+  dead_peer: number;
   /** Times a source waited because its target pid's mailbox was full. */
   mailbox_stalls: number;
   blocks_released: number;
@@ -157,7 +199,25 @@ function block_stats(memory: NodeMemory, block: number, core: number): CoreStats
       wrong_core: c(C_REJECTED_WRONG_CORE),
       channel_full: c(C_REJECTED_CHANNEL_FULL),
       bad_argument: c(C_REJECTED_BAD_ARGUMENT),
+      table_full: c(C_REJECTED_TABLE_FULL),
+      no_route: c(C_REJECTED_NO_ROUTE),
     },
+    denied: {
+      no_cap: c(C_DENIED_NO_CAP),
+      no_right: c(C_DENIED_NO_RIGHT),
+      stale_channel: c(C_DENIED_STALE_CHANNEL),
+      not_listening: c(C_DENIED_NOT_LISTENING),
+      not_waiting: c(C_DENIED_NOT_WAITING),
+      cycle: c(C_CYCLES_REFUSED),
+    },
+    staged: c(C_STAGED),
+    released: c(C_RELEASED),
+    staged_dropped: c(C_STAGED_DROPPED),
+    notifies_sent: c(C_NOTIFIES_SENT),
+    notifies_received: c(C_NOTIFIES_RECEIVED),
+    calls: c(C_CALLS),
+    replies: c(C_REPLIES),
+    dead_peer: c(C_DEAD_PEER),
     mailbox_stalls: c(C_MAILBOX_STALLS),
     blocks_released: c(C_BLOCKS_RELEASED),
     stale_releases: c(C_STALE_RELEASES),
@@ -210,7 +270,16 @@ export function sum_core_stats(list: readonly CoreStats[]): Omit<CoreStats, 'cor
     backpressured: 0,
     descriptor_sends: 0,
     block_alloc_failed: 0,
-    rejected: { bad_pid: 0, not_bound: 0, too_big: 0, wrong_core: 0, channel_full: 0, bad_argument: 0 },
+    rejected: { bad_pid: 0, not_bound: 0, too_big: 0, wrong_core: 0, channel_full: 0, bad_argument: 0, table_full: 0, no_route: 0 },
+    denied: { no_cap: 0, no_right: 0, stale_channel: 0, not_listening: 0, not_waiting: 0, cycle: 0 },
+    staged: 0,
+    released: 0,
+    staged_dropped: 0,
+    notifies_sent: 0,
+    notifies_received: 0,
+    calls: 0,
+    replies: 0,
+    dead_peer: 0,
     mailbox_stalls: 0,
     blocks_released: 0,
     stale_releases: 0,
@@ -233,6 +302,15 @@ export function sum_core_stats(list: readonly CoreStats[]): Omit<CoreStats, 'cor
     total.descriptor_sends += s.descriptor_sends;
     total.block_alloc_failed += s.block_alloc_failed;
     for (const key of Object.keys(total.rejected) as (keyof Rejections)[]) total.rejected[key] += s.rejected[key];
+    for (const key of Object.keys(total.denied) as (keyof Denials)[]) total.denied[key] += s.denied[key];
+    total.staged += s.staged;
+    total.released += s.released;
+    total.staged_dropped += s.staged_dropped;
+    total.notifies_sent += s.notifies_sent;
+    total.notifies_received += s.notifies_received;
+    total.calls += s.calls;
+    total.replies += s.replies;
+    total.dead_peer += s.dead_peer;
     total.mailbox_stalls += s.mailbox_stalls;
     total.blocks_released += s.blocks_released;
     total.stale_releases += s.stale_releases;

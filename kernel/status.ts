@@ -34,6 +34,26 @@ export const Status = {
   CLOSED: -10,
   /** An argument is out of its documented range (a batch count, a block length). */
   BAD_ARGUMENT: -11,
+  /** The capability handle names no capability: never issued, revoked, or its slot reused. */
+  NO_CAP: -12,
+  /** The capability lacks the right the operation needs. */
+  NO_RIGHT: -13,
+  /** The channel was closed (the capability or channel handle is of an older incarnation). */
+  STALE_CHANNEL: -14,
+  /** The pid has not called `listen`, so it may not receive. */
+  NOT_LISTENING: -15,
+  /** The dependency edge would close a cycle in the channel graph. */
+  CYCLE: -16,
+  /** A capability table or the graph's edge pool is full. */
+  TABLE_FULL: -17,
+  /** The called process exited before replying. */
+  DEAD_PEER: -18,
+  /** No open channel matches. */
+  NO_CHANNEL: -19,
+  /** The caller is no longer waiting for this reply (it timed out or exited). */
+  NOT_WAITING: -20,
+  /** The channel leads to another node and no network route is set. */
+  NO_ROUTE: -21,
 } as const;
 
 /** One of the values of `Status`. */

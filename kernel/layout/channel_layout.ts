@@ -1,48 +1,111 @@
 /**
- * Channel table entry: the shared state of one (source node, src pid, dst pid) channel.
+ * Channel table entry: the shared state of one channel, src pid on `src_node` → dst pid on
+ * `dst_node` (node 0 is this node).
  *
- * Entries are inserted under the node's control lock (a rare, slow-path event) and looked up
- * without any lock: the inserter writes every field and publishes the entry by storing `key`
- * last, so a reader that sees the key sees the fields. The sender side and the receiver side
- * of an entry are written by different cores, so each has a line of its own.
+ * Entries are inserted under the node's control lock and looked up without any lock: the
+ * inserter writes every field and publishes the entry by storing `key` last, so a reader that
+ * sees the key sees the fields. Keys are never removed (a closed channel keeps its entry and
+ * reopens with a new generation), so every probe sequence stays intact. Each side of the entry
+ * has a line of its own, because different threads write them.
  *
  *   0               4               8               12              16
  *   +---------------+---------------+---------------+---------------+
- *   | key           | src_node      | src_pid       | dst_pid       |  sender line
- *   +---------------+---------------+---------------+---------------+
- *   | send_seq      | reserved ...                                  |
+ *   | key           | src_node      | dst_node      | src_pid       |  sender line
+ *   +---------------+---------------+---------------+---------------+  (sender's core)
+ *   | dst_pid       | send_seq      | reserved ...                  |
  *   +---------------------------------------------------------------+  64
  *   | recv_seq      | reserved ...                                  |  receiver line
- *   +---------------------------------------------------------------+  128
+ *   +---------------------------------------------------------------+  128 (receiver's core)
+ *   | tag           | owner_cap     | staging       | reserved ...  |  control line
+ *   +---------------------------------------------------------------+  192 (control lock;
+ *   | topo_ord      | first_out     | first_in      | staged_head   |   read by senders)
+ *   +---------------+---------------+---------------+---------------+
+ *   | staged_tail   | staged_total  | released_total| submit_target |  graph line
+ *   +---------------------------------------------------------------+  256 (control lock only)
  *
- * - key: 0 while the entry is free; else `((src_pid + 1) << 16) | (dst_pid + 1)`, which with
- *   `src_node` identifies the channel. Keys are never reused for another channel.
+ * - key: 0 while the entry is free; else `((src_pid + 1) << 16) | (dst_pid + 1)`. With
+ *   `src_node` and `dst_node` it identifies the channel. The hash uses the key alone, so a
+ *   lookup with `ANY_NODE` finds every node's channel between the two pids.
  * - send_seq: the sequence number the next message will carry (sender's core only).
  * - recv_seq: the sequence number the receiver delivers next (receiver's core only).
+ * - tag: `(generation << 2) | ChannelState`. Closing bumps the generation, which makes every
+ *   capability and channel handle of the old incarnation stale.
+ * - owner_cap: global index of the capability `connect` made for the sender, or -1.
+ * - staging: messages staged and not yet released. While it is nonzero every send on the
+ *   channel is staged too, so no message overtakes a staged one (staging.ts).
+ * - topo_ord: the channel's position in the graph's topological order (graph.ts).
+ * - first_out / first_in: the first dependency edge to a child / from a parent, -1 if none.
+ * - staged_head / staged_tail: the channel's list of staged messages (slab blocks, linked
+ *   through their `next`), 0 when empty.
+ * - staged_total / released_total: messages ever staged / released; submit_target: the
+ *   staged total the pending batch ends at (equal to released_total when none is pending).
  */
 import { CACHE_LINE_BYTES, WORD_BYTES } from './cache_line.js';
 
 let offset = 0;
 export const CHANNEL_KEY = offset; offset += WORD_BYTES;
 export const CHANNEL_SRC_NODE = offset; offset += WORD_BYTES;
+export const CHANNEL_DST_NODE = offset; offset += WORD_BYTES;
 export const CHANNEL_SRC_PID = offset; offset += WORD_BYTES;
 export const CHANNEL_DST_PID = offset; offset += WORD_BYTES;
 export const CHANNEL_SEND_SEQ = offset; offset += WORD_BYTES;
 offset = CACHE_LINE_BYTES;
 export const CHANNEL_RECV_SEQ = offset; offset += WORD_BYTES;
 offset = 2 * CACHE_LINE_BYTES;
+export const CHANNEL_TAG = offset; offset += WORD_BYTES;
+export const CHANNEL_OWNER_CAP = offset; offset += WORD_BYTES;
+export const CHANNEL_STAGING = offset; offset += WORD_BYTES;
+offset = 3 * CACHE_LINE_BYTES;
+export const CHANNEL_TOPO_ORD = offset; offset += WORD_BYTES;
+export const CHANNEL_FIRST_OUT = offset; offset += WORD_BYTES;
+export const CHANNEL_FIRST_IN = offset; offset += WORD_BYTES;
+export const CHANNEL_STAGED_HEAD = offset; offset += WORD_BYTES;
+export const CHANNEL_STAGED_TAIL = offset; offset += WORD_BYTES;
+export const CHANNEL_STAGED_TOTAL = offset; offset += WORD_BYTES;
+export const CHANNEL_RELEASED_TOTAL = offset; offset += WORD_BYTES;
+export const CHANNEL_SUBMIT_TARGET = offset; offset += WORD_BYTES;
+offset = 4 * CACHE_LINE_BYTES;
 /** Bytes of one channel entry. */
 export const CHANNEL_BYTES = offset;
 
 export const CHANNEL_WORDS = CHANNEL_BYTES / WORD_BYTES;
 export const CHANNEL_KEY_WORD = CHANNEL_KEY / WORD_BYTES;
 export const CHANNEL_SRC_NODE_WORD = CHANNEL_SRC_NODE / WORD_BYTES;
+export const CHANNEL_DST_NODE_WORD = CHANNEL_DST_NODE / WORD_BYTES;
 export const CHANNEL_SRC_PID_WORD = CHANNEL_SRC_PID / WORD_BYTES;
 export const CHANNEL_DST_PID_WORD = CHANNEL_DST_PID / WORD_BYTES;
 export const CHANNEL_SEND_SEQ_WORD = CHANNEL_SEND_SEQ / WORD_BYTES;
 export const CHANNEL_RECV_SEQ_WORD = CHANNEL_RECV_SEQ / WORD_BYTES;
+export const CHANNEL_TAG_WORD = CHANNEL_TAG / WORD_BYTES;
+export const CHANNEL_OWNER_CAP_WORD = CHANNEL_OWNER_CAP / WORD_BYTES;
+export const CHANNEL_STAGING_WORD = CHANNEL_STAGING / WORD_BYTES;
+export const CHANNEL_TOPO_ORD_WORD = CHANNEL_TOPO_ORD / WORD_BYTES;
+export const CHANNEL_FIRST_OUT_WORD = CHANNEL_FIRST_OUT / WORD_BYTES;
+export const CHANNEL_FIRST_IN_WORD = CHANNEL_FIRST_IN / WORD_BYTES;
+export const CHANNEL_STAGED_HEAD_WORD = CHANNEL_STAGED_HEAD / WORD_BYTES;
+export const CHANNEL_STAGED_TAIL_WORD = CHANNEL_STAGED_TAIL / WORD_BYTES;
+export const CHANNEL_STAGED_TOTAL_WORD = CHANNEL_STAGED_TOTAL / WORD_BYTES;
+export const CHANNEL_RELEASED_TOTAL_WORD = CHANNEL_RELEASED_TOTAL / WORD_BYTES;
+export const CHANNEL_SUBMIT_TARGET_WORD = CHANNEL_SUBMIT_TARGET / WORD_BYTES;
+
+/** The state half of a channel's tag. */
+export const ChannelState = { FREE: 0, OPEN: 1, CLOSED: 2 } as const;
+/** Channel generations wrap at 30 bits in the tag; handles carry the low `CHANNEL_HANDLE_GEN_BITS`. */
+export const CHANNEL_GENERATION_MASK = 0x3fff_ffff;
+
+/** Bits of a channel handle that hold the channel index: so `channels_max` is at most 2^20. */
+export const CHANNEL_INDEX_BITS = 20;
+export const CHANNEL_INDEX_MASK = (1 << CHANNEL_INDEX_BITS) - 1;
+/** Bits of a channel handle that hold the channel's generation. */
+export const CHANNEL_HANDLE_GEN_BITS = 31 - CHANNEL_INDEX_BITS;
+export const CHANNEL_HANDLE_GEN_MASK = (1 << CHANNEL_HANDLE_GEN_BITS) - 1;
 
 /** The key of the channel from `src_pid` to `dst_pid`; never 0. */
 export function channel_key(src_pid: number, dst_pid: number): number {
   return ((src_pid + 1) << 16) | (dst_pid + 1);
+}
+
+/** The tag of a channel in `state` at `generation`. */
+export function channel_tag(generation: number, state: number): number {
+  return ((generation & CHANNEL_GENERATION_MASK) << 2) | state;
 }

@@ -59,6 +59,29 @@ export const C_STALE_RELEASES = n++;
 export const C_RECV_TIMEOUTS = n++;
 /** Sends that found the receiving core asleep and rang its doorbell. */
 export const C_DOORBELLS_RUNG = n++;
+/** Messages staged on a channel (held until `submit`), released, and dropped by `close`. */
+export const C_STAGED = n++;
+export const C_RELEASED = n++;
+export const C_STAGED_DROPPED = n++;
+/** Notifications sent, and notification words taken by receivers on this core. */
+export const C_NOTIFIES_SENT = n++;
+export const C_NOTIFIES_RECEIVED = n++;
+/** Calls made, replies sent, and calls that ended because the callee exited (DEAD_PEER). */
+export const C_CALLS = n++;
+export const C_REPLIES = n++;
+export const C_DEAD_PEER = n++;
+/** Capability-checked operations refused, by reason. */
+export const C_DENIED_NO_CAP = n++;
+export const C_DENIED_NO_RIGHT = n++;
+export const C_DENIED_STALE_CHANNEL = n++;
+export const C_DENIED_NOT_LISTENING = n++;
+export const C_DENIED_NOT_WAITING = n++;
+/** Dependency edges refused because they would close a cycle. */
+export const C_CYCLES_REFUSED = n++;
+/** Operations refused because a capability table or the edge pool was full. */
+export const C_REJECTED_TABLE_FULL = n++;
+/** Sends on remote channels refused because no network route exists. */
+export const C_REJECTED_NO_ROUTE = n++;
 /** Number of counters in a block. */
 export const COUNTER_COUNT = n;
 

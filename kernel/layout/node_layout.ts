@@ -8,6 +8,8 @@
  *   192      +-----------------------------------------------------+
  *            | closing flag (1 line)                               |
  *   256      +-----------------------------------------------------+
+ *            | graph header (1 line): topo_next, edge free list    |  control lock only
+ *   320      +-----------------------------------------------------+
  *            | pid table: pids_max Int32 (core of each pid, -1)    |
  *            +-----------------------------------------------------+
  *            | core control × cores (2 lines each):                |
@@ -22,7 +24,13 @@
  *            | mailboxes × pids_max:                               |
  *            |   header line (head, tail) + capacity × slot        |
  *            +-----------------------------------------------------+
- *            | channel table × channels_max (2 lines each)         |
+ *            | channel table × channels_max (4 lines each)         |
+ *            +-----------------------------------------------------+
+ *            | process table × pids_max (4 lines each)             |
+ *            +-----------------------------------------------------+
+ *            | capability tables × pids_max (caps_per_pid × 32 B)  |
+ *            +-----------------------------------------------------+
+ *            | edge pool × edges_max (32 B each)                   |
  *            +-----------------------------------------------------+  control_bytes
  *
  * "Producers" are threads that send into the node without being one of its cores, such as the
@@ -31,7 +39,10 @@
  */
 import { assert, assert_power_of_two, assert_range } from '../assert.js';
 import { CACHE_LINE_BYTES, CONTENDED_BYTES, WORD_BYTES, lines } from './cache_line.js';
+import { CAP_BYTES, CAP_SLOT_BITS } from './cap_layout.js';
 import { CHANNEL_BYTES } from './channel_layout.js';
+import { EDGE_BYTES } from './edge_layout.js';
+import { PROCESS_BYTES } from './process_layout.js';
 import { COUNTER_BLOCK_BYTES } from './counter_layout.js';
 import { RING_CAPACITY_MAX, ring_bytes } from './ring_layout.js';
 import { SLOT_BYTES } from './slot_layout.js';
@@ -57,6 +68,8 @@ export const NODE_PRODUCERS_MAX_WORD = 10;
 export const NODE_TOKENS_WORD = 11;
 /** Channel entries in use (written under the control lock). */
 export const NODE_CHANNELS_USED_WORD = 12;
+export const NODE_CAPS_PER_PID_WORD = 13;
+export const NODE_EDGES_MAX_WORD = 14;
 export const NODE_HEADER_BYTES = CACHE_LINE_BYTES;
 
 let offset = NODE_HEADER_BYTES;
@@ -64,10 +77,18 @@ let offset = NODE_HEADER_BYTES;
 export const NODE_LOCK = offset; offset += CONTENDED_BYTES;
 /** Byte offset of the closing flag (0 running, 1 closing). */
 export const NODE_CLOSING = offset; offset += CACHE_LINE_BYTES;
+/** Byte offset of the graph header, written only under the control lock. */
+export const NODE_GRAPH = offset; offset += CACHE_LINE_BYTES;
 /** Byte offset of the pid table. */
 export const NODE_PID_TABLE = offset;
 export const NODE_LOCK_WORD = NODE_LOCK / WORD_BYTES;
 export const NODE_CLOSING_WORD = NODE_CLOSING / WORD_BYTES;
+/** Next topological position a new channel takes. */
+export const NODE_TOPO_NEXT_WORD = NODE_GRAPH / WORD_BYTES;
+/** Head of the edge free list (-1 when empty). */
+export const NODE_EDGE_FREE_WORD = NODE_GRAPH / WORD_BYTES + 1;
+/** Edges in use. */
+export const NODE_EDGES_USED_WORD = NODE_GRAPH / WORD_BYTES + 2;
 
 // Core control, byte offsets from its start.
 /** The doorbell: bumped by a sender that finds the core's consumer asleep. */
@@ -106,6 +127,10 @@ export interface NodeGeometry {
   readonly mailbox_capacity: number;
   /** Producer slots for threads that are not cores (network delivery). */
   readonly producers_max: number;
+  /** Capability slots of each pid (at most 256). */
+  readonly caps_per_pid: number;
+  /** Dependency edges the channel graph can hold. */
+  readonly edges_max: number;
 }
 
 /** Limits on the geometry. */
@@ -117,6 +142,8 @@ export const PIDS_MAX = 32767;
 export const CHANNELS_MAX = 1 << 20;
 export const MAILBOX_CAPACITY_MAX = 1 << 16;
 export const PRODUCERS_MAX = 64;
+export const CAPS_PER_PID_MAX = 1 << CAP_SLOT_BITS;
+export const EDGES_MAX = 1 << 22;
 
 /** Byte offsets of every part of a control region, computed from its geometry in one place. */
 export interface NodeLayout {
@@ -134,6 +161,9 @@ export interface NodeLayout {
   readonly mailboxes: number;
   readonly mailbox_bytes: number;
   readonly channel_table: number;
+  readonly process_table: number;
+  readonly cap_tables: number;
+  readonly edge_pool: number;
   readonly control_bytes: number;
 }
 
@@ -150,6 +180,8 @@ export function check_geometry(g: NodeGeometry): void {
   assert_range(g.ring_capacity_l3, 2, RING_CAPACITY_MAX, 'ring_capacity_l3');
   assert_range(g.mailbox_capacity, 1, MAILBOX_CAPACITY_MAX, 'mailbox_capacity');
   assert_range(g.producers_max, 0, PRODUCERS_MAX, 'producers_max');
+  assert_range(g.caps_per_pid, 1, CAPS_PER_PID_MAX, 'caps_per_pid');
+  assert_range(g.edges_max, 1, EDGES_MAX, 'edges_max');
 }
 
 /** Computes the layout of a control region. */
@@ -177,6 +209,12 @@ export function node_layout(g: NodeGeometry): NodeLayout {
   offset += g.pids_max * mailbox_bytes;
   const channel_table = offset;
   offset += g.channels_max * CHANNEL_BYTES;
+  const process_table = offset;
+  offset += g.pids_max * PROCESS_BYTES;
+  const cap_tables = offset;
+  offset += lines(g.pids_max * g.caps_per_pid * CAP_BYTES);
+  const edge_pool = offset;
+  offset += lines(g.edges_max * EDGE_BYTES);
   assert(offset <= 0x7fff_ffc0, 'control region fits Int32 offsets');
   return {
     geometry: { ...g },
@@ -192,6 +230,9 @@ export function node_layout(g: NodeGeometry): NodeLayout {
     mailboxes,
     mailbox_bytes,
     channel_table,
+    process_table,
+    cap_tables,
+    edge_pool,
     control_bytes: offset,
   };
 }

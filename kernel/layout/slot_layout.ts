@@ -107,12 +107,19 @@ export const SlotFlags = {
   USER_MASK: 0xffff,
   /** The payload is in the block named by `block_offset`, not inline. */
   DESCRIPTOR: 1 << 16,
-  /** A kernel notification (issue 4: `notify`), not an ordinary message. */
+  /** A kernel notification (`notify`), not an ordinary message; `badge` holds the bits. */
   NOTIFY: 1 << 17,
-  /** A reply to a `call` (issue 4). */
+  /** A reply to a `call`. */
   REPLY: 1 << 18,
-  /** The message carries a capability grant in `cap` (issue 4). */
+  /** A `call`: `cap` holds the receiver's one-shot reply capability. */
+  CALL: 1 << 21,
+  /**
+   * A tombstone: a staged message dropped by `close`. It still travels to the receiver, which
+   * consumes it without delivering it, so the channel's sequence numbers have no gap.
+   */
+  DROPPED: 1 << 22,
+  /** The message carries a capability grant: `cap` is a handle in the receiver's table. */
   GRANT: 1 << 19,
-  /** The message arrived from another node (issue 5). */
+  /** The message arrived from another node. */
   REMOTE: 1 << 20,
 } as const;

@@ -313,7 +313,7 @@ describe('bad input gets a typed, counted refusal', () => {
     expect(c0.send(1, 1, m)).toBe(Status.TOO_BIG);
     expect(c0.recv(1, m, IpcFlags.NONE, -5)).toBe(Status.BAD_ARGUMENT);
     const rejected = fastpath_stats(memory).cores[0]!.rejected;
-    expect(rejected).toEqual({ bad_pid: 4, not_bound: 2, too_big: 1, wrong_core: 2, channel_full: 0, bad_argument: 1 });
+    expect(rejected).toEqual({ bad_pid: 4, not_bound: 2, too_big: 1, wrong_core: 2, channel_full: 0, bad_argument: 1, table_full: 0, no_route: 0 });
   });
 
   it('turns statuses into StatusErrors with stable codes', () => {

@@ -3,6 +3,9 @@
 // region layouts computed from geometry tiling their buffers without gaps or overlaps.
 import { describe, expect, it } from 'vitest';
 import * as block from '../../kernel/layout/block_layout.js';
+import * as cap from '../../kernel/layout/cap_layout.js';
+import * as edge from '../../kernel/layout/edge_layout.js';
+import * as process from '../../kernel/layout/process_layout.js';
 import { CACHE_LINE_BYTES, CONTENDED_BYTES, WORD_BYTES } from '../../kernel/layout/cache_line.js';
 import * as channel from '../../kernel/layout/channel_layout.js';
 import * as counters from '../../kernel/layout/counter_layout.js';
@@ -109,11 +112,101 @@ describe('block layout', () => {
 });
 
 describe('channel layout', () => {
-  it('puts the sender side and the receiver side on different lines', () => {
-    expect(Math.floor(channel.CHANNEL_SEND_SEQ / CACHE_LINE_BYTES)).not.toBe(Math.floor(channel.CHANNEL_RECV_SEQ / CACHE_LINE_BYTES));
-    expect(channel.CHANNEL_BYTES % CACHE_LINE_BYTES).toBe(0);
+  const line = (offset: number) => Math.floor(offset / CACHE_LINE_BYTES);
+
+  it('gives the sender side, the receiver side, the control words and the graph a line each', () => {
+    expect(line(channel.CHANNEL_SEND_SEQ)).toBe(0);
+    expect(line(channel.CHANNEL_RECV_SEQ)).toBe(1);
+    expect(line(channel.CHANNEL_TAG)).toBe(2);
+    expect(line(channel.CHANNEL_STAGING)).toBe(2);
+    expect(line(channel.CHANNEL_TOPO_ORD)).toBe(3);
+    expect(line(channel.CHANNEL_SUBMIT_TARGET)).toBe(3);
+    expect(channel.CHANNEL_BYTES).toBe(4 * CACHE_LINE_BYTES);
+    check_fields(
+      [
+        ['key', channel.CHANNEL_KEY, 4],
+        ['src_node', channel.CHANNEL_SRC_NODE, 4],
+        ['dst_node', channel.CHANNEL_DST_NODE, 4],
+        ['src_pid', channel.CHANNEL_SRC_PID, 4],
+        ['dst_pid', channel.CHANNEL_DST_PID, 4],
+        ['send_seq', channel.CHANNEL_SEND_SEQ, 4],
+        ['recv_seq', channel.CHANNEL_RECV_SEQ, 4],
+        ['tag', channel.CHANNEL_TAG, 4],
+        ['owner_cap', channel.CHANNEL_OWNER_CAP, 4],
+        ['staging', channel.CHANNEL_STAGING, 4],
+        ['topo_ord', channel.CHANNEL_TOPO_ORD, 4],
+        ['first_out', channel.CHANNEL_FIRST_OUT, 4],
+        ['first_in', channel.CHANNEL_FIRST_IN, 4],
+        ['staged_head', channel.CHANNEL_STAGED_HEAD, 4],
+        ['staged_tail', channel.CHANNEL_STAGED_TAIL, 4],
+        ['staged_total', channel.CHANNEL_STAGED_TOTAL, 4],
+        ['released_total', channel.CHANNEL_RELEASED_TOTAL, 4],
+        ['submit_target', channel.CHANNEL_SUBMIT_TARGET, 4],
+      ],
+      channel.CHANNEL_BYTES,
+    );
+  });
+
+  it('keeps keys nonzero and handles positive', () => {
     expect(channel.channel_key(0, 0)).not.toBe(0);
     expect(channel.channel_key(32766, 32766)).toBeGreaterThan(0);
+    expect(channel.CHANNEL_INDEX_BITS + channel.CHANNEL_HANDLE_GEN_BITS).toBe(31);
+    expect(channel.channel_tag(5, channel.ChannelState.CLOSED) & 3).toBe(channel.ChannelState.CLOSED);
+    expect(channel.channel_tag(5, channel.ChannelState.OPEN) >>> 2).toBe(5);
+  });
+});
+
+describe('process, capability and edge layouts', () => {
+  it('puts the notification word alone on its line and the reply slot line-aligned', () => {
+    expect(process.PROCESS_NOTIFY_BITS).toBe(0);
+    expect(process.PROCESS_FLAGS).toBe(CACHE_LINE_BYTES);
+    expect(process.PROCESS_REPLY_SLOT % CACHE_LINE_BYTES).toBe(0);
+    expect(process.PROCESS_BYTES).toBe(process.PROCESS_REPLY_SLOT + slot.SLOT_BYTES);
+    check_fields(
+      [
+        ['notify_bits', process.PROCESS_NOTIFY_BITS, 4],
+        ['flags', process.PROCESS_FLAGS, 4],
+        ['call_seq', process.PROCESS_CALL_SEQ, 4],
+        ['reply_state', process.PROCESS_REPLY_STATE, 4],
+        ['reply_status', process.PROCESS_REPLY_STATUS, 4],
+        ['reply_slot', process.PROCESS_REPLY_SLOT, slot.SLOT_BYTES],
+      ],
+      process.PROCESS_BYTES,
+    );
+  });
+
+  it('packs a capability into 32 bytes and a handle into a positive Int32', () => {
+    expect(cap.CAP_BYTES).toBe(32);
+    check_fields(
+      [
+        ['tag', cap.CAP_TAG, 4],
+        ['kind_rights', cap.CAP_KIND_RIGHTS, 4],
+        ['target', cap.CAP_TARGET, 4],
+        ['target_gen', cap.CAP_TARGET_GEN, 4],
+        ['badge', cap.CAP_BADGE, 4],
+        ['parent', cap.CAP_PARENT, 4],
+        ['first_child', cap.CAP_FIRST_CHILD, 4],
+        ['next_sibling', cap.CAP_NEXT_SIBLING, 4],
+      ],
+      cap.CAP_BYTES,
+    );
+    expect((cap.CAP_GENERATION_MASK << cap.CAP_SLOT_BITS) | cap.CAP_SLOT_MASK).toBeGreaterThan(0);
+    expect(cap.Rights.ALL).toBe(cap.Rights.SEND | cap.Rights.GRANT | cap.Rights.CONTROL);
+  });
+
+  it('packs an edge into 32 bytes', () => {
+    expect(edge.EDGE_BYTES).toBe(32);
+    check_fields(
+      [
+        ['parent', edge.EDGE_PARENT, 4],
+        ['child', edge.EDGE_CHILD, 4],
+        ['next_out', edge.EDGE_NEXT_OUT, 4],
+        ['next_in', edge.EDGE_NEXT_IN, 4],
+        ['need', edge.EDGE_NEED, 4],
+        ['next_free', edge.EDGE_NEXT_FREE, 4],
+      ],
+      edge.EDGE_BYTES,
+    );
   });
 });
 
@@ -176,6 +269,9 @@ describe('node control layout', () => {
       ['rings', layout.rings],
       ['mailboxes', layout.mailboxes],
       ['channel_table', layout.channel_table],
+      ['process_table', layout.process_table],
+      ['cap_tables', layout.cap_tables],
+      ['edge_pool', layout.edge_pool],
       ['end', layout.control_bytes],
     ] as const;
     for (let i = 0; i < parts.length; i++) {
@@ -185,7 +281,10 @@ describe('node control layout', () => {
     expect(layout.core_controls - layout.pid_table).toBeGreaterThanOrEqual(DEFAULT_GEOMETRY.pids_max * 4);
     expect(layout.rings - layout.counter_blocks).toBe((layout.cores + DEFAULT_GEOMETRY.producers_max) * counters.COUNTER_BLOCK_BYTES);
     expect(layout.channel_table - layout.mailboxes).toBe(DEFAULT_GEOMETRY.pids_max * layout.mailbox_bytes);
-    expect(layout.control_bytes - layout.channel_table).toBe(DEFAULT_GEOMETRY.channels_max * channel.CHANNEL_BYTES);
+    expect(layout.process_table - layout.channel_table).toBe(DEFAULT_GEOMETRY.channels_max * channel.CHANNEL_BYTES);
+    expect(layout.cap_tables - layout.process_table).toBe(DEFAULT_GEOMETRY.pids_max * process.PROCESS_BYTES);
+    expect(layout.edge_pool - layout.cap_tables).toBeGreaterThanOrEqual(DEFAULT_GEOMETRY.pids_max * DEFAULT_GEOMETRY.caps_per_pid * cap.CAP_BYTES);
+    expect(layout.control_bytes - layout.edge_pool).toBeGreaterThanOrEqual(DEFAULT_GEOMETRY.edges_max * edge.EDGE_BYTES);
   });
 
   it('places every ring of every core without overlap', () => {
@@ -203,7 +302,9 @@ describe('node control layout', () => {
   });
 
   it('keeps the header words inside the header and the lock on its own lines', () => {
-    expect((node.NODE_CHANNELS_USED_WORD + 1) * WORD_BYTES).toBeLessThanOrEqual(node.NODE_HEADER_BYTES);
+    expect((node.NODE_EDGES_MAX_WORD + 1) * WORD_BYTES).toBeLessThanOrEqual(node.NODE_HEADER_BYTES);
+    expect(node.NODE_GRAPH - node.NODE_CLOSING).toBe(CACHE_LINE_BYTES);
+    expect(node.NODE_PID_TABLE - node.NODE_GRAPH).toBe(CACHE_LINE_BYTES);
     expect(node.NODE_CLOSING - node.NODE_LOCK).toBe(CONTENDED_BYTES);
     expect(node.CORE_OWNER).toBe(CACHE_LINE_BYTES);
     expect(node.CORE_CONTROL_BYTES).toBe(2 * CACHE_LINE_BYTES);
