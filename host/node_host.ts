@@ -44,6 +44,11 @@ export interface NodeHostOptions {
   readonly processes?: readonly ProcessSpec[];
   /** Cores left to the main thread (no worker); attach to them with `attach`. */
   readonly main_cores?: readonly number[];
+  /**
+   * Pids the main thread's code plays, by core (each one of `main_cores`), bound before any
+   * worker starts, so processes may send to them from their first instruction.
+   */
+  readonly main_pids?: Readonly<Record<number, number>>;
   /** Polls before a blocking receive sleeps (see `KernelEnv.spin_polls`). */
   readonly spin_polls?: number;
   /** How long `close()` waits for processes to return before terminating workers. Default 10 s. */
@@ -106,6 +111,7 @@ export class NodeHost {
         throw new ConfigError('ERR_LATTICE_BAD_CORE', `main core ${core} is outside [0, ${memory.cores})`);
       }
     }
+    for (const [pid, core] of Object.entries(options.main_pids ?? {})) host.bind_main(Number(pid), core);
     const launches = new Map<number, ProcessLaunch[]>();
     for (const spec of options.processes ?? []) {
       const launch = host.prepare(spec);
@@ -277,12 +283,13 @@ export class NodeHost {
       return this.closing.then(() => undefined);
     }
     this.closing = (async () => {
-      this.memory.set_closing();
+      // Terminate first: waking the processes (set_closing) would let them finish normally.
       const exits = [...this.workers.values()].map(async (entry) => {
         await entry.worker.terminate();
         await entry.exited;
       });
       await Promise.all(exits);
+      this.memory.set_closing();
       this.release_main();
     })();
     return this.closing;

@@ -70,10 +70,10 @@ describe('capabilities across workers', () => {
     const cap_slot = new SharedArrayBuffer(4);
     const host = await start({
       main_cores: [3],
+      main_pids: { 9: 3 },
       node: { ring_capacity_l3: 4096 },
       processes: [{ pid: 1, core: 0, module: fixtures, entry: 'send_until_refused', args: { dst: 9, cap_slot } }],
     });
-    host.bind_main(9, 3);
     const kernel = host.attach_kernel(3);
     kernel.listen(9);
     const slot = new Int32Array(cap_slot);
