@@ -26,8 +26,6 @@ import { WORD_BYTES } from './layout/cache_line.js';
 import {
   CHANNEL_DST_NODE_WORD,
   CHANNEL_DST_PID_WORD,
-  CHANNEL_FIRST_IN_WORD,
-  CHANNEL_FIRST_OUT_WORD,
   CHANNEL_KEY_WORD,
   CHANNEL_OWNER_CAP_WORD,
   CHANNEL_RECV_SEQ_WORD,
@@ -39,7 +37,6 @@ import {
   CHANNEL_STAGED_TOTAL_WORD,
   CHANNEL_STAGING_WORD,
   CHANNEL_TAG_WORD,
-  CHANNEL_TOPO_ORD_WORD,
   CHANNEL_WORDS,
   ChannelState,
   channel_key,
@@ -81,7 +78,6 @@ import {
   NODE_CLOSING_WORD,
   NODE_LOCK_WORD,
   NODE_TOKENS_WORD,
-  NODE_TOPO_NEXT_WORD,
   ring_offset,
 } from './layout/node_layout.js';
 import {
@@ -598,10 +594,6 @@ export class Fastpath {
           i32[w + CHANNEL_DST_PID_WORD] = dst;
           i32[w + CHANNEL_TAG_WORD] = channel_tag(1, ChannelState.OPEN);
           i32[w + CHANNEL_OWNER_CAP_WORD] = -1;
-          i32[w + CHANNEL_TOPO_ORD_WORD] = i32[NODE_TOPO_NEXT_WORD]!;
-          i32[NODE_TOPO_NEXT_WORD] = i32[NODE_TOPO_NEXT_WORD]! + 1;
-          i32[w + CHANNEL_FIRST_OUT_WORD] = -1;
-          i32[w + CHANNEL_FIRST_IN_WORD] = -1;
           Atomics.store(i32, w + CHANNEL_KEY_WORD, key); // Publishes the entry.
           i32[NODE_CHANNELS_USED_WORD] = i32[NODE_CHANNELS_USED_WORD]! + 1;
           return index;

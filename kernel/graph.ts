@@ -1,36 +1,40 @@
 /**
  * The channel graph: a DAG of "child depends on parent" edges between channels, kept acyclic
- * by an incremental topological order.
+ * by incremental cycle detection.
  *
- * Algorithm: David J. Pearce and Paul H. J. Kelly, "A Dynamic Topological Sort Algorithm for
- * Directed Acyclic Graphs" (ACM JEA 11, 2006). Every channel holds a distinct position
- * `topo_ord`, and every edge goes from a lower position to a higher one. Adding parent → child:
- * - if ord(parent) < ord(child) the order already holds: link the edge, done;
- * - otherwise search only the affected region: forward from the child through channels with
- *   ord < ord(parent) (reaching the parent means a cycle: refuse, change nothing), and backward
- *   from the parent through channels with ord > ord(child); then give the backward set the
- *   lowest of the region's positions and the forward set the rest, each keeping its inner order.
- * The cost is proportional to the region between the two positions, not to the graph, so
- * adding an edge stays fast on 100k channels.
+ * Algorithm: Michael A. Bender, Jeremy T. Fineman, Seth Gilbert and Robert E. Tarjan, "A New
+ * Approach to Incremental Cycle Detection and Related Problems" (ACM Transactions on
+ * Algorithms 12(2), 2016), the algorithm for sparse graphs. Every channel has a level, and every
+ * edge goes from a level to the same or a higher one. Each channel also lists its incoming
+ * edges from parents at its own level. Adding parent v → child w:
+ * 1. if level(v) < level(w), the edge fits: link it, done;
+ * 2. otherwise search backward from v through same-level edges only, at most Δ = ⌊√m⌋ edges
+ *    (m edges in the graph); reaching w means a cycle: refuse, nothing has changed;
+ * 3. if that search was cut short, raise w to level(v) + 1; if it finished, raise w to level(v)
+ *    (or, if w is already there, just link);
+ * 4. search forward from w, raising each child below the new level to it; reaching v, or a
+ *    channel the backward search found, means a cycle: refuse. The search still runs to its end
+ *    so that every edge keeps going upward in level for the next insertion.
+ * Total work over m insertions is O(m^{3/2}), whatever order the channels were created in or the
+ * edges arrive in. (An earlier version used Pearce and Kelly's dynamic topological order: fast
+ * when channels are created in dependency order, but 5x slower than a plain search per edge when
+ * they are not; docs/PERFORMANCE.md has both measurements.)
  *
  * Everything here runs under the node's control lock. The searches are iterative (no
  * recursion) over scratch arrays allocated once per thread.
  *
- * Layouts: layout/channel_layout.ts (topo_ord, first_out, first_in), layout/edge_layout.ts.
+ * Layouts: the graph arrays of layout/node_layout.ts (level, first_out, first_in, first_same,
+ * one dense Int32 array each) and layout/edge_layout.ts.
  */
 import { assert, assert_range } from './assert.js';
 import {
-  CHANNEL_FIRST_IN_WORD,
-  CHANNEL_FIRST_OUT_WORD,
-  CHANNEL_TOPO_ORD_WORD,
-  CHANNEL_WORDS,
-} from './layout/channel_layout.js';
-import {
   EDGE_CHILD_WORD,
+  EDGE_IN_SAME_WORD,
   EDGE_NEED_WORD,
   EDGE_NEXT_FREE_WORD,
   EDGE_NEXT_IN_WORD,
   EDGE_NEXT_OUT_WORD,
+  EDGE_NEXT_SAME_WORD,
   EDGE_PARENT_WORD,
   EDGE_WORDS,
 } from './layout/edge_layout.js';
@@ -39,12 +43,13 @@ import { NODE_EDGES_USED_WORD, NODE_EDGE_FREE_WORD } from './layout/node_layout.
 import type { NodeMemory } from './node_memory.js';
 import { Status } from './status.js';
 
-/** Positions fit 2^31; nodes fit 2^20: a (position, node) pair packs exactly into a float64. */
-const NODE_SPAN = 1 << 20;
-
 export class Graph {
   private readonly i32: Int32Array;
-  private readonly channels_word: number;
+  /** Word index of channel 0 in each dense array. */
+  private readonly level_word: number;
+  private readonly out_word: number;
+  private readonly in_word: number;
+  private readonly same_word: number;
   private readonly edges_word: number;
   readonly channels_max: number;
   readonly edges_max: number;
@@ -52,41 +57,31 @@ export class Graph {
   private mark: Int32Array | null = null;
   private epoch = 0;
   private stack: Int32Array | null = null;
-  private forward: Int32Array | null = null;
-  private backward: Int32Array | null = null;
-  private keys: Float64Array | null = null;
-  private positions: Float64Array | null = null;
 
   constructor(memory: NodeMemory) {
     this.i32 = memory.i32;
-    this.channels_word = memory.layout.channel_table / WORD_BYTES;
+    this.level_word = memory.layout.graph_levels / WORD_BYTES;
+    this.out_word = memory.layout.graph_first_out / WORD_BYTES;
+    this.in_word = memory.layout.graph_first_in / WORD_BYTES;
+    this.same_word = memory.layout.graph_first_same / WORD_BYTES;
     this.edges_word = memory.layout.edge_pool / WORD_BYTES;
     this.channels_max = memory.geometry.channels_max;
     this.edges_max = memory.geometry.edges_max;
-  }
-
-  private channel(c: number): number {
-    return this.channels_word + c * CHANNEL_WORDS;
   }
 
   private edge(e: number): number {
     return this.edges_word + e * EDGE_WORDS;
   }
 
-  /** Position of channel `c` in the topological order. */
-  ord(c: number): number {
-    return this.i32[this.channel(c) + CHANNEL_TOPO_ORD_WORD]!;
+  /** The level of channel `c`: every edge goes from a level to the same or a higher one. */
+  level(c: number): number {
+    return this.i32[this.level_word + c]!;
   }
 
   private scratch(): void {
     if (this.mark !== null) return;
-    const n = this.channels_max;
-    this.mark = new Int32Array(n);
-    this.stack = new Int32Array(n + this.edges_max + 1);
-    this.forward = new Int32Array(n);
-    this.backward = new Int32Array(n);
-    this.keys = new Float64Array(n);
-    this.positions = new Float64Array(n);
+    this.mark = new Int32Array(this.channels_max);
+    this.stack = new Int32Array(this.channels_max + this.edges_max + 1);
   }
 
   /**
@@ -98,90 +93,6 @@ export class Graph {
     return this.stack!;
   }
 
-  /** The edge parent → child, or -1. */
-  find_edge(parent: number, child: number): number {
-    const i32 = this.i32;
-    for (let e = i32[this.channel(parent) + CHANNEL_FIRST_OUT_WORD]!, n = 0; e !== -1 && n < this.edges_max; n++) {
-      if (i32[this.edge(e) + EDGE_CHILD_WORD] === child) return e;
-      e = i32[this.edge(e) + EDGE_NEXT_OUT_WORD]!;
-    }
-    return -1;
-  }
-
-  /**
-   * Adds "child depends on parent". Returns OK (also when the edge exists), CYCLE (and changes
-   * nothing) when child already reaches parent or they are the same, TABLE_FULL when the edge
-   * pool is exhausted.
-   */
-  add_edge(parent: number, child: number): number {
-    assert_range(parent, 0, this.channels_max - 1, 'add_edge parent');
-    assert_range(child, 0, this.channels_max - 1, 'add_edge child');
-    if (parent === child) return Status.CYCLE;
-    if (this.find_edge(parent, child) !== -1) return Status.OK;
-    const upper = this.ord(parent);
-    const lower = this.ord(child);
-    if (lower < upper) {
-      this.scratch();
-      const forward_count = this.search_forward(child, parent, upper);
-      if (forward_count < 0) return Status.CYCLE;
-      const backward_count = this.search_backward(parent, lower);
-      this.reorder(backward_count, forward_count);
-      assert(this.ord(parent) < this.ord(child), 'reorder puts the parent before the child');
-    }
-    return this.link(parent, child);
-  }
-
-  /** Forward from `start` through channels with ord < `upper`; -1 if `target` is reached. */
-  private search_forward(start: number, target: number, upper: number): number {
-    const i32 = this.i32;
-    const mark = this.mark!;
-    const stack = this.stack!;
-    const found = this.forward!;
-    const epoch = this.next_epoch();
-    let top = 0;
-    let count = 0;
-    stack[top++] = start;
-    mark[start] = epoch;
-    while (top > 0) {
-      const w = stack[--top]!;
-      found[count++] = w;
-      for (let e = i32[this.channel(w) + CHANNEL_FIRST_OUT_WORD]!; e !== -1; e = i32[this.edge(e) + EDGE_NEXT_OUT_WORD]!) {
-        const z = i32[this.edge(e) + EDGE_CHILD_WORD]!;
-        if (z === target) return -1;
-        if (mark[z] !== epoch && this.ord(z) < upper) {
-          mark[z] = epoch;
-          stack[top++] = z;
-        }
-      }
-    }
-    return count;
-  }
-
-  /** Backward from `start` through channels with ord > `lower`. */
-  private search_backward(start: number, lower: number): number {
-    const i32 = this.i32;
-    const mark = this.mark!;
-    const stack = this.stack!;
-    const found = this.backward!;
-    const epoch = this.next_epoch();
-    let top = 0;
-    let count = 0;
-    stack[top++] = start;
-    mark[start] = epoch;
-    while (top > 0) {
-      const w = stack[--top]!;
-      found[count++] = w;
-      for (let e = i32[this.channel(w) + CHANNEL_FIRST_IN_WORD]!; e !== -1; e = i32[this.edge(e) + EDGE_NEXT_IN_WORD]!) {
-        const z = i32[this.edge(e) + EDGE_PARENT_WORD]!;
-        if (mark[z] !== epoch && this.ord(z) > lower) {
-          mark[z] = epoch;
-          stack[top++] = z;
-        }
-      }
-    }
-    return count;
-  }
-
   private next_epoch(): number {
     this.epoch++;
     if (this.epoch === 0x7fff_ffff) {
@@ -191,59 +102,159 @@ export class Graph {
     return this.epoch;
   }
 
+  /** The edge parent → child, or -1. */
+  find_edge(parent: number, child: number): number {
+    const i32 = this.i32;
+    for (let e = i32[this.out_word + parent]!, n = 0; e !== -1 && n < this.edges_max; n++) {
+      if (i32[this.edge(e) + EDGE_CHILD_WORD] === child) return e;
+      e = i32[this.edge(e) + EDGE_NEXT_OUT_WORD]!;
+    }
+    return -1;
+  }
+
   /**
-   * Gives the backward set (each keeping its relative order) the lowest positions of the
-   * region, then the forward set the rest.
+   * Adds "child depends on parent". Returns OK (also when the edge exists), CYCLE when child
+   * already reaches parent or they are the same (the edge is not added), TABLE_FULL when the
+   * edge pool is exhausted.
    */
-  private reorder(backward_count: number, forward_count: number): void {
-    const keys = this.keys!;
-    const positions = this.positions!;
-    const total = backward_count + forward_count;
-    for (let i = 0; i < backward_count; i++) {
-      const c = this.backward![i]!;
-      keys[i] = this.ord(c) * NODE_SPAN + c;
-      positions[i] = this.ord(c);
+  add_edge(parent: number, child: number): number {
+    assert_range(parent, 0, this.channels_max - 1, 'add_edge parent');
+    assert_range(child, 0, this.channels_max - 1, 'add_edge child');
+    if (parent === child) return Status.CYCLE;
+    if (this.find_edge(parent, child) !== -1) return Status.OK;
+    if (this.i32[NODE_EDGE_FREE_WORD] === -1) return Status.TABLE_FULL;
+    const level_v = this.level(parent);
+    if (level_v < this.level(child)) return this.link(parent, child);
+    this.scratch();
+    const backward = this.search_backward(parent, child);
+    if (backward === SEARCH_FOUND) return Status.CYCLE;
+    let raise_to = level_v;
+    let found_epoch = backward;
+    if (backward === SEARCH_TRUNCATED) {
+      raise_to = level_v + 1;
+      found_epoch = this.next_epoch(); // Only the parent itself counts as found now.
+      this.mark![parent] = found_epoch;
+    } else if (this.level(child) === level_v) {
+      return this.link(parent, child);
     }
-    for (let i = 0; i < forward_count; i++) {
-      const c = this.forward![i]!;
-      keys[backward_count + i] = this.ord(c) * NODE_SPAN + c;
-      positions[backward_count + i] = this.ord(c);
+    const cycle = this.search_forward(child, parent, raise_to, found_epoch);
+    if (cycle) return Status.CYCLE;
+    return this.link(parent, child);
+  }
+
+  /**
+   * Backward from `v` through same-level edges, at most ⌊√m⌋ of them. Returns SEARCH_FOUND if
+   * it reaches `w`, SEARCH_TRUNCATED if it ran out of budget, else the epoch its finds are
+   * marked with.
+   */
+  private search_backward(v: number, w: number): number {
+    const i32 = this.i32;
+    const mark = this.mark!;
+    const stack = this.stack!;
+    const epoch = this.next_epoch();
+    const budget = Math.max(1, Math.floor(Math.sqrt(i32[NODE_EDGES_USED_WORD]! + 1)));
+    let traversed = 0;
+    let top = 0;
+    mark[v] = epoch;
+    stack[top++] = v;
+    while (top > 0) {
+      const x = stack[--top]!;
+      for (let e = i32[this.same_word + x]!; e !== -1; e = i32[this.edge(e) + EDGE_NEXT_SAME_WORD]!) {
+        const u = i32[this.edge(e) + EDGE_PARENT_WORD]!;
+        if (u === w) return SEARCH_FOUND;
+        if (mark[u] !== epoch) {
+          mark[u] = epoch;
+          stack[top++] = u;
+        }
+        if (++traversed >= budget) return SEARCH_TRUNCATED;
+      }
     }
-    keys.subarray(0, backward_count).sort();
-    keys.subarray(backward_count, total).sort();
-    positions.subarray(0, total).sort();
-    for (let i = 0; i < total; i++) {
-      const c = keys[i]! % NODE_SPAN;
-      this.i32[this.channel(c) + CHANNEL_TOPO_ORD_WORD] = positions[i]!;
+    return epoch;
+  }
+
+  /**
+   * Forward from `w`, raising every channel below `level` to it. Returns whether it reached `v`
+   * or a channel marked with `found_epoch` (a cycle through the new edge); it runs to the end
+   * either way, so that every edge keeps going upward in level.
+   */
+  private search_forward(w: number, v: number, level: number, found_epoch: number): boolean {
+    const i32 = this.i32;
+    const mark = this.mark!;
+    const stack = this.stack!;
+    let cycle = false;
+    let top = 0;
+    this.raise(w, level);
+    stack[top++] = w;
+    while (top > 0) {
+      const x = stack[--top]!;
+      const level_x = this.level(x);
+      for (let e = i32[this.out_word + x]!; e !== -1; e = i32[this.edge(e) + EDGE_NEXT_OUT_WORD]!) {
+        const y = i32[this.edge(e) + EDGE_CHILD_WORD]!;
+        if (y === v || mark[y] === found_epoch) cycle = true;
+        const level_y = this.level(y);
+        if (level_x === level_y) {
+          this.add_same(y, e);
+        } else if (level_x > level_y) {
+          this.raise(y, level_x);
+          this.add_same(y, e);
+          stack[top++] = y;
+        }
+      }
     }
+    return cycle;
+  }
+
+  /** Sets `c`'s level and empties its same-level list (its parents are now below it). */
+  private raise(c: number, level: number): void {
+    const i32 = this.i32;
+    for (let e = i32[this.same_word + c]!; e !== -1; e = i32[this.edge(e) + EDGE_NEXT_SAME_WORD]!) {
+      i32[this.edge(e) + EDGE_IN_SAME_WORD] = 0;
+    }
+    i32[this.same_word + c] = -1;
+    i32[this.level_word + c] = level;
+  }
+
+  /** Puts edge `e` (into channel `c`) on `c`'s same-level list, once. */
+  private add_same(c: number, e: number): void {
+    const i32 = this.i32;
+    const edge = this.edge(e);
+    if (i32[edge + EDGE_IN_SAME_WORD] !== 0) return;
+    i32[edge + EDGE_NEXT_SAME_WORD] = i32[this.same_word + c]!;
+    i32[this.same_word + c] = e;
+    i32[edge + EDGE_IN_SAME_WORD] = 1;
   }
 
   private link(parent: number, child: number): number {
     const i32 = this.i32;
     const e = i32[NODE_EDGE_FREE_WORD]!;
     if (e === -1) return Status.TABLE_FULL;
+    assert(this.level(parent) <= this.level(child), 'a linked edge goes upward in level');
     const w = this.edge(e);
     i32[NODE_EDGE_FREE_WORD] = i32[w + EDGE_NEXT_FREE_WORD]!;
     i32[w + EDGE_PARENT_WORD] = parent;
     i32[w + EDGE_CHILD_WORD] = child;
     i32[w + EDGE_NEED_WORD] = 0;
-    i32[w + EDGE_NEXT_OUT_WORD] = i32[this.channel(parent) + CHANNEL_FIRST_OUT_WORD]!;
-    i32[this.channel(parent) + CHANNEL_FIRST_OUT_WORD] = e;
-    i32[w + EDGE_NEXT_IN_WORD] = i32[this.channel(child) + CHANNEL_FIRST_IN_WORD]!;
-    i32[this.channel(child) + CHANNEL_FIRST_IN_WORD] = e;
+    i32[w + EDGE_IN_SAME_WORD] = 0;
+    i32[w + EDGE_NEXT_OUT_WORD] = i32[this.out_word + parent]!;
+    i32[this.out_word + parent] = e;
+    i32[w + EDGE_NEXT_IN_WORD] = i32[this.in_word + child]!;
+    i32[this.in_word + child] = e;
+    if (this.level(parent) === this.level(child)) this.add_same(child, e);
     i32[NODE_EDGES_USED_WORD] = i32[NODE_EDGES_USED_WORD]! + 1;
     return Status.OK;
   }
 
-  /** Removes edge `e` from both lists and frees it. */
+  /** Removes edge `e` from its lists and frees it. Levels stay valid: fewer edges, same order. */
   private unlink(e: number): void {
     const i32 = this.i32;
     const w = this.edge(e);
     const parent = i32[w + EDGE_PARENT_WORD]!;
     const child = i32[w + EDGE_CHILD_WORD]!;
     assert(parent !== -1, 'unlink a used edge');
-    this.remove_from(this.channel(parent) + CHANNEL_FIRST_OUT_WORD, EDGE_NEXT_OUT_WORD, e);
-    this.remove_from(this.channel(child) + CHANNEL_FIRST_IN_WORD, EDGE_NEXT_IN_WORD, e);
+    this.remove_from(this.out_word + parent, EDGE_NEXT_OUT_WORD, e);
+    this.remove_from(this.in_word + child, EDGE_NEXT_IN_WORD, e);
+    if (i32[w + EDGE_IN_SAME_WORD] !== 0) this.remove_from(this.same_word + child, EDGE_NEXT_SAME_WORD, e);
+    i32[w + EDGE_IN_SAME_WORD] = 0;
     i32[w + EDGE_PARENT_WORD] = -1;
     i32[w + EDGE_CHILD_WORD] = -1;
     i32[w + EDGE_NEXT_FREE_WORD] = i32[NODE_EDGE_FREE_WORD]!;
@@ -283,11 +294,11 @@ export class Graph {
   remove_all(c: number, children: Int32Array): number {
     const i32 = this.i32;
     let count = 0;
-    for (let e = i32[this.channel(c) + CHANNEL_FIRST_OUT_WORD]!; e !== -1; e = i32[this.channel(c) + CHANNEL_FIRST_OUT_WORD]!) {
+    for (let e = i32[this.out_word + c]!; e !== -1; e = i32[this.out_word + c]!) {
       children[count++] = i32[this.edge(e) + EDGE_CHILD_WORD]!;
       this.unlink(e);
     }
-    for (let e = i32[this.channel(c) + CHANNEL_FIRST_IN_WORD]!; e !== -1; e = i32[this.channel(c) + CHANNEL_FIRST_IN_WORD]!) {
+    for (let e = i32[this.in_word + c]!; e !== -1; e = i32[this.in_word + c]!) {
       this.unlink(e);
     }
     return count;
@@ -303,6 +314,16 @@ export class Graph {
     return this.edge(e);
   }
 
+  /** The first edge out of channel `c` (to a child), -1 if none; follow `EDGE_NEXT_OUT_WORD`. */
+  first_out(c: number): number {
+    return this.i32[this.out_word + c]!;
+  }
+
+  /** The first edge into channel `c` (from a parent), -1 if none; follow `EDGE_NEXT_IN_WORD`. */
+  first_in(c: number): number {
+    return this.i32[this.in_word + c]!;
+  }
+
   /** Every edge as [parent, child] (control plane and tests; allocates). */
   edges(): [number, number][] {
     const out: [number, number][] = [];
@@ -312,4 +333,33 @@ export class Graph {
     }
     return out;
   }
+
+  /**
+   * Checks the invariants (tests and tools; allocates): every edge goes upward in level, and an
+   * edge is on its child's same-level list exactly when both ends are at one level. Returns the
+   * violations found, empty when all hold.
+   */
+  check(): string[] {
+    const problems: string[] = [];
+    for (let e = 0; e < this.edges_max; e++) {
+      const w = this.edge(e);
+      const parent = this.i32[w + EDGE_PARENT_WORD]!;
+      if (parent === -1) continue;
+      const child = this.i32[w + EDGE_CHILD_WORD]!;
+      if (this.level(parent) > this.level(child)) problems.push(`edge ${parent}->${child} goes down in level`);
+      const same = this.level(parent) === this.level(child);
+      let listed = false;
+      for (let f = this.i32[this.same_word + child]!, n = 0; f !== -1 && n <= this.edges_max; n++) {
+        if (f === e) listed = true;
+        f = this.i32[this.edge(f) + EDGE_NEXT_SAME_WORD]!;
+      }
+      if (same !== listed) problems.push(`edge ${parent}->${child} ${same ? 'missing from' : 'wrongly on'} the same-level list`);
+      if ((this.i32[w + EDGE_IN_SAME_WORD] !== 0) !== listed) problems.push(`edge ${parent}->${child} has a wrong in_same flag`);
+    }
+    return problems;
+  }
 }
+
+/** Outcomes of the backward search that are not an epoch (epochs are positive). */
+const SEARCH_FOUND = -1;
+const SEARCH_TRUNCATED = -2;

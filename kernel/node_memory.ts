@@ -234,6 +234,9 @@ export class NodeMemory {
     i32.fill(-1, pids, pids + g.pids_max);
     format_caps(i32, this.layout.cap_tables / WORD_BYTES, g.pids_max * g.caps_per_pid);
     format_edges(i32, this.layout.edge_pool / WORD_BYTES, g.edges_max);
+    for (const list of [this.layout.graph_first_out, this.layout.graph_first_in, this.layout.graph_first_same]) {
+      i32.fill(-1, list / WORD_BYTES, list / WORD_BYTES + g.channels_max);
+    }
     i32[NODE_EDGE_FREE_WORD] = 0;
     for (let core = 0; core < this.layout.cores; core++) {
       for (let tier = 0; tier < 3; tier++) {

@@ -23,8 +23,6 @@ import { assert } from './assert.js';
 import { WORD_BYTES } from './layout/cache_line.js';
 import { BLOCK_DATA, BLOCK_NEXT_WORD, BlockState } from './layout/block_layout.js';
 import {
-  CHANNEL_FIRST_IN_WORD,
-  CHANNEL_FIRST_OUT_WORD,
   CHANNEL_RELEASED_TOTAL_WORD,
   CHANNEL_STAGED_HEAD_WORD,
   CHANNEL_STAGED_TAIL_WORD,
@@ -68,7 +66,7 @@ export class Staging {
     const i32 = this.i32;
     const entry = this.entry(c);
     i32[entry + CHANNEL_SUBMIT_TARGET_WORD] = i32[entry + CHANNEL_STAGED_TOTAL_WORD]!;
-    for (let e = i32[entry + CHANNEL_FIRST_IN_WORD]!; e !== -1; e = i32[this.graph.edge_word(e) + EDGE_NEXT_IN_WORD]!) {
+    for (let e = this.graph.first_in(c); e !== -1; e = i32[this.graph.edge_word(e) + EDGE_NEXT_IN_WORD]!) {
       const edge = this.graph.edge_word(e);
       const parent = i32[edge + EDGE_PARENT_WORD]!;
       i32[edge + EDGE_NEED_WORD] = i32[this.entry(parent) + CHANNEL_STAGED_TOTAL_WORD]!;
@@ -88,7 +86,7 @@ export class Staging {
       if (i32[entry + CHANNEL_SUBMIT_TARGET_WORD] === i32[entry + CHANNEL_RELEASED_TOTAL_WORD]) continue;
       if (!this.parents_done(c)) continue;
       this.release_batch(c);
-      for (let e = i32[entry + CHANNEL_FIRST_OUT_WORD]!; e !== -1; e = i32[this.graph.edge_word(e) + EDGE_NEXT_OUT_WORD]!) {
+      for (let e = this.graph.first_out(c); e !== -1; e = i32[this.graph.edge_word(e) + EDGE_NEXT_OUT_WORD]!) {
         assert(top < stack.length, 'release walk fits its stack');
         stack[top++] = i32[this.graph.edge_word(e) + EDGE_CHILD_WORD]!;
       }
@@ -98,7 +96,7 @@ export class Staging {
   /** Whether every parent of `c` has released what `c`'s pending batch waits for. */
   parents_done(c: number): boolean {
     const i32 = this.i32;
-    for (let e = i32[this.entry(c) + CHANNEL_FIRST_IN_WORD]!; e !== -1; e = i32[this.graph.edge_word(e) + EDGE_NEXT_IN_WORD]!) {
+    for (let e = this.graph.first_in(c); e !== -1; e = i32[this.graph.edge_word(e) + EDGE_NEXT_IN_WORD]!) {
       const edge = this.graph.edge_word(e);
       const parent = i32[edge + EDGE_PARENT_WORD]!;
       const released = i32[this.entry(parent) + CHANNEL_RELEASED_TOTAL_WORD]!;

@@ -18,10 +18,10 @@
  *   +---------------------------------------------------------------+  128 (receiver's core)
  *   | tag           | owner_cap     | staging       | reserved ...  |  control line
  *   +---------------------------------------------------------------+  192 (control lock;
- *   | topo_ord      | first_out     | first_in      | staged_head   |   read by senders)
- *   +---------------+---------------+---------------+---------------+
- *   | staged_tail   | staged_total  | released_total| submit_target |  graph line
- *   +---------------------------------------------------------------+  256 (control lock only)
+ *   | staged_head   | staged_tail   | staged_total  | released_total|   read by senders)
+ *   +---------------+---------------+---------------+---------------+  staging line
+ *   | submit_target | reserved ...                                  |  (control lock only)
+ *   +---------------------------------------------------------------+  256
  *
  * - key: 0 while the entry is free; else `((src_pid + 1) << 16) | (dst_pid + 1)`. With
  *   `src_node` and `dst_node` it identifies the channel. The hash uses the key alone, so a
@@ -33,12 +33,14 @@
  * - owner_cap: global index of the capability `connect` made for the sender, or -1.
  * - staging: messages staged and not yet released. While it is nonzero every send on the
  *   channel is staged too, so no message overtakes a staged one (staging.ts).
- * - topo_ord: the channel's position in the graph's topological order (graph.ts).
- * - first_out / first_in: the first dependency edge to a child / from a parent, -1 if none.
  * - staged_head / staged_tail: the channel's list of staged messages (slab blocks, linked
  *   through their `next`), 0 when empty.
  * - staged_total / released_total: messages ever staged / released; submit_target: the
  *   staged total the pending batch ends at (equal to released_total when none is pending).
+ *
+ * The graph's per-channel fields (level, edge lists) are not here but in dense arrays of their
+ * own (layout/node_layout.ts, "graph arrays"): the cycle check walks many channels, and sixteen
+ * of them per cache line instead of one keeps it out of memory stalls.
  */
 import { CACHE_LINE_BYTES, WORD_BYTES } from './cache_line.js';
 
@@ -56,9 +58,6 @@ export const CHANNEL_TAG = offset; offset += WORD_BYTES;
 export const CHANNEL_OWNER_CAP = offset; offset += WORD_BYTES;
 export const CHANNEL_STAGING = offset; offset += WORD_BYTES;
 offset = 3 * CACHE_LINE_BYTES;
-export const CHANNEL_TOPO_ORD = offset; offset += WORD_BYTES;
-export const CHANNEL_FIRST_OUT = offset; offset += WORD_BYTES;
-export const CHANNEL_FIRST_IN = offset; offset += WORD_BYTES;
 export const CHANNEL_STAGED_HEAD = offset; offset += WORD_BYTES;
 export const CHANNEL_STAGED_TAIL = offset; offset += WORD_BYTES;
 export const CHANNEL_STAGED_TOTAL = offset; offset += WORD_BYTES;
@@ -79,9 +78,6 @@ export const CHANNEL_RECV_SEQ_WORD = CHANNEL_RECV_SEQ / WORD_BYTES;
 export const CHANNEL_TAG_WORD = CHANNEL_TAG / WORD_BYTES;
 export const CHANNEL_OWNER_CAP_WORD = CHANNEL_OWNER_CAP / WORD_BYTES;
 export const CHANNEL_STAGING_WORD = CHANNEL_STAGING / WORD_BYTES;
-export const CHANNEL_TOPO_ORD_WORD = CHANNEL_TOPO_ORD / WORD_BYTES;
-export const CHANNEL_FIRST_OUT_WORD = CHANNEL_FIRST_OUT / WORD_BYTES;
-export const CHANNEL_FIRST_IN_WORD = CHANNEL_FIRST_IN / WORD_BYTES;
 export const CHANNEL_STAGED_HEAD_WORD = CHANNEL_STAGED_HEAD / WORD_BYTES;
 export const CHANNEL_STAGED_TAIL_WORD = CHANNEL_STAGED_TAIL / WORD_BYTES;
 export const CHANNEL_STAGED_TOTAL_WORD = CHANNEL_STAGED_TOTAL / WORD_BYTES;

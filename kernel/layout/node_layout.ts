@@ -8,7 +8,7 @@
  *   192      +-----------------------------------------------------+
  *            | closing flag (1 line)                               |
  *   256      +-----------------------------------------------------+
- *            | graph header (1 line): topo_next, edge free list    |  control lock only
+ *            | graph header (1 line): edge free list, edges used   |  control lock only
  *   320      +-----------------------------------------------------+
  *            | pid table: pids_max Int32 (core of each pid, -1)    |
  *            +-----------------------------------------------------+
@@ -25,6 +25,9 @@
  *            |   header line (head, tail) + capacity × slot        |
  *            +-----------------------------------------------------+
  *            | channel table × channels_max (4 lines each)         |
+ *            +-----------------------------------------------------+
+ *            | graph arrays: level, first_out, first_in,           |
+ *            |   first_same: 4 × channels_max Int32, each padded   |
  *            +-----------------------------------------------------+
  *            | process table × pids_max (4 lines each)             |
  *            +-----------------------------------------------------+
@@ -83,12 +86,10 @@ export const NODE_GRAPH = offset; offset += CACHE_LINE_BYTES;
 export const NODE_PID_TABLE = offset;
 export const NODE_LOCK_WORD = NODE_LOCK / WORD_BYTES;
 export const NODE_CLOSING_WORD = NODE_CLOSING / WORD_BYTES;
-/** Next topological position a new channel takes. */
-export const NODE_TOPO_NEXT_WORD = NODE_GRAPH / WORD_BYTES;
 /** Head of the edge free list (-1 when empty). */
-export const NODE_EDGE_FREE_WORD = NODE_GRAPH / WORD_BYTES + 1;
+export const NODE_EDGE_FREE_WORD = NODE_GRAPH / WORD_BYTES;
 /** Edges in use. */
-export const NODE_EDGES_USED_WORD = NODE_GRAPH / WORD_BYTES + 2;
+export const NODE_EDGES_USED_WORD = NODE_GRAPH / WORD_BYTES + 1;
 
 // Core control, byte offsets from its start.
 /** The doorbell: bumped by a sender that finds the core's consumer asleep. */
@@ -161,6 +162,11 @@ export interface NodeLayout {
   readonly mailboxes: number;
   readonly mailbox_bytes: number;
   readonly channel_table: number;
+  /** Dense per-channel graph arrays (graph.ts): level, first_out, first_in, first_same. */
+  readonly graph_levels: number;
+  readonly graph_first_out: number;
+  readonly graph_first_in: number;
+  readonly graph_first_same: number;
   readonly process_table: number;
   readonly cap_tables: number;
   readonly edge_pool: number;
@@ -209,6 +215,15 @@ export function node_layout(g: NodeGeometry): NodeLayout {
   offset += g.pids_max * mailbox_bytes;
   const channel_table = offset;
   offset += g.channels_max * CHANNEL_BYTES;
+  const graph_array_bytes = lines(g.channels_max * WORD_BYTES);
+  const graph_levels = offset;
+  offset += graph_array_bytes;
+  const graph_first_out = offset;
+  offset += graph_array_bytes;
+  const graph_first_in = offset;
+  offset += graph_array_bytes;
+  const graph_first_same = offset;
+  offset += graph_array_bytes;
   const process_table = offset;
   offset += g.pids_max * PROCESS_BYTES;
   const cap_tables = offset;
@@ -230,6 +245,10 @@ export function node_layout(g: NodeGeometry): NodeLayout {
     mailboxes,
     mailbox_bytes,
     channel_table,
+    graph_levels,
+    graph_first_out,
+    graph_first_in,
+    graph_first_same,
     process_table,
     cap_tables,
     edge_pool,

@@ -114,12 +114,12 @@ describe('block layout', () => {
 describe('channel layout', () => {
   const line = (offset: number) => Math.floor(offset / CACHE_LINE_BYTES);
 
-  it('gives the sender side, the receiver side, the control words and the graph a line each', () => {
+  it('gives the sender side, the receiver side, the control words and the staging words a line each', () => {
     expect(line(channel.CHANNEL_SEND_SEQ)).toBe(0);
     expect(line(channel.CHANNEL_RECV_SEQ)).toBe(1);
     expect(line(channel.CHANNEL_TAG)).toBe(2);
     expect(line(channel.CHANNEL_STAGING)).toBe(2);
-    expect(line(channel.CHANNEL_TOPO_ORD)).toBe(3);
+    expect(line(channel.CHANNEL_STAGED_HEAD)).toBe(3);
     expect(line(channel.CHANNEL_SUBMIT_TARGET)).toBe(3);
     expect(channel.CHANNEL_BYTES).toBe(4 * CACHE_LINE_BYTES);
     check_fields(
@@ -134,9 +134,6 @@ describe('channel layout', () => {
         ['tag', channel.CHANNEL_TAG, 4],
         ['owner_cap', channel.CHANNEL_OWNER_CAP, 4],
         ['staging', channel.CHANNEL_STAGING, 4],
-        ['topo_ord', channel.CHANNEL_TOPO_ORD, 4],
-        ['first_out', channel.CHANNEL_FIRST_OUT, 4],
-        ['first_in', channel.CHANNEL_FIRST_IN, 4],
         ['staged_head', channel.CHANNEL_STAGED_HEAD, 4],
         ['staged_tail', channel.CHANNEL_STAGED_TAIL, 4],
         ['staged_total', channel.CHANNEL_STAGED_TOTAL, 4],
@@ -204,6 +201,8 @@ describe('process, capability and edge layouts', () => {
         ['next_in', edge.EDGE_NEXT_IN, 4],
         ['need', edge.EDGE_NEED, 4],
         ['next_free', edge.EDGE_NEXT_FREE, 4],
+        ['next_same', edge.EDGE_NEXT_SAME, 4],
+        ['in_same', edge.EDGE_IN_SAME, 4],
       ],
       edge.EDGE_BYTES,
     );
@@ -269,6 +268,10 @@ describe('node control layout', () => {
       ['rings', layout.rings],
       ['mailboxes', layout.mailboxes],
       ['channel_table', layout.channel_table],
+      ['graph_levels', layout.graph_levels],
+      ['graph_first_out', layout.graph_first_out],
+      ['graph_first_in', layout.graph_first_in],
+      ['graph_first_same', layout.graph_first_same],
       ['process_table', layout.process_table],
       ['cap_tables', layout.cap_tables],
       ['edge_pool', layout.edge_pool],
@@ -281,7 +284,15 @@ describe('node control layout', () => {
     expect(layout.core_controls - layout.pid_table).toBeGreaterThanOrEqual(DEFAULT_GEOMETRY.pids_max * 4);
     expect(layout.rings - layout.counter_blocks).toBe((layout.cores + DEFAULT_GEOMETRY.producers_max) * counters.COUNTER_BLOCK_BYTES);
     expect(layout.channel_table - layout.mailboxes).toBe(DEFAULT_GEOMETRY.pids_max * layout.mailbox_bytes);
-    expect(layout.process_table - layout.channel_table).toBe(DEFAULT_GEOMETRY.channels_max * channel.CHANNEL_BYTES);
+    expect(layout.graph_levels - layout.channel_table).toBe(DEFAULT_GEOMETRY.channels_max * channel.CHANNEL_BYTES);
+    for (const [a, b] of [
+      [layout.graph_levels, layout.graph_first_out],
+      [layout.graph_first_out, layout.graph_first_in],
+      [layout.graph_first_in, layout.graph_first_same],
+      [layout.graph_first_same, layout.process_table],
+    ] as const) {
+      expect(b - a).toBe(DEFAULT_GEOMETRY.channels_max * WORD_BYTES); // One dense Int32 per channel.
+    }
     expect(layout.cap_tables - layout.process_table).toBe(DEFAULT_GEOMETRY.pids_max * process.PROCESS_BYTES);
     expect(layout.edge_pool - layout.cap_tables).toBeGreaterThanOrEqual(DEFAULT_GEOMETRY.pids_max * DEFAULT_GEOMETRY.caps_per_pid * cap.CAP_BYTES);
     expect(layout.control_bytes - layout.edge_pool).toBeGreaterThanOrEqual(DEFAULT_GEOMETRY.edges_max * edge.EDGE_BYTES);

@@ -207,10 +207,9 @@ describe('delivery follows the dependency order (property)', () => {
           }
         }
         // Submit every channel, parents first (a topological order), and collect the rest.
-        const order = k.graph.edges();
         const indexes = handles.map((h) => h & 0xfffff);
         for (let round = 0; round < n; round++) for (const h of handles) k.submit(h);
-        expect(order.every(([p, c]) => k.graph.ord(p) < k.graph.ord(c))).toBe(true);
+        expect(k.graph.check()).toEqual([]);
         drain_all();
         // Nothing lost: all that was sent on a live incarnation arrived, in order per channel.
         for (let c = 0; c < n; c++) {
