@@ -55,8 +55,10 @@ export class Caps {
   private readonly channels_word: number;
   readonly caps_per_pid: number;
   readonly pids_max: number;
-  /** Global index of the capability `validate` found last (valid right after a successful call). */
+  /** Global index of the capability `validate_channel` found last (valid right after it succeeds). */
   found = -1;
+  /** Its badge. */
+  found_badge = 0;
 
   constructor(memory: NodeMemory) {
     this.i32 = memory.i32;
@@ -97,17 +99,19 @@ export class Caps {
     const global = pid * this.caps_per_pid + slot;
     const w = this.caps_word + global * CAP_WORDS;
     const i32 = this.i32;
-    const expected = tag(handle >>> CAP_SLOT_BITS, CapState.USED);
+    const expected = (((handle >>> CAP_SLOT_BITS) & CAP_GENERATION_MASK) << 2) | CapState.USED;
     if (Atomics.load(i32, w + CAP_TAG_WORD) !== expected) return Status.NO_CAP;
     const kind_rights = i32[w + CAP_KIND_RIGHTS_WORD]!;
     const channel = i32[w + CAP_TARGET_WORD]!;
     const channel_gen = i32[w + CAP_TARGET_GEN_WORD]!;
+    const badge = i32[w + CAP_BADGE_WORD]!;
     if (Atomics.load(i32, w + CAP_TAG_WORD) !== expected) return Status.NO_CAP; // Freed meanwhile.
     if ((kind_rights & 0xff) !== CapKind.CHANNEL) return Status.NO_CAP;
     if (((kind_rights >>> 8) & right) !== right) return Status.NO_RIGHT;
     const channel_tag = Atomics.load(i32, this.channels_word + channel * CHANNEL_WORDS + CHANNEL_TAG_WORD);
     if (channel_tag !== ((channel_gen << 2) | ChannelState.OPEN)) return Status.STALE_CHANNEL;
     this.found = global;
+    this.found_badge = badge;
     return channel;
   }
 

@@ -317,10 +317,12 @@ export class Fastpath {
    * Sends `m` from `src` on a known local channel (the capability layer's path: the channel
    * comes from a validated capability, so there is no lookup). `kernel_flags` are `SlotFlags`
    * bits the kernel adds (GRANT, CALL); `stage` holds the message until the channel is
-   * submitted.
+   * submitted. A channel to another node is not sent here: it returns NO_ROUTE, uncounted, for
+   * the caller to route.
    */
   send_channel(src: number, channel: number, m: Message, kernel_flags: number, stage: boolean): number {
     const w = this.channels_word + channel * CHANNEL_WORDS;
+    if (this.i32[w + CHANNEL_DST_NODE_WORD] !== LOCAL_NODE) return Status.NO_ROUTE; // The caller routes it.
     const dst = this.i32[w + CHANNEL_DST_PID_WORD]!;
     if (this.i32[w + CHANNEL_SRC_PID_WORD] !== src) return this.reject(C_REJECTED_WRONG_CORE, Status.WRONG_CORE);
     const dst_core = this.check_send(src, dst);

@@ -32,6 +32,7 @@ import {
   CHANNEL_SRC_NODE_WORD,
   CHANNEL_SRC_PID_WORD,
   CHANNEL_TAG_WORD,
+  CHANNEL_WORDS,
   ChannelState,
   channel_tag,
 } from './layout/channel_layout.js';
@@ -53,9 +54,11 @@ import {
   C_REPLIES,
 } from './layout/counter_layout.js';
 import { NODE_LOCK_WORD } from './layout/node_layout.js';
+import { WORD_BYTES } from './layout/cache_line.js';
 import {
   PROCESS_CALL_SEQ_WORD,
   PROCESS_FLAGS_WORD,
+  PROCESS_WORDS,
   PROCESS_NOTIFY_BITS_WORD,
   PROCESS_REPLY_STATE_WORD,
   ProcessFlags,
@@ -115,6 +118,10 @@ export class Kernel {
   readonly graph: Graph;
   readonly staging: Staging;
   private readonly i32: Int32Array;
+  /** Word index of channel 0's entry and of pid 0's process entry (hot-path arithmetic). */
+  private readonly channels_word: number;
+  private readonly processes_word: number;
+  private readonly pids_max: number;
   private router: RemoteRouter | null = null;
   /** Scratch for revoke and close walks (control plane), allocated on first use. */
   private scratch: Int32Array | null = null;
@@ -123,6 +130,9 @@ export class Kernel {
     this.fastpath = fastpath;
     this.memory = fastpath.memory;
     this.i32 = fastpath.memory.i32;
+    this.channels_word = fastpath.memory.layout.channel_table / WORD_BYTES;
+    this.processes_word = fastpath.memory.layout.process_table / WORD_BYTES;
+    this.pids_max = fastpath.memory.geometry.pids_max;
     this.caps = new Caps(fastpath.memory);
     this.graph = new Graph(fastpath.memory);
     this.staging = new Staging(fastpath.memory, this.graph, fastpath);
@@ -149,7 +159,7 @@ export class Kernel {
   }
 
   private valid_pid(pid: number): boolean {
-    return pid >= 0 && pid < this.memory.geometry.pids_max && (pid | 0) === pid;
+    return pid >= 0 && pid < this.pids_max && (pid | 0) === pid;
   }
 
   private lock(): void {
@@ -345,7 +355,7 @@ export class Kernel {
   /** Whether `pid` may receive. */
   listening(pid: number): boolean {
     if (!this.valid_pid(pid)) return false;
-    return (Atomics.load(this.i32, this.memory.process_word(pid) + PROCESS_FLAGS_WORD) & ProcessFlags.LISTENING) !== 0;
+    return (this.i32[this.processes_word + pid * PROCESS_WORDS + PROCESS_FLAGS_WORD]! & ProcessFlags.LISTENING) !== 0;
   }
 
   /**
@@ -370,19 +380,19 @@ export class Kernel {
   send(pid: number, cap: number, m: Message, flags: number = IpcFlags.NONE): number {
     const channel = this.caps.validate_channel(pid, cap, Rights.SEND);
     if (channel < 0) return this.deny(channel);
-    m.badge = this.caps.badge(this.caps.found);
-    const w = this.memory.channel_word(channel);
-    const dst_node = this.i32[w + CHANNEL_DST_NODE_WORD]!;
+    m.badge = this.caps.found_badge;
     if ((flags & IpcFlags.GRANT) !== 0) return this.send_grant(pid, channel, m, flags);
     m.cap = 0;
-    if (dst_node !== LOCAL_NODE) return this.send_remote(pid, channel, dst_node, m, 0);
-    return this.fastpath.send_channel(pid, channel, m, 0, (flags & IpcFlags.STAGE) !== 0);
+    const status = this.fastpath.send_channel(pid, channel, m, 0, (flags & IpcFlags.STAGE) !== 0);
+    if (status !== Status.NO_ROUTE) return status;
+    return this.send_remote(pid, channel, m, 0);
   }
 
-  private send_remote(pid: number, channel: number, dst_node: number, m: Message, kernel_flags: number): number {
+  /** A send on a channel to another node: through the router, or NO_ROUTE. */
+  private send_remote(pid: number, channel: number, m: Message, kernel_flags: number): number {
     if (this.router === null) return this.deny(Status.NO_ROUTE);
-    const dst_pid = this.i32[this.memory.channel_word(channel) + CHANNEL_DST_PID_WORD]!;
-    return this.router.send_remote(pid, dst_node, dst_pid, channel, m, kernel_flags);
+    const w = this.channels_word + channel * CHANNEL_WORDS;
+    return this.router.send_remote(pid, this.i32[w + CHANNEL_DST_NODE_WORD]!, this.i32[w + CHANNEL_DST_PID_WORD]!, channel, m, kernel_flags);
   }
 
   private send_grant(pid: number, channel: number, m: Message, flags: number): number {
@@ -416,7 +426,10 @@ export class Kernel {
    * then messages in per-channel order. `pid` must have called `listen`.
    */
   recv(pid: number, m: Message, flags: number = IpcFlags.NONE, timeout_ms: number = RECV_TIMEOUT_MS_DEFAULT): number {
-    if (!this.listening(pid)) return this.deny(this.valid_pid(pid) ? Status.NOT_LISTENING : Status.BAD_PID);
+    if (!(pid >= 0 && pid < this.pids_max && (pid | 0) === pid)) return this.deny(Status.BAD_PID);
+    if ((this.i32[this.processes_word + pid * PROCESS_WORDS + PROCESS_FLAGS_WORD]! & ProcessFlags.LISTENING) === 0) {
+      return this.deny(Status.NOT_LISTENING);
+    }
     return this.fastpath.recv(pid, m, flags, timeout_ms);
   }
 
@@ -435,7 +448,7 @@ export class Kernel {
   notify(pid: number, cap: number, bits = 0): number {
     const channel = this.caps.validate_channel(pid, cap, Rights.SEND);
     if (channel < 0) return this.deny(channel);
-    const value = bits !== 0 ? bits : this.caps.badge(this.caps.found);
+    const value = bits !== 0 ? bits : this.caps.found_badge;
     if (value === 0 || (value | 0) !== value) return this.deny(Status.BAD_ARGUMENT);
     const w = this.memory.channel_word(channel);
     if (this.i32[w + CHANNEL_DST_NODE_WORD] !== LOCAL_NODE) return this.deny(Status.NO_ROUTE);
@@ -478,7 +491,7 @@ export class Kernel {
     if (!(timeout_ms >= 0 && timeout_ms <= RECV_TIMEOUT_MS_MAX)) return this.deny(Status.BAD_ARGUMENT);
     const channel = this.caps.validate_channel(pid, cap, Rights.SEND);
     if (channel < 0) return this.deny(channel);
-    const badge = this.caps.badge(this.caps.found);
+    const badge = this.caps.found_badge;
     const w = this.memory.channel_word(channel);
     if (this.i32[w + CHANNEL_DST_NODE_WORD] !== LOCAL_NODE) return this.deny(Status.NO_ROUTE);
     const dst = this.i32[w + CHANNEL_DST_PID_WORD]!;

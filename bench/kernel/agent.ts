@@ -12,6 +12,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { real_env } from '../../kernel/env.js';
 import { Fastpath } from '../../kernel/fastpath.js';
+import { Kernel } from '../../kernel/kernel.js';
 import { Message } from '../../kernel/message.js';
 import { NodeMemory } from '../../kernel/node_memory.js';
 import { Status } from '../../kernel/status.js';
@@ -30,6 +31,10 @@ const init = workerData as AgentInit;
 const port = parentPort!;
 const memory = NodeMemory.open(init.shared);
 const fastpath = Fastpath.attach_core(memory, init.core, real_env(init.spin_polls));
+const kernel = new Kernel(fastpath);
+kernel.listen(init.pid);
+/** This agent's capability to send to its peer (for the kernel-API phases). */
+const cap = kernel.connect(init.pid, init.peer);
 const ring = new Int32Array(init.ring);
 const now = () => performance.timeOrigin + performance.now();
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -269,6 +274,62 @@ function lattice_pong(n: number, ready: () => void): PhaseResult {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The kernel API (capability-checked send, listen-checked recv, call/reply).
+
+function api_send(n: number): PhaseResult {
+  const m = new Message();
+  m.length = 64;
+  let retries = 0;
+  const start = now();
+  for (let i = 0; i < n; i++) {
+    m.m_type = i;
+    m.payload_words[0] = i;
+    while (kernel.send(init.pid, cap, m) !== Status.OK) retries++;
+  }
+  return result(start, now(), n, { retries });
+}
+
+function api_recv(n: number, ready: () => void): PhaseResult {
+  const r = new Message();
+  ready();
+  let start = 0;
+  let check = 0;
+  for (let i = 0; i < n; i++) {
+    while (kernel.recv(init.pid, r) !== Status.OK) {}
+    if (i === 0) start = now();
+    check += r.payload_words[0]!;
+  }
+  return result(start, now(), n, { retries: check & 0 });
+}
+
+function api_call(n: number): PhaseResult {
+  const m = new Message();
+  const reply = new Message();
+  m.length = 64;
+  const samples = new Float64Array(n);
+  const start = now();
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    m.m_type = i;
+    const status = kernel.call(init.pid, cap, m, reply, 10_000);
+    if (status !== Status.OK || reply.m_type !== i) throw new Error(`call: status ${status}`);
+    samples[i] = (performance.now() - t) * 1000;
+  }
+  return result(start, now(), n, { samples });
+}
+
+function api_serve(n: number, ready: () => void): PhaseResult {
+  const r = new Message();
+  ready();
+  const start = now();
+  for (let i = 0; i < n; i++) {
+    while (kernel.recv(init.pid, r) !== Status.OK) {}
+    if (kernel.reply(init.pid, r.cap, r) !== Status.OK) throw new Error('reply');
+  }
+  return result(start, now(), n);
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function run(command: PhaseCommand, ready: () => void): Promise<PhaseResult> {
   const { phase, n } = command;
@@ -290,6 +351,10 @@ async function run(command: PhaseCommand, ready: () => void): Promise<PhaseResul
       return sender ? lattice_bulk_send(n, bytes) : lattice_bulk_recv(n, ready);
     case 'lattice_rtt':
       return sender ? lattice_ping(n) : lattice_pong(n, ready);
+    case 'api_oneway':
+      return sender ? api_send(n) : api_recv(n, ready);
+    case 'api_call':
+      return sender ? api_call(n) : api_serve(n, ready);
     default:
       throw new Error(`unknown phase ${phase}`);
   }

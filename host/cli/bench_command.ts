@@ -1,5 +1,6 @@
 /** `lattice bench [AREA] [--json] [--quick]`: runs the benchmarks (all areas, or one). */
 import { format_table, make_report, type BenchResult } from '../../bench/report.js';
+import { api_bench } from '../../bench/api/api_bench.js';
 import { graph_bench } from '../../bench/graph/graph_bench.js';
 import { kernel_bench } from '../../bench/kernel/kernel_bench.js';
 import { UsageError, parse, type Command } from './command.js';
@@ -9,6 +10,7 @@ type Area = (options: { quick: boolean; log: (line: string) => void }) => Promis
 const areas: ReadonlyMap<string, Area> = new Map<string, Area>([
   ['kernel', kernel_bench],
   ['graph', graph_bench],
+  ['api', api_bench],
 ]);
 
 export const bench_command: Command = {
