@@ -2,15 +2,17 @@
  * The `lattice` command: subcommands, their `--help`, and exit codes.
  *
  *   lattice demo                 the kernel demo (ping-pong and fan-in across tiers)
+ *   lattice lab [NAME]           run a teaching lab and check it
  *   lattice bench [AREA] [--json] [--quick]
  *
  * Exit codes: 0 success, 1 the command ran and failed, 2 bad usage.
  */
 import { bench_command } from './bench_command.js';
 import { demo_command } from './demo_command.js';
+import { lab_command } from './lab_command.js';
 import { UsageError, type Command } from './command.js';
 
-const commands: readonly Command[] = [demo_command, bench_command];
+const commands: readonly Command[] = [demo_command, lab_command, bench_command];
 
 function usage(): string {
   const lines = ['usage: lattice <command> [options]', '', 'commands:'];
