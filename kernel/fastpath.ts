@@ -178,8 +178,9 @@ export class Fastpath {
   /** This core's rings and spill queue, as their consumer (empty for a producer). */
   private readonly in_rings: Ring[];
   private readonly in_spill: SpillQueue | null;
-  /** Word index of each core's control line (doorbell, waiters). */
+  /** Word index of each core's control line (doorbell, waiters), and of its waiter count. */
   private readonly control_words: Int32Array;
+  private readonly waiter_words: Int32Array;
   private readonly owner_word: number;
   private readonly token: number;
   /** This core's doorbell and waiter count (word indexes; -1 for a producer). */
@@ -195,6 +196,15 @@ export class Fastpath {
   private readonly channels_word: number;
   /** Word index of pid 0's process entry. */
   private readonly processes_word: number;
+  /**
+   * The last channel `channel_of` resolved: a sender usually sends to the same place again, and
+   * channel entries never move (keys are never removed), so the memo stays valid.
+   */
+  private memo_src = -1;
+  private memo_dst = -1;
+  private memo_src_node = -1;
+  private memo_dst_node = -1;
+  private memo_channel = -1;
   /** Source the receive merge tries first, and deliveries taken from it in a row. */
   private next_source = 0;
   private streak = 0;
@@ -225,11 +235,13 @@ export class Fastpath {
     const cores = layout.cores;
     this.home_tier = new Int8Array(cores);
     this.control_words = new Int32Array(cores);
+    this.waiter_words = new Int32Array(cores);
     this.out_rings = [];
     this.out_spill = [];
     for (let c = 0; c < cores; c++) {
       this.home_tier[c] = memory.topology.home_tier(core, c);
       this.control_words[c] = memory.core_control_word(c);
+      this.waiter_words[c] = this.control_words[c]! + CORE_WAITERS / WORD_BYTES;
       for (let t = 0; t < 3; t++) {
         this.out_rings.push(new Ring(memory.i32, ring_offset(layout, c, t), layout.ring_capacities[t as 0 | 1 | 2]));
       }
@@ -381,7 +393,7 @@ export class Fastpath {
       this.i32[seq_word] = (seq + count) | 0;
       this.count(C_SENT_TIER + tier, count);
       this.count(C_SENT_BYTES_TIER + tier, bytes);
-      this.ring_doorbell(dst_core);
+      if (Atomics.load(this.i32, this.waiter_words[dst_core]!) !== 0) this.wake(dst_core);
       return count;
     }
     return this.send_each(src, dst, msgs, count, channel, dst_core);
@@ -484,7 +496,7 @@ export class Fastpath {
     this.count(C_SENT_BYTES_TIER + tier, m.length);
     if (tier !== home) this.count(C_CASCADED, 1);
     if ((flags & SlotFlags.DESCRIPTOR) !== 0) this.count(C_DESCRIPTOR_SENDS, 1);
-    this.ring_doorbell(dst_core);
+    if (Atomics.load(this.i32, this.waiter_words[dst_core]!) !== 0) this.wake(dst_core);
     return Status.OK;
   }
 
@@ -529,10 +541,14 @@ export class Fastpath {
 
   /** Rings `core`'s doorbell if a thread sleeps on it. */
   ring_doorbell(core: number): void {
-    const w = this.control_words[core]!;
-    if (Atomics.load(this.i32, w + CORE_WAITERS / WORD_BYTES) === 0) return;
-    Atomics.add(this.i32, w + CORE_DOORBELL / WORD_BYTES, 1);
-    this.env.waiter.notify(this.i32, w + CORE_DOORBELL / WORD_BYTES, Infinity);
+    if (Atomics.load(this.i32, this.waiter_words[core]!) !== 0) this.wake(core);
+  }
+
+  /** Rings `core`'s doorbell (a sender saw a sleeper): the cold half of `ring_doorbell`. */
+  private wake(core: number): void {
+    const bell = this.control_words[core]! + CORE_DOORBELL / WORD_BYTES;
+    Atomics.add(this.i32, bell, 1);
+    this.env.waiter.notify(this.i32, bell, Infinity);
     this.count(C_DOORBELLS_RUNG, 1);
   }
 
@@ -544,9 +560,19 @@ export class Fastpath {
    * -1 if the table is full. Lookups take no lock; inserts take the control lock.
    */
   channel_of(src_node: number, dst_node: number, src: number, dst: number): number {
-    const found = this.find_channel(src_node, dst_node, src, dst);
-    if (found !== -1) return found;
-    return this.insert_channel(src_node, dst_node, src, dst);
+    if (src === this.memo_src && dst === this.memo_dst && src_node === this.memo_src_node && dst_node === this.memo_dst_node) {
+      return this.memo_channel;
+    }
+    let found = this.find_channel(src_node, dst_node, src, dst);
+    if (found === -1) found = this.insert_channel(src_node, dst_node, src, dst);
+    if (found !== -1) {
+      this.memo_src = src;
+      this.memo_dst = dst;
+      this.memo_src_node = src_node;
+      this.memo_dst_node = dst_node;
+      this.memo_channel = found;
+    }
+    return found;
   }
 
   /**

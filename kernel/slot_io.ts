@@ -28,6 +28,9 @@ import {
 } from './layout/slot_layout.js';
 import type { Message } from './message.js';
 
+/** Flags under which a slot's `cap` word is meaningful. */
+const CAP_FLAGS = SlotFlags.GRANT | SlotFlags.CALL;
+
 /** Payload words a slot of `length` bytes uses (descriptors carry none inline). */
 function payload_words_of(flags: number, length: number): number {
   if ((flags & SlotFlags.DESCRIPTOR) !== 0) return 0;
@@ -57,11 +60,15 @@ export function write_slot(
   i32[w + SLOT_FLAGS_WORD] = flags;
   i32[w + SLOT_CHANNEL_SEQ_WORD] = seq;
   i32[w + SLOT_LENGTH_WORD] = m.length;
-  i32[w + SLOT_BLOCK_OFFSET_WORD] = m.block_offset;
-  i32[w + SLOT_BLOCK_GEN_WORD] = m.block_gen;
   i32[w + SLOT_BADGE_WORD] = m.badge;
-  i32[w + SLOT_SRC_NODE_WORD] = src_node;
-  i32[w + SLOT_CAP_WORD] = m.cap;
+  // Fields that only some messages carry are written only then; readers look at them only
+  // under the same flags (read_slot), so a reused slot's stale words are never seen.
+  if ((flags & SlotFlags.DESCRIPTOR) !== 0) {
+    i32[w + SLOT_BLOCK_OFFSET_WORD] = m.block_offset;
+    i32[w + SLOT_BLOCK_GEN_WORD] = m.block_gen;
+  }
+  if ((flags & SlotFlags.REMOTE) !== 0) i32[w + SLOT_SRC_NODE_WORD] = src_node;
+  if ((flags & CAP_FLAGS) !== 0) i32[w + SLOT_CAP_WORD] = m.cap;
   i32[w + SLOT_AUX0_WORD] = m.aux0;
   i32[w + SLOT_AUX1_WORD] = m.aux1;
   i32[w + SLOT_AUX2_WORD] = m.aux2;
@@ -77,11 +84,12 @@ export function read_slot(i32: Int32Array, w: number, m: Message, tier: number):
   m.seq = i32[w + SLOT_CHANNEL_SEQ_WORD]!;
   const length = i32[w + SLOT_LENGTH_WORD]!;
   m.length = length;
-  m.block_offset = i32[w + SLOT_BLOCK_OFFSET_WORD]!;
-  m.block_gen = i32[w + SLOT_BLOCK_GEN_WORD]!;
+  const descriptor = (flags & SlotFlags.DESCRIPTOR) !== 0;
+  m.block_offset = descriptor ? i32[w + SLOT_BLOCK_OFFSET_WORD]! : 0;
+  m.block_gen = descriptor ? i32[w + SLOT_BLOCK_GEN_WORD]! : 0;
   m.badge = i32[w + SLOT_BADGE_WORD]!;
-  m.src_node = i32[w + SLOT_SRC_NODE_WORD]!;
-  m.cap = i32[w + SLOT_CAP_WORD]!;
+  m.src_node = (flags & SlotFlags.REMOTE) !== 0 ? i32[w + SLOT_SRC_NODE_WORD]! : 0;
+  m.cap = (flags & CAP_FLAGS) !== 0 ? i32[w + SLOT_CAP_WORD]! : 0;
   m.aux0 = i32[w + SLOT_AUX0_WORD]!;
   m.aux1 = i32[w + SLOT_AUX1_WORD]!;
   m.aux2 = i32[w + SLOT_AUX2_WORD]!;
