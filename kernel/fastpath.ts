@@ -413,7 +413,9 @@ export class Fastpath {
 
   /**
    * Producer only: delivers `m` as sent by `src_pid` on node `src_node` to the local `dst`
-   * (the network driver's path into the node). It enters at L3. `m.src_pid` is `src_pid`.
+   * (the network's path into the node). It enters at L3. An inline payload travels as usual; a
+   * larger one in a block this producer allocated (`m.block_offset`), which becomes the
+   * receiver's. `m.src_pid` is `src_pid`.
    */
   deliver_remote(src_node: number, src_pid: number, dst: number, m: Message): number {
     assert(this.core === NO_CORE, 'deliver_remote is for producer attachments');
@@ -421,12 +423,19 @@ export class Fastpath {
     if (!(src_pid >= 0 && src_pid < 32767 && (src_pid | 0) === src_pid)) return this.reject(C_REJECTED_BAD_PID, Status.BAD_PID);
     const dst_core = this.dst_core_of(dst);
     if (dst_core < 0) return dst_core;
-    if ((m.length >>> 0) > SLOT_PAYLOAD_BYTES_MAX || m.block_offset !== 0) return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
+    let flags = (m.flags & SlotFlags.USER_MASK) | SlotFlags.REMOTE;
+    if (m.block_offset !== 0) {
+      const status = this.check_descriptor(m);
+      if (status !== Status.OK) return status;
+      flags |= SlotFlags.DESCRIPTOR;
+    } else if ((m.length >>> 0) > SLOT_PAYLOAD_BYTES_MAX) {
+      return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
+    }
     const channel = this.channel_of(src_node, LOCAL_NODE, src_pid, dst);
     if (channel < 0) return this.reject(C_REJECTED_CHANNEL_FULL, Status.CHANNEL_TABLE_FULL);
     m.src_pid = src_pid;
     m.dst_pid = dst;
-    return this.enqueue(m, (m.flags & SlotFlags.USER_MASK) | SlotFlags.REMOTE, channel, dst_core, src_node, false);
+    return this.enqueue(m, flags, channel, dst_core, src_node, false);
   }
 
   /** Validates a send's pids; returns the receiving core, or a (negative) failure status. */
@@ -446,6 +455,14 @@ export class Fastpath {
     const dst_core = this.i32[this.pid_table_word + dst]!;
     if (dst_core < 0) return this.reject(C_REJECTED_NOT_BOUND, Status.NOT_BOUND);
     return dst_core;
+  }
+
+  /**
+   * Checks that `m` names a block of this node's slab that is allocated for a payload and holds
+   * `m.length` bytes, and stamps its generation into `m`. OK, STALE_BLOCK or TOO_BIG (counted).
+   */
+  validate_block(m: Message): number {
+    return this.check_descriptor(m);
   }
 
   private check_descriptor(m: Message): number {

@@ -29,7 +29,7 @@ import {
 import type { Message } from './message.js';
 
 /** Flags under which a slot's `cap` word is meaningful. */
-const CAP_FLAGS = SlotFlags.GRANT | SlotFlags.CALL;
+const CAP_FLAGS = SlotFlags.GRANT | SlotFlags.CALL | SlotFlags.EGRESS;
 
 /** Payload words a slot of `length` bytes uses (descriptors carry none inline). */
 function payload_words_of(flags: number, length: number): number {

@@ -118,6 +118,11 @@ export const SlotFlags = {
    * consumes it without delivering it, so the channel's sequence numbers have no gap.
    */
   DROPPED: 1 << 22,
+  /**
+   * A message to another node on its way to the node's network process: `cap` holds the index of
+   * the remote channel it was sent on (net/network_server.ts).
+   */
+  EGRESS: 1 << 23,
   /** The message carries a capability grant: `cap` is a handle in the receiver's table. */
   GRANT: 1 << 19,
   /** The message arrived from another node. */

@@ -1,0 +1,729 @@
+/**
+ * The network driver (the spec's `net::` API): frames packets and moves them between nodes over
+ * UDP and TCP, as an instance (any number per process), with no socket inside.
+ *
+ * - `init(config)` binds UDP and a TCP listener (through the injected `Transport`) and works out
+ *   the local node id (node_identity.ts).
+ * - `add_remote(node, host, port, proto)` registers a peer: UDP, persistent TCP, or transient TCP
+ *   (a connection per send).
+ * - `send(node, data)` frames `[header | data]` (the header carries the local node) and transmits.
+ *   It resolves to an errc-style result, `'success'` or a named code; socket failures reject with
+ *   a `NetSystemError` that carries the errno name. `send_nowait` is the same without a promise.
+ * - Persistent TCP: frames queue in a bounded outbox and leave in one write per event-loop turn.
+ *   A write that fails with EPIPE, ECONNRESET, ENOTCONN or ECONNABORTED reopens the connection and
+ *   retries its frames once. Failed connects back off exponentially (bounded), then fail what
+ *   waits with the errno.
+ * - Received frames are checked (frame.ts, frame_decoder.ts); the bad ones are dropped and
+ *   counted by reason, and a TCP connection carrying one is closed (a desynchronised stream is
+ *   never read on). Good ones go to a bounded queue (`max_queue`, DROP_OLDEST or DROP_NEWEST,
+ *   each drop counted) that `recv()` drains.
+ * - `shutdown()` closes everything and leaves no handle.
+ *
+ * Wire format: wire_layout.ts and docs/WIRE.md.
+ */
+import { ConfigError, LatticeError } from '../kernel/errors.js';
+import { encode_frame, FRAME_STATUS_NAMES, FrameHeader, FrameStatus, read_datagram } from './frame.js';
+import { FrameDecoder } from './frame_decoder.js';
+import { local_node_id, type IdentityPath, type IdentitySource } from './node_identity.js';
+import { Overflow, PacketQueue, QUEUE_CAPACITY_MAX, type Packet } from './packet_queue.js';
+import type { Address, Timers, Transport, TransportEvents } from './transport.js';
+import {
+  FRAME_BYTES_LIMIT,
+  FRAME_BYTES_MAX_DEFAULT,
+  FRAME_HEADER_BYTES,
+  FrameType,
+  UDP_DATAGRAM_BYTES_MAX,
+} from './wire_layout.js';
+
+export { Overflow, type Packet };
+
+/** How a remote is reached. */
+export const Proto = {
+  UDP: 'udp',
+  /** One connection kept open, reopened when it fails. */
+  TCP: 'tcp',
+  /** A new connection for every send, closed after it. */
+  TCP_TRANSIENT: 'tcp_transient',
+} as const;
+export type Proto = (typeof Proto)[keyof typeof Proto];
+
+/** The driver's configuration (the spec's `net::Config`, with the limits it leaves open). */
+export interface NetConfig {
+  /** This node's id; 0 (default) works it out from the interfaces or the host name. */
+  readonly node_id?: number;
+  /** UDP and TCP port; 0 (default) takes any free one (read it back from `port`). */
+  readonly port?: number;
+  /** Address to bind; default 127.0.0.1 (use 0.0.0.0 to serve other hosts). */
+  readonly host?: string;
+  /** Packets the receive queue holds; default 4096. */
+  readonly max_queue?: number;
+  /** What a full queue drops; default DROP_OLDEST. */
+  readonly overflow?: Overflow;
+  /** Largest frame, header included; default 1 MiB + 16 bytes, at most 16 MiB. */
+  readonly frame_bytes_max?: number;
+  /** Bytes a TCP peer may have waiting to be written; default 8 MiB. */
+  readonly pending_bytes_max?: number;
+  /** First and longest delay before reconnecting a failed TCP peer; default 10 ms and 2 s. */
+  readonly reconnect_delay_ms_min?: number;
+  readonly reconnect_delay_ms_max?: number;
+  /** Connect attempts in a row before waiting sends fail; default 8. */
+  readonly reconnect_attempts_max?: number;
+}
+
+/** The result of a send (errc style): success, or why it did not leave. */
+export type SendResult =
+  | 'success'
+  /** No `add_remote` for that node. */
+  | 'unknown_node'
+  /** The frame is over `frame_bytes_max`, or over a datagram for a UDP peer (EMSGSIZE). */
+  | 'message_too_large'
+  /** The peer's outbox is full (`pending_bytes_max`): retry later. */
+  | 'would_block'
+  /** The driver is not running (before `init`, after `shutdown`). */
+  | 'not_running';
+
+/** A socket failure, carrying the errno name (`ECONNREFUSED`, `EPIPE`, …). */
+export class NetSystemError extends LatticeError {
+  readonly errno: string;
+  readonly syscall: string;
+  readonly node: number;
+  constructor(errno: string, syscall: string, node: number) {
+    super('ERR_LATTICE_NET_SYSTEM', `${syscall} to node ${node} failed: ${errno}`);
+    this.name = 'NetSystemError';
+    this.errno = errno;
+    this.syscall = syscall;
+    this.node = node;
+  }
+}
+
+/** Write errors after which a persistent connection is reopened and the send retried once. */
+export const RECONNECT_ERRORS: ReadonlySet<string> = new Set(['EPIPE', 'ECONNRESET', 'ENOTCONN', 'ECONNABORTED']);
+
+/** Counters of a driver, as a plain snapshot. */
+export interface NetStats {
+  node: number;
+  port: number;
+  packets_sent: number;
+  bytes_sent: number;
+  packets_received: number;
+  bytes_received: number;
+  udp_sent: number;
+  tcp_sent: number;
+  /** Frames dropped on arrival, by reason (bad_magic, bad_version, bad_check, …). */
+  malformed: Record<string, number>;
+  /** TCP connections closed because their stream carried a bad frame. */
+  desyncs: number;
+  queue_dropped_oldest: number;
+  queue_dropped_newest: number;
+  /** Packets discarded by `reset()`. */
+  reset_discarded: number;
+  /** Sends refused at once, by result. */
+  refused: Record<string, number>;
+  /** Connections opened, by us and accepted. */
+  connects: number;
+  accepted: number;
+  /** Connections to a peer opened again after an earlier one to it failed or closed. */
+  reconnects: number;
+  /** Frames re-sent once after a write failed. */
+  retries: number;
+  /** Connect attempts delayed by back-off. */
+  backoffs: number;
+  /** Connect failures, and frames that finally failed, by errno. */
+  connect_failures: Record<string, number>;
+  send_errors: Record<string, number>;
+  /** Frames of a type this driver does not handle. */
+  unhandled_frames: number;
+  queued: number;
+}
+
+interface Outgoing {
+  readonly frame: Uint8Array;
+  readonly done: ((error: NetSystemError | null) => void) | null;
+  retried: boolean;
+}
+
+interface Peer {
+  readonly node: number;
+  readonly address: Address;
+  readonly proto: Proto;
+  conn: number;
+  state: 'idle' | 'connecting' | 'open' | 'backoff';
+  outbox: Outgoing[];
+  outbox_bytes: number;
+  flush_scheduled: boolean;
+  failures: number;
+  timer: number;
+  /** Whether a connection to this peer was ever open (a later open is a reconnect). */
+  ever_open: boolean;
+}
+
+/** The state of a persistent TCP peer. */
+export type PeerState = 'idle' | 'connecting' | 'open' | 'backoff';
+
+/** Inbound frames of a type the driver does not handle itself go here (the secure channel). */
+export type FrameHandler = (type: number, src_node: number, payload: Uint8Array, reply: Address | number) => void;
+
+/** What the driver takes from its host. */
+export interface NetEnv {
+  readonly transport: Transport;
+  readonly timers: Timers;
+  /** Interfaces and host name, for `local_node` when no id is configured. */
+  readonly identity: IdentitySource;
+}
+
+const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 0,
+  max_queue: 4096,
+  overflow: Overflow.DROP_OLDEST,
+  frame_bytes_max: FRAME_BYTES_MAX_DEFAULT,
+  pending_bytes_max: 8 << 20,
+  reconnect_delay_ms_min: 10,
+  reconnect_delay_ms_max: 2000,
+  reconnect_attempts_max: 8,
+} as const;
+
+export class NetDriver {
+  private readonly env: NetEnv;
+  private running = false;
+  private config: Required<Omit<NetConfig, 'node_id'>> = { ...DEFAULTS };
+  private local = 0;
+  private identity_path: IdentityPath = 'configured';
+  private bound_port = 0;
+  private queue = new PacketQueue(DEFAULTS.max_queue, DEFAULTS.overflow);
+  private readonly peers = new Map<number, Peer>();
+  /** Connection id → the peer it belongs to (outbound persistent), or a decoder (inbound). */
+  private readonly conn_peer = new Map<number, Peer>();
+  private readonly decoders = new Map<number, FrameDecoder>();
+  private readonly transient = new Map<number, { readonly node: number; readonly out: Outgoing; written: boolean }>();
+  private readonly datagram_header = new FrameHeader();
+  private callback: ((packet: Packet) => void) | null = null;
+  private peer_listener: ((node: number, state: PeerState) => void) | null = null;
+  private frame_handler: FrameHandler | null = null;
+  private readonly counters = {
+    packets_sent: 0,
+    bytes_sent: 0,
+    packets_received: 0,
+    bytes_received: 0,
+    udp_sent: 0,
+    tcp_sent: 0,
+    desyncs: 0,
+    reset_discarded: 0,
+    connects: 0,
+    accepted: 0,
+    reconnects: 0,
+    retries: 0,
+    backoffs: 0,
+    unhandled_frames: 0,
+  };
+  private readonly malformed = new Map<string, number>();
+  private readonly refused = new Map<string, number>();
+  private readonly connect_failures = new Map<string, number>();
+  private readonly send_errors = new Map<string, number>();
+
+  constructor(env: NetEnv) {
+    this.env = env;
+  }
+
+  /** Validates `config`, binds UDP and TCP, and starts receiving. Throws `ConfigError`. */
+  async init(config: NetConfig = {}): Promise<void> {
+    if (this.running) throw new LatticeError('ERR_LATTICE_NET_RUNNING', 'init: the driver is already running');
+    const c = validate(config);
+    this.config = c.rest;
+    this.queue = new PacketQueue(c.rest.max_queue, c.rest.overflow);
+    const identity = local_node_id(c.node_id, this.env.identity);
+    this.local = identity.id;
+    this.identity_path = identity.path;
+    const events: TransportEvents = {
+      on_datagram: (bytes, from) => this.on_datagram(bytes, from),
+      on_open: (conn, inbound) => this.on_open(conn, inbound),
+      on_data: (conn, bytes) => this.on_data(conn, bytes),
+      on_closed: (conn, error) => this.on_closed(conn, error),
+    };
+    this.bound_port = await this.env.transport.bind(c.rest.host, c.rest.port, events);
+    this.running = true;
+  }
+
+  /** The bound port (UDP and TCP). */
+  get port(): number {
+    return this.bound_port;
+  }
+
+  /** This node's id (the spec's `net::local_node()`). */
+  local_node(): number {
+    return this.local;
+  }
+
+  /** How `local_node` was chosen: configured, interface_mac, interface_address or hostname. */
+  get local_node_path(): IdentityPath {
+    return this.identity_path;
+  }
+
+  /** Whether the driver is running. */
+  get is_running(): boolean {
+    return this.running;
+  }
+
+  /**
+   * Registers node `node` at `host:port`, reached by `proto` (default UDP). Replacing a peer
+   * drops its connection; frames waiting for it fail.
+   */
+  add_remote(node: number, host: string, port: number, proto: Proto = Proto.UDP): void {
+    if (!Number.isInteger(node) || node < 1 || node > 0x7fff_ffff) throw new ConfigError('ERR_LATTICE_BAD_NODE', `node ${node} is outside [1, 2^31 - 1]`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError('ERR_LATTICE_BAD_CONFIG', `port ${port} is outside [1, 65535]`);
+    if (proto !== Proto.UDP && proto !== Proto.TCP && proto !== Proto.TCP_TRANSIENT) {
+      throw new ConfigError('ERR_LATTICE_BAD_CONFIG', `proto must be 'udp', 'tcp' or 'tcp_transient', got ${String(proto)}`);
+    }
+    const old = this.peers.get(node);
+    if (old !== undefined) this.drop_peer(old, 'ECONNABORTED');
+    this.peers.set(node, {
+      node,
+      address: { host, port },
+      proto,
+      conn: -1,
+      state: 'idle',
+      outbox: [],
+      outbox_bytes: 0,
+      flush_scheduled: false,
+      failures: 0,
+      timer: -1,
+      ever_open: false,
+    });
+  }
+
+  /** The address of `node`, or undefined. */
+  remote(node: number): { address: Address; proto: Proto } | undefined {
+    const peer = this.peers.get(node);
+    return peer === undefined ? undefined : { address: peer.address, proto: peer.proto };
+  }
+
+  /** Calls `callback` with every packet on arrival (it stays queued for `recv`); null removes it. */
+  set_recv_callback(callback: ((packet: Packet) => void) | null): void {
+    this.callback = callback;
+  }
+
+  /** Calls `listener` whenever a persistent TCP peer changes state (tools and tests wait on it). */
+  set_peer_listener(listener: ((node: number, state: PeerState) => void) | null): void {
+    this.peer_listener = listener;
+  }
+
+  /** The state of a persistent TCP peer, or undefined for an unknown node. */
+  peer_state(node: number): PeerState | undefined {
+    return this.peers.get(node)?.state;
+  }
+
+  /** Bytes a peer has waiting to be written (queued, not yet handed to the socket). */
+  pending_bytes(node: number): number {
+    return this.peers.get(node)?.outbox_bytes ?? 0;
+  }
+
+  /** Routes inbound frames of types other than DATA (the secure channel registers here). */
+  set_frame_handler(handler: FrameHandler | null): void {
+    this.frame_handler = handler;
+  }
+
+  /**
+   * Sends `data` to `node` as one DATA frame. Resolves to `'success'` once it is written, or to a
+   * named code at once if it cannot leave; rejects with `NetSystemError` on a socket failure.
+   */
+  send(node: number, data: Uint8Array): Promise<SendResult> {
+    return new Promise((resolve, reject) => {
+      const result = this.send_nowait(node, data, (error) => (error === null ? resolve('success') : reject(error)));
+      if (result !== 'success') resolve(result);
+    });
+  }
+
+  /**
+   * Sends without a promise: the result says whether the frame left (or was queued to leave);
+   * `done`, if given, learns how the write ended.
+   */
+  send_nowait(node: number, data: Uint8Array, done: ((error: NetSystemError | null) => void) | null = null): SendResult {
+    return this.send_frame(node, FrameType.DATA, data, done);
+  }
+
+  /** Sends a frame of any type (the secure channel sends its own through here). */
+  send_frame(node: number, type: number, data: Uint8Array, done: ((error: NetSystemError | null) => void) | null = null): SendResult {
+    if (!this.running) return this.refuse('not_running');
+    const peer = this.peers.get(node);
+    if (peer === undefined) return this.refuse('unknown_node');
+    const bytes = FRAME_HEADER_BYTES + data.length;
+    if (bytes > this.config.frame_bytes_max) return this.refuse('message_too_large');
+    if (peer.proto === Proto.UDP && bytes > UDP_DATAGRAM_BYTES_MAX) return this.refuse('message_too_large');
+    if (peer.proto === Proto.TCP && peer.outbox_bytes + bytes > this.config.pending_bytes_max) return this.refuse('would_block');
+    const out: Outgoing = { frame: encode_frame(type, this.local, data), done, retried: false };
+    if (peer.proto === Proto.UDP) this.send_datagram(peer, out);
+    else if (peer.proto === Proto.TCP) this.enqueue(peer, out);
+    else this.send_transient(peer, out);
+    return 'success';
+  }
+
+  private refuse(result: Exclude<SendResult, 'success'>): SendResult {
+    this.refused.set(result, (this.refused.get(result) ?? 0) + 1);
+    return result;
+  }
+
+  private send_datagram(peer: Peer, out: Outgoing): void {
+    this.env.transport.send_datagram(peer.address, out.frame, (error) => {
+      if (error === null) {
+        this.counters.udp_sent++;
+        this.sent(out);
+      } else {
+        this.failed(out, error, 'send', peer.node);
+      }
+    });
+  }
+
+  private sent(out: Outgoing): void {
+    this.counters.packets_sent++;
+    this.counters.bytes_sent += out.frame.length;
+    out.done?.(null);
+  }
+
+  private failed(out: Outgoing, errno: string, syscall: string, node: number): void {
+    this.send_errors.set(errno, (this.send_errors.get(errno) ?? 0) + 1);
+    out.done?.(new NetSystemError(errno, syscall, node));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Persistent TCP.
+
+  private enqueue(peer: Peer, out: Outgoing): void {
+    peer.outbox.push(out);
+    peer.outbox_bytes += out.frame.length;
+    if (peer.state === 'open') this.schedule_flush(peer);
+    else if (peer.state === 'idle') this.connect(peer);
+  }
+
+  private set_state(peer: Peer, state: PeerState): void {
+    if (peer.state === state) return;
+    peer.state = state;
+    this.peer_listener?.(peer.node, state);
+  }
+
+  private connect(peer: Peer): void {
+    this.set_state(peer, 'connecting');
+    peer.conn = this.env.transport.connect(peer.address);
+    this.conn_peer.set(peer.conn, peer);
+  }
+
+  private schedule_flush(peer: Peer): void {
+    if (peer.flush_scheduled) return;
+    peer.flush_scheduled = true;
+    this.env.timers.defer(() => {
+      peer.flush_scheduled = false;
+      this.flush(peer);
+    });
+  }
+
+  /** Writes everything in `peer`'s outbox in one write. */
+  private flush(peer: Peer): void {
+    if (peer.state !== 'open' || peer.outbox.length === 0) return;
+    const batch = peer.outbox;
+    peer.outbox = [];
+    peer.outbox_bytes = 0;
+    const conn = peer.conn;
+    let bytes: Uint8Array;
+    if (batch.length === 1) {
+      bytes = batch[0]!.frame;
+    } else {
+      let total = 0;
+      for (const out of batch) total += out.frame.length;
+      bytes = new Uint8Array(total);
+      let at = 0;
+      for (const out of batch) {
+        bytes.set(out.frame, at);
+        at += out.frame.length;
+      }
+    }
+    this.env.transport.write(conn, bytes, (error) => this.written(peer, conn, batch, error));
+  }
+
+  private written(peer: Peer, conn: number, batch: Outgoing[], error: string | null): void {
+    if (error === null) {
+      for (const out of batch) {
+        this.counters.tcp_sent++;
+        this.sent(out);
+      }
+      return;
+    }
+    if (!RECONNECT_ERRORS.has(error) || !this.running) {
+      for (const out of batch) this.failed(out, error, 'write', peer.node);
+      return;
+    }
+    // Retry once: frames not yet retried go back to the front of the outbox, in order.
+    const again: Outgoing[] = [];
+    for (const out of batch) {
+      if (out.retried) {
+        this.failed(out, error, 'write', peer.node);
+      } else {
+        out.retried = true;
+        again.push(out);
+      }
+    }
+    this.counters.retries += again.length;
+    peer.outbox = again.concat(peer.outbox);
+    for (const out of again) peer.outbox_bytes += out.frame.length;
+    if (peer.conn === conn && peer.state === 'open') {
+      // The socket reported the failed write before (or instead of) closing: reopen now.
+      this.conn_peer.delete(conn);
+      this.env.transport.destroy(conn);
+      this.reopen(peer);
+    } else if (peer.state === 'idle' && peer.outbox.length > 0) {
+      // It closed first (with nothing waiting then); the frames to retry are waiting now.
+      this.reopen(peer);
+    }
+  }
+
+  private reopen(peer: Peer): void {
+    this.connect(peer);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Transient TCP: a connection per frame.
+
+  private send_transient(peer: Peer, out: Outgoing): void {
+    const conn = this.env.transport.connect(peer.address);
+    this.transient.set(conn, { node: peer.node, out, written: false });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Transport events.
+
+  private on_open(conn: number, inbound: boolean): void {
+    if (inbound) {
+      this.counters.accepted++;
+      this.decoders.set(conn, new FrameDecoder(this.config.frame_bytes_max));
+      return;
+    }
+    const pending = this.transient.get(conn);
+    if (pending !== undefined) {
+      this.env.transport.write(conn, pending.out.frame, (error) => {
+        if (error === null) {
+          pending.written = true;
+          this.counters.tcp_sent++;
+          this.sent(pending.out);
+        } else {
+          this.failed(pending.out, error, 'write', pending.node);
+        }
+        this.env.transport.end(conn);
+      });
+      return;
+    }
+    const peer = this.conn_peer.get(conn);
+    if (peer === undefined || peer.conn !== conn) {
+      this.env.transport.destroy(conn); // A connection we no longer want.
+      return;
+    }
+    this.counters.connects++;
+    if (peer.ever_open) this.counters.reconnects++;
+    peer.ever_open = true;
+    this.set_state(peer, 'open');
+    peer.failures = 0;
+    this.decoders.set(conn, new FrameDecoder(this.config.frame_bytes_max));
+    if (peer.outbox.length > 0) this.schedule_flush(peer);
+  }
+
+  private on_closed(conn: number, error: string | null): void {
+    this.decoders.delete(conn);
+    const pending = this.transient.get(conn);
+    if (pending !== undefined) {
+      this.transient.delete(conn);
+      if (!pending.written && error !== null) {
+        this.connect_failures.set(error, (this.connect_failures.get(error) ?? 0) + 1);
+        this.failed(pending.out, error, 'connect', pending.node);
+      }
+      return;
+    }
+    const peer = this.conn_peer.get(conn);
+    this.conn_peer.delete(conn);
+    if (peer === undefined || peer.conn !== conn) return;
+    peer.conn = -1;
+    if (peer.state === 'connecting') {
+      this.connect_failed(peer, error ?? 'ECONNRESET');
+    } else if (peer.state === 'open') {
+      this.set_state(peer, 'idle');
+      if (peer.outbox.length > 0 && this.running) this.reopen(peer);
+    }
+  }
+
+  private connect_failed(peer: Peer, error: string): void {
+    this.connect_failures.set(error, (this.connect_failures.get(error) ?? 0) + 1);
+    peer.failures++;
+    if (!this.running) {
+      this.set_state(peer, 'idle');
+      return;
+    }
+    if (peer.failures >= this.config.reconnect_attempts_max) {
+      // Give up for now: what waits fails with the errno; the next send starts afresh.
+      const waiting = peer.outbox;
+      peer.outbox = [];
+      peer.outbox_bytes = 0;
+      this.set_state(peer, 'idle');
+      peer.failures = 0;
+      for (const out of waiting) this.failed(out, error, 'connect', peer.node);
+      return;
+    }
+    const delay_ms = Math.min(this.config.reconnect_delay_ms_max, this.config.reconnect_delay_ms_min * 2 ** (peer.failures - 1));
+    this.counters.backoffs++;
+    this.set_state(peer, 'backoff');
+    peer.timer = this.env.timers.set(delay_ms, () => {
+      peer.timer = -1;
+      if (this.running && peer.state === 'backoff') this.connect(peer);
+    });
+  }
+
+  private on_data(conn: number, bytes: Uint8Array): void {
+    const decoder = this.decoders.get(conn);
+    if (decoder === undefined) return;
+    const status = decoder.push(bytes, (header, payload) => this.on_frame(header.type, header.src_node, payload, conn));
+    if (status !== FrameStatus.OK) {
+      this.count_malformed(status);
+      this.counters.desyncs++;
+      this.decoders.delete(conn);
+      this.env.transport.destroy(conn);
+    }
+  }
+
+  private on_datagram(bytes: Uint8Array, from: Address): void {
+    const header = this.datagram_header;
+    const status = read_datagram(bytes, this.config.frame_bytes_max, header);
+    if (status !== FrameStatus.OK) {
+      this.count_malformed(status);
+      return;
+    }
+    this.on_frame(header.type, header.src_node, bytes.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + header.length), from);
+  }
+
+  private count_malformed(status: FrameStatus): void {
+    const name = FRAME_STATUS_NAMES[status] ?? `status_${status}`;
+    this.malformed.set(name, (this.malformed.get(name) ?? 0) + 1);
+  }
+
+  private on_frame(type: number, src_node: number, payload: Uint8Array, via: Address | number): void {
+    if (type !== FrameType.DATA) {
+      if (this.frame_handler === null) this.counters.unhandled_frames++;
+      else this.frame_handler(type, src_node, payload, via);
+      return;
+    }
+    this.accept(src_node, payload.slice());
+  }
+
+  /** Queues a packet from `src_node` (and tells the callback). The secure channel delivers here. */
+  accept(src_node: number, payload: Uint8Array): void {
+    this.counters.packets_received++;
+    this.counters.bytes_received += payload.length;
+    const packet: Packet = { src_node, payload };
+    if (!this.queue.push(packet)) return; // DROP_NEWEST on a full queue: counted by the queue.
+    this.callback?.(packet);
+  }
+
+  /** Counts a frame dropped by a layer above the framing (the secure channel's checks). */
+  count_drop(reason: string): void {
+    this.malformed.set(reason, (this.malformed.get(reason) ?? 0) + 1);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The queue.
+
+  /** The next received packet (the spec's `net::recv`), or null. */
+  recv(): Packet | null {
+    return this.queue.shift();
+  }
+
+  /** Puts a packet back at the front (a consumer that could not take it yet). */
+  requeue(packet: Packet): void {
+    this.queue.unshift(packet);
+  }
+
+  /** Packets waiting. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Clears the receive queue (the spec's `net::reset`); the discarded packets are counted. */
+  reset(): void {
+    this.counters.reset_discarded += this.queue.length;
+    this.queue.clear();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Shutdown.
+
+  private drop_peer(peer: Peer, errno: string): void {
+    if (peer.timer !== -1) this.env.timers.clear(peer.timer);
+    peer.timer = -1;
+    if (peer.conn !== -1) {
+      this.conn_peer.delete(peer.conn);
+      this.env.transport.destroy(peer.conn);
+      peer.conn = -1;
+    }
+    const waiting = peer.outbox;
+    peer.outbox = [];
+    peer.outbox_bytes = 0;
+    this.set_state(peer, 'idle');
+    for (const out of waiting) this.failed(out, errno, 'write', peer.node);
+  }
+
+  /** Stops everything: timers, connections, sockets (the spec's `net::shutdown`). Idempotent. */
+  async shutdown(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const peer of this.peers.values()) this.drop_peer(peer, 'ESHUTDOWN');
+    for (const [conn, pending] of this.transient) {
+      if (!pending.written) this.failed(pending.out, 'ESHUTDOWN', 'write', pending.node);
+      this.env.transport.destroy(conn);
+    }
+    this.transient.clear();
+    this.decoders.clear();
+    this.peers.clear();
+    await this.env.transport.close();
+    this.queue.clear();
+  }
+
+  /** A snapshot of the counters. */
+  stats(): NetStats {
+    return {
+      node: this.local,
+      port: this.bound_port,
+      ...this.counters,
+      malformed: Object.fromEntries(this.malformed),
+      queue_dropped_oldest: this.queue.dropped_oldest,
+      queue_dropped_newest: this.queue.dropped_newest,
+      refused: Object.fromEntries(this.refused),
+      connect_failures: Object.fromEntries(this.connect_failures),
+      send_errors: Object.fromEntries(this.send_errors),
+      queued: this.queue.length,
+    };
+  }
+}
+
+function validate(config: NetConfig): { node_id: number; rest: Required<Omit<NetConfig, 'node_id'>> } {
+  const int = (name: keyof NetConfig, min: number, max: number): number => {
+    const value = config[name] ?? (DEFAULTS as Record<string, unknown>)[name] ?? 0;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw new ConfigError('ERR_LATTICE_BAD_CONFIG', `${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
+    }
+    return value;
+  };
+  const overflow = config.overflow ?? DEFAULTS.overflow;
+  if (overflow !== Overflow.DROP_OLDEST && overflow !== Overflow.DROP_NEWEST) {
+    throw new ConfigError('ERR_LATTICE_BAD_CONFIG', `overflow must be DROP_OLDEST or DROP_NEWEST, got ${String(overflow)}`);
+  }
+  const host = config.host ?? DEFAULTS.host;
+  if (typeof host !== 'string' || host.length === 0) throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'host must be a non-empty address');
+  const rest = {
+    host,
+    port: int('port', 0, 65535),
+    max_queue: int('max_queue', 1, QUEUE_CAPACITY_MAX),
+    overflow,
+    frame_bytes_max: int('frame_bytes_max', FRAME_HEADER_BYTES + 64, FRAME_BYTES_LIMIT),
+    pending_bytes_max: int('pending_bytes_max', 1024, 1 << 30),
+    reconnect_delay_ms_min: int('reconnect_delay_ms_min', 1, 60_000),
+    reconnect_delay_ms_max: int('reconnect_delay_ms_max', 1, 600_000),
+    reconnect_attempts_max: int('reconnect_attempts_max', 1, 1000),
+  };
+  if (rest.reconnect_delay_ms_max < rest.reconnect_delay_ms_min) {
+    throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'reconnect_delay_ms_max must be at least reconnect_delay_ms_min');
+  }
+  return { node_id: int('node_id', 0, 0x7fff_ffff), rest };
+}

@@ -1,0 +1,120 @@
+/**
+ * Encoding and checking frame headers (layout: wire_layout.ts, docs/WIRE.md).
+ *
+ * Decoding never throws: it returns a `FrameStatus`, and the caller drops and counts what is
+ * not OK. All reads are bounds-checked against the bytes actually present.
+ */
+import { assert_range } from '../kernel/assert.js';
+import {
+  FRAME_CHECK_OFFSET,
+  FRAME_FLAGS_OFFSET,
+  FRAME_HEADER_BYTES,
+  FRAME_LENGTH_OFFSET,
+  FRAME_MAGIC,
+  FRAME_MAGIC_OFFSET,
+  FRAME_SRC_NODE_OFFSET,
+  FRAME_TYPE_MAX,
+  FRAME_TYPE_OFFSET,
+  FRAME_VERSION,
+  FRAME_VERSION_OFFSET,
+} from './wire_layout.js';
+
+/** Outcome of checking a frame header. */
+export const FrameStatus = {
+  OK: 0,
+  /** Fewer bytes than a header (or than the frame's length) are present yet. */
+  SHORT: 1,
+  BAD_MAGIC: 2,
+  BAD_VERSION: 3,
+  BAD_CHECK: 4,
+  BAD_TYPE: 5,
+  /** The length is over the largest frame allowed. */
+  OVERSIZED: 6,
+  /** A datagram whose bytes do not match its frame's length. */
+  BAD_LENGTH: 7,
+  /** The source node is 0 or over 2^31 - 1. */
+  BAD_NODE: 8,
+} as const;
+export type FrameStatus = (typeof FrameStatus)[keyof typeof FrameStatus];
+
+/** Names of the statuses, for counters and errors. */
+export const FRAME_STATUS_NAMES = ['ok', 'short', 'bad_magic', 'bad_version', 'bad_check', 'bad_type', 'oversized', 'bad_length', 'bad_node'] as const;
+
+/** FNV-1a over the header's bytes 0–5 and 8–15, folded to 16 bits. */
+export function header_check(bytes: Uint8Array, at: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < FRAME_HEADER_BYTES; i++) {
+    if (i === FRAME_CHECK_OFFSET || i === FRAME_CHECK_OFFSET + 1) continue;
+    h = Math.imul(h ^ bytes[at + i]!, 0x01000193);
+  }
+  return ((h >>> 16) ^ h) & 0xffff;
+}
+
+/** Writes a frame header at `at` for a payload of `length` bytes. */
+export function write_header(bytes: Uint8Array, at: number, type: number, src_node: number, length: number): void {
+  assert_range(type, 1, FRAME_TYPE_MAX, 'frame type');
+  assert_range(src_node, 1, 0x7fff_ffff, 'frame src_node');
+  assert_range(length, 0, 0x7fff_ffff, 'frame length');
+  const view = new DataView(bytes.buffer, bytes.byteOffset + at, FRAME_HEADER_BYTES);
+  view.setUint16(FRAME_MAGIC_OFFSET, FRAME_MAGIC, true);
+  view.setUint8(FRAME_VERSION_OFFSET, FRAME_VERSION);
+  view.setUint8(FRAME_TYPE_OFFSET, type);
+  view.setUint16(FRAME_FLAGS_OFFSET, 0, true);
+  view.setUint32(FRAME_SRC_NODE_OFFSET, src_node, true);
+  view.setUint32(FRAME_LENGTH_OFFSET, length, true);
+  view.setUint16(FRAME_CHECK_OFFSET, header_check(bytes, at), true);
+}
+
+/** A whole frame (header and payload) as a new buffer. */
+export function encode_frame(type: number, src_node: number, payload: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
+  write_header(frame, 0, type, src_node, payload.length);
+  frame.set(payload, FRAME_HEADER_BYTES);
+  return frame;
+}
+
+/** The fields of a checked header (one reused object per reader: no allocation per frame). */
+export class FrameHeader {
+  type = 0;
+  src_node = 0;
+  length = 0;
+}
+
+/**
+ * Checks the header at `at` in `bytes[at .. end)` and fills `out`. Returns OK, SHORT when the
+ * header is not all there yet, or the reason it is bad. `frame_bytes_max` bounds header plus
+ * payload.
+ */
+export function read_header(bytes: Uint8Array, at: number, end: number, frame_bytes_max: number, out: FrameHeader): FrameStatus {
+  if (end - at < FRAME_HEADER_BYTES) return FrameStatus.SHORT;
+  if ((bytes[at + FRAME_MAGIC_OFFSET]! | (bytes[at + FRAME_MAGIC_OFFSET + 1]! << 8)) !== FRAME_MAGIC) return FrameStatus.BAD_MAGIC;
+  if (bytes[at + FRAME_VERSION_OFFSET] !== FRAME_VERSION) return FrameStatus.BAD_VERSION;
+  const check = bytes[at + FRAME_CHECK_OFFSET]! | (bytes[at + FRAME_CHECK_OFFSET + 1]! << 8);
+  if (check !== header_check(bytes, at)) return FrameStatus.BAD_CHECK;
+  const type = bytes[at + FRAME_TYPE_OFFSET]!;
+  if (type < 1 || type > FRAME_TYPE_MAX) return FrameStatus.BAD_TYPE;
+  const src_node = u32(bytes, at + FRAME_SRC_NODE_OFFSET);
+  const length = u32(bytes, at + FRAME_LENGTH_OFFSET);
+  if (src_node === 0 || src_node > 0x7fff_ffff) return FrameStatus.BAD_NODE;
+  if (length > frame_bytes_max - FRAME_HEADER_BYTES) return FrameStatus.OVERSIZED;
+  out.type = type;
+  out.src_node = src_node;
+  out.length = length;
+  return FrameStatus.OK;
+}
+
+function u32(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
+}
+
+/**
+ * Checks a datagram: exactly one whole frame. On OK, `out` describes it and its payload is
+ * `bytes.subarray(16, 16 + out.length)`.
+ */
+export function read_datagram(bytes: Uint8Array, frame_bytes_max: number, out: FrameHeader): FrameStatus {
+  const status = read_header(bytes, 0, bytes.length, frame_bytes_max, out);
+  if (status === FrameStatus.SHORT) return FrameStatus.BAD_LENGTH;
+  if (status !== FrameStatus.OK) return status;
+  if (FRAME_HEADER_BYTES + out.length !== bytes.length) return FrameStatus.BAD_LENGTH;
+  return FrameStatus.OK;
+}

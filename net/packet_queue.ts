@@ -1,0 +1,91 @@
+/**
+ * The driver's bounded receive queue: a ring of packets, `capacity` at most. On overflow it
+ * drops the oldest packet or the newest one, as configured, and counts each drop; nothing is
+ * ever lost silently.
+ */
+import { assert_range } from '../kernel/assert.js';
+
+/** A received packet: the node it came from and its payload. */
+export interface Packet {
+  readonly src_node: number;
+  readonly payload: Uint8Array;
+}
+
+/** What to drop when the queue is full. */
+export const Overflow = {
+  DROP_OLDEST: 'DROP_OLDEST',
+  DROP_NEWEST: 'DROP_NEWEST',
+} as const;
+export type Overflow = (typeof Overflow)[keyof typeof Overflow];
+
+/** Largest queue a driver may configure. */
+export const QUEUE_CAPACITY_MAX = 1 << 20;
+
+export class PacketQueue {
+  private readonly slots: (Packet | undefined)[];
+  private head = 0;
+  private size = 0;
+  readonly capacity: number;
+  readonly overflow: Overflow;
+  /** Packets dropped to make room (DROP_OLDEST) and packets refused (DROP_NEWEST). */
+  dropped_oldest = 0;
+  dropped_newest = 0;
+
+  constructor(capacity: number, overflow: Overflow) {
+    assert_range(capacity, 1, QUEUE_CAPACITY_MAX, 'queue capacity');
+    this.capacity = capacity;
+    this.overflow = overflow;
+    this.slots = new Array<Packet | undefined>(capacity);
+  }
+
+  get length(): number {
+    return this.size;
+  }
+
+  /** Adds `packet`; returns false if it was the one dropped (DROP_NEWEST on a full queue). */
+  push(packet: Packet): boolean {
+    if (this.size === this.capacity) {
+      if (this.overflow === Overflow.DROP_NEWEST) {
+        this.dropped_newest++;
+        return false;
+      }
+      this.slots[this.head] = undefined;
+      this.head = (this.head + 1) % this.capacity;
+      this.size--;
+      this.dropped_oldest++;
+    }
+    this.slots[(this.head + this.size) % this.capacity] = packet;
+    this.size++;
+    return true;
+  }
+
+  /** Puts `packet` back at the front (a consumer that could not take it yet). */
+  unshift(packet: Packet): void {
+    if (this.size === this.capacity) {
+      // Full: the newest packet makes room for the older one, which was here first.
+      this.size--;
+      this.slots[(this.head + this.size) % this.capacity] = undefined;
+      this.dropped_newest++;
+    }
+    this.head = (this.head + this.capacity - 1) % this.capacity;
+    this.slots[this.head] = packet;
+    this.size++;
+  }
+
+  /** The oldest packet, removed; or null. */
+  shift(): Packet | null {
+    if (this.size === 0) return null;
+    const packet = this.slots[this.head]!;
+    this.slots[this.head] = undefined;
+    this.head = (this.head + 1) % this.capacity;
+    this.size--;
+    return packet;
+  }
+
+  /** Removes every packet (not counted as drops: the owner asked for it). */
+  clear(): void {
+    this.slots.fill(undefined);
+    this.head = 0;
+    this.size = 0;
+  }
+}

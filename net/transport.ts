@@ -1,0 +1,59 @@
+/**
+ * The network driver's seam to the outside world (sans-IO).
+ *
+ * The driver (driver.ts) holds the protocol logic: framing, the receive queue, peers, reconnects
+ * and back-off. It never touches a socket, a timer or a clock itself: it calls a `Transport` and
+ * `Timers`, and the transport calls it back through `TransportEvents`. The host's transport
+ * (host/net/node_transport.ts) maps these onto `dgram` and `net`; the simulator maps them onto a
+ * simulated network with a virtual clock.
+ *
+ * Errors are errno names (`'ECONNREFUSED'`, `'EPIPE'`, …), the way Node and POSIX spell them.
+ */
+
+/** A UDP or TCP endpoint. */
+export interface Address {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** What the transport reports to the driver. Every callback runs on the driver's thread. */
+export interface TransportEvents {
+  /** A datagram arrived. `bytes` is valid only during the call. */
+  on_datagram(bytes: Uint8Array, from: Address): void;
+  /** A TCP connection is open: one the driver asked for (`inbound` false) or one accepted. */
+  on_open(conn: number, inbound: boolean): void;
+  /** Bytes arrived on a connection. `bytes` is valid only during the call. */
+  on_data(conn: number, bytes: Uint8Array): void;
+  /** A connection closed; `error` is the errno name if it failed (connecting or later). */
+  on_closed(conn: number, error: string | null): void;
+}
+
+/** The socket operations the driver needs. */
+export interface Transport {
+  /**
+   * Binds UDP and a TCP listener on `port` of `host` (0: any free port, the same for both) and
+   * starts delivering events. Resolves to the bound port.
+   */
+  bind(host: string, port: number, events: TransportEvents): Promise<number>;
+  /** Sends one datagram; `done` gets the errno name if the send failed. */
+  send_datagram(to: Address, bytes: Uint8Array, done: (error: string | null) => void): void;
+  /** Opens a TCP connection; returns its id at once, then `on_open` or `on_closed(error)`. */
+  connect(to: Address): number;
+  /** Writes on an open connection; `done` gets the errno name if the write failed. */
+  write(conn: number, bytes: Uint8Array, done: (error: string | null) => void): void;
+  /** Closes a connection after its pending writes. */
+  end(conn: number): void;
+  /** Closes a connection at once. */
+  destroy(conn: number): void;
+  /** Closes everything; resolves when no socket, connection or handle is left. */
+  close(): Promise<void>;
+}
+
+/** Timers, injected so a simulator can run them on a virtual clock. */
+export interface Timers {
+  /** Calls `callback` after `delay_ms`; returns a handle for `clear`. */
+  set(delay_ms: number, callback: () => void): number;
+  clear(handle: number): void;
+  /** Calls `callback` soon, after the current event is handled (batches work per turn). */
+  defer(callback: () => void): void;
+}

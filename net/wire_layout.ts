@@ -1,0 +1,56 @@
+/**
+ * Frame: the unit the network driver sends, one per UDP datagram and back to back on a TCP
+ * stream. All integers are little-endian. docs/WIRE.md describes it byte by byte.
+ *
+ *   0       2       3       4               6               8
+ *   +-------+-------+-------+---------------+---------------+
+ *   | magic         |version| type  | flags         | check         |
+ *   +---------------+-------+-------+---------------+---------------+
+ *   | src_node (u32)                | length (u32)                  |
+ *   +-------------------------------+-------------------------------+  16
+ *   | payload: length bytes                                         |
+ *   +---------------------------------------------------------------+  16 + length
+ *
+ * - magic: 0x544c, the bytes "LT".
+ * - version: 1. A frame of another version is dropped and counted (on TCP, the connection is
+ *   closed: the stream can no longer be trusted).
+ * - type: `FrameType`.
+ * - flags: reserved, 0.
+ * - check: a 16-bit hash (FNV-1a, folded) of the other 14 header bytes. A corrupted length would
+ *   otherwise make a TCP reader swallow the following frames silently; with the check it is
+ *   detected on the spot.
+ * - src_node: the sending node's id (never 0).
+ * - length: payload bytes; at most the driver's `frame_bytes_max` minus the header.
+ */
+
+export const FRAME_MAGIC = 0x544c;
+export const FRAME_VERSION = 1;
+
+let offset = 0;
+export const FRAME_MAGIC_OFFSET = offset; offset += 2;
+export const FRAME_VERSION_OFFSET = offset; offset += 1;
+export const FRAME_TYPE_OFFSET = offset; offset += 1;
+export const FRAME_FLAGS_OFFSET = offset; offset += 2;
+export const FRAME_CHECK_OFFSET = offset; offset += 2;
+export const FRAME_SRC_NODE_OFFSET = offset; offset += 4;
+export const FRAME_LENGTH_OFFSET = offset; offset += 4;
+/** Bytes of the frame header. */
+export const FRAME_HEADER_BYTES = offset;
+
+/** What a frame carries. */
+export const FrameType = {
+  /** An application packet (for Lattice: an encoded message, net/remote_message.ts). */
+  DATA: 1,
+  /** Secure-channel handshake and sealed frames (net/secure). */
+  HANDSHAKE: 2,
+  SEALED: 3,
+  COOKIE: 4,
+} as const;
+export const FRAME_TYPE_MAX = 4;
+
+/** Largest frame the driver accepts at all: 16 MiB. */
+export const FRAME_BYTES_LIMIT = 16 << 20;
+/** Default largest frame: 1 MiB of payload plus the header. */
+export const FRAME_BYTES_MAX_DEFAULT = (1 << 20) + FRAME_HEADER_BYTES;
+/** Largest UDP payload over IPv4 (65,535 − 8 UDP − 20 IP): a frame in one datagram is at most this. */
+export const UDP_DATAGRAM_BYTES_MAX = 65_507;

@@ -1,0 +1,162 @@
+// The driver's protocol logic on a scripted transport: persistent TCP reconnects and retries a
+// failed write once, backs off exponentially on refused connects and gives up with the errno
+// after its bound; every counter exact.
+import { describe, expect, it } from 'vitest';
+import { NetDriver, NetSystemError } from '../../net/driver.js';
+import { FrameDecoder } from '../../net/frame_decoder.js';
+import { ManualTimers, ScriptedTransport } from './scripted_network.js';
+
+const identity = { interfaces: {}, hostname: 'test' };
+
+async function driver(config = {}) {
+  const transport = new ScriptedTransport();
+  const timers = new ManualTimers();
+  const d = new NetDriver({ transport, timers, identity });
+  await d.init({ node_id: 1, reconnect_delay_ms_min: 10, reconnect_delay_ms_max: 80, reconnect_attempts_max: 5, ...config });
+  d.add_remote(2, '10.0.0.2', 7000, 'tcp');
+  return { d, transport, timers };
+}
+
+/** The node ids of the frames in a write. */
+function frames_of(bytes: Uint8Array): number[] {
+  const out: number[] = [];
+  new FrameDecoder(1 << 20).push(bytes, (_h, p) => out.push(p[0]!));
+  return out;
+}
+
+describe('persistent TCP', () => {
+  it('connects on first send, batches the turn\'s frames into one write', async () => {
+    const { d, transport, timers } = await driver();
+    const results: string[] = [];
+    for (let i = 0; i < 3; i++) d.send(2, Uint8Array.of(i)).then((r) => results.push(r));
+    expect(transport.connects.length).toBe(1);
+    expect(d.peer_state(2)).toBe('connecting');
+    transport.events!.on_open(transport.last_conn(), false);
+    timers.advance();
+    expect(transport.writes.length).toBe(1);
+    expect(frames_of(transport.writes[0]!.bytes)).toEqual([0, 1, 2]);
+    transport.writes[0]!.done(null);
+    await Promise.resolve();
+    expect(results).toEqual(['success', 'success', 'success']);
+    expect(d.stats()).toMatchObject({ connects: 1, reconnects: 0, tcp_sent: 3, packets_sent: 3, retries: 0 });
+  });
+
+  it('reopens the connection after EPIPE and retries the failed frames exactly once', async () => {
+    const { d, transport, timers } = await driver();
+    const outcomes: (string | NetSystemError)[] = [];
+    const track = (p: Promise<string>) => p.then((r) => outcomes.push(r), (e: NetSystemError) => outcomes.push(e));
+    track(d.send(2, Uint8Array.of(10)));
+    transport.events!.on_open(transport.last_conn(), false);
+    timers.advance();
+    transport.writes[0]!.done(null);
+    track(d.send(2, Uint8Array.of(11)));
+    track(d.send(2, Uint8Array.of(12)));
+    timers.advance();
+    const first_conn = transport.last_conn();
+    transport.writes[1]!.done('EPIPE'); // The peer went away under this write.
+    expect(transport.destroyed).toContain(first_conn);
+    expect(transport.connects.length).toBe(2); // Reopened at once.
+    transport.events!.on_open(transport.last_conn(), false);
+    timers.advance();
+    expect(frames_of(transport.writes[2]!.bytes)).toEqual([11, 12]); // The same frames, in order.
+    transport.writes[2]!.done(null);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(outcomes).toEqual(['success', 'success', 'success']);
+    expect(d.stats()).toMatchObject({ connects: 2, reconnects: 1, retries: 2, send_errors: {} });
+  });
+
+  it('fails a frame whose retry fails too, with the errno', async () => {
+    const { d, transport, timers } = await driver();
+    const outcome = d.send(2, Uint8Array.of(1)).catch((e: NetSystemError) => e);
+    transport.events!.on_open(transport.last_conn(), false);
+    timers.advance();
+    transport.writes[0]!.done('ECONNRESET');
+    transport.events!.on_open(transport.last_conn(), false);
+    timers.advance();
+    transport.writes[1]!.done('ECONNRESET');
+    const error = await outcome;
+    expect(error).toBeInstanceOf(NetSystemError);
+    expect((error as NetSystemError).errno).toBe('ECONNRESET');
+    expect((error as NetSystemError).code).toBe('ERR_LATTICE_NET_SYSTEM');
+    expect(d.stats()).toMatchObject({ retries: 1, send_errors: { ECONNRESET: 1 } });
+  });
+
+  it('does not retry other write errors', async () => {
+    const { d, transport, timers } = await driver();
+    const outcome = d.send(2, Uint8Array.of(1)).catch((e: NetSystemError) => e.errno);
+    transport.events!.on_open(transport.last_conn(), false);
+    timers.advance();
+    transport.writes[0]!.done('EIO');
+    expect(await outcome).toBe('EIO');
+    expect(d.stats().retries).toBe(0);
+    expect(transport.connects.length).toBe(1);
+  });
+
+  it('backs off exponentially on refused connects (bounded), then connects', async () => {
+    const { d, transport, timers } = await driver();
+    const result = d.send(2, Uint8Array.of(1));
+    for (let i = 0; i < 3; i++) {
+      transport.events!.on_closed(transport.last_conn(), 'ECONNREFUSED');
+      expect(d.peer_state(2)).toBe('backoff');
+      timers.advance(1000);
+    }
+    expect(timers.delays).toEqual([10, 20, 40]);
+    transport.events!.on_open(transport.last_conn(), false);
+    timers.advance();
+    transport.writes[0]!.done(null);
+    expect(await result).toBe('success');
+    expect(d.stats()).toMatchObject({ backoffs: 3, connect_failures: { ECONNREFUSED: 3 }, connects: 1, reconnects: 0 });
+  });
+
+  it('gives up after reconnect_attempts_max refusals: waiting sends fail with ECONNREFUSED', async () => {
+    const { d, transport, timers } = await driver();
+    const waiting = [d.send(2, Uint8Array.of(1)), d.send(2, Uint8Array.of(2))].map((p) => p.catch((e: NetSystemError) => e));
+    for (let i = 0; i < 5; i++) {
+      transport.events!.on_closed(transport.last_conn(), 'ECONNREFUSED');
+      timers.advance(1000);
+    }
+    for (const error of await Promise.all(waiting)) {
+      expect(error).toBeInstanceOf(NetSystemError);
+      expect((error as NetSystemError).errno).toBe('ECONNREFUSED');
+      expect((error as NetSystemError).syscall).toBe('connect');
+    }
+    expect(timers.delays).toEqual([10, 20, 40, 80]); // Capped at reconnect_delay_ms_max.
+    expect(d.peer_state(2)).toBe('idle');
+    expect(d.stats()).toMatchObject({ backoffs: 4, connect_failures: { ECONNREFUSED: 5 }, send_errors: { ECONNREFUSED: 2 } });
+    // The next send starts afresh.
+    d.send_nowait(2, Uint8Array.of(3));
+    expect(d.peer_state(2)).toBe('connecting');
+  });
+
+  it('refuses sends over its outbox bound, and counts each refusal by result', async () => {
+    const { d } = await driver({ pending_bytes_max: 1024 });
+    expect(d.send_nowait(2, new Uint8Array(900))).toBe('success');
+    expect(d.send_nowait(2, new Uint8Array(200))).toBe('would_block');
+    expect(d.send_nowait(9, new Uint8Array(1))).toBe('unknown_node');
+    expect(d.pending_bytes(2)).toBe(916);
+    expect(d.stats().refused).toEqual({ would_block: 1, unknown_node: 1 });
+  });
+
+  it('reconnects when an open connection closes with frames waiting', async () => {
+    const { d, transport, timers } = await driver();
+    d.send_nowait(2, Uint8Array.of(1));
+    transport.events!.on_open(transport.last_conn(), false);
+    timers.advance();
+    transport.writes[0]!.done(null);
+    transport.events!.on_closed(transport.last_conn(), null);
+    expect(d.peer_state(2)).toBe('idle');
+    d.send_nowait(2, Uint8Array.of(2));
+    transport.events!.on_open(transport.last_conn(), false);
+    expect(d.stats()).toMatchObject({ connects: 2, reconnects: 1 });
+  });
+
+  it('shuts down: timers cleared, waiting sends failed, transport closed', async () => {
+    const { d, transport } = await driver();
+    const waiting = d.send(2, Uint8Array.of(1)).catch((e: NetSystemError) => e.errno);
+    await d.shutdown();
+    expect(await waiting).toBe('ESHUTDOWN');
+    expect(transport.closed).toBe(true);
+    expect(d.send_nowait(2, Uint8Array.of(1))).toBe('not_running');
+    await d.shutdown(); // Idempotent.
+  });
+});
