@@ -13,6 +13,7 @@ import { Fastpath } from '../kernel/fastpath.js';
 import { Kernel } from '../kernel/kernel.js';
 import { lattice } from '../kernel/lattice_api.js';
 import { NodeMemory } from '../kernel/node_memory.js';
+import { EgressRouter } from '../net/network_server.js';
 import { process_context, type ProcessMain } from '../kernel/process.js';
 import type { HostToWorker, ProcessLaunch, WorkerInit, WorkerToHost } from './worker_protocol.js';
 import { serialize_error } from './worker_protocol.js';
@@ -23,6 +24,7 @@ const init = workerData as WorkerInit;
 const memory = NodeMemory.open(init.shared);
 const fastpath = Fastpath.attach_core(memory, init.core, real_env(init.spin_polls));
 const kernel = new Kernel(fastpath);
+if (init.net_pid >= 0) kernel.set_router(new EgressRouter(fastpath, init.net_pid));
 const api = lattice(kernel);
 const running = new Set<Promise<void>>();
 

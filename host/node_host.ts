@@ -6,6 +6,13 @@
  * its core's worker. Cores listed in `main_cores` get no worker: the main thread attaches to
  * them with `attach(core)` and uses the asynchronous receive.
  *
+ * With `network`, the node also runs a network driver on real sockets (net/driver.ts) and its
+ * `NetworkServer` on the main thread: the network core is one of `main_cores`, the network pid is
+ * bound to it, and every worker core routes messages for other nodes to that pid
+ * (`EgressRouter`), whose inbox the server drains onto the wire. Packets from other nodes are
+ * delivered into the node as they arrive (or when `poll_network()` is called, without
+ * `auto_poll`), waking processes blocked in `recv` on any core.
+ *
  * Shutdown follows undici: `close()` drains (marks the node closing, which wakes every blocked
  * receive, lets each process return, then lets each worker detach and exit) and `destroy()`
  * aborts (terminates the workers at once). Both are idempotent, and after either resolves no
@@ -22,6 +29,9 @@ import { Kernel } from '../kernel/kernel.js';
 import { NodeMemory, type NodeConfig } from '../kernel/node_memory.js';
 import { process_exit } from '../kernel/process_table.js';
 import { fastpath_stats, type FastpathStats } from '../kernel/stats.js';
+import { NetDriver, type NetConfig } from '../net/driver.js';
+import { NetworkServer } from '../net/network_server.js';
+import { create_net_driver, node_timers } from './net/node_net.js';
 import { spawn_worker } from './spawn_worker.js';
 import type { HostToWorker, ProcessLaunch, SerializedError, WorkerInit, WorkerToHost } from './worker_protocol.js';
 
@@ -53,6 +63,29 @@ export interface NodeHostOptions {
   readonly spin_polls?: number;
   /** How long `close()` waits for processes to return before terminating workers. Default 10 s. */
   readonly close_timeout_ms?: number;
+  /** Connects the node to other nodes (see the header). */
+  readonly network?: NodeNetworkOptions;
+}
+
+/** The network of a `NodeHost`. */
+export interface NodeNetworkOptions {
+  /** The driver's configuration (node id, port, queue, limits). */
+  readonly config?: NetConfig;
+  /** The core the driver and its server run on: one of `main_cores`. */
+  readonly core: number;
+  /** The network pid, bound to `core`: other cores send to other nodes through it. */
+  readonly net_pid: number;
+  /** Deliver packets as they arrive (default true); otherwise only in `poll_network()`. */
+  readonly auto_poll?: boolean;
+}
+
+/** The running network of a `NodeHost`. */
+export interface NodeNetwork {
+  /** The driver: `add_remote` peers here; `port` and `local_node()` say where this node is. */
+  readonly driver: NetDriver;
+  readonly server: NetworkServer;
+  /** The kernel of the network core (the main thread's processes on that core use it). */
+  readonly kernel: Kernel;
 }
 
 /** How a process ended. */
@@ -92,6 +125,7 @@ export class NodeHost {
   /** The main thread's clock and waiter (for control-plane work such as cleaning up a crashed core). */
   private readonly env = real_env(0);
   private closing: Promise<void> | null = null;
+  private net: NodeNetwork | null = null;
   /** Workers that `close()` had to terminate because their processes did not return in time. */
   forced_terminations = 0;
 
@@ -112,6 +146,14 @@ export class NodeHost {
       }
     }
     for (const [pid, core] of Object.entries(options.main_pids ?? {})) host.bind_main(Number(pid), core);
+    if (options.network !== undefined) {
+      try {
+        await host.start_network(options.network);
+      } catch (error) {
+        await host.destroy();
+        throw error;
+      }
+    }
     const launches = new Map<number, ProcessLaunch[]>();
     for (const spec of options.processes ?? []) {
       const launch = host.prepare(spec);
@@ -157,7 +199,8 @@ export class NodeHost {
   }
 
   private start_worker(core: number, processes: readonly ProcessLaunch[]): Promise<void> {
-    const init: WorkerInit = { shared: this.memory.shared(), core, spin_polls: this.spin_polls, processes };
+    const net_pid = this.net === null ? -1 : this.net.server.net_pid;
+    const init: WorkerInit = { shared: this.memory.shared(), core, spin_polls: this.spin_polls, net_pid, processes };
     const worker = spawn_worker(new URL('./core_worker.ts', import.meta.url), { workerData: init, name: `lattice-core-${core}` });
     const exited = once(worker, 'exit').then(() => this.on_exit(core));
     const entry: CoreWorker = { core, worker, exited, closed: false };
@@ -206,6 +249,26 @@ export class NodeHost {
     const launch = this.prepare(spec);
     const message: HostToWorker = { type: 'spawn', process: launch };
     entry.worker.postMessage(message);
+  }
+
+  private async start_network(options: NodeNetworkOptions): Promise<void> {
+    this.bind_main(options.net_pid, options.core);
+    const driver = create_net_driver();
+    await driver.init(options.config ?? {});
+    const kernel = this.attach_kernel(options.core);
+    const server = new NetworkServer(kernel, driver, { auto_poll: options.auto_poll ?? true, net_pid: options.net_pid, timers: node_timers() });
+    this.net = { driver, server, kernel };
+  }
+
+  /** The node's network; a `ConfigError` if it was started without one. */
+  get network(): NodeNetwork {
+    if (this.net === null) throw new ConfigError('ERR_LATTICE_NO_NETWORK', 'this node was started without `network`');
+    return this.net;
+  }
+
+  /** Delivers queued packets into the node (the spec's `poll_network`); returns how many. */
+  poll_network(): number {
+    return this.network.server.poll_network();
   }
 
   /** Attaches the main thread to one of `main_cores`. */
@@ -272,6 +335,7 @@ export class NodeHost {
         }
         await all_exited;
       }
+      await this.stop_network();
       this.release_main();
     })();
     return this.closing;
@@ -290,9 +354,16 @@ export class NodeHost {
       });
       await Promise.all(exits);
       this.memory.set_closing();
+      await this.stop_network();
       this.release_main();
     })();
     return this.closing;
+  }
+
+  private async stop_network(): Promise<void> {
+    if (this.net === null) return;
+    await this.net.server.close();
+    await this.net.driver.shutdown();
   }
 
   private release_main(): void {

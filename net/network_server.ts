@@ -12,7 +12,8 @@
  * In: `poll_network()` drains the driver's receive queue into the kernel through a producer
  * attachment, at L3, where a blocked `recv` wakes. A payload over 64 bytes arrives in a slab
  * block. A packet the node cannot take yet (its rings full) stays first in the queue; one that
- * can never be delivered (no such pid, a malformed message) is dropped and counted by reason.
+ * can never be delivered (a malformed message, a pid that does not exist or does not listen) is
+ * dropped and counted by reason.
  *
  * With `auto_poll`, packets are delivered as they arrive; without it (the spec's example),
  * nothing enters the node until someone calls `poll_network`.
@@ -78,7 +79,8 @@ export class NetworkServer implements RemoteRouter {
   readonly driver: NetDriver;
   private readonly producer: Fastpath;
   private readonly auto_poll: boolean;
-  private readonly net_pid: number;
+  /** The network pid, or -1 when other cores do not send through this server. */
+  readonly net_pid: number;
   private readonly timers: Timers | null;
   private readonly scratch = new Message();
   private poll_scheduled = false;
@@ -236,6 +238,8 @@ export class NetworkServer implements RemoteRouter {
   private deliver(packet: Packet): number {
     const header = decode_remote(packet.payload);
     if (header === null) return this.drop('malformed');
+    if (this.kernel.memory.core_of(header.dst_pid) < 0) return this.drop('no_such_pid');
+    if (!this.kernel.listening(header.dst_pid)) return this.drop('not_listening');
     const m = this.scratch;
     m.m_type = header.m_type;
     m.flags = header.flags;
@@ -298,7 +302,8 @@ export class NetworkServer implements RemoteRouter {
  */
 export class EgressRouter implements RemoteRouter {
   private readonly fastpath: Fastpath;
-  private readonly net_pid: number;
+  /** The network pid, or -1 when other cores do not send through this server. */
+  readonly net_pid: number;
 
   constructor(fastpath: Fastpath, net_pid: number) {
     this.fastpath = fastpath;
