@@ -9,9 +9,10 @@
  * - `send(node, data)` frames `[header | data]` (the header carries the local node) and transmits.
  *   It resolves to an errc-style result, `'success'` or a named code; socket failures reject with
  *   a `NetSystemError` that carries the errno name. `send_nowait` is the same without a promise.
- * - Persistent TCP: frames queue in a bounded outbox and leave in one write per event-loop turn.
- *   A write that fails with EPIPE, ECONNRESET, ENOTCONN or ECONNABORTED reopens the connection and
- *   retries its frames once. Failed connects back off exponentially (bounded), then fail what
+ * - Persistent TCP: frames are encoded into a bounded outbox (outbox.ts) and leave in batches,
+ *   one write in flight per connection: what is sent while a write is in flight leaves in the
+ *   next one. A write that fails with EPIPE, ECONNRESET, ENOTCONN or ECONNABORTED reopens the
+ *   connection and retries its frames once. Failed connects back off exponentially (bounded), then fail what
  *   waits with the errno.
  * - Received frames are checked (frame.ts, frame_decoder.ts); the bad ones are dropped and
  *   counted by reason, and a TCP connection carrying one is closed (a desynchronised stream is
@@ -22,6 +23,7 @@
  * Wire format: wire_layout.ts and docs/WIRE.md.
  */
 import { ConfigError, LatticeError } from '../kernel/errors.js';
+import { Outbox, type Batch, type SendDone } from './outbox.js';
 import { encode_frame, FRAME_STATUS_NAMES, FrameHeader, FrameStatus, read_datagram } from './frame.js';
 import { FrameDecoder } from './frame_decoder.js';
 import { local_node_id, type IdentityPath, type IdentitySource } from './node_identity.js';
@@ -136,10 +138,10 @@ export interface NetStats {
   queued: number;
 }
 
+/** A frame that leaves on its own (UDP, transient TCP). */
 interface Outgoing {
   readonly frame: Uint8Array;
-  readonly done: ((error: NetSystemError | null) => void) | null;
-  retried: boolean;
+  readonly done: SendDone | null;
 }
 
 interface Peer {
@@ -148,8 +150,9 @@ interface Peer {
   readonly proto: Proto;
   conn: number;
   state: 'idle' | 'connecting' | 'open' | 'backoff';
-  outbox: Outgoing[];
-  outbox_bytes: number;
+  readonly outbox: Outbox;
+  /** The batch being written (one at a time), or null. */
+  writing: Batch | null;
   flush_scheduled: boolean;
   failures: number;
   timer: number;
@@ -282,8 +285,8 @@ export class NetDriver {
       proto,
       conn: -1,
       state: 'idle',
-      outbox: [],
-      outbox_bytes: 0,
+      outbox: new Outbox(this.config.pending_bytes_max),
+      writing: null,
       flush_scheduled: false,
       failures: 0,
       timer: -1,
@@ -314,7 +317,7 @@ export class NetDriver {
 
   /** Bytes a peer has waiting to be written (queued, not yet handed to the socket). */
   pending_bytes(node: number): number {
-    return this.peers.get(node)?.outbox_bytes ?? 0;
+    return this.peers.get(node)?.outbox.pending_bytes ?? 0;
   }
 
   /** Routes inbound frames of types other than DATA (the secure channel registers here). */
@@ -337,22 +340,26 @@ export class NetDriver {
    * Sends without a promise: the result says whether the frame left (or was queued to leave);
    * `done`, if given, learns how the write ended.
    */
-  send_nowait(node: number, data: Uint8Array, done: ((error: NetSystemError | null) => void) | null = null): SendResult {
+  send_nowait(node: number, data: Uint8Array, done: SendDone | null = null): SendResult {
     return this.send_frame(node, FrameType.DATA, data, done);
   }
 
   /** Sends a frame of any type (the secure channel sends its own through here). */
-  send_frame(node: number, type: number, data: Uint8Array, done: ((error: NetSystemError | null) => void) | null = null): SendResult {
+  send_frame(node: number, type: number, data: Uint8Array, done: SendDone | null = null): SendResult {
     if (!this.running) return this.refuse('not_running');
     const peer = this.peers.get(node);
     if (peer === undefined) return this.refuse('unknown_node');
     const bytes = FRAME_HEADER_BYTES + data.length;
     if (bytes > this.config.frame_bytes_max) return this.refuse('message_too_large');
     if (peer.proto === Proto.UDP && bytes > UDP_DATAGRAM_BYTES_MAX) return this.refuse('message_too_large');
-    if (peer.proto === Proto.TCP && peer.outbox_bytes + bytes > this.config.pending_bytes_max) return this.refuse('would_block');
-    const out: Outgoing = { frame: encode_frame(type, this.local, data), done, retried: false };
+    if (peer.proto === Proto.TCP) {
+      if (!peer.outbox.append(type, this.local, data, done)) return this.refuse('would_block');
+      if (peer.state === 'open') this.schedule_flush(peer);
+      else if (peer.state === 'idle') this.connect(peer);
+      return 'success';
+    }
+    const out: Outgoing = { frame: encode_frame(type, this.local, data), done };
     if (peer.proto === Proto.UDP) this.send_datagram(peer, out);
-    else if (peer.proto === Proto.TCP) this.enqueue(peer, out);
     else this.send_transient(peer, out);
     return 'success';
   }
@@ -384,15 +391,20 @@ export class NetDriver {
     out.done?.(new NetSystemError(errno, syscall, node));
   }
 
+  private batch_sent(batch: Batch): void {
+    this.counters.tcp_sent += batch.frames;
+    this.counters.packets_sent += batch.frames;
+    this.counters.bytes_sent += batch.bytes.length;
+    if (batch.waiters !== null) for (const done of batch.waiters) done(null);
+  }
+
+  private batch_failed(batch: Batch, errno: string, syscall: string, node: number): void {
+    this.send_errors.set(errno, (this.send_errors.get(errno) ?? 0) + batch.frames);
+    if (batch.waiters !== null) for (const done of batch.waiters) done(new NetSystemError(errno, syscall, node));
+  }
+
   // -------------------------------------------------------------------------------------------
   // Persistent TCP.
-
-  private enqueue(peer: Peer, out: Outgoing): void {
-    peer.outbox.push(out);
-    peer.outbox_bytes += out.frame.length;
-    if (peer.state === 'open') this.schedule_flush(peer);
-    else if (peer.state === 'idle') this.connect(peer);
-  }
 
   private set_state(peer: Peer, state: PeerState): void {
     if (peer.state === state) return;
@@ -415,62 +427,42 @@ export class NetDriver {
     });
   }
 
-  /** Writes everything in `peer`'s outbox in one write. */
+  /** Writes the outbox's next batch, unless a write is in flight (it continues when that ends). */
   private flush(peer: Peer): void {
-    if (peer.state !== 'open' || peer.outbox.length === 0) return;
-    const batch = peer.outbox;
-    peer.outbox = [];
-    peer.outbox_bytes = 0;
+    if (peer.state !== 'open' || peer.writing !== null) return;
+    const batch = peer.outbox.take();
+    if (batch === null) return;
+    peer.writing = batch;
     const conn = peer.conn;
-    let bytes: Uint8Array;
-    if (batch.length === 1) {
-      bytes = batch[0]!.frame;
-    } else {
-      let total = 0;
-      for (const out of batch) total += out.frame.length;
-      bytes = new Uint8Array(total);
-      let at = 0;
-      for (const out of batch) {
-        bytes.set(out.frame, at);
-        at += out.frame.length;
-      }
-    }
-    this.env.transport.write(conn, bytes, (error) => this.written(peer, conn, batch, error));
+    this.env.transport.write(conn, batch.bytes, (error) => this.written(peer, conn, batch, error));
   }
 
-  private written(peer: Peer, conn: number, batch: Outgoing[], error: string | null): void {
+  private written(peer: Peer, conn: number, batch: Batch, error: string | null): void {
+    if (peer.writing === batch) peer.writing = null;
     if (error === null) {
-      for (const out of batch) {
-        this.counters.tcp_sent++;
-        this.sent(out);
-      }
+      this.batch_sent(batch);
+      peer.outbox.recycle(batch);
+      this.flush(peer);
       return;
     }
-    if (!RECONNECT_ERRORS.has(error) || !this.running) {
-      for (const out of batch) this.failed(out, error, 'write', peer.node);
+    if (!RECONNECT_ERRORS.has(error) || !this.running || batch.retried) {
+      this.batch_failed(batch, error, 'write', peer.node);
+      this.flush(peer);
       return;
     }
-    // Retry once: frames not yet retried go back to the front of the outbox, in order.
-    const again: Outgoing[] = [];
-    for (const out of batch) {
-      if (out.retried) {
-        this.failed(out, error, 'write', peer.node);
-      } else {
-        out.retried = true;
-        again.push(out);
-      }
-    }
-    this.counters.retries += again.length;
-    peer.outbox = again.concat(peer.outbox);
-    for (const out of again) peer.outbox_bytes += out.frame.length;
+    // Retry once: the batch goes back first in line, ahead of anything sent since.
+    this.counters.retries += batch.frames;
+    peer.outbox.retry(batch);
     if (peer.conn === conn && peer.state === 'open') {
       // The socket reported the failed write before (or instead of) closing: reopen now.
       this.conn_peer.delete(conn);
       this.env.transport.destroy(conn);
       this.reopen(peer);
-    } else if (peer.state === 'idle' && peer.outbox.length > 0) {
+    } else if (peer.state === 'idle') {
       // It closed first (with nothing waiting then); the frames to retry are waiting now.
       this.reopen(peer);
+    } else {
+      this.flush(peer); // Already reopened: the retry leaves now.
     }
   }
 
@@ -492,7 +484,7 @@ export class NetDriver {
   private on_open(conn: number, inbound: boolean): void {
     if (inbound) {
       this.counters.accepted++;
-      this.decoders.set(conn, new FrameDecoder(this.config.frame_bytes_max));
+      this.decoders.set(conn, this.decoder(conn));
       return;
     }
     const pending = this.transient.get(conn);
@@ -519,8 +511,8 @@ export class NetDriver {
     peer.ever_open = true;
     this.set_state(peer, 'open');
     peer.failures = 0;
-    this.decoders.set(conn, new FrameDecoder(this.config.frame_bytes_max));
-    if (peer.outbox.length > 0) this.schedule_flush(peer);
+    this.decoders.set(conn, this.decoder(conn));
+    if (!peer.outbox.empty) this.schedule_flush(peer);
   }
 
   private on_closed(conn: number, error: string | null): void {
@@ -542,7 +534,7 @@ export class NetDriver {
       this.connect_failed(peer, error ?? 'ECONNRESET');
     } else if (peer.state === 'open') {
       this.set_state(peer, 'idle');
-      if (peer.outbox.length > 0 && this.running) this.reopen(peer);
+      if (!peer.outbox.empty && this.running) this.reopen(peer);
     }
   }
 
@@ -555,12 +547,9 @@ export class NetDriver {
     }
     if (peer.failures >= this.config.reconnect_attempts_max) {
       // Give up for now: what waits fails with the errno; the next send starts afresh.
-      const waiting = peer.outbox;
-      peer.outbox = [];
-      peer.outbox_bytes = 0;
       this.set_state(peer, 'idle');
       peer.failures = 0;
-      for (const out of waiting) this.failed(out, error, 'connect', peer.node);
+      for (const batch of peer.outbox.drain()) this.batch_failed(batch, error, 'connect', peer.node);
       return;
     }
     const delay_ms = Math.min(this.config.reconnect_delay_ms_max, this.config.reconnect_delay_ms_min * 2 ** (peer.failures - 1));
@@ -572,10 +561,17 @@ export class NetDriver {
     });
   }
 
+  /** The stream decoder of connection `conn`: frames go to `on_frame`. */
+  private decoder(conn: number): FrameDecoder {
+    // Payloads are views of the transport's chunks or of buffers the decoder gives away: kept
+    // as they are, never copied.
+    return new FrameDecoder(this.config.frame_bytes_max, (header, payload) => this.on_frame(header.type, header.src_node, payload, conn));
+  }
+
   private on_data(conn: number, bytes: Uint8Array): void {
     const decoder = this.decoders.get(conn);
     if (decoder === undefined) return;
-    const status = decoder.push(bytes, (header, payload) => this.on_frame(header.type, header.src_node, payload, conn));
+    const status = decoder.push(bytes);
     if (status !== FrameStatus.OK) {
       this.count_malformed(status);
       this.counters.desyncs++;
@@ -605,7 +601,7 @@ export class NetDriver {
       else this.frame_handler(type, src_node, payload, via);
       return;
     }
-    this.accept(src_node, payload.slice());
+    this.accept(src_node, payload);
   }
 
   /** Queues a packet from `src_node` (and tells the callback). The secure channel delivers here. */
@@ -657,11 +653,8 @@ export class NetDriver {
       this.env.transport.destroy(peer.conn);
       peer.conn = -1;
     }
-    const waiting = peer.outbox;
-    peer.outbox = [];
-    peer.outbox_bytes = 0;
     this.set_state(peer, 'idle');
-    for (const out of waiting) this.failed(out, errno, 'write', peer.node);
+    for (const batch of peer.outbox.drain()) this.batch_failed(batch, errno, 'write', peer.node);
   }
 
   /** Stops everything: timers, connections, sockets (the spec's `net::shutdown`). Idempotent. */

@@ -1,112 +1,136 @@
 /**
  * Reassembles frames from a TCP byte stream: reads may split a frame anywhere or carry several.
  *
- * The decoder keeps at most one partial frame (bounded by `frame_bytes_max`); whole frames are
- * handed out as views where possible and copied only when a frame spans reads. The first bad
- * header ends the stream's usefulness: `push` returns the status and the decoder stays failed,
- * so the caller closes the connection and counts it (a desynchronised stream is never read on
- * silently).
+ * A frame wholly inside one read is handed out as a view of that read's bytes. One that spans
+ * reads is gathered, from its header on, into a buffer of exactly its size, allocated once its
+ * header has been checked (so at most `frame_bytes_max`), and handed out as a view of that. The
+ * decoder never reuses memory it has handed out: a caller that owns the chunks it pushes may
+ * keep every payload without copying.
+ *
+ * The first bad header ends the stream's usefulness: `push` returns the status and the decoder
+ * stays failed, so the caller closes the connection and counts it (a desynchronised stream is
+ * never read on silently).
  */
-import { assert } from '../kernel/assert.js';
 import { FrameHeader, FrameStatus, read_header } from './frame.js';
 import { FRAME_HEADER_BYTES } from './wire_layout.js';
 
-/** Called with each whole frame: its header and payload (valid only during the call). */
+/**
+ * Called with each whole frame: its header (reused: valid only during the call) and its payload
+ * (a view of a pushed chunk, or of a buffer the decoder gives away).
+ */
 export type FrameSink = (header: FrameHeader, payload: Uint8Array) => void;
 
 export class FrameDecoder {
   private readonly frame_bytes_max: number;
+  private readonly sink: FrameSink;
   private readonly header = new FrameHeader();
-  /** Bytes of a partial frame carried over between reads. */
-  private pending: Uint8Array;
-  private pending_bytes = 0;
+  /** The first bytes of a header split across reads. */
+  private readonly header_bytes = new Uint8Array(FRAME_HEADER_BYTES);
+  private header_have = 0;
+  /** A frame (header included) split across reads, and how much of it is here. */
+  private frame: Uint8Array | null = null;
+  private frame_have = 0;
   /** Set once a bad frame is seen; the decoder then refuses everything. */
   failed: FrameStatus = FrameStatus.OK;
 
-  constructor(frame_bytes_max: number) {
+  constructor(frame_bytes_max: number, sink: FrameSink) {
     this.frame_bytes_max = frame_bytes_max;
-    this.pending = new Uint8Array(Math.min(frame_bytes_max, 64 * 1024));
+    this.sink = sink;
   }
 
   /** Bytes held of a partial frame. */
   get buffered(): number {
-    return this.pending_bytes;
+    return this.header_have + this.frame_have;
   }
 
   /**
-   * Consumes `chunk`, calling `sink` for each whole frame. Returns OK, or the reason the stream
+   * Consumes `chunk`, calling the sink for each whole frame. Returns OK, or the reason the stream
    * is bad (the decoder then stays failed).
    */
-  push(chunk: Uint8Array, sink: FrameSink): FrameStatus {
+  push(chunk: Uint8Array): FrameStatus {
     if (this.failed !== FrameStatus.OK) return this.failed;
     let at = 0;
-    if (this.pending_bytes > 0) {
-      at = this.complete_pending(chunk, sink);
+    if (this.header_have > 0) {
+      at = this.complete_header(chunk);
       if (at < 0) return this.failed;
-      if (this.pending_bytes > 0) return FrameStatus.OK; // The chunk did not finish the frame.
     }
-    while (at < chunk.length) {
-      const status = read_header(chunk, at, chunk.length, this.frame_bytes_max, this.header);
-      if (status === FrameStatus.SHORT) break;
+    if (this.frame !== null) {
+      at = this.complete_frame(chunk, at);
+      if (this.frame !== null) return FrameStatus.OK; // The chunk did not finish the frame.
+    }
+    const end = chunk.length;
+    while (at < end) {
+      const status = read_header(chunk, at, end, this.frame_bytes_max, this.header);
+      if (status === FrameStatus.SHORT) {
+        this.header_bytes.set(chunk.subarray(at, end));
+        this.header_have = end - at;
+        return FrameStatus.OK;
+      }
       if (status !== FrameStatus.OK) return this.fail(status);
-      const end = at + FRAME_HEADER_BYTES + this.header.length;
-      if (end > chunk.length) break;
-      sink(this.header, chunk.subarray(at + FRAME_HEADER_BYTES, end));
-      at = end;
+      const frame_end = at + FRAME_HEADER_BYTES + this.header.length;
+      if (frame_end > end) {
+        this.start_frame(chunk.subarray(at, end));
+        return FrameStatus.OK;
+      }
+      this.sink(this.header, chunk.subarray(at + FRAME_HEADER_BYTES, frame_end));
+      at = frame_end;
     }
-    if (at < chunk.length) this.keep(chunk.subarray(at));
     return FrameStatus.OK;
   }
 
   private fail(status: FrameStatus): FrameStatus {
     this.failed = status;
-    this.pending_bytes = 0;
+    this.header_have = 0;
+    this.frame = null;
+    this.frame_have = 0;
     return status;
   }
 
-  /** Appends `bytes` to the partial frame, growing the buffer up to `frame_bytes_max`. */
-  private keep(bytes: Uint8Array): void {
-    const need = this.pending_bytes + bytes.length;
-    assert(need <= this.frame_bytes_max, 'a partial frame fits frame_bytes_max');
-    if (need > this.pending.length) {
-      const grown = new Uint8Array(Math.min(this.frame_bytes_max, Math.max(need, this.pending.length * 2)));
-      grown.set(this.pending.subarray(0, this.pending_bytes));
-      this.pending = grown;
-    }
-    this.pending.set(bytes, this.pending_bytes);
-    this.pending_bytes = need;
+  /** Opens the buffer of a frame whose checked header (in `this.header`) starts `bytes`. */
+  private start_frame(bytes: Uint8Array): void {
+    this.frame = new Uint8Array(FRAME_HEADER_BYTES + this.header.length);
+    this.frame.set(bytes);
+    this.frame_have = bytes.length;
   }
 
   /**
-   * Adds from `chunk` to the partial frame until it is whole (then hands it out). Returns how
-   * many bytes of `chunk` it used, or -1 if the frame is bad.
+   * Adds from `chunk` to a split header; once it is whole and checked, opens the frame's buffer.
+   * Returns how many bytes of `chunk` it used, or -1 if the header is bad.
    */
-  private complete_pending(chunk: Uint8Array, sink: FrameSink): number {
-    let used = 0;
-    if (this.pending_bytes < FRAME_HEADER_BYTES) {
-      used = Math.min(chunk.length, FRAME_HEADER_BYTES - this.pending_bytes);
-      this.keep(chunk.subarray(0, used));
-      if (this.pending_bytes < FRAME_HEADER_BYTES) return used;
-    }
-    const status = read_header(this.pending, 0, this.pending_bytes, this.frame_bytes_max, this.header);
+  private complete_header(chunk: Uint8Array): number {
+    const used = Math.min(chunk.length, FRAME_HEADER_BYTES - this.header_have);
+    this.header_bytes.set(chunk.subarray(0, used), this.header_have);
+    this.header_have += used;
+    if (this.header_have < FRAME_HEADER_BYTES) return used;
+    this.header_have = 0;
+    const status = read_header(this.header_bytes, 0, FRAME_HEADER_BYTES, this.frame_bytes_max, this.header);
     if (status !== FrameStatus.OK) {
       this.fail(status);
       return -1;
     }
-    const total = FRAME_HEADER_BYTES + this.header.length;
-    const take = Math.min(chunk.length - used, total - this.pending_bytes);
-    this.keep(chunk.subarray(used, used + take));
-    used += take;
-    if (this.pending_bytes === total) {
-      sink(this.header, this.pending.subarray(FRAME_HEADER_BYTES, total));
-      this.pending_bytes = 0;
-    }
+    this.start_frame(this.header_bytes);
     return used;
+  }
+
+  /** Adds from `chunk[at..]` to the split frame, handing it out when whole; returns the new `at`. */
+  private complete_frame(chunk: Uint8Array, at: number): number {
+    const frame = this.frame!;
+    const take = Math.min(chunk.length - at, frame.length - this.frame_have);
+    frame.set(chunk.subarray(at, at + take), this.frame_have);
+    this.frame_have += take;
+    if (this.frame_have === frame.length) {
+      this.frame = null;
+      this.frame_have = 0;
+      this.sink(this.header, frame.subarray(FRAME_HEADER_BYTES));
+    }
+    return at + take;
   }
 
   /** Forgets any partial frame and clears a failure (a new connection). */
   reset(): void {
-    this.pending_bytes = 0;
+    this.header_have = 0;
+    this.frame = null;
+    this.frame_have = 0;
     this.failed = FrameStatus.OK;
   }
 }

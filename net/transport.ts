@@ -18,11 +18,14 @@ export interface Address {
 
 /** What the transport reports to the driver. Every callback runs on the driver's thread. */
 export interface TransportEvents {
-  /** A datagram arrived. `bytes` is valid only during the call. */
+  /** A datagram arrived. `bytes` is the driver's from now on: the transport never reuses it. */
   on_datagram(bytes: Uint8Array, from: Address): void;
   /** A TCP connection is open: one the driver asked for (`inbound` false) or one accepted. */
   on_open(conn: number, inbound: boolean): void;
-  /** Bytes arrived on a connection. `bytes` is valid only during the call. */
+  /**
+   * Bytes arrived on a connection. They are the driver's from now on (packets are views of
+   * them, not copies): the transport never reuses or changes them.
+   */
   on_data(conn: number, bytes: Uint8Array): void;
   /** A connection closed; `error` is the errno name if it failed (connecting or later). */
   on_closed(conn: number, error: string | null): void;
@@ -39,7 +42,10 @@ export interface Transport {
   send_datagram(to: Address, bytes: Uint8Array, done: (error: string | null) => void): void;
   /** Opens a TCP connection; returns its id at once, then `on_open` or `on_closed(error)`. */
   connect(to: Address): number;
-  /** Writes on an open connection; `done` gets the errno name if the write failed. */
+  /**
+   * Writes on an open connection; `done` (called exactly once) gets the errno name if the write
+   * failed. The driver leaves `bytes` unchanged until then.
+   */
   write(conn: number, bytes: Uint8Array, done: (error: string | null) => void): void;
   /** Closes a connection after its pending writes. */
   end(conn: number): void;

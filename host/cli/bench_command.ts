@@ -3,6 +3,7 @@ import { format_table, make_report, type BenchResult } from '../../bench/report.
 import { api_bench } from '../../bench/api/api_bench.js';
 import { graph_bench } from '../../bench/graph/graph_bench.js';
 import { kernel_bench } from '../../bench/kernel/kernel_bench.js';
+import { net_bench } from '../../bench/net/net_bench.js';
 import { ring_protocols_bench } from '../../bench/rings/ring_protocols.js';
 import { UsageError, parse, type Command } from './command.js';
 
@@ -13,6 +14,7 @@ const areas: ReadonlyMap<string, Area> = new Map<string, Area>([
   ['graph', graph_bench],
   ['api', api_bench],
   ['rings', ring_protocols_bench],
+  ['net', net_bench],
 ]);
 
 export const bench_command: Command = {

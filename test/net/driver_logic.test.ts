@@ -20,7 +20,7 @@ async function driver(config = {}) {
 /** The node ids of the frames in a write. */
 function frames_of(bytes: Uint8Array): number[] {
   const out: number[] = [];
-  new FrameDecoder(1 << 20).push(bytes, (_h, p) => out.push(p[0]!));
+  new FrameDecoder(1 << 20, (_h, p) => out.push(p[0]!)).push(bytes);
   return out;
 }
 

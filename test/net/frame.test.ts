@@ -78,14 +78,15 @@ describe('FrameDecoder', () => {
       fc.property(frames, fc.array(fc.nat(), { maxLength: 30 }), (payloads, cuts) => {
         const stream = concat(payloads.map((p, i) => encode_frame(FrameType.DATA, i + 1, p)));
         const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
-        const decoder = new FrameDecoder(MAX);
-        const out: { node: number; payload: number[] }[] = [];
+        // Payload views are kept and read only at the end: none may have been reused meanwhile.
+        const out: { node: number; payload: Uint8Array }[] = [];
+        const decoder = new FrameDecoder(MAX, (h, p) => out.push({ node: h.src_node, payload: p }));
         let start = 0;
         for (const point of [...points, stream.length]) {
-          expect(decoder.push(stream.subarray(start, point), (h, p) => out.push({ node: h.src_node, payload: Array.from(p) }))).toBe(FrameStatus.OK);
+          expect(decoder.push(stream.subarray(start, point))).toBe(FrameStatus.OK);
           start = point;
         }
-        expect(out).toEqual(payloads.map((p, i) => ({ node: i + 1, payload: Array.from(p) })));
+        expect(out.map((o) => ({ node: o.node, payload: Array.from(o.payload) }))).toEqual(payloads.map((p, i) => ({ node: i + 1, payload: Array.from(p) })));
         expect(decoder.buffered).toBe(0);
       }),
       { numRuns: 300 },
@@ -95,21 +96,37 @@ describe('FrameDecoder', () => {
   it('reassembles a stream split at every single offset', () => {
     const stream = concat([encode_frame(1, 1, Uint8Array.of(1, 2, 3)), encode_frame(1, 2, new Uint8Array(0)), encode_frame(1, 3, new Uint8Array(40).fill(7))]);
     for (let cut = 0; cut <= stream.length; cut++) {
-      const decoder = new FrameDecoder(MAX);
       const nodes: number[] = [];
-      decoder.push(stream.subarray(0, cut), (h) => nodes.push(h.src_node));
-      decoder.push(stream.subarray(cut), (h) => nodes.push(h.src_node));
+      const payloads: Uint8Array[] = [];
+      const decoder = new FrameDecoder(MAX, (h, p) => {
+        nodes.push(h.src_node);
+        payloads.push(p);
+      });
+      const first = stream.slice(0, cut);
+      const second = stream.slice(cut);
+      decoder.push(first);
+      decoder.push(second);
       expect(nodes, `cut at ${cut}`).toEqual([1, 2, 3]);
+      expect(decoder.buffered).toBe(0);
+      // Every payload stays valid after the calls: the decoder never reuses what it handed out.
+      first.fill(0xee);
+      second.fill(0xee);
+      const ends = [FRAME_HEADER_BYTES + 3, 2 * FRAME_HEADER_BYTES + 3, stream.length];
+      const starts = [0, ends[0]!, ends[1]!];
+      const whole_in_a_chunk = starts.map((s, i) => ends[i]! <= cut || s >= cut);
+      // A frame inside one chunk is a view of it (now overwritten); a split one has its own buffer.
+      expect(payloads[0]!.length === 0 || payloads[0]![0] === (whole_in_a_chunk[0] ? 0xee : 1), `cut at ${cut}`).toBe(true);
+      expect(payloads[2]![0], `cut at ${cut}`).toBe(whole_in_a_chunk[2] ? 0xee : 7);
     }
   });
 
   it('never throws on random bytes, and a failure is final (fuzz)', () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 10 }), (chunks) => {
-        const decoder = new FrameDecoder(MAX);
+        const decoder = new FrameDecoder(MAX, () => {});
         let failed: number = FrameStatus.OK;
         for (const chunk of chunks) {
-          const status = decoder.push(chunk, () => {});
+          const status = decoder.push(chunk);
           if (failed !== FrameStatus.OK) expect(status).toBe(failed);
           if (status !== FrameStatus.OK) failed = status;
         }
@@ -124,11 +141,11 @@ describe('FrameDecoder', () => {
         const good = concat(payloads.map((p, i) => encode_frame(FrameType.DATA, i + 1, p)));
         const bad = encode_frame(FrameType.DATA, 9, Uint8Array.of(1));
         bad[byte]! ^= 0x40;
-        const decoder = new FrameDecoder(MAX);
         let delivered = 0;
-        expect(decoder.push(good, () => delivered++)).toBe(FrameStatus.OK);
+        const decoder = new FrameDecoder(MAX, () => delivered++);
+        expect(decoder.push(good)).toBe(FrameStatus.OK);
         expect(delivered).toBe(payloads.length);
-        const status = decoder.push(bad, () => delivered++);
+        const status = decoder.push(bad);
         expect(status).not.toBe(FrameStatus.OK);
         expect(delivered).toBe(payloads.length);
       }),
@@ -139,8 +156,8 @@ describe('FrameDecoder', () => {
   it('refuses a frame declaring a huge length without buffering it', () => {
     const header = new Uint8Array(FRAME_HEADER_BYTES);
     write_header(header, 0, FrameType.DATA, 1, 0x7fff_fff0);
-    const decoder = new FrameDecoder(MAX);
-    expect(decoder.push(header, () => {})).toBe(FrameStatus.OVERSIZED);
+    const decoder = new FrameDecoder(MAX, () => {});
+    expect(decoder.push(header)).toBe(FrameStatus.OVERSIZED);
     expect(decoder.buffered).toBe(0);
   });
 
