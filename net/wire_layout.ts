@@ -2,14 +2,12 @@
  * Frame: the unit the network driver sends, one per UDP datagram and back to back on a TCP
  * stream. All integers are little-endian. docs/WIRE.md describes it byte by byte.
  *
- *   0       2       3       4               6               8
- *   +-------+-------+-------+---------------+---------------+
- *   | magic         |version| type  | flags         | check         |
- *   +---------------+-------+-------+---------------+---------------+
- *   | src_node (u32)                | length (u32)                  |
- *   +-------------------------------+-------------------------------+  16
- *   | payload: length bytes                                         |
- *   +---------------------------------------------------------------+  16 + length
+ *   byte 0       2       3       4       6       8              12              16
+ *        +-------+-------+-------+-------+-------+--------------+--------------+
+ *        | magic |version| type  | flags | check | src_node u32 | length u32   |
+ *        +-------+-------+-------+-------+-------+--------------+--------------+
+ *        | payload: length bytes ...                                           |
+ *        +---------------------------------------------------------------------+ 16 + length
  *
  * - magic: 0x544c, the bytes "LT".
  * - version: 1. A frame of another version is dropped and counted (on TCP, the connection is
