@@ -201,8 +201,9 @@ export class NetDriver {
   private readonly transient = new Map<number, { readonly node: number; readonly out: Outgoing; written: boolean }>();
   private readonly datagram_header = new FrameHeader();
   private callback: ((packet: Packet) => void) | null = null;
-  private peer_listener: ((node: number, state: PeerState) => void) | null = null;
+  private readonly peer_listeners: ((node: number, state: PeerState) => void)[] = [];
   private frame_handler: FrameHandler | null = null;
+  private handler_takes_data = false;
   private readonly counters = {
     packets_sent: 0,
     bytes_sent: 0,
@@ -305,9 +306,16 @@ export class NetDriver {
     this.callback = callback;
   }
 
-  /** Calls `listener` whenever a persistent TCP peer changes state (tools and tests wait on it). */
-  set_peer_listener(listener: ((node: number, state: PeerState) => void) | null): void {
-    this.peer_listener = listener;
+  /**
+   * Calls `listener` whenever a persistent TCP peer changes state (the secure channel re-keys
+   * after a reconnect; tools and tests wait on it). Returns a function that removes it.
+   */
+  add_peer_listener(listener: (node: number, state: PeerState) => void): () => void {
+    this.peer_listeners.push(listener);
+    return () => {
+      const at = this.peer_listeners.indexOf(listener);
+      if (at >= 0) this.peer_listeners.splice(at, 1);
+    };
   }
 
   /** The state of a persistent TCP peer, or undefined for an unknown node. */
@@ -320,9 +328,13 @@ export class NetDriver {
     return this.peers.get(node)?.outbox.pending_bytes ?? 0;
   }
 
-  /** Routes inbound frames of types other than DATA (the secure channel registers here). */
-  set_frame_handler(handler: FrameHandler | null): void {
+  /**
+   * Routes inbound frames of types other than DATA to `handler`, and DATA frames too when
+   * `takes_data` (the secure channel registers here, and decides what clear data to accept).
+   */
+  set_frame_handler(handler: FrameHandler | null, takes_data = false): void {
     this.frame_handler = handler;
+    this.handler_takes_data = handler !== null && takes_data;
   }
 
   /**
@@ -344,21 +356,24 @@ export class NetDriver {
     return this.send_frame(node, FrameType.DATA, data, done);
   }
 
-  /** Sends a frame of any type (the secure channel sends its own through here). */
-  send_frame(node: number, type: number, data: Uint8Array, done: SendDone | null = null): SendResult {
+  /**
+   * Sends a frame of any type whose payload is `head` (if given) followed by `data`; both are
+   * copied before this returns. The secure channel sends its frames through here.
+   */
+  send_frame(node: number, type: number, data: Uint8Array, done: SendDone | null = null, head: Uint8Array | null = null): SendResult {
     if (!this.running) return this.refuse('not_running');
     const peer = this.peers.get(node);
     if (peer === undefined) return this.refuse('unknown_node');
-    const bytes = FRAME_HEADER_BYTES + data.length;
+    const bytes = FRAME_HEADER_BYTES + (head === null ? 0 : head.length) + data.length;
     if (bytes > this.config.frame_bytes_max) return this.refuse('message_too_large');
     if (peer.proto === Proto.UDP && bytes > UDP_DATAGRAM_BYTES_MAX) return this.refuse('message_too_large');
     if (peer.proto === Proto.TCP) {
-      if (!peer.outbox.append(type, this.local, data, done)) return this.refuse('would_block');
+      if (!peer.outbox.append(type, this.local, data, done, head)) return this.refuse('would_block');
       if (peer.state === 'open') this.schedule_flush(peer);
       else if (peer.state === 'idle') this.connect(peer);
       return 'success';
     }
-    const out: Outgoing = { frame: encode_frame(type, this.local, data), done };
+    const out: Outgoing = { frame: encode_frame(type, this.local, data, head), done };
     if (peer.proto === Proto.UDP) this.send_datagram(peer, out);
     else this.send_transient(peer, out);
     return 'success';
@@ -409,7 +424,7 @@ export class NetDriver {
   private set_state(peer: Peer, state: PeerState): void {
     if (peer.state === state) return;
     peer.state = state;
-    this.peer_listener?.(peer.node, state);
+    for (const listener of this.peer_listeners) listener(peer.node, state);
   }
 
   private connect(peer: Peer): void {
@@ -596,7 +611,7 @@ export class NetDriver {
   }
 
   private on_frame(type: number, src_node: number, payload: Uint8Array, via: Address | number): void {
-    if (type !== FrameType.DATA) {
+    if (type !== FrameType.DATA || this.handler_takes_data) {
       if (this.frame_handler === null) this.counters.unhandled_frames++;
       else this.frame_handler(type, src_node, payload, via);
       return;

@@ -78,17 +78,22 @@ function put32(bytes: Uint8Array, at: number, value: number): void {
   bytes[at + 3] = (value >>> 24) & 0xff;
 }
 
-/** Writes a whole frame (header, then `payload`) at `at`; returns the offset after it. */
-export function write_frame(bytes: Uint8Array, at: number, type: number, src_node: number, payload: Uint8Array): number {
-  write_header(bytes, at, type, src_node, payload.length);
-  bytes.set(payload, at + FRAME_HEADER_BYTES);
-  return at + FRAME_HEADER_BYTES + payload.length;
+/**
+ * Writes a whole frame at `at`: the header, then `head` (if any), then `payload`, the two making
+ * the frame's payload. Returns the offset after it.
+ */
+export function write_frame(bytes: Uint8Array, at: number, type: number, src_node: number, payload: Uint8Array, head: Uint8Array | null = null): number {
+  const head_bytes = head === null ? 0 : head.length;
+  write_header(bytes, at, type, src_node, head_bytes + payload.length);
+  if (head !== null) bytes.set(head, at + FRAME_HEADER_BYTES);
+  bytes.set(payload, at + FRAME_HEADER_BYTES + head_bytes);
+  return at + FRAME_HEADER_BYTES + head_bytes + payload.length;
 }
 
-/** A whole frame (header and payload) as a new buffer. */
-export function encode_frame(type: number, src_node: number, payload: Uint8Array): Uint8Array {
-  const frame = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
-  write_frame(frame, 0, type, src_node, payload);
+/** A whole frame (header, `head`, payload) as a new buffer. */
+export function encode_frame(type: number, src_node: number, payload: Uint8Array, head: Uint8Array | null = null): Uint8Array {
+  const frame = new Uint8Array(FRAME_HEADER_BYTES + (head === null ? 0 : head.length) + payload.length);
+  write_frame(frame, 0, type, src_node, payload, head);
   return frame;
 }
 

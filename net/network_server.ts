@@ -51,6 +51,13 @@ export interface NetworkServerOptions {
   readonly net_pid?: number;
   /** Timers, to retry delivery after back-pressure (auto mode). */
   readonly timers?: Timers;
+  /** What sends packets: the driver (default), or a `SecureChannel` on it that seals them. */
+  readonly sender?: PacketSender;
+}
+
+/** Sends one packet to a node (a `NetDriver`, or a `SecureChannel` sealing for it). */
+export interface PacketSender {
+  send_nowait(node: number, data: Uint8Array): SendResult;
 }
 
 /** How long auto mode waits before retrying delivery into full rings. */
@@ -77,6 +84,7 @@ function status_of(result: SendResult): number {
 export class NetworkServer implements RemoteRouter {
   readonly kernel: Kernel;
   readonly driver: NetDriver;
+  private readonly sender: PacketSender;
   private readonly producer: Fastpath;
   private readonly auto_poll: boolean;
   /** The network pid, or -1 when other cores do not send through this server. */
@@ -98,6 +106,7 @@ export class NetworkServer implements RemoteRouter {
   constructor(kernel: Kernel, driver: NetDriver, options: NetworkServerOptions = {}) {
     this.kernel = kernel;
     this.driver = driver;
+    this.sender = options.sender ?? driver;
     this.producer = Fastpath.attach_producer(kernel.memory, kernel.fastpath.env);
     this.auto_poll = options.auto_poll ?? true;
     this.net_pid = options.net_pid ?? -1;
@@ -137,7 +146,7 @@ export class NetworkServer implements RemoteRouter {
     let payload: Uint8Array;
     if (m.block_offset !== 0) payload = this.kernel.fastpath.block_view(m);
     else payload = m.payload.subarray(0, Math.min(m.length, SLOT_PAYLOAD_BYTES_MAX));
-    const result = this.driver.send_nowait(dst_node, encode_remote(src, dst_pid, m, payload));
+    const result = this.sender.send_nowait(dst_node, encode_remote(src, dst_pid, m, payload));
     if (result === 'success') {
       this.counters.sent++;
       return Status.OK;

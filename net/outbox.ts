@@ -65,14 +65,14 @@ export class Outbox {
   }
 
   /**
-   * Encodes a frame at the end of the current buffer. Returns false, changing nothing, if it
-   * would take `pending_bytes` over `bytes_max`.
+   * Encodes a frame (`head`, if any, then `payload`) at the end of the current buffer. Returns
+   * false, changing nothing, if it would take `pending_bytes` over `bytes_max`.
    */
-  append(type: number, src_node: number, payload: Uint8Array, done: SendDone | null): boolean {
-    const frame_bytes = FRAME_HEADER_BYTES + payload.length;
+  append(type: number, src_node: number, payload: Uint8Array, done: SendDone | null, head: Uint8Array | null = null): boolean {
+    const frame_bytes = FRAME_HEADER_BYTES + (head === null ? 0 : head.length) + payload.length;
     if (this.pending_bytes + frame_bytes > this.bytes_max) return false;
     const buffer = this.room(frame_bytes);
-    this.used = write_frame(buffer, this.used, type, src_node, payload);
+    this.used = write_frame(buffer, this.used, type, src_node, payload, head);
     this.frames++;
     if (done !== null) (this.waiters ??= []).push(done);
     return true;

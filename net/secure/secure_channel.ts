@@ -1,0 +1,669 @@
+/**
+ * The secure channel: an authenticated hybrid handshake (X25519 + ML-KEM-768, Ed25519) and
+ * XChaCha20-Poly1305 on every packet, over a `NetDriver` (docs/SECURITY.md).
+ *
+ * It sits on the driver's frame seam: it registers as the driver's frame handler (taking DATA
+ * frames too, to refuse clear data from peers that must be secure), sends its HANDSHAKE and
+ * SEALED frames with `send_frame`, and hands every packet it opens to `driver.accept`, so
+ * `recv()`, the receive callback, the queue and its overflow policy work as without it.
+ *
+ * Per peer (pinned by `add_remote` with its Ed25519 public key, and maybe a pre-shared key):
+ * - `current`: the session packets are sealed with; `previous`: the one before a rekey, kept for
+ *   opening only, for `previous_keep_ms`; `next`: a session this node answered an INIT for,
+ *   unconfirmed until the initiator's first sealed packet opens under it; `initiating`: our INIT
+ *   in flight, retried with a fresh INIT every `handshake_retry_ms`, `handshake_attempts_max`
+ *   times.
+ * - Packets sent while no session can seal wait in a bounded queue and leave once one can.
+ * - Rekey: after `rekey_after_messages` packets or `rekey_after_ms`, the sender starts a new
+ *   handshake and keeps sealing with the old session until the new one is in; a session past
+ *   `reject_after_messages` or `reject_after_ms` seals and opens nothing (WireGuard's
+ *   reject-after). After a TCP reconnect the session is re-established before data flows again.
+ *
+ * Everything from the network that is not right is dropped, counted by reason and reported as
+ * a typed event; nothing here throws on input, and all state is bounded (peers are pinned;
+ * three sessions and one INIT per peer; a bounded reassembly table; a rate limit on INITs).
+ * Clock, timers and randomness are injected: a simulator replays a run from its seed.
+ */
+import type { Clock } from '../../kernel/env.js';
+import { ConfigError } from '../../kernel/errors.js';
+import type { NetDriver, PeerState, Proto, SendResult } from '../driver.js';
+import type { Address, Timers } from '../transport.js';
+import { FrameType } from '../wire_layout.js';
+import { fragment, Reassembler } from './fragments.js';
+import { create_init, finish, forget_initiator, read_init, respond, response_initiator_index, type InitiatorState } from './handshake.js';
+import type { Identity } from './identity.js';
+import { PSK_BYTES } from './key_schedule.js';
+import { random_u32_nonzero, type Random } from './random.js';
+import { RateLimiter } from './rate_limiter.js';
+import { HandshakeKind, NO_CHANNEL_PID, SEALED_DST_PID, SEALED_HEADER_BYTES, SEALED_RECEIVER, SEALED_SRC_PID, get_u32 } from './secure_layout.js';
+import { Session } from './session.js';
+import { AEAD_TAG_BYTES, CryptoSuite, ED25519_PUBLIC_BYTES } from './suite.js';
+
+/** Configuration of a secure channel. Every limit has a default. */
+export interface SecureConfig {
+  /** This node's long-term identity. */
+  readonly identity: Identity;
+  /** Randomness for ephemeral keys, encapsulation and session indices. */
+  readonly random: Random;
+  /** Milliseconds; wall-clock time in production (INIT timestamps must grow across restarts). */
+  readonly clock: Clock;
+  readonly timers: Timers;
+  /** Accept and send clear DATA for nodes with no pinned key (default false: refuse them). */
+  readonly allow_clear?: boolean;
+  /** Start a new handshake after this many packets sealed under a session (default 2^32). */
+  readonly rekey_after_messages?: number;
+  /** Seal and open nothing more under a session after this many packets (default 2^48). */
+  readonly reject_after_messages?: number;
+  /** Start a new handshake when a session is this old (default 120 000 ms). */
+  readonly rekey_after_ms?: number;
+  /** Seal and open nothing under a session this old (default 180 000 ms). */
+  readonly reject_after_ms?: number;
+  /** How long the session before a rekey still opens packets in flight (default 10 000 ms). */
+  readonly previous_keep_ms?: number;
+  /** Wait before sending a fresh INIT when no RESPONSE came (default 1000 ms). */
+  readonly handshake_retry_ms?: number;
+  /** INITs per handshake before giving up and failing what waits (default 10). */
+  readonly handshake_attempts_max?: number;
+  /** Packets (and bytes) per peer waiting for a session (defaults 1024 and 4 MiB). */
+  readonly pending_packets_max?: number;
+  readonly pending_bytes_max?: number;
+  /** Largest handshake fragment's data (default 1024 bytes: each datagram stays under 1100). */
+  readonly fragment_bytes?: number;
+  /** Handshake messages reassembled at once, and how long one may take (defaults 64, 5000 ms). */
+  readonly reassembly_max?: number;
+  readonly reassembly_timeout_ms?: number;
+  /** INITs answered per peer: rate and burst (defaults 20 per second, 10). */
+  readonly handshake_rate_per_s?: number;
+  readonly handshake_burst?: number;
+  /** Channel keys cached per session direction (default 1024). */
+  readonly channel_keys_max?: number;
+}
+
+type Limits = Required<Omit<SecureConfig, 'identity' | 'random' | 'clock' | 'timers'>>;
+
+const DEFAULTS: Limits = {
+  allow_clear: false,
+  rekey_after_messages: 2 ** 32,
+  reject_after_messages: 2 ** 48,
+  rekey_after_ms: 120_000,
+  reject_after_ms: 180_000,
+  previous_keep_ms: 10_000,
+  handshake_retry_ms: 1000,
+  handshake_attempts_max: 10,
+  pending_packets_max: 1024,
+  pending_bytes_max: 4 << 20,
+  fragment_bytes: 1024,
+  reassembly_max: 64,
+  reassembly_timeout_ms: 5000,
+  handshake_rate_per_s: 20,
+  handshake_burst: 10,
+  channel_keys_max: 1024,
+};
+
+/** How a peer is pinned. */
+export interface PeerKeys {
+  /** The peer's Ed25519 public key (32 bytes): only this identity gets a session. */
+  readonly public_key: Uint8Array;
+  /** An optional pre-shared key (32 bytes) mixed into every session's keys. */
+  readonly psk?: Uint8Array;
+}
+
+/** What the channel reports: every handshake step and every drop, with its reason. */
+export type SecureEvent =
+  | { readonly kind: 'handshake_started'; readonly node: number; readonly rekey: boolean }
+  | { readonly kind: 'handshake_completed'; readonly node: number; readonly initiator: boolean }
+  | { readonly kind: 'handshake_failed'; readonly node: number; readonly reason: string }
+  | { readonly kind: 'dropped'; readonly node: number; readonly reason: string };
+
+/** Counters of a secure channel, as a plain snapshot. */
+export interface SecureStats {
+  handshakes_started: number;
+  handshakes_completed: number;
+  /** By reason: timeout, bad_signature (a wrong identity), downgrade, wrong_node, replayed_init, … */
+  handshakes_failed: Record<string, number>;
+  /** Sessions replaced by a newer one. */
+  rekeys: number;
+  sealed_packets: number;
+  sealed_bytes: number;
+  opened_packets: number;
+  opened_bytes: number;
+  /** Packets and fragments dropped, by reason: auth_failed, replay, stale, unknown_session, … */
+  dropped: Record<string, number>;
+  /** Sends refused at once, by result. */
+  refused: Record<string, number>;
+  /** Packets waiting for a session. */
+  queued: number;
+  /** Sessions alive (current, previous and unconfirmed, all peers). */
+  sessions: number;
+  /** Handshake messages being reassembled, and those given up unfinished. */
+  reassembling: number;
+  reassembly_evicted: number;
+  reassembly_expired: number;
+}
+
+/** The state of a peer's security, for tools and tests. */
+export type SecureState = 'none' | 'handshaking' | 'established';
+
+interface SecurePeer {
+  readonly node: number;
+  readonly public_key: Uint8Array;
+  readonly psk: Uint8Array | null;
+  current: Session | null;
+  previous: Session | null;
+  previous_until_ms: number;
+  next: Session | null;
+  initiating: InitiatorState | null;
+  attempts: number;
+  retry_timer: number;
+  /** Whether `current` may not seal (a TCP reconnect happened; a new session comes first). */
+  stale: boolean;
+  /** Highest INIT timestamp accepted from the peer, and the last one we sent it. */
+  last_init_ms: number;
+  last_sent_init_ms: number;
+  /** When an unknown session index from this peer last made us start a handshake. */
+  last_unknown_ms: number;
+  connected_before: boolean;
+  queue: Uint8Array[];
+  queue_bytes: number;
+}
+
+const EMPTY = new Uint8Array(0);
+
+export class SecureChannel {
+  readonly driver: NetDriver;
+  private readonly suite: CryptoSuite;
+  private readonly identity: Identity;
+  private readonly random: Random;
+  private readonly clock: Clock;
+  private readonly timers: Timers;
+  private readonly limits: Limits;
+  private readonly peers = new Map<number, SecurePeer>();
+  /** Every live session by its local index. */
+  private readonly sessions = new Map<number, Session>();
+  private readonly reassembler: Reassembler;
+  private readonly rate: RateLimiter;
+  private readonly remove_peer_listener: () => void;
+  private listener: ((event: SecureEvent) => void) | null = null;
+  private running = true;
+  private readonly counters = {
+    handshakes_started: 0,
+    handshakes_completed: 0,
+    rekeys: 0,
+    sealed_packets: 0,
+    sealed_bytes: 0,
+    opened_packets: 0,
+    opened_bytes: 0,
+  };
+  private readonly failed = new Map<string, number>();
+  private readonly dropped = new Map<string, number>();
+  private readonly refused = new Map<string, number>();
+
+  /** Puts a secure channel on `driver` (which must be initialised). See `create` to load the suite. */
+  constructor(driver: NetDriver, suite: CryptoSuite, config: SecureConfig) {
+    this.driver = driver;
+    this.suite = suite;
+    this.identity = config.identity;
+    this.random = config.random;
+    this.clock = config.clock;
+    this.timers = config.timers;
+    this.limits = validate(config);
+    this.reassembler = new Reassembler(this.limits.reassembly_max, this.limits.reassembly_timeout_ms);
+    this.rate = new RateLimiter(this.limits.handshake_rate_per_s, this.limits.handshake_burst);
+    driver.set_frame_handler((type, src_node, payload, via) => this.on_frame(type, src_node, payload, via), true);
+    this.remove_peer_listener = driver.add_peer_listener((node, state) => this.on_peer_state(node, state));
+  }
+
+  /** Loads the crypto suite, then puts a secure channel on `driver`. */
+  static async create(driver: NetDriver, config: SecureConfig): Promise<SecureChannel> {
+    return new SecureChannel(driver, await CryptoSuite.load(), config);
+  }
+
+  /** Called with every event (null removes the listener). */
+  set_event_listener(listener: ((event: SecureEvent) => void) | null): void {
+    this.listener = listener;
+  }
+
+  /**
+   * Registers node `node` at `host:port` with the driver and pins its identity: only the holder
+   * of `keys.public_key` (and of `keys.psk`, if given) gets a session. Replacing a peer drops its
+   * sessions and what waits for them.
+   */
+  add_remote(node: number, host: string, port: number, proto: Proto, keys: PeerKeys): void {
+    if (!(keys.public_key instanceof Uint8Array) || keys.public_key.length !== ED25519_PUBLIC_BYTES) {
+      throw new ConfigError('ERR_LATTICE_BAD_KEY', `the public key of node ${node} must be ${ED25519_PUBLIC_BYTES} bytes`);
+    }
+    if (keys.psk !== undefined && (!(keys.psk instanceof Uint8Array) || keys.psk.length !== PSK_BYTES)) {
+      throw new ConfigError('ERR_LATTICE_BAD_KEY', `the pre-shared key of node ${node} must be ${PSK_BYTES} bytes`);
+    }
+    this.driver.add_remote(node, host, port, proto);
+    const old = this.peers.get(node);
+    if (old !== undefined) this.forget_peer(old, 'replaced');
+    this.peers.set(node, {
+      node,
+      public_key: keys.public_key.slice(),
+      psk: keys.psk === undefined ? null : keys.psk.slice(),
+      current: null,
+      previous: null,
+      previous_until_ms: 0,
+      next: null,
+      initiating: null,
+      attempts: 0,
+      retry_timer: -1,
+      stale: false,
+      last_init_ms: -1,
+      last_sent_init_ms: -1,
+      last_unknown_ms: -Infinity,
+      connected_before: false,
+      queue: [],
+      queue_bytes: 0,
+    });
+  }
+
+  /** Where the peer's security stands. */
+  state(node: number): SecureState {
+    const peer = this.peers.get(node);
+    if (peer === undefined) return 'none';
+    if (this.sendable(peer, this.clock.now_ms()) !== null) return 'established';
+    return peer.initiating !== null || peer.next !== null ? 'handshaking' : 'none';
+  }
+
+  /** Starts a handshake with `node` now (sends also start one when they need it). */
+  connect(node: number): void {
+    const peer = this.peers.get(node);
+    if (peer === undefined) throw new ConfigError('ERR_LATTICE_BAD_NODE', `connect: node ${node} has no add_remote`);
+    if (this.running && peer.initiating === null) this.start_handshake(peer, false);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Sending.
+
+  /**
+   * Seals `data` for `node` and sends it, or queues it until a session is in. The result is the
+   * driver's (`success` once handed over or queued), or `would_block` when the queue is full,
+   * `unknown_node` for a node with no pinned key (unless `allow_clear`), `not_running` after
+   * `close`.
+   */
+  send_nowait(node: number, data: Uint8Array): SendResult {
+    if (!this.running) return this.refuse('not_running');
+    const peer = this.peers.get(node);
+    if (peer === undefined) {
+      if (this.limits.allow_clear) return this.driver.send_nowait(node, data);
+      return this.refuse('unknown_node');
+    }
+    const now = this.clock.now_ms();
+    const session = this.sendable(peer, now);
+    if (session !== null) {
+      if (peer.initiating === null && (session.send_seq >= this.limits.rekey_after_messages || now - session.created_ms >= this.limits.rekey_after_ms)) {
+        this.start_handshake(peer, true);
+      }
+      return this.seal_and_send(peer, session, data);
+    }
+    if (peer.queue.length >= this.limits.pending_packets_max || peer.queue_bytes + data.length > this.limits.pending_bytes_max) {
+      this.drop(node, 'queue_full');
+      return this.refuse('would_block');
+    }
+    peer.queue.push(data.slice());
+    peer.queue_bytes += data.length;
+    if (peer.initiating === null && peer.next === null) this.start_handshake(peer, peer.current !== null);
+    return 'success';
+  }
+
+  /** The session `peer`'s packets are sealed with now, or null. */
+  private sendable(peer: SecurePeer, now: number): Session | null {
+    const session = peer.current;
+    if (session === null || peer.stale) return null;
+    if (this.expired(session, now) || session.send_seq >= this.limits.reject_after_messages) return null;
+    return session;
+  }
+
+  private expired(session: Session, now: number): boolean {
+    return now - session.created_ms >= this.limits.reject_after_ms;
+  }
+
+  private seal_and_send(peer: SecurePeer, session: Session, data: Uint8Array): SendResult {
+    const sealed = session.seal(data);
+    const result = this.driver.send_frame(peer.node, FrameType.SEALED, sealed, null, session.head);
+    if (result === 'success') {
+      this.counters.sealed_packets++;
+      this.counters.sealed_bytes += data.length;
+    }
+    return result;
+  }
+
+  private flush_queue(peer: SecurePeer): void {
+    const session = this.sendable(peer, this.clock.now_ms());
+    if (session === null) return;
+    const queue = peer.queue;
+    peer.queue = [];
+    peer.queue_bytes = 0;
+    for (const data of queue) {
+      if (this.seal_and_send(peer, session, data) !== 'success') this.drop(peer.node, 'send_failed');
+    }
+  }
+
+  private refuse(result: Exclude<SendResult, 'success'>): SendResult {
+    this.refused.set(result, (this.refused.get(result) ?? 0) + 1);
+    return result;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Handshakes we start.
+
+  private start_handshake(peer: SecurePeer, rekey: boolean): void {
+    peer.attempts = 0;
+    this.send_init(peer);
+    this.emit({ kind: 'handshake_started', node: peer.node, rekey });
+  }
+
+  private send_init(peer: SecurePeer): void {
+    if (peer.initiating !== null) forget_initiator(this.suite, peer.initiating);
+    const timestamp = Math.max(Math.floor(this.clock.now_ms()), peer.last_sent_init_ms + 1);
+    peer.last_sent_init_ms = timestamp;
+    const index = this.new_index();
+    const init = create_init(this.suite, this.random, this.identity, this.driver.local_node(), peer.node, index, timestamp);
+    peer.initiating = init.state;
+    peer.attempts++;
+    this.counters.handshakes_started++;
+    this.send_fragments(peer.node, HandshakeKind.INIT, index, init.message);
+    if (peer.retry_timer !== -1) this.timers.clear(peer.retry_timer);
+    peer.retry_timer = this.timers.set(this.limits.handshake_retry_ms, () => this.on_retry(peer));
+  }
+
+  private on_retry(peer: SecurePeer): void {
+    peer.retry_timer = -1;
+    if (!this.running || peer.initiating === null || this.peers.get(peer.node) !== peer) return;
+    if (peer.attempts < this.limits.handshake_attempts_max) {
+      this.send_init(peer);
+      return;
+    }
+    forget_initiator(this.suite, peer.initiating);
+    peer.initiating = null;
+    this.fail(peer.node, 'timeout');
+    for (let i = 0; i < peer.queue.length; i++) this.drop(peer.node, 'handshake_timeout');
+    peer.queue = [];
+    peer.queue_bytes = 0;
+  }
+
+  private send_fragments(node: number, kind: number, handshake_id: number, message: Uint8Array): void {
+    for (const bytes of fragment(kind, handshake_id, message, this.limits.fragment_bytes)) {
+      const result = this.driver.send_frame(node, FrameType.HANDSHAKE, bytes);
+      if (result !== 'success') this.drop(node, `handshake_send_${result}`);
+    }
+  }
+
+  /** A fresh session index: random, nonzero, unused. */
+  private new_index(): number {
+    for (;;) {
+      const index = random_u32_nonzero(this.random);
+      if (this.sessions.has(index)) continue;
+      let taken = false;
+      for (const peer of this.peers.values()) if (peer.initiating?.index === index) taken = true;
+      if (!taken) return index;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Frames from the network.
+
+  private on_frame(type: number, src_node: number, payload: Uint8Array, _via: Address | number): void {
+    if (!this.running) return;
+    if (type === FrameType.SEALED) this.on_sealed(src_node, payload);
+    else if (type === FrameType.HANDSHAKE) this.on_fragment(src_node, payload);
+    else if (type === FrameType.DATA) this.on_clear(src_node, payload);
+    else this.drop(src_node, 'unexpected_frame');
+  }
+
+  private on_clear(src_node: number, payload: Uint8Array): void {
+    if (this.peers.has(src_node)) this.drop(src_node, 'downgrade'); // Clear data from a peer that must be secure.
+    else if (this.limits.allow_clear) this.driver.accept(src_node, payload);
+    else this.drop(src_node, 'unknown_peer');
+  }
+
+  private on_fragment(src_node: number, payload: Uint8Array): void {
+    const peer = this.peers.get(src_node);
+    if (peer === undefined) {
+      this.drop(src_node, 'unknown_peer');
+      return;
+    }
+    const before = this.reassembler.evicted + this.reassembler.expired;
+    const result = this.reassembler.add(src_node, payload, this.clock.now_ms());
+    if (this.reassembler.evicted + this.reassembler.expired !== before) this.drop(src_node, 'reassembly_dropped');
+    if (result === null) return;
+    if (typeof result === 'string') {
+      this.drop(src_node, result);
+      return;
+    }
+    if (result.kind === HandshakeKind.INIT) this.on_init(peer, result.message);
+    else this.on_response(peer, result.message);
+  }
+
+  private on_init(peer: SecurePeer, init: Uint8Array): void {
+    const summary = read_init(init);
+    if (typeof summary === 'string') {
+      this.fail(peer.node, summary);
+      return;
+    }
+    if (summary.timestamp_ms <= peer.last_init_ms) {
+      this.fail(peer.node, 'replayed_init');
+      return;
+    }
+    const now = this.clock.now_ms();
+    if (!this.rate.take(peer.node, now)) {
+      this.drop(peer.node, 'rate_limited');
+      return;
+    }
+    const index = this.new_index();
+    const answer = respond(this.suite, this.random, this.identity, init, peer.node, this.driver.local_node(), peer.public_key, peer.psk, index);
+    if (typeof answer === 'string') {
+      this.fail(peer.node, answer);
+      return;
+    }
+    peer.last_init_ms = summary.timestamp_ms;
+    const session = this.new_session(peer, index, answer.initiator_index, false, answer.keys, now);
+    if (peer.next !== null) this.retire(peer.next);
+    peer.next = session;
+    this.send_fragments(peer.node, HandshakeKind.RESPONSE, answer.initiator_index, answer.message);
+  }
+
+  private on_response(peer: SecurePeer, response: Uint8Array): void {
+    const state = peer.initiating;
+    if (state === null || response_initiator_index(response) !== state.index) {
+      this.drop(peer.node, 'unexpected_response');
+      return;
+    }
+    const done = finish(this.suite, state, response, peer.public_key, peer.psk);
+    if (typeof done === 'string') {
+      // A forged or corrupted RESPONSE does not end our handshake: the real one may follow.
+      this.fail(peer.node, done);
+      return;
+    }
+    forget_initiator(this.suite, state);
+    peer.initiating = null;
+    if (peer.retry_timer !== -1) this.timers.clear(peer.retry_timer);
+    peer.retry_timer = -1;
+    const session = this.new_session(peer, state.index, done.responder_index, true, done.keys, this.clock.now_ms());
+    this.install(peer, session);
+    this.seal_and_send(peer, session, EMPTY); // Key confirmation: the responder's session is confirmed by it.
+    this.flush_queue(peer);
+  }
+
+  private new_session(peer: SecurePeer, local_index: number, remote_index: number, initiator: boolean, keys: { i2r: Uint8Array; r2i: Uint8Array }, now: number): Session {
+    const session = new Session(this.suite, {
+      local_node: this.driver.local_node(),
+      peer_node: peer.node,
+      local_index,
+      remote_index,
+      initiator,
+      keys,
+      created_ms: now,
+      channel_keys_max: this.limits.channel_keys_max,
+    });
+    this.sessions.set(local_index, session);
+    return session;
+  }
+
+  /** Makes `session` the one that seals; the current one opens what is in flight for a while. */
+  private install(peer: SecurePeer, session: Session): void {
+    if (peer.previous !== null) this.retire(peer.previous);
+    if (peer.current !== null) this.counters.rekeys++;
+    peer.previous = peer.current;
+    peer.previous_until_ms = this.clock.now_ms() + this.limits.previous_keep_ms;
+    peer.current = session;
+    peer.stale = false;
+    this.counters.handshakes_completed++;
+    this.emit({ kind: 'handshake_completed', node: peer.node, initiator: session.initiator });
+  }
+
+  private retire(session: Session): void {
+    this.sessions.delete(session.local_index);
+    session.wipe();
+  }
+
+  private on_sealed(src_node: number, payload: Uint8Array): void {
+    if (payload.length < SEALED_HEADER_BYTES + AEAD_TAG_BYTES) {
+      this.drop(src_node, 'malformed');
+      return;
+    }
+    const session = this.sessions.get(get_u32(payload, SEALED_RECEIVER));
+    const peer = this.peers.get(src_node);
+    if (session === undefined || peer === undefined) {
+      this.drop(src_node, 'unknown_session');
+      if (peer !== undefined) this.recover(peer);
+      return;
+    }
+    if (session.peer_node !== src_node) {
+      this.drop(src_node, 'wrong_peer');
+      return;
+    }
+    const now = this.clock.now_ms();
+    if (this.expired(session, now) || (session === peer.previous && now >= peer.previous_until_ms)) {
+      this.drop(src_node, 'expired');
+      if (session === peer.previous) {
+        this.retire(session);
+        peer.previous = null;
+      }
+      return;
+    }
+    const opened = session.open(payload);
+    if (typeof opened === 'string') {
+      this.drop(src_node, opened);
+      return;
+    }
+    this.counters.opened_packets++;
+    this.counters.opened_bytes += opened.length;
+    if (session === peer.next) {
+      peer.next = null;
+      this.install(peer, session);
+      this.flush_queue(peer);
+    }
+    const keepalive = opened.length === 0 && get_u32(payload, SEALED_SRC_PID) === NO_CHANNEL_PID && get_u32(payload, SEALED_DST_PID) === NO_CHANNEL_PID;
+    if (!keepalive) this.driver.accept(src_node, opened);
+  }
+
+  /** A packet under a session we do not know: the peer holds keys we lost. Offer new ones. */
+  private recover(peer: SecurePeer): void {
+    const now = this.clock.now_ms();
+    if (peer.initiating !== null || now - peer.last_unknown_ms < this.limits.handshake_retry_ms) return;
+    peer.last_unknown_ms = now;
+    this.start_handshake(peer, peer.current !== null);
+  }
+
+  private on_peer_state(node: number, state: PeerState): void {
+    const peer = this.peers.get(node);
+    if (peer === undefined || state !== 'open' || !this.running) return;
+    if (!peer.connected_before) {
+      peer.connected_before = true;
+      return;
+    }
+    // A reconnect: the peer may have restarted. Data waits for a session made on this connection.
+    peer.stale = true;
+    if (peer.initiating === null) this.start_handshake(peer, true);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Counting.
+
+  private drop(node: number, reason: string): void {
+    this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
+    this.driver.count_drop(`secure_${reason}`);
+    this.emit({ kind: 'dropped', node, reason });
+  }
+
+  private fail(node: number, reason: string): void {
+    this.failed.set(reason, (this.failed.get(reason) ?? 0) + 1);
+    this.emit({ kind: 'handshake_failed', node, reason });
+  }
+
+  private emit(event: SecureEvent): void {
+    this.listener?.(event);
+  }
+
+  /** A snapshot of the counters. */
+  stats(): SecureStats {
+    let queued = 0;
+    for (const peer of this.peers.values()) queued += peer.queue.length;
+    return {
+      ...this.counters,
+      handshakes_failed: Object.fromEntries(this.failed),
+      dropped: Object.fromEntries(this.dropped),
+      refused: Object.fromEntries(this.refused),
+      queued,
+      sessions: this.sessions.size,
+      reassembling: this.reassembler.size,
+      reassembly_evicted: this.reassembler.evicted,
+      reassembly_expired: this.reassembler.expired,
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Shutdown.
+
+  private forget_peer(peer: SecurePeer, reason: string): void {
+    if (peer.retry_timer !== -1) this.timers.clear(peer.retry_timer);
+    peer.retry_timer = -1;
+    if (peer.initiating !== null) forget_initiator(this.suite, peer.initiating);
+    peer.initiating = null;
+    for (const session of [peer.current, peer.previous, peer.next]) if (session !== null) this.retire(session);
+    peer.current = peer.previous = peer.next = null;
+    for (let i = 0; i < peer.queue.length; i++) this.drop(peer.node, reason);
+    peer.queue = [];
+    peer.queue_bytes = 0;
+    this.rate.forget(peer.node);
+  }
+
+  /**
+   * Stops: timers cleared, every key wiped, waiting packets dropped (counted as `closed`), the
+   * driver's frame handler released. Idempotent; the driver itself stays up (shut it down after).
+   */
+  close(): void {
+    if (!this.running) return;
+    this.running = false;
+    for (const peer of this.peers.values()) this.forget_peer(peer, 'closed');
+    this.peers.clear();
+    this.reassembler.clear();
+    this.driver.set_frame_handler(null);
+    this.remove_peer_listener();
+  }
+}
+
+function validate(config: SecureConfig): Limits {
+  const limits = { ...DEFAULTS };
+  for (const name of Object.keys(DEFAULTS) as (keyof Limits)[]) {
+    const value = config[name];
+    if (value === undefined) continue;
+    if (name === 'allow_clear') {
+      if (typeof value !== 'boolean') throw new ConfigError('ERR_LATTICE_BAD_CONFIG', `allow_clear must be a boolean, got ${String(value)}`);
+      limits.allow_clear = value;
+      continue;
+    }
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+      throw new ConfigError('ERR_LATTICE_BAD_CONFIG', `${name} must be a positive integer, got ${String(value)}`);
+    }
+    (limits as Record<string, number | boolean>)[name] = value;
+  }
+  if (limits.reject_after_messages > 2 ** 52) throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'reject_after_messages must be at most 2^52');
+  if (limits.rekey_after_messages > limits.reject_after_messages) throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'rekey_after_messages must be at most reject_after_messages');
+  if (limits.rekey_after_ms > limits.reject_after_ms) throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'rekey_after_ms must be at most reject_after_ms');
+  if (limits.fragment_bytes < 256 || limits.fragment_bytes > 8192) throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'fragment_bytes must be in [256, 8192]');
+  return limits;
+}

@@ -1,0 +1,182 @@
+/**
+ * One secure session between two nodes: its direction keys, the per-channel keys derived from
+ * them, the send sequence number and the receive replay window.
+ *
+ * Sealing (XChaCha20-Poly1305, draft-irtf-cfrg-xchacha-03):
+ * - the key is the channel's, derived from the sending direction's key and (src node, src pid,
+ *   dst node, dst pid), the pids being a kernel message's first 8 bytes (remote_message.ts);
+ *   a packet that is not a kernel message uses the pids NO_CHANNEL_PID;
+ * - the nonce is `seq u64 | receiver index u32 | 0 (12 bytes)`: `seq` counts every packet of
+ *   the direction from 0 and never repeats under a session, and every session has fresh keys, so
+ *   no (key, nonce) pair is ever used twice;
+ * - the associated data is the frame header followed by the sealed header (secure_layout.ts).
+ *
+ * Opening checks the tag first and the replay window second, so a forged packet never moves the
+ * window. Nothing here allocates per packet except the ciphertext or plaintext itself.
+ */
+import { assert } from '../../kernel/assert.js';
+import { write_header } from '../frame.js';
+import { FRAME_HEADER_BYTES, FrameType } from '../wire_layout.js';
+import { channel_key, type DirectionKeys } from './key_schedule.js';
+import { ReplayVerdict, ReplayWindow } from './replay_window.js';
+import {
+  NO_CHANNEL_PID,
+  SEALED_DST_PID,
+  SEALED_HEADER_BYTES,
+  SEALED_RECEIVER,
+  SEALED_SEQ,
+  SEALED_SRC_PID,
+  SEQ_LIMIT,
+  get_u32,
+  get_u64,
+  put_u32,
+  put_u64,
+} from './secure_layout.js';
+import { AEAD_NONCE_BYTES, AEAD_TAG_BYTES, type CryptoSuite } from './suite.js';
+
+/** Why a sealed packet was refused by its session. */
+export type OpenFault = 'malformed' | 'auth_failed' | 'replay' | 'stale';
+
+/** Largest pid a channel key is derived for; larger values (not kernel pids) count as NO_CHANNEL. */
+const CHANNEL_PID_MAX = 0xffff;
+/** The map key of the NO_CHANNEL pair. */
+const NO_CHANNEL_CODE = 2 ** 32;
+
+export interface SessionParams {
+  readonly local_node: number;
+  readonly peer_node: number;
+  readonly local_index: number;
+  readonly remote_index: number;
+  readonly initiator: boolean;
+  readonly keys: DirectionKeys;
+  readonly created_ms: number;
+  /** Channel keys cached per direction before the cache is cleared. */
+  readonly channel_keys_max: number;
+}
+
+export class Session {
+  readonly local_node: number;
+  readonly peer_node: number;
+  /** The index the peer puts in packets to us. */
+  readonly local_index: number;
+  /** The index we put in packets to the peer. */
+  readonly remote_index: number;
+  readonly initiator: boolean;
+  readonly created_ms: number;
+  /** Packets sealed so far (the next sequence number). */
+  send_seq = 0;
+  /** Whether the peer has proved it holds the keys (always, for the initiator's sessions). */
+  confirmed: boolean;
+  private readonly suite: CryptoSuite;
+  private readonly send_key: Uint8Array;
+  private readonly recv_key: Uint8Array;
+  private readonly send_channels = new Map<number, Uint8Array>();
+  private readonly recv_channels = new Map<number, Uint8Array>();
+  private readonly channel_keys_max: number;
+  private readonly window = new ReplayWindow();
+  private readonly ad = new Uint8Array(FRAME_HEADER_BYTES + SEALED_HEADER_BYTES);
+  private readonly nonce = new Uint8Array(AEAD_NONCE_BYTES);
+  /** The sealed header of the last `seal`: valid until the next one. */
+  readonly head = new Uint8Array(SEALED_HEADER_BYTES);
+  /** Channel-key caches cleared because they were full. */
+  channel_key_flushes = 0;
+  private alive = true;
+
+  constructor(suite: CryptoSuite, params: SessionParams) {
+    this.suite = suite;
+    this.local_node = params.local_node;
+    this.peer_node = params.peer_node;
+    this.local_index = params.local_index;
+    this.remote_index = params.remote_index;
+    this.initiator = params.initiator;
+    this.created_ms = params.created_ms;
+    this.channel_keys_max = params.channel_keys_max;
+    this.send_key = params.initiator ? params.keys.i2r : params.keys.r2i;
+    this.recv_key = params.initiator ? params.keys.r2i : params.keys.i2r;
+    this.confirmed = params.initiator;
+  }
+
+  /**
+   * Seals `data` as the next packet. Returns the ciphertext; the sealed header to send before it
+   * is in `head` until the next call.
+   */
+  seal(data: Uint8Array): Uint8Array {
+    assert(this.alive, 'seal on a wiped session');
+    let src_pid = NO_CHANNEL_PID;
+    let dst_pid = NO_CHANNEL_PID;
+    if (data.length >= 8) {
+      const s = get_u32(data, 0);
+      const d = get_u32(data, 4);
+      if (s <= CHANNEL_PID_MAX && d <= CHANNEL_PID_MAX) {
+        src_pid = s;
+        dst_pid = d;
+      }
+    }
+    const seq = this.send_seq++;
+    const head = this.head;
+    put_u32(head, SEALED_RECEIVER, this.remote_index);
+    put_u64(head, SEALED_SEQ, seq);
+    put_u32(head, SEALED_SRC_PID, src_pid);
+    put_u32(head, SEALED_DST_PID, dst_pid);
+    write_header(this.ad, 0, FrameType.SEALED, this.local_node, SEALED_HEADER_BYTES + data.length + AEAD_TAG_BYTES);
+    this.ad.set(head, FRAME_HEADER_BYTES);
+    this.fill_nonce(seq, this.remote_index);
+    const key = this.key_of(this.send_channels, this.send_key, this.local_node, src_pid, this.peer_node, dst_pid);
+    return this.suite.seal(data, this.ad, this.nonce, key);
+  }
+
+  /** Opens a SEALED frame's payload addressed to this session, or says why not. */
+  open(payload: Uint8Array): Uint8Array | OpenFault {
+    assert(this.alive, 'open on a wiped session');
+    if (payload.length < SEALED_HEADER_BYTES + AEAD_TAG_BYTES) return 'malformed';
+    const seq = get_u64(payload, SEALED_SEQ);
+    if (seq >= SEQ_LIMIT) return 'malformed';
+    const src_pid = get_u32(payload, SEALED_SRC_PID);
+    const dst_pid = get_u32(payload, SEALED_DST_PID);
+    const no_channel = src_pid === NO_CHANNEL_PID && dst_pid === NO_CHANNEL_PID;
+    if (!no_channel && (src_pid > CHANNEL_PID_MAX || dst_pid > CHANNEL_PID_MAX)) return 'malformed';
+    write_header(this.ad, 0, FrameType.SEALED, this.peer_node, payload.length);
+    this.ad.set(payload.subarray(0, SEALED_HEADER_BYTES), FRAME_HEADER_BYTES);
+    this.fill_nonce(seq, this.local_index);
+    const key = this.key_of(this.recv_channels, this.recv_key, this.peer_node, src_pid, this.local_node, dst_pid);
+    const plaintext = this.suite.open(payload.subarray(SEALED_HEADER_BYTES), this.ad, this.nonce, key);
+    if (plaintext === null) return 'auth_failed';
+    const verdict = this.window.check_and_update(seq);
+    if (verdict === ReplayVerdict.DUPLICATE) return 'replay';
+    if (verdict === ReplayVerdict.STALE) return 'stale';
+    this.confirmed = true;
+    return plaintext;
+  }
+
+  private fill_nonce(seq: number, receiver_index: number): void {
+    this.nonce.fill(0);
+    put_u64(this.nonce, 0, seq);
+    put_u32(this.nonce, 8, receiver_index);
+  }
+
+  private key_of(cache: Map<number, Uint8Array>, direction_key: Uint8Array, src_node: number, src_pid: number, dst_node: number, dst_pid: number): Uint8Array {
+    const code = src_pid === NO_CHANNEL_PID ? NO_CHANNEL_CODE : src_pid * 0x1_0000 + dst_pid;
+    let key = cache.get(code);
+    if (key === undefined) {
+      if (cache.size >= this.channel_keys_max) {
+        for (const old of cache.values()) this.suite.wipe(old);
+        cache.clear();
+        this.channel_key_flushes++;
+      }
+      key = channel_key(this.suite, direction_key, src_node, src_pid, dst_node, dst_pid);
+      cache.set(code, key);
+    }
+    return key;
+  }
+
+  /** Zeroes every key of the session; it can seal and open nothing after. */
+  wipe(): void {
+    this.alive = false;
+    for (const cache of [this.send_channels, this.recv_channels]) {
+      for (const key of cache.values()) this.suite.wipe(key);
+      cache.clear();
+    }
+    this.suite.wipe(this.send_key);
+    this.suite.wipe(this.recv_key);
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The secure channel's cryptographic primitives, loaded once and then synchronous.
+ *
+ * - X25519 (RFC 7748) and Ed25519 (RFC 8032): libsodium (`libsodium-wrappers`).
+ * - ML-KEM-768 (FIPS 203): `crystals-kyber-js`, deterministic from injected seeds
+ *   (`deriveKeyPair(d || z)`, `encap(ek, m)`), so a simulator replays a handshake exactly.
+ * - AEAD_XChaCha20_Poly1305 (draft-irtf-cfrg-xchacha-03): libsodium.
+ * - SHA-256 (FIPS 180-4) and HKDF (RFC 5869): `@noble/hashes`.
+ *
+ * Every function takes its randomness as bytes from the caller (the channel draws them from
+ * its injected `Random`); nothing here reads a system RNG. Test vectors for each primitive are in
+ * test/net/secure/suite.test.ts.
+ */
+import sodium from 'libsodium-wrappers';
+import { createMlKem768, type MlKemInterface } from 'crystals-kyber-js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { expand as hkdf_expand, extract as hkdf_extract } from '@noble/hashes/hkdf.js';
+import { assert } from '../../kernel/assert.js';
+
+/** Byte sizes of the primitives' keys and outputs. */
+export const X25519_BYTES = 32;
+export const ED25519_PUBLIC_BYTES = 32;
+export const ED25519_SECRET_BYTES = 64;
+export const ED25519_SEED_BYTES = 32;
+export const ED25519_SIGNATURE_BYTES = 64;
+export const MLKEM768_EK_BYTES = 1184;
+export const MLKEM768_DK_BYTES = 2400;
+export const MLKEM768_CT_BYTES = 1088;
+export const MLKEM768_SEED_BYTES = 64;
+export const MLKEM768_ENCAP_SEED_BYTES = 32;
+export const SHARED_SECRET_BYTES = 32;
+export const AEAD_KEY_BYTES = 32;
+export const AEAD_NONCE_BYTES = 24;
+export const AEAD_TAG_BYTES = 16;
+export const HASH_BYTES = 32;
+
+export class CryptoSuite {
+  private readonly kem: MlKemInterface;
+
+  private constructor(kem: MlKemInterface) {
+    this.kem = kem;
+  }
+
+  /** Loads libsodium's WebAssembly and the ML-KEM tables. Safe to call any number of times. */
+  static async load(): Promise<CryptoSuite> {
+    await sodium.ready;
+    return new CryptoSuite(await createMlKem768());
+  }
+
+  // X25519 ---------------------------------------------------------------------------------
+
+  /** The public key of X25519 secret `secret` (32 random bytes). */
+  x25519_public(secret: Uint8Array): Uint8Array {
+    assert(secret.length === X25519_BYTES, `x25519 secret is ${secret.length} bytes`);
+    return sodium.crypto_scalarmult_base(secret);
+  }
+
+  /** The X25519 shared secret, or null when the peer's key is weak (an all-zero result). */
+  x25519(secret: Uint8Array, peer_public: Uint8Array): Uint8Array | null {
+    if (peer_public.length !== X25519_BYTES) return null;
+    try {
+      return sodium.crypto_scalarmult(secret, peer_public);
+    } catch {
+      return null; // libsodium refuses low-order points: "weak public key".
+    }
+  }
+
+  // Ed25519 --------------------------------------------------------------------------------
+
+  /** An Ed25519 key pair from a 32-byte seed. */
+  sign_keypair(seed: Uint8Array): { public_key: Uint8Array; secret_key: Uint8Array } {
+    assert(seed.length === ED25519_SEED_BYTES, `ed25519 seed is ${seed.length} bytes`);
+    const pair = sodium.crypto_sign_seed_keypair(seed);
+    return { public_key: pair.publicKey, secret_key: pair.privateKey };
+  }
+
+  sign(message: Uint8Array, secret_key: Uint8Array): Uint8Array {
+    return sodium.crypto_sign_detached(message, secret_key);
+  }
+
+  verify(signature: Uint8Array, message: Uint8Array, public_key: Uint8Array): boolean {
+    if (signature.length !== ED25519_SIGNATURE_BYTES || public_key.length !== ED25519_PUBLIC_BYTES) return false;
+    try {
+      return sodium.crypto_sign_verify_detached(signature, message, public_key);
+    } catch {
+      return false;
+    }
+  }
+
+  // ML-KEM-768 -----------------------------------------------------------------------------
+
+  /** An ML-KEM-768 key pair from `d || z` (64 bytes): [encapsulation key, decapsulation key]. */
+  mlkem_keypair(seed: Uint8Array): { ek: Uint8Array; dk: Uint8Array } {
+    assert(seed.length === MLKEM768_SEED_BYTES, `ml-kem seed is ${seed.length} bytes`);
+    const [ek, dk] = this.kem.deriveKeyPair(seed);
+    return { ek, dk };
+  }
+
+  /** Encapsulates to `ek` with message `m` (32 bytes); null if `ek` fails FIPS 203's checks. */
+  mlkem_encap(ek: Uint8Array, m: Uint8Array): { ct: Uint8Array; shared: Uint8Array } | null {
+    assert(m.length === MLKEM768_ENCAP_SEED_BYTES, `ml-kem message is ${m.length} bytes`);
+    if (ek.length !== MLKEM768_EK_BYTES) return null;
+    try {
+      const [ct, shared] = this.kem.encap(ek, m);
+      return { ct, shared };
+    } catch {
+      return null; // The modulus check of FIPS 203 §7.2 failed.
+    }
+  }
+
+  /** Decapsulates; a wrong ciphertext yields FIPS 203's implicit-rejection secret, not an error. */
+  mlkem_decap(ct: Uint8Array, dk: Uint8Array): Uint8Array | null {
+    if (ct.length !== MLKEM768_CT_BYTES) return null;
+    try {
+      return this.kem.decap(ct, dk);
+    } catch {
+      return null;
+    }
+  }
+
+  // XChaCha20-Poly1305 ---------------------------------------------------------------------
+
+  /** Seals `plaintext`: ciphertext followed by the 16-byte tag. */
+  seal(plaintext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {
+    return sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, ad, null, nonce, key);
+  }
+
+  /** Opens a sealed message, or null if the tag does not verify. */
+  open(sealed: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
+    if (sealed.length < AEAD_TAG_BYTES) return null;
+    try {
+      return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, sealed, ad, nonce, key);
+    } catch {
+      return null;
+    }
+  }
+
+  // SHA-256 and HKDF -----------------------------------------------------------------------
+
+  sha256(...parts: Uint8Array[]): Uint8Array {
+    const h = sha256.create();
+    for (const part of parts) h.update(part);
+    return h.digest();
+  }
+
+  hkdf_extract(salt: Uint8Array, ikm: Uint8Array): Uint8Array {
+    return hkdf_extract(sha256, ikm, salt);
+  }
+
+  hkdf_expand(prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+    return hkdf_expand(sha256, prk, info, length);
+  }
+
+  /** Overwrites `bytes` with zeros (keys being dropped). */
+  wipe(bytes: Uint8Array): void {
+    sodium.memzero(bytes);
+  }
+}

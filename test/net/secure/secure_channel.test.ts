@@ -1,0 +1,353 @@
+// The secure channel under attack, on scripted datagrams and manual time: every byte of a
+// sealed packet flipped, replays, reordering inside and outside the window, a man in the middle
+// with another identity, handshakes cut at every fragment boundary, garbage, downgrades, INIT
+// floods, rekeys by count and by time with packets in flight, timeouts, a restarted peer, and no
+// key material in anything the channel reports. Deterministic: fixed seeds, no real time.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { encode_frame } from '../../../net/frame.js';
+import { create_init } from '../../../net/secure/handshake.js';
+import { fragment } from '../../../net/secure/fragments.js';
+import { Identity } from '../../../net/secure/identity.js';
+import { seeded_random } from '../../../net/secure/random.js';
+import { HandshakeKind } from '../../../net/secure/secure_layout.js';
+import { FRAME_HEADER_BYTES, FrameType } from '../../../net/wire_layout.js';
+import { deliver, pump, scripted_node, scripted_pair, take, type ScriptedNode } from './scripted_pair.js';
+
+/** A kernel-message-like packet: src_pid, dst_pid, then `n` as a marker byte. */
+function packet(n: number, src_pid = 1, dst_pid = 2, extra = 8): Uint8Array {
+  const bytes = new Uint8Array(8 + extra);
+  bytes[0] = src_pid;
+  bytes[4] = dst_pid;
+  bytes[8] = n & 0xff;
+  bytes[9] = (n >>> 8) & 0xff;
+  return bytes;
+}
+
+const marker = (p: number[]) => p[8]! | (p[9]! << 8);
+
+/** Sets up a pair and completes the first handshake (A initiates); A's datagrams are then quiet. */
+async function established(overrides = {}) {
+  const pair = await scripted_pair(overrides);
+  pair.a.secure.connect(2);
+  pump(pair.timers, pair.a, pair.b);
+  expect(pair.a.secure.state(2)).toBe('established');
+  expect(pair.b.secure.state(1)).toBe('established');
+  return pair;
+}
+
+function total_drops(node: ScriptedNode): number {
+  const d = node.driver.stats();
+  const s = node.secure.stats();
+  const driver_malformed = Object.entries(d.malformed)
+    .filter(([k]) => !k.startsWith('secure_'))
+    .reduce((a, [, v]) => a + v, 0);
+  const secure = Object.values(s.dropped).reduce((a, b) => a + b, 0);
+  return driver_malformed + secure;
+}
+
+describe('a session', () => {
+  it('is set up in one round trip plus confirmation, and carries packets both ways', async () => {
+    const { timers, a, b } = await scripted_pair();
+    expect(a.secure.send_nowait(2, packet(1))).toBe('success'); // Queued: no session yet.
+    expect(a.secure.stats().queued).toBe(1);
+    const init = take(a);
+    expect(init.length).toBe(2); // The 1300-byte INIT in two fragments.
+    expect(init.every((d) => d.length <= FRAME_HEADER_BYTES + 12 + 1024)).toBe(true);
+    for (const d of init) deliver(b, a, d);
+    const response = take(b);
+    expect(response.length).toBe(2);
+    for (const d of response) deliver(a, b, d);
+    expect(a.secure.state(2)).toBe('established');
+    expect(b.secure.state(1)).toBe('handshaking'); // Until A's first sealed packet confirms it.
+    pump(timers, a, b);
+    expect(b.secure.state(1)).toBe('established');
+    expect(b.received().map(marker)).toEqual([1]);
+    b.secure.send_nowait(1, packet(2, 2, 1));
+    pump(timers, a, b);
+    expect(a.received().map(marker)).toEqual([2]);
+    expect(a.secure.stats()).toMatchObject({ handshakes_started: 1, handshakes_completed: 1, dropped: {}, handshakes_failed: {} });
+    expect(b.secure.stats()).toMatchObject({ handshakes_started: 0, handshakes_completed: 1, dropped: {}, opened_packets: 2 });
+  });
+
+  it('replays byte for byte from the same seeds', async () => {
+    const run = async () => {
+      const { timers, a, b } = await scripted_pair();
+      const seen: string[] = [];
+      const record = () => {
+        for (const n of [a, b]) for (const d of n.transport.datagrams) seen.push(Buffer.from(d.bytes).toString('hex'));
+      };
+      a.secure.send_nowait(2, packet(7));
+      for (let i = 0; i < 4; i++) {
+        record();
+        pump(timers, a, b);
+      }
+      return seen;
+    };
+    const one = await run();
+    expect(one.length).toBeGreaterThan(0);
+    expect(await run()).toEqual(one);
+  });
+});
+
+describe('under attack', () => {
+  it('drops a sealed packet changed in any byte, counting each, and delivers the original once', async () => {
+    const { a, b } = await established();
+    a.secure.send_nowait(2, packet(42, 1, 2, 30));
+    const [sealed] = take(a);
+    for (let i = 0; i < sealed!.length; i++) {
+      const before = total_drops(b);
+      const bad = sealed!.slice();
+      bad[i]! ^= 0x10;
+      deliver(b, a, bad);
+      expect(b.received(), `byte ${i}`).toEqual([]);
+      expect(total_drops(b), `byte ${i}`).toBe(before + 1);
+    }
+    for (const cut of [0, 1, 15, 16, 20, 35, sealed!.length - 1]) deliver(b, a, sealed!.subarray(0, cut));
+    expect(b.received()).toEqual([]);
+    deliver(b, a, sealed!);
+    expect(b.received().map(marker)).toEqual([42]);
+    expect(b.secure.stats().dropped.auth_failed).toBeGreaterThan(0);
+  });
+
+  it('drops a replayed packet, delivers reordered ones once each, refuses those older than the window', async () => {
+    const { a, b } = await established();
+    const count = 300;
+    for (let i = 0; i < count; i++) a.secure.send_nowait(2, packet(i));
+    const sealed = take(a);
+    const order = sealed.map((_, i) => i).sort((x, y) => ((x * 7919) % count) - ((y * 7919) % count));
+    for (const i of order) deliver(b, a, sealed[i]!);
+    expect(b.received().map(marker).sort((x, y) => x - y)).toEqual(Array.from({ length: count }, (_, i) => i));
+    deliver(b, a, sealed[17]!);
+    deliver(b, a, sealed[299]!);
+    expect(b.received()).toEqual([]);
+    expect(b.secure.stats().dropped.replay).toBe(2);
+    // Push the window past packet 0's successors, then bring an old one: stale.
+    const held = sealed[0]!;
+    for (let i = 0; i < 4200; i++) a.secure.send_nowait(2, packet(i));
+    for (const d of take(a)) deliver(b, a, d);
+    b.received();
+    deliver(b, a, held);
+    expect(b.secure.stats().dropped).toMatchObject({ replay: 2 });
+    // Packet 0 was delivered once already: it is refused as too old (stale), not delivered again.
+    expect(b.secure.stats().dropped.stale).toBe(1);
+  });
+
+  it('gives no session to a man in the middle with another identity', async () => {
+    const { suite, timers, a, b } = await scripted_pair();
+    // Mallory claims node 1 to B; B pinned A's key.
+    const mallory = await scripted_node(suite, timers, 1, 0x66, {}, 'mallory');
+    mallory.secure.add_remote(2, b.address.host, b.address.port, 'udp', { public_key: b.identity.public_key });
+    mallory.secure.send_nowait(2, packet(1));
+    for (const d of take(mallory)) deliver(b, mallory, d);
+    expect(take(b)).toEqual([]); // No RESPONSE.
+    expect(b.secure.stats().handshakes_failed).toEqual({ bad_signature: 1 });
+    expect(b.secure.state(1)).toBe('none');
+    expect(b.events.some((e) => e.kind === 'handshake_failed' && e.reason === 'bad_signature')).toBe(true);
+    // And when A talks to "node 2", Mallory (as node 2, another identity) cannot answer for it.
+    const mallory2 = await scripted_node(suite, timers, 2, 0x67, {}, 'mallory2');
+    mallory2.secure.add_remote(1, a.address.host, a.address.port, 'udp', { public_key: a.identity.public_key });
+    a.secure.send_nowait(2, packet(2));
+    for (const d of take(a)) deliver(mallory2, a, d);
+    expect(mallory2.secure.stats().handshakes_failed).toEqual({});
+    for (const d of take(mallory2)) deliver(a, mallory2, d); // A RESPONSE signed by Mallory's key.
+    expect(a.secure.state(2)).toBe('handshaking');
+    expect(a.secure.stats().handshakes_failed).toEqual({ bad_signature: 1 });
+    expect(b.received()).toEqual([]);
+  });
+
+  it('survives handshakes cut at every fragment boundary and every byte, with bounded state', async () => {
+    const { suite, timers, a, b } = await scripted_pair({ reassembly_max: 8 });
+    for (let round = 0; round < 30; round++) {
+      const init = create_init(suite, seeded_random(`cut${round}`), a.identity, 1, 2, 1000 + round, 10 + round);
+      const pieces = fragment(HandshakeKind.INIT, 1000 + round, init.message, 300); // 5 fragments.
+      const keep = round % pieces.length; // Stop at every boundary in turn.
+      for (let i = 0; i < keep; i++) b.transport.events!.on_datagram(encode_frame(FrameType.HANDSHAKE, 1, pieces[i]!), a.address);
+      // And a fragment cut at every byte.
+      const last = encode_frame(FrameType.HANDSHAKE, 1, pieces[keep]!);
+      for (let cut = 0; cut < last.length; cut += 37) b.transport.events!.on_datagram(last.slice(0, cut), a.address);
+      expect(b.secure.stats().reassembling).toBeLessThanOrEqual(8);
+    }
+    expect(b.secure.state(1)).toBe('none');
+    expect(b.secure.stats().reassembly_evicted).toBeGreaterThan(0);
+    // The real handshake still works afterwards.
+    a.secure.send_nowait(2, packet(5));
+    pump(timers, a, b);
+    expect(b.received().map(marker)).toEqual([5]);
+  });
+
+  it('never throws on garbage of any frame type, and counts every piece (fuzz)', async () => {
+    const { a, b } = await established();
+    fc.assert(
+      fc.property(fc.constantFrom(FrameType.DATA, FrameType.HANDSHAKE, FrameType.SEALED, FrameType.COOKIE), fc.uint8Array({ maxLength: 1500 }), (type, body) => {
+        const before = total_drops(b) + b.driver.queued;
+        b.transport.events!.on_datagram(encode_frame(type, 1, body), a.address);
+        // Each piece is dropped and counted, or (a fragment) held in bounded reassembly state.
+        expect(total_drops(b) + b.driver.queued + b.secure.stats().reassembling).toBeGreaterThanOrEqual(before + (type === FrameType.HANDSHAKE ? 0 : 1));
+        expect(b.driver.queued).toBe(0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses clear data from a secured peer and a downgraded handshake', async () => {
+    const { suite, a, b } = await established();
+    b.transport.events!.on_datagram(encode_frame(FrameType.DATA, 1, packet(1)), a.address);
+    expect(b.received()).toEqual([]);
+    expect(b.secure.stats().dropped.downgrade).toBe(1);
+    const init = create_init(suite, seeded_random('down'), a.identity, 1, 2, 77, 10 ** 9).message;
+    init[0] = 2;
+    for (const piece of fragment(HandshakeKind.INIT, 77, init, 1024)) b.transport.events!.on_datagram(encode_frame(FrameType.HANDSHAKE, 1, piece), a.address);
+    expect(b.secure.stats().handshakes_failed.downgrade).toBe(1);
+    // Nodes with no pinned key get nothing either (allow_clear is off).
+    b.transport.events!.on_datagram(encode_frame(FrameType.DATA, 9, packet(1)), { host: 'x', port: 9 });
+    expect(b.secure.stats().dropped.unknown_peer).toBe(1);
+    expect(b.received()).toEqual([]);
+  });
+
+  it('refuses a replayed INIT and rate-limits a flood of fresh ones', async () => {
+    const { suite, timers, a, b } = await scripted_pair({ handshake_rate_per_s: 5, handshake_burst: 3 });
+    const send_init = (ts: number, seed: string) => {
+      const init = create_init(suite, seeded_random(seed), a.identity, 1, 2, 500 + ts, ts).message;
+      for (const piece of fragment(HandshakeKind.INIT, 500 + ts, init, 1024)) b.transport.events!.on_datagram(encode_frame(FrameType.HANDSHAKE, 1, piece), a.address);
+    };
+    send_init(100, 's1');
+    expect(take(b).length).toBe(2);
+    send_init(100, 's1'); // The same INIT again.
+    expect(take(b).length).toBe(0);
+    expect(b.secure.stats().handshakes_failed.replayed_init).toBe(1);
+    for (let i = 1; i <= 10; i++) send_init(100 + i, `flood${i}`);
+    expect(b.secure.stats().dropped.rate_limited).toBe(8); // Burst of 3, one already spent.
+    timers.advance(1000); // Five more tokens.
+    for (let i = 11; i <= 20; i++) send_init(100 + i, `flood${i}`);
+    expect(b.secure.stats().dropped.rate_limited).toBe(8 + 7);
+    expect(b.secure.stats().sessions).toBe(1); // Each answered INIT replaced the unconfirmed one.
+  });
+});
+
+describe('rekeying', () => {
+  it('after a number of packets: new sessions under traffic, nothing lost, state bounded', async () => {
+    const { timers, a, b } = await established({ rekey_after_messages: 50 });
+    const got: number[] = [];
+    for (let i = 0; i < 600; i++) {
+      expect(a.secure.send_nowait(2, packet(i))).toBe('success');
+      if (i % 10 === 0) {
+        timers.advance(100); // Rekeys spaced in time, as traffic is (INITs are rate-limited per peer).
+        pump(timers, a, b);
+      }
+      got.push(...b.received().map(marker));
+      expect(a.secure.stats().sessions).toBeLessThanOrEqual(3);
+      expect(b.secure.stats().sessions).toBeLessThanOrEqual(3);
+    }
+    pump(timers, a, b);
+    got.push(...b.received().map(marker));
+    expect(got.sort((x, y) => x - y)).toEqual(Array.from({ length: 600 }, (_, i) => i));
+    expect(a.secure.stats().rekeys).toBeGreaterThanOrEqual(8);
+    expect(b.secure.stats().dropped).toEqual({});
+  });
+
+  it('after a time, and packets in flight under the old keys still open for previous_keep_ms', async () => {
+    const { timers, a, b } = await established({ rekey_after_ms: 1000, reject_after_ms: 5000, previous_keep_ms: 2000 });
+    a.secure.send_nowait(2, packet(1));
+    const old = take(a); // Sealed under the first session, held back.
+    timers.advance(1000);
+    a.secure.send_nowait(2, packet(2)); // Triggers the rekey, still sealed with the old session.
+    pump(timers, a, b);
+    expect(a.secure.stats().rekeys).toBe(1);
+    expect(b.received().map(marker)).toEqual([2]);
+    for (const d of old) deliver(b, a, d); // In flight across the rekey: accepted.
+    expect(b.received().map(marker)).toEqual([1]);
+    // Past the overlap, the previous session opens nothing.
+    const { a: a2, b: b2, timers: t2 } = await established({ rekey_after_ms: 1000, reject_after_ms: 5000, previous_keep_ms: 2000 });
+    a2.secure.send_nowait(2, packet(4));
+    const held = take(a2);
+    t2.advance(1000);
+    a2.secure.send_nowait(2, packet(5));
+    pump(t2, a2, b2);
+    b2.received();
+    t2.advance(2500);
+    for (const d of held) deliver(b2, a2, d);
+    expect(b2.received()).toEqual([]);
+    expect(b2.secure.stats().dropped.expired).toBe(1);
+  });
+
+  it('refuses to seal past reject-after: packets wait for the new session', async () => {
+    const { timers, a, b } = await established({ rekey_after_ms: 1000, reject_after_ms: 2000, handshake_retry_ms: 5000 });
+    timers.advance(2000);
+    expect(a.secure.state(2)).toBe('none'); // The session is past reject-after: it seals nothing.
+    expect(a.secure.send_nowait(2, packet(9))).toBe('success');
+    expect(a.secure.state(2)).toBe('handshaking');
+    expect(a.secure.stats().queued).toBe(1);
+    pump(timers, a, b);
+    expect(b.received().map(marker)).toEqual([9]);
+    expect(a.secure.stats().queued).toBe(0);
+  });
+});
+
+describe('failure and recovery', () => {
+  it('gives up after handshake_attempts_max INITs, failing what waits', async () => {
+    const { timers, a } = await scripted_pair({ handshake_retry_ms: 100, handshake_attempts_max: 3 });
+    a.secure.send_nowait(2, packet(1));
+    a.secure.send_nowait(2, packet(2));
+    timers.advance(1000);
+    expect(take(a).length).toBe(3 * 2); // Three INITs of two fragments, nobody answering.
+    expect(a.secure.stats()).toMatchObject({ handshakes_started: 3, handshakes_failed: { timeout: 1 }, queued: 0, dropped: { handshake_timeout: 2 } });
+    expect(a.events.filter((e) => e.kind === 'handshake_failed')).toEqual([{ kind: 'handshake_failed', node: 2, reason: 'timeout' }]);
+  });
+
+  it('recovers when the peer lost its sessions (restarted): it offers a new handshake', async () => {
+    const { suite, timers, a, b } = await established();
+    // B restarts: a new channel on the same driver, same identity, no sessions.
+    b.secure.close();
+    b.secure = new (a.secure.constructor as typeof import('../../../net/secure/secure_channel.js').SecureChannel)(b.driver, suite, {
+      identity: b.identity,
+      random: seeded_random('b-restarted'),
+      clock: { now_ms: () => timers.now },
+      timers,
+    });
+    b.secure.add_remote(1, a.address.host, a.address.port, 'udp', { public_key: a.identity.public_key });
+    a.secure.send_nowait(2, packet(1)); // Sealed under a session B forgot.
+    pump(timers, a, b);
+    expect(b.secure.stats().dropped.unknown_session).toBe(1);
+    expect(b.secure.stats().handshakes_completed).toBe(1);
+    a.secure.send_nowait(2, packet(2));
+    pump(timers, a, b);
+    expect(b.received().map(marker)).toEqual([2]);
+  });
+});
+
+describe('secrets', () => {
+  it('never show in events, counters, errors or an identity\'s printed forms', async () => {
+    const psk = new Uint8Array(32).fill(0x5c);
+    const { suite, timers, a, b } = await scripted_pair();
+    a.secure.add_remote(2, b.address.host, b.address.port, 'udp', { public_key: b.identity.public_key, psk });
+    b.secure.add_remote(1, a.address.host, a.address.port, 'udp', { public_key: a.identity.public_key, psk });
+    for (let i = 0; i < 20; i++) a.secure.send_nowait(2, packet(i));
+    pump(timers, a, b);
+    const [sealed] = (a.secure.send_nowait(2, packet(99)), take(a));
+    const bad = sealed!.slice();
+    bad[40]! ^= 1;
+    deliver(b, a, bad);
+    deliver(b, a, sealed!);
+    deliver(b, a, sealed!);
+    const errors: string[] = [];
+    for (const attempt of [() => a.secure.add_remote(3, 'x', 1, 'udp', { public_key: new Uint8Array(31) }), () => a.secure.add_remote(3, 'x', 1, 'udp', { public_key: a.identity.public_key, psk: psk.subarray(1) })]) {
+      try {
+        attempt();
+      } catch (error) {
+        errors.push(`${String(error)} ${JSON.stringify(error)}`);
+      }
+    }
+    expect(errors.length).toBe(2);
+    const reported = [JSON.stringify([a.events, b.events, a.secure.stats(), b.secure.stats(), a.driver.stats(), b.driver.stats()]), ...errors];
+    for (const text of reported) expect(text).not.toMatch(/[0-9a-f]{48}/i); // No key-sized hex at all.
+    const secret_hex = Buffer.from(a.identity.secret_key).toString('hex');
+    for (const text of [...reported, JSON.stringify(a.identity), String(a.identity)]) {
+      expect(text).not.toContain(secret_hex.slice(0, 16));
+      expect(text).not.toContain(Buffer.from(psk).toString('hex').slice(0, 16));
+    }
+    expect(JSON.stringify(a.identity)).toContain(Buffer.from(a.identity.public_key).toString('hex'));
+    const generated = Identity.generate(suite, seeded_random('gen'));
+    expect(String(generated)).toMatch(/^Identity\([0-9a-f]{16}\)$/);
+  });
+});
