@@ -31,7 +31,9 @@ import { process_exit } from '../kernel/process_table.js';
 import { fastpath_stats, type FastpathStats } from '../kernel/stats.js';
 import { NetDriver, type NetConfig } from '../net/driver.js';
 import { NetworkServer } from '../net/network_server.js';
+import { SecureChannel, type SecureConfig } from '../net/secure/secure_channel.js';
 import { create_net_driver, node_timers } from './net/node_net.js';
+import { system_random } from './net/system_random.js';
 import { spawn_worker } from './spawn_worker.js';
 import type { HostToWorker, ProcessLaunch, SerializedError, WorkerInit, WorkerToHost } from './worker_protocol.js';
 
@@ -77,6 +79,12 @@ export interface NodeNetworkOptions {
   readonly net_pid: number;
   /** Deliver packets as they arrive (default true); otherwise only in `poll_network()`. */
   readonly auto_poll?: boolean;
+  /**
+   * Seal every packet (net/secure): this node's identity and the channel's limits. Randomness
+   * is the system CSPRNG and the clock is wall time unless given. Pin peers with
+   * `network.secure.add_remote`.
+   */
+  readonly secure?: Omit<SecureConfig, 'random' | 'clock' | 'timers'> & Partial<Pick<SecureConfig, 'random' | 'clock'>>;
 }
 
 /** The running network of a `NodeHost`. */
@@ -84,6 +92,8 @@ export interface NodeNetwork {
   /** The driver: `add_remote` peers here; `port` and `local_node()` say where this node is. */
   readonly driver: NetDriver;
   readonly server: NetworkServer;
+  /** The secure channel, when `secure` was given (else null). */
+  readonly secure: SecureChannel | null;
   /** The kernel of the network core (the main thread's processes on that core use it). */
   readonly kernel: Kernel;
 }
@@ -255,9 +265,19 @@ export class NodeHost {
     this.bind_main(options.net_pid, options.core);
     const driver = create_net_driver();
     await driver.init(options.config ?? {});
+    const timers = node_timers();
+    let secure: SecureChannel | null = null;
+    if (options.secure !== undefined) {
+      try {
+        secure = await SecureChannel.create(driver, { random: system_random(), clock: { now_ms: () => Date.now() }, ...options.secure, timers });
+      } catch (error) {
+        await driver.shutdown();
+        throw error;
+      }
+    }
     const kernel = this.attach_kernel(options.core);
-    const server = new NetworkServer(kernel, driver, { auto_poll: options.auto_poll ?? true, net_pid: options.net_pid, timers: node_timers() });
-    this.net = { driver, server, kernel };
+    const server = new NetworkServer(kernel, driver, { auto_poll: options.auto_poll ?? true, net_pid: options.net_pid, timers, ...(secure === null ? {} : { sender: secure }) });
+    this.net = { driver, server, secure, kernel };
   }
 
   /** The node's network; a `ConfigError` if it was started without one. */
@@ -363,6 +383,7 @@ export class NodeHost {
   private async stop_network(): Promise<void> {
     if (this.net === null) return;
     await this.net.server.close();
+    this.net.secure?.close();
     await this.net.driver.shutdown();
   }
 

@@ -18,6 +18,8 @@ import { NodeHost } from '../../host/node_host.js';
 import { Proto, type NetDriver } from '../../net/driver.js';
 import { NetworkServer } from '../../net/network_server.js';
 import { encode_remote } from '../../net/remote_message.js';
+import { Identity } from '../../net/secure/identity.js';
+import { CryptoSuite } from '../../net/secure/suite.js';
 
 const NODE_CONFIG: NodeConfig = {
   sockets: 1,
@@ -224,27 +226,39 @@ describe('remote channels', () => {
 });
 
 describe('NodeHost with a network', () => {
-  for (const proto of [Proto.TCP, Proto.UDP]) {
-    it(`a worker's process exchanges 500 messages with one on another node, blocking in recv (${proto})`, async () => {
+  for (const [proto, secure] of [
+    [Proto.TCP, false],
+    [Proto.UDP, false],
+    [Proto.TCP, true],
+  ] as const) {
+    it(`a worker's process exchanges 500 messages with one on another node, blocking in recv (${proto}${secure ? ', sealed' : ''})`, async () => {
       const module = new URL('../fixtures/net_node_processes.ts', import.meta.url);
       const ready = new SharedArrayBuffer(4);
       const count = 500;
       const geometry = { sockets: 1, cores_per_socket: 2, pids_max: 16 };
+      const suite = await CryptoSuite.load();
+      const id_a = Identity.from_seed(suite, new Uint8Array(32).fill(0xaa));
+      const id_b = Identity.from_seed(suite, new Uint8Array(32).fill(0xbb));
       const b = await NodeHost.start({
         node: geometry,
         main_cores: [0],
-        network: { core: 0, net_pid: 15, config: { node_id: 201 } },
+        network: { core: 0, net_pid: 15, config: { node_id: 201 }, ...(secure ? { secure: { identity: id_b } } : {}) },
         processes: [{ pid: 2, core: 1, module, entry: 'ponger', args: { ready, count } }],
       });
       cleanup.push(() => b.close());
       const a = await NodeHost.start({
         node: geometry,
         main_cores: [0],
-        network: { core: 0, net_pid: 15, config: { node_id: 200 } },
+        network: { core: 0, net_pid: 15, config: { node_id: 200 }, ...(secure ? { secure: { identity: id_a } } : {}) },
       });
       cleanup.push(() => a.close());
-      a.network.driver.add_remote(201, '127.0.0.1', b.network.driver.port, proto);
-      b.network.driver.add_remote(200, '127.0.0.1', a.network.driver.port, proto);
+      if (secure) {
+        a.network.secure!.add_remote(201, '127.0.0.1', b.network.driver.port, proto, { public_key: id_b.public_key });
+        b.network.secure!.add_remote(200, '127.0.0.1', a.network.driver.port, proto, { public_key: id_a.public_key });
+      } else {
+        a.network.driver.add_remote(201, '127.0.0.1', b.network.driver.port, proto);
+        b.network.driver.add_remote(200, '127.0.0.1', a.network.driver.port, proto);
+      }
       a.spawn({ pid: 2, core: 1, module, entry: 'pinger', args: { ready, count, node: 201, peer: 2 } });
 
       const results = [...(await a.join()), ...(await b.join())];
@@ -255,6 +269,7 @@ describe('NodeHost with a network', () => {
       for (const host of [a, b]) {
         const stats = host.network.server.stats();
         expect([stats.sent, stats.egress, stats.delivered, stats.dropped]).toEqual([count, count, count, {}]);
+        if (secure) expect(host.network.secure!.stats()).toMatchObject({ opened_packets: count + (host === b ? 1 : 0), dropped: {} });
       }
       await a.close();
       await b.close();
