@@ -163,7 +163,10 @@ interface Peer {
 /** The state of a persistent TCP peer. */
 export type PeerState = 'idle' | 'connecting' | 'open' | 'backoff';
 
-/** Inbound frames of a type the driver does not handle itself go here (the secure channel). */
+/**
+ * Takes inbound frames of types other than DATA (and DATA too when it asked). A DATA payload may
+ * be kept; any other payload is valid only during the call (copy what must outlive it).
+ */
 export type FrameHandler = (type: number, src_node: number, payload: Uint8Array, reply: Address | number) => void;
 
 /** What the driver takes from its host. */
@@ -578,8 +581,9 @@ export class NetDriver {
 
   /** The stream decoder of connection `conn`: frames go to `on_frame`. */
   private decoder(conn: number): FrameDecoder {
-    // Payloads are views of the transport's chunks or of buffers the decoder gives away: kept
-    // as they are, never copied.
+    // DATA payloads are views of the transport's chunks or of buffers the decoder gives away:
+    // queued as they are, never copied. Other frames go to the frame handler, which consumes
+    // them during the call.
     return new FrameDecoder(this.config.frame_bytes_max, (header, payload) => this.on_frame(header.type, header.src_node, payload, conn));
   }
 

@@ -2,23 +2,24 @@
  * Reassembles frames from a TCP byte stream: reads may split a frame anywhere or carry several.
  *
  * A frame wholly inside one read is handed out as a view of that read's bytes. One that spans
- * reads is gathered, from its header on, into a buffer of exactly its size, allocated once its
- * header has been checked (so at most `frame_bytes_max`), and handed out as a view of that. The
- * decoder never reuses memory it has handed out: a caller that owns the chunks it pushes may
- * keep every payload without copying.
+ * reads is gathered, from its header on, once its header has been checked (so into at most
+ * `frame_bytes_max`): a DATA frame into a buffer of exactly its size, which the caller may keep;
+ * any other frame (the secure channel's, consumed on the spot) into one buffer the decoder
+ * reuses, so bulk sealed traffic allocates nothing here. The sink learns which (`owned`).
  *
  * The first bad header ends the stream's usefulness: `push` returns the status and the decoder
  * stays failed, so the caller closes the connection and counts it (a desynchronised stream is
  * never read on silently).
  */
 import { FrameHeader, FrameStatus, read_header } from './frame.js';
-import { FRAME_HEADER_BYTES } from './wire_layout.js';
+import { FRAME_HEADER_BYTES, FrameType } from './wire_layout.js';
 
 /**
- * Called with each whole frame: its header (reused: valid only during the call) and its payload
- * (a view of a pushed chunk, or of a buffer the decoder gives away).
+ * Called with each whole frame: its header (reused: valid only during the call) and its payload.
+ * `owned`: the payload is a view of a pushed chunk or of a buffer given away (keep it at will);
+ * otherwise it lives in the decoder's reused buffer and is valid only during the call.
  */
-export type FrameSink = (header: FrameHeader, payload: Uint8Array) => void;
+export type FrameSink = (header: FrameHeader, payload: Uint8Array, owned: boolean) => void;
 
 export class FrameDecoder {
   private readonly frame_bytes_max: number;
@@ -30,6 +31,9 @@ export class FrameDecoder {
   /** A frame (header included) split across reads, and how much of it is here. */
   private frame: Uint8Array | null = null;
   private frame_have = 0;
+  private frame_owned = false;
+  /** The reused buffer of frames other than DATA (grown as needed, up to `frame_bytes_max`). */
+  private scratch = new Uint8Array(0);
   /** Set once a bad frame is seen; the decoder then refuses everything. */
   failed: FrameStatus = FrameStatus.OK;
 
@@ -72,7 +76,7 @@ export class FrameDecoder {
         this.start_frame(chunk.subarray(at, end));
         return FrameStatus.OK;
       }
-      this.sink(this.header, chunk.subarray(at + FRAME_HEADER_BYTES, frame_end));
+      this.sink(this.header, chunk.subarray(at + FRAME_HEADER_BYTES, frame_end), true);
       at = frame_end;
     }
     return FrameStatus.OK;
@@ -88,7 +92,14 @@ export class FrameDecoder {
 
   /** Opens the buffer of a frame whose checked header (in `this.header`) starts `bytes`. */
   private start_frame(bytes: Uint8Array): void {
-    this.frame = new Uint8Array(FRAME_HEADER_BYTES + this.header.length);
+    const size = FRAME_HEADER_BYTES + this.header.length;
+    this.frame_owned = this.header.type === FrameType.DATA;
+    if (this.frame_owned) {
+      this.frame = new Uint8Array(size);
+    } else {
+      if (this.scratch.length < size) this.scratch = new Uint8Array(Math.max(size, Math.min(this.frame_bytes_max, this.scratch.length * 2)));
+      this.frame = this.scratch.subarray(0, size);
+    }
     this.frame.set(bytes);
     this.frame_have = bytes.length;
   }
@@ -121,7 +132,7 @@ export class FrameDecoder {
     if (this.frame_have === frame.length) {
       this.frame = null;
       this.frame_have = 0;
-      this.sink(this.header, frame.subarray(FRAME_HEADER_BYTES));
+      this.sink(this.header, frame.subarray(FRAME_HEADER_BYTES), this.frame_owned);
     }
     return at + take;
   }

@@ -1,21 +1,30 @@
 /**
- * An echo server in a worker thread, for the network benchmark.
+ * An echo server in a worker thread, for the network benchmarks.
  *
- * - lattice_udp / lattice_tcp: a `NetDriver` (node 2 or 3) that sends every packet it receives
- *   back to its source node with `send_nowait`: decode, check, queue, dequeue, frame, send.
+ * - lattice_udp / lattice_tcp: a `NetDriver` that sends every packet it receives back to its
+ *   source node with `send_nowait`: decode, check, queue, dequeue, frame, send.
+ * - secure_udp / secure_tcp: the same through a `SecureChannel`: every packet opened, and sealed
+ *   again on the way back.
  * - dgram: a UDP socket that sends each datagram back to where it came from.
  * - net: a TCP server that writes every chunk it reads back as it is: it does not even parse
  *   the length-prefixed messages, the cheapest echo possible (the strictest baseline).
  * - net_framed: a TCP server that parses the length-prefixed messages and writes each back
  *   (corked: one write per chunk read), as an application handling messages on plain `net`.
+ *
+ * In ack mode (`mode` message) the Lattice agents answer each message with its first bytes only,
+ * so a throughput figure counts one direction's payload.
  */
 import { createSocket } from 'node:dgram';
 import { createServer, type Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
-import { create_net_driver } from '../../host/net/node_net.js';
-import { Proto } from '../../net/driver.js';
+import { create_net_driver, node_timers } from '../../host/net/node_net.js';
+import { Proto, type NetDriver } from '../../net/driver.js';
+import { Identity } from '../../net/secure/identity.js';
+import { seeded_random } from '../../net/secure/random.js';
+import { SecureChannel } from '../../net/secure/secure_channel.js';
+import { CryptoSuite } from '../../net/secure/suite.js';
 import { LengthPrefixParser, length_prefixed } from './length_prefix.js';
-import { AGENT_NODE, CLIENT_NODE, type EchoInit, type EchoToMain, type MainToEcho } from './echo_protocol.js';
+import { AGENT_IDENTITY_SEED, AGENT_NODE, CLIENT_IDENTITY_SEED, CLIENT_NODE, type EchoInit, type EchoToMain, type MainToEcho } from './echo_protocol.js';
 
 const port = parentPort!;
 const init = workerData as EchoInit;
@@ -24,18 +33,44 @@ function post(message: EchoToMain): void {
   port.postMessage(message);
 }
 
-async function lattice_echo(proto: Proto, node: number): Promise<void> {
-  const driver = create_net_driver({ interfaces: {}, hostname: 'bench' });
+async function lattice_echo(proto: Proto, node: number, secure: boolean): Promise<void> {
+  const driver: NetDriver = create_net_driver({ interfaces: {}, hostname: 'bench' });
   await driver.init({ node_id: node, max_queue: 65_536, pending_bytes_max: 64 << 20 });
+  const suite = secure ? await CryptoSuite.load() : null;
+  const channel =
+    suite === null
+      ? null
+      : new SecureChannel(driver, suite, {
+          identity: Identity.from_seed(suite, new Uint8Array(32).fill(AGENT_IDENTITY_SEED)),
+          random: seeded_random(`bench-agent-${node}`),
+          clock: { now_ms: () => Date.now() },
+          timers: node_timers(),
+          pending_packets_max: 65_536,
+          pending_bytes_max: 64 << 20,
+        });
+  const sender = channel ?? driver;
+  let ack_bytes = 0;
   driver.set_recv_callback(() => {
-    for (let packet = driver.recv(); packet !== null; packet = driver.recv()) driver.send_nowait(packet.src_node, packet.payload);
+    for (let packet = driver.recv(); packet !== null; packet = driver.recv()) {
+      sender.send_nowait(packet.src_node, ack_bytes === 0 ? packet.payload : packet.payload.subarray(0, ack_bytes));
+    }
   });
   post({ type: 'listening', port: driver.port });
   port.on('message', (message: MainToEcho) => {
     if (message.type === 'peer') {
-      driver.add_remote(CLIENT_NODE, '127.0.0.1', message.port, proto);
+      if (channel !== null && suite !== null) {
+        // Pin the client's identity (the client derives it from the same seed).
+        const client_key = Identity.from_seed(suite, new Uint8Array(32).fill(CLIENT_IDENTITY_SEED)).public_key;
+        channel.add_remote(CLIENT_NODE, '127.0.0.1', message.port, proto, { public_key: client_key });
+      } else {
+        driver.add_remote(CLIENT_NODE, '127.0.0.1', message.port, proto);
+      }
+      post({ type: 'ready' });
+    } else if (message.type === 'mode') {
+      ack_bytes = message.ack_bytes;
       post({ type: 'ready' });
     } else {
+      channel?.close();
       void driver.shutdown().then(() => port.close());
     }
   });
@@ -46,8 +81,8 @@ function dgram_echo(): void {
   socket.on('message', (data, from) => socket.send(data, from.port, from.address));
   socket.bind(0, '127.0.0.1', () => post({ type: 'listening', port: socket.address().port }));
   port.on('message', (message: MainToEcho) => {
-    if (message.type === 'peer') post({ type: 'ready' });
-    else socket.close(() => port.close());
+    if (message.type === 'exit') socket.close(() => port.close());
+    else post({ type: 'ready' });
   });
 }
 
@@ -73,20 +108,35 @@ function net_echo(framed: boolean): void {
     post({ type: 'listening', port: typeof address === 'object' && address !== null ? address.port : 0 });
   });
   port.on('message', (message: MainToEcho) => {
-    if (message.type === 'peer') {
-      post({ type: 'ready' });
-    } else {
+    if (message.type === 'exit') {
       for (const socket of sockets) socket.destroy();
       server.close(() => port.close());
+    } else {
+      post({ type: 'ready' });
     }
   });
 }
 
 try {
-  if (init.kind === 'lattice_udp') await lattice_echo(Proto.UDP, AGENT_NODE.lattice_udp);
-  else if (init.kind === 'lattice_tcp') await lattice_echo(Proto.TCP, AGENT_NODE.lattice_tcp);
-  else if (init.kind === 'dgram') dgram_echo();
-  else net_echo(init.kind === 'net_framed');
+  switch (init.kind) {
+    case 'lattice_udp':
+      await lattice_echo(Proto.UDP, AGENT_NODE.lattice_udp, false);
+      break;
+    case 'lattice_tcp':
+      await lattice_echo(Proto.TCP, AGENT_NODE.lattice_tcp, false);
+      break;
+    case 'secure_udp':
+      await lattice_echo(Proto.UDP, AGENT_NODE.secure_udp, true);
+      break;
+    case 'secure_tcp':
+      await lattice_echo(Proto.TCP, AGENT_NODE.secure_tcp, true);
+      break;
+    case 'dgram':
+      dgram_echo();
+      break;
+    default:
+      net_echo(init.kind === 'net_framed');
+  }
 } catch (error) {
   post({ type: 'error', message: String(error) });
 }

@@ -4,6 +4,7 @@ import { api_bench } from '../../bench/api/api_bench.js';
 import { graph_bench } from '../../bench/graph/graph_bench.js';
 import { kernel_bench } from '../../bench/kernel/kernel_bench.js';
 import { net_bench } from '../../bench/net/net_bench.js';
+import { secure_bench } from '../../bench/secure/secure_bench.js';
 import { ring_protocols_bench } from '../../bench/rings/ring_protocols.js';
 import { UsageError, parse, type Command } from './command.js';
 
@@ -15,6 +16,7 @@ const areas: ReadonlyMap<string, Area> = new Map<string, Area>([
   ['api', api_bench],
   ['rings', ring_protocols_bench],
   ['net', net_bench],
+  ['secure', secure_bench],
 ]);
 
 export const bench_command: Command = {

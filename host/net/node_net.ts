@@ -29,7 +29,7 @@ export function node_timers(): Timers {
       handles.delete(id);
     },
     defer(callback) {
-      setImmediate(callback);
+      queueMicrotask(callback);
     },
   };
 }

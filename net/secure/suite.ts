@@ -4,7 +4,8 @@
  * - X25519 (RFC 7748) and Ed25519 (RFC 8032): libsodium (`libsodium-wrappers`).
  * - ML-KEM-768 (FIPS 203): `crystals-kyber-js`, deterministic from injected seeds
  *   (`deriveKeyPair(d || z)`, `encap(ek, m)`), so a simulator replays a handshake exactly.
- * - AEAD_XChaCha20_Poly1305 (draft-irtf-cfrg-xchacha-03): libsodium.
+ * - AEAD_XChaCha20_Poly1305 (draft-irtf-cfrg-xchacha-03): libsodium, called directly on a
+ *   preallocated scratch region of its heap (aead.ts).
  * - SHA-256 (FIPS 180-4) and HKDF (RFC 5869): `@noble/hashes`.
  *
  * Every function takes its randomness as bytes from the caller (the channel draws them from
@@ -16,6 +17,9 @@ import { createMlKem768, type MlKemInterface } from 'crystals-kyber-js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { expand as hkdf_expand, extract as hkdf_extract } from '@noble/hashes/hkdf.js';
 import { assert } from '../../kernel/assert.js';
+import { XChaCha20Poly1305 } from './aead.js';
+
+export { AEAD_KEY_BYTES, AEAD_NONCE_BYTES, AEAD_TAG_BYTES } from './aead.js';
 
 /** Byte sizes of the primitives' keys and outputs. */
 export const X25519_BYTES = 32;
@@ -29,22 +33,27 @@ export const MLKEM768_CT_BYTES = 1088;
 export const MLKEM768_SEED_BYTES = 64;
 export const MLKEM768_ENCAP_SEED_BYTES = 32;
 export const SHARED_SECRET_BYTES = 32;
-export const AEAD_KEY_BYTES = 32;
-export const AEAD_NONCE_BYTES = 24;
-export const AEAD_TAG_BYTES = 16;
 export const HASH_BYTES = 32;
+
+/** Largest message `seal` and `open` take by default (64 MiB, above any frame's payload). */
+export const AEAD_MESSAGE_BYTES_MAX = 64 << 20;
 
 export class CryptoSuite {
   private readonly kem: MlKemInterface;
+  private readonly aead: XChaCha20Poly1305;
 
-  private constructor(kem: MlKemInterface) {
+  private constructor(kem: MlKemInterface, aead: XChaCha20Poly1305) {
     this.kem = kem;
+    this.aead = aead;
   }
 
-  /** Loads libsodium's WebAssembly and the ML-KEM tables. Safe to call any number of times. */
-  static async load(): Promise<CryptoSuite> {
+  /**
+   * Loads libsodium's WebAssembly and the ML-KEM tables. Each suite owns its AEAD scratch region
+   * (grown up to `aead_message_bytes_max`); any number of suites may live in one process.
+   */
+  static async load(options: { aead_message_bytes_max?: number } = {}): Promise<CryptoSuite> {
     await sodium.ready;
-    return new CryptoSuite(await createMlKem768());
+    return new CryptoSuite(await createMlKem768(), new XChaCha20Poly1305(options.aead_message_bytes_max ?? AEAD_MESSAGE_BYTES_MAX));
   }
 
   // X25519 ---------------------------------------------------------------------------------
@@ -120,19 +129,17 @@ export class CryptoSuite {
 
   // XChaCha20-Poly1305 ---------------------------------------------------------------------
 
-  /** Seals `plaintext`: ciphertext followed by the 16-byte tag. */
+  /**
+   * Seals `plaintext`: ciphertext followed by the 16-byte tag, as a view that is valid only until
+   * the next `seal` or `open` on this suite (copy it at once).
+   */
   seal(plaintext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {
-    return sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, ad, null, nonce, key);
+    return this.aead.seal(plaintext, ad, nonce, key);
   }
 
-  /** Opens a sealed message, or null if the tag does not verify. */
+  /** Opens a sealed message into a buffer of its own, or null if the tag does not verify. */
   open(sealed: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
-    if (sealed.length < AEAD_TAG_BYTES) return null;
-    try {
-      return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, sealed, ad, nonce, key);
-    } catch {
-      return null;
-    }
+    return this.aead.open(sealed, ad, nonce, key);
   }
 
   // SHA-256 and HKDF -----------------------------------------------------------------------

@@ -93,6 +93,22 @@ describe('FrameDecoder', () => {
     );
   });
 
+  it('hands frames other than DATA split across reads from one reused buffer, valid during the call', () => {
+    const stream = concat([encode_frame(FrameType.SEALED, 1, new Uint8Array(100).fill(1)), encode_frame(FrameType.SEALED, 2, new Uint8Array(100).fill(2))]);
+    const seen: { node: number; owned: boolean; bytes: number[] }[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    const decoder = new FrameDecoder(MAX, (h, p, owned) => {
+      seen.push({ node: h.src_node, owned, bytes: [...new Set(p)] });
+      if (!owned) buffers.add(p.buffer);
+    });
+    for (let at = 0; at < stream.length; at += 50) decoder.push(stream.slice(at, at + 50));
+    expect(seen).toEqual([
+      { node: 1, owned: false, bytes: [1] },
+      { node: 2, owned: false, bytes: [2] },
+    ]);
+    expect(buffers.size).toBe(1);
+  });
+
   it('reassembles a stream split at every single offset', () => {
     const stream = concat([encode_frame(1, 1, Uint8Array.of(1, 2, 3)), encode_frame(1, 2, new Uint8Array(0)), encode_frame(1, 3, new Uint8Array(40).fill(7))]);
     for (let cut = 0; cut <= stream.length; cut++) {

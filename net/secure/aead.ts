@@ -1,0 +1,132 @@
+/**
+ * AEAD_XChaCha20_Poly1305 (draft-irtf-cfrg-xchacha-03, section 2) on libsodium's WebAssembly,
+ * called without the wrapper's per-call allocations.
+ *
+ * `libsodium-wrappers` mallocs a WebAssembly buffer for every argument and for the result, copies
+ * each in, and copies the result out into a fresh `Uint8Array`: for a 64 KiB packet that is two
+ * 64 KiB mallocs, three copies and a 64 KiB JavaScript allocation, and it throws on a bad tag.
+ * Here one scratch region of the WebAssembly heap is allocated up front (grown, never shrunk,
+ * when a larger message comes, up to `message_bytes_max`), arguments are copied into it, and
+ * libsodium's `crypto_aead_xchacha20poly1305_ietf_encrypt` / `_decrypt` run on it directly:
+ *
+ *   scratch: | key 32 | nonce 24 | ad (ad_bytes_max) | input (capacity + 16) | output (capacity + 16) |
+ *
+ * - `seal` returns a view of the output area: valid until the next call on this instance (or any
+ *   libsodium call that grows its heap), so callers copy it at once (the driver does).
+ * - `open` returns a fresh buffer holding the plaintext (the receiver keeps it), or null.
+ * The key slot is zeroed after every call. Measured on this machine: 64 KiB seals at about
+ * 520 MB/s this way against 350 MB/s through the wrapper (docs/PERFORMANCE.md).
+ */
+import sodium from 'libsodium-wrappers';
+import { assert } from '../../kernel/assert.js';
+
+export const AEAD_KEY_BYTES = 32;
+export const AEAD_NONCE_BYTES = 24;
+export const AEAD_TAG_BYTES = 16;
+
+/** The parts of libsodium's Emscripten module used here. */
+interface SodiumModule {
+  readonly HEAPU8: Uint8Array;
+  _malloc(bytes: number): number;
+  _free(address: number): void;
+  _crypto_aead_xchacha20poly1305_ietf_encrypt(
+    c: number, clen_p: null, m: number, mlen: number, mlen_high: number,
+    ad: number, adlen: number, adlen_high: number, nsec: null, npub: number, k: number,
+  ): number;
+  _crypto_aead_xchacha20poly1305_ietf_decrypt(
+    m: number, mlen_p: null, nsec: null, c: number, clen: number, clen_high: number,
+    ad: number, adlen: number, adlen_high: number, npub: number, k: number,
+  ): number;
+}
+
+/** Largest associated data accepted (the secure channel's is 36 bytes). */
+export const AEAD_AD_BYTES_MAX = 256;
+/** Scratch capacity reserved at construction. */
+const CAPACITY_INITIAL_BYTES = 128 << 10;
+
+export class XChaCha20Poly1305 {
+  private readonly lib: SodiumModule;
+  private readonly message_bytes_max: number;
+  private base = 0;
+  private capacity = 0;
+  private key_at = 0;
+  private nonce_at = 0;
+  private ad_at = 0;
+  private in_at = 0;
+  private out_at = 0;
+
+  /** Needs `await sodium.ready` first (CryptoSuite.load does it). */
+  constructor(message_bytes_max: number) {
+    assert(Number.isSafeInteger(message_bytes_max) && message_bytes_max > 0, `message_bytes_max ${message_bytes_max}`);
+    const lib = (sodium as unknown as { libsodium?: SodiumModule }).libsodium;
+    assert(lib !== undefined && typeof lib._crypto_aead_xchacha20poly1305_ietf_encrypt === 'function', 'libsodium is not loaded');
+    this.lib = lib;
+    this.message_bytes_max = message_bytes_max;
+    this.reserve(Math.min(CAPACITY_INITIAL_BYTES, message_bytes_max));
+  }
+
+  /** Seals `plaintext`: ciphertext and tag, as a view valid until the next call. */
+  seal(plaintext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {
+    this.check(plaintext.length, ad, nonce, key);
+    const heap = this.load(plaintext, ad, nonce, key);
+    this.lib._crypto_aead_xchacha20poly1305_ietf_encrypt(this.out_at, null, this.in_at, plaintext.length, 0, this.ad_at, ad.length, 0, null, this.nonce_at, this.key_at);
+    heap.fill(0, this.key_at, this.key_at + AEAD_KEY_BYTES);
+    return heap.subarray(this.out_at, this.out_at + plaintext.length + AEAD_TAG_BYTES);
+  }
+
+  /** Opens ciphertext and tag: the plaintext in a buffer of its own, or null when the tag fails. */
+  open(sealed: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
+    if (sealed.length < AEAD_TAG_BYTES || sealed.length - AEAD_TAG_BYTES > this.message_bytes_max) return null;
+    this.check(sealed.length - AEAD_TAG_BYTES, ad, nonce, key);
+    const heap = this.load(sealed, ad, nonce, key);
+    const result = this.lib._crypto_aead_xchacha20poly1305_ietf_decrypt(this.out_at, null, null, this.in_at, sealed.length, 0, this.ad_at, ad.length, 0, this.nonce_at, this.key_at);
+    heap.fill(0, this.key_at, this.key_at + AEAD_KEY_BYTES);
+    if (result !== 0) return null;
+    return heap.slice(this.out_at, this.out_at + sealed.length - AEAD_TAG_BYTES);
+  }
+
+  private check(message_bytes: number, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
+    assert(this.base !== 0, 'AEAD used after close()');
+    assert(message_bytes <= this.message_bytes_max, `a message of ${message_bytes} bytes, over ${this.message_bytes_max}`);
+    assert(ad.length <= AEAD_AD_BYTES_MAX, `associated data of ${ad.length} bytes`);
+    assert(nonce.length === AEAD_NONCE_BYTES, `nonce of ${nonce.length} bytes`);
+    assert(key.length === AEAD_KEY_BYTES, `key of ${key.length} bytes`);
+    if (message_bytes > this.capacity) this.reserve(Math.min(this.message_bytes_max, Math.max(message_bytes, this.capacity * 2)));
+  }
+
+  /** Copies the arguments into the scratch region; returns the heap view to use. */
+  private load(input: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {
+    const heap = this.lib.HEAPU8; // Read every call: growing the heap replaces it.
+    heap.set(key, this.key_at);
+    heap.set(nonce, this.nonce_at);
+    heap.set(ad, this.ad_at);
+    heap.set(input, this.in_at);
+    return heap;
+  }
+
+  private reserve(capacity: number): void {
+    if (this.base !== 0) {
+      this.lib.HEAPU8.fill(0, this.base, this.out_at + this.capacity + AEAD_TAG_BYTES);
+      this.lib._free(this.base);
+    }
+    const bytes = AEAD_KEY_BYTES + AEAD_NONCE_BYTES + AEAD_AD_BYTES_MAX + 2 * (capacity + AEAD_TAG_BYTES);
+    const base = this.lib._malloc(bytes);
+    assert(base !== 0, `libsodium could not allocate ${bytes} bytes`);
+    this.base = base;
+    this.capacity = capacity;
+    this.key_at = base;
+    this.nonce_at = this.key_at + AEAD_KEY_BYTES;
+    this.ad_at = this.nonce_at + AEAD_NONCE_BYTES;
+    this.in_at = this.ad_at + AEAD_AD_BYTES_MAX;
+    this.out_at = this.in_at + capacity + AEAD_TAG_BYTES;
+  }
+
+  /** Zeroes and frees the scratch region; the instance is unusable after. Idempotent. */
+  close(): void {
+    if (this.base === 0) return;
+    this.lib.HEAPU8.fill(0, this.base, this.out_at + this.capacity + AEAD_TAG_BYTES);
+    this.lib._free(this.base);
+    this.base = 0;
+    this.capacity = 0;
+  }
+}
