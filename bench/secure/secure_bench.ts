@@ -146,6 +146,7 @@ export async function secure_bench(options: SecureBenchOptions): Promise<BenchRe
     for (const c of cases) {
       log(`secure: ${c.name} (${c.total} x ${rounds} rounds)`);
       for (const agent of agents.values()) await agent.mode(c.ack_bytes ?? 0);
+      (globalThis as { gc?: () => void }).gc?.(); // Each case starts on a collected heap.
       const r = await compare_case(c, rounds);
       const { lattice, ...baselines } = Object.fromEntries([...r].map(([n, v]) => [n, v.rate]));
       const losses = [...r].filter(([, v]) => v.lost > 0).map(([n, v]) => `${n} lost ${v.lost}`);
