@@ -354,6 +354,12 @@ export class BulkRing {
     return { ...this.counters };
   }
 
+  /** Resolves when a slot in flight comes back (at once when none is). */
+  slot_freed(): Promise<void> {
+    if (this.counters.in_flight === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.drained.push(resolve));
+  }
+
   /** Slots in flight. */
   get in_flight(): number {
     return this.counters.in_flight;

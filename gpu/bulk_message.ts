@@ -1,0 +1,75 @@
+/**
+ * A bulk message: a payload with the BLAKE3 digest of its bytes, so the receiver can verify that
+ * what arrived is what was sent (over shared memory or the network).
+ *
+ *   0       2         3          4             8                    40
+ *   +-------+---------+----------+-------------+--------------------+-----------
+ *   | magic | version | reserved | length u32  | BLAKE3 digest (32) | payload ...
+ *   +-------+---------+----------+-------------+--------------------+-----------
+ *
+ * magic is "LB" (0x4c 0x42), version 1, integers little-endian.
+ */
+import { BLAKE3_OUT_BYTES } from './blake3_wgsl.js';
+import { BulkStatus, type BulkRing } from './bulk_ring.js';
+import { BulkError } from './errors.js';
+
+export const BULK_MAGIC_0 = 0x4c;
+export const BULK_MAGIC_1 = 0x42;
+export const BULK_VERSION = 1;
+export const BULK_LENGTH_OFFSET = 4;
+export const BULK_DIGEST_OFFSET = 8;
+export const BULK_HEADER_BYTES = BULK_DIGEST_OFFSET + BLAKE3_OUT_BYTES;
+
+/** Frames `payload` with its digest (as `BulkRing` computed it). */
+export function encode_bulk(payload: Uint8Array, digest: Uint8Array): Uint8Array {
+  if (digest.length !== BLAKE3_OUT_BYTES) throw new BulkError('ERR_LATTICE_BAD_BULK_MESSAGE', `a digest of ${digest.length} bytes`);
+  const bytes = new Uint8Array(BULK_HEADER_BYTES + payload.length);
+  bytes[0] = BULK_MAGIC_0;
+  bytes[1] = BULK_MAGIC_1;
+  bytes[2] = BULK_VERSION;
+  new DataView(bytes.buffer).setUint32(BULK_LENGTH_OFFSET, payload.length, true);
+  bytes.set(digest, BULK_DIGEST_OFFSET);
+  bytes.set(payload, BULK_HEADER_BYTES);
+  return bytes;
+}
+
+/** Hashes `payload` on `ring` and frames it. */
+export async function seal_bulk(ring: BulkRing, payload: Uint8Array): Promise<Uint8Array> {
+  const result = await run_until_slot(ring, payload);
+  return encode_bulk(payload, result.digest);
+}
+
+/**
+ * Checks a received bulk message: its header, then its payload's digest on `ring`. Resolves to
+ * the payload (a view of `bytes`) or to a `BulkError`: `ERR_LATTICE_BAD_BULK_MESSAGE` or
+ * `ERR_LATTICE_DIGEST_MISMATCH` (counted in the ring's `digest_mismatches`).
+ */
+export async function open_bulk(ring: BulkRing, bytes: Uint8Array): Promise<Uint8Array | BulkError> {
+  if (bytes.length < BULK_HEADER_BYTES || bytes[0] !== BULK_MAGIC_0 || bytes[1] !== BULK_MAGIC_1 || bytes[2] !== BULK_VERSION || bytes[3] !== 0) {
+    return new BulkError('ERR_LATTICE_BAD_BULK_MESSAGE', `a bulk message of ${bytes.length} bytes with a bad header`);
+  }
+  const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(BULK_LENGTH_OFFSET, true);
+  if (length !== bytes.length - BULK_HEADER_BYTES) {
+    return new BulkError('ERR_LATTICE_BAD_BULK_MESSAGE', `a bulk message declaring ${length} payload bytes carries ${bytes.length - BULK_HEADER_BYTES}`);
+  }
+  const payload = bytes.subarray(BULK_HEADER_BYTES);
+  const result = await run_until_slot(ring, payload);
+  const expected = bytes.subarray(BULK_DIGEST_OFFSET, BULK_HEADER_BYTES);
+  let differ = 0;
+  for (let i = 0; i < BLAKE3_OUT_BYTES; i++) differ |= result.digest[i]! ^ expected[i]!;
+  if (differ !== 0) {
+    ring.count_mismatch();
+    return new BulkError('ERR_LATTICE_DIGEST_MISMATCH', `a bulk message of ${length} bytes whose digest does not match`);
+  }
+  return payload;
+}
+
+/** Runs `payload` on the ring, waiting for a slot when it is full. */
+async function run_until_slot(ring: BulkRing, payload: Uint8Array) {
+  for (;;) {
+    const result = await ring.run(payload);
+    if (typeof result !== 'number') return result;
+    if (result !== BulkStatus.FULL) throw new BulkError('ERR_LATTICE_BAD_BULK_MESSAGE', `the bulk ring refused a payload of ${payload.length} bytes (status ${result})`);
+    await ring.slot_freed();
+  }
+}
