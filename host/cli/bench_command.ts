@@ -5,6 +5,7 @@ import { graph_bench } from '../../bench/graph/graph_bench.js';
 import { kernel_bench } from '../../bench/kernel/kernel_bench.js';
 import { net_bench } from '../../bench/net/net_bench.js';
 import { secure_bench } from '../../bench/secure/secure_bench.js';
+import { gpu_bench } from '../../bench/gpu/gpu_bench.js';
 import { ring_protocols_bench } from '../../bench/rings/ring_protocols.js';
 import { UsageError, parse, type Command } from './command.js';
 
@@ -17,6 +18,7 @@ const areas: ReadonlyMap<string, Area> = new Map<string, Area>([
   ['rings', ring_protocols_bench],
   ['net', net_bench],
   ['secure', secure_bench],
+  ['gpu', gpu_bench],
 ]);
 
 export const bench_command: Command = {
