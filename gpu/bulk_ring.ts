@@ -120,6 +120,8 @@ interface Slot {
   readonly output: GPUBuffer;
   readonly params: GPUBuffer;
   readonly readback: GPUBuffer;
+  /** The params records written before each submission (one 256-byte record per pass), reused. */
+  readonly records: Uint32Array<ArrayBuffer>;
   /** BLAKE3 bind groups: [0] reads cv[1] writes cv[0]; [1] the reverse. */
   readonly blake3_groups: readonly [GPUBindGroup, GPUBindGroup];
   /** Per user kernel id. */
@@ -217,7 +219,8 @@ export class BulkRing {
             { binding: 3, resource: { buffer: params, offset: 0, size: 16 } },
           ],
         });
-      this.slots.push({ index, input, cv, output, params, readback, blake3_groups: [group(cv[1], cv[0]), group(cv[0], cv[1])], kernel_groups: [], busy: false });
+      const records = new Uint32Array((PARAMS_STRIDE_BYTES / 4) * (levels_max + 1));
+      this.slots.push({ index, input, cv, output, params, readback, records, blake3_groups: [group(cv[1], cv[0]), group(cv[0], cv[1])], kernel_groups: [], busy: false });
     }
   }
 
@@ -288,7 +291,7 @@ export class BulkRing {
     this.upload(device, slot, payload);
     const encoder = device.createCommandEncoder();
     const passes = blake3_passes(payload.length);
-    const records = new Uint32Array((passes.length + 1) * (PARAMS_STRIDE_BYTES / 4));
+    const records = slot.records;
     let parity = 0;
     for (let i = 0; i < passes.length; i++) {
       const pass_info = passes[i]!;
@@ -317,7 +320,7 @@ export class BulkRing {
       pass.end();
       if (output_bytes > 0) encoder.copyBufferToBuffer(slot.output, 0, slot.readback, BLAKE3_OUT_BYTES, output_bytes);
     }
-    device.queue.writeBuffer(slot.params, 0, records);
+    device.queue.writeBuffer(slot.params, 0, records, 0, (passes.length + 1) * (PARAMS_STRIDE_BYTES / 4));
     device.queue.submit([encoder.finish()]);
     const length = payload.length;
     slot.readback.mapAsync(GPUMapMode.READ, 0, BLAKE3_OUT_BYTES + output_bytes).then(

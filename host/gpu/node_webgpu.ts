@@ -82,7 +82,8 @@ export async function open_node_gpu(options: NodeGpuOptions = {}): Promise<GpuHa
       },
     });
     const info = adapter.info;
-    let instance: GPU | null = gpu; // Kept reachable while the device lives (see above).
+    // The closure holds `instance` (Dawn's create() object) while the device lives (see above).
+    let instance: GPU | null = gpu;
     let live: GPUDevice | null = device;
     return {
       device,
@@ -95,8 +96,7 @@ export async function open_node_gpu(options: NodeGpuOptions = {}): Promise<GpuHa
         if (live === null) return;
         live.destroy();
         live = null;
-        instance = null;
-        void instance;
+        if (instance !== null) instance = null;
       },
     };
   }
