@@ -318,6 +318,16 @@ export class NodeMemory {
     return (this.layout.core_controls + core * CORE_CONTROL_BYTES) / WORD_BYTES;
   }
 
+  /**
+   * Frees every core and producer attachment, for a host that restarts the node after every
+   * thread attached to it died (a crash with the shared memory kept): the dead threads cannot
+   * detach, and their tokens would keep the cores. Never call it while a live thread is attached.
+   */
+  reclaim_attachments(): void {
+    for (let core = 0; core < this.cores; core++) Atomics.store(this.i32, this.core_control_word(core) + CORE_OWNER / WORD_BYTES, 0);
+    for (let slot = 0; slot < this.geometry.producers_max; slot++) Atomics.store(this.i32, this.producer_owner_word(slot), 0);
+  }
+
   /** Word index of producer slot `slot`'s owner word. */
   producer_owner_word(slot: number): number {
     assert_range(slot, 0, this.geometry.producers_max - 1, 'producer slot');

@@ -1,0 +1,266 @@
+/**
+ * The ledger: every tracked message from send to delivery, and the run's invariants.
+ *
+ * Checked on every delivery:
+ * - the payload is intact (payload.ts). On a sealed or local path a changed byte is a violation
+ *   ("a tampered byte decrypted"); on a clear network path it is counted (`corrupt_delivered`),
+ *   since clear frames check only their header (docs/WIRE.md).
+ * - the receiver is the channel's destination, and the message carries the badge of the
+ *   capability the sender was granted: nothing arrives without a capability.
+ * - per-channel FIFO where the path promises it (local channels, TCP), and at most one delivery
+ *   where it promises that (everything but clear UDP, where a datagram may arrive twice).
+ * Checked at the end: every message sent was delivered or is covered by a named drop counter.
+ *
+ * A violation stops the run (`Scheduler.fail`) with a `SimViolation`, which the simulator turns
+ * into the seed and the command that replays it.
+ */
+import { LatticeError } from '../kernel/errors.js';
+import type { Message } from '../kernel/message.js';
+import { get_u32, payload_intact } from './payload.js';
+
+/** An invariant broke. `code` is stable: ERR_LATTICE_SIM_<INVARIANT>. */
+export class SimViolation extends LatticeError {
+  readonly invariant: string;
+  readonly at_us: number;
+  constructor(invariant: string, message: string, at_us: number) {
+    super(`ERR_LATTICE_SIM_${invariant.toUpperCase()}`, `${invariant}: ${message} (at ${(at_us / 1000).toFixed(3)} ms)`);
+    this.name = 'SimViolation';
+    this.invariant = invariant;
+    this.at_us = at_us;
+  }
+}
+
+/** How a channel's messages travel, which decides what it promises. */
+export type PathKind = 'local' | 'udp' | 'tcp';
+
+export interface ChannelPromise {
+  readonly path: PathKind;
+  readonly sealed: boolean;
+  /** Replies to calls: the kernel's one-shot reply capability carries them, not a badge. */
+  readonly by_reply?: boolean;
+}
+
+/** Latency classes of the histograms. */
+export const LATENCY_CLASSES = ['L1', 'L2', 'L3', 'remote'] as const;
+/** Buckets of a latency histogram: bucket b counts latencies in [2^b, 2^(b+1)) µs (b = 0 also holds < 1 µs). */
+export const LATENCY_BUCKETS = 32;
+
+interface LedgerChannel {
+  readonly src_node: number;
+  readonly src_pid: number;
+  readonly dst_node: number;
+  readonly dst_pid: number;
+  badge: number;
+  readonly by_reply: boolean;
+  readonly fifo: boolean;
+  readonly once: boolean;
+  readonly tamper_is_violation: boolean;
+  last_seq: number;
+  next_seq: number;
+}
+
+const STATE_SENT = 1;
+const STATE_DELIVERED = 2;
+
+export class Ledger {
+  private readonly channels: LedgerChannel[] = [];
+  private channel_of = new Int32Array(1 << 16);
+  private sent_us = new Float64Array(1 << 16);
+  private state = new Uint8Array(1 << 16);
+  private crash_hit = new Uint8Array(1 << 16);
+  private next_id = 1;
+  /** Counters a report shows. */
+  sent = 0;
+  delivered = 0;
+  duplicates_delivered = 0;
+  corrupt_delivered = 0;
+  bytes_delivered = 0;
+  readonly latency: Record<(typeof LATENCY_CLASSES)[number], Float64Array>;
+  /** Sent and delivered per timeline bucket (`timeline_bucket_us` each). */
+  readonly timeline_bucket_us: number;
+  readonly timeline_sent: number[] = [];
+  readonly timeline_delivered: number[] = [];
+  private readonly now: () => number;
+  private readonly fail: (violation: SimViolation) => void;
+
+  constructor(now_us: () => number, fail: (violation: SimViolation) => void, timeline_bucket_us: number) {
+    this.now = now_us;
+    this.fail = fail;
+    this.timeline_bucket_us = timeline_bucket_us;
+    this.latency = { L1: new Float64Array(LATENCY_BUCKETS), L2: new Float64Array(LATENCY_BUCKETS), L3: new Float64Array(LATENCY_BUCKETS), remote: new Float64Array(LATENCY_BUCKETS) };
+  }
+
+  /** Records that `src` was granted a capability to send to `dst` with `badge`; returns the channel. */
+  open_channel(src_node: number, src_pid: number, dst_node: number, dst_pid: number, badge: number, promise: ChannelPromise): number {
+    const clear_udp = promise.path === 'udp' && !promise.sealed;
+    this.channels.push({
+      src_node,
+      src_pid,
+      dst_node,
+      dst_pid,
+      badge,
+      by_reply: promise.by_reply === true,
+      fifo: promise.path !== 'udp',
+      once: !clear_udp,
+      tamper_is_violation: promise.path === 'local' || promise.sealed,
+      last_seq: -1,
+      next_seq: 0,
+    });
+    return this.channels.length - 1;
+  }
+
+  /** Sets the badge the kernel actually gave `channel`'s capability. */
+  set_badge(channel: number, badge: number): void {
+    this.channels[channel]!.badge = badge;
+  }
+
+  /** Takes back a commit whose message never left (a call refused before sending). */
+  uncommit(id: number): void {
+    if (this.state[id] !== STATE_SENT) return;
+    this.state[id] = 0;
+    this.sent--;
+  }
+
+  /** The id the next message gets (call `commit` once its send succeeded). */
+  get next_id_value(): number {
+    return this.next_id;
+  }
+
+  /** The channel sequence number the next message on `channel` gets. */
+  next_seq(channel: number): number {
+    return this.channels[channel]!.next_seq;
+  }
+
+  /** The message with id `id` left on `channel` (its send returned OK). */
+  commit(channel: number, id: number): void {
+    if (id >= this.state.length) this.grow();
+    this.channel_of[id] = channel;
+    this.sent_us[id] = this.now();
+    this.state[id] = STATE_SENT;
+    this.channels[channel]!.next_seq++;
+    this.next_id = id + 1;
+    this.sent++;
+    this.bump(this.timeline_sent);
+  }
+
+  private bump(series: number[]): void {
+    const b = Math.floor(this.now() / this.timeline_bucket_us);
+    while (series.length <= b) series.push(0);
+    series[b]!++;
+  }
+
+  /**
+   * Checks one delivery to (`node`, `pid`) of `m`, whose payload bytes are `bytes` (inline or
+   * the block). `tamper` (sabotage) flips a byte first.
+   */
+  deliver(node: number, pid: number, m: Message, bytes: Uint8Array, listening: boolean, tamper: boolean): void {
+    const length = m.length;
+    if (tamper && length > 0) bytes[length - 1] ^= 0x40;
+    const id = length >= 4 ? get_u32(bytes, 0) : 0;
+    const known = id > 0 && id < this.next_id && this.state[id] !== 0;
+    const intact = payload_intact(bytes, length);
+    const channel = known ? this.channels[this.channel_of[id]!]! : null;
+    if (!intact) {
+      const remote = m.src_node !== 0;
+      // A corrupted id cannot name its channel: judge by the path the receiver sees.
+      if (channel !== null ? channel.tamper_is_violation : !remote) {
+        return this.violate('tamper', `node ${node} pid ${pid} received a changed payload (${length} bytes, id ${id})`);
+      }
+      if (channel === null && this.any_sealed_to(node, pid)) {
+        return this.violate('tamper', `node ${node} pid ${pid} received a changed payload on a sealed path`);
+      }
+      this.corrupt_delivered++;
+      return;
+    }
+    if (channel === null) return this.violate('capability', `node ${node} pid ${pid} received message id ${id}, which no granted channel sent (badge ${m.badge})`);
+    if (channel.dst_node !== node || channel.dst_pid !== pid) {
+      return this.violate('misdelivery', `message ${id} for node ${channel.dst_node} pid ${channel.dst_pid} reached node ${node} pid ${pid}`);
+    }
+    if (!channel.by_reply && (!listening || m.badge !== channel.badge || m.badge === 0)) {
+      return this.violate('capability', `node ${node} pid ${pid} received message ${id} with badge ${m.badge}; the capability granted carries ${channel.badge}${listening ? '' : ' (and the pid does not listen)'}`);
+    }
+    if (this.state[id] === STATE_DELIVERED) {
+      if (channel.once) return this.violate('duplicate', `message ${id} (node ${channel.src_node} pid ${channel.src_pid} → node ${node} pid ${pid}) was delivered twice`);
+      this.duplicates_delivered++;
+      return;
+    }
+    const seq = get_u32(bytes, 4);
+    this.fifo_step(channel, seq, id);
+    this.state[id] = STATE_DELIVERED;
+    this.delivered++;
+    this.bytes_delivered += length;
+    this.bump(this.timeline_delivered);
+    const latency_us = this.now() - this.sent_us[id]!;
+    const cls = channel.src_node !== channel.dst_node ? 'remote' : m.tier === 0 ? 'L1' : m.tier === 1 ? 'L2' : 'L3';
+    const b = latency_us < 2 ? 0 : Math.min(LATENCY_BUCKETS - 1, Math.floor(Math.log2(latency_us)));
+    this.latency[cls]![b]!++;
+  }
+
+  private fifo_step(channel: LedgerChannel, seq: number, id: number): void {
+    if (channel.fifo && seq <= channel.last_seq) {
+      return this.violate('fifo', `message ${id} (seq ${seq}) from node ${channel.src_node} pid ${channel.src_pid} to node ${channel.dst_node} pid ${channel.dst_pid} arrived after seq ${channel.last_seq}`);
+    }
+    if (seq > channel.last_seq) channel.last_seq = seq;
+  }
+
+  private any_sealed_to(node: number, pid: number): boolean {
+    return this.channels.some((c) => c.dst_node === node && c.dst_pid === pid && c.tamper_is_violation);
+  }
+
+  /** Node `node` crashed: every message it had sent or was owed, not yet delivered, may be lost with it. */
+  crash(node: number): number {
+    let hit = 0;
+    for (let id = 1; id < this.next_id; id++) {
+      if (this.state[id] !== STATE_SENT || this.crash_hit[id] !== 0) continue;
+      const c = this.channels[this.channel_of[id]!]!;
+      if (c.src_node === node || c.dst_node === node) {
+        this.crash_hit[id] = 1;
+        hit++;
+      }
+    }
+    return hit;
+  }
+
+  /** Messages sent and never delivered: [all, of which a crash may explain]. */
+  undelivered(): { total: number; crash: number } {
+    let total = 0;
+    let crash = 0;
+    for (let id = 1; id < this.next_id; id++) {
+      if (this.state[id] !== STATE_SENT) continue;
+      total++;
+      if (this.crash_hit[id] !== 0) crash++;
+    }
+    return { total, crash };
+  }
+
+  /**
+   * The end-of-run check: what was not delivered must be covered by counted drops. `drops` is
+   * the sum of every named drop counter that can destroy a data message.
+   */
+  check_accounting(drops: number): void {
+    const { total, crash } = this.undelivered();
+    if (total - crash > drops) {
+      this.violate('silent_loss', `${total - crash} messages were neither delivered nor counted (${total} undelivered, ${crash} explained by crashes, ${drops} counted drops)`);
+    }
+  }
+
+  private violate(invariant: string, message: string): void {
+    this.fail(new SimViolation(invariant, message, this.now()));
+  }
+
+  private grow(): void {
+    const n = this.state.length * 2;
+    const c = new Int32Array(n);
+    c.set(this.channel_of);
+    this.channel_of = c;
+    const s = new Float64Array(n);
+    s.set(this.sent_us);
+    this.sent_us = s;
+    const st = new Uint8Array(n);
+    st.set(this.state);
+    this.state = st;
+    const h = new Uint8Array(n);
+    h.set(this.crash_hit);
+    this.crash_hit = h;
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * What a simulated process sees: the kernel's own `ProcessContext` (the same kernel, fastpath
+ * and C-style API a worker thread gets), plus the simulator's clock, sleeps, a PRNG stream, and
+ * tracked sends and receipts that feed the ledger (ledger.ts) and the trace.
+ *
+ * Process bodies are async: they receive with `kernel.recv_async` and call with
+ * `kernel.call_async`, which park on the simulated doorbell. A blocking `recv` is refused (see
+ * `SimWaiter.wait`).
+ */
+import type { Kernel } from '../kernel/kernel.js';
+import { IpcFlags, LOCAL_NODE } from '../kernel/fastpath.js';
+import { SLOT_PAYLOAD_BYTES_MAX } from '../kernel/layout/slot_layout.js';
+import { Message } from '../kernel/message.js';
+import { process_context, type ProcessContext } from '../kernel/process.js';
+import { Status } from '../kernel/status.js';
+import type { Ledger, PathKind } from './ledger.js';
+import { PAYLOAD_HEADER_BYTES, write_payload } from './payload.js';
+import type { Prng } from './prng.js';
+import type { Scheduler } from './scheduler.js';
+import type { Incarnation } from './sim_env.js';
+import type { Trace } from './trace.js';
+
+/** A channel a process opened through `open`: its capability and its ledger entry. */
+export interface TrackedChannel {
+  readonly cap: number;
+  readonly dst_node: number;
+  readonly dst_pid: number;
+  readonly ledger_channel: number;
+}
+
+/** The shared parts of a run a process reaches (one per simulation). */
+export interface ProcessWorld {
+  readonly scheduler: Scheduler;
+  readonly ledger: Ledger;
+  readonly trace: Trace;
+  /** How remote channels travel, and whether they are sealed. */
+  readonly proto: 'udp' | 'tcp';
+  readonly sealed: boolean;
+  /** Virtual µs after which workloads stop sending (the drain phase follows). */
+  readonly send_until_us: number;
+  /** Virtual µs at which the run ends: receivers return. */
+  readonly end_us: number;
+  /** Bounds of the virtual CPU time a `yield` costs, µs. */
+  readonly step_us_min: number;
+  readonly step_us_max: number;
+  /** Sabotage knobs (tests only). */
+  readonly forge_send: number;
+  readonly tamper_delivered: number;
+  readonly reorder_delivered: number;
+}
+
+export interface SimProcessContext extends ProcessContext<unknown> {
+  /** The node's id on the simulated network. */
+  readonly node: number;
+  /** This process's PRNG stream (forked from the seed by node, incarnation and pid). */
+  readonly rng: Prng;
+  /** The node's clock (skewed, if the scenario says so). */
+  now_ms(): number;
+  /** Parks for `ms` of virtual time. */
+  sleep(ms: number): Promise<void>;
+  /** Gives the core to others for one step of virtual CPU time. */
+  yield(): Promise<void>;
+  /** Whether workloads should still send (false once the drain phase began). */
+  sending(): boolean;
+  /** Virtual ms left before the run ends. */
+  remaining_ms(): number;
+  /** Connects to (`dst_node`, `dst_pid`) with a badge, and records the grant in the ledger. */
+  open(dst_node: number, dst_pid: number): TrackedChannel;
+  /** Sends a tracked message of `length` bytes (inline up to 64, else in a block). Returns a Status. */
+  send_tracked(channel: TrackedChannel, m: Message, length: number): number;
+  /** Calls the server on `channel` with a tracked message; the reply is checked too. */
+  call_tracked(channel: TrackedChannel, m: Message, length: number, reply: Message, timeout_ms: number): Promise<number>;
+  /** Answers a call with a tracked message on `back` (a channel `open_reply` made). */
+  reply_tracked(reply_cap: number, back: TrackedChannel, m: Message, length: number): number;
+  /** Records a reply path to (`dst_node`, `dst_pid`) in the ledger (the reply capability is the kernel's). */
+  open_reply(dst_pid: number): TrackedChannel;
+  /** Checks a received message against the ledger and releases its block. */
+  received(m: Message): void;
+}
+
+export function sim_process_context(world: ProcessWorld, kernel: Kernel, node: number, life: Incarnation, pid: number, rng: Prng, args: unknown): SimProcessContext {
+  const base = process_context(kernel, pid, args);
+  const fastpath = kernel.fastpath;
+  const { scheduler, ledger, trace } = world;
+  let held: { m: Message; bytes: Uint8Array } | null = null;
+
+  const path_to = (dst_node: number): PathKind => (dst_node === LOCAL_NODE || dst_node === node ? 'local' : world.proto);
+
+  const stamp = (channel: TrackedChannel, m: Message, length: number): number => {
+    const id = ledger.next_id_value;
+    const seq = ledger.next_seq(channel.ledger_channel);
+    m.length = length;
+    if (length <= SLOT_PAYLOAD_BYTES_MAX) {
+      m.block_offset = 0;
+      write_payload(m.payload, length, id, seq);
+      return id;
+    }
+    const block = fastpath.alloc_block(length);
+    if (block < 0) return block;
+    m.block_offset = block;
+    write_payload(fastpath.block_view(m), length, id, seq);
+    return id;
+  };
+
+  const committed = (channel: TrackedChannel, id: number): void => {
+    ledger.commit(channel.ledger_channel, id);
+    trace.send(scheduler.now_us, node, base.core, pid, id, channel.dst_node === LOCAL_NODE ? node : channel.dst_node, channel.dst_pid);
+  };
+
+  const check = (m: Message, bytes: Uint8Array): void => {
+    const tamper = world.tamper_delivered > 0 && rng.chance(world.tamper_delivered);
+    ledger.deliver(node, pid, m, bytes, kernel.listening(pid), tamper);
+    const id = m.length >= 4 ? bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24) : 0;
+    trace.recv(scheduler.now_us, node, base.core, pid, id >>> 0, 0);
+  };
+
+  return {
+    ...base,
+    node,
+    rng,
+    now_ms: () => fastpath.env.clock.now_ms(),
+    sleep: (ms) => scheduler.sleep(ms * 1000, life),
+    yield: () => scheduler.sleep(world.step_us_min + rng.float() * (world.step_us_max - world.step_us_min), life),
+    sending: () => scheduler.now_us < world.send_until_us,
+    remaining_ms: () => (world.end_us - scheduler.now_us) / 1000,
+    open(dst_node, dst_pid) {
+      const remote = dst_node !== LOCAL_NODE && dst_node !== node;
+      const kernel_node = remote ? dst_node : LOCAL_NODE;
+      const provisional = ledger.open_channel(node, pid, remote ? dst_node : node, dst_pid, 0, { path: path_to(dst_node), sealed: remote && world.sealed });
+      const cap = kernel.connect(pid, dst_pid, kernel_node, { badge: provisional + 1 });
+      if (cap < 0) throw new Error(`node ${node} pid ${pid}: connect to ${dst_node}:${dst_pid} failed with status ${cap}`);
+      // The kernel keeps an existing capability (a restart with memory kept): record its badge.
+      ledger.set_badge(provisional, kernel.cap_info(pid, cap)!.badge);
+      return { cap, dst_node: kernel_node, dst_pid, ledger_channel: provisional };
+    },
+    open_reply(dst_pid) {
+      const channel = ledger.open_channel(node, pid, node, dst_pid, 0, { path: 'local', sealed: false, by_reply: true });
+      return { cap: -1, dst_node: LOCAL_NODE, dst_pid, ledger_channel: channel };
+    },
+    send_tracked(channel, m, length) {
+      if (length < PAYLOAD_HEADER_BYTES) length = PAYLOAD_HEADER_BYTES;
+      const id = stamp(channel, m, length);
+      if (id < 0) return id;
+      let status: number;
+      if (world.forge_send > 0 && channel.dst_node === LOCAL_NODE && rng.chance(world.forge_send)) {
+        status = fastpath.send(pid, channel.dst_pid, m); // Sabotage: no capability checked, no badge.
+      } else {
+        status = kernel.send(pid, channel.cap, m);
+      }
+      if (status === Status.OK) committed(channel, id);
+      else if (m.block_offset !== 0) fastpath.free_block(m.block_offset);
+      return status;
+    },
+    async call_tracked(channel, m, length, reply, timeout_ms) {
+      if (length < PAYLOAD_HEADER_BYTES) length = PAYLOAD_HEADER_BYTES;
+      const id = stamp(channel, m, length);
+      if (id < 0) return id;
+      // Committed before the call parks: the server may receive it before call_async returns.
+      ledger.commit(channel.ledger_channel, id);
+      trace.send(scheduler.now_us, node, base.core, pid, id, node, channel.dst_pid);
+      const status = await kernel.call_async(pid, channel.cap, m, reply, timeout_ms);
+      if (status === Status.OK) check(reply, reply.payload);
+      else if (status !== Status.TIMEOUT && status !== Status.DEAD_PEER) ledger.uncommit(id); // It never left.
+      return status;
+    },
+    reply_tracked(reply_cap, back, m, length) {
+      const id = stamp(back, m, Math.min(Math.max(length, PAYLOAD_HEADER_BYTES), SLOT_PAYLOAD_BYTES_MAX));
+      const status = kernel.reply(pid, reply_cap, m);
+      if (status === Status.OK) committed(back, id);
+      return status;
+    },
+    received(m) {
+      const bytes = m.block_offset !== 0 ? fastpath.block_view(m) : m.payload;
+      if (world.reorder_delivered > 0 && held === null && rng.chance(world.reorder_delivered)) {
+        // Sabotage: check this delivery after the next one, as if the two had swapped.
+        const copy = new Message().copy_from(m);
+        held = { m: copy, bytes: bytes.slice() };
+      } else {
+        check(m, bytes);
+        if (held !== null) {
+          const h = held;
+          held = null;
+          check(h.m, h.bytes);
+        }
+      }
+      if (m.block_offset !== 0) fastpath.release(m);
+    },
+  };
+}
+
+export { IpcFlags };

@@ -1,0 +1,435 @@
+/**
+ * Scenarios: what a simulation runs, as a JSON file (sim/scenarios/*.json), checked against the
+ * schema below with every mistake reported as `file:line: path: message`.
+ *
+ * {
+ *   "name": "…", "description": "…",
+ *   "duration_ms": 200,            // workloads send this long (virtual ms), (0, 3 600 000]
+ *   "drain_ms": 2000,              // then every fault lifts and traffic drains, [0, 3 600 000]
+ *   "network": { "proto": "tcp" | "udp", "secure": false | { rekey_after_messages, rekey_after_ms, … },
+ *                "max_queue": 4096, "overflow": "drop_oldest" | "drop_newest" },
+ *   "scheduler": { "step_us_min": 1, "step_us_max": 4, "wake_us_min": 2, "wake_us_max": 20 },
+ *   "nodes": [ { "id": 1, "sockets": 2, "cores_per_socket": 2, "slab": "default" | "small" } ]
+ *          | { "count": 64, "sockets": 2, "cores_per_socket": 4, "slab": "small" },
+ *   "workloads": [ { "kind": "ping_pong" | "call_reply" | "pipeline" | "fan_in" | "all_to_all" | "bulk", … } ],
+ *   "faults": { "link": { …LinkFaults }, "clock_skew": { "offset_ms_max", "drift_ppm_max" },
+ *               "schedule": [ { "kind": "partition" | "heal" | "crash" | "link", "at_ms", … } ],
+ *               "sabotage": { … } },   // tests only
+ *   "trace_events_max": 200000
+ * }
+ *
+ * Endpoints are `{ "node", "core", "pid" }`; `"participants": { "every_core": true, "pid_base": 16 }`
+ * places one process per core of every node (pid = pid_base + core).
+ */
+import { LatticeError } from '../kernel/errors.js';
+import type { SlabClass } from '../kernel/layout/spill_layout.js';
+import { LINK_FAULTS_NONE, SABOTAGE_NONE, type ClockSkew, type LinkFaults, type SabotageFaults, type ScheduledFault } from './faults.js';
+import { parse_located } from './json_lines.js';
+import { SIM_NET_PID } from './sim_node.js';
+import { WORKLOAD_KINDS, type Endpoint, type WorkloadSpec } from './workloads/index.js';
+
+/** Bounds of a scenario. */
+export const NODES_MAX = 256;
+export const CORES_PER_NODE_MAX = 64;
+export const DURATION_MS_MAX = 3_600_000;
+export const MESSAGES_PER_WORKLOAD_MAX = 100_000_000;
+export const PIDS_PER_NODE_MAX = 1024;
+
+/** A small slab for large clusters: 2 MiB of message region per node instead of 12. */
+export const SMALL_SLAB: readonly SlabClass[] = [
+  { block_bytes: 128, block_count: 1024 },
+  { block_bytes: 4096, block_count: 64 },
+  { block_bytes: 64 << 10, block_count: 8 },
+  { block_bytes: 1 << 20, block_count: 1 },
+];
+
+export interface ScenarioNode {
+  readonly id: number;
+  readonly sockets: number;
+  readonly cores_per_socket: number;
+  readonly pids_max: number;
+  readonly slab_classes: readonly SlabClass[] | undefined;
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly description: string;
+  readonly duration_ms: number;
+  readonly drain_ms: number;
+  readonly network: {
+    readonly proto: 'udp' | 'tcp';
+    readonly secure: false | Record<string, number>;
+    readonly max_queue: number;
+    readonly overflow: 'drop_oldest' | 'drop_newest';
+  };
+  readonly scheduler: { readonly step_us_min: number; readonly step_us_max: number; readonly wake_us_min: number; readonly wake_us_max: number };
+  readonly nodes: readonly ScenarioNode[];
+  readonly workloads: readonly WorkloadSpec[];
+  readonly faults: { readonly link: LinkFaults; readonly clock_skew: ClockSkew; readonly schedule: readonly ScheduledFault[]; readonly sabotage: SabotageFaults };
+  readonly trace_events_max: number;
+}
+
+/** A scenario that does not fit the schema; `errors` has every mistake found. */
+export class ScenarioError extends LatticeError {
+  readonly errors: readonly string[];
+  constructor(file: string, errors: readonly string[]) {
+    super('ERR_LATTICE_SCENARIO', `${file}: ${errors.length} error${errors.length === 1 ? '' : 's'}\n${errors.map((e) => `  ${e}`).join('\n')}`);
+    this.name = 'ScenarioError';
+    this.errors = errors;
+  }
+}
+
+type Json = Record<string, unknown>;
+
+/** Reads fields with their types and bounds, collecting errors with lines. */
+class Reader {
+  readonly errors: string[] = [];
+  constructor(
+    private readonly file: string,
+    private readonly lines: ReadonlyMap<string, number>,
+  ) {}
+
+  error(path: string, message: string): void {
+    let line = this.lines.get(path);
+    for (let p = path; line === undefined && p.length > 0; ) {
+      p = p.includes('.') || p.includes('[') ? p.replace(/(\.[^.[\]]*|\[\d+\])$/, '') : '';
+      line = this.lines.get(p);
+    }
+    this.errors.push(`${this.file}:${line ?? 1}: ${path === '' ? '(document)' : path}: ${message}`);
+  }
+
+  object(value: unknown, path: string, allowed: readonly string[]): Json | null {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      this.error(path, `must be an object, got ${describe(value)}`);
+      return null;
+    }
+    for (const key of Object.keys(value)) if (!allowed.includes(key)) this.error(join(path, key), `unknown field (allowed: ${allowed.join(', ')})`);
+    return value as Json;
+  }
+
+  number(obj: Json, key: string, path: string, lo: number, hi: number, fallback?: number, integer = false): number {
+    const v = obj[key];
+    const p = join(path, key);
+    if (v === undefined) {
+      if (fallback !== undefined) return fallback;
+      this.error(p, 'is required');
+      return lo;
+    }
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      this.error(p, `must be a number, got ${describe(v)}`);
+      return fallback ?? lo;
+    }
+    if (integer && !Number.isInteger(v)) this.error(p, `must be an integer, got ${v}`);
+    if (v < lo || v > hi) this.error(p, `must be in [${lo}, ${hi}], got ${v}`);
+    return v;
+  }
+
+  int(obj: Json, key: string, path: string, lo: number, hi: number, fallback?: number): number {
+    return this.number(obj, key, path, lo, hi, fallback, true);
+  }
+
+  string(obj: Json, key: string, path: string, fallback?: string): string {
+    const v = obj[key];
+    if (v === undefined && fallback !== undefined) return fallback;
+    if (typeof v !== 'string') {
+      this.error(join(path, key), v === undefined ? 'is required' : `must be a string, got ${describe(v)}`);
+      return fallback ?? '';
+    }
+    return v;
+  }
+
+  choice<T extends string>(obj: Json, key: string, path: string, choices: readonly T[], fallback?: T): T {
+    const v = obj[key];
+    if (v === undefined && fallback !== undefined) return fallback;
+    if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) {
+      this.error(join(path, key), v === undefined ? `is required (one of ${choices.join(', ')})` : `must be one of ${choices.join(', ')}, got ${describe(v)}`);
+      return fallback ?? choices[0]!;
+    }
+    return v as T;
+  }
+
+  bool(obj: Json, key: string, path: string, fallback: boolean): boolean {
+    const v = obj[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== 'boolean') {
+      this.error(join(path, key), `must be true or false, got ${describe(v)}`);
+      return fallback;
+    }
+    return v;
+  }
+
+  array(obj: Json, key: string, path: string, required = true): unknown[] {
+    const v = obj[key];
+    if (v === undefined && !required) return [];
+    if (!Array.isArray(v)) {
+      this.error(join(path, key), v === undefined ? 'is required' : `must be an array, got ${describe(v)}`);
+      return [];
+    }
+    return v;
+  }
+}
+
+function join(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  return JSON.stringify(v);
+}
+
+/** Parses and checks a scenario. Throws `ScenarioError` (or its syntax error) with lines. */
+export function parse_scenario(text: string, file = 'scenario.json'): Scenario {
+  let located;
+  try {
+    located = parse_located(text);
+  } catch (error) {
+    throw new ScenarioError(file, [`${file}:${(error as { line?: number }).line ?? 1}: ${(error as Error).message.replace(/^line \d+, /, '')}`]);
+  }
+  const r = new Reader(file, located.lines);
+  const top = r.object(located.value, '', ['name', 'description', 'duration_ms', 'drain_ms', 'network', 'scheduler', 'nodes', 'workloads', 'faults', 'trace_events_max', '$schema']);
+  if (top === null) throw new ScenarioError(file, r.errors);
+  const name = r.string(top, 'name', '');
+  const description = r.string(top, 'description', '', '');
+  const duration_ms = r.number(top, 'duration_ms', '', 0.001, DURATION_MS_MAX);
+  const drain_ms = r.number(top, 'drain_ms', '', 0, DURATION_MS_MAX, 1000);
+  const trace_events_max = r.int(top, 'trace_events_max', '', 0, 10_000_000, 200_000);
+
+  const net = r.object(top.network ?? {}, 'network', ['proto', 'secure', 'max_queue', 'overflow']) ?? {};
+  let secure = false as false | Record<string, number>;
+  if (net.secure === true) secure = {};
+  else if (net.secure !== undefined && net.secure !== false) {
+    const s = r.object(net.secure, 'network.secure', ['rekey_after_messages', 'rekey_after_ms', 'reject_after_messages', 'reject_after_ms', 'previous_keep_ms', 'handshake_retry_ms', 'handshake_attempts_max']);
+    secure = {};
+    if (s !== null) for (const key of Object.keys(s)) secure[key] = r.number(s, key, 'network.secure', 1, 2 ** 48);
+  }
+  const network = {
+    proto: r.choice(net, 'proto', 'network', ['tcp', 'udp'] as const, 'tcp'),
+    secure,
+    max_queue: r.int(net, 'max_queue', 'network', 1, 1 << 20, 4096),
+    overflow: r.choice(net, 'overflow', 'network', ['drop_oldest', 'drop_newest'] as const, 'drop_oldest'),
+  };
+
+  const sch = r.object(top.scheduler ?? {}, 'scheduler', ['step_us_min', 'step_us_max', 'wake_us_min', 'wake_us_max']) ?? {};
+  const scheduler = {
+    step_us_min: r.number(sch, 'step_us_min', 'scheduler', 0, 1e6, 0.5),
+    step_us_max: r.number(sch, 'step_us_max', 'scheduler', 0, 1e6, 3),
+    wake_us_min: r.number(sch, 'wake_us_min', 'scheduler', 0, 1e6, 1),
+    wake_us_max: r.number(sch, 'wake_us_max', 'scheduler', 0, 1e6, 10),
+  };
+  if (scheduler.step_us_max < scheduler.step_us_min) r.error('scheduler.step_us_max', 'must be ≥ step_us_min');
+  if (scheduler.wake_us_max < scheduler.wake_us_min) r.error('scheduler.wake_us_max', 'must be ≥ wake_us_min');
+
+  const nodes = read_nodes(r, top.nodes);
+  const by_id = new Map(nodes.map((n) => [n.id, n]));
+  const workloads: WorkloadSpec[] = [];
+  const used = new Map<string, string>();
+  r.array(top, 'workloads', '').forEach((w, i) => {
+    const spec = read_workload(r, w, `workloads[${i}]`, nodes);
+    if (spec === null) return;
+    for (const e of endpoints_of(spec)) {
+      const p = `workloads[${i}]`;
+      const node = by_id.get(e.node);
+      if (node === undefined) r.error(p, `names node ${e.node}, which is not in nodes`);
+      else if (e.core >= node.sockets * node.cores_per_socket) r.error(p, `places pid ${e.pid} on core ${e.core}; node ${e.node} has ${node.sockets * node.cores_per_socket} cores`);
+      else if (e.pid === SIM_NET_PID || e.pid >= node.pids_max) r.error(p, `uses pid ${e.pid}: pids are in [2, ${node.pids_max}) (pid ${SIM_NET_PID} is the network's)`);
+      const key = `${e.node}:${e.pid}`;
+      const owner = used.get(key);
+      if (owner !== undefined && owner !== p) r.error(p, `uses node ${e.node} pid ${e.pid}, which ${owner} uses already`);
+      used.set(key, p);
+    }
+    if (spec.kind === 'call_reply') for (const c of spec.clients) if (c.node !== spec.server.node) r.error(`workloads[${i}].clients`, `call_reply clients must be on the server's node ${spec.server.node} (calls do not cross nodes)`);
+    workloads.push(spec);
+  });
+
+  const faults = read_faults(r, top.faults ?? {}, by_id);
+  if (r.errors.length > 0) throw new ScenarioError(file, r.errors);
+  return { name, description, duration_ms, drain_ms, network, scheduler, nodes, workloads, faults, trace_events_max };
+}
+
+function read_nodes(r: Reader, value: unknown): ScenarioNode[] {
+  const slab = (obj: Json, path: string): readonly SlabClass[] | undefined => (r.choice(obj, 'slab', path, ['default', 'small'] as const, 'default') === 'small' ? SMALL_SLAB : undefined);
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const o = r.object(value, 'nodes', ['count', 'sockets', 'cores_per_socket', 'pids_max', 'slab'])!;
+    const count = r.int(o, 'count', 'nodes', 1, NODES_MAX);
+    const sockets = r.int(o, 'sockets', 'nodes', 1, 16, 2);
+    const cps = r.int(o, 'cores_per_socket', 'nodes', 1, 64, 2);
+    const pids_max = r.int(o, 'pids_max', 'nodes', 8, PIDS_PER_NODE_MAX, 64);
+    const classes = slab(o, 'nodes');
+    return Array.from({ length: count }, (_, i) => ({ id: i + 1, sockets, cores_per_socket: cps, pids_max, slab_classes: classes }));
+  }
+  if (!Array.isArray(value)) {
+    r.error('nodes', value === undefined ? 'is required' : 'must be an array of nodes or { "count": N, … }');
+    return [];
+  }
+  if (value.length === 0 || value.length > NODES_MAX) r.error('nodes', `must list 1 to ${NODES_MAX} nodes`);
+  const ids = new Set<number>();
+  return value.map((v, i) => {
+    const path = `nodes[${i}]`;
+    const o = r.object(v, path, ['id', 'sockets', 'cores_per_socket', 'pids_max', 'slab']) ?? {};
+    const id = r.int(o, 'id', path, 1, 0x7fff_ffff);
+    if (ids.has(id)) r.error(`${path}.id`, `node ${id} is listed twice`);
+    ids.add(id);
+    const sockets = r.int(o, 'sockets', path, 1, 16, 2);
+    const cps = r.int(o, 'cores_per_socket', path, 1, 64, 2);
+    if (sockets * cps > CORES_PER_NODE_MAX) r.error(path, `has ${sockets * cps} cores; at most ${CORES_PER_NODE_MAX}`);
+    return { id, sockets, cores_per_socket: cps, pids_max: r.int(o, 'pids_max', path, 8, PIDS_PER_NODE_MAX, 64), slab_classes: slab(o, path) };
+  });
+}
+
+function read_endpoint(r: Reader, value: unknown, path: string): Endpoint {
+  const o = r.object(value, path, ['node', 'core', 'pid']) ?? {};
+  return { node: r.int(o, 'node', path, 1, 0x7fff_ffff), core: r.int(o, 'core', path, 0, CORES_PER_NODE_MAX - 1), pid: r.int(o, 'pid', path, 0, PIDS_PER_NODE_MAX - 1) };
+}
+
+function read_endpoints(r: Reader, obj: Json, key: string, path: string, nodes: readonly ScenarioNode[]): Endpoint[] {
+  const v = obj[key];
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    const o = r.object(v, join(path, key), ['every_core', 'pid_base'])!;
+    if (o.every_core !== true) r.error(join(path, key), 'must be a list of endpoints or { "every_core": true, "pid_base": N }');
+    const base = r.int(o, 'pid_base', join(path, key), 2, PIDS_PER_NODE_MAX - 1, 16);
+    const out: Endpoint[] = [];
+    for (const n of nodes) for (let core = 0; core < n.sockets * n.cores_per_socket; core++) out.push({ node: n.id, core, pid: base + core });
+    return out;
+  }
+  const list = r.array(obj, key, path);
+  if (list.length === 0) r.error(join(path, key), 'must not be empty');
+  return list.map((e, i) => read_endpoint(r, e, `${join(path, key)}[${i}]`));
+}
+
+function read_workload(r: Reader, value: unknown, path: string, nodes: readonly ScenarioNode[]): WorkloadSpec | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    r.error(path, `must be an object, got ${describe(value)}`);
+    return null;
+  }
+  const kind = r.choice(value as Json, 'kind', path, WORKLOAD_KINDS);
+  const count = (o: Json, key: string) => r.int(o, key, path, 1, MESSAGES_PER_WORKLOAD_MAX);
+  const bytes = (o: Json, lo = 12, hi = 64, fallback = 32) => r.int(o, 'payload_bytes', path, lo, hi, fallback);
+  const interval = (o: Json) => r.number(o, 'interval_us', path, 0, 1e7, 0);
+  switch (kind) {
+    case 'ping_pong': {
+      const o = r.object(value, path, ['kind', 'client', 'server', 'rounds', 'payload_bytes', 'timeout_ms'])!;
+      return { kind, client: read_endpoint(r, o.client, `${path}.client`), server: read_endpoint(r, o.server, `${path}.server`), rounds: count(o, 'rounds'), payload_bytes: bytes(o), timeout_ms: r.number(o, 'timeout_ms', path, 0.001, 60_000, 20) };
+    }
+    case 'call_reply': {
+      const o = r.object(value, path, ['kind', 'server', 'clients', 'calls_per_client', 'payload_bytes', 'timeout_ms'])!;
+      return { kind, server: read_endpoint(r, o.server, `${path}.server`), clients: read_endpoints(r, o, 'clients', path, nodes), calls_per_client: count(o, 'calls_per_client'), payload_bytes: bytes(o), timeout_ms: r.number(o, 'timeout_ms', path, 0.001, 60_000, 100) };
+    }
+    case 'pipeline': {
+      const o = r.object(value, path, ['kind', 'stages', 'messages', 'payload_bytes', 'interval_us'])!;
+      const stages = read_endpoints(r, o, 'stages', path, nodes);
+      if (stages.length < 2) r.error(`${path}.stages`, 'needs at least two stages');
+      return { kind, stages, messages: count(o, 'messages'), payload_bytes: bytes(o), interval_us: interval(o) };
+    }
+    case 'fan_in': {
+      const o = r.object(value, path, ['kind', 'receiver', 'senders', 'messages_per_sender', 'payload_bytes', 'interval_us'])!;
+      return { kind, receiver: read_endpoint(r, o.receiver, `${path}.receiver`), senders: read_endpoints(r, o, 'senders', path, nodes), messages_per_sender: count(o, 'messages_per_sender'), payload_bytes: bytes(o), interval_us: interval(o) };
+    }
+    case 'all_to_all': {
+      const o = r.object(value, path, ['kind', 'participants', 'messages_per_process', 'payload_bytes', 'remote_fraction', 'interval_us'])!;
+      const participants = read_endpoints(r, o, 'participants', path, nodes);
+      if (participants.length < 2) r.error(`${path}.participants`, 'needs at least two participants');
+      const rf = o.remote_fraction === undefined ? undefined : r.number(o, 'remote_fraction', path, 0, 1);
+      return { kind, participants, messages_per_process: count(o, 'messages_per_process'), payload_bytes: bytes(o), ...(rf === undefined ? {} : { remote_fraction: rf }), interval_us: interval(o) };
+    }
+    case 'bulk': {
+      const o = r.object(value, path, ['kind', 'sender', 'receiver', 'transfers', 'payload_bytes', 'interval_us'])!;
+      return { kind, sender: read_endpoint(r, o.sender, `${path}.sender`), receiver: read_endpoint(r, o.receiver, `${path}.receiver`), transfers: count(o, 'transfers'), payload_bytes: bytes(o, 65, 1 << 20, 4096), interval_us: interval(o) };
+    }
+  }
+}
+
+function endpoints_of(spec: WorkloadSpec): Endpoint[] {
+  switch (spec.kind) {
+    case 'ping_pong':
+      return [spec.client, spec.server];
+    case 'call_reply':
+      return [spec.server, ...spec.clients];
+    case 'pipeline':
+      return [...spec.stages];
+    case 'fan_in':
+      return [spec.receiver, ...spec.senders];
+    case 'all_to_all':
+      return [...spec.participants];
+    case 'bulk':
+      return [spec.sender, spec.receiver];
+  }
+}
+
+function read_link(r: Reader, value: unknown, path: string, base: LinkFaults): LinkFaults {
+  const o = r.object(value, path, Object.keys(LINK_FAULTS_NONE)) ?? {};
+  const p = (key: keyof LinkFaults) => r.number(o, key, path, 0, 1, base[key] as number);
+  let delay = base.delay;
+  if (o.delay !== undefined) {
+    const d = r.object(o.delay, `${path}.delay`, ['distribution', 'min_ms', 'mean_ms', 'max_ms']) ?? {};
+    const min_ms = r.number(d, 'min_ms', `${path}.delay`, 0, 10_000, base.delay.min_ms);
+    const max_ms = r.number(d, 'max_ms', `${path}.delay`, min_ms, 10_000, Math.max(min_ms, base.delay.max_ms));
+    delay = { distribution: r.choice(d, 'distribution', `${path}.delay`, ['fixed', 'uniform', 'exponential'] as const, base.delay.distribution), min_ms, mean_ms: r.number(d, 'mean_ms', `${path}.delay`, min_ms, max_ms, Math.min(max_ms, Math.max(min_ms, base.delay.mean_ms))), max_ms };
+  }
+  return {
+    loss: p('loss'),
+    duplicate: p('duplicate'),
+    reorder: p('reorder'),
+    reorder_delay_ms: r.number(o, 'reorder_delay_ms', path, 0, 10_000, base.reorder_delay_ms),
+    corrupt: p('corrupt'),
+    corrupt_bits_max: r.int(o, 'corrupt_bits_max', path, 1, 64, base.corrupt_bits_max),
+    corrupt_tcp: r.bool(o, 'corrupt_tcp', path, base.corrupt_tcp),
+    link_queue_packets_max: r.int(o, 'link_queue_packets_max', path, 1, 1 << 20, base.link_queue_packets_max),
+    delay,
+    tcp_rto_ms: r.number(o, 'tcp_rto_ms', path, 1, 10_000, base.tcp_rto_ms),
+    connect_timeout_ms: r.number(o, 'connect_timeout_ms', path, 1, 60_000, base.connect_timeout_ms),
+  };
+}
+
+function read_faults(r: Reader, value: unknown, nodes: ReadonlyMap<number, ScenarioNode>): Scenario['faults'] {
+  const o = r.object(value, 'faults', ['link', 'clock_skew', 'schedule', 'sabotage']) ?? {};
+  const link = o.link === undefined ? LINK_FAULTS_NONE : read_link(r, o.link, 'faults.link', LINK_FAULTS_NONE);
+  const cs = r.object(o.clock_skew ?? {}, 'faults.clock_skew', ['offset_ms_max', 'drift_ppm_max']) ?? {};
+  const clock_skew = { offset_ms_max: r.number(cs, 'offset_ms_max', 'faults.clock_skew', 0, 3_600_000, 0), drift_ppm_max: r.number(cs, 'drift_ppm_max', 'faults.clock_skew', 0, 100_000, 0) };
+  const sb = r.object(o.sabotage ?? {}, 'faults.sabotage', Object.keys(SABOTAGE_NONE)) ?? {};
+  const sabotage: SabotageFaults = {
+    silent_drop: r.number(sb, 'silent_drop', 'faults.sabotage', 0, 1, 0),
+    forge_send: r.number(sb, 'forge_send', 'faults.sabotage', 0, 1, 0),
+    tamper_delivered: r.number(sb, 'tamper_delivered', 'faults.sabotage', 0, 1, 0),
+    reorder_delivered: r.number(sb, 'reorder_delivered', 'faults.sabotage', 0, 1, 0),
+  };
+  const schedule: ScheduledFault[] = [];
+  r.array(o, 'schedule', 'faults', false).forEach((f, i) => {
+    const path = `faults.schedule[${i}]`;
+    if (f === null || typeof f !== 'object' || Array.isArray(f)) return r.error(path, `must be an object, got ${describe(f)}`);
+    const kind = r.choice(f as Json, 'kind', path, ['partition', 'heal', 'crash', 'link'] as const);
+    const node_ok = (n: number, p: string) => {
+      if (!nodes.has(n)) r.error(p, `names node ${n}, which is not in nodes`);
+    };
+    if (kind === 'partition') {
+      const g = r.object(f, path, ['kind', 'at_ms', 'groups'])!;
+      const groups = r.array(g, 'groups', path).map((group, j) => {
+        if (!Array.isArray(group) || !group.every((n) => Number.isInteger(n))) {
+          r.error(`${path}.groups[${j}]`, 'must be an array of node ids');
+          return [];
+        }
+        group.forEach((n) => node_ok(n as number, `${path}.groups[${j}]`));
+        return group as number[];
+      });
+      schedule.push({ kind, at_ms: r.number(g, 'at_ms', path, 0, DURATION_MS_MAX), groups });
+    } else if (kind === 'heal') {
+      const g = r.object(f, path, ['kind', 'at_ms'])!;
+      schedule.push({ kind, at_ms: r.number(g, 'at_ms', path, 0, DURATION_MS_MAX) });
+    } else if (kind === 'crash') {
+      const g = r.object(f, path, ['kind', 'at_ms', 'node', 'restart_after_ms', 'memory'])!;
+      const node = r.int(g, 'node', path, 1, 0x7fff_ffff);
+      node_ok(node, `${path}.node`);
+      const restart = g.restart_after_ms === undefined ? undefined : r.number(g, 'restart_after_ms', path, 0, DURATION_MS_MAX);
+      schedule.push({ kind, at_ms: r.number(g, 'at_ms', path, 0, DURATION_MS_MAX), node, memory: r.choice(g, 'memory', path, ['kept', 'lost'] as const, 'lost'), ...(restart === undefined ? {} : { restart_after_ms: restart }) });
+    } else {
+      const g = r.object(f, path, ['kind', 'at_ms', 'set'])!;
+      const set = read_link(r, g.set ?? {}, `${path}.set`, link);
+      const given: Partial<LinkFaults> = {};
+      for (const key of Object.keys((g.set as object) ?? {})) (given as Record<string, unknown>)[key] = set[key as keyof LinkFaults];
+      schedule.push({ kind, at_ms: r.number(g, 'at_ms', path, 0, DURATION_MS_MAX), set: given });
+    }
+  });
+  return { link, clock_skew, schedule, sabotage };
+}

@@ -1,0 +1,149 @@
+/**
+ * The kernel's and the network's seams, implemented on the simulator's virtual clock: a skewed
+ * per-node `Clock`, `Timers` on the agenda, and a `Waiter` whose waits park the process until a
+ * doorbell rings (the kernel's real doorbell protocol: `Atomics.notify` becomes a scheduled wake)
+ * or its timeout passes in virtual time.
+ */
+import { AssertionError } from '../kernel/assert.js';
+import type { Clock, KernelEnv, WaitResult, Waiter } from '../kernel/env.js';
+import type { Timers } from '../net/transport.js';
+import type { Prng } from './prng.js';
+import type { Scheduler } from './scheduler.js';
+
+/** A node's life: everything scheduled for it checks `alive`, so a crash silences it at once. */
+export interface Incarnation {
+  alive: boolean;
+  readonly epoch: number;
+}
+
+/** A node's view of time: `offset_ms + virtual × (1 + drift_ppm / 10^6)`. */
+export class NodeClock implements Clock {
+  private readonly scheduler: Scheduler;
+  readonly offset_ms: number;
+  readonly drift_ppm: number;
+  private readonly rate: number;
+
+  constructor(scheduler: Scheduler, offset_ms = 0, drift_ppm = 0) {
+    this.scheduler = scheduler;
+    this.offset_ms = offset_ms;
+    this.drift_ppm = drift_ppm;
+    this.rate = 1 + drift_ppm / 1e6;
+  }
+
+  now_ms(): number {
+    return this.offset_ms + (this.scheduler.now_us * this.rate) / 1000;
+  }
+
+  /** Virtual microseconds that pass while this node's clock advances `ms`. */
+  virtual_us(ms: number): number {
+    return (ms * 1000) / this.rate;
+  }
+}
+
+/** `Timers` for one node incarnation. */
+export function sim_timers(scheduler: Scheduler, clock: NodeClock, life: Incarnation): Timers {
+  return {
+    set(delay_ms, callback) {
+      return scheduler.after(clock.virtual_us(delay_ms), () => {
+        if (life.alive) callback();
+      });
+    },
+    clear(handle) {
+      scheduler.cancel(handle);
+    },
+    defer(callback) {
+      scheduler.after(0, () => {
+        if (life.alive) callback();
+      });
+    },
+  };
+}
+
+interface Sleeper {
+  readonly index: number;
+  resolve: ((result: WaitResult) => void) | null;
+  timer: number;
+}
+
+/** Wake-up latency bounds of a doorbell, microseconds (a futex wake on real hardware). */
+export interface WakeLatency {
+  readonly wake_us_min: number;
+  readonly wake_us_max: number;
+}
+
+/**
+ * The `Waiter` of one node incarnation. `wait` (blocking) is a programmer error here: simulated
+ * processes receive with `recv_async` / `call_async`, as a browser page or a shared core would.
+ */
+export class SimWaiter implements Waiter {
+  private readonly scheduler: Scheduler;
+  private readonly clock: NodeClock;
+  private readonly prng: Prng;
+  private readonly latency: WakeLatency;
+  private readonly life: Incarnation;
+  private readonly sleepers = new Map<number, Sleeper[]>();
+  /** Doorbells rung that woke someone, and waits that ended by timeout. */
+  wakes = 0;
+  timeouts = 0;
+
+  constructor(scheduler: Scheduler, clock: NodeClock, prng: Prng, latency: WakeLatency, life: Incarnation) {
+    this.scheduler = scheduler;
+    this.clock = clock;
+    this.prng = prng;
+    this.latency = latency;
+    this.life = life;
+  }
+
+  wait(): WaitResult {
+    throw new AssertionError('a blocking wait inside the simulator: simulated processes use recv_async / call_async');
+  }
+
+  wait_async(i32: Int32Array, index: number, value: number, timeout_ms: number): Promise<WaitResult> {
+    if (Atomics.load(i32, index) !== value) return Promise.resolve('not-equal');
+    this.scheduler.park();
+    return new Promise((resolve) => {
+      const sleeper: Sleeper = { index, resolve, timer: -1 };
+      let list = this.sleepers.get(index);
+      if (list === undefined) this.sleepers.set(index, (list = []));
+      list.push(sleeper);
+      sleeper.timer = this.scheduler.after(this.clock.virtual_us(timeout_ms), () => {
+        const at = list!.indexOf(sleeper);
+        if (at >= 0) list!.splice(at, 1);
+        this.timeouts++;
+        this.fire(sleeper, 'timed-out');
+      });
+    });
+  }
+
+  notify(_i32: Int32Array, index: number, count: number): number {
+    const list = this.sleepers.get(index);
+    if (list === undefined || list.length === 0) return 0;
+    const woken = list.splice(0, Math.min(count, list.length));
+    for (const sleeper of woken) {
+      this.scheduler.cancel(sleeper.timer);
+      const delay_us = this.latency.wake_us_min + this.prng.float() * (this.latency.wake_us_max - this.latency.wake_us_min);
+      this.wakes++;
+      this.scheduler.after(delay_us, () => this.fire(sleeper, 'ok'));
+    }
+    return woken.length;
+  }
+
+  private fire(sleeper: Sleeper, result: WaitResult): void {
+    const resolve = sleeper.resolve;
+    if (resolve === null || !this.life.alive) return; // A crashed node's processes never resume.
+    sleeper.resolve = null;
+    this.scheduler.resume();
+    resolve(result);
+  }
+
+  /** Forgets every sleeper (the node crashed): their processes never resume. */
+  abandon(): void {
+    for (const list of this.sleepers.values()) for (const s of list) this.scheduler.cancel(s.timer);
+    this.sleepers.clear();
+  }
+}
+
+/** The kernel environment of a simulated node: virtual clock, parking waiter, no spinning. */
+export function sim_kernel_env(clock: NodeClock, waiter: SimWaiter): KernelEnv {
+  return { clock, waiter, spin_polls: 0 };
+}

@@ -1,0 +1,445 @@
+/**
+ * The simulated network: UDP and TCP between simulated nodes, on the virtual clock, with the link
+ * faults of faults.ts. Each node's driver gets a `SimTransport`, the same `Transport` seam that
+ * host/net/node_transport.ts implements on real sockets, so the driver, the secure channel and
+ * the network server run unchanged.
+ *
+ * Model:
+ * - A datagram is delayed (DelayModel), maybe lost, duplicated, held back (reordered) or
+ *   corrupted, and dropped when the destination is down, partitioned away or has
+ *   `link_queue_packets_max` packets in flight towards it. Each drop is counted by reason, and
+ *   by whether it carried data (DATA/SEALED frames) or control (handshakes).
+ * - A TCP connection is two ordered byte streams. A write arrives whole after its delay, never
+ *   before an earlier write on the same connection; its `done` reports success on arrival (the
+ *   peer has it). A loss costs `tcp_rto_ms`. A partition or a crash resets every connection
+ *   across it: pending writes fail with ECONNRESET and both ends see the close.
+ * - Corrupted TCP writes (with `corrupt_tcp`) desynchronise the receiver's stream; the frames a
+ *   desynchronised stream takes with it are counted in `stream_frames_lost` (an upper bound).
+ */
+import { assert } from '../kernel/assert.js';
+import type { Address, Transport, TransportEvents } from '../net/transport.js';
+import { FRAME_HEADER_BYTES, FRAME_LENGTH_OFFSET, FRAME_TYPE_OFFSET, FrameType } from '../net/wire_layout.js';
+import type { LinkFaults, SabotageFaults } from './faults.js';
+import type { Prng } from './prng.js';
+import type { Scheduler } from './scheduler.js';
+import type { Incarnation } from './sim_env.js';
+
+/** The port every simulated node binds (hosts tell nodes apart). */
+export const SIM_PORT = 7000;
+
+/** The host name of node `node` on the simulated network. */
+export function sim_host(node: number): string {
+  return `node-${node}`;
+}
+
+interface Endpoint {
+  readonly node: number;
+  transport: SimTransport | null;
+  in_flight: number;
+}
+
+interface Conn {
+  readonly id: number;
+  readonly owner: SimTransport;
+  peer: Conn | null;
+  open: boolean;
+  /** Arrival time of the last write, so writes never overtake each other. */
+  last_arrival_us: number;
+  /** Writes in flight: their `done` is called with ECONNRESET if the connection resets. */
+  readonly pending: Set<PendingWrite>;
+  /** Set when this end was destroyed after a bad frame: bytes still arriving are lost. */
+  desynced: boolean;
+}
+
+interface PendingWrite {
+  readonly done: (error: string | null) => void;
+  readonly frames: number;
+  event: number;
+}
+
+/** What the network counted. */
+export interface SimNetworkStats {
+  datagrams_sent: number;
+  datagrams_delivered: number;
+  tcp_writes: number;
+  tcp_bytes: number;
+  connects: number;
+  resets: number;
+  duplicated: number;
+  reordered: number;
+  corrupted: number;
+  /** Data-bearing packets dropped, by reason (loss, partition, node_down, queue_full). */
+  dropped_data: Record<string, number>;
+  /** Control packets (handshakes) dropped, by reason. */
+  dropped_control: Record<string, number>;
+  /** Data frames a reset or desynchronised TCP stream took with it (upper bound). */
+  stream_frames_lost: number;
+  /** Sabotage only: data packets dropped without any count (the invariant must catch this). */
+  sabotage_silent_drops: number;
+}
+
+export class SimNetwork {
+  private readonly scheduler: Scheduler;
+  private readonly prng: Prng;
+  faults: LinkFaults;
+  readonly sabotage: SabotageFaults;
+  private readonly endpoints = new Map<string, Endpoint>();
+  private readonly conns = new Map<number, Conn>();
+  private next_conn = 1;
+  /** Node → partition group (absent: no partition in force). */
+  private groups: Map<number, number> | null = null;
+  private readonly counters = {
+    datagrams_sent: 0,
+    datagrams_delivered: 0,
+    tcp_writes: 0,
+    tcp_bytes: 0,
+    connects: 0,
+    resets: 0,
+    duplicated: 0,
+    reordered: 0,
+    corrupted: 0,
+    stream_frames_lost: 0,
+    sabotage_silent_drops: 0,
+  };
+  private readonly dropped_data = new Map<string, number>();
+  private readonly dropped_control = new Map<string, number>();
+  /** Called for every data packet the network destroys, for tracing. */
+  on_drop: ((from: number, to: number, reason: string) => void) | null = null;
+
+  constructor(scheduler: Scheduler, prng: Prng, faults: LinkFaults, sabotage: SabotageFaults) {
+    this.scheduler = scheduler;
+    this.prng = prng;
+    this.faults = faults;
+    this.sabotage = sabotage;
+  }
+
+  /** The transport of one incarnation of node `node`. */
+  transport(node: number, life: Incarnation): SimTransport {
+    const host = sim_host(node);
+    let endpoint = this.endpoints.get(host);
+    if (endpoint === undefined) this.endpoints.set(host, (endpoint = { node, transport: null, in_flight: 0 }));
+    return new SimTransport(this, node, life);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Scheduled faults.
+
+  /** Only nodes in the same group reach each other; connections across groups reset. */
+  partition(groups: readonly (readonly number[])[]): void {
+    const map = new Map<number, number>();
+    groups.forEach((group, g) => group.forEach((node) => map.set(node, g)));
+    this.groups = map;
+    for (const conn of [...this.conns.values()]) {
+      if (conn.peer !== null && !this.reachable(conn.owner.node, conn.peer.owner.node)) this.reset(conn, 'ECONNRESET');
+    }
+  }
+
+  heal(): void {
+    this.groups = null;
+  }
+
+  /** Whether `a` and `b` can talk now. */
+  reachable(a: number, b: number): boolean {
+    if (this.groups === null || a === b) return true;
+    const ga = this.groups.get(a);
+    return ga !== undefined && ga === this.groups.get(b);
+  }
+
+  /** Node `node` stopped: its connections reset (the peers see it), its endpoint is unbound. */
+  crash(node: number): void {
+    const endpoint = this.endpoints.get(sim_host(node));
+    if (endpoint !== undefined) endpoint.transport = null;
+    for (const conn of [...this.conns.values()]) if (conn.owner.node === node) this.reset(conn, 'ECONNRESET', true);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Datagrams.
+
+  /** @internal */
+  bind(transport: SimTransport): void {
+    const endpoint = this.endpoints.get(sim_host(transport.node))!;
+    endpoint.transport = transport;
+  }
+
+  /** @internal */
+  unbind(transport: SimTransport): void {
+    const endpoint = this.endpoints.get(sim_host(transport.node));
+    if (endpoint !== undefined && endpoint.transport === transport) endpoint.transport = null;
+  }
+
+  /** @internal */
+  send_datagram(from: SimTransport, to: Address, bytes: Uint8Array): void {
+    this.counters.datagrams_sent++;
+    const f = this.faults;
+    const data = is_data(bytes);
+    const endpoint = this.endpoints.get(to.host);
+    if (endpoint === undefined || endpoint.transport === null) return this.drop(from.node, -1, data, 'node_down');
+    const dst = endpoint.node;
+    if (!this.reachable(from.node, dst)) return this.drop(from.node, dst, data, 'partition');
+    if (this.prng.chance(f.loss)) return this.drop(from.node, dst, data, 'loss');
+    if (data && this.prng.chance(this.sabotage.silent_drop)) {
+      this.counters.sabotage_silent_drops++;
+      return;
+    }
+    const copies = this.prng.chance(f.duplicate) ? 2 : 1;
+    if (copies === 2) this.counters.duplicated++;
+    for (let i = 0; i < copies; i++) {
+      if (endpoint.in_flight >= f.link_queue_packets_max) {
+        this.drop(from.node, dst, data, 'queue_full');
+        continue;
+      }
+      let delay_us = this.delay_us();
+      if (this.prng.chance(f.reorder)) {
+        delay_us += f.reorder_delay_ms * 1000;
+        this.counters.reordered++;
+      }
+      let packet = i === 0 ? bytes : bytes.slice();
+      if (this.prng.chance(f.corrupt)) packet = this.corrupt(packet);
+      endpoint.in_flight++;
+      const source: Address = { host: sim_host(from.node), port: SIM_PORT };
+      this.scheduler.after(delay_us, () => {
+        endpoint.in_flight--;
+        const target = endpoint.transport;
+        if (target === null || !target.life.alive) return this.drop(from.node, dst, data, 'node_down');
+        if (!this.reachable(from.node, dst)) return this.drop(from.node, dst, data, 'partition');
+        this.counters.datagrams_delivered++;
+        target.events!.on_datagram(packet, source);
+      });
+    }
+  }
+
+  private drop(from: number, to: number, data: boolean, reason: string): void {
+    const map = data ? this.dropped_data : this.dropped_control;
+    map.set(reason, (map.get(reason) ?? 0) + 1);
+    if (data) this.on_drop?.(from, to, reason);
+  }
+
+  private delay_us(): number {
+    const d = this.faults.delay;
+    let ms: number;
+    if (d.distribution === 'fixed') ms = d.min_ms;
+    else if (d.distribution === 'uniform') ms = d.min_ms + this.prng.float() * (d.max_ms - d.min_ms);
+    else ms = Math.min(d.max_ms, d.min_ms + this.prng.exponential(Math.max(0, d.mean_ms - d.min_ms)));
+    return ms * 1000;
+  }
+
+  private corrupt(bytes: Uint8Array): Uint8Array {
+    const copy = bytes.slice();
+    const bits = 1 + this.prng.int(this.faults.corrupt_bits_max);
+    for (let i = 0; i < bits; i++) {
+      const bit = this.prng.int(copy.length * 8);
+      copy[bit >>> 3] ^= 1 << (bit & 7);
+    }
+    this.counters.corrupted++;
+    return copy;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // TCP.
+
+  /** @internal */
+  connect(from: SimTransport, to: Address): number {
+    const conn: Conn = { id: this.next_conn++, owner: from, peer: null, open: false, last_arrival_us: 0, pending: new Set(), desynced: false };
+    this.conns.set(conn.id, conn);
+    this.counters.connects++;
+    const endpoint = this.endpoints.get(to.host);
+    const half_rtt = this.delay_us();
+    this.scheduler.after(half_rtt, () => {
+      if (!this.conns.has(conn.id)) return;
+      const target = endpoint?.transport ?? null;
+      if (target === null || !target.life.alive) return this.close_now(conn, 'ECONNREFUSED');
+      if (!this.reachable(from.node, target.node)) {
+        this.scheduler.after(this.faults.connect_timeout_ms * 1000 - half_rtt, () => {
+          if (this.conns.has(conn.id)) this.close_now(conn, 'ETIMEDOUT');
+        });
+        return;
+      }
+      const inbound: Conn = { id: this.next_conn++, owner: target, peer: conn, open: true, last_arrival_us: 0, pending: new Set(), desynced: false };
+      this.conns.set(inbound.id, inbound);
+      conn.peer = inbound;
+      target.events!.on_open(inbound.id, true);
+      this.scheduler.after(this.delay_us(), () => {
+        if (!this.conns.has(conn.id) || !from.life.alive) return;
+        conn.open = true;
+        from.events!.on_open(conn.id, false);
+      });
+    });
+    return conn.id;
+  }
+
+  /** @internal */
+  write(from: SimTransport, id: number, bytes: Uint8Array, done: (error: string | null) => void): void {
+    const conn = this.conns.get(id);
+    if (conn === undefined || conn.owner !== from || !conn.open || conn.peer === null) {
+      this.scheduler.after(0, () => done('EPIPE'));
+      return;
+    }
+    this.counters.tcp_writes++;
+    this.counters.tcp_bytes += bytes.length;
+    const f = this.faults;
+    let copy: Uint8Array = bytes.slice();
+    const frames = data_frames(copy);
+    let corrupted = false;
+    if (f.corrupt_tcp && this.prng.chance(f.corrupt)) {
+      copy = this.corrupt(copy);
+      corrupted = true;
+    }
+    let arrival = this.scheduler.now_us + this.delay_us();
+    if (this.prng.chance(f.loss)) arrival += f.tcp_rto_ms * 1000;
+    if (arrival < conn.last_arrival_us) arrival = conn.last_arrival_us;
+    conn.last_arrival_us = arrival;
+    const pending: PendingWrite = { done, frames, event: -1 };
+    conn.pending.add(pending);
+    pending.event = this.scheduler.at(arrival, () => {
+      conn.pending.delete(pending);
+      const peer = conn.peer;
+      if (peer === null || !this.conns.has(peer.id)) {
+        this.counters.stream_frames_lost += frames;
+        done('ECONNRESET');
+        return;
+      }
+      if (peer.desynced) {
+        this.counters.stream_frames_lost += frames; // Arrives on a stream its reader gave up.
+      } else {
+        if (corrupted) this.counters.stream_frames_lost += frames;
+        peer.owner.events!.on_data(peer.id, copy);
+      }
+      done(null);
+    });
+  }
+
+  /** @internal Closes `id` from its owner's side; `abort` marks a desync (destroy). */
+  close(from: SimTransport, id: number, abort: boolean): void {
+    const conn = this.conns.get(id);
+    if (conn === undefined || conn.owner !== from) return;
+    if (abort) conn.desynced = true;
+    this.conns.delete(id);
+    for (const p of conn.pending) this.fail_write(p);
+    conn.pending.clear();
+    this.scheduler.after(0, () => {
+      if (from.life.alive) from.events?.on_closed(id, null);
+    });
+    const peer = conn.peer;
+    if (peer !== null && this.conns.has(peer.id)) {
+      // The peer sees the close after the bytes already on their way.
+      const at = Math.max(conn.last_arrival_us, this.scheduler.now_us + this.delay_us());
+      this.scheduler.at(at, () => {
+        if (this.conns.has(peer.id)) this.close_now(peer, abort ? 'ECONNRESET' : null);
+      });
+    }
+  }
+
+  /** Resets `conn` and its peer (a partition or a crash); `silent` for a crashed owner. */
+  private reset(conn: Conn, error: string, silent = false): void {
+    this.counters.resets++;
+    const peer = conn.peer;
+    if (silent) {
+      this.conns.delete(conn.id);
+      for (const p of conn.pending) this.scheduler.cancel(p.event);
+      for (const p of conn.pending) this.counters.stream_frames_lost += p.frames;
+      conn.pending.clear();
+    } else {
+      this.close_now(conn, error);
+    }
+    if (peer !== null && this.conns.has(peer.id)) this.close_now(peer, error);
+  }
+
+  private close_now(conn: Conn, error: string | null): void {
+    if (!this.conns.delete(conn.id)) return;
+    for (const p of conn.pending) this.fail_write(p);
+    conn.pending.clear();
+    const owner = conn.owner;
+    this.scheduler.after(0, () => {
+      if (owner.life.alive) owner.events?.on_closed(conn.id, error);
+    });
+  }
+
+  private fail_write(p: PendingWrite): void {
+    this.scheduler.cancel(p.event);
+    this.scheduler.after(0, () => p.done('ECONNRESET'));
+  }
+
+  /** @internal Every connection of a transport that closes. */
+  close_all(from: SimTransport): void {
+    for (const conn of [...this.conns.values()]) if (conn.owner === from) this.close(from, conn.id, false);
+  }
+
+  stats(): SimNetworkStats {
+    return {
+      ...this.counters,
+      dropped_data: Object.fromEntries(this.dropped_data),
+      dropped_control: Object.fromEntries(this.dropped_control),
+    };
+  }
+}
+
+/** Whether a datagram carries application data (a DATA or SEALED frame). */
+function is_data(bytes: Uint8Array): boolean {
+  if (bytes.length < FRAME_HEADER_BYTES) return false;
+  const type = bytes[FRAME_TYPE_OFFSET];
+  return type === FrameType.DATA || type === FrameType.SEALED;
+}
+
+/** Data frames in a TCP write (walks the frame headers; the write is a whole number of frames). */
+function data_frames(bytes: Uint8Array): number {
+  let frames = 0;
+  let at = 0;
+  while (at + FRAME_HEADER_BYTES <= bytes.length) {
+    const type = bytes[at + FRAME_TYPE_OFFSET];
+    const length = (bytes[at + FRAME_LENGTH_OFFSET]! | (bytes[at + FRAME_LENGTH_OFFSET + 1]! << 8) | (bytes[at + FRAME_LENGTH_OFFSET + 2]! << 16) | (bytes[at + FRAME_LENGTH_OFFSET + 3]! << 24)) >>> 0;
+    if (type === FrameType.DATA || type === FrameType.SEALED) frames++;
+    at += FRAME_HEADER_BYTES + length;
+  }
+  return frames;
+}
+
+/** The `Transport` of one node incarnation on a `SimNetwork`. */
+export class SimTransport implements Transport {
+  readonly node: number;
+  readonly life: Incarnation;
+  private readonly network: SimNetwork;
+  events: TransportEvents | null = null;
+  private bound = false;
+
+  constructor(network: SimNetwork, node: number, life: Incarnation) {
+    this.network = network;
+    this.node = node;
+    this.life = life;
+  }
+
+  async bind(host: string, port: number, events: TransportEvents): Promise<number> {
+    assert(!this.bound, 'SimTransport.bind: bound once');
+    assert(host === sim_host(this.node), 'SimTransport.bind: a node binds its own simulated host');
+    this.events = events;
+    this.bound = true;
+    this.network.bind(this);
+    return port === 0 ? SIM_PORT : port;
+  }
+
+  send_datagram(to: Address, bytes: Uint8Array, done: (error: string | null) => void): void {
+    if (!this.life.alive) return;
+    this.network.send_datagram(this, to, bytes);
+    done(null);
+  }
+
+  connect(to: Address): number {
+    return this.network.connect(this, to);
+  }
+
+  write(conn: number, bytes: Uint8Array, done: (error: string | null) => void): void {
+    this.network.write(this, conn, bytes, done);
+  }
+
+  end(conn: number): void {
+    this.network.close(this, conn, false);
+  }
+
+  destroy(conn: number): void {
+    this.network.close(this, conn, true);
+  }
+
+  async close(): Promise<void> {
+    this.network.close_all(this);
+    this.network.unbind(this);
+  }
+}

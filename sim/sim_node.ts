@@ -1,0 +1,186 @@
+/**
+ * One simulated node: its shared memory, a kernel attached to every core (all on the one
+ * simulator thread), its network driver on a `SimTransport`, the secure channel when the
+ * scenario seals the network, and the network server with its egress loop: the same assembly
+ * `NodeHost` makes on worker threads and real sockets, on the simulator's seams instead.
+ *
+ * A crash stops everything at once (the incarnation's `alive` flag silences every callback,
+ * parked processes never resume); a restart builds a new incarnation, on fresh shared memory or
+ * on the same buffers (`memory: 'kept'`: messages already in its rings survive).
+ */
+import { Fastpath } from '../kernel/fastpath.js';
+import { Kernel } from '../kernel/kernel.js';
+import { NodeMemory, type NodeShared } from '../kernel/node_memory.js';
+import type { SlabClass } from '../kernel/layout/spill_layout.js';
+import { fastpath_stats, type FastpathStats } from '../kernel/stats.js';
+import { NetDriver, Overflow, type NetStats, type Proto } from '../net/driver.js';
+import { EgressRouter, NetworkServer, type NetworkServerStats } from '../net/network_server.js';
+import { Identity } from '../net/secure/identity.js';
+import { SecureChannel, type SecureStats } from '../net/secure/secure_channel.js';
+import type { CryptoSuite } from '../net/secure/suite.js';
+import { sim_process_context, type ProcessWorld } from './process.js';
+import type { Prng } from './prng.js';
+import type { Scheduler } from './scheduler.js';
+import { NodeClock, SimWaiter, sim_kernel_env, sim_timers, type Incarnation, type WakeLatency } from './sim_env.js';
+import { SIM_PORT, sim_host, type SimNetwork } from './sim_network.js';
+import type { ProcessSpec } from './workloads/index.js';
+
+/** The network pid of every simulated node: pid 1 on core 0 (workloads may not use it). */
+export const SIM_NET_PID = 1;
+
+export interface SimNodeConfig {
+  readonly id: number;
+  readonly sockets: number;
+  readonly cores_per_socket: number;
+  readonly pids_max: number;
+  readonly slab_classes: readonly SlabClass[] | undefined;
+  readonly max_queue: number;
+  readonly overflow: 'drop_oldest' | 'drop_newest';
+  readonly clock_offset_ms: number;
+  readonly clock_drift_ppm: number;
+}
+
+/** What every node shares: the run's machinery and the other nodes' identities. */
+export interface NodeWorld extends ProcessWorld {
+  readonly network: SimNetwork;
+  readonly prng: Prng;
+  readonly wake: WakeLatency;
+  readonly peers: readonly number[];
+  readonly suite: CryptoSuite | null;
+  readonly identities: ReadonlyMap<number, Identity>;
+  readonly secure_limits: Record<string, number>;
+}
+
+/** Counters of one incarnation, kept when it dies. */
+export interface IncarnationStats {
+  readonly epoch: number;
+  readonly fastpath: FastpathStats;
+  readonly driver: NetStats;
+  readonly server: NetworkServerStats;
+  readonly secure: SecureStats | null;
+  readonly wakes: number;
+}
+
+export class SimNode {
+  readonly config: SimNodeConfig;
+  private readonly world: NodeWorld;
+  private readonly processes: readonly ProcessSpec[];
+  epoch = 0;
+  life: Incarnation = { alive: false, epoch: 0 };
+  memory: NodeMemory | null = null;
+  kernels: Kernel[] = [];
+  driver: NetDriver | null = null;
+  secure: SecureChannel | null = null;
+  server: NetworkServer | null = null;
+  private waiter: SimWaiter | null = null;
+  /** Counters of incarnations that died. */
+  readonly past: IncarnationStats[] = [];
+
+  constructor(world: NodeWorld, config: SimNodeConfig, processes: readonly ProcessSpec[]) {
+    this.world = world;
+    this.config = config;
+    this.processes = processes;
+  }
+
+  get alive(): boolean {
+    return this.life.alive;
+  }
+
+  /** Boots an incarnation, on `shared` (a kept memory) or fresh memory; starts its processes. */
+  async boot(shared: NodeShared | null): Promise<void> {
+    const { world, config } = this;
+    const epoch = ++this.epoch;
+    const life: Incarnation = { alive: true, epoch };
+    this.life = life;
+    const scheduler: Scheduler = world.scheduler;
+    const clock = new NodeClock(scheduler, config.clock_offset_ms, config.clock_drift_ppm);
+    const waiter = new SimWaiter(scheduler, clock, world.prng.fork(`wake/${config.id}/${epoch}`), world.wake, life);
+    this.waiter = waiter;
+    const env = sim_kernel_env(clock, waiter);
+    let memory: NodeMemory;
+    if (shared === null) {
+      memory = NodeMemory.create({ sockets: config.sockets, cores_per_socket: config.cores_per_socket, pids_max: config.pids_max, ...(config.slab_classes === undefined ? {} : { slab_classes: config.slab_classes }) });
+      memory.bind(SIM_NET_PID, 0);
+      for (const p of this.processes) memory.bind(p.pid, p.core);
+    } else {
+      memory = NodeMemory.open(shared);
+      memory.reclaim_attachments();
+    }
+    this.memory = memory;
+    this.kernels = [];
+    for (let core = 0; core < memory.cores; core++) this.kernels.push(new Kernel(Fastpath.attach_core(memory, core, env)));
+    for (let core = 1; core < memory.cores; core++) this.kernels[core]!.set_router(new EgressRouter(this.kernels[core]!.fastpath, SIM_NET_PID));
+
+    const timers = sim_timers(scheduler, clock, life);
+    const transport = world.network.transport(config.id, life);
+    const driver = new NetDriver({ transport, timers, identity: { interfaces: {}, hostname: sim_host(config.id) } });
+    await driver.init({ node_id: config.id, host: sim_host(config.id), port: SIM_PORT, max_queue: config.max_queue, overflow: config.overflow === 'drop_newest' ? Overflow.DROP_NEWEST : Overflow.DROP_OLDEST });
+    this.driver = driver;
+    const proto = world.proto as Proto;
+    let secure: SecureChannel | null = null;
+    if (world.sealed) {
+      secure = new SecureChannel(driver, world.suite!, {
+        identity: world.identities.get(config.id)!,
+        random: world.prng.fork(`secure/${config.id}/${epoch}`),
+        clock,
+        timers,
+        ...world.secure_limits,
+      });
+      for (const peer of world.peers) if (peer !== config.id) secure.add_remote(peer, sim_host(peer), SIM_PORT, proto, { public_key: world.identities.get(peer)!.public_key });
+    } else {
+      for (const peer of world.peers) if (peer !== config.id) driver.add_remote(peer, sim_host(peer), SIM_PORT, proto);
+    }
+    this.secure = secure;
+    // The server's egress loop is a process of core 0: it parks on the network pid's doorbell.
+    scheduler.resume();
+    this.server = new NetworkServer(this.kernels[0]!, driver, { net_pid: SIM_NET_PID, timers, ...(secure === null ? {} : { sender: secure }) });
+    world.trace.node(config.id, memory.cores);
+
+    for (const p of this.processes) {
+      const kernel = this.kernels[p.core]!;
+      const ctx = sim_process_context(world, kernel, config.id, life, p.pid, world.prng.fork(`process/${config.id}/${epoch}/${p.pid}`), { role: p.role });
+      scheduler.resume();
+      p.body(ctx).then(
+        () => {
+          if (life.alive) kernel.exit(p.pid);
+          scheduler.park();
+        },
+        (error: unknown) => {
+          scheduler.fail(error);
+          scheduler.park();
+        },
+      );
+    }
+  }
+
+  /** Stops the node at once. Returns its shared memory (for a restart that keeps it). */
+  crash(): NodeShared {
+    const memory = this.memory!;
+    this.past.push(this.snapshot());
+    this.life.alive = false;
+    this.waiter!.abandon();
+    this.world.network.crash(this.config.id);
+    this.kernels = [];
+    this.driver = null;
+    this.secure = null;
+    this.server = null;
+    return memory.shared();
+  }
+
+  /** The counters of the live incarnation. */
+  snapshot(): IncarnationStats {
+    return {
+      epoch: this.epoch,
+      fastpath: fastpath_stats(this.memory!),
+      driver: this.driver!.stats(),
+      server: this.server!.stats(),
+      secure: this.secure?.stats() ?? null,
+      wakes: this.waiter!.wakes,
+    };
+  }
+
+  /** Every incarnation's counters, the live one last. */
+  incarnations(): IncarnationStats[] {
+    return this.alive ? [...this.past, this.snapshot()] : [...this.past];
+  }
+}

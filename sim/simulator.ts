@@ -1,0 +1,388 @@
+/**
+ * The simulator: a whole cluster in one thread, driven by a seed.
+ *
+ * `new Simulator(scenario, { seed })` builds the nodes (sim_node.ts), the network
+ * (sim_network.ts), the ledger and the trace; `run()` boots every node at virtual time 0, plays
+ * the fault schedule, lets the workloads send for `duration_ms`, then drains for `drain_ms` with
+ * every fault lifted, and checks the end-of-run invariant. The result carries the summary the
+ * CLI prints, the data of the HTML report, the trace digest and, when an invariant broke, the
+ * violation with the command that replays it.
+ *
+ * No wall clock, no `Math.random`, no module-level state: a run is a function of the scenario
+ * and the seed, and any number of simulators live in one process.
+ */
+import { LOCAL_NODE } from '../kernel/fastpath.js';
+import type { NodeShared } from '../kernel/node_memory.js';
+import { Identity } from '../net/secure/identity.js';
+import { CryptoSuite } from '../net/secure/suite.js';
+import { LINK_FAULTS_NONE, type LinkFaults } from './faults.js';
+import { LATENCY_BUCKETS, LATENCY_CLASSES, Ledger, SimViolation } from './ledger.js';
+import { Prng } from './prng.js';
+import type { Scenario } from './scenario.js';
+import { Scheduler } from './scheduler.js';
+import { SimNode, type IncarnationStats, type NodeWorld } from './sim_node.js';
+import { SimNetwork, type SimNetworkStats } from './sim_network.js';
+import { Trace } from './trace.js';
+import { place_workload, workload_counters, type ProcessSpec, type WorkloadCounters } from './workloads/index.js';
+
+export interface SimOptions {
+  readonly seed: number;
+  /** Keep trace events for a Chrome trace file (the digest is always computed). */
+  readonly trace?: boolean;
+  /** Called now and then with the fraction of virtual time done. */
+  readonly on_progress?: (fraction: number) => void;
+  /** The scenario's path, for the replay command a violation prints. */
+  readonly scenario_path?: string;
+}
+
+/** Per node, what the report shows. */
+export interface NodeSummary {
+  readonly id: number;
+  readonly sockets: number;
+  readonly cores_per_socket: number;
+  readonly alive: boolean;
+  readonly incarnations: number;
+  readonly processes: readonly { pid: number; core: number; role: string }[];
+  readonly hit_count: number;
+  readonly spill_count: number;
+  readonly backpressured: number;
+  /** Messages received per tier, summed over cores: L1, L2, L3, spill. */
+  readonly received_by_tier: readonly number[];
+  readonly cores_received: readonly (readonly number[])[];
+  readonly wakes: number;
+}
+
+export interface SimResult {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly ok: boolean;
+  readonly violation: { invariant: string; code: string; message: string; at_ms: number; replay: string } | null;
+  readonly virtual_ms: number;
+  readonly events: number;
+  readonly sent: number;
+  readonly delivered: number;
+  readonly undelivered: number;
+  readonly crash_lost: number;
+  readonly duplicates_delivered: number;
+  readonly corrupt_delivered: number;
+  readonly bytes_delivered: number;
+  /** Every named drop counter, "layer.reason" → count (data-bearing drops; see `drops_total`). */
+  readonly drops: Record<string, number>;
+  readonly drops_total: number;
+  /** Control-plane drops (handshakes) that the network counted, for the report. */
+  readonly control_drops: Record<string, number>;
+  readonly network: SimNetworkStats;
+  readonly secure: { handshakes_completed: number; handshakes_started: number; rekeys: number; sealed_packets: number; opened_packets: number } | null;
+  readonly nodes: readonly NodeSummary[];
+  readonly latency: Record<string, number[]>;
+  readonly timeline_bucket_ms: number;
+  readonly timeline: { sent: number[]; delivered: number[] };
+  readonly faults: readonly { at_ms: number; what: string }[];
+  readonly workloads: readonly { kind: string; counters: WorkloadCounters }[];
+  readonly trace_digest: string;
+  readonly trace_events: number;
+}
+
+function sum(record: Record<string, number>): number {
+  let n = 0;
+  for (const v of Object.values(record)) n += v;
+  return n;
+}
+
+function add_into(into: Record<string, number>, prefix: string, record: Record<string, number>): void {
+  for (const [k, v] of Object.entries(record)) if (v !== 0) into[`${prefix}.${k}`] = (into[`${prefix}.${k}`] ?? 0) + v;
+}
+
+export class Simulator {
+  readonly scenario: Scenario;
+  readonly seed: number;
+  readonly scheduler = new Scheduler();
+  readonly ledger: Ledger;
+  readonly trace: Trace;
+  readonly network: SimNetwork;
+  readonly nodes = new Map<number, SimNode>();
+  private readonly prng: Prng;
+  private readonly options: SimOptions;
+  private readonly workloads: { kind: string; counters: WorkloadCounters }[] = [];
+  private readonly fault_log: { at_ms: number; what: string }[] = [];
+  private crash_lost = 0;
+  private ran = false;
+
+  constructor(scenario: Scenario, options: SimOptions) {
+    this.scenario = scenario;
+    this.seed = options.seed;
+    this.options = options;
+    this.prng = new Prng(options.seed, 'lattice-sim');
+    const scheduler = this.scheduler;
+    this.ledger = new Ledger(() => scheduler.now_us, (v) => scheduler.fail(v), Math.max(1, Math.round((scenario.duration_ms + scenario.drain_ms) * 10)));
+    this.trace = new Trace(options.trace === true, scenario.trace_events_max);
+    this.network = new SimNetwork(scheduler, this.prng.fork('network'), { ...scenario.faults.link }, scenario.faults.sabotage);
+    this.network.on_drop = (from, to, reason) => this.trace.drop(scheduler.now_us, from, reason, to);
+  }
+
+  /** Runs the scenario once. */
+  async run(): Promise<SimResult> {
+    if (this.ran) throw new Error('a Simulator runs once; make a new one');
+    this.ran = true;
+    const scenario = this.scenario;
+    const scheduler = this.scheduler;
+    const send_until_us = scenario.duration_ms * 1000;
+    const end_us = send_until_us + scenario.drain_ms * 1000;
+    const sealed = scenario.network.secure !== false;
+    const suite = sealed ? await CryptoSuite.load() : null;
+    const identities = new Map<number, Identity>();
+    if (suite !== null) {
+      for (const n of scenario.nodes) {
+        const seed = new Uint8Array(32);
+        this.prng.fork(`identity/${n.id}`).fill(seed);
+        identities.set(n.id, Identity.from_seed(suite, seed));
+      }
+    }
+    const skew = scenario.faults.clock_skew;
+    const skew_prng = this.prng.fork('clock');
+    const world: NodeWorld = {
+      scheduler,
+      ledger: this.ledger,
+      trace: this.trace,
+      proto: scenario.network.proto,
+      sealed,
+      send_until_us,
+      end_us,
+      step_us_min: scenario.scheduler.step_us_min,
+      step_us_max: scenario.scheduler.step_us_max,
+      forge_send: scenario.faults.sabotage.forge_send,
+      tamper_delivered: scenario.faults.sabotage.tamper_delivered,
+      reorder_delivered: scenario.faults.sabotage.reorder_delivered,
+      network: this.network,
+      prng: this.prng,
+      wake: { wake_us_min: scenario.scheduler.wake_us_min, wake_us_max: scenario.scheduler.wake_us_max },
+      peers: scenario.nodes.map((n) => n.id),
+      suite,
+      identities,
+      secure_limits: scenario.network.secure === false ? {} : scenario.network.secure,
+    };
+    const placed = new Map<number, ProcessSpec[]>();
+    for (const n of scenario.nodes) placed.set(n.id, []);
+    for (const w of scenario.workloads) {
+      const counters = workload_counters();
+      this.workloads.push({ kind: w.kind, counters });
+      for (const p of place_workload(w, counters)) placed.get(p.node)!.push(p);
+    }
+    for (const n of scenario.nodes) {
+      const offset = skew.offset_ms_max === 0 ? 0 : (skew_prng.float() * 2 - 1) * skew.offset_ms_max;
+      const drift = skew.drift_ppm_max === 0 ? 0 : (skew_prng.float() * 2 - 1) * skew.drift_ppm_max;
+      // Offsets are positive so no node's clock reads below zero.
+      this.nodes.set(n.id, new SimNode(world, { ...n, max_queue: scenario.network.max_queue, overflow: scenario.network.overflow, clock_offset_ms: Math.abs(offset), clock_drift_ppm: drift }, placed.get(n.id)!));
+    }
+
+    scheduler.at(0, () => {
+      for (const node of this.nodes.values()) this.boot(node, null);
+    });
+    for (const fault of scenario.faults.schedule) scheduler.at(fault.at_ms * 1000, () => this.apply(fault));
+    scheduler.at(send_until_us, () => this.begin_drain());
+
+    const step_us = Math.max(1000, end_us / 100);
+    for (let t = step_us; ; t += step_us) {
+      await scheduler.run_until(Math.min(t, end_us));
+      this.options.on_progress?.(Math.min(1, scheduler.now_us / end_us));
+      if (scheduler.failed !== null || t >= end_us) break;
+    }
+    if (scheduler.failed === null) this.ledger.check_accounting(this.drops_total());
+    return this.result();
+  }
+
+  private boot(node: SimNode, shared: NodeShared | null): void {
+    const scheduler = this.scheduler;
+    scheduler.resume();
+    node.boot(shared).then(
+      () => scheduler.park(),
+      (error: unknown) => {
+        scheduler.fail(error);
+        scheduler.park();
+      },
+    );
+  }
+
+  private log(what: string): void {
+    this.fault_log.push({ at_ms: this.scheduler.now_us / 1000, what });
+    this.trace.fault(this.scheduler.now_us, what);
+  }
+
+  private apply(fault: Scenario['faults']['schedule'][number]): void {
+    if (this.scheduler.now_us >= this.scenario.duration_ms * 1000) return; // The drain phase lifts every fault.
+    switch (fault.kind) {
+      case 'partition':
+        this.network.partition(fault.groups);
+        this.log(`partition ${fault.groups.map((g) => `[${g.join(',')}]`).join(' ')}`);
+        return;
+      case 'heal':
+        this.network.heal();
+        this.log('heal');
+        return;
+      case 'link':
+        this.network.faults = { ...this.network.faults, ...fault.set };
+        this.log(`link ${JSON.stringify(fault.set)}`);
+        return;
+      case 'crash': {
+        const node = this.nodes.get(fault.node)!;
+        if (!node.alive) return;
+        const shared = node.crash();
+        this.crash_lost += this.ledger.crash(fault.node);
+        this.log(`crash node ${fault.node} (memory ${fault.memory})`);
+        if (fault.restart_after_ms !== undefined) {
+          this.scheduler.after(fault.restart_after_ms * 1000, () => {
+            if (node.alive) return;
+            this.log(`restart node ${fault.node}`);
+            this.boot(node, fault.memory === 'kept' ? shared : null);
+          });
+        }
+        return;
+      }
+    }
+  }
+
+  private begin_drain(): void {
+    this.network.heal();
+    const link: LinkFaults = { ...LINK_FAULTS_NONE, delay: this.network.faults.delay };
+    this.network.faults = link;
+    this.log('drain: faults lifted');
+  }
+
+  private all_incarnations(): IncarnationStats[] {
+    const all: IncarnationStats[] = [];
+    for (const node of this.nodes.values()) all.push(...node.incarnations());
+    return all;
+  }
+
+  /** Every named drop counter that can destroy a data message, by "layer.reason". */
+  drops(): Record<string, number> {
+    const drops: Record<string, number> = {};
+    for (const s of this.all_incarnations()) {
+      add_into(drops, 'driver.malformed', s.driver.malformed);
+      add_into(drops, 'driver.send_errors', s.driver.send_errors);
+      add_into(drops, 'driver', { queue_dropped_oldest: s.driver.queue_dropped_oldest, queue_dropped_newest: s.driver.queue_dropped_newest, reset_discarded: s.driver.reset_discarded, unhandled_frames: s.driver.unhandled_frames });
+      add_into(drops, 'server.dropped', s.server.dropped);
+      if (s.secure !== null) add_into(drops, 'secure.dropped', s.secure.dropped);
+    }
+    const net = this.network.stats();
+    add_into(drops, 'network', net.dropped_data);
+    add_into(drops, 'network', { stream_frames_lost: net.stream_frames_lost });
+    return drops;
+  }
+
+  private drops_total(): number {
+    return sum(this.drops());
+  }
+
+  private result(): SimResult {
+    const scheduler = this.scheduler;
+    const failure = scheduler.failed;
+    let violation: SimResult['violation'] = null;
+    if (failure !== null) {
+      const v = failure instanceof SimViolation ? failure : null;
+      const error = failure as Error;
+      violation = {
+        invariant: v?.invariant ?? 'process_error',
+        code: (error as { code?: string }).code ?? 'ERR_LATTICE_SIM_PROCESS_ERROR',
+        message: error.message ?? String(failure),
+        at_ms: (v?.at_us ?? scheduler.now_us) / 1000,
+        replay: `lattice sim ${this.options.scenario_path ?? this.scenario.name} --seed ${this.seed}`,
+      };
+    }
+    const nodes: NodeSummary[] = [];
+    let handshakes_completed = 0;
+    let handshakes_started = 0;
+    let rekeys = 0;
+    let sealed_packets = 0;
+    let opened_packets = 0;
+    for (const node of this.nodes.values()) {
+      const inc = node.incarnations();
+      let hit = 0;
+      let spill = 0;
+      let bp = 0;
+      let wakes = 0;
+      const tiers = [0, 0, 0, 0];
+      let cores: number[][] = [];
+      for (const s of inc) {
+        hit += s.fastpath.hit_count;
+        spill += s.fastpath.spill_count;
+        bp += s.fastpath.backpressured;
+        wakes += s.wakes;
+        cores = s.fastpath.cores.map((c) => [c.received.L1, c.received.L2, c.received.L3, c.received.spill]);
+        for (const c of s.fastpath.cores) {
+          tiers[0]! += c.received.L1;
+          tiers[1]! += c.received.L2;
+          tiers[2]! += c.received.L3;
+          tiers[3]! += c.received.spill;
+        }
+        if (s.secure !== null) {
+          handshakes_completed += s.secure.handshakes_completed;
+          handshakes_started += s.secure.handshakes_started;
+          rekeys += s.secure.rekeys;
+          sealed_packets += s.secure.sealed_packets;
+          opened_packets += s.secure.opened_packets;
+        }
+      }
+      const spec = this.scenario.nodes.find((n) => n.id === node.config.id)!;
+      nodes.push({
+        id: node.config.id,
+        sockets: spec.sockets,
+        cores_per_socket: spec.cores_per_socket,
+        alive: node.alive,
+        incarnations: node.epoch,
+        processes: this.placed_processes(node.config.id),
+        hit_count: hit,
+        spill_count: spill,
+        backpressured: bp,
+        received_by_tier: tiers,
+        cores_received: cores,
+        wakes,
+      });
+    }
+    const undelivered = this.ledger.undelivered();
+    const drops = this.drops();
+    const latency: Record<string, number[]> = {};
+    for (const cls of LATENCY_CLASSES) latency[cls] = Array.from(this.ledger.latency[cls]!.subarray(0, LATENCY_BUCKETS));
+    return {
+      scenario: this.scenario.name,
+      seed: this.seed,
+      ok: violation === null,
+      violation,
+      virtual_ms: scheduler.now_us / 1000,
+      events: scheduler.events_run,
+      sent: this.ledger.sent,
+      delivered: this.ledger.delivered,
+      undelivered: undelivered.total,
+      crash_lost: undelivered.crash,
+      duplicates_delivered: this.ledger.duplicates_delivered,
+      corrupt_delivered: this.ledger.corrupt_delivered,
+      bytes_delivered: this.ledger.bytes_delivered,
+      drops,
+      drops_total: sum(drops),
+      control_drops: this.network.stats().dropped_control,
+      network: this.network.stats(),
+      secure: this.scenario.network.secure === false ? null : { handshakes_completed, handshakes_started, rekeys, sealed_packets, opened_packets },
+      nodes,
+      latency,
+      timeline_bucket_ms: this.ledger.timeline_bucket_us / 1000,
+      timeline: { sent: this.ledger.timeline_sent, delivered: this.ledger.timeline_delivered },
+      faults: this.fault_log,
+      workloads: this.workloads,
+      trace_digest: this.trace.digest(),
+      trace_events: this.trace.events,
+    };
+  }
+
+  private placed_processes(node: number): { pid: number; core: number; role: string }[] {
+    const out: { pid: number; core: number; role: string }[] = [];
+    for (const w of this.scenario.workloads) for (const p of place_workload(w)) if (p.node === node) out.push({ pid: p.pid, core: p.core, role: p.role });
+    return out;
+  }
+
+  /** The Chrome trace-event JSON of the run (needs `trace: true`). */
+  trace_json(): string {
+    return this.trace.json({ scenario: this.scenario.name, seed: this.seed, digest: this.trace.digest() });
+  }
+}
+
+export { LOCAL_NODE };

@@ -1,0 +1,104 @@
+/**
+ * The run's trace: a digest of every event, and (when asked) a Chrome trace-event JSON file that
+ * opens in Perfetto or chrome://tracing.
+ *
+ * Tracks: one process per node ("node N"), one thread per core, and a "network" thread (tid
+ * `NETWORK_TID`) for drops and faults. A message is a 1 µs slice at its send and at its receipt,
+ * joined by a flow arrow (ph 's' → 'f', id = the ledger's message id).
+ *
+ * The digest (two FNV-1a lanes over each event's numbers) covers every event even past
+ * `events_max`, so two runs of one seed can be compared without writing the file.
+ */
+
+/** Thread id of a node's network track. */
+export const NETWORK_TID = 1000;
+
+export const TraceKind = { SEND: 1, RECV: 2, DROP: 3, FAULT: 4, PROCESS: 5 } as const;
+
+export class Trace {
+  /** Whether JSON events are kept (false: digest only). */
+  readonly enabled: boolean;
+  /** Events kept at most; the rest count in `events_skipped`. */
+  readonly events_max: number;
+  private readonly lines: string[] = [];
+  events = 0;
+  events_skipped = 0;
+  private h1 = 0x811c9dc5;
+  private h2 = 0x01000193;
+
+  constructor(enabled: boolean, events_max: number) {
+    this.enabled = enabled;
+    this.events_max = events_max;
+  }
+
+  private mix(a: number, b: number, c: number, d: number, e: number, f: number): void {
+    let h1 = this.h1;
+    let h2 = this.h2;
+    for (const v of [a, b, c, d, e, f]) {
+      const lo = v | 0;
+      const hi = Math.floor(v / 4294967296) | 0;
+      h1 = Math.imul(h1 ^ lo, 0x01000193);
+      h2 = Math.imul(h2 ^ hi ^ (lo >>> 7), 0x5bd1e995);
+      h2 ^= h2 >>> 13;
+    }
+    this.h1 = h1;
+    this.h2 = h2;
+    this.events++;
+  }
+
+  private keep(): boolean {
+    if (!this.enabled) return false;
+    if (this.lines.length >= this.events_max) {
+      this.events_skipped++;
+      return false;
+    }
+    return true;
+  }
+
+  /** Names a node's tracks. */
+  node(node: number, cores: number): void {
+    this.mix(TraceKind.PROCESS, 0, node, cores, 0, 0);
+    if (!this.enabled) return;
+    this.lines.push(`{"ph":"M","name":"process_name","pid":${node},"args":{"name":"node ${node}"}}`);
+    for (let c = 0; c < cores; c++) this.lines.push(`{"ph":"M","name":"thread_name","pid":${node},"tid":${c},"args":{"name":"core ${c}"}}`);
+    this.lines.push(`{"ph":"M","name":"thread_name","pid":${node},"tid":${NETWORK_TID},"args":{"name":"network"}}`);
+  }
+
+  send(ts_us: number, node: number, core: number, pid: number, id: number, dst_node: number, dst_pid: number): void {
+    this.mix(TraceKind.SEND, ts_us, node * 65536 + core, pid, id, dst_node * 65536 + dst_pid);
+    if (!this.keep()) return;
+    const ts = ts_us.toFixed(3);
+    this.lines.push(`{"ph":"X","name":"send","cat":"msg","ts":${ts},"dur":1,"pid":${node},"tid":${core},"args":{"id":${id},"src_pid":${pid},"dst":"${dst_node}:${dst_pid}"}}`);
+    this.lines.push(`{"ph":"s","name":"msg","cat":"msg","id":${id},"ts":${ts},"pid":${node},"tid":${core}}`);
+  }
+
+  recv(ts_us: number, node: number, core: number, pid: number, id: number, latency_us: number): void {
+    this.mix(TraceKind.RECV, ts_us, node * 65536 + core, pid, id, latency_us);
+    if (!this.keep()) return;
+    const ts = ts_us.toFixed(3);
+    this.lines.push(`{"ph":"X","name":"recv","cat":"msg","ts":${ts},"dur":1,"pid":${node},"tid":${core},"args":{"id":${id},"pid":${pid},"latency_us":${latency_us.toFixed(3)}}}`);
+    this.lines.push(`{"ph":"f","bp":"e","name":"msg","cat":"msg","id":${id},"ts":${ts},"pid":${node},"tid":${core}}`);
+  }
+
+  drop(ts_us: number, node: number, reason: string, to_node: number): void {
+    this.mix(TraceKind.DROP, ts_us, node, to_node, reason.length, reason.charCodeAt(0));
+    if (!this.keep()) return;
+    this.lines.push(`{"ph":"i","s":"t","name":"drop: ${reason}","cat":"drop","ts":${ts_us.toFixed(3)},"pid":${node},"tid":${NETWORK_TID},"args":{"to_node":${to_node}}}`);
+  }
+
+  fault(ts_us: number, what: string): void {
+    this.mix(TraceKind.FAULT, ts_us, what.length, what.charCodeAt(0), what.charCodeAt(what.length - 1), 0);
+    if (!this.enabled) return;
+    this.lines.push(`{"ph":"i","s":"g","name":${JSON.stringify(what)},"cat":"fault","ts":${ts_us.toFixed(3)},"pid":0,"tid":0}`);
+  }
+
+  /** The digest of every event so far, as 16 hex digits. */
+  digest(): string {
+    return (this.h1 >>> 0).toString(16).padStart(8, '0') + (this.h2 >>> 0).toString(16).padStart(8, '0');
+  }
+
+  /** The Chrome trace-event JSON (empty events when tracing was off). */
+  json(metadata: Record<string, unknown>): string {
+    return `{"displayTimeUnit":"ms","otherData":${JSON.stringify(metadata)},"traceEvents":[\n${this.lines.join(',\n')}\n]}\n`;
+  }
+}

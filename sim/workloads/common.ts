@@ -1,0 +1,89 @@
+/**
+ * What every built-in workload shares: a placed process, the send loop (with back-pressure
+ * retries and pacing) and the receive loop. Workloads are ordinary async process bodies over
+ * the kernel API; nothing here is simulation-only logic of the kernel.
+ */
+import { IpcFlags } from '../../kernel/fastpath.js';
+import { Message } from '../../kernel/message.js';
+import { Status, status_retriable } from '../../kernel/status.js';
+import type { SimProcessContext, TrackedChannel } from '../process.js';
+
+/** Where a process runs. */
+export interface Endpoint {
+  readonly node: number;
+  readonly core: number;
+  readonly pid: number;
+}
+
+/** A process a workload places on a node. */
+export interface ProcessSpec {
+  readonly node: number;
+  readonly core: number;
+  readonly pid: number;
+  /** Shown in traces and reports: the workload and its role. */
+  readonly role: string;
+  readonly body: (ctx: SimProcessContext) => Promise<void>;
+}
+
+/** Longest a receive waits before looking at the clock again, ms. */
+export const RECV_POLL_MS = 50;
+/** Back-off after a retriable refusal (a full ring, a full outbox), ms. */
+export const BACKPRESSURE_SLEEP_MS = 0.05;
+/** Sends between yields when a sender is not paced. */
+export const SENDS_PER_YIELD = 8;
+
+/** Counters a workload's processes share (reported per workload). */
+export interface WorkloadCounters {
+  sends_refused: Record<string, number>;
+  backpressure_retries: number;
+}
+
+export function workload_counters(): WorkloadCounters {
+  return { sends_refused: {}, backpressure_retries: 0 };
+}
+
+/**
+ * Sends one tracked message, retrying a retriable refusal after a short sleep while the run is
+ * still sending. Resolves to the final status.
+ */
+export async function send_one(ctx: SimProcessContext, channel: TrackedChannel, m: Message, length: number, counters: WorkloadCounters): Promise<number> {
+  for (;;) {
+    const status = ctx.send_tracked(channel, m, length);
+    if (status === Status.OK) return status;
+    if (status_retriable(status) && ctx.sending()) {
+      counters.backpressure_retries++;
+      await ctx.sleep(BACKPRESSURE_SLEEP_MS);
+      continue;
+    }
+    const name = `status_${status}`;
+    counters.sends_refused[name] = (counters.sends_refused[name] ?? 0) + 1;
+    return status;
+  }
+}
+
+/** Pacing between sends: a sleep of `interval_us`, or a yield every few sends. */
+export async function pace(ctx: SimProcessContext, i: number, interval_us: number): Promise<void> {
+  if (interval_us > 0) await ctx.sleep(interval_us / 1000);
+  else if (i % SENDS_PER_YIELD === SENDS_PER_YIELD - 1) await ctx.yield();
+}
+
+/** Receives and checks everything for this process until the run ends. */
+export async function receive_until_end(ctx: SimProcessContext, m: Message = new Message()): Promise<void> {
+  for (;;) {
+    const left = ctx.remaining_ms();
+    if (left <= 0) return;
+    const status = await ctx.kernel.recv_async(ctx.pid, m, Math.min(RECV_POLL_MS, left));
+    if (status === Status.OK) ctx.received(m);
+    else if (status === Status.CLOSED) return;
+  }
+}
+
+/** Takes and checks whatever is waiting, without parking. Returns how many. */
+export function drain_waiting(ctx: SimProcessContext, m: Message): number {
+  let n = 0;
+  while (ctx.kernel.recv(ctx.pid, m, IpcFlags.NONBLOCK) === Status.OK) {
+    ctx.received(m);
+    n++;
+  }
+  return n;
+}

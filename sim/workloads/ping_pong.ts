@@ -1,0 +1,65 @@
+/**
+ * ping_pong: a client sends a ping and waits for the pong, `rounds` times; a ping or pong lost
+ * on the way costs a timeout, then the next round begins (the loss is in a drop counter).
+ */
+import { Message } from '../../kernel/message.js';
+import { Status } from '../../kernel/status.js';
+import { receive_until_end, send_one, type Endpoint, type ProcessSpec, type WorkloadCounters } from './common.js';
+
+export interface PingPongSpec {
+  readonly kind: 'ping_pong';
+  readonly client: Endpoint;
+  readonly server: Endpoint;
+  readonly rounds: number;
+  readonly payload_bytes: number;
+  /** How long the client waits for a pong, ms (default 20). */
+  readonly timeout_ms?: number;
+}
+
+export function ping_pong(spec: PingPongSpec, counters: WorkloadCounters): ProcessSpec[] {
+  const { client, server } = spec;
+  const timeout_ms = spec.timeout_ms ?? 20;
+  return [
+    {
+      ...server,
+      role: 'ping_pong.server',
+      async body(ctx) {
+        ctx.kernel.listen(ctx.pid);
+        const back = ctx.open(client.node, client.pid);
+        const m = new Message();
+        const out = new Message();
+        for (;;) {
+          const left = ctx.remaining_ms();
+          if (left <= 0) return;
+          const status = await ctx.kernel.recv_async(ctx.pid, m, Math.min(50, left));
+          if (status !== Status.OK) continue;
+          ctx.received(m);
+          if (ctx.sending()) await send_one(ctx, back, out, spec.payload_bytes, counters);
+        }
+      },
+    },
+    {
+      ...client,
+      role: 'ping_pong.client',
+      async body(ctx) {
+        ctx.kernel.listen(ctx.pid);
+        const to = ctx.open(server.node, server.pid);
+        const m = new Message();
+        const pong = new Message();
+        for (let round = 0; round < spec.rounds && ctx.sending(); round++) {
+          if ((await send_one(ctx, to, m, spec.payload_bytes, counters)) !== Status.OK) continue;
+          const deadline = ctx.now_ms() + timeout_ms;
+          for (;;) {
+            const left = deadline - ctx.now_ms();
+            if (left <= 0) break;
+            if ((await ctx.kernel.recv_async(ctx.pid, pong, left)) === Status.OK) {
+              ctx.received(pong);
+              break;
+            }
+          }
+        }
+        await receive_until_end(ctx, pong);
+      },
+    },
+  ];
+}

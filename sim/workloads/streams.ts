@@ -1,0 +1,159 @@
+/**
+ * The one-way workloads: pipeline (stage to stage), fan_in (many senders, one receiver),
+ * all_to_all (every participant to random others) and bulk (payloads in slab blocks, over 64
+ * bytes, which cross nodes inside one frame each).
+ */
+import { Message } from '../../kernel/message.js';
+import { Status } from '../../kernel/status.js';
+import type { SimProcessContext, TrackedChannel } from '../process.js';
+import { drain_waiting, pace, receive_until_end, send_one, type Endpoint, type ProcessSpec, type WorkloadCounters } from './common.js';
+
+export interface PipelineSpec {
+  readonly kind: 'pipeline';
+  /** At least two: the first produces, each next one receives and forwards, the last consumes. */
+  readonly stages: readonly Endpoint[];
+  readonly messages: number;
+  readonly payload_bytes: number;
+  /** Pause between the first stage's sends, µs (0: as fast as the rings take them). */
+  readonly interval_us?: number;
+}
+
+export interface FanInSpec {
+  readonly kind: 'fan_in';
+  readonly receiver: Endpoint;
+  readonly senders: readonly Endpoint[];
+  readonly messages_per_sender: number;
+  readonly payload_bytes: number;
+  readonly interval_us?: number;
+}
+
+export interface AllToAllSpec {
+  readonly kind: 'all_to_all';
+  readonly participants: readonly Endpoint[];
+  readonly messages_per_process: number;
+  readonly payload_bytes: number;
+  /** Chance that a message goes to another node rather than this node (default: uniform over participants). */
+  readonly remote_fraction?: number;
+  readonly interval_us?: number;
+}
+
+export interface BulkSpec {
+  readonly kind: 'bulk';
+  readonly sender: Endpoint;
+  readonly receiver: Endpoint;
+  readonly transfers: number;
+  /** 65 bytes to 1 MiB: each transfer travels in a slab block. */
+  readonly payload_bytes: number;
+  readonly interval_us?: number;
+}
+
+async function send_stream(ctx: SimProcessContext, to: TrackedChannel, count: number, bytes: number, interval_us: number, counters: WorkloadCounters): Promise<void> {
+  const m = new Message();
+  for (let i = 0; i < count && ctx.sending(); i++) {
+    await send_one(ctx, to, m, bytes, counters);
+    await pace(ctx, i, interval_us);
+  }
+}
+
+export function pipeline(spec: PipelineSpec, counters: WorkloadCounters): ProcessSpec[] {
+  return spec.stages.map((stage, i) => ({
+    ...stage,
+    role: i === 0 ? 'pipeline.source' : i === spec.stages.length - 1 ? 'pipeline.sink' : 'pipeline.stage',
+    async body(ctx) {
+      ctx.kernel.listen(ctx.pid);
+      const next = spec.stages[i + 1];
+      if (i === 0) {
+        await send_stream(ctx, ctx.open(next!.node, next!.pid), spec.messages, spec.payload_bytes, spec.interval_us ?? 0, counters);
+        return;
+      }
+      if (next === undefined) return receive_until_end(ctx);
+      const to = ctx.open(next.node, next.pid);
+      const m = new Message();
+      const out = new Message();
+      for (;;) {
+        const left = ctx.remaining_ms();
+        if (left <= 0) return;
+        if ((await ctx.kernel.recv_async(ctx.pid, m, Math.min(50, left))) !== Status.OK) continue;
+        ctx.received(m);
+        if (ctx.sending()) await send_one(ctx, to, out, spec.payload_bytes, counters);
+      }
+    },
+  }));
+}
+
+export function fan_in(spec: FanInSpec, counters: WorkloadCounters): ProcessSpec[] {
+  const receiver: ProcessSpec = {
+    ...spec.receiver,
+    role: 'fan_in.receiver',
+    async body(ctx) {
+      ctx.kernel.listen(ctx.pid);
+      await receive_until_end(ctx);
+    },
+  };
+  return [
+    receiver,
+    ...spec.senders.map((sender) => ({
+      ...sender,
+      role: 'fan_in.sender',
+      async body(ctx: SimProcessContext) {
+        await ctx.sleep(0.01); // Let the receiver listen first.
+        await send_stream(ctx, ctx.open(spec.receiver.node, spec.receiver.pid), spec.messages_per_sender, spec.payload_bytes, spec.interval_us ?? 0, counters);
+      },
+    })),
+  ];
+}
+
+export function all_to_all(spec: AllToAllSpec, counters: WorkloadCounters): ProcessSpec[] {
+  const all = spec.participants;
+  return all.map((self, index) => ({
+    ...self,
+    role: 'all_to_all',
+    async body(ctx: SimProcessContext) {
+      ctx.kernel.listen(ctx.pid);
+      await ctx.sleep(0.01);
+      const local = all.filter((p, i) => i !== index && p.node === self.node);
+      const remote = all.filter((p) => p.node !== self.node);
+      const others = all.filter((_, i) => i !== index);
+      const channels = new Map<number, TrackedChannel>();
+      const channel_to = (p: Endpoint): TrackedChannel => {
+        const key = p.node * 65536 + p.pid;
+        let ch = channels.get(key);
+        if (ch === undefined) channels.set(key, (ch = ctx.open(p.node, p.pid)));
+        return ch;
+      };
+      const m = new Message();
+      const inbox = new Message();
+      const fraction = spec.remote_fraction;
+      for (let i = 0; i < spec.messages_per_process && ctx.sending(); i++) {
+        let target: Endpoint;
+        if (fraction === undefined || local.length === 0 || remote.length === 0) target = ctx.rng.pick(others);
+        else target = ctx.rng.chance(fraction) ? ctx.rng.pick(remote) : ctx.rng.pick(local);
+        await send_one(ctx, channel_to(target), m, spec.payload_bytes, counters);
+        drain_waiting(ctx, inbox);
+        await pace(ctx, i, spec.interval_us ?? 0);
+      }
+      await receive_until_end(ctx, inbox);
+    },
+  }));
+}
+
+export function bulk(spec: BulkSpec, counters: WorkloadCounters): ProcessSpec[] {
+  return [
+    {
+      ...spec.receiver,
+      role: 'bulk.receiver',
+      async body(ctx) {
+        ctx.kernel.listen(ctx.pid);
+        await receive_until_end(ctx);
+      },
+    },
+    {
+      ...spec.sender,
+      role: 'bulk.sender',
+      async body(ctx) {
+        await ctx.sleep(0.01);
+        await send_stream(ctx, ctx.open(spec.receiver.node, spec.receiver.pid), spec.transfers, spec.payload_bytes, spec.interval_us ?? 0, counters);
+      },
+    },
+  ];
+}
