@@ -1,0 +1,153 @@
+/**
+ * `lattice sim <scenario>`: runs a scenario in the deterministic simulator and prints its
+ * summary; writes the HTML report and the Chrome trace when asked; `--swarm N` runs N seeds with
+ * random fault mixes and reports the failing ones. Exit codes: 0 every invariant held, 1 one
+ * broke (the seed and the replay command are printed), 2 bad usage or a bad scenario.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SEED_MAX } from '../../sim/prng.js';
+import { report_html } from '../../sim/report_html.js';
+import { parse_scenario, ScenarioError, type Scenario } from '../../sim/scenario.js';
+import { Simulator, type SimResult } from '../../sim/simulator.js';
+import { swarm_scenario } from '../../sim/swarm.js';
+import { UsageError, parse, type Command } from './command.js';
+
+/** Where the shipped scenarios live. */
+export const SCENARIOS_DIR = fileURLToPath(new URL('../../sim/scenarios/', import.meta.url));
+
+/** A scenario by path, or by the name of a shipped one ("ping-pong" → sim/scenarios/ping-pong.json). */
+export function resolve_scenario(name: string): string {
+  if (existsSync(name)) return name;
+  const shipped = join(SCENARIOS_DIR, name.endsWith('.json') ? name : `${name}.json`);
+  if (existsSync(shipped)) return shipped;
+  throw new UsageError(`no scenario '${name}' (a path, or one of sim/scenarios/*.json)`);
+}
+
+export function load_scenario(name: string): { path: string; scenario: Scenario } {
+  const path = resolve_scenario(name);
+  return { path, scenario: parse_scenario(readFileSync(path, 'utf8'), path) };
+}
+
+function seed_of(text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text) || Number(text) > SEED_MAX) throw new UsageError(`--seed must be an integer in [0, 2^53), got '${text}'`);
+  return Number(text);
+}
+
+function progress_bar(label: string): ((f: number) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  return (f) => {
+    const width = 30;
+    const filled = Math.round(f * width);
+    process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(f * 100).toFixed(0).padStart(3)}%${f >= 1 ? '\n' : ''}`);
+  };
+}
+
+const n = (x: number) => Math.round(x).toLocaleString('en-US');
+
+/** The terminal summary of a run. */
+export function summary_lines(r: SimResult, wall_ms: number): string[] {
+  const lines = [
+    `scenario ${r.scenario}  seed ${r.seed}  ${r.nodes.length} nodes  ${r.virtual_ms.toFixed(1)} virtual ms in ${(wall_ms / 1000).toFixed(2)} s wall`,
+    '',
+    `  messages sent        ${n(r.sent).padStart(12)}   (${n(r.sent / Math.max(1e-9, wall_ms / 1000))} simulated msg/s)`,
+    `  delivered            ${n(r.delivered).padStart(12)}`,
+    `  undelivered          ${n(r.undelivered).padStart(12)}   counted drops ${n(r.drops_total)}, lost in crashes ${n(r.crash_lost)}`,
+  ];
+  if (r.duplicates_delivered > 0) lines.push(`  duplicates (clear UDP) ${n(r.duplicates_delivered).padStart(10)}`);
+  if (r.corrupt_delivered > 0) lines.push(`  corrupted, clear path ${n(r.corrupt_delivered).padStart(11)}`);
+  const tiers = [0, 1, 2, 3].map((t) => r.nodes.reduce((a, x) => a + (x.received_by_tier[t] ?? 0), 0));
+  lines.push(`  received by tier     L1 ${n(tiers[0]!)}  L2 ${n(tiers[1]!)}  L3 ${n(tiers[2]!)}  spill ${n(tiers[3]!)}`);
+  if (r.secure !== null) lines.push(`  secure channel       ${n(r.secure.handshakes_completed)} handshakes, ${n(r.secure.rekeys)} rekeys, ${n(r.secure.sealed_packets)} sealed`);
+  const drops = Object.entries(r.drops).sort((a, b) => b[1] - a[1]);
+  if (drops.length > 0) {
+    lines.push('', '  drops by reason');
+    for (const [k, v] of drops.slice(0, 12)) lines.push(`    ${k.padEnd(40)} ${n(v).padStart(10)}`);
+    if (drops.length > 12) lines.push(`    … ${drops.length - 12} more in the report`);
+  }
+  lines.push('', `  trace digest ${r.trace_digest} (${n(r.trace_events)} events)`);
+  lines.push(r.ok ? '  all invariants held' : `  INVARIANT BROKEN: ${r.violation!.message}\n  replay: ${r.violation!.replay}`);
+  return lines;
+}
+
+export const sim_command: Command = {
+  name: 'sim',
+  summary: 'run a scenario in the deterministic simulator (report, trace, swarm)',
+  help: [
+    'usage: lattice sim <scenario> [--seed N] [--report FILE] [--trace FILE] [--swarm N] [--mix] [--json]',
+    '',
+    '  <scenario>      a scenario file, or the name of one in sim/scenarios/ (e.g. ping-pong)',
+    '  --seed N        the seed (default 1); the same scenario and seed replay exactly',
+    '  --report FILE   write the self-contained HTML report there',
+    '  --trace FILE    write a Chrome trace-event JSON (open it in Perfetto)',
+    '  --swarm N       run N seeds (from --seed on), each with a random fault mix; print failures',
+    '  --mix           add the swarm fault mix of --seed (replays a swarm failure)',
+    '  --json          print the result as JSON',
+    '',
+    'Exit codes: 0 all invariants held, 1 an invariant broke (the replay command is printed),',
+    '2 bad usage or a scenario with errors (each printed as file:line: path: message).',
+  ].join('\n'),
+  async run(argv) {
+    const { values, positionals } = parse(
+      argv,
+      { seed: { type: 'string' }, report: { type: 'string' }, trace: { type: 'string' }, swarm: { type: 'string' }, mix: { type: 'boolean' }, json: { type: 'boolean' } },
+      1,
+    );
+    if (positionals.length === 0) throw new UsageError('a scenario is required');
+    const seed = seed_of(values.seed, 1);
+    let loaded;
+    try {
+      loaded = load_scenario(positionals[0]!);
+    } catch (error) {
+      if (error instanceof ScenarioError) {
+        process.stderr.write(`${error.message}\n`);
+        return 2;
+      }
+      throw error;
+    }
+    const { path, scenario } = loaded;
+    const shown = positionals[0]!;
+    if (values.swarm !== undefined) {
+      if (!/^\d+$/.test(values.swarm) || Number(values.swarm) < 1 || Number(values.swarm) > 100_000) throw new UsageError(`--swarm must be an integer in [1, 100000], got '${values.swarm}'`);
+      return swarm(shown, scenario, seed, Number(values.swarm));
+    }
+    const run_scenario = values.mix === true ? swarm_scenario(scenario, seed) : scenario;
+    const t0 = performance.now();
+    const sim = new Simulator(run_scenario, { seed, trace: values.trace !== undefined, scenario_path: values.mix === true ? `${shown} --mix` : shown, ...(progress_bar(scenario.name) ? { on_progress: progress_bar(scenario.name)! } : {}) });
+    const result = await sim.run();
+    const wall_ms = performance.now() - t0;
+    if (values.json === true) process.stdout.write(`${JSON.stringify(result)}\n`);
+    else process.stdout.write(`${summary_lines(result, wall_ms).join('\n')}\n`);
+    if (values.report !== undefined) {
+      write(values.report, report_html(result));
+      if (values.json !== true) process.stdout.write(`  report: ${resolve(values.report)}\n`);
+    }
+    if (values.trace !== undefined) {
+      write(values.trace, sim.trace_json());
+      if (values.json !== true) process.stdout.write(`  trace:  ${resolve(values.trace)} (open in https://ui.perfetto.dev)\n`);
+    }
+    void path;
+    return result.ok ? 0 : 1;
+  },
+};
+
+function write(file: string, text: string): void {
+  mkdirSync(dirname(resolve(file)), { recursive: true });
+  writeFileSync(file, text);
+}
+
+async function swarm(shown: string, scenario: Scenario, first: number, count: number): Promise<number> {
+  const failures: { seed: number; message: string }[] = [];
+  const bar = progress_bar(`swarm ${scenario.name}`);
+  for (let i = 0; i < count; i++) {
+    const seed = first + i;
+    const result = await new Simulator(swarm_scenario(scenario, seed), { seed, scenario_path: `${shown} --mix` }).run();
+    if (!result.ok) failures.push({ seed, message: result.violation!.message });
+    bar?.((i + 1) / count);
+  }
+  process.stdout.write(`swarm ${scenario.name}: ${count} seeds (${first}..${first + count - 1}), ${failures.length} failed\n`);
+  for (const f of failures) process.stdout.write(`  seed ${f.seed}: ${f.message}\n  replay: lattice sim ${shown} --seed ${f.seed} --mix\n`);
+  return failures.length === 0 ? 0 : 1;
+}

@@ -1,0 +1,155 @@
+/**
+ * The run's HTML report: one self-contained file (inline CSS and SVG, no script, nothing fetched)
+ * that shows the topology, hits and spills per tier, the message timeline, drops by reason and
+ * the latency histograms. Pure string building: the host writes the file.
+ */
+import { LATENCY_BUCKETS } from './ledger.js';
+import type { SimResult } from './simulator.js';
+
+function esc(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+const TIER_LABELS = ['L1', 'L2', 'L3', 'spill'];
+const TIER_COLORS = ['#2e7d32', '#1565c0', '#6a1b9a', '#c62828'];
+
+function topology(result: SimResult): string {
+  const nodes = result.nodes;
+  const cols = Math.min(8, nodes.length);
+  const cell_w = 150;
+  const rows = Math.ceil(nodes.length / cols);
+  const max_cores = Math.max(...nodes.map((n) => n.sockets * n.cores_per_socket));
+  const cell_h = 46 + max_cores * 14;
+  const parts: string[] = [];
+  nodes.forEach((n, i) => {
+    const x = (i % cols) * cell_w + 4;
+    const y = Math.floor(i / cols) * (cell_h + 8) + 4;
+    const cores = n.sockets * n.cores_per_socket;
+    parts.push(`<g><rect x="${x}" y="${y}" width="${cell_w - 10}" height="${cell_h}" rx="6" fill="${n.alive ? '#f5f9ff' : '#fdecea'}" stroke="#90a4ae"/>`);
+    parts.push(`<text x="${x + 8}" y="${y + 16}" class="t">node ${n.id}${n.alive ? '' : ' (down)'}${n.incarnations > 1 ? ` ×${n.incarnations}` : ''}</text>`);
+    parts.push(`<text x="${x + 8}" y="${y + 30}" class="s">${n.sockets}×${n.cores_per_socket} cores · ${n.processes.length} procs</text>`);
+    const max = Math.max(1, ...n.cores_received.map((c) => c.reduce((a, b) => a + b, 0)));
+    for (let c = 0; c < cores; c++) {
+      const cy = y + 40 + c * 14;
+      parts.push(`<text x="${x + 8}" y="${cy + 9}" class="s">c${c}</text>`);
+      let cx = x + 28;
+      const counts = n.cores_received[c] ?? [0, 0, 0, 0];
+      counts.forEach((v, t) => {
+        const w = (v / max) * (cell_w - 48);
+        if (w > 0) parts.push(`<rect x="${cx.toFixed(1)}" y="${cy}" width="${w.toFixed(1)}" height="10" fill="${TIER_COLORS[t]}"><title>core ${c} ${TIER_LABELS[t]}: ${fmt(v)}</title></rect>`);
+        cx += w;
+      });
+    }
+    parts.push('</g>');
+  });
+  return `<svg width="${cols * cell_w + 8}" height="${rows * (cell_h + 8) + 8}" role="img" aria-label="topology">${parts.join('')}</svg>`;
+}
+
+function legend(): string {
+  return `<p class="legend">${TIER_LABELS.map((l, i) => `<span><i style="background:${TIER_COLORS[i]}"></i>${l}</span>`).join(' ')} — messages received per core, by the tier they came through</p>`;
+}
+
+function timeline(result: SimResult): string {
+  const { sent, delivered } = result.timeline;
+  const n = Math.max(sent.length, delivered.length, 1);
+  const w = 760;
+  const h = 160;
+  const max = Math.max(1, ...sent, ...delivered);
+  const line = (series: number[], color: string) => {
+    const pts: string[] = [];
+    for (let i = 0; i < n; i++) pts.push(`${((i / Math.max(1, n - 1)) * (w - 50) + 45).toFixed(1)},${(h - 20 - ((series[i] ?? 0) / max) * (h - 40)).toFixed(1)}`);
+    return `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${pts.join(' ')}"/>`;
+  };
+  const faults = result.faults
+    .map((f) => {
+      const x = (f.at_ms / Math.max(1e-9, result.virtual_ms)) * (w - 50) + 45;
+      return `<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="10" y2="${h - 20}" stroke="#ef6c00" stroke-dasharray="3,3"><title>${esc(f.what)} at ${f.at_ms.toFixed(2)} ms</title></line>`;
+    })
+    .join('');
+  return `<svg width="${w}" height="${h}" role="img" aria-label="timeline"><line x1="45" x2="${w - 5}" y1="${h - 20}" y2="${h - 20}" stroke="#999"/><text x="2" y="16" class="s">${fmt(max)}</text><text x="2" y="${h - 22}" class="s">0</text><text x="45" y="${h - 4}" class="s">0 ms</text><text x="${w - 80}" y="${h - 4}" class="s">${result.virtual_ms.toFixed(1)} ms</text>${faults}${line(sent, '#1565c0')}${line(delivered, '#2e7d32')}</svg><p class="legend"><span><i style="background:#1565c0"></i>sent</span> <span><i style="background:#2e7d32"></i>delivered</span> <span><i style="background:#ef6c00"></i>fault</span> — per ${result.timeline_bucket_ms.toFixed(2)} ms of virtual time</p>`;
+}
+
+function histogram(name: string, buckets: number[]): string {
+  const total = buckets.reduce((a, b) => a + b, 0);
+  if (total === 0) return '';
+  let first = buckets.findIndex((v) => v > 0);
+  let last = LATENCY_BUCKETS - 1;
+  while (last > first && buckets[last] === 0) last--;
+  first = Math.max(0, first);
+  const max = Math.max(...buckets);
+  const bw = 22;
+  const h = 120;
+  const bars: string[] = [];
+  for (let b = first; b <= last; b++) {
+    const x = 10 + (b - first) * bw;
+    const bh = ((buckets[b] ?? 0) / max) * (h - 36);
+    const label = b === 0 ? '<2' : 2 ** b >= 1000 ? `${2 ** b / 1000 >= 1000 ? `${(2 ** b / 1e6).toFixed(0)}s` : `${(2 ** b / 1000).toFixed(0)}ms`}` : `${2 ** b}`;
+    bars.push(`<rect x="${x}" y="${(h - 22 - bh).toFixed(1)}" width="${bw - 3}" height="${bh.toFixed(1)}" fill="#5c6bc0"><title>[${2 ** b}, ${2 ** (b + 1)}) µs: ${fmt(buckets[b] ?? 0)}</title></rect><text x="${x}" y="${h - 8}" class="s">${label}</text>`);
+  }
+  return `<div class="hist"><h3>${esc(name)} <small>${fmt(total)} messages</small></h3><svg width="${20 + (last - first + 1) * bw}" height="${h}" role="img" aria-label="latency ${esc(name)}">${bars.join('')}</svg></div>`;
+}
+
+function table(rows: [string, string][], head: [string, string]): string {
+  if (rows.length === 0) return '<p class="none">none</p>';
+  return `<table><thead><tr><th>${esc(head[0])}</th><th>${esc(head[1])}</th></tr></thead><tbody>${rows.map(([a, b]) => `<tr><td>${esc(a)}</td><td class="n">${esc(b)}</td></tr>`).join('')}</tbody></table>`;
+}
+
+/** The report of `result`, as one HTML document. */
+export function report_html(result: SimResult): string {
+  const hits = result.nodes.reduce((a, n) => a + n.hit_count, 0);
+  const spills = result.nodes.reduce((a, n) => a + n.spill_count, 0);
+  const tiers = [0, 1, 2, 3].map((t) => result.nodes.reduce((a, n) => a + (n.received_by_tier[t] ?? 0), 0));
+  const verdict = result.ok
+    ? `<p class="ok" id="verdict">All invariants held.</p>`
+    : `<p class="bad" id="verdict">Invariant broken: <b>${esc(result.violation!.invariant)}</b> — ${esc(result.violation!.message)}<br>Replay: <code>${esc(result.violation!.replay)}</code></p>`;
+  const summary: [string, string][] = [
+    ['seed', String(result.seed)],
+    ['virtual time', `${result.virtual_ms.toFixed(2)} ms`],
+    ['events', fmt(result.events)],
+    ['messages sent', fmt(result.sent)],
+    ['delivered', fmt(result.delivered)],
+    ['undelivered', `${fmt(result.undelivered)} (counted drops ${fmt(result.drops_total)}, lost in crashes ${fmt(result.crash_lost)})`],
+    ['duplicates delivered (clear UDP)', fmt(result.duplicates_delivered)],
+    ['corrupted payloads delivered (clear)', fmt(result.corrupt_delivered)],
+    ['ring hits / spills', `${fmt(hits)} / ${fmt(spills)}`],
+    ...TIER_LABELS.map((l, i): [string, string] => [`received via ${l}`, fmt(tiers[i]!)]),
+    ['trace digest', result.trace_digest],
+  ];
+  if (result.secure !== null) summary.push(['handshakes completed / rekeys', `${fmt(result.secure.handshakes_completed)} / ${fmt(result.secure.rekeys)}`]);
+  const drops = Object.entries(result.drops).sort((a, b) => b[1] - a[1]).map(([k, v]): [string, string] => [k, fmt(v)]);
+  const control = Object.entries(result.control_drops).map(([k, v]): [string, string] => [`network.control.${k}`, fmt(v)]);
+  const hists = Object.entries(result.latency).map(([k, v]) => histogram(k === 'remote' ? 'remote (across nodes)' : `local via ${k}`, v)).join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Lattice sim: ${esc(result.scenario)} (seed ${result.seed})</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd}h3{font-size:14px;margin:6px 0}
+table{border-collapse:collapse}td,th{padding:3px 10px;border-bottom:1px solid #eee;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
+.ok{background:#e8f5e9;padding:8px;border-left:4px solid #2e7d32}.bad{background:#fdecea;padding:8px;border-left:4px solid #c62828}
+.legend i{display:inline-block;width:10px;height:10px;margin:0 4px 0 8px}.legend{color:#555;font-size:12px}
+svg .t{font-size:12px;font-weight:600}svg .s{font-size:10px;fill:#555}.hist{display:inline-block;margin-right:24px;vertical-align:top}
+.none{color:#888}
+</style></head><body>
+<h1>Lattice simulation: ${esc(result.scenario)}</h1>
+<p>seed <b id="seed">${result.seed}</b> · ${result.nodes.length} nodes · replay with <code>lattice sim ${esc(result.scenario)} --seed ${result.seed}</code></p>
+${verdict}
+<h2>Summary</h2>
+<div id="summary">${table(summary, ['what', 'value'])}</div>
+<h2>Topology</h2>
+${topology(result)}
+${legend()}
+<h2>Message timeline</h2>
+${timeline(result)}
+<h2>Drops by reason</h2>
+<div id="drops">${table([...drops, ...control], ['counter', 'count'])}</div>
+<h2>Latency</h2>
+<div id="latency">${hists || '<p class="none">no deliveries</p>'}</div>
+<h2>Faults</h2>
+${table(result.faults.map((f): [string, string] => [`${f.at_ms.toFixed(3)} ms`, f.what]), ['at', 'what'])}
+</body></html>
+`;
+}
