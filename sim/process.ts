@@ -143,7 +143,8 @@ export function sim_process_context(world: ProcessWorld, kernel: Kernel, node: n
       if (id < 0) return id;
       let status: number;
       if (world.forge_send > 0 && channel.dst_node === LOCAL_NODE && rng.chance(world.forge_send)) {
-        status = fastpath.send(pid, channel.dst_pid, m); // Sabotage: no capability checked, no badge.
+        m.badge = 0; // Sabotage: a raw send, no capability checked, no badge.
+        status = fastpath.send(pid, channel.dst_pid, m);
       } else {
         status = kernel.send(pid, channel.cap, m);
       }

@@ -328,11 +328,12 @@ function read_workload(r: Reader, value: unknown, path: string, nodes: readonly 
       return { kind, receiver: read_endpoint(r, o.receiver, `${path}.receiver`), senders: read_endpoints(r, o, 'senders', path, nodes), messages_per_sender: count(o, 'messages_per_sender'), payload_bytes: bytes(o), interval_us: interval(o) };
     }
     case 'all_to_all': {
-      const o = r.object(value, path, ['kind', 'participants', 'messages_per_process', 'payload_bytes', 'remote_fraction', 'interval_us'])!;
+      const o = r.object(value, path, ['kind', 'participants', 'messages_per_process', 'payload_bytes', 'remote_fraction', 'peers_max', 'interval_us'])!;
       const participants = read_endpoints(r, o, 'participants', path, nodes);
       if (participants.length < 2) r.error(`${path}.participants`, 'needs at least two participants');
       const rf = o.remote_fraction === undefined ? undefined : r.number(o, 'remote_fraction', path, 0, 1);
-      return { kind, participants, messages_per_process: count(o, 'messages_per_process'), payload_bytes: bytes(o), ...(rf === undefined ? {} : { remote_fraction: rf }), interval_us: interval(o) };
+      const peers_max = o.peers_max === undefined ? undefined : r.int(o, 'peers_max', path, 1, 1 << 16);
+      return { kind, participants, messages_per_process: count(o, 'messages_per_process'), payload_bytes: bytes(o), ...(rf === undefined ? {} : { remote_fraction: rf }), ...(peers_max === undefined ? {} : { peers_max }), interval_us: interval(o) };
     }
     case 'bulk': {
       const o = r.object(value, path, ['kind', 'sender', 'receiver', 'transfers', 'payload_bytes', 'interval_us'])!;

@@ -114,7 +114,7 @@ export class Simulator {
     this.options = options;
     this.prng = new Prng(options.seed, 'lattice-sim');
     const scheduler = this.scheduler;
-    this.ledger = new Ledger(() => scheduler.now_us, (v) => scheduler.fail(v), Math.max(1, Math.round((scenario.duration_ms + scenario.drain_ms) * 10)));
+    this.ledger = new Ledger(() => scheduler.now_us, (v) => scheduler.fail(v), Math.max(1, Math.round((scenario.duration_ms + scenario.drain_ms) * 10)), scenario.network.secure !== false);
     this.trace = new Trace(options.trace === true, scenario.trace_events_max);
     this.network = new SimNetwork(scheduler, this.prng.fork('network'), { ...scenario.faults.link }, scenario.faults.sabotage);
     this.network.on_drop = (from, to, reason) => this.trace.drop(scheduler.now_us, from, reason, to);

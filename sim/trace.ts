@@ -31,18 +31,21 @@ export class Trace {
     this.events_max = events_max;
   }
 
+  private step(v: number): void {
+    const lo = v | 0;
+    const hi = Math.floor(v / 4294967296) | 0;
+    this.h1 = Math.imul(this.h1 ^ lo, 0x01000193);
+    const h2 = Math.imul(this.h2 ^ hi ^ (lo >>> 7), 0x5bd1e995);
+    this.h2 = h2 ^ (h2 >>> 13);
+  }
+
   private mix(a: number, b: number, c: number, d: number, e: number, f: number): void {
-    let h1 = this.h1;
-    let h2 = this.h2;
-    for (const v of [a, b, c, d, e, f]) {
-      const lo = v | 0;
-      const hi = Math.floor(v / 4294967296) | 0;
-      h1 = Math.imul(h1 ^ lo, 0x01000193);
-      h2 = Math.imul(h2 ^ hi ^ (lo >>> 7), 0x5bd1e995);
-      h2 ^= h2 >>> 13;
-    }
-    this.h1 = h1;
-    this.h2 = h2;
+    this.step(a);
+    this.step(b);
+    this.step(c);
+    this.step(d);
+    this.step(e);
+    this.step(f);
     this.events++;
   }
 

@@ -34,6 +34,8 @@ export interface AllToAllSpec {
   readonly payload_bytes: number;
   /** Chance that a message goes to another node rather than this node (default: uniform over participants). */
   readonly remote_fraction?: number;
+  /** Each participant talks to at most this many others, chosen once from its PRNG (default: all). */
+  readonly peers_max?: number;
   readonly interval_us?: number;
 }
 
@@ -111,9 +113,17 @@ export function all_to_all(spec: AllToAllSpec, counters: WorkloadCounters): Proc
     async body(ctx: SimProcessContext) {
       ctx.kernel.listen(ctx.pid);
       await ctx.sleep(0.01);
-      const local = all.filter((p, i) => i !== index && p.node === self.node);
-      const remote = all.filter((p) => p.node !== self.node);
-      const others = all.filter((_, i) => i !== index);
+      const limit = spec.peers_max ?? all.length;
+      const sample = (list: Endpoint[], n: number): Endpoint[] => {
+        const pool = [...list];
+        const out: Endpoint[] = [];
+        while (out.length < n && pool.length > 0) out.push(pool.splice(ctx.rng.int(pool.length), 1)[0]!);
+        return out;
+      };
+      const fraction_hint = spec.remote_fraction ?? 0.5;
+      const local = sample(all.filter((p, i) => i !== index && p.node === self.node), Math.max(1, Math.round(limit * (1 - fraction_hint))));
+      const remote = sample(all.filter((p) => p.node !== self.node), Math.max(1, Math.round(limit * fraction_hint)));
+      const others = limit >= all.length - 1 ? all.filter((_, i) => i !== index) : [...local, ...remote];
       const channels = new Map<number, TrackedChannel>();
       const channel_to = (p: Endpoint): TrackedChannel => {
         const key = p.node * 65536 + p.pid;

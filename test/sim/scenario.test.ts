@@ -1,0 +1,56 @@
+// Scenario schema errors come with their line numbers; every shipped scenario parses and holds.
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse_scenario, ScenarioError } from '../../sim/scenario.js';
+import { run, shipped } from './sim_helpers.js';
+
+function errors_of(text: string): readonly string[] {
+  try {
+    parse_scenario(text, 'bad.json');
+  } catch (error) {
+    expect(error).toBeInstanceOf(ScenarioError);
+    return (error as ScenarioError).errors;
+  }
+  throw new Error('expected a ScenarioError');
+}
+
+describe('scenario schema', () => {
+  it('reports each mistake with its line and path', () => {
+    const text = ['{', '  "name": "x",', '  "duration_ms": -5,', '  "nodes": [ { "id": 1, "sockets": 2, "colors": 3 } ],', '  "workloads": [', '    { "kind": "ping_pong", "client": { "node": 1, "core": 9, "pid": 10 },', '      "server": { "node": 7, "core": 0, "pid": 11 }, "rounds": 10 }', '  ],', '  "faults": { "link": { "loss": 2 } }', '}'].join('\n');
+    const errors = errors_of(text);
+    expect(errors).toContain('bad.json:3: duration_ms: must be in [0.001, 3600000], got -5');
+    expect(errors).toContain('bad.json:4: nodes[0].colors: unknown field (allowed: id, sockets, cores_per_socket, pids_max, slab)');
+    expect(errors.some((e) => e.startsWith('bad.json:6: workloads[0]: places pid 10 on core 9'))).toBe(true);
+    expect(errors.some((e) => e.startsWith('bad.json:6: workloads[0]: names node 7'))).toBe(true);
+    expect(errors).toContain('bad.json:9: faults.link.loss: must be in [0, 1], got 2');
+  });
+
+  it('reports JSON syntax errors with their line', () => {
+    const errors = errors_of('{\n  "name": "x",\n  "nodes": [1, 2,,]\n}');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^bad\.json:3: column \d+: unexpected ','/);
+  });
+
+  it('refuses the network pid, duplicate pids and calls across nodes', () => {
+    const base = { name: 'x', duration_ms: 1, nodes: [{ id: 1 }, { id: 2 }] };
+    const errors = errors_of(
+      JSON.stringify({ ...base, workloads: [{ kind: 'fan_in', receiver: { node: 1, core: 0, pid: 1 }, senders: [{ node: 1, core: 0, pid: 5 }], messages_per_sender: 1 }, { kind: 'call_reply', server: { node: 1, core: 0, pid: 5 }, clients: [{ node: 2, core: 0, pid: 6 }], calls_per_client: 1 }] }, null, 1),
+    );
+    expect(errors.some((e) => e.includes('uses pid 1'))).toBe(true);
+    expect(errors.some((e) => e.includes('which workloads[0] uses already'))).toBe(true);
+    expect(errors.some((e) => e.includes('calls do not cross nodes'))).toBe(true);
+  });
+
+  it('every shipped scenario parses and holds its invariants', async () => {
+    const dir = new URL('../../sim/scenarios/', import.meta.url);
+    const names = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
+    expect(names).toEqual(expect.arrayContaining(['cluster', 'ping-pong', 'lossy-secure-udp', 'crash-restart', 'lab-01-name-server']));
+    for (const name of names) {
+      parse_scenario(readFileSync(new URL(`${name}.json`, dir), 'utf8'), name);
+      if (name === 'scale-64x8') continue; // Run by the bench; too big for the suite.
+      const { result } = await run(shipped(name), 1);
+      expect(result.violation, name).toBeNull();
+      expect(result.delivered, name).toBeGreaterThan(0);
+    }
+  }, 120_000);
+});
