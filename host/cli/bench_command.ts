@@ -7,6 +7,7 @@ import { net_bench } from '../../bench/net/net_bench.js';
 import { secure_bench } from '../../bench/secure/secure_bench.js';
 import { gpu_bench } from '../../bench/gpu/gpu_bench.js';
 import { ring_protocols_bench } from '../../bench/rings/ring_protocols.js';
+import { sim_bench } from '../../bench/sim/sim_bench.js';
 import { UsageError, parse, type Command } from './command.js';
 
 type Area = (options: { quick: boolean; log: (line: string) => void }) => Promise<BenchResult[]>;
@@ -19,6 +20,7 @@ const areas: ReadonlyMap<string, Area> = new Map<string, Area>([
   ['net', net_bench],
   ['secure', secure_bench],
   ['gpu', gpu_bench],
+  ['sim', sim_bench],
 ]);
 
 export const bench_command: Command = {
