@@ -239,11 +239,11 @@ export class Ledger {
    * The end-of-run check: what was not delivered must be covered by counted drops. `drops` is
    * the sum of every named drop counter that can destroy a data message.
    */
-  check_accounting(drops: number): void {
+  check_accounting(drops: number, in_flight = 0): void {
     const { total, crash } = this.undelivered();
     // A changed message delivered on a clear path stands for the one message it was.
-    if (total - crash > drops + this.corrupt_delivered) {
-      this.violate('silent_loss', `${total - crash - drops - this.corrupt_delivered} messages were neither delivered nor counted (${total} undelivered, ${crash} explained by crashes, ${drops} counted drops, ${this.corrupt_delivered} delivered changed)`);
+    if (total - crash > drops + this.corrupt_delivered + in_flight) {
+      this.violate('silent_loss', `${total - crash - drops - this.corrupt_delivered - in_flight} messages were neither delivered nor counted (${total} undelivered, ${crash} explained by crashes, ${drops} counted drops, ${this.corrupt_delivered} delivered changed, ${in_flight} still in flight)`);
     }
   }
 

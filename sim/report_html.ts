@@ -90,7 +90,7 @@ function histogram(name: string, buckets: number[]): string {
     const label = b === 0 ? '<2' : 2 ** b >= 1000 ? `${2 ** b / 1000 >= 1000 ? `${(2 ** b / 1e6).toFixed(0)}s` : `${(2 ** b / 1000).toFixed(0)}ms`}` : `${2 ** b}`;
     bars.push(`<rect x="${x}" y="${(h - 22 - bh).toFixed(1)}" width="${bw - 3}" height="${bh.toFixed(1)}" fill="#5c6bc0"><title>[${2 ** b}, ${2 ** (b + 1)}) µs: ${fmt(buckets[b] ?? 0)}</title></rect><text x="${x}" y="${h - 8}" class="s">${label}</text>`);
   }
-  return `<div class="hist"><h3>${esc(name)} <small>${fmt(total)} messages</small></h3><svg width="${20 + (last - first + 1) * bw}" height="${h}" role="img" aria-label="latency ${esc(name)}">${bars.join('')}</svg></div>`;
+  return `<div class="hist"><h3>${esc(name)} <small>${fmt(total)} messages</small></h3><svg width="${20 + (last - first + 1) * bw}" height="${h}" role="img" aria-label="latency ${esc(name.split(" ")[0]!)}">${bars.join('')}</svg></div>`;
 }
 
 function table(rows: [string, string][], head: [string, string]): string {

@@ -103,6 +103,8 @@ export class SimNetwork {
   };
   private readonly dropped_data = new Map<string, number>();
   private readonly dropped_control = new Map<string, number>();
+  /** Data frames on their way now (datagrams scheduled, TCP writes not yet arrived). */
+  in_flight_data = 0;
   /** Called for every data packet the network destroys, for tracing. */
   on_drop: ((from: number, to: number, reason: string) => void) | null = null;
 
@@ -196,9 +198,11 @@ export class SimNetwork {
       let packet = i === 0 ? bytes : bytes.slice();
       if (this.prng.chance(f.corrupt)) packet = this.corrupt(packet);
       endpoint.in_flight++;
+      if (data) this.in_flight_data++;
       const source: Address = { host: sim_host(from.node), port: SIM_PORT };
       this.scheduler.after(delay_us, () => {
         endpoint.in_flight--;
+        if (data) this.in_flight_data--;
         const target = endpoint.transport;
         if (target === null || !target.life.alive) return this.drop(from.node, dst, data, 'node_down');
         if (!this.reachable(from.node, dst)) return this.drop(from.node, dst, data, 'partition');
@@ -290,8 +294,10 @@ export class SimNetwork {
     conn.last_arrival_us = arrival;
     const pending: PendingWrite = { done, frames, event: -1 };
     conn.pending.add(pending);
+    this.in_flight_data += frames;
     pending.event = this.scheduler.at(arrival, () => {
       conn.pending.delete(pending);
+      this.in_flight_data -= frames;
       const peer = conn.peer;
       if (peer === null || !this.conns.has(peer.id)) {
         this.counters.stream_frames_lost += frames;
@@ -337,6 +343,7 @@ export class SimNetwork {
       this.conns.delete(conn.id);
       for (const p of conn.pending) this.scheduler.cancel(p.event);
       for (const p of conn.pending) this.counters.stream_frames_lost += p.frames;
+      for (const p of conn.pending) this.in_flight_data -= p.frames;
       conn.pending.clear();
     } else {
       this.close_now(conn, error);
@@ -356,6 +363,7 @@ export class SimNetwork {
 
   private fail_write(p: PendingWrite): void {
     this.scheduler.cancel(p.event);
+    this.in_flight_data -= p.frames;
     this.scheduler.after(0, () => p.done('ECONNRESET'));
   }
 

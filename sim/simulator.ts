@@ -187,7 +187,7 @@ export class Simulator {
       this.options.on_progress?.(Math.min(1, scheduler.now_us / end_us));
       if (scheduler.failed !== null || t >= end_us) break;
     }
-    if (scheduler.failed === null) this.ledger.check_accounting(this.drops_total());
+    if (scheduler.failed === null) this.ledger.check_accounting(this.drops_total(), this.in_flight());
     return this.result();
   }
 
@@ -269,6 +269,21 @@ export class Simulator {
     add_into(drops, 'network', net.dropped_data);
     add_into(drops, 'network', { stream_frames_lost: net.stream_frames_lost });
     return drops;
+  }
+
+  /**
+   * Messages still on their way when the run ends (not lost): frames on the simulated wire,
+   * packets in receive queues and in secure-channel queues, and messages in live nodes' rings.
+   */
+  in_flight(): number {
+    let n = this.network.in_flight_data;
+    for (const node of this.nodes.values()) {
+      if (!node.alive) continue;
+      const s = node.snapshot();
+      n += s.driver.queued + (s.secure?.queued ?? 0);
+      for (const c of s.fastpath.cores) n += c.pending.L1 + c.pending.L2 + c.pending.L3 + (c.pending.spill_empty ? 0 : 1);
+    }
+    return n;
   }
 
   private drops_total(): number {

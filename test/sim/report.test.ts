@@ -1,0 +1,57 @@
+// The HTML report, loaded in headless Chromium (Debian's, installed by .ci/run): what it shows.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { report_html } from '../../sim/report_html.js';
+import { run, shipped } from './sim_helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const required = process.env.LATTICE_REQUIRE_CHROMIUM === '1';
+const available = existsSync(CHROMIUM);
+if (required && !available) throw new Error(`LATTICE_REQUIRE_CHROMIUM=1 but ${CHROMIUM} is missing (.ci/run installs Debian's chromium)`);
+
+const dir = mkdtempSync(join(tmpdir(), 'lattice-report-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function chromium(args: string[]): string {
+  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${join(dir, 'profile')}`];
+  return execFileSync(CHROMIUM, [...flags, ...args], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] });
+}
+
+describe.skipIf(!available)('report in Chromium', () => {
+  it('shows the verdict, the seed, the topology, drops by reason and the latency histograms', async () => {
+    const { result } = await run(shipped('crash-restart'), 5);
+    const file = join(dir, 'report.html');
+    const html = report_html(result);
+    expect(html).not.toMatch(/https?:\/\/(?!ui\.perfetto)/); // Self-contained: nothing to fetch.
+    writeFileSync(file, html);
+    const dom = chromium(['--dump-dom', `file://${file}`]);
+    expect(dom).toContain('<h1>Lattice simulation: crash-restart</h1>');
+    expect(dom).toContain('<b id="seed">5</b>');
+    expect(dom).toContain('All invariants held.');
+    expect(dom).toContain('aria-label="topology"');
+    expect((dom.match(/>node \d+/g) ?? []).length).toBe(3);
+    expect(dom).toContain('crash node 2 (memory lost)');
+    expect(dom).toContain('aria-label="latency remote"');
+    expect(dom).toContain(result.trace_digest);
+    for (const name of Object.keys(result.drops)) expect(dom).toContain(name);
+    const png = join(dir, 'report.png');
+    chromium([`--screenshot=${png}`, '--window-size=1200,1600', `file://${file}`]);
+    expect(existsSync(png)).toBe(true);
+    if (process.env.LATTICE_REPORT_SCREENSHOT) writeFileSync(process.env.LATTICE_REPORT_SCREENSHOT, execFileSync('cat', [png]));
+  }, 120_000);
+
+  it('shows a broken invariant with its replay command', async () => {
+    const s = shipped('ping-pong');
+    const broken = { ...s, faults: { ...s.faults, sabotage: { ...s.faults.sabotage, forge_send: 0.2 } } };
+    const { result } = await run(broken, 2);
+    expect(result.ok).toBe(false);
+    const file = join(dir, 'broken.html');
+    writeFileSync(file, report_html(result));
+    const dom = chromium(['--dump-dom', `file://${file}`]);
+    expect(dom).toContain('Invariant broken: <b>capability</b>');
+    expect(dom).toContain('lattice sim ping-pong --seed 2');
+  }, 120_000);
+});
