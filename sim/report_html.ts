@@ -55,7 +55,7 @@ function legend(): string {
 
 function timeline(result: SimResult): string {
   const { sent, delivered } = result.timeline;
-  const n = Math.max(sent.length, delivered.length, 1);
+  const n = Math.max(sent.length, delivered.length, Math.ceil(result.virtual_ms / result.timeline_bucket_ms), 1);
   const w = 760;
   const h = 160;
   const max = Math.max(1, ...sent, ...delivered);
