@@ -8,6 +8,7 @@
  * stale handle never cancels a reused slot.
  */
 import { assert } from '../kernel/assert.js';
+import { grown } from './grow.js';
 
 /** Slots the agenda holds at most (pending events): a bound, like every queue here. */
 export const EVENTS_PENDING_MAX = 1 << 24;
@@ -42,11 +43,7 @@ export class EventQueue {
     this.order[slot] = this.next_order++;
     this.fns[slot] = fn;
     this.live++;
-    if (this.heap_size >= this.heap.length) {
-      const heap = new Int32Array(this.heap.length * 2);
-      heap.set(this.heap);
-      this.heap = heap;
-    }
+    if (this.heap_size >= this.heap.length) this.heap = grown(this.heap);
     this.sift_up(this.heap_size++, slot);
     return slot + this.gen[slot]! * SLOT_SPAN;
   }
@@ -133,16 +130,9 @@ export class EventQueue {
   }
 
   private grow(): void {
-    const n = this.time_us.length * 2;
-    const t = new Float64Array(n);
-    t.set(this.time_us);
-    this.time_us = t;
-    const o = new Float64Array(n);
-    o.set(this.order);
-    this.order = o;
-    const g = new Int32Array(n);
-    g.set(this.gen);
-    this.gen = g;
-    for (let i = this.fns.length; i < n; i++) this.fns.push(null);
+    this.time_us = grown(this.time_us);
+    this.order = grown(this.order);
+    this.gen = grown(this.gen);
+    for (let i = this.fns.length; i < this.time_us.length; i++) this.fns.push(null);
   }
 }

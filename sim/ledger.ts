@@ -16,6 +16,7 @@
  */
 import { LatticeError } from '../kernel/errors.js';
 import type { Message } from '../kernel/message.js';
+import { grown } from './grow.js';
 import { get_u32, payload_intact } from './payload.js';
 
 /** An invariant broke. `code` is stable: ERR_LATTICE_SIM_<INVARIANT>. */
@@ -252,18 +253,9 @@ export class Ledger {
   }
 
   private grow(): void {
-    const n = this.state.length * 2;
-    const c = new Int32Array(n);
-    c.set(this.channel_of);
-    this.channel_of = c;
-    const s = new Float64Array(n);
-    s.set(this.sent_us);
-    this.sent_us = s;
-    const st = new Uint8Array(n);
-    st.set(this.state);
-    this.state = st;
-    const h = new Uint8Array(n);
-    h.set(this.crash_hit);
-    this.crash_hit = h;
+    this.channel_of = grown(this.channel_of);
+    this.sent_us = grown(this.sent_us);
+    this.state = grown(this.state);
+    this.crash_hit = grown(this.crash_hit);
   }
 }

@@ -8,13 +8,13 @@
  * `SimWaiter.wait`).
  */
 import type { Kernel } from '../kernel/kernel.js';
-import { IpcFlags, LOCAL_NODE } from '../kernel/fastpath.js';
+import { LOCAL_NODE } from '../kernel/fastpath.js';
 import { SLOT_PAYLOAD_BYTES_MAX } from '../kernel/layout/slot_layout.js';
 import { Message } from '../kernel/message.js';
 import { process_context, type ProcessContext } from '../kernel/process.js';
 import { Status } from '../kernel/status.js';
 import type { Ledger, PathKind } from './ledger.js';
-import { PAYLOAD_HEADER_BYTES, write_payload } from './payload.js';
+import { PAYLOAD_HEADER_BYTES, get_u32, write_payload } from './payload.js';
 import type { Prng } from './prng.js';
 import type { Scheduler } from './scheduler.js';
 import type { Incarnation } from './sim_env.js';
@@ -110,8 +110,7 @@ export function sim_process_context(world: ProcessWorld, kernel: Kernel, node: n
   const check = (m: Message, bytes: Uint8Array): void => {
     const tamper = world.tamper_delivered > 0 && rng.chance(world.tamper_delivered);
     ledger.deliver(node, pid, m, bytes, kernel.listening(pid), tamper);
-    const id = m.length >= 4 ? bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24) : 0;
-    trace.recv(scheduler.now_us, node, base.core, pid, id >>> 0, 0);
+    trace.recv(scheduler.now_us, node, base.core, pid, m.length >= 4 ? get_u32(bytes, 0) : 0, 0);
   };
 
   return {
@@ -189,4 +188,3 @@ export function sim_process_context(world: ProcessWorld, kernel: Kernel, node: n
   };
 }
 
-export { IpcFlags };

@@ -64,7 +64,8 @@ export interface IncarnationStats {
 export class SimNode {
   readonly config: SimNodeConfig;
   private readonly world: NodeWorld;
-  private readonly processes: readonly ProcessSpec[];
+  /** The processes this node runs (every incarnation starts them again). */
+  readonly processes: readonly ProcessSpec[];
   epoch = 0;
   life: Incarnation = { alive: false, epoch: 0 };
   memory: NodeMemory | null = null;

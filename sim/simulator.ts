@@ -11,7 +11,6 @@
  * No wall clock, no `Math.random`, no module-level state: a run is a function of the scenario
  * and the seed, and any number of simulators live in one process.
  */
-import { LOCAL_NODE } from '../kernel/fastpath.js';
 import type { NodeShared } from '../kernel/node_memory.js';
 import { Identity } from '../net/secure/identity.js';
 import { CryptoSuite } from '../net/secure/suite.js';
@@ -346,7 +345,7 @@ export class Simulator {
         cores_per_socket: spec.cores_per_socket,
         alive: node.alive,
         incarnations: node.epoch,
-        processes: this.placed_processes(node.config.id),
+        processes: node.processes.map((p) => ({ pid: p.pid, core: p.core, role: p.role })),
         hit_count: hit,
         spill_count: spill,
         backpressured: bp,
@@ -389,16 +388,9 @@ export class Simulator {
     };
   }
 
-  private placed_processes(node: number): { pid: number; core: number; role: string }[] {
-    const out: { pid: number; core: number; role: string }[] = [];
-    for (const w of this.scenario.workloads) for (const p of place_workload(w)) if (p.node === node) out.push({ pid: p.pid, core: p.core, role: p.role });
-    return out;
-  }
-
   /** The Chrome trace-event JSON of the run (needs `trace: true`). */
   trace_json(): string {
     return this.trace.json({ scenario: this.scenario.name, seed: this.seed, digest: this.trace.digest() });
   }
 }
 
-export { LOCAL_NODE };

@@ -107,7 +107,7 @@ export const sim_command: Command = {
       }
       throw error;
     }
-    const { path, scenario } = loaded;
+    const { scenario } = loaded;
     const shown = positionals[0]!;
     if (values.swarm !== undefined) {
       if (!/^\d+$/.test(values.swarm) || Number(values.swarm) < 1 || Number(values.swarm) > 100_000) throw new UsageError(`--swarm must be an integer in [1, 100000], got '${values.swarm}'`);
@@ -115,7 +115,8 @@ export const sim_command: Command = {
     }
     const run_scenario = values.mix === true ? swarm_scenario(scenario, seed) : scenario;
     const t0 = performance.now();
-    const sim = new Simulator(run_scenario, { seed, trace: values.trace !== undefined, scenario_path: values.mix === true ? `${shown} --mix` : shown, ...(progress_bar(scenario.name) ? { on_progress: progress_bar(scenario.name)! } : {}) });
+    const on_progress = progress_bar(scenario.name);
+    const sim = new Simulator(run_scenario, { seed, trace: values.trace !== undefined, scenario_path: values.mix === true ? `${shown} --mix` : shown, ...(on_progress === undefined ? {} : { on_progress }) });
     const result = await sim.run();
     const wall_ms = performance.now() - t0;
     if (values.json === true) process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -128,7 +129,6 @@ export const sim_command: Command = {
       write(values.trace, sim.trace_json());
       if (values.json !== true) process.stdout.write(`  trace:  ${resolve(values.trace)} (open in https://ui.perfetto.dev)\n`);
     }
-    void path;
     return result.ok ? 0 : 1;
   },
 };

@@ -5,7 +5,7 @@
 import { Message } from '../../kernel/message.js';
 import { Status } from '../../kernel/status.js';
 import type { TrackedChannel } from '../process.js';
-import type { Endpoint, ProcessSpec, WorkloadCounters } from './common.js';
+import { serve_until_end, type Endpoint, type ProcessSpec, type WorkloadCounters } from './common.js';
 
 export interface CallReplySpec {
   readonly kind: 'call_reply';
@@ -25,21 +25,15 @@ export function call_reply(spec: CallReplySpec, counters: WorkloadCounters): Pro
       ctx.kernel.listen(ctx.pid);
       const backs = new Map<number, TrackedChannel>();
       for (const c of spec.clients) backs.set(c.pid, ctx.open_reply(c.pid));
-      const m = new Message();
       const out = new Message();
-      for (;;) {
-        const left = ctx.remaining_ms();
-        if (left <= 0) return;
-        const status = await ctx.kernel.recv_async(ctx.pid, m, Math.min(50, left));
-        if (status !== Status.OK) continue;
-        ctx.received(m);
+      await serve_until_end(ctx, new Message(), async (m) => {
         const back = backs.get(m.src_pid);
-        if (back === undefined) continue;
+        if (back === undefined) return;
         out.m_type = m.m_type + 1;
         const replied = ctx.reply_tracked(m.cap, back, out, spec.payload_bytes);
         if (replied !== Status.OK) counters.sends_refused[`reply_status_${replied}`] = (counters.sends_refused[`reply_status_${replied}`] ?? 0) + 1;
         await ctx.yield();
-      }
+      });
     },
   };
   const clients: ProcessSpec[] = spec.clients.map((client) => ({

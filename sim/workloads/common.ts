@@ -67,15 +67,27 @@ export async function pace(ctx: SimProcessContext, i: number, interval_us: numbe
   else if (i % SENDS_PER_YIELD === SENDS_PER_YIELD - 1) await ctx.yield();
 }
 
-/** Receives and checks everything for this process until the run ends. */
-export async function receive_until_end(ctx: SimProcessContext, m: Message = new Message()): Promise<void> {
+/**
+ * Receives and checks everything for this process until the run ends, handing each message to
+ * `handle` (a server's answer, a stage's forward) after the check.
+ */
+export async function serve_until_end(ctx: SimProcessContext, m: Message, handle: ((m: Message) => Promise<void> | void) | null): Promise<void> {
   for (;;) {
     const left = ctx.remaining_ms();
     if (left <= 0) return;
     const status = await ctx.kernel.recv_async(ctx.pid, m, Math.min(RECV_POLL_MS, left));
-    if (status === Status.OK) ctx.received(m);
-    else if (status === Status.CLOSED) return;
+    if (status === Status.OK) {
+      ctx.received(m);
+      if (handle !== null) await handle(m);
+    } else if (status === Status.CLOSED) {
+      return;
+    }
   }
+}
+
+/** Receives and checks everything for this process until the run ends. */
+export function receive_until_end(ctx: SimProcessContext, m: Message = new Message()): Promise<void> {
+  return serve_until_end(ctx, m, null);
 }
 
 /** Takes and checks whatever is waiting, without parking. Returns how many. */

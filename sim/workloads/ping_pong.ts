@@ -4,7 +4,7 @@
  */
 import { Message } from '../../kernel/message.js';
 import { Status } from '../../kernel/status.js';
-import { receive_until_end, send_one, type Endpoint, type ProcessSpec, type WorkloadCounters } from './common.js';
+import { receive_until_end, send_one, serve_until_end, type Endpoint, type ProcessSpec, type WorkloadCounters } from './common.js';
 
 export interface PingPongSpec {
   readonly kind: 'ping_pong';
@@ -26,16 +26,10 @@ export function ping_pong(spec: PingPongSpec, counters: WorkloadCounters): Proce
       async body(ctx) {
         ctx.kernel.listen(ctx.pid);
         const back = ctx.open(client.node, client.pid);
-        const m = new Message();
         const out = new Message();
-        for (;;) {
-          const left = ctx.remaining_ms();
-          if (left <= 0) return;
-          const status = await ctx.kernel.recv_async(ctx.pid, m, Math.min(50, left));
-          if (status !== Status.OK) continue;
-          ctx.received(m);
+        await serve_until_end(ctx, new Message(), async () => {
           if (ctx.sending()) await send_one(ctx, back, out, spec.payload_bytes, counters);
-        }
+        });
       },
     },
     {

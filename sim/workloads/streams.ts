@@ -4,9 +4,8 @@
  * bytes, which cross nodes inside one frame each).
  */
 import { Message } from '../../kernel/message.js';
-import { Status } from '../../kernel/status.js';
 import type { SimProcessContext, TrackedChannel } from '../process.js';
-import { drain_waiting, pace, receive_until_end, send_one, type Endpoint, type ProcessSpec, type WorkloadCounters } from './common.js';
+import { drain_waiting, pace, receive_until_end, send_one, serve_until_end, type Endpoint, type ProcessSpec, type WorkloadCounters } from './common.js';
 
 export interface PipelineSpec {
   readonly kind: 'pipeline';
@@ -70,15 +69,10 @@ export function pipeline(spec: PipelineSpec, counters: WorkloadCounters): Proces
       }
       if (next === undefined) return receive_until_end(ctx);
       const to = ctx.open(next.node, next.pid);
-      const m = new Message();
       const out = new Message();
-      for (;;) {
-        const left = ctx.remaining_ms();
-        if (left <= 0) return;
-        if ((await ctx.kernel.recv_async(ctx.pid, m, Math.min(50, left))) !== Status.OK) continue;
-        ctx.received(m);
+      await serve_until_end(ctx, new Message(), async () => {
         if (ctx.sending()) await send_one(ctx, to, out, spec.payload_bytes, counters);
-      }
+      });
     },
   }));
 }
