@@ -136,6 +136,8 @@ export interface NetStats {
   /** Frames of a type this driver does not handle. */
   unhandled_frames: number;
   queued: number;
+  /** Data frames waiting in persistent-TCP outboxes (not yet written, or waiting to be retried). */
+  outbox_data_frames: number;
 }
 
 /** A frame that leaves on its own (UDP, transient TCP). */
@@ -692,6 +694,12 @@ export class NetDriver {
     this.queue.clear();
   }
 
+  private outbox_data_frames(): number {
+    let frames = 0;
+    for (const peer of this.peers.values()) frames += peer.outbox.pending_data_frames;
+    return frames;
+  }
+
   /** A snapshot of the counters. */
   stats(): NetStats {
     return {
@@ -705,6 +713,7 @@ export class NetDriver {
       connect_failures: Object.fromEntries(this.connect_failures),
       send_errors: Object.fromEntries(this.send_errors),
       queued: this.queue.length,
+      outbox_data_frames: this.outbox_data_frames(),
     };
   }
 }

@@ -17,7 +17,7 @@
 import { assert } from '../kernel/assert.js';
 import type { NetSystemError } from './driver.js';
 import { write_frame } from './frame.js';
-import { FRAME_HEADER_BYTES } from './wire_layout.js';
+import { FRAME_HEADER_BYTES, FrameType } from './wire_layout.js';
 
 /** Told how a frame's write ended. */
 export type SendDone = (error: NetSystemError | null) => void;
@@ -27,6 +27,8 @@ export interface Batch {
   /** The frames' bytes, back to back. */
   readonly bytes: Uint8Array;
   readonly frames: number;
+  /** Of `frames`, those carrying application data (DATA and SEALED): what a loss would lose. */
+  readonly data_frames: number;
   /** Callbacks of the frames whose sender asked to be told (`send`), in order; null if none. */
   readonly waiters: SendDone[] | null;
   /** Whether this batch is already the retry of a failed write. */
@@ -46,9 +48,11 @@ export class Outbox {
   private spare: Uint8Array | null = null;
   private used = 0;
   private frames = 0;
+  private data_frames = 0;
   private waiters: SendDone[] | null = null;
   private readonly retries: Batch[] = [];
   private retry_bytes = 0;
+  private retry_data_frames = 0;
 
   constructor(bytes_max: number) {
     assert(Number.isInteger(bytes_max) && bytes_max > FRAME_HEADER_BYTES, `outbox bytes_max ${bytes_max}`);
@@ -58,6 +62,11 @@ export class Outbox {
   /** Bytes waiting (not yet handed to a write). */
   get pending_bytes(): number {
     return this.used + this.retry_bytes;
+  }
+
+  /** Data frames (DATA, SEALED) waiting, including batches to retry: messages not yet on the wire. */
+  get pending_data_frames(): number {
+    return this.data_frames + this.retry_data_frames;
   }
 
   get empty(): boolean {
@@ -74,6 +83,7 @@ export class Outbox {
     const buffer = this.room(frame_bytes);
     this.used = write_frame(buffer, this.used, type, src_node, payload, head);
     this.frames++;
+    if (type === FrameType.DATA || type === FrameType.SEALED) this.data_frames++;
     if (done !== null) (this.waiters ??= []).push(done);
     return true;
   }
@@ -99,14 +109,16 @@ export class Outbox {
     const retry = this.retries.shift();
     if (retry !== undefined) {
       this.retry_bytes -= retry.bytes.length;
+      this.retry_data_frames -= retry.data_frames;
       return retry;
     }
     if (this.used === 0) return null;
     const buffer = this.buffer!;
-    const batch: Batch = { bytes: buffer.subarray(0, this.used), frames: this.frames, waiters: this.waiters, retried: false, buffer };
+    const batch: Batch = { bytes: buffer.subarray(0, this.used), frames: this.frames, data_frames: this.data_frames, waiters: this.waiters, retried: false, buffer };
     this.buffer = null;
     this.used = 0;
     this.frames = 0;
+    this.data_frames = 0;
     this.waiters = null;
     return batch;
   }
@@ -122,6 +134,7 @@ export class Outbox {
     batch.retried = true;
     this.retries.push(batch);
     this.retry_bytes += batch.bytes.length;
+    this.retry_data_frames += batch.data_frames;
   }
 
   /** Takes every waiting batch out (to fail them): the outbox is empty after. */

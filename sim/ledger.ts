@@ -14,22 +14,10 @@
  * A violation stops the run (`Scheduler.fail`) with a `SimViolation`, which the simulator turns
  * into the seed and the command that replays it.
  */
-import { LatticeError } from '../kernel/errors.js';
 import type { Message } from '../kernel/message.js';
 import { grown } from './grow.js';
 import { get_u32, payload_intact } from './payload.js';
-
-/** An invariant broke. `code` is stable: ERR_LATTICE_SIM_<INVARIANT>. */
-export class SimViolation extends LatticeError {
-  readonly invariant: string;
-  readonly at_us: number;
-  constructor(invariant: string, message: string, at_us: number) {
-    super(`ERR_LATTICE_SIM_${invariant.toUpperCase()}`, `${invariant}: ${message} (at ${(at_us / 1000).toFixed(3)} ms)`);
-    this.name = 'SimViolation';
-    this.invariant = invariant;
-    this.at_us = at_us;
-  }
-}
+import { SimViolation } from './violation.js';
 
 /** How a channel's messages travel, which decides what it promises. */
 export type PathKind = 'local' | 'udp' | 'tcp';
@@ -60,6 +48,8 @@ interface LedgerChannel {
 }
 
 const STATE_SENT = 1;
+/** How many undelivered messages a silent_loss violation names. */
+const UNDELIVERED_SHOWN_MAX = 3;
 const STATE_DELIVERED = 2;
 
 export class Ledger {
@@ -244,8 +234,19 @@ export class Ledger {
     const { total, crash } = this.undelivered();
     // A changed message delivered on a clear path stands for the one message it was.
     if (total - crash > drops + this.corrupt_delivered + in_flight) {
-      this.violate('silent_loss', `${total - crash - drops - this.corrupt_delivered - in_flight} messages were neither delivered nor counted (${total} undelivered, ${crash} explained by crashes, ${drops} counted drops, ${this.corrupt_delivered} delivered changed, ${in_flight} still in flight)`);
+      this.violate('silent_loss', `${total - crash - drops - this.corrupt_delivered - in_flight} messages were neither delivered nor counted (${total} undelivered, ${crash} explained by crashes, ${drops} counted drops, ${this.corrupt_delivered} delivered changed, ${in_flight} still in flight); undelivered: ${this.describe_undelivered(UNDELIVERED_SHOWN_MAX)}`);
     }
+  }
+
+  /** The first `count_max` undelivered messages not explained by a crash, for a violation's message. */
+  private describe_undelivered(count_max: number): string {
+    const shown: string[] = [];
+    for (let id = 1; id < this.next_id && shown.length < count_max; id++) {
+      if (this.state[id] !== STATE_SENT || this.crash_hit[id] !== 0) continue;
+      const c = this.channels[this.channel_of[id]!]!;
+      shown.push(`id ${id} node ${c.src_node} pid ${c.src_pid} → node ${c.dst_node} pid ${c.dst_pid}${c.by_reply ? ' (reply)' : ''} sent at ${(this.sent_us[id]! / 1000).toFixed(3)} ms`);
+    }
+    return shown.join('; ');
   }
 
   private violate(invariant: string, message: string): void {

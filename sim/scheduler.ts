@@ -10,6 +10,13 @@
  */
 import { assert } from '../kernel/assert.js';
 import { EventQueue } from './event_queue.js';
+import { SimViolation } from './violation.js';
+
+/**
+ * Most events one virtual instant may run. A process that waits for a span the clocks round to
+ * nothing would run at one instant for ever; past this bound the run stops as a `livelock`.
+ */
+export const EVENTS_AT_INSTANT_MAX = 1_000_000;
 
 export class Scheduler {
   /** Virtual time, microseconds. */
@@ -22,6 +29,7 @@ export class Scheduler {
   private settled: (() => void) | null = null;
   private failure: unknown = null;
   private stop_requested = false;
+  private events_at_instant = 0;
 
   /** Schedules `fn` at `at_us` (not before now). Returns a handle for `cancel`. */
   at(at_us: number, fn: () => void): number {
@@ -90,6 +98,14 @@ export class Scheduler {
     while (!this.stop_requested) {
       const t = queue.peek_time();
       if (t > until_us) break;
+      if (t === this.now_us) {
+        if (++this.events_at_instant > EVENTS_AT_INSTANT_MAX) {
+          this.fail(new SimViolation('livelock', `more than ${EVENTS_AT_INSTANT_MAX} events at one instant: virtual time stopped advancing`, t));
+          break;
+        }
+      } else {
+        this.events_at_instant = 0;
+      }
       this.now_us = t;
       const fn = queue.pop()!;
       this.events_run++;

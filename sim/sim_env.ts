@@ -10,6 +10,9 @@ import type { Timers } from '../net/transport.js';
 import type { Prng } from './prng.js';
 import type { Scheduler } from './scheduler.js';
 
+/** The shortest timed wait, virtual µs (1 ns): far above the clocks' rounding at any run length. */
+export const WAIT_US_MIN = 0.001;
+
 /** A node's life: everything scheduled for it checks `alive`, so a crash silences it at once. */
 export interface Incarnation {
   alive: boolean;
@@ -106,7 +109,9 @@ export class SimWaiter implements Waiter {
       let list = this.sleepers.get(index);
       if (list === undefined) this.sleepers.set(index, (list = []));
       list.push(sleeper);
-      sleeper.timer = this.scheduler.after(this.clock.virtual_us(timeout_ms), () => {
+      // At least a nanosecond, so a timed-out wait always finds the clock moved on (a rounding
+      // remainder of a timeout would otherwise fire at the same instant, again and again).
+      sleeper.timer = this.scheduler.after(Math.max(WAIT_US_MIN, this.clock.virtual_us(timeout_ms)), () => {
         const at = list!.indexOf(sleeper);
         if (at >= 0) list!.splice(at, 1);
         this.timeouts++;

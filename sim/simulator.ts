@@ -15,7 +15,8 @@ import type { NodeShared } from '../kernel/node_memory.js';
 import { Identity } from '../net/secure/identity.js';
 import { CryptoSuite } from '../net/secure/suite.js';
 import { LINK_FAULTS_NONE, type LinkFaults } from './faults.js';
-import { LATENCY_BUCKETS, LATENCY_CLASSES, Ledger, SimViolation } from './ledger.js';
+import { LATENCY_BUCKETS, LATENCY_CLASSES, Ledger } from './ledger.js';
+import { SimViolation } from './violation.js';
 import { Prng } from './prng.js';
 import type { Scenario } from './scenario.js';
 import { Scheduler } from './scheduler.js';
@@ -272,14 +273,14 @@ export class Simulator {
 
   /**
    * Messages still on their way when the run ends (not lost): frames on the simulated wire,
-   * packets in receive queues and in secure-channel queues, and messages in live nodes' rings.
+   * frames waiting in TCP outboxes (a reconnect still under way), packets in receive queues and in secure-channel queues, and messages in live nodes' rings.
    */
   in_flight(): number {
     let n = this.network.in_flight_data;
     for (const node of this.nodes.values()) {
       if (!node.alive) continue;
       const s = node.snapshot();
-      n += s.driver.queued + (s.secure?.queued ?? 0);
+      n += s.driver.queued + s.driver.outbox_data_frames + (s.secure?.queued ?? 0);
       for (const c of s.fastpath.cores) n += c.pending.L1 + c.pending.L2 + c.pending.L3 + (c.pending.spill_empty ? 0 : 1);
     }
     return n;

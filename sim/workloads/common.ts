@@ -27,6 +27,8 @@ export interface ProcessSpec {
 
 /** Longest a receive waits before looking at the clock again, ms. */
 export const RECV_POLL_MS = 50;
+/** The smallest span of virtual time a workload waits for, ms (1 µs): below it, the run is over. */
+export const TIME_RESOLUTION_MS = 0.001;
 /** Back-off after a retriable refusal (a full ring, a full outbox), ms. */
 export const BACKPRESSURE_SLEEP_MS = 0.05;
 /** Sends between yields when a sender is not paced. */
@@ -74,7 +76,9 @@ export async function pace(ctx: SimProcessContext, i: number, interval_us: numbe
 export async function serve_until_end(ctx: SimProcessContext, m: Message, handle: ((m: Message) => Promise<void> | void) | null): Promise<void> {
   for (;;) {
     const left = ctx.remaining_ms();
-    if (left <= 0) return;
+    // Below a microsecond the node's clock (ms, offset by its skew) may no longer tell `left`
+    // from zero: a receive would time out at once, and the loop would spin at one instant.
+    if (left < TIME_RESOLUTION_MS) return;
     const status = await ctx.kernel.recv_async(ctx.pid, m, Math.min(RECV_POLL_MS, left));
     if (status === Status.OK) {
       ctx.received(m);

@@ -4,7 +4,7 @@
  */
 import { Message } from '../../kernel/message.js';
 import { Status } from '../../kernel/status.js';
-import { receive_until_end, send_one, serve_until_end, type Endpoint, type ProcessSpec, type WorkloadCounters } from './common.js';
+import { TIME_RESOLUTION_MS, receive_until_end, send_one, serve_until_end, type Endpoint, type ProcessSpec, type WorkloadCounters } from './common.js';
 
 export interface PingPongSpec {
   readonly kind: 'ping_pong';
@@ -45,7 +45,7 @@ export function ping_pong(spec: PingPongSpec, counters: WorkloadCounters): Proce
           const deadline = ctx.now_ms() + timeout_ms;
           for (;;) {
             const left = deadline - ctx.now_ms();
-            if (left <= 0) break;
+            if (left < TIME_RESOLUTION_MS) break;
             if ((await ctx.kernel.recv_async(ctx.pid, pong, left)) === Status.OK) {
               ctx.received(pong);
               break;

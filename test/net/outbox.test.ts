@@ -97,4 +97,21 @@ describe('Outbox', () => {
     expect(all.map((b) => firsts(b.bytes))).toEqual([[1], [2, 3]]);
     expect(box.empty).toBe(true);
   });
+
+  it('counts the data frames waiting (retries included), not control frames', () => {
+    const box = new Outbox(1 << 20);
+    box.append(FrameType.DATA, 7, Uint8Array.of(1), null);
+    box.append(FrameType.HANDSHAKE, 7, Uint8Array.of(2), null);
+    box.append(FrameType.SEALED, 7, Uint8Array.of(3), null);
+    expect(box.pending_data_frames).toBe(2);
+    const failed = box.take()!;
+    expect(failed.data_frames).toBe(2);
+    expect(box.pending_data_frames).toBe(0);
+    box.retry(failed);
+    box.append(FrameType.COOKIE, 7, Uint8Array.of(4), null);
+    box.append(FrameType.DATA, 7, Uint8Array.of(5), null);
+    expect(box.pending_data_frames).toBe(3);
+    box.drain();
+    expect(box.pending_data_frames).toBe(0);
+  });
 });

@@ -65,8 +65,8 @@ describe('lattice sim', () => {
   });
 
   it('runs a small swarm and reports no failing seed', async () => {
-    const r = await lattice('sim', 'ping-pong', '--swarm', '3');
+    const r = await lattice('sim', 'ping-pong', '--swarm', '8');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('3 seeds (1..3), 0 failed');
+    expect(r.stdout).toContain('8 seeds (1..8), 0 failed');
   });
 });

@@ -3,6 +3,14 @@ import { readFileSync } from 'node:fs';
 import { parse_scenario, type Scenario } from '../../sim/scenario.js';
 import { Simulator, type SimResult } from '../../sim/simulator.js';
 
+/** The base scenario's workloads: a remote fan-in to node 2 and a local ping-pong on it. */
+export function base_workloads(): Record<string, unknown>[] {
+  return [
+    { kind: 'fan_in', receiver: { node: 2, core: 1, pid: 10 }, senders: [{ node: 1, core: 0, pid: 11 }, { node: 1, core: 1, pid: 12 }], messages_per_sender: 300, payload_bytes: 48, interval_us: 50 },
+    { kind: 'ping_pong', client: { node: 2, core: 0, pid: 20 }, server: { node: 2, core: 1, pid: 21 }, rounds: 300, payload_bytes: 24 },
+  ];
+}
+
 export function scenario(overrides: Record<string, unknown>): Scenario {
   const base = {
     name: 'test',
@@ -13,10 +21,7 @@ export function scenario(overrides: Record<string, unknown>): Scenario {
       { id: 1, sockets: 1, cores_per_socket: 2 },
       { id: 2, sockets: 1, cores_per_socket: 2 },
     ],
-    workloads: [
-      { kind: 'fan_in', receiver: { node: 2, core: 1, pid: 10 }, senders: [{ node: 1, core: 0, pid: 11 }, { node: 1, core: 1, pid: 12 }], messages_per_sender: 300, payload_bytes: 48, interval_us: 50 },
-      { kind: 'ping_pong', client: { node: 2, core: 0, pid: 20 }, server: { node: 2, core: 1, pid: 21 }, rounds: 300, payload_bytes: 24 },
-    ],
+    workloads: base_workloads(),
     ...overrides,
   };
   return parse_scenario(JSON.stringify(base, null, 2), 'test.json');
