@@ -20,23 +20,43 @@ export const BULK_LENGTH_OFFSET = 4;
 export const BULK_DIGEST_OFFSET = 8;
 export const BULK_HEADER_BYTES = BULK_DIGEST_OFFSET + BLAKE3_OUT_BYTES;
 
-/** Frames `payload` with its digest (as `BulkRing` computed it). */
+/** Frames `payload` with its digest (as `BulkRing` computed it), in a new buffer. */
 export function encode_bulk(payload: Uint8Array, digest: Uint8Array): Uint8Array {
-  if (digest.length !== BLAKE3_OUT_BYTES) throw new BulkError('ERR_LATTICE_BAD_BULK_MESSAGE', `a digest of ${digest.length} bytes`);
   const bytes = new Uint8Array(BULK_HEADER_BYTES + payload.length);
+  bytes.set(payload, BULK_HEADER_BYTES);
+  write_bulk_header(bytes, digest);
+  return bytes;
+}
+
+/**
+ * Writes the header of the bulk message `bytes`, whose payload is already in place after
+ * `BULK_HEADER_BYTES` (a slab block a sender filled, say: nothing is copied).
+ */
+export function write_bulk_header(bytes: Uint8Array, digest: Uint8Array): void {
+  if (digest.length !== BLAKE3_OUT_BYTES) throw new BulkError('ERR_LATTICE_BAD_BULK_MESSAGE', `a digest of ${digest.length} bytes`);
+  if (bytes.length < BULK_HEADER_BYTES) throw new BulkError('ERR_LATTICE_BAD_BULK_MESSAGE', `${bytes.length} bytes cannot hold a bulk header`);
   bytes[0] = BULK_MAGIC_0;
   bytes[1] = BULK_MAGIC_1;
   bytes[2] = BULK_VERSION;
-  new DataView(bytes.buffer).setUint32(BULK_LENGTH_OFFSET, payload.length, true);
+  bytes[3] = 0;
+  new DataView(bytes.buffer, bytes.byteOffset).setUint32(BULK_LENGTH_OFFSET, bytes.length - BULK_HEADER_BYTES, true);
   bytes.set(digest, BULK_DIGEST_OFFSET);
-  bytes.set(payload, BULK_HEADER_BYTES);
-  return bytes;
 }
 
 /** Hashes `payload` on `ring` and frames it. */
 export async function seal_bulk(ring: BulkRing, payload: Uint8Array): Promise<Uint8Array> {
   const result = await run_until_slot(ring, payload);
   return encode_bulk(payload, result.digest);
+}
+
+/**
+ * Seals the bulk message `bytes` in place: hashes the payload after `BULK_HEADER_BYTES` on
+ * `ring` and writes the header in front of it (zero-copy: the bytes may be a slab block).
+ */
+export async function seal_bulk_in_place(ring: BulkRing, bytes: Uint8Array): Promise<void> {
+  if (bytes.length < BULK_HEADER_BYTES) throw new BulkError('ERR_LATTICE_BAD_BULK_MESSAGE', `${bytes.length} bytes cannot hold a bulk header`);
+  const result = await run_until_slot(ring, bytes.subarray(BULK_HEADER_BYTES));
+  write_bulk_header(bytes, result.digest);
 }
 
 /**

@@ -105,10 +105,14 @@ export interface BulkStats {
   kernel_errors: number;
   /** Slots in flight now. */
   in_flight: number;
+  /** Payload bytes copied through the staging buffer because they lay in shared memory. */
+  staged_bytes: number;
 }
 
 const PARAMS_STRIDE_BYTES = 256; // minUniformBufferOffsetAlignment's largest allowed value.
 const SLOTS_MAX = 64;
+/** The staging buffer for payloads in shared memory: 1 MiB (a multiple of 4). */
+const STAGING_BYTES_MAX = 1 << 20;
 const SLOT_BYTES_MAX = 128 << 20;
 const WORKGROUP_SIZE_MAX = 128;
 const DISPATCH_WORKGROUPS_MAX = 65_535;
@@ -152,6 +156,8 @@ export class BulkRing {
   private parent_pipeline: GPUComputePipeline | null = null;
   private closed = false;
   private readonly tail = new Uint8Array(4);
+  /** Where payloads in shared memory pass on their way to the device (see `upload`). */
+  private readonly staging: Uint8Array<ArrayBuffer>;
 
   private constructor(backend: BulkBackend, config: BulkRingConfig) {
     this.slots_count = config.slots ?? 4;
@@ -162,6 +168,7 @@ export class BulkRing {
     assert(Number.isInteger(this.output_bytes_max) && this.output_bytes_max >= 4 && this.output_bytes_max <= SLOT_BYTES_MAX, `output_bytes_max ${this.output_bytes_max}`);
     this.clock = config.clock ?? { now_ms: () => performance.now() };
     this.device = backend.kind === 'gpu' ? backend.handle.device : null;
+    this.staging = new Uint8Array(this.device === null ? 0 : Math.min(STAGING_BYTES_MAX, (this.slot_bytes_max + 3) & ~3));
     this.counters = {
       path: backend.kind,
       fallback_reason: backend.kind === 'cpu' ? backend.reason : '',
@@ -174,6 +181,7 @@ export class BulkRing {
       digest_mismatches: 0,
       kernel_errors: 0,
       in_flight: 0,
+      staged_bytes: 0,
     };
   }
 
@@ -393,8 +401,14 @@ export class BulkRing {
     for (const resolve of this.drained.splice(0)) resolve();
   }
 
-  /** Writes `payload` to the slot's input; the last 1–3 bytes go through a zero-padded word. */
+  /**
+   * Writes `payload` to the slot's input; the last 1–3 bytes go through a zero-padded word.
+   * WebGPU's `writeBuffer` takes no view of a SharedArrayBuffer (a slab block, say): such a
+   * payload is copied through the ring's fixed staging buffer, a piece at a time (`writeBuffer`
+   * copies at the call, so the staging buffer is free again at once), and counted.
+   */
   private upload(device: GPUDevice, slot: Slot, payload: Uint8Array): void {
+    if (!(payload.buffer instanceof ArrayBuffer)) return this.upload_staged(device, slot, payload);
     const aligned = payload.length & ~3;
     if (aligned > 0) device.queue.writeBuffer(slot.input, 0, payload.buffer, payload.byteOffset, aligned);
     if (aligned < payload.length) {
@@ -402,6 +416,18 @@ export class BulkRing {
       this.tail.set(payload.subarray(aligned));
       device.queue.writeBuffer(slot.input, aligned, this.tail);
     }
+  }
+
+  private upload_staged(device: GPUDevice, slot: Slot, payload: Uint8Array): void {
+    const staging = this.staging;
+    for (let at = 0; at < payload.length; at += staging.length) {
+      const piece = Math.min(staging.length, payload.length - at);
+      staging.set(payload.subarray(at, at + piece));
+      const padded = (piece + 3) & ~3; // Only the last piece may end off a word: zeros fill it.
+      staging.fill(0, piece, padded);
+      device.queue.writeBuffer(slot.input, at, staging, 0, padded);
+    }
+    this.counters.staged_bytes += payload.length;
   }
 
   private submit_cpu(payload: Uint8Array, spec: BulkKernelSpec | null, output_bytes: number, done: BulkDone): BulkStatus {

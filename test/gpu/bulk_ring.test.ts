@@ -1,6 +1,7 @@
 // The bulk ring on the real adapter: user kernels against CPU references, WGSL errors, slots
 // kept apart, back-pressure and slot reuse, the CPU fallback, bulk messages verified between two
-// nodes over TCP, and close() leaving the process free to exit.
+// worker threads (each with its own device, payloads in slab blocks) and between two nodes over
+// TCP, and close() leaving the process free to exit.
 import { spawn } from 'node:child_process';
 import { blake3 } from '@noble/hashes/blake3.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import { BulkRing, BulkStatus, type BulkKernelSpec, type BulkResult } from '../.
 import { encode_bulk, open_bulk, seal_bulk } from '../../gpu/bulk_message.js';
 import { BulkError } from '../../gpu/errors.js';
 import type { GpuHandle } from '../../gpu/gpu_device.js';
+import { NodeHost } from '../../host/node_host.js';
 import { create_net_driver } from '../../host/net/node_net.js';
 import { Proto } from '../../net/driver.js';
 import { test_gpu } from './gpu_adapter.js';
@@ -206,6 +208,64 @@ describe('bulk messages', () => {
       await receiver_ring.close();
     }
   });
+});
+
+describe('payloads in shared memory', () => {
+  it('go to the device through the staging buffer, piece by piece, and hash the same', async (ctx) => {
+    if (gpu === null) return ctx.skip();
+    const ring = await BulkRing.create({ kind: 'gpu', handle: gpu }, { slots: 2, slot_bytes_max: 4 << 20 });
+    const shared = new Uint8Array(new SharedArrayBuffer((3 << 20) + 64));
+    shared.set(random_bytes(shared.length, 5));
+    for (const [offset, length] of [[0, 0], [1, 5], [3, (1 << 20) + 3], [7, 3 << 20]] as const) {
+      const view = shared.subarray(offset, offset + length);
+      const result = (await ring.run(view)) as BulkResult;
+      expect(result.digest).toEqual(blake3(view.slice()));
+    }
+    expect(ring.stats().staged_bytes).toBe(5 + (1 << 20) + 3 + (3 << 20));
+    await ring.close();
+  });
+});
+
+describe('bulk messages between worker threads', () => {
+  it('travel by descriptor in slab blocks and are verified by the receiving worker on its own device', async () => {
+    const lengths = [0, 1, 63, 64, 65, 1023, 1024, 1025, 65_536, 300_000, 3 << 20, 4097];
+    const corrupt = [7, 10];
+    const ready = new SharedArrayBuffer(4);
+    const require_gpu = process.env.LATTICE_REQUIRE_GPU === '1';
+    const args = { lengths, corrupt, receiver: 2, ready, require_gpu };
+    const module = new URL('../fixtures/bulk_processes.ts', import.meta.url);
+    const host = await NodeHost.start({
+      node: { sockets: 1, cores_per_socket: 2, slab_classes: [{ block_bytes: 128, block_count: 64 }, { block_bytes: 1 << 20, block_count: 4 }, { block_bytes: 4 << 20, block_count: 2 }] },
+      processes: [
+        { pid: 2, core: 1, module, entry: 'bulk_receiver', args },
+        { pid: 1, core: 0, module, entry: 'bulk_sender', args },
+      ],
+    });
+    try {
+      const [sender, receiver] = await host.join([1, 2]);
+      expect(sender!.error).toBeUndefined();
+      expect(receiver!.error).toBeUndefined();
+      const got = receiver!.value as { verified: number[]; refused: { index: number; code: string }[]; wrong_bytes: number; stats: { path: string; messages: number; digest_mismatches: number } };
+      expect(got.verified).toEqual(lengths.map((_, i) => i).filter((i) => !corrupt.includes(i)));
+      expect(got.refused).toEqual(corrupt.map((index) => ({ index, code: 'ERR_LATTICE_DIGEST_MISMATCH' })));
+      expect(got.wrong_bytes).toBe(0);
+      expect(got.stats).toMatchObject({ messages: lengths.length, digest_mismatches: corrupt.length });
+      const sent = sender!.value as { path: string; messages: number };
+      expect(sent.messages).toBe(lengths.length);
+      if (gpu !== null) {
+        expect(got.stats.path).toBe('gpu');
+        expect(sent.path).toBe('gpu');
+        // Slab blocks are shared memory, which writeBuffer does not take: staged, every byte.
+        expect((sent as unknown as { staged_bytes: number }).staged_bytes).toBe(lengths.reduce((a, b) => a + b, 0));
+      }
+      // Every block the sender filled came back: the receiver released each one after verifying.
+      const stats = host.stats();
+      expect(stats.slab.payload_blocks_outstanding).toBe(0);
+      expect(stats.cores[1]!.blocks_released).toBe(lengths.length);
+    } finally {
+      await host.close();
+    }
+  }, 120_000);
 });
 
 describe('close()', () => {
