@@ -1,24 +1,16 @@
 // The HTML report, loaded in headless Chromium (Debian's, installed by .ci/run): what it shows.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { report_html } from '../../sim/report_html.js';
+import { chromium as run_chromium, chromium_available as available } from '../chromium.js';
 import { run, shipped } from './sim_helpers.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const required = process.env.LATTICE_REQUIRE_CHROMIUM === '1';
-const available = existsSync(CHROMIUM);
-if (required && !available) throw new Error(`LATTICE_REQUIRE_CHROMIUM=1 but ${CHROMIUM} is missing (.ci/run installs Debian's chromium)`);
 
 const dir = mkdtempSync(join(tmpdir(), 'lattice-report-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function chromium(args: string[]): string {
-  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${join(dir, 'profile')}`];
-  return execFileSync(CHROMIUM, [...flags, ...args], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] });
-}
+const chromium = (args: string[]): string => run_chromium(dir, ['--disable-gpu', ...args]);
 
 describe.skipIf(!available)('report in Chromium', () => {
   it('shows the verdict, the seed, the topology, drops by reason and the latency histograms', async () => {
@@ -40,7 +32,7 @@ describe.skipIf(!available)('report in Chromium', () => {
     const png = join(dir, 'report.png');
     chromium([`--screenshot=${png}`, '--window-size=1200,1600', `file://${file}`]);
     expect(existsSync(png)).toBe(true);
-    if (process.env.LATTICE_REPORT_SCREENSHOT) writeFileSync(process.env.LATTICE_REPORT_SCREENSHOT, execFileSync('cat', [png]));
+    if (process.env.LATTICE_REPORT_SCREENSHOT) copyFileSync(png, process.env.LATTICE_REPORT_SCREENSHOT);
   }, 120_000);
 
   it('shows a broken invariant with its replay command', async () => {
