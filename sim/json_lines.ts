@@ -1,6 +1,7 @@
 /**
- * A JSON parser (RFC 8259) that remembers the line of every value, so a scenario's mistakes can
- * be reported as `file:line: path: what is wrong`. `JSON.parse` gives no positions for values.
+ * A JSON parser (RFC 8259) that remembers the line of every value, and a reader of typed,
+ * bounded fields over it, so the mistakes of a scenario (or of a node's config file) can be
+ * reported as `file:line: path: what is wrong`. `JSON.parse` gives no positions for values.
  */
 import { LatticeError } from '../kernel/errors.js';
 
@@ -139,4 +140,111 @@ export function parse_located(text: string): LocatedJson {
   space();
   if (at < text.length) fail('unexpected text after the document');
   return { value: result, lines };
+}
+
+/** A JSON object, as read. */
+export type Json = Record<string, unknown>;
+
+/**
+ * Reads the fields of a located document with their types and bounds, collecting every error as
+ * `file:line: path: message` (the line of the nearest enclosing value that has one).
+ */
+export class JsonReader {
+  readonly errors: string[] = [];
+  constructor(
+    private readonly file: string,
+    private readonly lines: ReadonlyMap<string, number>,
+  ) {}
+
+  error(path: string, message: string): void {
+    let line = this.lines.get(path);
+    for (let p = path; line === undefined && p.length > 0; ) {
+      p = p.includes('.') || p.includes('[') ? p.replace(/(\.[^.[\]]*|\[\d+\])$/, '') : '';
+      line = this.lines.get(p);
+    }
+    this.errors.push(`${this.file}:${line ?? 1}: ${path === '' ? '(document)' : path}: ${message}`);
+  }
+
+  object(value: unknown, path: string, allowed: readonly string[]): Json | null {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      this.error(path, `must be an object, got ${describe(value)}`);
+      return null;
+    }
+    for (const key of Object.keys(value)) if (!allowed.includes(key)) this.error(join(path, key), `unknown field (allowed: ${allowed.join(', ')})`);
+    return value as Json;
+  }
+
+  number(obj: Json, key: string, path: string, lo: number, hi: number, fallback?: number, integer = false): number {
+    const v = obj[key];
+    const p = join(path, key);
+    if (v === undefined) {
+      if (fallback !== undefined) return fallback;
+      this.error(p, 'is required');
+      return lo;
+    }
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      this.error(p, `must be a number, got ${describe(v)}`);
+      return fallback ?? lo;
+    }
+    if (integer && !Number.isInteger(v)) this.error(p, `must be an integer, got ${v}`);
+    if (v < lo || v > hi) this.error(p, `must be in [${lo}, ${hi}], got ${v}`);
+    return v;
+  }
+
+  int(obj: Json, key: string, path: string, lo: number, hi: number, fallback?: number): number {
+    return this.number(obj, key, path, lo, hi, fallback, true);
+  }
+
+  string(obj: Json, key: string, path: string, fallback?: string): string {
+    const v = obj[key];
+    if (v === undefined && fallback !== undefined) return fallback;
+    if (typeof v !== 'string') {
+      this.error(join(path, key), v === undefined ? 'is required' : `must be a string, got ${describe(v)}`);
+      return fallback ?? '';
+    }
+    return v;
+  }
+
+  choice<T extends string>(obj: Json, key: string, path: string, choices: readonly T[], fallback?: T): T {
+    const v = obj[key];
+    if (v === undefined && fallback !== undefined) return fallback;
+    if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) {
+      this.error(join(path, key), v === undefined ? `is required (one of ${choices.join(', ')})` : `must be one of ${choices.join(', ')}, got ${describe(v)}`);
+      return fallback ?? choices[0]!;
+    }
+    return v as T;
+  }
+
+  bool(obj: Json, key: string, path: string, fallback: boolean): boolean {
+    const v = obj[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== 'boolean') {
+      this.error(join(path, key), `must be true or false, got ${describe(v)}`);
+      return fallback;
+    }
+    return v;
+  }
+
+  array(obj: Json, key: string, path: string, required = true): unknown[] {
+    const v = obj[key];
+    if (v === undefined && !required) return [];
+    if (!Array.isArray(v)) {
+      this.error(join(path, key), v === undefined ? 'is required' : `must be an array, got ${describe(v)}`);
+      return [];
+    }
+    return v;
+  }
+}
+
+/** The path of `key` inside `path` ("" is the document). */
+export function join(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`;
+}
+
+/** A value as an error message shows it. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  return JSON.stringify(v);
 }

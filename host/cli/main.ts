@@ -3,6 +3,7 @@
  *
  *   lattice start                the default scenario in the simulator, with its report (npm start)
  *   lattice sim <scenario> …     a scenario in the deterministic simulator
+ *   lattice node --config FILE   a real node on UDP/TCP with the secure channel
  *   lattice demo                 the kernel demo (ping-pong and fan-in across tiers)
  *   lattice lab [NAME]           run a teaching lab and check it
  *   lattice bench [AREA] [--json] [--quick]
@@ -12,11 +13,12 @@
 import { bench_command } from './bench_command.js';
 import { demo_command } from './demo_command.js';
 import { lab_command } from './lab_command.js';
+import { node_command } from './node_command.js';
 import { sim_command } from './sim_command.js';
 import { start_command } from './start_command.js';
 import { UsageError, type Command } from './command.js';
 
-const commands: readonly Command[] = [start_command, sim_command, demo_command, lab_command, bench_command];
+const commands: readonly Command[] = [start_command, sim_command, node_command, demo_command, lab_command, bench_command];
 
 function usage(): string {
   const lines = ['usage: lattice <command> [options]', '', 'commands:'];

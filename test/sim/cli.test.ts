@@ -1,24 +1,14 @@
 // The lattice sim command: help, exit codes, outputs.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { lattice as lattice_in } from '../lattice_cli.js';
 
-const BIN = new URL('../../bin/lattice.mjs', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'lattice-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function lattice(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { cwd: dir, timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const lattice = (...args: string[]) => lattice_in(dir, ...args);
 
 describe('lattice sim', () => {
   it('prints help for the command and its subcommands', async () => {

@@ -1,0 +1,220 @@
+/**
+ * `lattice node --config FILE`: one real Lattice node, for multi-process and multi-host use. The
+ * node's shared memory and a worker thread per core (`NodeHost`), the network driver on real UDP
+ * and TCP sockets, the secure channel with this node's identity and its pinned peers, and the
+ * processes the config places (built-in services or modules).
+ *
+ * It speaks JSON lines, one object per line, so scripts and tests can drive it:
+ * - stdout, events: `ready` (node id, bound port, public key), `peer` (a peer added), `exited` (a
+ *   process returned: ok, value or error), `stats` (on request), `error` (a bad command),
+ *   `closed` (final counters; the last line).
+ * - stdin, commands: `{"cmd":"add_remote","node_id":2,"host":"…","port":7002,"proto":"tcp",
+ *   "public_key":"…"}`, `{"cmd":"spawn","pid":12,"core":1,"service":"ping","to":{…}}` (a
+ *   process as the config writes one), `{"cmd":"stats"}`, `{"cmd":"close"}`.
+ *
+ * SIGINT, SIGTERM, a `close` command, or (with `exit_when_done`) the last process returning
+ * closes the node: `NodeHost.close()` drains, then `closed` is printed. Exit code 0 when every
+ * process returned normally, 1 when one failed.
+ *
+ * `lattice node --keygen FILE` writes a new identity seed (hex, mode 0600) and prints its public
+ * key: the value peers pin. Secret keys never appear in output or errors.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { randomBytes } from 'node:crypto';
+import { LatticeError } from '../../kernel/errors.js';
+import { Overflow } from '../../net/packet_queue.js';
+import { bytes_hex, hex_bytes } from '../../net/secure/hex.js';
+import { Identity } from '../../net/secure/identity.js';
+import { CryptoSuite } from '../../net/secure/suite.js';
+import { NodeHost, type ProcessResult } from '../node_host.js';
+import { NODE_NET_PID, NodeConfigError, parse_node_config, parse_process_line, parse_peer_line, type NodeRunConfig, type PeerConfig, type ProcessConfig } from './node_config.js';
+import { parse, UsageError, type Command } from './command.js';
+
+const SERVICES_MODULE = new URL('../node_services.ts', import.meta.url);
+/** Bytes of an identity seed and of a pre-shared key. */
+const KEY_FILE_BYTES = 32;
+
+export const node_command: Command = {
+  name: 'node',
+  summary: 'run a real node on UDP/TCP with the secure channel, from a config file',
+  help: [
+    'usage: lattice node --config FILE',
+    '       lattice node --keygen FILE',
+    '',
+    'Runs one node: worker threads per core, the network driver on real sockets, the secure',
+    'channel (XChaCha20-Poly1305 after an ML-KEM-768 + X25519 handshake) with pinned peers, and',
+    'the processes of FILE (built-in services echo, sink, ping, stream, or your own modules).',
+    'Events are JSON lines on stdout; commands are JSON lines on stdin (add_remote, spawn, stats,',
+    'close). SIGINT or SIGTERM closes the node. host/cli/node_config.ts documents the file.',
+    '',
+    '  --config FILE   the node config (JSON)',
+    '  --keygen FILE   write a new identity seed to FILE (mode 0600) and print its public key',
+    '',
+    'Exit codes: 0 every process returned normally, 1 one failed or the node could not start,',
+    '2 bad usage or a config with mistakes (each printed as file:line: path: message).',
+  ].join('\n'),
+  async run(argv) {
+    const { values } = parse(argv, { config: { type: 'string' }, keygen: { type: 'string' } }, 0);
+    if (values.keygen !== undefined) return keygen(values.keygen);
+    if (values.config === undefined) throw new UsageError('--config FILE is required (or --keygen FILE)');
+    if (!existsSync(values.config)) throw new UsageError(`no config file '${values.config}'`);
+    let config: NodeRunConfig;
+    try {
+      config = parse_node_config(readFileSync(values.config, 'utf8'), values.config);
+    } catch (error) {
+      if (error instanceof NodeConfigError) throw new UsageError(error.message);
+      throw error;
+    }
+    return new RunningNode(config).run();
+  },
+};
+
+async function keygen(file: string): Promise<number> {
+  if (existsSync(file)) throw new UsageError(`'${file}' exists: an identity is never overwritten`);
+  const suite = await CryptoSuite.load();
+  const seed = new Uint8Array(randomBytes(KEY_FILE_BYTES));
+  const identity = Identity.from_seed(suite, seed);
+  writeFileSync(file, `${bytes_hex(seed)}\n`, { mode: 0o600, flag: 'wx' });
+  seed.fill(0);
+  process.stdout.write(`${JSON.stringify({ event: 'keygen', file, public_key: bytes_hex(identity.public_key) })}\n`);
+  return 0;
+}
+
+/** Reads a 32-byte key written as hex; the error names the file, never its contents. */
+function read_key_file(file: string, what: string): Uint8Array {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new LatticeError('ERR_LATTICE_KEY_FILE', `${what} '${file}': ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+  }
+  if (!/^[0-9a-f]{64}$/i.test(text)) throw new LatticeError('ERR_LATTICE_KEY_FILE', `${what} '${file}' must hold ${KEY_FILE_BYTES} bytes as 64 hex digits`);
+  return hex_bytes(text);
+}
+
+class RunningNode {
+  private host: NodeHost | null = null;
+  private readonly results = new Map<number, ProcessResult | null>();
+  private closing: Promise<number> | null = null;
+  private finished!: (code: number) => void;
+  private readonly done = new Promise<number>((resolve) => (this.finished = resolve));
+  private input: ReturnType<typeof createInterface> | null = null;
+  private readonly on_signal = () => void this.close();
+
+  constructor(private readonly config: NodeRunConfig) {}
+
+  private say(event: Record<string, unknown>): void {
+    process.stdout.write(`${JSON.stringify(event)}\n`);
+  }
+
+  async run(): Promise<number> {
+    const config = this.config;
+    let identity: Identity | null = null;
+    if (config.secure !== null) identity = Identity.from_seed(await CryptoSuite.load(), read_key_file(config.secure.identity_file, 'identity file'));
+    const host = await NodeHost.start({
+      node: { sockets: config.sockets, cores_per_socket: config.cores_per_socket },
+      main_cores: [0],
+      network: {
+        core: 0,
+        net_pid: NODE_NET_PID,
+        config: { node_id: config.node_id, host: config.host, port: config.port, max_queue: config.max_queue, overflow: config.overflow === 'drop_oldest' ? Overflow.DROP_OLDEST : Overflow.DROP_NEWEST },
+        ...(identity === null ? {} : { secure: { identity, ...config.secure!.limits } }),
+      },
+    });
+    this.host = host;
+    try {
+      for (const peer of config.peers) this.add_peer(peer);
+      for (const spec of config.processes) this.spawn(spec);
+    } catch (error) {
+      await host.destroy();
+      throw error;
+    }
+    this.say({ event: 'ready', node_id: config.node_id, host: config.host, port: host.network.driver.port, proto: config.proto, secure: identity !== null, public_key: identity === null ? null : bytes_hex(identity.public_key), processes: config.processes.map((p) => p.pid) });
+    process.on('SIGINT', this.on_signal);
+    process.on('SIGTERM', this.on_signal);
+    this.input = createInterface({ input: process.stdin });
+    this.input.on('line', (line) => this.command(line));
+    return this.done;
+  }
+
+  private add_peer(peer: PeerConfig): void {
+    const net = this.host!.network;
+    if (net.secure !== null) {
+      if (peer.public_key === null) throw new LatticeError('ERR_LATTICE_NODE_COMMAND', `peer ${peer.node_id}: a public_key is required on a secure node`);
+      const psk = peer.psk_file === null ? undefined : read_key_file(peer.psk_file, 'psk file');
+      net.secure.add_remote(peer.node_id, peer.host, peer.port, peer.proto, { public_key: hex_bytes(peer.public_key), ...(psk === undefined ? {} : { psk }) });
+    } else {
+      net.driver.add_remote(peer.node_id, peer.host, peer.port, peer.proto);
+    }
+    this.say({ event: 'peer', node_id: peer.node_id, host: peer.host, port: peer.port, proto: peer.proto });
+  }
+
+  private spawn(spec: ProcessConfig): void {
+    const host = this.host!;
+    const is_service = 'service' in spec;
+    host.spawn({ pid: spec.pid, core: spec.core, module: is_service ? SERVICES_MODULE : spec.module, entry: is_service ? spec.service : spec.entry, args: spec.args });
+    this.results.set(spec.pid, null);
+    void host.join([spec.pid]).then(([result]) => this.exited(result!));
+  }
+
+  private exited(result: ProcessResult): void {
+    this.results.set(result.pid, result);
+    this.say({ event: 'exited', pid: result.pid, core: result.core, ok: result.ok, ...(result.ok ? { value: result.value } : { error: result.error }) });
+    if (this.config.exit_when_done && [...this.results.values()].every((r) => r !== null)) void this.close();
+  }
+
+  private command(line: string): void {
+    if (line.trim() === '') return;
+    try {
+      let message: { cmd?: unknown };
+      try {
+        message = JSON.parse(line) as { cmd?: unknown };
+      } catch {
+        throw new LatticeError('ERR_LATTICE_NODE_COMMAND', 'a command is one JSON object per line');
+      }
+      const { cmd, ...rest } = message;
+      const text = JSON.stringify(rest);
+      if (cmd === 'add_remote') this.add_peer(parse_peer_line(text, this.config));
+      else if (cmd === 'spawn') this.spawn(parse_process_line(text, this.config, [...this.results.keys()]));
+      else if (cmd === 'stats') this.say({ event: 'stats', ...this.stats() });
+      else if (cmd === 'close') void this.close();
+      else throw new LatticeError('ERR_LATTICE_NODE_COMMAND', `unknown command ${JSON.stringify(cmd)} (add_remote, spawn, stats, close)`);
+    } catch (error) {
+      const e = error as { code?: string; message?: string };
+      this.say({ event: 'error', code: e.code ?? 'ERR_LATTICE_NODE_COMMAND', message: e.message ?? String(error) });
+    }
+  }
+
+  private stats(): Record<string, unknown> {
+    const host = this.host!;
+    const fastpath = host.stats();
+    const net = host.network;
+    return {
+      fastpath: { hit_count: fastpath.hit_count, spill_count: fastpath.spill_count, backpressured: fastpath.backpressured, payload_blocks_outstanding: fastpath.slab.payload_blocks_outstanding },
+      driver: net.driver.stats(),
+      server: net.server.stats(),
+      secure: net.secure?.stats() ?? null,
+    };
+  }
+
+  /** Drains and stops the node (idempotent); resolves to the exit code. */
+  close(): Promise<number> {
+    this.closing ??= (async () => {
+      const host = this.host!;
+      process.off('SIGINT', this.on_signal);
+      process.off('SIGTERM', this.on_signal);
+      this.input?.close();
+      process.stdin.destroy(); // A paused stdin pipe would keep the process alive.
+      const stats = this.stats();
+      await host.close();
+      const results = [...this.results.values()];
+      const failed = results.filter((r) => r !== null && !r.ok).length;
+      this.say({ event: 'closed', failed, forced_terminations: host.forced_terminations, ...stats });
+      const code = failed === 0 ? 0 : 1;
+      this.finished(code);
+      return code;
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,135 @@
+// `lattice node`: two real OS processes, each a node from a config file, complete the secure
+// handshake over TCP and UDP and run built-in services against each other; keygen, config errors
+// with lines, stdin commands and exit codes.
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { lattice, LatticeProcess } from '../lattice_cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'lattice-node-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const running: LatticeProcess[] = [];
+afterEach(async () => {
+  for (const p of running.splice(0)) await p.kill();
+});
+
+function start(config: Record<string, unknown>, name: string): LatticeProcess {
+  writeFileSync(join(dir, name), JSON.stringify(config, null, 2));
+  const p = new LatticeProcess(dir, ['node', '--config', name]);
+  running.push(p);
+  return p;
+}
+
+const keys: Record<string, string> = {};
+async function keygen(name: string): Promise<string> {
+  if (keys[name] !== undefined) return keys[name]!;
+  const r = await lattice(dir, 'node', '--keygen', name);
+  expect(r.code).toBe(0);
+  keys[name] = (JSON.parse(r.stdout) as { public_key: string }).public_key;
+  return keys[name]!;
+}
+
+describe('lattice node', () => {
+  it('keygen writes a private seed file, prints only the public key, and never overwrites', async () => {
+    const public_key = await keygen('k.key');
+    expect(public_key).toMatch(/^[0-9a-f]{64}$/);
+    const seed = readFileSync(join(dir, 'k.key'), 'utf8').trim();
+    expect(seed).toMatch(/^[0-9a-f]{64}$/);
+    expect(statSync(join(dir, 'k.key')).mode & 0o777).toBe(0o600);
+    const again = await lattice(dir, 'node', '--keygen', 'k.key');
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('never overwritten');
+    expect(again.stdout + again.stderr).not.toContain(seed);
+  });
+
+  for (const proto of ['tcp', 'udp'] as const) {
+    it(`two processes handshake over ${proto} and ping 1000 times, sealed; close drains and exits 0`, async () => {
+      const key_a = await keygen('a.key');
+      const key_b = await keygen('b.key');
+      const a = start({ node_id: 1, port: 0, proto, secure: { identity_file: 'a.key' } }, `a-${proto}.json`);
+      const ready_a = await a.next((e) => e.event === 'ready');
+      expect(ready_a).toMatchObject({ node_id: 1, secure: true, public_key: key_a });
+      const b = start(
+        {
+          node_id: 2,
+          port: 0,
+          proto,
+          secure: { identity_file: 'b.key' },
+          peers: [{ node_id: 1, host: '127.0.0.1', port: ready_a.port, public_key: key_a }],
+          processes: [{ pid: 10, core: 1, service: 'echo', count: 1000 }],
+        },
+        `b-${proto}.json`,
+      );
+      const ready_b = await b.next((e) => e.event === 'ready');
+      a.send({ cmd: 'add_remote', node_id: 2, host: '127.0.0.1', port: ready_b.port, public_key: key_b });
+      await a.next((e) => e.event === 'peer' && e.node_id === 2);
+      a.send({ cmd: 'spawn', pid: 20, core: 1, service: 'ping', to: { node: 2, pid: 10 }, count: 1000, payload_bytes: 48, timeout_ms: 5000 });
+      const ping = await a.next((e) => e.event === 'exited' && e.pid === 20);
+      expect(ping).toMatchObject({ ok: true, value: { service: 'ping', sent: 1000, answered: 1000, timeouts: 0 } });
+      const echo = await b.next((e) => e.event === 'exited' && e.pid === 10);
+      expect(echo).toMatchObject({ ok: true, value: { echoed: 1000 } });
+
+      a.send({ cmd: 'stats' });
+      const stats = await a.next((e) => e.event === 'stats');
+      expect(stats).toMatchObject({ secure: { handshakes_completed: 1, opened_packets: 1000 } });
+      expect((stats.secure as { sealed_packets: number }).sealed_packets).toBeGreaterThanOrEqual(1000);
+
+      a.send({ cmd: 'close' });
+      b.child.kill('SIGTERM');
+      const [closed_a, closed_b] = await Promise.all([a.next((e) => e.event === 'closed'), b.next((e) => e.event === 'closed')]);
+      expect(closed_a).toMatchObject({ failed: 0, forced_terminations: 0 });
+      expect(closed_b).toMatchObject({ failed: 0, forced_terminations: 0 });
+      expect(await a.exited).toBe(0);
+      expect(await b.exited).toBe(0);
+      // The secret seeds never reach the output.
+      for (const p of [a, b]) for (const seed of ['a.key', 'b.key']) expect(JSON.stringify(p.events) + p.stderr).not.toContain(readFileSync(join(dir, seed), 'utf8').trim());
+    }, 60_000);
+  }
+
+  it('a peer with a different identity gets no session: pings time out, the failure is counted', async () => {
+    const key_c = await keygen('c.key');
+    await keygen('d.key');
+    const impostor = await keygen('e.key'); // d pins e's key, but the peer is c.
+    const c = start({ node_id: 3, port: 0, secure: { identity_file: 'c.key' }, processes: [{ pid: 10, core: 1, service: 'echo' }] }, 'c.json');
+    const ready_c = await c.next((e) => e.event === 'ready');
+    const d = start({ node_id: 4, port: 0, secure: { identity_file: 'd.key' }, peers: [{ node_id: 3, host: '127.0.0.1', port: ready_c.port, public_key: impostor }], exit_when_done: true, processes: [{ pid: 20, core: 1, service: 'ping', to: { node: 3, pid: 10 }, count: 3, timeout_ms: 300 }] }, 'd.json');
+    const ready_d = await d.next((e) => e.event === 'ready');
+    c.send({ cmd: 'add_remote', node_id: 4, host: '127.0.0.1', port: ready_d.port, public_key: keys['d.key'] });
+    const ping = await d.next((e) => e.event === 'exited');
+    expect(ping).toMatchObject({ ok: true, value: { answered: 0, timeouts: 3 } });
+    const closed = await d.next((e) => e.event === 'closed');
+    const secure = closed.secure as { handshakes_completed: number; handshakes_failed: Record<string, number> };
+    expect(secure.handshakes_completed).toBe(0);
+    expect(secure.handshakes_failed.bad_signature).toBeGreaterThan(0);
+    expect(key_c).not.toBe(impostor);
+    expect(await d.exited).toBe(0);
+    c.child.kill('SIGINT');
+    expect(await c.exited).toBe(0);
+  }, 60_000);
+
+  it('reports every config mistake with its line, and bad commands as error events', async () => {
+    writeFileSync(join(dir, 'bad.json'), '{\n  "node_id": 0,\n  "secure": false,\n  "processes": [\n    { "pid": 1, "core": 9, "service": "echo" },\n    { "pid": 5, "core": 1, "service": "ping" }\n  ]\n}\n');
+    const r = await lattice(dir, 'node', '--config', 'bad.json');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('bad.json:2: node_id: must be in [1, 2147483647], got 0');
+    expect(r.stderr).toContain('bad.json:5: processes[0].core: must be in [1, 1], got 9');
+    expect(r.stderr).toContain("bad.json:5: processes[0].pid: pid 1 is the network's");
+    expect(r.stderr).toContain('bad.json:6: processes[1].to: is required for ping');
+    expect((await lattice(dir, 'node')).code).toBe(2);
+    expect((await lattice(dir, 'node', '--config', 'missing.json')).code).toBe(2);
+    expect((await lattice(dir, 'node', '--help')).stdout).toContain('--keygen FILE');
+
+    const n = start({ node_id: 9, port: 0, secure: false }, 'clear.json');
+    await n.next((e) => e.event === 'ready');
+    n.child.stdin.write('not json\n');
+    n.send({ cmd: 'reboot' });
+    n.send({ cmd: 'spawn', pid: 1, core: 1, service: 'echo' });
+    const errors: Record<string, unknown>[] = [];
+    for (let i = 0; i < 3; i++) errors.push(await n.next((e) => e.event === 'error' && !errors.includes(e)));
+    expect(errors.map((e) => e.code)).toEqual(['ERR_LATTICE_NODE_COMMAND', 'ERR_LATTICE_NODE_COMMAND', 'ERR_LATTICE_NODE_CONFIG']);
+    expect(String(errors[2]!.message)).toContain('spawn.pid: pid 1 is taken');
+    n.send({ cmd: 'close' });
+    expect(await n.exited).toBe(0);
+  }, 60_000);
+});
