@@ -46,27 +46,40 @@ export function workload_counters(): WorkloadCounters {
 
 /**
  * Sends one tracked message, retrying a retriable refusal after a short sleep while the run is
- * still sending. Resolves to the final status.
+ * still sending. Returns the status at once when the first try settles it (the common case: no
+ * promise, no await), else a promise of the final status. `await` either.
  */
-export async function send_one(ctx: SimProcessContext, channel: TrackedChannel, m: Message, length: number, counters: WorkloadCounters): Promise<number> {
+export function send_one(ctx: SimProcessContext, channel: TrackedChannel, m: Message, length: number, counters: WorkloadCounters): number | Promise<number> {
+  const status = ctx.send_tracked(channel, m, length);
+  if (status === Status.OK) return status;
+  if (status_retriable(status) && ctx.sending()) return send_retrying(ctx, channel, m, length, counters);
+  return refused(counters, status);
+}
+
+async function send_retrying(ctx: SimProcessContext, channel: TrackedChannel, m: Message, length: number, counters: WorkloadCounters): Promise<number> {
   for (;;) {
+    counters.backpressure_retries++;
+    await ctx.sleep(BACKPRESSURE_SLEEP_MS);
     const status = ctx.send_tracked(channel, m, length);
     if (status === Status.OK) return status;
-    if (status_retriable(status) && ctx.sending()) {
-      counters.backpressure_retries++;
-      await ctx.sleep(BACKPRESSURE_SLEEP_MS);
-      continue;
-    }
-    const name = `status_${status}`;
-    counters.sends_refused[name] = (counters.sends_refused[name] ?? 0) + 1;
-    return status;
+    if (!(status_retriable(status) && ctx.sending())) return refused(counters, status);
   }
 }
 
-/** Pacing between sends: a sleep of `interval_us`, or a yield every few sends. */
-export async function pace(ctx: SimProcessContext, i: number, interval_us: number): Promise<void> {
-  if (interval_us > 0) await ctx.sleep(interval_us / 1000);
-  else if (i % SENDS_PER_YIELD === SENDS_PER_YIELD - 1) await ctx.yield();
+function refused(counters: WorkloadCounters, status: number): number {
+  const name = `status_${status}`;
+  counters.sends_refused[name] = (counters.sends_refused[name] ?? 0) + 1;
+  return status;
+}
+
+/**
+ * Pacing between sends: a sleep of `interval_us`, or a yield every few sends. Null when this
+ * send needs no pause (then there is nothing to await).
+ */
+export function pace(ctx: SimProcessContext, i: number, interval_us: number): Promise<void> | null {
+  if (interval_us > 0) return ctx.sleep(interval_us / 1000);
+  if (i % SENDS_PER_YIELD === SENDS_PER_YIELD - 1) return ctx.yield();
+  return null;
 }
 
 /**

@@ -51,8 +51,10 @@ export interface BulkSpec {
 async function send_stream(ctx: SimProcessContext, to: TrackedChannel, count: number, bytes: number, interval_us: number, counters: WorkloadCounters): Promise<void> {
   const m = new Message();
   for (let i = 0; i < count && ctx.sending(); i++) {
-    await send_one(ctx, to, m, bytes, counters);
-    await pace(ctx, i, interval_us);
+    const sent = send_one(ctx, to, m, bytes, counters);
+    if (typeof sent !== 'number') await sent;
+    const pause = pace(ctx, i, interval_us);
+    if (pause !== null) await pause;
   }
 }
 
@@ -128,13 +130,16 @@ export function all_to_all(spec: AllToAllSpec, counters: WorkloadCounters): Proc
       const m = new Message();
       const inbox = new Message();
       const fraction = spec.remote_fraction;
+      const interval = spec.interval_us ?? 0;
       for (let i = 0; i < spec.messages_per_process && ctx.sending(); i++) {
         let target: Endpoint;
         if (fraction === undefined || local.length === 0 || remote.length === 0) target = ctx.rng.pick(others);
         else target = ctx.rng.chance(fraction) ? ctx.rng.pick(remote) : ctx.rng.pick(local);
-        await send_one(ctx, channel_to(target), m, spec.payload_bytes, counters);
+        const sent = send_one(ctx, channel_to(target), m, spec.payload_bytes, counters);
+        if (typeof sent !== 'number') await sent;
         drain_waiting(ctx, inbox);
-        await pace(ctx, i, spec.interval_us ?? 0);
+        const pause = pace(ctx, i, interval);
+        if (pause !== null) await pause;
       }
       await receive_until_end(ctx, inbox);
     },
