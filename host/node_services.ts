@@ -180,14 +180,21 @@ export function ping(ctx: ProcessContext<ServiceArgs>) {
   const answer = new Message();
   const idle = idle_word();
   const rtt_us: number[] = [];
+  let sent = 0;
   let timeouts = 0;
   let stale = 0;
   let refused = 0;
   for (let i = 0; i < count && !closing(kernel); i++) {
-    if (fill(kernel, m, length, i, idle) !== Status.OK || send(kernel, pid, cap, m, idle) !== Status.OK) {
+    if (fill(kernel, m, length, i, idle) !== Status.OK) {
       refused++;
       continue;
     }
+    if (send(kernel, pid, cap, m, idle) !== Status.OK) {
+      refused++;
+      if (m.block_offset !== 0) kernel.fastpath.free_block(m.block_offset);
+      continue;
+    }
+    sent++;
     const started = performance.now();
     for (;;) {
       const left = timeout_ms - (performance.now() - started);
@@ -208,7 +215,7 @@ export function ping(ctx: ProcessContext<ServiceArgs>) {
   }
   rtt_us.sort((a, b) => a - b);
   const at = (q: number) => (rtt_us.length === 0 ? 0 : Math.round(rtt_us[Math.min(rtt_us.length - 1, Math.floor(q * rtt_us.length))]!));
-  return { service: 'ping', sent: count - refused, answered: rtt_us.length, timeouts, stale, refused, rtt_us: { p50: at(0.5), p99: at(0.99), max: at(1) } };
+  return { service: 'ping', sent, answered: rtt_us.length, timeouts, stale, refused, rtt_us: { p50: at(0.5), p99: at(0.99), max: at(1) } };
 }
 
 export function stream(ctx: ProcessContext<ServiceArgs>) {

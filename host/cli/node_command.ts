@@ -206,8 +206,8 @@ class RunningNode {
       process.off('SIGTERM', this.on_signal);
       this.input?.close();
       process.stdin.destroy(); // A paused stdin pipe would keep the process alive.
-      const stats = this.stats();
       await host.close();
+      const stats = this.stats(); // The final counters: everything drained.
       const results = [...this.results.values()];
       const failed = results.filter((r) => r !== null && !r.ok).length;
       this.say({ event: 'closed', failed, forced_terminations: host.forced_terminations, ...stats });
