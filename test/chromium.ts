@@ -19,6 +19,9 @@ export function chromium(dir: string, args: readonly string[], timeout_ms = 60_0
   return execFileSync(CHROMIUM, [...flags, ...args], { encoding: 'utf8', timeout: timeout_ms, stdio: ['ignore', 'pipe', 'ignore'] });
 }
 
+/** How often `chromium_evaluate` looks whether the page has loaded, ms. */
+const LOAD_POLL_MS = 20;
+
 /**
  * Opens `url` in headless Chromium and evaluates `expression` in the page through the DevTools
  * protocol over a pipe (no port), awaiting the promise it gives; resolves to its JSON value. Used
@@ -61,6 +64,14 @@ export async function chromium_evaluate(dir: string, url: string, expression: st
         page = targetInfos.find((t) => t.type === 'page');
       }
       const { sessionId } = (await send('Target.attachToTarget', { targetId: page.targetId, flatten: true })) as { sessionId: string };
+      // The page target exists before `url` has loaded (it may still be about:blank): wait until
+      // the document is `url` and complete, so the expression sees what its scripts defined.
+      const loaded = `location.href === ${JSON.stringify(url)} && document.readyState === 'complete'`;
+      for (;;) {
+        const probe = (await send('Runtime.evaluate', { expression: loaded, returnByValue: true }, sessionId).catch(() => null)) as { result?: { value?: unknown } } | null;
+        if (probe?.result?.value === true) break;
+        await new Promise((resolve) => setTimeout(resolve, LOAD_POLL_MS));
+      }
       const evaluated = (await send('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true }, sessionId)) as { result: { value?: unknown }; exceptionDetails?: { text: string; exception?: { description?: string } } };
       if (evaluated.exceptionDetails !== undefined) throw new Error(`page threw: ${evaluated.exceptionDetails.exception?.description ?? evaluated.exceptionDetails.text}`);
       return evaluated.result.value;
