@@ -86,16 +86,22 @@ export function pace(ctx: SimProcessContext, i: number, interval_us: number): Pr
  * Receives and checks everything for this process until the run ends, handing each message to
  * `handle` (a server's answer, a stage's forward) after the check.
  */
-export async function serve_until_end(ctx: SimProcessContext, m: Message, handle: ((m: Message) => Promise<void> | void) | null): Promise<void> {
+export async function serve_until_end(ctx: SimProcessContext, m: Message, handle: ((m: Message) => Promise<unknown> | number | void) | null): Promise<void> {
+  const { kernel, pid } = ctx;
   for (;;) {
     const left = ctx.remaining_ms();
     // Below a microsecond the node's clock (ms, offset by its skew) may no longer tell `left`
     // from zero: a receive would time out at once, and the loop would spin at one instant.
     if (left < TIME_RESOLUTION_MS) return;
-    const status = await ctx.kernel.recv_async(ctx.pid, m, Math.min(RECV_POLL_MS, left));
+    // A message already waiting is taken without a promise; only an empty inbox parks.
+    let status = kernel.recv(pid, m, IpcFlags.NONBLOCK);
+    if (status === Status.WOULD_BLOCK) status = await kernel.recv_async(pid, m, Math.min(RECV_POLL_MS, left));
     if (status === Status.OK) {
       ctx.received(m);
-      if (handle !== null) await handle(m);
+      if (handle !== null) {
+        const handled = handle(m);
+        if (handled instanceof Promise) await handled;
+      }
     } else if (status === Status.CLOSED) {
       return;
     }

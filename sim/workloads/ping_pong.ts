@@ -27,9 +27,7 @@ export function ping_pong(spec: PingPongSpec, counters: WorkloadCounters): Proce
         ctx.kernel.listen(ctx.pid);
         const back = ctx.open(client.node, client.pid);
         const out = new Message();
-        await serve_until_end(ctx, new Message(), async () => {
-          if (ctx.sending()) await send_one(ctx, back, out, spec.payload_bytes, counters);
-        });
+        await serve_until_end(ctx, new Message(), () => (ctx.sending() ? send_one(ctx, back, out, spec.payload_bytes, counters) : undefined));
       },
     },
     {
@@ -41,7 +39,8 @@ export function ping_pong(spec: PingPongSpec, counters: WorkloadCounters): Proce
         const m = new Message();
         const pong = new Message();
         for (let round = 0; round < spec.rounds && ctx.sending(); round++) {
-          if ((await send_one(ctx, to, m, spec.payload_bytes, counters)) !== Status.OK) continue;
+          const sent = send_one(ctx, to, m, spec.payload_bytes, counters);
+          if ((typeof sent === 'number' ? sent : await sent) !== Status.OK) continue;
           const deadline = ctx.now_ms() + timeout_ms;
           for (;;) {
             const left = deadline - ctx.now_ms();

@@ -72,9 +72,7 @@ export function pipeline(spec: PipelineSpec, counters: WorkloadCounters): Proces
       if (next === undefined) return receive_until_end(ctx);
       const to = ctx.open(next.node, next.pid);
       const out = new Message();
-      await serve_until_end(ctx, new Message(), async () => {
-        if (ctx.sending()) await send_one(ctx, to, out, spec.payload_bytes, counters);
-      });
+      await serve_until_end(ctx, new Message(), () => (ctx.sending() ? send_one(ctx, to, out, spec.payload_bytes, counters) : undefined));
     },
   }));
 }
