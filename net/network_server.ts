@@ -26,7 +26,7 @@ import { SLOT_PAYLOAD_BYTES_MAX, SlotFlags } from '../kernel/layout/slot_layout.
 import { Message } from '../kernel/message.js';
 import { Status } from '../kernel/status.js';
 import type { NetDriver, SendResult } from './driver.js';
-import { RM_HEADER_BYTES, decode_remote, encode_remote } from './remote_message.js';
+import { RM_HEADER_BYTES, decode_remote_into, encode_remote, encode_remote_into, type RemoteHeader } from './remote_message.js';
 import type { Packet } from './packet_queue.js';
 import type { Timers } from './transport.js';
 
@@ -98,6 +98,10 @@ export class NetworkServer implements RemoteRouter {
   private readonly counters = { sent: 0, delivered: 0, backpressured: 0, egress: 0 };
   private readonly send_refused = new Map<string, number>();
   private readonly dropped = new Map<string, number>();
+  /** Where outbound inline messages are encoded (see `transmit`). */
+  private readonly encode_scratch = new Uint8Array(RM_HEADER_BYTES + SLOT_PAYLOAD_BYTES_MAX);
+  /** The header of the packet being delivered. */
+  private readonly header: RemoteHeader = { src_pid: 0, dst_pid: 0, m_type: 0, flags: 0, badge: 0, aux0: 0, aux1: 0, aux2: 0, length: 0 };
 
   /**
    * Connects `kernel` (of a core on this thread) to `driver` (running on this thread). Attaches
@@ -146,7 +150,13 @@ export class NetworkServer implements RemoteRouter {
     let payload: Uint8Array;
     if (m.block_offset !== 0) payload = this.kernel.fastpath.block_view(m);
     else payload = m.payload.subarray(0, Math.min(m.length, SLOT_PAYLOAD_BYTES_MAX));
-    const result = this.sender.send_nowait(dst_node, encode_remote(src, dst_pid, m, payload));
+    // Inline payloads are encoded into one scratch buffer (the sender copies before returning);
+    // block payloads, up to a frame, get a buffer of their own.
+    const encoded =
+      RM_HEADER_BYTES + payload.length <= this.encode_scratch.length
+        ? this.encode_scratch.subarray(0, encode_remote_into(this.encode_scratch, src, dst_pid, m, payload))
+        : encode_remote(src, dst_pid, m, payload);
+    const result = this.sender.send_nowait(dst_node, encoded);
     if (result === 'success') {
       this.counters.sent++;
       return Status.OK;
@@ -245,8 +255,8 @@ export class NetworkServer implements RemoteRouter {
   }
 
   private deliver(packet: Packet): number {
-    const header = decode_remote(packet.payload);
-    if (header === null) return this.drop('malformed');
+    const header = this.header;
+    if (!decode_remote_into(packet.payload, header)) return this.drop('malformed');
     if (this.kernel.memory.core_of(header.dst_pid) < 0) return this.drop('no_such_pid');
     if (!this.kernel.listening(header.dst_pid)) return this.drop('not_listening');
     const m = this.scratch;

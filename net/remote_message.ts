@@ -30,21 +30,40 @@ export const RM_HEADER_BYTES = offset;
 /** Encodes `m` (from `src_pid` to `dst_pid`) with `payload` as its bytes. */
 export function encode_remote(src_pid: number, dst_pid: number, m: Message, payload: Uint8Array): Uint8Array {
   const bytes = new Uint8Array(RM_HEADER_BYTES + payload.length);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(RM_SRC_PID, src_pid, true);
-  view.setUint32(RM_DST_PID, dst_pid, true);
-  view.setInt32(RM_M_TYPE, m.m_type, true);
-  view.setUint32(RM_FLAGS, m.flags & SlotFlags.USER_MASK, true);
-  view.setInt32(RM_BADGE, m.badge, true);
-  view.setInt32(RM_AUX0, m.aux0, true);
-  view.setInt32(RM_AUX1, m.aux1, true);
-  view.setInt32(RM_AUX2, m.aux2, true);
-  view.setUint32(RM_LENGTH, payload.length, true);
-  bytes.set(payload, RM_HEADER_BYTES);
+  encode_remote_into(bytes, src_pid, dst_pid, m, payload);
   return bytes;
 }
 
-/** A decoded remote message's header (the payload stays in the packet). */
+/**
+ * Encodes into `target` (at least `RM_HEADER_BYTES + payload.length` bytes) without allocating;
+ * returns the encoded length. The network server encodes into one scratch buffer this way, since
+ * the driver copies what it sends before `send_frame` returns.
+ */
+export function encode_remote_into(target: Uint8Array, src_pid: number, dst_pid: number, m: Message, payload: Uint8Array): number {
+  put_u32(target, RM_SRC_PID, src_pid);
+  put_u32(target, RM_DST_PID, dst_pid);
+  put_u32(target, RM_M_TYPE, m.m_type);
+  put_u32(target, RM_FLAGS, m.flags & SlotFlags.USER_MASK);
+  put_u32(target, RM_BADGE, m.badge);
+  put_u32(target, RM_AUX0, m.aux0);
+  put_u32(target, RM_AUX1, m.aux1);
+  put_u32(target, RM_AUX2, m.aux2);
+  put_u32(target, RM_LENGTH, payload.length);
+  target.set(payload, RM_HEADER_BYTES);
+  return RM_HEADER_BYTES + payload.length;
+}
+
+function put_u32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value;
+  bytes[at + 1] = value >>> 8;
+  bytes[at + 2] = value >>> 16;
+  bytes[at + 3] = value >>> 24;
+}
+
+function get_u32(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
+}
+
 export interface RemoteHeader {
   src_pid: number;
   dst_pid: number;
@@ -59,19 +78,23 @@ export interface RemoteHeader {
 
 /** Decodes the header of `bytes`, or null if it is too short or its length does not match. */
 export function decode_remote(bytes: Uint8Array): RemoteHeader | null {
-  if (bytes.length < RM_HEADER_BYTES) return null;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  const length = view.getUint32(RM_LENGTH, true);
-  if (RM_HEADER_BYTES + length !== bytes.length) return null;
-  return {
-    src_pid: view.getUint32(RM_SRC_PID, true),
-    dst_pid: view.getUint32(RM_DST_PID, true),
-    m_type: view.getInt32(RM_M_TYPE, true),
-    flags: view.getUint32(RM_FLAGS, true) & SlotFlags.USER_MASK,
-    badge: view.getInt32(RM_BADGE, true),
-    aux0: view.getInt32(RM_AUX0, true),
-    aux1: view.getInt32(RM_AUX1, true),
-    aux2: view.getInt32(RM_AUX2, true),
-    length,
-  };
+  const header: RemoteHeader = { src_pid: 0, dst_pid: 0, m_type: 0, flags: 0, badge: 0, aux0: 0, aux1: 0, aux2: 0, length: 0 };
+  return decode_remote_into(bytes, header) ? header : null;
+}
+
+/** Decodes into `out` (reused: no allocation per message); false, leaving `out` unspecified, if malformed. */
+export function decode_remote_into(bytes: Uint8Array, out: RemoteHeader): boolean {
+  if (bytes.length < RM_HEADER_BYTES) return false;
+  const length = get_u32(bytes, RM_LENGTH);
+  if (RM_HEADER_BYTES + length !== bytes.length) return false;
+  out.src_pid = get_u32(bytes, RM_SRC_PID);
+  out.dst_pid = get_u32(bytes, RM_DST_PID);
+  out.m_type = get_u32(bytes, RM_M_TYPE) | 0;
+  out.flags = get_u32(bytes, RM_FLAGS) & SlotFlags.USER_MASK;
+  out.badge = get_u32(bytes, RM_BADGE) | 0;
+  out.aux0 = get_u32(bytes, RM_AUX0) | 0;
+  out.aux1 = get_u32(bytes, RM_AUX1) | 0;
+  out.aux2 = get_u32(bytes, RM_AUX2) | 0;
+  out.length = length;
+  return true;
 }

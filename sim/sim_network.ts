@@ -199,7 +199,7 @@ export class SimNetwork {
       if (this.prng.chance(f.corrupt)) packet = this.corrupt(packet);
       endpoint.in_flight++;
       if (data) this.in_flight_data++;
-      const source: Address = { host: sim_host(from.node), port: SIM_PORT };
+      const source = from.address;
       this.scheduler.after(delay_us, () => {
         endpoint.in_flight--;
         if (data) this.in_flight_data--;
@@ -405,6 +405,8 @@ function data_frames(bytes: Uint8Array): number {
 export class SimTransport implements Transport {
   readonly node: number;
   readonly life: Incarnation;
+  /** Where this node's datagrams come from, as their receivers see it. */
+  readonly address: Address;
   private readonly network: SimNetwork;
   events: TransportEvents | null = null;
   private bound = false;
@@ -413,6 +415,7 @@ export class SimTransport implements Transport {
     this.network = network;
     this.node = node;
     this.life = life;
+    this.address = { host: sim_host(node), port: SIM_PORT };
   }
 
   async bind(host: string, port: number, events: TransportEvents): Promise<number> {

@@ -5,7 +5,7 @@
  */
 import { Message } from '../../kernel/message.js';
 import type { SimProcessContext, TrackedChannel } from '../process.js';
-import { drain_waiting, pace, receive_until_end, send_one, serve_until_end, type Endpoint, type ProcessSpec, type WorkloadCounters } from './common.js';
+import { SENDS_PER_YIELD, drain_waiting, pace, receive_until_end, send_one, serve_until_end, type Endpoint, type ProcessSpec, type WorkloadCounters } from './common.js';
 
 export interface PipelineSpec {
   readonly kind: 'pipeline';
@@ -135,8 +135,9 @@ export function all_to_all(spec: AllToAllSpec, counters: WorkloadCounters): Proc
         else target = ctx.rng.chance(fraction) ? ctx.rng.pick(remote) : ctx.rng.pick(local);
         const sent = send_one(ctx, channel_to(target), m, spec.payload_bytes, counters);
         if (typeof sent !== 'number') await sent;
-        drain_waiting(ctx, inbox);
+        // Take what others sent before giving the core away (and at least every few sends).
         const pause = pace(ctx, i, interval);
+        if (pause !== null || i % SENDS_PER_YIELD === 0) drain_waiting(ctx, inbox);
         if (pause !== null) await pause;
       }
       await receive_until_end(ctx, inbox);
