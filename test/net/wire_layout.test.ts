@@ -58,4 +58,19 @@ describe('remote message layout', () => {
     expect(rm.decode_remote(bytes.subarray(0, bytes.length - 1))).toBeNull();
     expect(rm.decode_remote(bytes)?.length).toBe(3);
   });
+
+  it('encodes into a scratch buffer and decodes into a reused header, signed fields intact', () => {
+    const m = new Message();
+    m.m_type = -7;
+    m.badge = -1;
+    m.aux2 = 0x7fff_ffff;
+    const scratch = new Uint8Array(200).fill(0xee);
+    const n = rm.encode_remote_into(scratch, 3, 4, m, Uint8Array.of(9, 8));
+    expect(n).toBe(rm.RM_HEADER_BYTES + 2);
+    expect(scratch.subarray(0, n)).toEqual(rm.encode_remote(3, 4, m, Uint8Array.of(9, 8)));
+    const header = { src_pid: 0, dst_pid: 0, m_type: 0, flags: 0, badge: 0, aux0: 0, aux1: 0, aux2: 0, length: 0 };
+    expect(rm.decode_remote_into(scratch.subarray(0, n), header)).toBe(true);
+    expect(header).toEqual({ src_pid: 3, dst_pid: 4, m_type: -7, flags: 0, badge: -1, aux0: 0, aux1: 0, aux2: 0x7fff_ffff, length: 2 });
+    expect(rm.decode_remote_into(scratch.subarray(0, n + 1), header)).toBe(false);
+  });
 });
