@@ -24,7 +24,8 @@
  */
 import { ConfigError, LatticeError } from '../kernel/errors.js';
 import { Outbox, type Batch, type SendDone } from './outbox.js';
-import { encode_frame, FRAME_STATUS_NAMES, FrameHeader, FrameStatus, read_datagram } from './frame.js';
+import { ByteArena } from './byte_arena.js';
+import { FRAME_STATUS_NAMES, FrameHeader, FrameStatus, read_datagram, write_frame } from './frame.js';
 import { FrameDecoder } from './frame_decoder.js';
 import { local_node_id, type IdentityPath, type IdentitySource } from './node_identity.js';
 import { Overflow, PacketQueue, QUEUE_CAPACITY_MAX, type Packet } from './packet_queue.js';
@@ -205,6 +206,8 @@ export class NetDriver {
   private readonly decoders = new Map<number, FrameDecoder>();
   private readonly transient = new Map<number, { readonly node: number; readonly out: Outgoing; written: boolean }>();
   private readonly datagram_header = new FrameHeader();
+  /** Where datagram and transient frames are carved from (net/byte_arena.ts). */
+  private readonly arena = new ByteArena();
   private callback: ((packet: Packet) => void) | null = null;
   private readonly peer_listeners: ((node: number, state: PeerState) => void)[] = [];
   private frame_handler: FrameHandler | null = null;
@@ -378,7 +381,9 @@ export class NetDriver {
       else if (peer.state === 'idle') this.connect(peer);
       return 'success';
     }
-    const out: Outgoing = { frame: encode_frame(type, this.local, data, head), done };
+    const frame = this.arena.alloc(bytes); // The transport holds it until `done`: never reused.
+    write_frame(frame, 0, type, this.local, data, head);
+    const out: Outgoing = { frame, done };
     if (peer.proto === Proto.UDP) this.send_datagram(peer, out);
     else this.send_transient(peer, out);
     return 'success';

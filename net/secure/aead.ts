@@ -13,12 +13,14 @@
  *
  * - `seal` returns a view of the output area: valid until the next call on this instance (or any
  *   libsodium call that grows its heap), so callers copy it at once (the driver does).
- * - `open` returns a fresh buffer holding the plaintext (the receiver keeps it), or null.
+ * - `open` returns a buffer of its own holding the plaintext (the receiver keeps it), or null;
+ *   small ones are views carved from a `ByteArena` chunk (never reused), which is cheaper.
  * The key slot is zeroed after every call. Measured on this machine: 64 KiB seals at about
  * 520 MB/s this way against 350 MB/s through the wrapper (docs/PERFORMANCE.md).
  */
 import sodium from 'libsodium-wrappers';
 import { assert } from '../../kernel/assert.js';
+import { ByteArena } from '../byte_arena.js';
 
 export const AEAD_KEY_BYTES = 32;
 export const AEAD_NONCE_BYTES = 24;
@@ -54,6 +56,8 @@ export class XChaCha20Poly1305 {
   private ad_at = 0;
   private in_at = 0;
   private out_at = 0;
+  /** Small plaintexts are carved from here (net/byte_arena.ts); large ones get a buffer each. */
+  private readonly arena = new ByteArena();
 
   /** Needs `await sodium.ready` first (CryptoSuite.load does it). */
   constructor(message_bytes_max: number) {
@@ -82,7 +86,7 @@ export class XChaCha20Poly1305 {
     const result = this.lib._crypto_aead_xchacha20poly1305_ietf_decrypt(this.out_at, null, null, this.in_at, sealed.length, 0, this.ad_at, ad.length, 0, this.nonce_at, this.key_at);
     heap.fill(0, this.key_at, this.key_at + AEAD_KEY_BYTES);
     if (result !== 0) return null;
-    return heap.slice(this.out_at, this.out_at + sealed.length - AEAD_TAG_BYTES);
+    return this.arena.copy(heap.subarray(this.out_at, this.out_at + sealed.length - AEAD_TAG_BYTES));
   }
 
   private check(message_bytes: number, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
