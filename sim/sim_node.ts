@@ -168,9 +168,14 @@ export class SimNode {
     return memory.shared();
   }
 
-  /** The counters of the live incarnation. */
+  /**
+   * The counters of the live incarnation. Taken again only once an event has run since the last
+   * one (the end of a run reads them several times; each reads the whole slab).
+   */
   snapshot(): IncarnationStats {
-    return {
+    const at = this.world.scheduler.events_run;
+    if (this.cached !== null && this.cached.at === at && this.cached.stats.epoch === this.epoch) return this.cached.stats;
+    const stats: IncarnationStats = {
       epoch: this.epoch,
       fastpath: fastpath_stats(this.memory!),
       driver: this.driver!.stats(),
@@ -178,7 +183,11 @@ export class SimNode {
       secure: this.secure?.stats() ?? null,
       wakes: this.waiter!.wakes,
     };
+    this.cached = { at, stats };
+    return stats;
   }
+
+  private cached: { readonly at: number; readonly stats: IncarnationStats } | null = null;
 
   /** Every incarnation's counters, the live one last. */
   incarnations(): IncarnationStats[] {
