@@ -66,6 +66,8 @@ export class Ledger {
   corrupt_delivered = 0;
   bytes_delivered = 0;
   readonly latency: Record<(typeof LATENCY_CLASSES)[number], Float64Array>;
+  /** The same histograms, in `LATENCY_CLASSES` order. */
+  private readonly histograms: readonly Float64Array[];
   /** Sent and delivered per timeline bucket (`timeline_bucket_us` each). */
   readonly timeline_bucket_us: number;
   readonly timeline_sent: number[] = [];
@@ -81,7 +83,8 @@ export class Ledger {
     this.now = now_us;
     this.fail = fail;
     this.timeline_bucket_us = timeline_bucket_us;
-    this.latency = { L1: new Float64Array(LATENCY_BUCKETS), L2: new Float64Array(LATENCY_BUCKETS), L3: new Float64Array(LATENCY_BUCKETS), remote: new Float64Array(LATENCY_BUCKETS) };
+    this.histograms = LATENCY_CLASSES.map(() => new Float64Array(LATENCY_BUCKETS));
+    this.latency = { L1: this.histograms[0]!, L2: this.histograms[1]!, L3: this.histograms[2]!, remote: this.histograms[3]! };
   }
 
   /** Records that `src` was granted a capability to send to `dst` with `badge`; returns the channel. */
@@ -137,7 +140,11 @@ export class Ledger {
   }
 
   private bump(series: number[]): void {
-    const b = Math.floor(this.now() / this.timeline_bucket_us);
+    this.bump_at(series, this.now());
+  }
+
+  private bump_at(series: number[], now_us: number): void {
+    const b = Math.floor(now_us / this.timeline_bucket_us);
     while (series.length <= b) series.push(0);
     series[b]!++;
   }
@@ -186,11 +193,13 @@ export class Ledger {
     this.state[id] = STATE_DELIVERED;
     this.delivered++;
     this.bytes_delivered += length;
-    this.bump(this.timeline_delivered);
-    const latency_us = this.now() - this.sent_us[id]!;
-    const cls = channel.src_node !== channel.dst_node ? 'remote' : m.tier === 0 ? 'L1' : m.tier === 1 ? 'L2' : 'L3';
+    const now = this.now();
+    this.bump_at(this.timeline_delivered, now);
+    const latency_us = now - this.sent_us[id]!;
+    // Histograms by class index (L1, L2, L3 by the tier that carried it; remote): no keyed lookup.
+    const cls = channel.src_node !== channel.dst_node ? 3 : m.tier < 3 ? m.tier : 2;
     const b = latency_us < 2 ? 0 : Math.min(LATENCY_BUCKETS - 1, Math.floor(Math.log2(latency_us)));
-    this.latency[cls]![b]!++;
+    this.histograms[cls]![b]!++;
   }
 
   private fifo_step(channel: LedgerChannel, seq: number, id: number): void {
