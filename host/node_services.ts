@@ -1,8 +1,9 @@
 /**
  * Built-in processes for `lattice node` (host/cli/node_command.ts): small, bounded services a
- * config file can place on a core without writing a module. Each runs on a worker core over the
- * blocking kernel API, returns a plain result object, and returns early (with what it did) when
- * the node closes.
+ * config file can place on a core without writing a module. Each runs on a worker core, returns a
+ * plain result object, and returns early (with what it did) when the node closes. They receive
+ * and back off asynchronously (`recv_async`, `Atomics.waitAsync`), so several share one core's
+ * thread: a process that blocked in `recv` would hold the core until it returned.
  *
  *   echo    answers every message with the same bytes (`count` then stops; default: until closed)
  *   sink    counts messages and bytes (`count` then stops; default: until closed)
@@ -11,7 +12,6 @@
  *
  * Payloads up to 64 bytes travel inline; larger ones in a payload block (released by receivers).
  */
-import { IpcFlags } from '../kernel/fastpath.js';
 import { SLOT_PAYLOAD_BYTES_MAX } from '../kernel/layout/slot_layout.js';
 import { Message } from '../kernel/message.js';
 import type { ProcessContext } from '../kernel/process.js';
@@ -50,41 +50,55 @@ type Idle = Int32Array;
 function idle_word(): Idle {
   return new Int32Array(new SharedArrayBuffer(4));
 }
-function back_off(idle: Idle): void {
-  Atomics.wait(idle, 0, 0, BACKPRESSURE_WAIT_MS);
+/** Gives the core to the other processes for a moment. */
+async function back_off(idle: Idle): Promise<void> {
+  const wait = Atomics.waitAsync(idle, 0, 0, BACKPRESSURE_WAIT_MS);
+  if (wait.async) await wait.value;
 }
 
-/** Capabilities to reply with, by (node, pid), made on first use. */
+/**
+ * Capabilities to reply with, by (node, pid), made on first use. Bounded by the kernel's
+ * capability table (`caps_per_pid`): a sender past it gets no answer, counted by the caller.
+ */
 class ReplyCaps {
   private readonly caps = new Map<number, number>();
   constructor(private readonly kernel: Kernel, private readonly pid: number) {}
+  /** The capability, or a negative status when none can be made. */
   get(node: number, pid: number): number {
     const key = node * 0x1_0000 + pid;
     let cap = this.caps.get(key);
     if (cap === undefined) {
       cap = this.kernel.connect(this.pid, pid, node);
-      if (cap < 0) throw new Error(`connect to node ${node} pid ${pid}: status ${cap}`);
+      if (cap < 0) return cap;
       this.caps.set(key, cap);
     }
     return cap;
   }
 }
 
-/** Receives with a poll timeout; returns OK, or CLOSED once the node closes. */
-function receive(kernel: Kernel, pid: number, m: Message): number {
+/** Sends between turns given to the core's other processes (stream). */
+const SENDS_PER_TURN = 64;
+
+/** Lets the core's other processes run (a macrotask turn). */
+function next_turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Receives with a poll timeout; resolves to OK, or CLOSED once the node closes. */
+async function receive(kernel: Kernel, pid: number, m: Message): Promise<number> {
   for (;;) {
-    const status = kernel.recv(pid, m, IpcFlags.NONE, POLL_MS);
+    const status = await kernel.recv_async(pid, m, POLL_MS);
     if (status === Status.OK || status === Status.CLOSED) return status;
     if (status !== Status.TIMEOUT) throw new Error(`recv: status ${status}`);
   }
 }
 
 /** Sends `m`, waiting out back-pressure; returns the final status (CLOSED if the node closes). */
-function send(kernel: Kernel, pid: number, cap: number, m: Message, idle: Idle): number {
+async function send(kernel: Kernel, pid: number, cap: number, m: Message, idle: Idle): Promise<number> {
   for (;;) {
     const status = kernel.send(pid, cap, m); // CLOSED once the node closes.
     if (!status_retriable(status)) return status;
-    back_off(idle);
+    await back_off(idle);
   }
 }
 
@@ -93,7 +107,7 @@ function closing(kernel: Kernel): boolean {
 }
 
 /** Fills `m` with `length` bytes for message `index` (inline, or in a fresh block). */
-function fill(kernel: Kernel, m: Message, length: number, index: number, idle: Idle): number {
+async function fill(kernel: Kernel, m: Message, length: number, index: number, idle: Idle): Promise<number> {
   m.m_type = index;
   m.length = length;
   if (length <= SLOT_PAYLOAD_BYTES_MAX) {
@@ -110,11 +124,11 @@ function fill(kernel: Kernel, m: Message, length: number, index: number, idle: I
       return Status.OK;
     }
     if (!status_retriable(block) || closing(kernel)) return block;
-    back_off(idle);
+    await back_off(idle);
   }
 }
 
-export function echo(ctx: ProcessContext<ServiceArgs>) {
+export async function echo(ctx: ProcessContext<ServiceArgs>) {
   const { kernel, pid } = ctx;
   kernel.listen(pid);
   const count = ctx.args.count ?? Infinity;
@@ -123,8 +137,13 @@ export function echo(ctx: ProcessContext<ServiceArgs>) {
   const idle = idle_word();
   let echoed = 0;
   let refused = 0;
-  while (echoed + refused < count && receive(kernel, pid, m) === Status.OK) {
+  while (echoed + refused < count && (await receive(kernel, pid, m)) === Status.OK) {
     const cap = caps.get(m.src_node, m.src_pid);
+    if (cap < 0) {
+      refused++;
+      if (m.block_offset !== 0) kernel.fastpath.release(m);
+      continue;
+    }
     if (m.block_offset !== 0) {
       // Answer from a block of our own: the received one goes back to the slab.
       const bytes = kernel.fastpath.block_view(m).slice();
@@ -137,7 +156,7 @@ export function echo(ctx: ProcessContext<ServiceArgs>) {
       kernel.fastpath.block_bytes(block).set(bytes);
       m.block_offset = block;
     }
-    if (send(kernel, pid, cap, m, idle) === Status.OK) echoed++;
+    if ((await send(kernel, pid, cap, m, idle)) === Status.OK) echoed++;
     else {
       refused++;
       if (m.block_offset !== 0) kernel.fastpath.free_block(m.block_offset);
@@ -146,14 +165,14 @@ export function echo(ctx: ProcessContext<ServiceArgs>) {
   return { service: 'echo', echoed, refused };
 }
 
-export function sink(ctx: ProcessContext<ServiceArgs>) {
+export async function sink(ctx: ProcessContext<ServiceArgs>) {
   const { kernel, pid } = ctx;
   kernel.listen(pid);
   const count = ctx.args.count ?? Infinity;
   const m = new Message();
   let received = 0;
   let bytes = 0;
-  while (received < count && receive(kernel, pid, m) === Status.OK) {
+  while (received < count && (await receive(kernel, pid, m)) === Status.OK) {
     received++;
     bytes += m.length;
     if (m.block_offset !== 0) kernel.fastpath.release(m);
@@ -171,7 +190,7 @@ function target(ctx: ProcessContext<ServiceArgs>): { cap: number; count: number;
   return { cap, count: ctx.args.count ?? 1000, length };
 }
 
-export function ping(ctx: ProcessContext<ServiceArgs>) {
+export async function ping(ctx: ProcessContext<ServiceArgs>) {
   const { kernel, pid } = ctx;
   kernel.listen(pid);
   const { cap, count, length } = target(ctx);
@@ -185,11 +204,11 @@ export function ping(ctx: ProcessContext<ServiceArgs>) {
   let stale = 0;
   let refused = 0;
   for (let i = 0; i < count && !closing(kernel); i++) {
-    if (fill(kernel, m, length, i, idle) !== Status.OK) {
+    if ((await fill(kernel, m, length, i, idle)) !== Status.OK) {
       refused++;
       continue;
     }
-    if (send(kernel, pid, cap, m, idle) !== Status.OK) {
+    if ((await send(kernel, pid, cap, m, idle)) !== Status.OK) {
       refused++;
       if (m.block_offset !== 0) kernel.fastpath.free_block(m.block_offset);
       continue;
@@ -198,7 +217,7 @@ export function ping(ctx: ProcessContext<ServiceArgs>) {
     const started = performance.now();
     for (;;) {
       const left = timeout_ms - (performance.now() - started);
-      const status = left > 0 ? kernel.recv(pid, answer, IpcFlags.NONE, left) : Status.TIMEOUT;
+      const status = left > 0 ? await kernel.recv_async(pid, answer, left) : Status.TIMEOUT;
       if (status === Status.TIMEOUT) {
         timeouts++;
         break;
@@ -218,7 +237,7 @@ export function ping(ctx: ProcessContext<ServiceArgs>) {
   return { service: 'ping', sent, answered: rtt_us.length, timeouts, stale, refused, rtt_us: { p50: at(0.5), p99: at(0.99), max: at(1) } };
 }
 
-export function stream(ctx: ProcessContext<ServiceArgs>) {
+export async function stream(ctx: ProcessContext<ServiceArgs>) {
   const { kernel, pid } = ctx;
   const { cap, count, length } = target(ctx);
   const m = new Message();
@@ -227,11 +246,12 @@ export function stream(ctx: ProcessContext<ServiceArgs>) {
   let refused = 0;
   const started = performance.now();
   for (let i = 0; i < count && !closing(kernel); i++) {
-    if (fill(kernel, m, length, i, idle) !== Status.OK) {
+    if ((await fill(kernel, m, length, i, idle)) !== Status.OK) {
       refused++;
       continue;
     }
-    if (send(kernel, pid, cap, m, idle) === Status.OK) sent++;
+    if ((i + 1) % SENDS_PER_TURN === 0) await next_turn();
+    if ((await send(kernel, pid, cap, m, idle)) === Status.OK) sent++;
     else {
       refused++;
       if (m.block_offset !== 0) kernel.fastpath.free_block(m.block_offset);

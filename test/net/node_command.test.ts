@@ -87,6 +87,27 @@ describe('lattice node', () => {
     }, 60_000);
   }
 
+  it('services carry payloads in slab blocks across nodes (clear TCP): stream into a sink, ping an echo', async () => {
+    const a = start({ node_id: 5, port: 0, secure: false, exit_when_done: true, processes: [{ pid: 10, core: 1, service: 'sink', count: 500 }, { pid: 11, core: 1, service: 'echo', count: 200 }] }, 'blocks-a.json');
+    const ready_a = await a.next((e) => e.event === 'ready');
+    const b = start({ node_id: 6, port: 0, secure: false, peers: [{ node_id: 5, host: '127.0.0.1', port: ready_a.port }] }, 'blocks-b.json');
+    const ready_b = await b.next((e) => e.event === 'ready');
+    a.send({ cmd: 'add_remote', node_id: 6, host: '127.0.0.1', port: ready_b.port });
+    await a.next((e) => e.event === 'peer');
+    b.send({ cmd: 'spawn', pid: 20, core: 1, service: 'stream', to: { node: 5, pid: 10 }, count: 500, payload_bytes: 1000 });
+    b.send({ cmd: 'spawn', pid: 21, core: 1, service: 'ping', to: { node: 5, pid: 11 }, count: 200, payload_bytes: 3000, timeout_ms: 5000 });
+    const sink = await a.next((e) => e.event === 'exited' && e.pid === 10);
+    expect(sink).toMatchObject({ ok: true, value: { received: 500, bytes: 500_000 } });
+    const ping = await b.next((e) => e.event === 'exited' && e.pid === 21);
+    expect(ping).toMatchObject({ ok: true, value: { sent: 200, answered: 200, timeouts: 0 } });
+    b.send({ cmd: 'close' });
+    const closed_a = await a.next((e) => e.event === 'closed');
+    expect((closed_a.fastpath as { payload_blocks_outstanding: number }).payload_blocks_outstanding).toBe(0);
+    expect((closed_a.server as { dropped: object }).dropped).toEqual({}); // Nothing refused, e.g. as not_listening.
+    expect(await a.exited).toBe(0);
+    expect(await b.exited).toBe(0);
+  }, 60_000);
+
   it('a peer with a different identity gets no session: pings time out, the failure is counted', async () => {
     const key_c = await keygen('c.key');
     await keygen('d.key');
