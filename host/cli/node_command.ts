@@ -5,9 +5,10 @@
  * processes the config places (built-in services or modules).
  *
  * It speaks JSON lines, one object per line, so scripts and tests can drive it:
- * - stdout, events: `ready` (node id, bound port, public key), `peer` (a peer added), `exited` (a
- *   process returned: ok, value or error), `stats` (on request), `error` (a bad command),
- *   `closed` (final counters; the last line).
+ * - stdout, events: `ready` (node id, bound port, public key; every receiving service of the
+ *   config listens by then), `peer` (a peer added), `spawned` (a process from stdin is ready to
+ *   be sent to), `exited` (a process returned: ok, value or error), `stats` (on request), `error`
+ *   (a bad command), `closed` (final counters; the last line).
  * - stdin, commands: `{"cmd":"add_remote","node_id":2,"host":"…","port":7002,"proto":"tcp",
  *   "public_key":"…"}`, `{"cmd":"spawn","pid":12,"core":1,"service":"ping","to":{…}}` (a
  *   process as the config writes one), `{"cmd":"stats"}`, `{"cmd":"close"}`.
@@ -32,6 +33,9 @@ import { NODE_NET_PID, NodeConfigError, parse_node_config, parse_process_line, p
 import { parse, UsageError, type Command } from './command.js';
 
 const SERVICES_MODULE = new URL('../node_services.ts', import.meta.url);
+/** How long a receiving service may take to listen after it is spawned, and how often to look. */
+const LISTEN_WAIT_MS_MAX = 30_000;
+const LISTEN_POLL_MS = 2;
 /** Bytes of an identity seed and of a pre-shared key. */
 const KEY_FILE_BYTES = 32;
 
@@ -126,6 +130,8 @@ class RunningNode {
     try {
       for (const peer of config.peers) this.add_peer(peer);
       for (const spec of config.processes) this.spawn(spec);
+      // `ready` means ready to be sent to: every receiving service listens by then.
+      await Promise.all(config.processes.map((spec) => this.listening(spec)));
     } catch (error) {
       await host.destroy();
       throw error;
@@ -158,6 +164,22 @@ class RunningNode {
     void host.join([spec.pid]).then(([result]) => this.exited(result!));
   }
 
+  /**
+   * Resolves once `spec`'s process listens, when it is a service that receives (echo, sink,
+   * ping); at once for the others (a module says for itself when it is ready). Polls the process
+   * table in shared memory, bounded by `LISTEN_WAIT_MS_MAX` and by the process ending first.
+   */
+  private async listening(spec: ProcessConfig): Promise<void> {
+    if (!('service' in spec) || spec.service === 'stream') return;
+    const kernel = this.host!.network.kernel;
+    const deadline = performance.now() + LISTEN_WAIT_MS_MAX;
+    while (!kernel.listening(spec.pid)) {
+      if (this.results.get(spec.pid) !== null) return; // It ended (an `exited` event says how).
+      if (performance.now() > deadline) throw new LatticeError('ERR_LATTICE_NODE_START', `pid ${spec.pid} (${spec.service}) did not listen within ${LISTEN_WAIT_MS_MAX} ms`);
+      await new Promise((resolve) => setTimeout(resolve, LISTEN_POLL_MS));
+    }
+  }
+
   private exited(result: ProcessResult): void {
     this.results.set(result.pid, result);
     this.say({ event: 'exited', pid: result.pid, core: result.core, ok: result.ok, ...(result.ok ? { value: result.value } : { error: result.error }) });
@@ -176,7 +198,7 @@ class RunningNode {
       const { cmd, ...rest } = message;
       const text = JSON.stringify(rest);
       if (cmd === 'add_remote') this.add_peer(parse_peer_line(text, this.config));
-      else if (cmd === 'spawn') this.spawn(parse_process_line(text, this.config, [...this.results.keys()]));
+      else if (cmd === 'spawn') this.spawn_command(parse_process_line(text, this.config, [...this.results.keys()]));
       else if (cmd === 'stats') this.say({ event: 'stats', ...this.stats() });
       else if (cmd === 'close') void this.close();
       else throw new LatticeError('ERR_LATTICE_NODE_COMMAND', `unknown command ${JSON.stringify(cmd)} (add_remote, spawn, stats, close)`);
@@ -184,6 +206,15 @@ class RunningNode {
       const e = error as { code?: string; message?: string };
       this.say({ event: 'error', code: e.code ?? 'ERR_LATTICE_NODE_COMMAND', message: e.message ?? String(error) });
     }
+  }
+
+  /** `spawn` from stdin: starts the process, then says `spawned` once it is ready to be sent to. */
+  private spawn_command(spec: ProcessConfig): void {
+    this.spawn(spec);
+    this.listening(spec).then(
+      () => this.say({ event: 'spawned', pid: spec.pid, core: spec.core }),
+      (error: unknown) => this.say({ event: 'error', code: (error as { code?: string }).code ?? 'ERR_LATTICE_NODE_START', message: (error as Error).message }),
+    );
   }
 
   private stats(): Record<string, unknown> {

@@ -65,6 +65,7 @@ describe('lattice node', () => {
       a.send({ cmd: 'add_remote', node_id: 2, host: '127.0.0.1', port: ready_b.port, public_key: key_b });
       await a.next((e) => e.event === 'peer' && e.node_id === 2);
       a.send({ cmd: 'spawn', pid: 20, core: 1, service: 'ping', to: { node: 2, pid: 10 }, count: 1000, payload_bytes: 48, timeout_ms: 5000 });
+      expect(await a.next((e) => e.event === 'spawned')).toMatchObject({ pid: 20, core: 1 });
       const ping = await a.next((e) => e.event === 'exited' && e.pid === 20);
       expect(ping).toMatchObject({ ok: true, value: { service: 'ping', sent: 1000, answered: 1000, timeouts: 0 } });
       const echo = await b.next((e) => e.event === 'exited' && e.pid === 10);
@@ -114,11 +115,15 @@ describe('lattice node', () => {
     const impostor = await keygen('e.key'); // d pins e's key, but the peer is c.
     const c = start({ node_id: 3, port: 0, secure: { identity_file: 'c.key' }, processes: [{ pid: 10, core: 1, service: 'echo' }] }, 'c.json');
     const ready_c = await c.next((e) => e.event === 'ready');
-    const d = start({ node_id: 4, port: 0, secure: { identity_file: 'd.key' }, peers: [{ node_id: 3, host: '127.0.0.1', port: ready_c.port, public_key: impostor }], exit_when_done: true, processes: [{ pid: 20, core: 1, service: 'ping', to: { node: 3, pid: 10 }, count: 3, timeout_ms: 300 }] }, 'd.json');
+    const d = start({ node_id: 4, port: 0, secure: { identity_file: 'd.key' }, peers: [{ node_id: 3, host: '127.0.0.1', port: ready_c.port, public_key: impostor }] }, 'd.json');
     const ready_d = await d.next((e) => e.event === 'ready');
+    // c pins d's real key first, so d's handshake reaches a peer that answers it.
     c.send({ cmd: 'add_remote', node_id: 4, host: '127.0.0.1', port: ready_d.port, public_key: keys['d.key'] });
+    await c.next((e) => e.event === 'peer' && e.node_id === 4);
+    d.send({ cmd: 'spawn', pid: 20, core: 1, service: 'ping', to: { node: 3, pid: 10 }, count: 3, timeout_ms: 300 });
     const ping = await d.next((e) => e.event === 'exited');
     expect(ping).toMatchObject({ ok: true, value: { answered: 0, timeouts: 3 } });
+    d.send({ cmd: 'close' });
     const closed = await d.next((e) => e.event === 'closed');
     const secure = closed.secure as { handshakes_completed: number; handshakes_failed: Record<string, number> };
     expect(secure.handshakes_completed).toBe(0);
