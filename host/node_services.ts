@@ -145,15 +145,14 @@ export async function echo(ctx: ProcessContext<ServiceArgs>) {
       continue;
     }
     if (m.block_offset !== 0) {
-      // Answer from a block of our own: the received one goes back to the slab.
-      const bytes = kernel.fastpath.block_view(m).slice();
+      // Answer from a block of our own, copied block to block; the received one goes back.
+      const block = kernel.fastpath.alloc_block(m.length);
+      if (block > 0) kernel.fastpath.block_bytes(block).set(kernel.fastpath.block_view(m));
       kernel.fastpath.release(m);
-      const block = kernel.fastpath.alloc_block(bytes.length);
       if (block < 0) {
         refused++;
         continue;
       }
-      kernel.fastpath.block_bytes(block).set(bytes);
       m.block_offset = block;
     }
     if ((await send(kernel, pid, cap, m, idle)) === Status.OK) echoed++;

@@ -26,6 +26,25 @@ export interface LocatedJson {
 /** Nesting depth a document may reach. */
 const DEPTH_MAX = 64;
 
+/** A document that does not parse or does not check. `errors` are `file:line: path: message`. */
+export class JsonFileError extends LatticeError {
+  readonly errors: readonly string[];
+  constructor(code: string, file: string, errors: readonly string[]) {
+    super(code, `${file}: ${errors.length} error${errors.length === 1 ? '' : 's'}\n${errors.map((e) => `  ${e}`).join('\n')}`);
+    this.errors = errors;
+  }
+}
+
+/** `parse_located`, a syntax error thrown as `fail(["file:line: message"])`. */
+export function parse_located_file(text: string, file: string, fail: (errors: string[]) => Error): LocatedJson {
+  try {
+    return parse_located(text);
+  } catch (error) {
+    if (!(error instanceof JsonSyntaxError)) throw error;
+    throw fail([`${file}:${error.line}: ${error.message.replace(/^line \d+, /, '')}`]);
+  }
+}
+
 export function parse_located(text: string): LocatedJson {
   let at = 0;
   let line = 1;

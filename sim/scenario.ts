@@ -21,10 +21,9 @@
  * Endpoints are `{ "node", "core", "pid" }`; `"participants": { "every_core": true, "pid_base": 16 }`
  * places one process per core of every node (pid = pid_base + core).
  */
-import { LatticeError } from '../kernel/errors.js';
 import type { SlabClass } from '../kernel/layout/spill_layout.js';
 import { LINK_FAULTS_NONE, SABOTAGE_NONE, type ClockSkew, type LinkFaults, type SabotageFaults, type ScheduledFault } from './faults.js';
-import { describe, join, JsonReader as Reader, parse_located, type Json } from './json_lines.js';
+import { describe, join, JsonFileError, JsonReader as Reader, parse_located_file, type Json } from './json_lines.js';
 import { SIM_NET_PID } from './sim_node.js';
 import { WORKLOAD_KINDS, type Endpoint, type WorkloadSpec } from './workloads/index.js';
 
@@ -70,23 +69,16 @@ export interface Scenario {
 }
 
 /** A scenario that does not fit the schema; `errors` has every mistake found. */
-export class ScenarioError extends LatticeError {
-  readonly errors: readonly string[];
+export class ScenarioError extends JsonFileError {
   constructor(file: string, errors: readonly string[]) {
-    super('ERR_LATTICE_SCENARIO', `${file}: ${errors.length} error${errors.length === 1 ? '' : 's'}\n${errors.map((e) => `  ${e}`).join('\n')}`);
+    super('ERR_LATTICE_SCENARIO', file, errors);
     this.name = 'ScenarioError';
-    this.errors = errors;
   }
 }
 
 /** Parses and checks a scenario. Throws `ScenarioError` (or its syntax error) with lines. */
 export function parse_scenario(text: string, file = 'scenario.json'): Scenario {
-  let located;
-  try {
-    located = parse_located(text);
-  } catch (error) {
-    throw new ScenarioError(file, [`${file}:${(error as { line?: number }).line ?? 1}: ${(error as Error).message.replace(/^line \d+, /, '')}`]);
-  }
+  const located = parse_located_file(text, file, (errors) => new ScenarioError(file, errors));
   const r = new Reader(file, located.lines);
   const top = r.object(located.value, '', ['name', 'description', 'duration_ms', 'drain_ms', 'network', 'scheduler', 'nodes', 'workloads', 'faults', 'trace_events_max', '$schema']);
   if (top === null) throw new ScenarioError(file, r.errors);

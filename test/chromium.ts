@@ -13,10 +13,14 @@ if (process.env.LATTICE_REQUIRE_CHROMIUM === '1' && !chromium_available) {
   throw new Error(`LATTICE_REQUIRE_CHROMIUM=1 but ${CHROMIUM} is missing (.ci/run installs Debian's chromium)`);
 }
 
+/** Headless, no sandbox (CI runs as root), nothing fetched, a profile in `dir`. */
+function base_flags(dir: string): string[] {
+  return ['--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${join(dir, 'profile')}`];
+}
+
 /** Runs headless Chromium with `args` (a profile in `dir`, nothing fetched); returns its stdout. */
 export function chromium(dir: string, args: readonly string[], timeout_ms = 60_000): string {
-  const flags = ['--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${join(dir, 'profile')}`];
-  return execFileSync(CHROMIUM, [...flags, ...args], { encoding: 'utf8', timeout: timeout_ms, stdio: ['ignore', 'pipe', 'ignore'] });
+  return execFileSync(CHROMIUM, [...base_flags(dir), ...args], { encoding: 'utf8', timeout: timeout_ms, stdio: ['ignore', 'pipe', 'ignore'] });
 }
 
 /** How often `chromium_evaluate` looks whether the page has loaded, ms. */
@@ -28,7 +32,7 @@ const LOAD_POLL_MS = 20;
  * where the page's work is asynchronous on something virtual time does not cover (the GPU).
  */
 export async function chromium_evaluate(dir: string, url: string, expression: string, extra_flags: readonly string[] = [], timeout_ms = 120_000): Promise<unknown> {
-  const flags = ['--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${join(dir, 'profile')}`, '--remote-debugging-pipe', ...extra_flags, url];
+  const flags = [...base_flags(dir), '--remote-debugging-pipe', ...extra_flags, url];
   const child = spawn(CHROMIUM, flags, { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] });
   const to_browser = child.stdio[3] as Writable;
   const from_browser = child.stdio[4] as Readable;

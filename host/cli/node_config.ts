@@ -19,8 +19,7 @@
  * Relative paths (identity files, psk files, modules) are relative to the config file.
  */
 import { dirname, resolve } from 'node:path';
-import { LatticeError } from '../../kernel/errors.js';
-import { describe, JsonReader, parse_located, type Json } from '../../sim/json_lines.js';
+import { describe, JsonFileError, JsonReader, parse_located_file, type Json } from '../../sim/json_lines.js';
 import { SERVICE_PAYLOAD_BYTES_MAX, SERVICES, type ServiceArgs, type ServiceName } from '../node_services.js';
 
 /** Bounds of a config. */
@@ -33,12 +32,10 @@ export const CONFIG_MESSAGES_MAX = 1_000_000_000;
 export const NODE_NET_PID = 1;
 
 /** A config file that does not parse or does not check. `errors` are `file:line: path: message`. */
-export class NodeConfigError extends LatticeError {
-  readonly errors: readonly string[];
+export class NodeConfigError extends JsonFileError {
   constructor(file: string, errors: readonly string[]) {
-    super('ERR_LATTICE_NODE_CONFIG', `${file}: ${errors.length} error${errors.length === 1 ? '' : 's'}\n${errors.map((e) => `  ${e}`).join('\n')}`);
+    super('ERR_LATTICE_NODE_CONFIG', file, errors);
     this.name = 'NodeConfigError';
-    this.errors = errors;
   }
 }
 
@@ -79,12 +76,7 @@ const SECURE_LIMITS = ['rekey_after_messages', 'rekey_after_ms', 'reject_after_m
 /** Parses and checks a node config; throws `NodeConfigError` listing every mistake with its line. */
 export function parse_node_config(text: string, file: string): NodeRunConfig {
   const base = dirname(resolve(file));
-  let located;
-  try {
-    located = parse_located(text);
-  } catch (error) {
-    throw new NodeConfigError(file, [`${file}:${(error as { line?: number }).line ?? 1}: ${(error as Error).message.replace(/^line \d+, /, '')}`]);
-  }
+  const located = parse_located_file(text, file, (errors) => new NodeConfigError(file, errors));
   const r = new JsonReader(file, located.lines);
   const top = r.object(located.value, '', ['node_id', 'host', 'port', 'proto', 'sockets', 'cores_per_socket', 'max_queue', 'overflow', 'secure', 'peers', 'processes', 'exit_when_done', '$schema', 'description']);
   if (top === null) throw new NodeConfigError(file, r.errors);
@@ -187,7 +179,7 @@ function read_process(r: JsonReader, value: unknown, path: string, cores: number
 
 /** Parses one peer given on stdin (`add_remote`), checked as the config checks `peers[i]`. */
 export function parse_peer_line(text: string, config: NodeRunConfig): PeerConfig {
-  const located = parse_line(text);
+  const located = parse_located_file(text, 'stdin', (errors) => new NodeConfigError('stdin', errors));
   const r = new JsonReader('stdin', located.lines);
   const p = r.object(located.value, 'add_remote', ['node_id', 'host', 'port', 'proto', 'public_key', 'psk_file']);
   const peer = p === null ? null : read_peer(r, p, 'add_remote', config.proto, config.secure !== null, process.cwd());
@@ -198,18 +190,10 @@ export function parse_peer_line(text: string, config: NodeRunConfig): PeerConfig
 
 /** Parses one process given on stdin (`spawn`), checked as the config checks `processes[i]`. */
 export function parse_process_line(text: string, config: NodeRunConfig, pids_used: readonly number[]): ProcessConfig {
-  const located = parse_line(text);
+  const located = parse_located_file(text, 'stdin', (errors) => new NodeConfigError('stdin', errors));
   const r = new JsonReader('stdin', located.lines);
   const spec = read_process(r, located.value, 'spawn', config.sockets * config.cores_per_socket, process.cwd());
   if (spec !== null && (spec.pid === NODE_NET_PID || pids_used.includes(spec.pid))) r.error('spawn.pid', `pid ${spec.pid} is taken`);
   if (r.errors.length > 0 || spec === null) throw new NodeConfigError('stdin', r.errors);
   return spec;
-}
-
-function parse_line(text: string) {
-  try {
-    return parse_located(text);
-  } catch (error) {
-    throw new NodeConfigError('stdin', [(error as Error).message]);
-  }
 }

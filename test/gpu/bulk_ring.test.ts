@@ -231,8 +231,7 @@ describe('bulk messages between worker threads', () => {
     const lengths = [0, 1, 63, 64, 65, 1023, 1024, 1025, 65_536, 300_000, 3 << 20, 4097];
     const corrupt = [7, 10];
     const ready = new SharedArrayBuffer(4);
-    const require_gpu = process.env.LATTICE_REQUIRE_GPU === '1';
-    const args = { lengths, corrupt, receiver: 2, ready, require_gpu };
+    const args = { lengths, corrupt, receiver: 2, ready };
     const module = new URL('../fixtures/bulk_processes.ts', import.meta.url);
     const host = await NodeHost.start({
       node: { sockets: 1, cores_per_socket: 2, slab_classes: [{ block_bytes: 128, block_count: 64 }, { block_bytes: 1 << 20, block_count: 4 }, { block_bytes: 4 << 20, block_count: 2 }] },
