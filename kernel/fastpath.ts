@@ -208,6 +208,15 @@ export class Fastpath {
   /** Source the receive merge tries first, and deliveries taken from it in a row. */
   private next_source = 0;
   private streak = 0;
+  /**
+   * A receive on this core stopped with work it could not do: a message for another pid whose
+   * mailbox was full blocked its source, or the merge ran out of rounds. The pid that polled may
+   * now sleep on the doorbell although a message of its own waits behind that one, and no
+   * sender will ring for it again. So the next receive on this core that frees room (takes from
+   * a source or from a mailbox) rings the doorbell if anyone sleeps. The processes of one core
+   * share this attachment (one thread), so a plain field is enough.
+   */
+  private stalled = false;
   private attached = true;
 
   private constructor(memory: NodeMemory, core: number, producer_slot: number, owner_word: number, token: number, env: KernelEnv) {
@@ -758,7 +767,10 @@ export class Fastpath {
       const bits = Atomics.exchange(this.i32, notify_word, 0);
       if (bits !== 0) return this.deliver_notification(pid, m, bits);
     }
-    if (this.mailbox_take(pid, m)) return Status.OK;
+    if (this.mailbox_take(pid, m)) {
+      if (this.stalled) this.unstall();
+      return Status.OK;
+    }
     for (let round = 0; round < MERGE_ROUNDS_MAX; round++) {
       let moved = false;
       for (let k = 0; k < 4; k++) {
@@ -777,7 +789,17 @@ export class Fastpath {
       }
       if (!moved) return Status.WOULD_BLOCK;
     }
+    // Out of rounds while messages still moved: whoever sleeps here (the caller too, when it is
+    // arming) must poll again rather than wait for a sender.
+    this.stalled = true;
+    this.unstall();
     return Status.WOULD_BLOCK;
+  }
+
+  /** Rings this core's doorbell for the sleepers a stalled receive may have left behind. */
+  private unstall(): void {
+    this.stalled = false;
+    if (Atomics.load(this.i32, this.waiters_word) !== 0) this.wake(this.core);
   }
 
   /** Fills `m` as the notification `bits` (seL4: the ORed badges of every notifier since last time). */
@@ -854,6 +876,7 @@ export class Fastpath {
     const target = array[w + SLOT_DST_PID_WORD]!;
     const deliver = target === pid;
     if (!deliver && this.mailbox_full(target)) {
+      this.stalled = true;
       this.count(C_MAILBOX_STALLS, 1);
       return PUMP_NONE;
     }
@@ -866,6 +889,7 @@ export class Fastpath {
     this.i32[recv_seq_word] = (expected + 1) | 0;
     this.count(C_RECV_TIER + source, 1);
     this.count(C_RECV_BYTES, length);
+    if (this.stalled) this.unstall();
     return deliver ? PUMP_DELIVERED : PUMP_MOVED;
   }
 
@@ -878,6 +902,7 @@ export class Fastpath {
     if (source < 3) this.in_rings[source]!.release();
     else this.slab.free(block, this.slab.generation(block), BlockState.SPILLED);
     this.i32[recv_seq_word] = (expected + 1) | 0;
+    if (this.stalled) this.unstall();
     return PUMP_MOVED;
   }
 

@@ -221,6 +221,35 @@ describe('mailboxes', () => {
     expect([r.m_type, r.tier]).toEqual([101, Tier.L2]);
     expect(c0.recv(3, r, IpcFlags.NONBLOCK)).toBe(Status.WOULD_BLOCK);
   });
+
+  it('wakes a pid that went to sleep behind another pid\'s full mailbox once that pid takes its messages', async () => {
+    // Found by the 64-node simulation: the network pid slept with its messages behind a busy
+    // process's full mailbox, and nothing rang its core's doorbell again (a 1 s stall).
+    const { memory, core } = node({ mailbox_capacity: 1 });
+    memory.bind(1, 0);
+    memory.bind(2, 0);
+    memory.bind(9, 1);
+    const c0 = core(0);
+    const c1 = core(1);
+    const r = new Message();
+    const mine = new Message();
+    c1.send(9, 1, message(100));
+    c1.send(9, 1, message(101));
+    // pid 2 sleeps: its poll moves 100 into pid 1's mailbox and stalls on 101.
+    const pending = c0.recv_async(2, mine, 10_000);
+    c1.send(9, 2, message(200)); // The sender rings, pid 2 polls again and stalls again.
+    await Promise.resolve();
+    expect(fastpath_stats(memory).cores[0]!.mailbox_stalls).toBeGreaterThan(0);
+    const rung = fastpath_stats(memory).cores[0]!.doorbells_rung;
+    // pid 1 takes its two messages; the second take unblocks 200, so the doorbell must ring.
+    expect(c0.recv(1, r, IpcFlags.NONBLOCK)).toBe(Status.OK);
+    expect(c0.recv(1, r, IpcFlags.NONBLOCK)).toBe(Status.OK);
+    expect(fastpath_stats(memory).cores[0]!.doorbells_rung).toBeGreaterThan(rung);
+    const t0 = performance.now();
+    expect(await pending).toBe(Status.OK);
+    expect(mine.m_type).toBe(200);
+    expect(performance.now() - t0).toBeLessThan(5_000); // Woken, not timed out.
+  });
 });
 
 describe('payload blocks (zero-copy descriptors)', () => {
