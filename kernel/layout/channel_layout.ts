@@ -24,8 +24,9 @@
  *   +---------------------------------------------------------------+  256
  *
  * - key: 0 while the entry is free; else `((src_pid + 1) << 16) | (dst_pid + 1)`. With
- *   `src_node` and `dst_node` it identifies the channel. The hash uses the key alone, so a
- *   lookup with `ANY_NODE` finds every node's channel between the two pids.
+ *   `src_node` and `dst_node` it identifies the channel. The hash uses the key and `src_node`
+ *   (not `dst_node`), so a lookup with `ANY_NODE` finds every destination node's channel
+ *   between the two pids on one probe sequence.
  * - send_seq: the sequence number the next message will carry (sender's core only).
  * - recv_seq: the sequence number the receiver delivers next (receiver's core only).
  * - tag: `(generation << 2) | ChannelState`. Closing bumps the generation, which makes every
