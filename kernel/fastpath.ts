@@ -680,9 +680,11 @@ export class Fastpath {
    * thread that must not block (the main thread, a browser page) and lets the core's other
    * processes run meanwhile.
    */
-  async recv_async(pid: number, m: Message, timeout_ms: number = RECV_TIMEOUT_MS_DEFAULT): Promise<number> {
+  recv_async(pid: number, m: Message, timeout_ms: number = RECV_TIMEOUT_MS_DEFAULT): Promise<number> {
+    // Not an async function: a message already waiting costs one settled promise, and a wait
+    // hands back `wait_async`'s own promise (no second promise wrapped around it).
     const status = this.try_recv(pid, m);
-    if (status !== Status.WOULD_BLOCK) return status;
+    if (status !== Status.WOULD_BLOCK) return Promise.resolve(status);
     return this.wait_async(POLL_MESSAGE, pid, m, timeout_ms);
   }
 

@@ -100,6 +100,8 @@ export class NetworkServer implements RemoteRouter {
   private readonly dropped = new Map<string, number>();
   /** Where outbound inline messages are encoded (see `transmit`). */
   private readonly encode_scratch = new Uint8Array(RM_HEADER_BYTES + SLOT_PAYLOAD_BYTES_MAX);
+  /** Views of `encode_scratch` by length, each made once. */
+  private readonly scratch_views: (Uint8Array | undefined)[] = [];
   /** The header of the packet being delivered. */
   private readonly header: RemoteHeader = { src_pid: 0, dst_pid: 0, m_type: 0, flags: 0, badge: 0, aux0: 0, aux1: 0, aux2: 0, length: 0 };
 
@@ -147,15 +149,15 @@ export class NetworkServer implements RemoteRouter {
   }
 
   private transmit(src: number, dst_node: number, dst_pid: number, m: Message): number {
-    let payload: Uint8Array;
-    if (m.block_offset !== 0) payload = this.kernel.fastpath.block_view(m);
-    else payload = m.payload.subarray(0, Math.min(m.length, SLOT_PAYLOAD_BYTES_MAX));
-    // Inline payloads are encoded into one scratch buffer (the sender copies before returning);
-    // block payloads, up to a frame, get a buffer of their own.
-    const encoded =
-      RM_HEADER_BYTES + payload.length <= this.encode_scratch.length
-        ? this.encode_scratch.subarray(0, encode_remote_into(this.encode_scratch, src, dst_pid, m, payload))
-        : encode_remote(src, dst_pid, m, payload);
+    // Inline payloads are encoded into one scratch buffer, through a view kept per length (the
+    // sender copies before returning); block payloads, up to a frame, get a buffer of their own.
+    let encoded: Uint8Array;
+    if (m.block_offset !== 0) {
+      encoded = encode_remote(src, dst_pid, m, this.kernel.fastpath.block_view(m));
+    } else {
+      const length = Math.min(m.length, SLOT_PAYLOAD_BYTES_MAX);
+      encoded = this.scratch_view(encode_remote_into(this.encode_scratch, src, dst_pid, m, m.payload, length));
+    }
     const result = this.sender.send_nowait(dst_node, encoded);
     if (result === 'success') {
       this.counters.sent++;
@@ -163,6 +165,12 @@ export class NetworkServer implements RemoteRouter {
     }
     this.send_refused.set(result, (this.send_refused.get(result) ?? 0) + 1);
     return status_of(result);
+  }
+
+  private scratch_view(length: number): Uint8Array {
+    let view = this.scratch_views[length];
+    if (view === undefined) this.scratch_views[length] = view = this.encode_scratch.subarray(0, length);
+    return view;
   }
 
   /** Drains the network pid's inbox: messages other cores sent to other nodes. */
@@ -216,11 +224,14 @@ export class NetworkServer implements RemoteRouter {
   private schedule_poll(): void {
     if (this.poll_scheduled || !this.running) return;
     this.poll_scheduled = true;
-    this.timers!.defer(() => {
-      this.poll_scheduled = false;
-      this.poll_network();
-    });
+    this.timers!.defer(this.deferred_poll);
   }
+
+  /** The deferred poll, made once (a closure per received packet showed in the simulator's GC). */
+  private readonly deferred_poll = (): void => {
+    this.poll_scheduled = false;
+    this.poll_network();
+  };
 
   /**
    * Delivers queued packets into the node (the spec's `lattice::poll_network`). Returns how many

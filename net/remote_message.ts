@@ -11,6 +11,7 @@
  * `flags` carries the user's 16 bits only. `length` is the payload bytes that follow; over 64
  * they came from (and arrive into) a slab block.
  */
+import { assert } from '../kernel/assert.js';
 import type { Message } from '../kernel/message.js';
 import { SlotFlags } from '../kernel/layout/slot_layout.js';
 
@@ -35,11 +36,14 @@ export function encode_remote(src_pid: number, dst_pid: number, m: Message, payl
 }
 
 /**
- * Encodes into `target` (at least `RM_HEADER_BYTES + payload.length` bytes) without allocating;
- * returns the encoded length. The network server encodes into one scratch buffer this way, since
- * the driver copies what it sends before `send_frame` returns.
+ * Encodes into `target` (at least `RM_HEADER_BYTES + length` bytes) without allocating; returns
+ * the encoded length. The payload is `payload[0, length)` (`length` defaults to all of it), so an
+ * inline payload is encoded straight from its message without a view. The network server encodes
+ * into one scratch buffer this way, since the driver copies what it sends before `send_frame`
+ * returns.
  */
-export function encode_remote_into(target: Uint8Array, src_pid: number, dst_pid: number, m: Message, payload: Uint8Array): number {
+export function encode_remote_into(target: Uint8Array, src_pid: number, dst_pid: number, m: Message, payload: Uint8Array, length: number = payload.length): number {
+  assert(length >= 0 && length <= payload.length, 'encode_remote_into: length within the payload');
   put_u32(target, RM_SRC_PID, src_pid);
   put_u32(target, RM_DST_PID, dst_pid);
   put_u32(target, RM_M_TYPE, m.m_type);
@@ -48,9 +52,10 @@ export function encode_remote_into(target: Uint8Array, src_pid: number, dst_pid:
   put_u32(target, RM_AUX0, m.aux0);
   put_u32(target, RM_AUX1, m.aux1);
   put_u32(target, RM_AUX2, m.aux2);
-  put_u32(target, RM_LENGTH, payload.length);
-  target.set(payload, RM_HEADER_BYTES);
-  return RM_HEADER_BYTES + payload.length;
+  put_u32(target, RM_LENGTH, length);
+  if (length === payload.length) target.set(payload, RM_HEADER_BYTES);
+  else for (let i = 0; i < length; i++) target[RM_HEADER_BYTES + i] = payload[i]!;
+  return RM_HEADER_BYTES + length;
 }
 
 function put_u32(bytes: Uint8Array, at: number, value: number): void {

@@ -27,43 +27,48 @@ function label_hash(label: string): number {
 }
 
 export class Prng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  /** xoshiro128** state words a, b, c, d (a typed array: the words stay unboxed). */
+  private readonly s = new Int32Array(4);
 
   /** A generator for `seed` (an integer in [0, 2^53)) and an optional stream label. */
   constructor(seed: number, label = '') {
     assert(Number.isInteger(seed) && seed >= 0 && seed <= SEED_MAX, 'Prng: seed is an integer in [0, 2^53)');
     const hi = Math.floor(seed / 0x1_0000_0000) >>> 0;
     const state = { s: (seed >>> 0) ^ Math.imul(hi, 0x27d4eb2f) ^ label_hash(label) };
-    this.a = splitmix32(state);
-    this.b = splitmix32(state) ^ hi;
-    this.c = splitmix32(state);
-    this.d = splitmix32(state) | 1; // Never the all-zero state.
+    this.s[0] = splitmix32(state);
+    this.s[1] = splitmix32(state) ^ hi;
+    this.s[2] = splitmix32(state);
+    this.s[3] = splitmix32(state) | 1; // Never the all-zero state.
   }
 
   /** A new independent stream, named by `label` (the same label gives the same stream). */
   fork(label: string): Prng {
     const child = new Prng(0, label);
-    child.a ^= this.a;
-    child.b ^= this.b;
-    child.c ^= this.c;
-    child.d ^= this.d | 1;
+    for (let i = 0; i < 3; i++) child.s[i] ^= this.s[i]!;
+    child.s[3] ^= this.s[3]! | 1;
     for (let i = 0; i < 4; i++) child.u32();
     return child;
   }
 
   /** A uniform unsigned 32-bit integer. */
   u32(): number {
-    const result = Math.imul(rotl(Math.imul(this.b, 5), 7), 9) >>> 0;
-    const t = this.b << 9;
-    this.c ^= this.a;
-    this.d ^= this.b;
-    this.b ^= this.c;
-    this.a ^= this.d;
-    this.c ^= t;
-    this.d = rotl(this.d, 11);
+    const s = this.s;
+    let a = s[0]!;
+    let b = s[1]!;
+    let c = s[2]!;
+    let d = s[3]!;
+    const result = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
+    const t = b << 9;
+    c ^= a;
+    d ^= b;
+    b ^= c;
+    a ^= d;
+    c ^= t;
+    d = rotl(d, 11);
+    s[0] = a;
+    s[1] = b;
+    s[2] = c;
+    s[3] = d;
     return result;
   }
 

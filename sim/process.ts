@@ -16,7 +16,7 @@ import { Status } from '../kernel/status.js';
 import type { Ledger, PathKind } from './ledger.js';
 import { PAYLOAD_HEADER_BYTES, get_u32, write_payload } from './payload.js';
 import type { Prng } from './prng.js';
-import type { Scheduler } from './scheduler.js';
+import type { Scheduler, Sleeper } from './scheduler.js';
 import type { Incarnation } from './sim_env.js';
 import type { Trace } from './trace.js';
 
@@ -83,6 +83,7 @@ export function sim_process_context(world: ProcessWorld, kernel: Kernel, node: n
   const fastpath = kernel.fastpath;
   const { scheduler, ledger, trace } = world;
   let held: { m: Message; bytes: Uint8Array } | null = null;
+  const sleeper: Sleeper = { life, resolve: null };
 
   const path_to = (dst_node: number): PathKind => (dst_node === LOCAL_NODE || dst_node === node ? 'local' : world.proto);
 
@@ -118,8 +119,8 @@ export function sim_process_context(world: ProcessWorld, kernel: Kernel, node: n
     node,
     rng,
     now_ms: () => fastpath.env.clock.now_ms(),
-    sleep: (ms) => scheduler.sleep(ms * 1000, life),
-    yield: () => scheduler.sleep(world.step_us_min + rng.float() * (world.step_us_max - world.step_us_min), life),
+    sleep: (ms) => scheduler.sleep_as(ms * 1000, sleeper),
+    yield: () => scheduler.sleep_as(world.step_us_min + rng.float() * (world.step_us_max - world.step_us_min), sleeper),
     sending: () => scheduler.now_us < world.send_until_us,
     remaining_ms: () => (world.end_us - scheduler.now_us) / 1000,
     open(dst_node, dst_pid) {

@@ -9,7 +9,7 @@
  * decided by the agenda alone, and the agenda by the seed.
  */
 import { assert } from '../kernel/assert.js';
-import { EventQueue } from './event_queue.js';
+import { EventQueue, type EventFn } from './event_queue.js';
 import { SimViolation } from './violation.js';
 
 /**
@@ -17,6 +17,12 @@ import { SimViolation } from './violation.js';
  * nothing would run at one instant for ever; past this bound the run stops as a `livelock`.
  */
 export const EVENTS_AT_INSTANT_MAX = 1_000_000;
+
+/** A sleeping process: what wakes it, and whose incarnation it belongs to (see `Scheduler.sleep_as`). */
+export interface Sleeper {
+  readonly life: { readonly alive: boolean } | null;
+  resolve: (() => void) | null;
+}
 
 export class Scheduler {
   /** Virtual time, microseconds. */
@@ -26,7 +32,6 @@ export class Scheduler {
   events_run = 0;
   /** Process continuations running (resumed and not yet parked). */
   private active = 0;
-  private settled: (() => void) | null = null;
   private failure: unknown = null;
   private stop_requested = false;
   private events_at_instant = 0;
@@ -39,6 +44,16 @@ export class Scheduler {
   /** Schedules `fn` after `delay_us`. */
   after(delay_us: number, fn: () => void): number {
     return this.queue.push(this.now_us + (delay_us > 0 ? delay_us : 0), fn);
+  }
+
+  /** Schedules `fn(arg)` at `at_us` (not before now): one function for many events, no closure each. */
+  at_with<T>(at_us: number, fn: (arg: T) => void, arg: T): number {
+    return this.queue.push(at_us < this.now_us ? this.now_us : at_us, fn as EventFn, arg);
+  }
+
+  /** Schedules `fn(arg)` after `delay_us`. */
+  after_with<T>(delay_us: number, fn: (arg: T) => void, arg: T): number {
+    return this.queue.push(this.now_us + (delay_us > 0 ? delay_us : 0), fn as EventFn, arg);
   }
 
   cancel(handle: number): void {
@@ -54,10 +69,9 @@ export class Scheduler {
   park(): void {
     this.active--;
     assert(this.active >= 0, 'Scheduler.park: a process parks only after it was resumed');
-    if (this.active === 0 && this.settled !== null) {
-      const settled = this.settled;
-      this.settled = null;
-      settled();
+    if (this.active === 0 && this.awaiting_park) {
+      this.awaiting_park = false;
+      this.resolved.then(this.step_bound); // A microtask (Node's queueMicrotask builds an AsyncResource each call).
     }
   }
 
@@ -78,23 +92,58 @@ export class Scheduler {
 
   /** Parks the calling process for `delay_us` of virtual time; a process of a node no longer `alive` never resumes. */
   sleep(delay_us: number, life: { readonly alive: boolean } | null = null): Promise<void> {
+    return this.sleep_as(delay_us, { life, resolve: null });
+  }
+
+  /**
+   * `sleep` with a record the caller keeps (a process sleeps once at a time, so one record per
+   * process saves a closure per sleep). A record already asleep is not reused.
+   */
+  sleep_as(delay_us: number, sleeper: Sleeper): Promise<void> {
+    if (sleeper.resolve !== null) return this.sleep(delay_us, sleeper.life);
     this.park();
     return new Promise((resolve) => {
-      this.after(delay_us, () => {
-        if (life !== null && !life.alive) return;
-        this.resume();
-        resolve();
-      });
+      sleeper.resolve = resolve;
+      this.after_with(delay_us, this.wake_sleeper, sleeper);
     });
   }
+
+  private readonly wake_sleeper = (sleeper: Sleeper): void => {
+    const resolve = sleeper.resolve!;
+    sleeper.resolve = null;
+    if (sleeper.life !== null && !sleeper.life.alive) return;
+    this.resume();
+    resolve();
+  };
 
   /**
    * Runs events until the agenda is empty, virtual time would pass `until_us`, or a stop.
    * Resolves once every process resumed by the last event has parked.
+   *
+   * An event that resumes a process ends the synchronous loop; the last process to park queues
+   * the loop again as a microtask (`park`), so the next event runs only after every resumed
+   * continuation has run to its next park. One promise per call, none per event.
    */
-  async run_until(until_us: number): Promise<void> {
+  run_until(until_us: number): Promise<void> {
+    assert(this.run_done === null, 'Scheduler.run_until: one run at a time');
     this.stop_requested = this.failure !== null;
+    this.run_until_us = until_us;
+    return new Promise((resolve) => {
+      this.run_done = resolve;
+      this.step();
+    });
+  }
+
+  private run_done: (() => void) | null = null;
+  private run_until_us = 0;
+  /** The loop waits for the resumed processes to park (then `park` queues `step`). */
+  private awaiting_park = false;
+  private readonly step_bound = (): void => this.step();
+  private readonly resolved = Promise.resolve();
+
+  private step(): void {
     const queue = this.queue;
+    const until_us = this.run_until_us;
     while (!this.stop_requested) {
       const t = queue.peek_time();
       if (t > until_us) break;
@@ -108,14 +157,21 @@ export class Scheduler {
       }
       this.now_us = t;
       const fn = queue.pop()!;
+      const arg = queue.popped_arg;
       this.events_run++;
       try {
-        fn();
+        fn(arg);
       } catch (error) {
         this.fail(error);
       }
-      if (this.active > 0) await new Promise<void>((resolve) => (this.settled = resolve));
+      if (this.active > 0) {
+        this.awaiting_park = true;
+        return;
+      }
     }
     if (!this.stop_requested && until_us !== Infinity && this.now_us < until_us) this.now_us = until_us;
+    const done = this.run_done!;
+    this.run_done = null;
+    done();
   }
 }

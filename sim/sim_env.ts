@@ -45,25 +45,25 @@ export class NodeClock implements Clock {
 
 /** `Timers` for one node incarnation. */
 export function sim_timers(scheduler: Scheduler, clock: NodeClock, life: Incarnation): Timers {
+  const if_alive = (callback: () => void): void => {
+    if (life.alive) callback();
+  };
   return {
     set(delay_ms, callback) {
-      return scheduler.after(clock.virtual_us(delay_ms), () => {
-        if (life.alive) callback();
-      });
+      return scheduler.after_with(clock.virtual_us(delay_ms), if_alive, callback);
     },
     clear(handle) {
       scheduler.cancel(handle);
     },
     defer(callback) {
-      scheduler.after(0, () => {
-        if (life.alive) callback();
-      });
+      scheduler.after_with(0, if_alive, callback);
     },
   };
 }
 
 interface Sleeper {
-  readonly index: number;
+  /** The sleepers of its doorbell, which it is on until woken or timed out. */
+  readonly list: Sleeper[];
   resolve: ((result: WaitResult) => void) | null;
   timer: number;
 }
@@ -105,32 +105,42 @@ export class SimWaiter implements Waiter {
     if (Atomics.load(i32, index) !== value) return Promise.resolve('not-equal');
     this.scheduler.park();
     return new Promise((resolve) => {
-      const sleeper: Sleeper = { index, resolve, timer: -1 };
       let list = this.sleepers.get(index);
       if (list === undefined) this.sleepers.set(index, (list = []));
+      const sleeper: Sleeper = { list, resolve, timer: -1 };
       list.push(sleeper);
       // At least a nanosecond, so a timed-out wait always finds the clock moved on (a rounding
       // remainder of a timeout would otherwise fire at the same instant, again and again).
-      sleeper.timer = this.scheduler.after(Math.max(WAIT_US_MIN, this.clock.virtual_us(timeout_ms)), () => {
-        const at = list!.indexOf(sleeper);
-        if (at >= 0) list!.splice(at, 1);
-        this.timeouts++;
-        this.fire(sleeper, 'timed-out');
-      });
+      sleeper.timer = this.scheduler.after_with(Math.max(WAIT_US_MIN, this.clock.virtual_us(timeout_ms)), this.time_out, sleeper);
     });
   }
+
+  private readonly time_out = (sleeper: Sleeper): void => {
+    const at = sleeper.list.indexOf(sleeper);
+    if (at >= 0) sleeper.list.splice(at, 1);
+    this.timeouts++;
+    this.fire(sleeper, 'timed-out');
+  };
+
+  private readonly wake_up = (sleeper: Sleeper): void => {
+    this.fire(sleeper, 'ok');
+  };
 
   notify(_i32: Int32Array, index: number, count: number): number {
     const list = this.sleepers.get(index);
     if (list === undefined || list.length === 0) return 0;
-    const woken = list.splice(0, Math.min(count, list.length));
-    for (const sleeper of woken) {
+    const woken = Math.min(count, list.length);
+    for (let i = 0; i < woken; i++) {
+      const sleeper = list[i]!;
       this.scheduler.cancel(sleeper.timer);
       const delay_us = this.latency.wake_us_min + this.prng.float() * (this.latency.wake_us_max - this.latency.wake_us_min);
       this.wakes++;
-      this.scheduler.after(delay_us, () => this.fire(sleeper, 'ok'));
+      this.scheduler.after_with(delay_us, this.wake_up, sleeper);
     }
-    return woken.length;
+    // Drop the woken from the front without the array `splice` would return.
+    list.copyWithin(0, woken);
+    list.length -= woken;
+    return woken;
   }
 
   private fire(sleeper: Sleeper, result: WaitResult): void {

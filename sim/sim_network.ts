@@ -105,6 +105,12 @@ export class SimNetwork {
   private readonly dropped_control = new Map<string, number>();
   /** Data frames on their way now (datagrams scheduled, TCP writes not yet arrived). */
   in_flight_data = 0;
+  // Datagrams on the wire, by record (see `hold`).
+  private readonly wire_packet: (Uint8Array | null)[] = [];
+  private readonly wire_from: (SimTransport | null)[] = [];
+  private readonly wire_endpoint: (Endpoint | null)[] = [];
+  private readonly wire_data: boolean[] = [];
+  private readonly wire_free: number[] = [];
   /** Called for every data packet the network destroys, for tracing. */
   on_drop: ((from: number, to: number, reason: string) => void) | null = null;
 
@@ -199,18 +205,46 @@ export class SimNetwork {
       if (this.prng.chance(f.corrupt)) packet = this.corrupt(packet);
       endpoint.in_flight++;
       if (data) this.in_flight_data++;
-      const source = from.address;
-      this.scheduler.after(delay_us, () => {
-        endpoint.in_flight--;
-        if (data) this.in_flight_data--;
-        const target = endpoint.transport;
-        if (target === null || !target.life.alive) return this.drop(from.node, dst, data, 'node_down');
-        if (!this.reachable(from.node, dst)) return this.drop(from.node, dst, data, 'partition');
-        this.counters.datagrams_delivered++;
-        target.events!.on_datagram(packet, source);
-      });
+      this.scheduler.after_with(delay_us, this.arrive, this.hold(from, endpoint, packet, data));
     }
   }
+
+  /** Keeps a datagram on the wire until it arrives: a pooled record, so no closure per packet. */
+  private hold(from: SimTransport, endpoint: Endpoint, packet: Uint8Array, data: boolean): number {
+    let id = this.wire_free.pop();
+    if (id === undefined) {
+      id = this.wire_packet.length;
+      this.wire_packet.push(null);
+      this.wire_from.push(null);
+      this.wire_endpoint.push(null);
+      this.wire_data.push(false);
+    }
+    this.wire_packet[id] = packet;
+    this.wire_from[id] = from;
+    this.wire_endpoint[id] = endpoint;
+    this.wire_data[id] = data;
+    return id;
+  }
+
+  /** A datagram arrives (scheduled by `send_datagram`; `id` names its record). */
+  private readonly arrive = (id: number): void => {
+    const packet = this.wire_packet[id]!;
+    const from = this.wire_from[id]!;
+    const endpoint = this.wire_endpoint[id]!;
+    const data = this.wire_data[id]!;
+    this.wire_packet[id] = null;
+    this.wire_from[id] = null;
+    this.wire_endpoint[id] = null;
+    this.wire_free.push(id);
+    endpoint.in_flight--;
+    if (data) this.in_flight_data--;
+    const dst = endpoint.node;
+    const target = endpoint.transport;
+    if (target === null || !target.life.alive) return this.drop(from.node, dst, data, 'node_down');
+    if (!this.reachable(from.node, dst)) return this.drop(from.node, dst, data, 'partition');
+    this.counters.datagrams_delivered++;
+    target.events!.on_datagram(packet, from.address);
+  };
 
   private drop(from: number, to: number, data: boolean, reason: string): void {
     const map = data ? this.dropped_data : this.dropped_control;
