@@ -45,10 +45,13 @@ export const CLAIM_ATTEMPTS_MAX = 64;
 /**
  * Formats an empty ring whose positions start at `start` (0 in production; tests start near
  * the Int32 wrap). Each slot's `publish_seq` is set to what it would hold one lap earlier,
- * which is never the `position + 1` that publishes it.
+ * which is never the `position + 1` that publishes it. `zeroed` says the memory is known to be
+ * all zero (a new buffer): at start 0 that already is an empty ring, since no slot of the first
+ * lap holds `position + 1` (which is 1 … capacity), so nothing is written and no page touched.
  */
-export function ring_format(i32: Int32Array, ring_offset: number, capacity: number, start = 0): void {
+export function ring_format(i32: Int32Array, ring_offset: number, capacity: number, start = 0, zeroed = false): void {
   assert_power_of_two(capacity, 'ring capacity');
+  if (zeroed && start === 0) return;
   const base = ring_offset / WORD_BYTES;
   i32[base + RING_TAIL_WORD] = start | 0;
   i32[base + RING_HEAD_WORD] = start | 0;

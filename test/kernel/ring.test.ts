@@ -6,9 +6,9 @@ import { ring_bytes } from '../../kernel/layout/ring_layout.js';
 import { SLOT_M_TYPE_WORD } from '../../kernel/layout/slot_layout.js';
 import { Ring, ring_format } from '../../kernel/ring.js';
 
-function make_ring(capacity: number, start = 0): { producer: Ring; consumer: Ring } {
+function make_ring(capacity: number, start = 0, zeroed = false): { producer: Ring; consumer: Ring } {
   const i32 = new Int32Array(new SharedArrayBuffer(ring_bytes(capacity)));
-  ring_format(i32, 0, capacity, start);
+  ring_format(i32, 0, capacity, start, zeroed);
   return { producer: new Ring(i32, 0, capacity), consumer: new Ring(i32, 0, capacity) };
 }
 
@@ -42,6 +42,18 @@ describe('Ring', () => {
     expect(pop(consumer)).toBe(0);
     expect(push(producer, 4)).toBe(true);
     expect(push(producer, 5)).toBe(false);
+  });
+
+  it('a new (all-zero) buffer at position 0 is an empty ring without a write: full, empty and laps behave as formatted', () => {
+    const { producer, consumer } = make_ring(4, 0, true);
+    expect(Array.from(producer.i32).every((w) => w === 0)).toBe(true);
+    expect(consumer.peek()).toBe(-1);
+    for (let lap = 0; lap < 5; lap++) {
+      for (let i = 0; i < 4; i++) expect(push(producer, lap * 4 + i)).toBe(true);
+      expect(push(producer, -1)).toBe(false);
+      for (let i = 0; i < 4; i++) expect(pop(consumer)).toBe(lap * 4 + i);
+      expect(pop(consumer)).toBeUndefined();
+    }
   });
 
   it('wraps around many laps in FIFO order', () => {
