@@ -14,6 +14,7 @@
  * A violation stops the run (`Scheduler.fail`) with a `SimViolation`, which the simulator turns
  * into the seed and the command that replays it.
  */
+import { assert } from '../kernel/assert.js';
 import type { Message } from '../kernel/message.js';
 import { grown } from './grow.js';
 import { get_u32, payload_intact } from './payload.js';
@@ -48,16 +49,23 @@ interface LedgerChannel {
 }
 
 const STATE_SENT = 1;
+const META_STATE_MASK = 3;
+const META_CRASH_BIT = 4;
+const META_CHANNEL_SHIFT = 3;
+/** Channels a ledger records at most (the meta word holds the index in 28 bits). */
+export const LEDGER_CHANNELS_MAX = 1 << 28;
 /** How many undelivered messages a silent_loss violation names. */
 const UNDELIVERED_SHOWN_MAX = 3;
 const STATE_DELIVERED = 2;
 
 export class Ledger {
   private readonly channels: LedgerChannel[] = [];
-  private channel_of = new Int32Array(1 << 16);
-  private sent_us = new Float64Array(1 << 16);
-  private state = new Uint8Array(1 << 16);
-  private crash_hit = new Uint8Array(1 << 16);
+  /**
+   * One record per message id, both words side by side so a delivery reads one cache line:
+   * `records[2 id]` the send time (virtual µs), `records[2 id + 1]` the meta word
+   * `channel << 3 | crash_hit << 2 | state` (an integer below 2^31).
+   */
+  private records = new Float64Array(2 << 16);
   private next_id = 1;
   /** Counters a report shows. */
   sent = 0;
@@ -89,6 +97,7 @@ export class Ledger {
 
   /** Records that `src` was granted a capability to send to `dst` with `badge`; returns the channel. */
   open_channel(src_node: number, src_pid: number, dst_node: number, dst_pid: number, badge: number, promise: ChannelPromise): number {
+    assert(this.channels.length < LEDGER_CHANNELS_MAX, 'Ledger.open_channel: fewer than LEDGER_CHANNELS_MAX channels');
     const clear_udp = promise.path === 'udp' && !promise.sealed;
     this.channels.push({
       src_node,
@@ -112,8 +121,8 @@ export class Ledger {
 
   /** Takes back a commit whose message never left (a call refused before sending). */
   uncommit(id: number): void {
-    if (this.state[id] !== STATE_SENT) return;
-    this.state[id] = 0;
+    if (this.state_of(id) !== STATE_SENT) return;
+    this.set_state(id, 0);
     this.sent--;
   }
 
@@ -129,10 +138,9 @@ export class Ledger {
 
   /** The message with id `id` left on `channel` (its send returned OK). */
   commit(channel: number, id: number): void {
-    if (id >= this.state.length) this.grow();
-    this.channel_of[id] = channel;
-    this.sent_us[id] = this.now();
-    this.state[id] = STATE_SENT;
+    if (2 * id + 1 >= this.records.length) this.grow();
+    this.records[2 * id] = this.now();
+    this.records[2 * id + 1] = (channel << META_CHANNEL_SHIFT) | STATE_SENT;
     this.channels[channel]!.next_seq++;
     this.next_id = id + 1;
     this.sent++;
@@ -157,9 +165,9 @@ export class Ledger {
     const length = m.length;
     if (tamper && length > 0) bytes[length - 1] ^= 0x40;
     const id = length >= 4 ? get_u32(bytes, 0) : 0;
-    const known = id > 0 && id < this.next_id && this.state[id] !== 0;
+    const known = id > 0 && id < this.next_id && this.state_of(id) !== 0;
     const intact = payload_intact(bytes, length);
-    const channel = known ? this.channels[this.channel_of[id]!]! : null;
+    const channel = known ? this.channels[this.channel_of(id)]! : null;
     // Judge by the path the receiver sees (a changed id cannot be trusted to name its channel).
     // A clear network protects only its frame header: a changed message on it is counted, not a
     // violation. Locally, and through the sealed network, nothing may ever arrive changed.
@@ -183,22 +191,23 @@ export class Ledger {
     if (!channel.by_reply && (!listening || m.badge !== channel.badge || m.badge === 0)) {
       return this.violate('capability', `node ${node} pid ${pid} received message ${id} with badge ${m.badge}; the capability granted carries ${channel.badge}${listening ? '' : ' (and the pid does not listen)'}`);
     }
-    if (this.state[id] === STATE_DELIVERED) {
+    if (this.state_of(id) === STATE_DELIVERED) {
       if (channel.once) return this.violate('duplicate', `message ${id} (node ${channel.src_node} pid ${channel.src_pid} → node ${node} pid ${pid}) was delivered twice`);
       this.duplicates_delivered++;
       return;
     }
     const seq = get_u32(bytes, 4);
     this.fifo_step(channel, seq, id);
-    this.state[id] = STATE_DELIVERED;
+    this.set_state(id, STATE_DELIVERED);
     this.delivered++;
     this.bytes_delivered += length;
     const now = this.now();
     this.bump_at(this.timeline_delivered, now);
-    const latency_us = now - this.sent_us[id]!;
+    const latency_us = now - this.records[2 * id]!;
     // Histograms by class index (L1, L2, L3 by the tier that carried it; remote): no keyed lookup.
     const cls = channel.src_node !== channel.dst_node ? 3 : m.tier < 3 ? m.tier : 2;
-    const b = latency_us < 2 ? 0 : Math.min(LATENCY_BUCKETS - 1, Math.floor(Math.log2(latency_us)));
+    // floor(log2(latency)) from the leading zeros of its integer part (latencies below 2^31 µs).
+    const b = latency_us < 2 ? 0 : Math.min(LATENCY_BUCKETS - 1, 31 - Math.clz32(Math.min(latency_us, 0x7fff_ffff)));
     this.histograms[cls]![b]!++;
   }
 
@@ -213,10 +222,10 @@ export class Ledger {
   crash(node: number): number {
     let hit = 0;
     for (let id = 1; id < this.next_id; id++) {
-      if (this.state[id] !== STATE_SENT || this.crash_hit[id] !== 0) continue;
-      const c = this.channels[this.channel_of[id]!]!;
+      if (this.state_of(id) !== STATE_SENT || this.crash_hit(id)) continue;
+      const c = this.channels[this.channel_of(id)]!;
       if (c.src_node === node || c.dst_node === node) {
-        this.crash_hit[id] = 1;
+        this.records[2 * id + 1] = this.records[2 * id + 1]! | META_CRASH_BIT;
         hit++;
       }
     }
@@ -228,9 +237,9 @@ export class Ledger {
     let total = 0;
     let crash = 0;
     for (let id = 1; id < this.next_id; id++) {
-      if (this.state[id] !== STATE_SENT) continue;
+      if (this.state_of(id) !== STATE_SENT) continue;
       total++;
-      if (this.crash_hit[id] !== 0) crash++;
+      if (this.crash_hit(id)) crash++;
     }
     return { total, crash };
   }
@@ -251,9 +260,9 @@ export class Ledger {
   private describe_undelivered(count_max: number): string {
     const shown: string[] = [];
     for (let id = 1; id < this.next_id && shown.length < count_max; id++) {
-      if (this.state[id] !== STATE_SENT || this.crash_hit[id] !== 0) continue;
-      const c = this.channels[this.channel_of[id]!]!;
-      shown.push(`id ${id} node ${c.src_node} pid ${c.src_pid} → node ${c.dst_node} pid ${c.dst_pid}${c.by_reply ? ' (reply)' : ''} sent at ${(this.sent_us[id]! / 1000).toFixed(3)} ms`);
+      if (this.state_of(id) !== STATE_SENT || this.crash_hit(id)) continue;
+      const c = this.channels[this.channel_of(id)]!;
+      shown.push(`id ${id} node ${c.src_node} pid ${c.src_pid} → node ${c.dst_node} pid ${c.dst_pid}${c.by_reply ? ' (reply)' : ''} sent at ${(this.records[2 * id]! / 1000).toFixed(3)} ms`);
     }
     return shown.join('; ');
   }
@@ -262,10 +271,24 @@ export class Ledger {
     this.fail(new SimViolation(invariant, message, this.now()));
   }
 
+  private state_of(id: number): number {
+    return this.records[2 * id + 1]! & META_STATE_MASK;
+  }
+
+  private channel_of(id: number): number {
+    return this.records[2 * id + 1]! >>> META_CHANNEL_SHIFT;
+  }
+
+  private crash_hit(id: number): boolean {
+    return (this.records[2 * id + 1]! & META_CRASH_BIT) !== 0;
+  }
+
+  private set_state(id: number, state: number): void {
+    const meta = this.records[2 * id + 1]!;
+    this.records[2 * id + 1] = (meta & ~META_STATE_MASK) | state;
+  }
+
   private grow(): void {
-    this.channel_of = grown(this.channel_of);
-    this.sent_us = grown(this.sent_us);
-    this.state = grown(this.state);
-    this.crash_hit = grown(this.crash_hit);
+    this.records = grown(this.records);
   }
 }

@@ -9,8 +9,9 @@
  *   "network": { "proto": "tcp" | "udp", "secure": false | { rekey_after_messages, rekey_after_ms, … },
  *                "max_queue": 4096, "overflow": "drop_oldest" | "drop_newest" },
  *   "scheduler": { "step_us_min": 1, "step_us_max": 4, "wake_us_min": 2, "wake_us_max": 20 },
- *   "nodes": [ { "id": 1, "sockets": 2, "cores_per_socket": 2, "slab": "default" | "small" } ]
- *          | { "count": 64, "sockets": 2, "cores_per_socket": 4, "slab": "small" },
+ *   "nodes": [ { "id": 1, "sockets": 2, "cores_per_socket": 2, "slab": "default" | "small",
+ *                "pids_max": 64, "channels_max": 4096, "ring_capacity": 256 } ]
+ *          | { "count": 64, "sockets": 2, "cores_per_socket": 4, "slab": "small", … },
  *   "workloads": [ { "kind": "ping_pong" | "call_reply" | "pipeline" | "fan_in" | "all_to_all" | "bulk", … } ],
  *   "faults": { "link": { …LinkFaults }, "clock_skew": { "offset_ms_max", "drift_ppm_max" },
  *               "schedule": [ { "kind": "partition" | "heal" | "crash" | "link", "at_ms", … } ],
@@ -34,6 +35,16 @@ export const DURATION_MS_MAX = 3_600_000;
 export const MESSAGES_PER_WORKLOAD_MAX = 100_000_000;
 export const PIDS_PER_NODE_MAX = 1024;
 
+/** Channel table entries per node unless the scenario says (the kernel's default). */
+export const CHANNELS_MAX_DEFAULT = 4096;
+/**
+ * Bounds of a node's `ring_capacity` (slots of each of a core's three rings; absent, the
+ * kernel's 256 / 256 / 512). A large cluster's rings are most of its memory: 64 nodes of 8
+ * cores at the defaults cycle through 50 MiB of ring slots, far past the cache.
+ */
+export const RING_CAPACITY_MIN = 4;
+export const RING_CAPACITY_MAX = 4096;
+
 /** A small slab for large clusters: 2 MiB of message region per node instead of 12. */
 export const SMALL_SLAB: readonly SlabClass[] = [
   { block_bytes: 128, block_count: 1024 },
@@ -48,6 +59,10 @@ export interface ScenarioNode {
   readonly cores_per_socket: number;
   readonly pids_max: number;
   readonly slab_classes: readonly SlabClass[] | undefined;
+  /** Channel table entries (a power of two): every channel to, from or on the node takes one. */
+  readonly channels_max: number;
+  /** Slots of each ring of each core (a power of two), or undefined for the kernel's defaults. */
+  readonly ring_capacity: number | undefined;
 }
 
 export interface Scenario {
@@ -142,14 +157,26 @@ export function parse_scenario(text: string, file = 'scenario.json'): Scenario {
 
 function read_nodes(r: Reader, value: unknown): ScenarioNode[] {
   const slab = (obj: Json, path: string): readonly SlabClass[] | undefined => (r.choice(obj, 'slab', path, ['default', 'small'] as const, 'default') === 'small' ? SMALL_SLAB : undefined);
+  const power_of_two = (obj: Json, key: string, path: string, lo: number, hi: number, fallback: number | undefined): number | undefined => {
+    if (obj[key] === undefined && fallback === undefined) return undefined;
+    const v = r.int(obj, key, path, lo, hi, fallback);
+    if ((v & (v - 1)) !== 0) r.error(join(path, key), `must be a power of two, got ${v}`);
+    return v;
+  };
+  const memory = (obj: Json, path: string) => ({
+    pids_max: r.int(obj, 'pids_max', path, 8, PIDS_PER_NODE_MAX, 64),
+    slab_classes: slab(obj, path),
+    channels_max: power_of_two(obj, 'channels_max', path, 64, 1 << 16, CHANNELS_MAX_DEFAULT)!,
+    ring_capacity: power_of_two(obj, 'ring_capacity', path, RING_CAPACITY_MIN, RING_CAPACITY_MAX, undefined),
+  });
+  const keys = ['sockets', 'cores_per_socket', 'pids_max', 'slab', 'channels_max', 'ring_capacity'];
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    const o = r.object(value, 'nodes', ['count', 'sockets', 'cores_per_socket', 'pids_max', 'slab'])!;
+    const o = r.object(value, 'nodes', ['count', ...keys])!;
     const count = r.int(o, 'count', 'nodes', 1, NODES_MAX);
     const sockets = r.int(o, 'sockets', 'nodes', 1, 16, 2);
     const cps = r.int(o, 'cores_per_socket', 'nodes', 1, 64, 2);
-    const pids_max = r.int(o, 'pids_max', 'nodes', 8, PIDS_PER_NODE_MAX, 64);
-    const classes = slab(o, 'nodes');
-    return Array.from({ length: count }, (_, i) => ({ id: i + 1, sockets, cores_per_socket: cps, pids_max, slab_classes: classes }));
+    const shared = memory(o, 'nodes');
+    return Array.from({ length: count }, (_, i) => ({ id: i + 1, sockets, cores_per_socket: cps, ...shared }));
   }
   if (!Array.isArray(value)) {
     r.error('nodes', value === undefined ? 'is required' : 'must be an array of nodes or { "count": N, … }');
@@ -159,14 +186,14 @@ function read_nodes(r: Reader, value: unknown): ScenarioNode[] {
   const ids = new Set<number>();
   return value.map((v, i) => {
     const path = `nodes[${i}]`;
-    const o = r.object(v, path, ['id', 'sockets', 'cores_per_socket', 'pids_max', 'slab']) ?? {};
+    const o = r.object(v, path, ['id', ...keys]) ?? {};
     const id = r.int(o, 'id', path, 1, 0x7fff_ffff);
     if (ids.has(id)) r.error(`${path}.id`, `node ${id} is listed twice`);
     ids.add(id);
     const sockets = r.int(o, 'sockets', path, 1, 16, 2);
     const cps = r.int(o, 'cores_per_socket', path, 1, 64, 2);
     if (sockets * cps > CORES_PER_NODE_MAX) r.error(path, `has ${sockets * cps} cores; at most ${CORES_PER_NODE_MAX}`);
-    return { id, sockets, cores_per_socket: cps, pids_max: r.int(o, 'pids_max', path, 8, PIDS_PER_NODE_MAX, 64), slab_classes: slab(o, path) };
+    return { id, sockets, cores_per_socket: cps, ...memory(o, path) };
   });
 }
 

@@ -34,6 +34,8 @@ export interface SimNodeConfig {
   readonly cores_per_socket: number;
   readonly pids_max: number;
   readonly slab_classes: readonly SlabClass[] | undefined;
+  readonly channels_max: number;
+  readonly ring_capacity: number | undefined;
   readonly max_queue: number;
   readonly overflow: 'drop_oldest' | 'drop_newest';
   readonly clock_offset_ms: number;
@@ -100,7 +102,15 @@ export class SimNode {
     const env = sim_kernel_env(clock, waiter);
     let memory: NodeMemory;
     if (shared === null) {
-      memory = NodeMemory.create({ sockets: config.sockets, cores_per_socket: config.cores_per_socket, pids_max: config.pids_max, ...(config.slab_classes === undefined ? {} : { slab_classes: config.slab_classes }) });
+      const rings = config.ring_capacity;
+      memory = NodeMemory.create({
+        sockets: config.sockets,
+        cores_per_socket: config.cores_per_socket,
+        pids_max: config.pids_max,
+        channels_max: config.channels_max,
+        ...(rings === undefined ? {} : { ring_capacity_l1: rings, ring_capacity_l2: rings, ring_capacity_l3: rings }),
+        ...(config.slab_classes === undefined ? {} : { slab_classes: config.slab_classes }),
+      });
       memory.bind(SIM_NET_PID, 0);
       for (const p of this.processes) memory.bind(p.pid, p.core);
     } else {

@@ -118,6 +118,7 @@ export function all_to_all(spec: AllToAllSpec, counters: WorkloadCounters): Proc
       const local = sample(all.filter((p, i) => i !== index && p.node === self.node), Math.max(1, Math.round(limit * (1 - fraction_hint))));
       const remote = sample(all.filter((p) => p.node !== self.node), Math.max(1, Math.round(limit * fraction_hint)));
       const others = limit >= all.length - 1 ? all.filter((_, i) => i !== index) : [...local, ...remote];
+      // Channels by peer, opened on first use (a peer in two lists shares one channel).
       const channels = new Map<number, TrackedChannel>();
       const channel_to = (p: Endpoint): TrackedChannel => {
         const key = p.node * 65536 + p.pid;
@@ -125,15 +126,19 @@ export function all_to_all(spec: AllToAllSpec, counters: WorkloadCounters): Proc
         if (ch === undefined) channels.set(key, (ch = ctx.open(p.node, p.pid)));
         return ch;
       };
+      const lazy = (peers: readonly Endpoint[]) => ({ peers, channels: new Array<TrackedChannel | undefined>(peers.length).fill(undefined) });
+      const pools = { others: lazy(others), local: lazy(local), remote: lazy(remote) };
       const m = new Message();
       const inbox = new Message();
       const fraction = spec.remote_fraction;
       const interval = spec.interval_us ?? 0;
       for (let i = 0; i < spec.messages_per_process && ctx.sending(); i++) {
-        let target: Endpoint;
-        if (fraction === undefined || local.length === 0 || remote.length === 0) target = ctx.rng.pick(others);
-        else target = ctx.rng.chance(fraction) ? ctx.rng.pick(remote) : ctx.rng.pick(local);
-        const sent = send_one(ctx, channel_to(target), m, spec.payload_bytes, counters);
+        let pool;
+        if (fraction === undefined || local.length === 0 || remote.length === 0) pool = pools.others;
+        else pool = ctx.rng.chance(fraction) ? pools.remote : pools.local;
+        const k = ctx.rng.int(pool.peers.length); // The draw `rng.pick` makes.
+        const channel = pool.channels[k] ?? (pool.channels[k] = channel_to(pool.peers[k]!));
+        const sent = send_one(ctx, channel, m, spec.payload_bytes, counters);
         if (typeof sent !== 'number') await sent;
         // Take what others sent before giving the core away (and at least every few sends).
         const pause = pace(ctx, i, interval);
