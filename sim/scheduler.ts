@@ -56,6 +56,37 @@ export class Scheduler {
     return this.queue.push(this.now_us + (delay_us > 0 ? delay_us : 0), fn as EventFn, arg);
   }
 
+  /**
+   * Runs `fn(arg)` at this instant once no event of it is left (`Timers.defer`, which hosts map
+   * to `setImmediate`). Not an agenda entry: a received datagram's poll was one event in three.
+   */
+  defer_with<T>(fn: (arg: T) => void, arg: T): void {
+    this.soon_fns.push(fn as EventFn);
+    this.soon_args.push(arg);
+  }
+
+  private readonly soon_fns: EventFn[] = [];
+  private readonly soon_args: unknown[] = [];
+
+  /** Runs the deferred callbacks, and those they defer, in order. */
+  private run_soon(): void {
+    const fns = this.soon_fns;
+    const args = this.soon_args;
+    for (let i = 0; i < fns.length; i++) {
+      if (i >= EVENTS_AT_INSTANT_MAX) {
+        this.fail(new SimViolation('livelock', `more than ${EVENTS_AT_INSTANT_MAX} deferred callbacks at one instant`, this.now_us));
+        break;
+      }
+      try {
+        fns[i]!(args[i]);
+      } catch (error) {
+        this.fail(error);
+      }
+    }
+    fns.length = 0;
+    args.length = 0;
+  }
+
   cancel(handle: number): void {
     this.queue.cancel(handle);
   }
@@ -146,6 +177,16 @@ export class Scheduler {
     const until_us = this.run_until_us;
     while (!this.stop_requested) {
       const t = queue.peek_time();
+      // Deferred callbacks run once this instant has no event left (as setImmediate runs after
+      // the socket callbacks of one loop turn), so a burst of datagrams is polled once.
+      if (this.soon_fns.length > 0 && t > this.now_us) {
+        this.run_soon();
+        if (this.active > 0) {
+          this.awaiting_park = true;
+          return;
+        }
+        continue;
+      }
       if (t > until_us) break;
       if (t === this.now_us) {
         if (++this.events_at_instant > EVENTS_AT_INSTANT_MAX) {

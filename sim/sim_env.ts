@@ -56,7 +56,7 @@ export function sim_timers(scheduler: Scheduler, clock: NodeClock, life: Incarna
       scheduler.cancel(handle);
     },
     defer(callback) {
-      scheduler.after_with(0, if_alive, callback);
+      scheduler.defer_with(if_alive, callback);
     },
   };
 }
