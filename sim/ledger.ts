@@ -165,9 +165,10 @@ export class Ledger {
     const length = m.length;
     if (tamper && length > 0) bytes[length - 1] ^= 0x40;
     const id = length >= 4 ? get_u32(bytes, 0) : 0;
-    const known = id > 0 && id < this.next_id && this.state_of(id) !== 0;
+    const meta = id > 0 && id < this.next_id ? this.records[2 * id + 1]! : 0;
+    const state = meta & META_STATE_MASK;
     const intact = payload_intact(bytes, length);
-    const channel = known ? this.channels[this.channel_of(id)]! : null;
+    const channel = state !== 0 ? this.channels[meta >>> META_CHANNEL_SHIFT]! : null;
     // Judge by the path the receiver sees (a changed id cannot be trusted to name its channel).
     // A clear network protects only its frame header: a changed message on it is counted, not a
     // violation. Locally, and through the sealed network, nothing may ever arrive changed.
@@ -191,14 +192,14 @@ export class Ledger {
     if (!channel.by_reply && (!listening || m.badge !== channel.badge || m.badge === 0)) {
       return this.violate('capability', `node ${node} pid ${pid} received message ${id} with badge ${m.badge}; the capability granted carries ${channel.badge}${listening ? '' : ' (and the pid does not listen)'}`);
     }
-    if (this.state_of(id) === STATE_DELIVERED) {
+    if (state === STATE_DELIVERED) {
       if (channel.once) return this.violate('duplicate', `message ${id} (node ${channel.src_node} pid ${channel.src_pid} → node ${node} pid ${pid}) was delivered twice`);
       this.duplicates_delivered++;
       return;
     }
     const seq = get_u32(bytes, 4);
     this.fifo_step(channel, seq, id);
-    this.set_state(id, STATE_DELIVERED);
+    this.records[2 * id + 1] = (meta & ~META_STATE_MASK) | STATE_DELIVERED;
     this.delivered++;
     this.bytes_delivered += length;
     const now = this.now();

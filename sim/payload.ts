@@ -8,22 +8,30 @@
  *   +--------+----------+--------+-------------------------+
  *
  * u32 little-endian. `msg_id` is the run's ledger index (from 1), `chan_seq` the sender's count
- * on its channel (FIFO checks), `check` FNV-1a of bytes 0..8 and the body. The body is a
- * function of the id, so a flipped bit anywhere is seen even when the check happens to match.
+ * on its channel (FIFO checks), `check` a 32-bit mix of `msg_id` and `chan_seq`. The body is a
+ * function of the id, compared byte for byte, so a flipped bit anywhere is seen: in the body by
+ * the comparison, in the first eight bytes by the check (or by the body, which then belongs to
+ * another id), in the check by the check.
  */
 
 /** Bytes before the body; the smallest payload. */
 export const PAYLOAD_HEADER_BYTES = 12;
 
-function body_byte(msg_id: number, i: number): number {
-  return (Math.imul(msg_id, 0x9e3779b1) >>> (i & 15)) ^ (i * 0x3b);
+/** The body's key for `msg_id`: byte i of the body is `body_byte(key, i)`. */
+function body_key(msg_id: number): number {
+  return Math.imul(msg_id, 0x9e3779b1);
 }
 
-function check_of(bytes: Uint8Array, length: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < 8; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
-  for (let i = PAYLOAD_HEADER_BYTES; i < length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
-  return h >>> 0;
+function body_byte(key: number, i: number): number {
+  return ((key >>> (i & 15)) ^ (i * 0x3b)) & 0xff;
+}
+
+/** The check word: murmur3's finaliser over the two header words. */
+function check_of(msg_id: number, chan_seq: number): number {
+  let h = Math.imul(msg_id ^ 0x811c9dc5, 0xcc9e2d51) ^ chan_seq;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 function put_u32(bytes: Uint8Array, at: number, value: number): void {
@@ -41,15 +49,17 @@ export function get_u32(bytes: Uint8Array, at: number): number {
 export function write_payload(bytes: Uint8Array, length: number, msg_id: number, chan_seq: number): void {
   put_u32(bytes, 0, msg_id);
   put_u32(bytes, 4, chan_seq);
-  for (let i = PAYLOAD_HEADER_BYTES; i < length; i++) bytes[i] = body_byte(msg_id, i);
-  put_u32(bytes, 8, check_of(bytes, length));
+  put_u32(bytes, 8, check_of(msg_id, chan_seq));
+  const key = body_key(msg_id);
+  for (let i = PAYLOAD_HEADER_BYTES; i < length; i++) bytes[i] = body_byte(key, i);
 }
 
 /** Whether `bytes[0..length)` is exactly what `write_payload` wrote for the id it names. */
 export function payload_intact(bytes: Uint8Array, length: number): boolean {
   if (length < PAYLOAD_HEADER_BYTES || length > bytes.length) return false;
-  if (get_u32(bytes, 8) !== check_of(bytes, length)) return false;
   const msg_id = get_u32(bytes, 0);
-  for (let i = PAYLOAD_HEADER_BYTES; i < length; i++) if (bytes[i] !== (body_byte(msg_id, i) & 0xff)) return false;
+  if (get_u32(bytes, 8) !== check_of(msg_id, get_u32(bytes, 4))) return false;
+  const key = body_key(msg_id);
+  for (let i = PAYLOAD_HEADER_BYTES; i < length; i++) if (bytes[i] !== body_byte(key, i)) return false;
   return true;
 }

@@ -33,7 +33,8 @@ export class Trace {
 
   private step(v: number): void {
     const lo = v | 0;
-    const hi = Math.floor(v / 4294967296) | 0;
+    // The high word: a sign for an int32 (no division on the common path), else floor(v / 2^32).
+    const hi = lo === v ? lo >> 31 : Math.floor(v / 4294967296) | 0;
     this.h1 = Math.imul(this.h1 ^ lo, 0x01000193);
     const h2 = Math.imul(this.h2 ^ hi ^ (lo >>> 7), 0x5bd1e995);
     this.h2 = h2 ^ (h2 >>> 13);
