@@ -20,7 +20,9 @@ function cluster(nodes: number, per_process: number, secure: boolean): string {
     duration_ms: 1000,
     drain_ms: 100,
     network: { proto: 'udp', secure },
-    nodes: { count: nodes, sockets: 2, cores_per_socket: 4, slab: 'small', pids_max: 32 },
+    // Sized for a large cluster, as scale-64x8.json is: a small slab, 1024 channels (a node here
+    // uses about 260) and 64-slot rings, so 64 nodes do not cycle through 50 MiB of ring slots.
+    nodes: { count: nodes, sockets: 2, cores_per_socket: 4, slab: 'small', pids_max: 32, channels_max: 1024, ring_capacity: 64 },
     scheduler: { step_us_min: 1, step_us_max: 3 },
     workloads: [{ kind: 'all_to_all', participants: { every_core: true, pid_base: 16 }, messages_per_process: per_process, payload_bytes: 32, remote_fraction: nodes === 1 ? 0 : 0.1, peers_max: 16 }],
     trace_events_max: 0,
