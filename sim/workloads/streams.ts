@@ -5,7 +5,7 @@
  */
 import { Message } from '../../kernel/message.js';
 import type { SimProcessContext, TrackedChannel } from '../process.js';
-import { SENDS_PER_YIELD, drain_waiting, pace, receive_until_end, send_one, serve_until_end, type Endpoint, type ProcessSpec, type WorkloadCounters } from './common.js';
+import { drain_waiting, pace, receive_until_end, send_one, serve_until_end, type Endpoint, type ProcessSpec, type WorkloadCounters } from './common.js';
 
 export interface PipelineSpec {
   readonly kind: 'pipeline';
@@ -140,10 +140,13 @@ export function all_to_all(spec: AllToAllSpec, counters: WorkloadCounters): Proc
         const channel = pool.channels[k] ?? (pool.channels[k] = channel_to(pool.peers[k]!));
         const sent = send_one(ctx, channel, m, spec.payload_bytes, counters);
         if (typeof sent !== 'number') await sent;
-        // Take what others sent before giving the core away (and at least every few sends).
+        // Take what others sent before giving the core away (every few sends at the latest: an
+        // unpaced sender yields every SENDS_PER_YIELD).
         const pause = pace(ctx, i, interval);
-        if (pause !== null || i % SENDS_PER_YIELD === 0) drain_waiting(ctx, inbox);
-        if (pause !== null) await pause;
+        if (pause !== null) {
+          drain_waiting(ctx, inbox);
+          await pause;
+        }
       }
       await receive_until_end(ctx, inbox);
     },
