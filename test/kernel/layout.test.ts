@@ -114,11 +114,14 @@ describe('block layout', () => {
 describe('channel layout', () => {
   const line = (offset: number) => Math.floor(offset / CACHE_LINE_BYTES);
 
-  it('gives the sender side, the receiver side, the control words and the staging words a line each', () => {
+  it('gives the sender side (with every word a send reads), the receiver side, the control words and the staging words a line each', () => {
     expect(line(channel.CHANNEL_SEND_SEQ)).toBe(0);
+    expect(line(channel.CHANNEL_KEY)).toBe(0);
+    expect(line(channel.CHANNEL_DST_PID)).toBe(0);
+    expect(line(channel.CHANNEL_TAG)).toBe(0);
+    expect(line(channel.CHANNEL_STAGING)).toBe(0);
     expect(line(channel.CHANNEL_RECV_SEQ)).toBe(1);
-    expect(line(channel.CHANNEL_TAG)).toBe(2);
-    expect(line(channel.CHANNEL_STAGING)).toBe(2);
+    expect(line(channel.CHANNEL_OWNER_CAP)).toBe(2);
     expect(line(channel.CHANNEL_STAGED_HEAD)).toBe(3);
     expect(line(channel.CHANNEL_SUBMIT_TARGET)).toBe(3);
     expect(channel.CHANNEL_BYTES).toBe(4 * CACHE_LINE_BYTES);
