@@ -117,6 +117,7 @@ export function report_html(result: SimResult): string {
     ['corrupted payloads delivered (clear)', fmt(result.corrupt_delivered)],
     ['ring hits / spills', `${fmt(hits)} / ${fmt(spills)}`],
     ...TIER_LABELS.map((l, i): [string, string] => [`received via ${l}`, fmt(tiers[i]!)]),
+    ["nodes' shared memory", `${(result.node_memory_bytes / 2 ** 20).toFixed(1)} MiB`],
     ['trace digest', result.trace_digest],
   ];
   if (result.secure !== null) summary.push(['handshakes completed / rekeys', `${fmt(result.secure.handshakes_completed)} / ${fmt(result.secure.rekeys)}`]);

@@ -72,6 +72,8 @@ export class SimNode {
   life: Incarnation = { alive: false, epoch: 0 };
   memory: NodeMemory | null = null;
   kernels: Kernel[] = [];
+  /** Bytes of the node's shared memory (control and message regions) of its last boot. */
+  memory_bytes = 0;
   driver: NetDriver | null = null;
   secure: SecureChannel | null = null;
   server: NetworkServer | null = null;
@@ -118,6 +120,7 @@ export class SimNode {
       memory.reclaim_attachments();
     }
     this.memory = memory;
+    this.memory_bytes = memory.control.byteLength + memory.region.byteLength;
     this.kernels = [];
     for (let core = 0; core < memory.cores; core++) this.kernels.push(new Kernel(Fastpath.attach_core(memory, core, env)));
     for (let core = 1; core < memory.cores; core++) this.kernels[core]!.set_router(new EgressRouter(this.kernels[core]!.fastpath, SIM_NET_PID));

@@ -59,6 +59,8 @@ export interface SimResult {
   readonly violation: { invariant: string; code: string; message: string; at_ms: number; replay: string } | null;
   readonly virtual_ms: number;
   readonly events: number;
+  /** Shared memory of the nodes as they end (control and message regions, bytes). */
+  readonly node_memory_bytes: number;
   readonly sent: number;
   readonly delivered: number;
   readonly undelivered: number;
@@ -366,6 +368,7 @@ export class Simulator {
       violation,
       virtual_ms: scheduler.now_us / 1000,
       events: scheduler.events_run,
+      node_memory_bytes: [...this.nodes.values()].reduce((sum, node) => sum + node.memory_bytes, 0),
       sent: this.ledger.sent,
       delivered: this.ledger.delivered,
       undelivered: undelivered.total,

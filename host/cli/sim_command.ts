@@ -47,14 +47,17 @@ function progress_bar(label: string): ((f: number) => void) | undefined {
 
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
 
-/** The terminal summary of a run. */
-export function summary_lines(r: SimResult, wall_ms: number): string[] {
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+/** The terminal summary of a run; `peak_rss_bytes` (the host's, when known) is shown beside the nodes' shared memory. */
+export function summary_lines(r: SimResult, wall_ms: number, peak_rss_bytes: number | null = null): string[] {
   const lines = [
     `scenario ${r.scenario}  seed ${r.seed}  ${r.nodes.length} nodes  ${r.virtual_ms.toFixed(1)} virtual ms in ${(wall_ms / 1000).toFixed(2)} s wall`,
     '',
     `  messages sent        ${n(r.sent).padStart(12)}   (${n(r.sent / Math.max(1e-9, wall_ms / 1000))} simulated msg/s)`,
     `  delivered            ${n(r.delivered).padStart(12)}`,
     `  undelivered          ${n(r.undelivered).padStart(12)}   counted drops ${n(r.drops_total)}, lost in crashes ${n(r.crash_lost)}`,
+    `  memory               ${mib(r.node_memory_bytes).padStart(12)}   nodes' shared memory${peak_rss_bytes === null ? '' : `; process peak RSS ${mib(peak_rss_bytes)}`}`,
   ];
   if (r.duplicates_delivered > 0) lines.push(`  duplicates (clear UDP) ${n(r.duplicates_delivered).padStart(10)}`);
   if (r.corrupt_delivered > 0) lines.push(`  corrupted, clear path ${n(r.corrupt_delivered).padStart(11)}`);
@@ -120,7 +123,7 @@ export const sim_command: Command = {
     const result = await sim.run();
     const wall_ms = performance.now() - t0;
     if (values.json === true) process.stdout.write(`${JSON.stringify(result)}\n`);
-    else process.stdout.write(`${summary_lines(result, wall_ms).join('\n')}\n`);
+    else process.stdout.write(`${summary_lines(result, wall_ms, process.resourceUsage().maxRSS * 1024).join('\n')}\n`);
     if (values.report !== undefined) {
       write(values.report, report_html(result));
       if (values.json !== true) process.stdout.write(`  report: ${resolve(values.report)}\n`);

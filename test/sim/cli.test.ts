@@ -24,6 +24,8 @@ describe('lattice sim', () => {
     const a = await lattice('sim', 'ping-pong', '--seed', '4', '--report', 'r.html', '--trace', 't.json');
     expect(a.code).toBe(0);
     expect(a.stdout).toContain('all invariants held');
+    expect(a.stdout).toMatch(/simulated msg\/s/);
+    expect(a.stdout).toMatch(/memory +\d+ MiB +nodes' shared memory; process peak RSS \d+ MiB/);
     expect(readFileSync(join(dir, 'r.html'), 'utf8')).toContain('<!doctype html>');
     const trace = JSON.parse(readFileSync(join(dir, 't.json'), 'utf8')) as { traceEvents: { ph: string }[] };
     expect(trace.traceEvents.some((e) => e.ph === 's')).toBe(true);
