@@ -61,30 +61,37 @@ export class Scheduler {
    * to `setImmediate`). Not an agenda entry: a received datagram's poll was one event in three.
    */
   defer_with<T>(fn: (arg: T) => void, arg: T): void {
-    this.soon_fns.push(fn as EventFn);
-    this.soon_args.push(arg);
+    this.soon_fns[this.soon_count] = fn as EventFn;
+    this.soon_args[this.soon_count] = arg;
+    this.soon_count++;
   }
 
-  private readonly soon_fns: EventFn[] = [];
+  // The deferred callbacks, `soon_count` of them; the arrays keep their storage between instants
+  // (truncating a JS array to zero frees it, and the next push allocated it again).
+  private readonly soon_fns: (EventFn | undefined)[] = [];
   private readonly soon_args: unknown[] = [];
+  private soon_count = 0;
 
   /** Runs the deferred callbacks, and those they defer, in order. */
   private run_soon(): void {
     const fns = this.soon_fns;
     const args = this.soon_args;
-    for (let i = 0; i < fns.length; i++) {
+    for (let i = 0; i < this.soon_count; i++) {
       if (i >= EVENTS_AT_INSTANT_MAX) {
         this.fail(new SimViolation('livelock', `more than ${EVENTS_AT_INSTANT_MAX} deferred callbacks at one instant`, this.now_us));
         break;
       }
+      const fn = fns[i]!;
+      const arg = args[i];
+      fns[i] = undefined;
+      args[i] = undefined;
       try {
-        fns[i]!(args[i]);
+        fn(arg);
       } catch (error) {
         this.fail(error);
       }
     }
-    fns.length = 0;
-    args.length = 0;
+    this.soon_count = 0;
   }
 
   cancel(handle: number): void {
@@ -179,7 +186,7 @@ export class Scheduler {
       const t = queue.peek_time();
       // Deferred callbacks run once this instant has no event left (as setImmediate runs after
       // the socket callbacks of one loop turn), so a burst of datagrams is polled once.
-      if (this.soon_fns.length > 0 && t > this.now_us) {
+      if (this.soon_count > 0 && t > this.now_us) {
         this.run_soon();
         if (this.active > 0) {
           this.awaiting_park = true;
