@@ -35,6 +35,19 @@ export class Scheduler {
   private failure: unknown = null;
   private stop_requested = false;
   private events_at_instant = 0;
+  /** Resolves the promise of the `run_until` in progress. */
+  private run_done: (() => void) | null = null;
+  private run_until_us = 0;
+  /** The loop waits for the resumed processes to park (then `park` queues `step`). */
+  private awaiting_park = false;
+  private readonly step_bound = (): void => this.step();
+  /** Settled once: `then` on it queues a microtask (Node's `queueMicrotask` builds an `AsyncResource` each call). */
+  private readonly resolved = Promise.resolve();
+  // The deferred callbacks, `soon_count` of them; the arrays keep their storage between instants
+  // (truncating a JS array to zero frees it, and the next push allocated it again).
+  private readonly soon_fns: (EventFn | undefined)[] = [];
+  private readonly soon_args: unknown[] = [];
+  private soon_count = 0;
 
   /** Schedules `fn` at `at_us` (not before now). Returns a handle for `cancel`. */
   at(at_us: number, fn: () => void): number {
@@ -46,12 +59,7 @@ export class Scheduler {
     return this.queue.push(this.now_us + (delay_us > 0 ? delay_us : 0), fn);
   }
 
-  /** Schedules `fn(arg)` at `at_us` (not before now): one function for many events, no closure each. */
-  at_with<T>(at_us: number, fn: (arg: T) => void, arg: T): number {
-    return this.queue.push(at_us < this.now_us ? this.now_us : at_us, fn as EventFn, arg);
-  }
-
-  /** Schedules `fn(arg)` after `delay_us`. */
+  /** Schedules `fn(arg)` after `delay_us`: one function for many events, no closure each. */
   after_with<T>(delay_us: number, fn: (arg: T) => void, arg: T): number {
     return this.queue.push(this.now_us + (delay_us > 0 ? delay_us : 0), fn as EventFn, arg);
   }
@@ -65,12 +73,6 @@ export class Scheduler {
     this.soon_args[this.soon_count] = arg;
     this.soon_count++;
   }
-
-  // The deferred callbacks, `soon_count` of them; the arrays keep their storage between instants
-  // (truncating a JS array to zero frees it, and the next push allocated it again).
-  private readonly soon_fns: (EventFn | undefined)[] = [];
-  private readonly soon_args: unknown[] = [];
-  private soon_count = 0;
 
   /** Runs the deferred callbacks, and those they defer, in order. */
   private run_soon(): void {
@@ -109,7 +111,7 @@ export class Scheduler {
     assert(this.active >= 0, 'Scheduler.park: a process parks only after it was resumed');
     if (this.active === 0 && this.awaiting_park) {
       this.awaiting_park = false;
-      this.resolved.then(this.step_bound); // A microtask (Node's queueMicrotask builds an AsyncResource each call).
+      void this.resolved.then(this.step_bound);
     }
   }
 
@@ -171,13 +173,6 @@ export class Scheduler {
       this.step();
     });
   }
-
-  private run_done: (() => void) | null = null;
-  private run_until_us = 0;
-  /** The loop waits for the resumed processes to park (then `park` queues `step`). */
-  private awaiting_park = false;
-  private readonly step_bound = (): void => this.step();
-  private readonly resolved = Promise.resolve();
 
   private step(): void {
     const queue = this.queue;
