@@ -49,6 +49,9 @@ export interface ProcessWorld {
   readonly reorder_delivered: number;
 }
 
+/** What a `turns` step returns to end the steps. */
+export const TURNS_DONE = -1;
+
 export interface SimProcessContext extends ProcessContext<unknown> {
   /** The node's id on the simulated network. */
   readonly node: number;
@@ -60,6 +63,16 @@ export interface SimProcessContext extends ProcessContext<unknown> {
   sleep(ms: number): Promise<void>;
   /** Gives the core to others for one step of virtual CPU time. */
   yield(): Promise<void>;
+  /** Draws the length of one step of virtual CPU time, µs (what `yield` sleeps). */
+  step_us(): number;
+  /**
+   * Runs `turn` as this process's steps of virtual CPU time, each step inside its scheduler
+   * event, with no promise per step (what `for (;;) { …; await ctx.sleep(d) }` does, for a
+   * process that yields often). `turn` returns the µs until its next step (≥ 0), `TURNS_DONE`
+   * to end (the promise resolves and the body goes on), or a promise (a retry in flight) after
+   * which it is called again.
+   */
+  turns(turn: () => number | Promise<unknown>): Promise<void>;
   /** Whether workloads should still send (false once the drain phase began). */
   sending(): boolean;
   /** Virtual ms left before the run ends. */
@@ -84,6 +97,7 @@ export function sim_process_context(world: ProcessWorld, kernel: Kernel, node: n
   const { scheduler, ledger, trace } = world;
   let held: { m: Message; bytes: Uint8Array } | null = null;
   const sleeper: Sleeper = { life, resolve: null };
+  const step_us = (): number => world.step_us_min + rng.float() * (world.step_us_max - world.step_us_min);
 
   const path_to = (dst_node: number): PathKind => (dst_node === LOCAL_NODE || dst_node === node ? 'local' : world.proto);
 
@@ -120,7 +134,36 @@ export function sim_process_context(world: ProcessWorld, kernel: Kernel, node: n
     rng,
     now_ms: () => fastpath.env.clock.now_ms(),
     sleep: (ms) => scheduler.sleep_as(ms * 1000, sleeper),
-    yield: () => scheduler.sleep_as(world.step_us_min + rng.float() * (world.step_us_max - world.step_us_min), sleeper),
+    yield: () => scheduler.sleep_as(step_us(), sleeper),
+    step_us,
+    turns(turn) {
+      return new Promise<void>((resolve, reject) => {
+        // Runs with the process resumed; parks it when the next step is scheduled.
+        const run = (): void => {
+          let next: number | Promise<unknown>;
+          try {
+            next = turn();
+          } catch (error) {
+            reject(error);
+            return;
+          }
+          if (typeof next !== 'number') {
+            next.then(run, reject);
+          } else if (next === TURNS_DONE) {
+            resolve();
+          } else {
+            scheduler.park();
+            scheduler.after_with(next, step, undefined);
+          }
+        };
+        const step = (): void => {
+          if (!life.alive) return; // A crashed node's processes never resume.
+          scheduler.resume();
+          run();
+        };
+        run();
+      });
+    },
     sending: () => scheduler.now_us < world.send_until_us,
     remaining_ms: () => (world.end_us - scheduler.now_us) / 1000,
     open(dst_node, dst_pid) {

@@ -6,7 +6,7 @@
 import { IpcFlags } from '../../kernel/fastpath.js';
 import { Message } from '../../kernel/message.js';
 import { Status, status_retriable } from '../../kernel/status.js';
-import type { SimProcessContext, TrackedChannel } from '../process.js';
+import { TURNS_DONE, type SimProcessContext, type TrackedChannel } from '../process.js';
 
 /** Where a process runs. */
 export interface Endpoint {
@@ -73,13 +73,33 @@ function refused(counters: WorkloadCounters, status: number): number {
 }
 
 /**
- * Pacing between sends: a sleep of `interval_us`, or a yield every few sends. Null when this
- * send needs no pause (then there is nothing to await).
+ * The send loop of a one-way workload: `count` sends through `send_next` (while the run still
+ * sends), each followed by its pause, `interval_us` of sleep or, unpaced, a step of virtual CPU
+ * time every `SENDS_PER_YIELD` sends; `before_pause` runs at each pause (all_to_all takes its
+ * inbox there). It runs as `turns` steps, so a step costs no promise: the same sequence as
+ * `for (…) { await send_one(…); if (pause) { before_pause(); await sleep(pause) } }`.
  */
-export function pace(ctx: SimProcessContext, i: number, interval_us: number): Promise<void> | null {
-  if (interval_us > 0) return ctx.sleep(interval_us / 1000);
-  if (i % SENDS_PER_YIELD === SENDS_PER_YIELD - 1) return ctx.yield();
-  return null;
+export function send_steps(ctx: SimProcessContext, count: number, interval_us: number, send_next: () => number | Promise<number>, before_pause: (() => void) | null): Promise<void> {
+  let sent_count = 0;
+  let paused = true;
+  return ctx.turns(() => {
+    for (;;) {
+      if (!paused) {
+        paused = true;
+        const j = sent_count - 1;
+        const pause = interval_us > 0 ? interval_us : j % SENDS_PER_YIELD === SENDS_PER_YIELD - 1 ? ctx.step_us() : -1;
+        if (pause >= 0) {
+          before_pause?.();
+          return pause;
+        }
+      }
+      if (!(sent_count < count && ctx.sending())) return TURNS_DONE;
+      const sent = send_next();
+      sent_count++;
+      paused = false;
+      if (typeof sent !== 'number') return sent; // A retry in flight: called again once it settles.
+    }
+  });
 }
 
 /**

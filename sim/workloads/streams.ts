@@ -5,7 +5,7 @@
  */
 import { Message } from '../../kernel/message.js';
 import type { SimProcessContext, TrackedChannel } from '../process.js';
-import { drain_waiting, pace, receive_until_end, send_one, serve_until_end, type Endpoint, type ProcessSpec, type WorkloadCounters } from './common.js';
+import { drain_waiting, receive_until_end, send_one, send_steps, serve_until_end, type Endpoint, type ProcessSpec, type WorkloadCounters } from './common.js';
 
 export interface PipelineSpec {
   readonly kind: 'pipeline';
@@ -48,14 +48,9 @@ export interface BulkSpec {
   readonly interval_us?: number;
 }
 
-async function send_stream(ctx: SimProcessContext, to: TrackedChannel, count: number, bytes: number, interval_us: number, counters: WorkloadCounters): Promise<void> {
+function send_stream(ctx: SimProcessContext, to: TrackedChannel, count: number, bytes: number, interval_us: number, counters: WorkloadCounters): Promise<void> {
   const m = new Message();
-  for (let i = 0; i < count && ctx.sending(); i++) {
-    const sent = send_one(ctx, to, m, bytes, counters);
-    if (typeof sent !== 'number') await sent;
-    const pause = pace(ctx, i, interval_us);
-    if (pause !== null) await pause;
-  }
+  return send_steps(ctx, count, interval_us, () => send_one(ctx, to, m, bytes, counters), null);
 }
 
 export function pipeline(spec: PipelineSpec, counters: WorkloadCounters): ProcessSpec[] {
@@ -131,23 +126,17 @@ export function all_to_all(spec: AllToAllSpec, counters: WorkloadCounters): Proc
       const m = new Message();
       const inbox = new Message();
       const fraction = spec.remote_fraction;
-      const interval = spec.interval_us ?? 0;
-      for (let i = 0; i < spec.messages_per_process && ctx.sending(); i++) {
+      const send_next = (): number | Promise<number> => {
         let pool;
         if (fraction === undefined || local.length === 0 || remote.length === 0) pool = pools.others;
         else pool = ctx.rng.chance(fraction) ? pools.remote : pools.local;
         const k = ctx.rng.int(pool.peers.length); // The draw `rng.pick` makes.
         const channel = pool.channels[k] ?? (pool.channels[k] = channel_to(pool.peers[k]!));
-        const sent = send_one(ctx, channel, m, spec.payload_bytes, counters);
-        if (typeof sent !== 'number') await sent;
-        // Take what others sent before giving the core away (every few sends at the latest: an
-        // unpaced sender yields every SENDS_PER_YIELD).
-        const pause = pace(ctx, i, interval);
-        if (pause !== null) {
-          drain_waiting(ctx, inbox);
-          await pause;
-        }
-      }
+        return send_one(ctx, channel, m, spec.payload_bytes, counters);
+      };
+      // Take what others sent before giving the core away (every few sends at the latest: an
+      // unpaced sender yields every SENDS_PER_YIELD).
+      await send_steps(ctx, spec.messages_per_process, spec.interval_us ?? 0, send_next, () => void drain_waiting(ctx, inbox));
       await receive_until_end(ctx, inbox);
     },
   }));
