@@ -51,6 +51,9 @@ const STATE_SENT = 1;
 const META_STATE_MASK = 3;
 const META_CRASH_BIT = 4;
 const META_CHANNEL_SHIFT = 3;
+/** Message records a ledger starts with, at least and at most (it grows past them as needed). */
+const RECORDS_START = 1 << 16;
+const RECORDS_HINT_MAX = 1 << 22;
 /** Channels a ledger records at most (the meta word holds the index in 28 bits). */
 export const LEDGER_CHANNELS_MAX = 1 << 28;
 /** How many undelivered messages a silent_loss violation names. */
@@ -64,7 +67,7 @@ export class Ledger {
    * `records[2 id]` the send time (virtual µs), `records[2 id + 1]` the meta word
    * `channel << 3 | crash_hit << 2 | state` (an integer below 2^31).
    */
-  private records = new Float64Array(2 << 16);
+  private records: Float64Array;
   /**
    * Each channel's next sequence number, by channel: the sender's side of a channel apart from
    * its record, so a send touches four bytes of a dense array rather than the channel object.
@@ -90,7 +93,13 @@ export class Ledger {
   /** Whether remote messages travel sealed (then a changed byte is a violation there too). */
   private readonly sealed_network: boolean;
 
-  constructor(now_us: () => number, fail: (violation: SimViolation) => void, timeline_bucket_us: number, sealed_network: boolean) {
+  /**
+   * `messages_hint`: how many messages the run plans to send; the records start that large (up
+   * to `RECORDS_HINT_MAX`), so a long run does not copy them as they grow.
+   */
+  constructor(now_us: () => number, fail: (violation: SimViolation) => void, timeline_bucket_us: number, sealed_network: boolean, messages_hint = 0) {
+    const ids = Math.min(RECORDS_HINT_MAX, Math.max(RECORDS_START, messages_hint + 1));
+    this.records = new Float64Array(2 * ids);
     this.sealed_network = sealed_network;
     this.now = now_us;
     this.fail = fail;

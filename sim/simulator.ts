@@ -23,7 +23,7 @@ import { Scheduler } from './scheduler.js';
 import { SimNode, type IncarnationStats, type NodeWorld } from './sim_node.js';
 import { SimNetwork, type SimNetworkStats } from './sim_network.js';
 import { Trace } from './trace.js';
-import { place_workload, workload_counters, type ProcessSpec, type WorkloadCounters } from './workloads/index.js';
+import { place_workload, planned_messages, workload_counters, type ProcessSpec, type WorkloadCounters } from './workloads/index.js';
 
 export interface SimOptions {
   readonly seed: number;
@@ -116,7 +116,8 @@ export class Simulator {
     this.options = options;
     this.prng = new Prng(options.seed, 'lattice-sim');
     const scheduler = this.scheduler;
-    this.ledger = new Ledger(() => scheduler.now_us, (v) => scheduler.fail(v), Math.max(1, Math.round((scenario.duration_ms + scenario.drain_ms) * 10)), scenario.network.secure !== false);
+    const planned = scenario.workloads.reduce((sum, w) => sum + planned_messages(w), 0);
+    this.ledger = new Ledger(() => scheduler.now_us, (v) => scheduler.fail(v), Math.max(1, Math.round((scenario.duration_ms + scenario.drain_ms) * 10)), scenario.network.secure !== false, planned);
     this.trace = new Trace(options.trace === true, scenario.trace_events_max);
     this.network = new SimNetwork(scheduler, this.prng.fork('network'), { ...scenario.faults.link }, scenario.faults.sabotage);
     this.network.on_drop = (from, to, reason) => this.trace.drop(scheduler.now_us, from, reason, to);

@@ -25,5 +25,23 @@ export function place_workload(spec: WorkloadSpec, counters: WorkloadCounters = 
   }
 }
 
+/** How many messages a workload sends if nothing stops it early (the ledger sizes its records by it). */
+export function planned_messages(spec: WorkloadSpec): number {
+  switch (spec.kind) {
+    case 'ping_pong':
+      return 2 * spec.rounds;
+    case 'call_reply':
+      return 2 * spec.clients.length * spec.calls_per_client;
+    case 'pipeline':
+      return spec.messages * (spec.stages.length - 1);
+    case 'fan_in':
+      return spec.senders.length * spec.messages_per_sender;
+    case 'all_to_all':
+      return spec.participants.length * spec.messages_per_process;
+    case 'bulk':
+      return spec.transfers;
+  }
+}
+
 export { workload_counters, type ProcessSpec, type WorkloadCounters };
 export type { Endpoint } from './common.js';
