@@ -87,7 +87,8 @@ export class Ledger {
   readonly timeline_bucket_us: number;
   readonly timeline_sent: number[] = [];
   readonly timeline_delivered: number[] = [];
-  private readonly now: () => number;
+  /** Read for every record (a closure returning a double cost an allocation per call). */
+  private readonly clock: { readonly now_us: number };
   private readonly fail: (violation: SimViolation) => void;
 
   /** Whether remote messages travel sealed (then a changed byte is a violation there too). */
@@ -97,11 +98,11 @@ export class Ledger {
    * `messages_hint`: how many messages the run plans to send; the records start that large (up
    * to `RECORDS_HINT_MAX`), so a long run does not copy them as they grow.
    */
-  constructor(now_us: () => number, fail: (violation: SimViolation) => void, timeline_bucket_us: number, sealed_network: boolean, messages_hint = 0) {
+  constructor(clock: { readonly now_us: number }, fail: (violation: SimViolation) => void, timeline_bucket_us: number, sealed_network: boolean, messages_hint = 0) {
     const ids = Math.min(RECORDS_HINT_MAX, Math.max(RECORDS_START, messages_hint + 1));
     this.records = new Float64Array(2 * ids);
     this.sealed_network = sealed_network;
-    this.now = now_us;
+    this.clock = clock;
     this.fail = fail;
     this.timeline_bucket_us = timeline_bucket_us;
     this.histograms = LATENCY_CLASSES.map(() => new Float64Array(LATENCY_BUCKETS));
@@ -152,7 +153,7 @@ export class Ledger {
   /** The message with id `id` left on `channel` (its send returned OK). */
   commit(channel: number, id: number): void {
     if (2 * id + 1 >= this.records.length) this.grow();
-    this.records[2 * id] = this.now();
+    this.records[2 * id] = this.clock.now_us;
     this.records[2 * id + 1] = (channel << META_CHANNEL_SHIFT) | STATE_SENT;
     this.next_seqs[channel]!++;
     this.next_id = id + 1;
@@ -161,7 +162,7 @@ export class Ledger {
   }
 
   private bump(series: number[]): void {
-    this.bump_at(series, this.now());
+    this.bump_at(series, this.clock.now_us);
   }
 
   private bump_at(series: number[], now_us: number): void {
@@ -215,7 +216,7 @@ export class Ledger {
     this.records[2 * id + 1] = (meta & ~META_STATE_MASK) | STATE_DELIVERED;
     this.delivered++;
     this.bytes_delivered += length;
-    const now = this.now();
+    const now = this.clock.now_us;
     this.bump_at(this.timeline_delivered, now);
     const latency_us = now - this.records[2 * id]!;
     // Histograms by class index (L1, L2, L3 by the tier that carried it; remote): no keyed lookup.
@@ -282,7 +283,7 @@ export class Ledger {
   }
 
   private violate(invariant: string, message: string): void {
-    this.fail(new SimViolation(invariant, message, this.now()));
+    this.fail(new SimViolation(invariant, message, this.clock.now_us));
   }
 
   private state_of(id: number): number {

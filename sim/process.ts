@@ -119,13 +119,13 @@ export function sim_process_context(world: ProcessWorld, kernel: Kernel, node: n
 
   const committed = (channel: TrackedChannel, id: number): void => {
     ledger.commit(channel.ledger_channel, id);
-    trace.send(scheduler.now_us, node, base.core, pid, id, channel.dst_node === LOCAL_NODE ? node : channel.dst_node, channel.dst_pid);
+    trace.send(node, base.core, pid, id, channel.dst_node === LOCAL_NODE ? node : channel.dst_node, channel.dst_pid);
   };
 
   const check = (m: Message, bytes: Uint8Array): void => {
     const tamper = world.tamper_delivered > 0 && rng.chance(world.tamper_delivered);
     ledger.deliver(node, pid, m, bytes, kernel.listening(pid), tamper);
-    trace.recv(scheduler.now_us, node, base.core, pid, m.length >= 4 ? get_u32(bytes, 0) : 0, 0);
+    trace.recv(node, base.core, pid, m.length >= 4 ? get_u32(bytes, 0) : 0, 0);
   };
 
   return {
@@ -201,7 +201,7 @@ export function sim_process_context(world: ProcessWorld, kernel: Kernel, node: n
       if (id < 0) return id;
       // Committed before the call parks: the server may receive it before call_async returns.
       ledger.commit(channel.ledger_channel, id);
-      trace.send(scheduler.now_us, node, base.core, pid, id, node, channel.dst_pid);
+      trace.send(node, base.core, pid, id, node, channel.dst_pid);
       const status = await kernel.call_async(pid, channel.cap, m, reply, timeout_ms);
       if (status === Status.OK) check(reply, reply.payload);
       else if (status !== Status.TIMEOUT && status !== Status.DEAD_PEER) ledger.uncommit(id); // It never left.

@@ -117,10 +117,10 @@ export class Simulator {
     this.prng = new Prng(options.seed, 'lattice-sim');
     const scheduler = this.scheduler;
     const planned = scenario.workloads.reduce((sum, w) => sum + planned_messages(w), 0);
-    this.ledger = new Ledger(() => scheduler.now_us, (v) => scheduler.fail(v), Math.max(1, Math.round((scenario.duration_ms + scenario.drain_ms) * 10)), scenario.network.secure !== false, planned);
-    this.trace = new Trace(options.trace === true, scenario.trace_events_max);
+    this.ledger = new Ledger(scheduler, (v) => scheduler.fail(v), Math.max(1, Math.round((scenario.duration_ms + scenario.drain_ms) * 10)), scenario.network.secure !== false, planned);
+    this.trace = new Trace(scheduler, options.trace === true, scenario.trace_events_max);
     this.network = new SimNetwork(scheduler, this.prng.fork('network'), { ...scenario.faults.link }, scenario.faults.sabotage);
-    this.network.on_drop = (from, to, reason) => this.trace.drop(scheduler.now_us, from, reason, to);
+    this.network.on_drop = (from, to, reason) => this.trace.drop(from, reason, to);
   }
 
   /** Runs the scenario once. */
@@ -208,7 +208,7 @@ export class Simulator {
 
   private log(what: string): void {
     this.fault_log.push({ at_ms: this.scheduler.now_us / 1000, what });
-    this.trace.fault(this.scheduler.now_us, what);
+    this.trace.fault(what);
   }
 
   private apply(fault: Scenario['faults']['schedule'][number]): void {

@@ -26,7 +26,11 @@ export class Trace {
   private h1 = 0x811c9dc5;
   private h2 = 0x01000193;
 
-  constructor(enabled: boolean, events_max: number) {
+  /** Events are stamped with this clock's time (the scheduler's, read here: a double passed as an argument cost an allocation per event). */
+  private readonly clock: { readonly now_us: number };
+
+  constructor(clock: { readonly now_us: number }, enabled: boolean, events_max: number) {
+    this.clock = clock;
     this.enabled = enabled;
     this.events_max = events_max;
   }
@@ -68,7 +72,8 @@ export class Trace {
     this.lines.push(`{"ph":"M","name":"thread_name","pid":${node},"tid":${NETWORK_TID},"args":{"name":"network"}}`);
   }
 
-  send(ts_us: number, node: number, core: number, pid: number, id: number, dst_node: number, dst_pid: number): void {
+  send(node: number, core: number, pid: number, id: number, dst_node: number, dst_pid: number): void {
+    const ts_us = this.clock.now_us;
     this.mix(TraceKind.SEND, ts_us, node * 65536 + core, pid, id, dst_node * 65536 + dst_pid);
     if (!this.keep()) return;
     const ts = ts_us.toFixed(3);
@@ -76,7 +81,8 @@ export class Trace {
     this.lines.push(`{"ph":"s","name":"msg","cat":"msg","id":${id},"ts":${ts},"pid":${node},"tid":${core}}`);
   }
 
-  recv(ts_us: number, node: number, core: number, pid: number, id: number, latency_us: number): void {
+  recv(node: number, core: number, pid: number, id: number, latency_us: number): void {
+    const ts_us = this.clock.now_us;
     this.mix(TraceKind.RECV, ts_us, node * 65536 + core, pid, id, latency_us);
     if (!this.keep()) return;
     const ts = ts_us.toFixed(3);
@@ -84,13 +90,15 @@ export class Trace {
     this.lines.push(`{"ph":"f","bp":"e","name":"msg","cat":"msg","id":${id},"ts":${ts},"pid":${node},"tid":${core}}`);
   }
 
-  drop(ts_us: number, node: number, reason: string, to_node: number): void {
+  drop(node: number, reason: string, to_node: number): void {
+    const ts_us = this.clock.now_us;
     this.mix(TraceKind.DROP, ts_us, node, to_node, reason.length, reason.charCodeAt(0));
     if (!this.keep()) return;
     this.lines.push(`{"ph":"i","s":"t","name":"drop: ${reason}","cat":"drop","ts":${ts_us.toFixed(3)},"pid":${node},"tid":${NETWORK_TID},"args":{"to_node":${to_node}}}`);
   }
 
-  fault(ts_us: number, what: string): void {
+  fault(what: string): void {
+    const ts_us = this.clock.now_us;
     this.mix(TraceKind.FAULT, ts_us, what.length, what.charCodeAt(0), what.charCodeAt(what.length - 1), 0);
     if (!this.enabled) return;
     this.lines.push(`{"ph":"i","s":"g","name":${JSON.stringify(what)},"cat":"fault","ts":${ts_us.toFixed(3)},"pid":0,"tid":0}`);
