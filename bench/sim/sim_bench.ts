@@ -52,8 +52,6 @@ function raw_fastpath(count: number): number {
 
 async function rate(nodes: number, per_process: number, secure: boolean, log: (line: string) => void): Promise<number> {
   const scenario = parse_scenario(cluster(nodes, per_process, secure), 'bench');
-  // Each run starts on a collected heap: the last run's nodes are garbage, not this run's cost.
-  (globalThis as { gc?: () => void }).gc?.();
   const before = process.memoryUsage().rss;
   const t0 = performance.now();
   const result = await new Simulator(scenario, { seed: 1 }).run();
