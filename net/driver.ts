@@ -383,6 +383,11 @@ export class NetDriver {
     }
     const frame = this.arena.alloc(bytes); // The transport holds it until `done`: never reused.
     write_frame(frame, 0, type, this.local, data, head);
+    if (peer.proto === Proto.UDP && done === null) {
+      // Nobody waits for this one: one callback for all such datagrams, no record per send.
+      this.env.transport.send_datagram(peer.address, frame, this.datagram_done);
+      return 'success';
+    }
     const out: Outgoing = { frame, done };
     if (peer.proto === Proto.UDP) this.send_datagram(peer, out);
     else this.send_transient(peer, out);
@@ -393,6 +398,17 @@ export class NetDriver {
     this.refused.set(result, (this.refused.get(result) ?? 0) + 1);
     return result;
   }
+
+  /** The end of a datagram nobody waits for: counted as `send_datagram`'s callback counts it. */
+  private readonly datagram_done = (error: string | null, sent_bytes: number): void => {
+    if (error === null) {
+      this.counters.udp_sent++;
+      this.counters.packets_sent++;
+      this.counters.bytes_sent += sent_bytes;
+    } else {
+      this.send_errors.set(error, (this.send_errors.get(error) ?? 0) + 1);
+    }
+  };
 
   private send_datagram(peer: Peer, out: Outgoing): void {
     this.env.transport.send_datagram(peer.address, out.frame, (error) => {

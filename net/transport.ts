@@ -38,8 +38,11 @@ export interface Transport {
    * starts delivering events. Resolves to the bound port.
    */
   bind(host: string, port: number, events: TransportEvents): Promise<number>;
-  /** Sends one datagram; `done` gets the errno name if the send failed. */
-  send_datagram(to: Address, bytes: Uint8Array, done: (error: string | null) => void): void;
+  /**
+   * Sends one datagram; `done` gets the errno name if the send failed, else null and the bytes
+   * sent (so a caller can count them with one callback for every datagram).
+   */
+  send_datagram(to: Address, bytes: Uint8Array, done: (error: string | null, sent_bytes: number) => void): void;
   /** Opens a TCP connection; returns its id at once, then `on_open` or `on_closed(error)`. */
   connect(to: Address): number;
   /**

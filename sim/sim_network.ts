@@ -461,10 +461,10 @@ export class SimTransport implements Transport {
     return port === 0 ? SIM_PORT : port;
   }
 
-  send_datagram(to: Address, bytes: Uint8Array, done: (error: string | null) => void): void {
+  send_datagram(to: Address, bytes: Uint8Array, done: (error: string | null, sent_bytes: number) => void): void {
     if (!this.life.alive) return;
     this.network.send_datagram(this, to, bytes);
-    done(null);
+    done(null, bytes.length);
   }
 
   connect(to: Address): number {

@@ -94,13 +94,13 @@ export class NodeTransport implements Transport {
     return id;
   }
 
-  send_datagram(to: Address, bytes: Uint8Array, done: (error: string | null) => void): void {
+  send_datagram(to: Address, bytes: Uint8Array, done: (error: string | null, sent_bytes: number) => void): void {
     const udp = this.udp;
     if (udp === null || this.closed) {
-      queueMicrotask(() => done('ESHUTDOWN'));
+      queueMicrotask(() => done('ESHUTDOWN', 0));
       return;
     }
-    udp.send(bytes, to.port, to.host, (error) => done(error ? errno_of(error) : null));
+    udp.send(bytes, to.port, to.host, (error, sent) => (error ? done(errno_of(error), 0) : done(null, sent)));
   }
 
   connect(to: Address): number {

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { NetDriver, NetSystemError } from '../../net/driver.js';
 import { FrameDecoder } from '../../net/frame_decoder.js';
+import { FRAME_HEADER_BYTES } from '../../net/wire_layout.js';
 import { ManualTimers, ScriptedTransport } from './scripted_network.js';
 
 const identity = { interfaces: {}, hostname: 'test' };
@@ -23,6 +24,22 @@ function frames_of(bytes: Uint8Array): number[] {
   new FrameDecoder(1 << 20, (_h, p) => out.push(p[0]!)).push(bytes);
   return out;
 }
+
+describe('UDP', () => {
+  it('counts every datagram sent, with or without a waiter, and every failed one by errno', async () => {
+    const { d, transport } = await driver();
+    d.add_remote(3, '10.0.0.3', 7000, 'udp');
+    expect(d.send_nowait(3, new Uint8Array(10))).toBe('success'); // Nobody waits: the shared callback.
+    expect(await d.send(3, new Uint8Array(20))).toBe('success'); // A waiter: its own record.
+    const frame_bytes = transport.datagrams.reduce((sum, g) => sum + g.bytes.length, 0);
+    expect(frame_bytes).toBe(2 * FRAME_HEADER_BYTES + 30);
+    expect(d.stats()).toMatchObject({ udp_sent: 2, packets_sent: 2, bytes_sent: frame_bytes, send_errors: {} });
+    transport.datagram_error = 'ENETUNREACH';
+    expect(d.send_nowait(3, new Uint8Array(5))).toBe('success'); // Handed over; it fails later, counted.
+    await expect(d.send(3, new Uint8Array(5))).rejects.toBeInstanceOf(NetSystemError);
+    expect(d.stats()).toMatchObject({ udp_sent: 2, packets_sent: 2, bytes_sent: frame_bytes, send_errors: { ENETUNREACH: 2 } });
+  });
+});
 
 describe('persistent TCP', () => {
   it('connects on first send, batches the turn\'s frames into one write', async () => {

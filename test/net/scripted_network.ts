@@ -22,9 +22,13 @@ export class ScriptedTransport implements Transport {
     this.events = events;
     return port === 0 ? 40000 : port;
   }
-  send_datagram(to: Address, bytes: Uint8Array, done: (error: string | null) => void): void {
+  /** When set, every datagram send fails with this errno. */
+  datagram_error: string | null = null;
+
+  send_datagram(to: Address, bytes: Uint8Array, done: (error: string | null, sent_bytes: number) => void): void {
     this.datagrams.push({ to, bytes });
-    done(null);
+    if (this.datagram_error !== null) done(this.datagram_error, 0);
+    else done(null, bytes.length);
   }
   connect(to: Address): number {
     const conn = this.next++;
