@@ -8,6 +8,7 @@ import { secure_bench } from '../../bench/secure/secure_bench.js';
 import { gpu_bench } from '../../bench/gpu/gpu_bench.js';
 import { ring_protocols_bench } from '../../bench/rings/ring_protocols.js';
 import { sim_bench } from '../../bench/sim/sim_bench.js';
+import { spawnSync } from 'node:child_process';
 import { UsageError, parse, type Command } from './command.js';
 
 type Area = (options: { quick: boolean; log: (line: string) => void }) => Promise<BenchResult[]>;
@@ -33,6 +34,9 @@ export const bench_command: Command = {
     '  --json    print one JSON object { machine, date, results } instead of a table',
     '  --quick   small counts, for a smoke run (figures are not meaningful)',
     '',
+    'With no AREA each area runs in a process of its own (as JMH forks a JVM per benchmark): one',
+    "area's JIT feedback, heap and native threads do not weigh on the next.",
+    '',
     'Run through `npm run bench -- AREA` so that Node has --expose-gc (heap figures need it).',
   ].join('\n'),
   async run(argv) {
@@ -44,7 +48,8 @@ export const bench_command: Command = {
     const results: BenchResult[] = [];
     for (const [name, area] of areas) {
       if (wanted !== undefined && name !== wanted) continue;
-      results.push(...(await area({ quick: values.quick === true, log })));
+      if (wanted === undefined) results.push(...run_area_alone(name, values.quick === true));
+      else results.push(...(await area({ quick: values.quick === true, log })));
     }
     const report = make_report(results);
     if (json) process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -52,3 +57,11 @@ export const bench_command: Command = {
     return 0;
   },
 };
+
+/** Runs one area as `lattice bench AREA --json` in a new process (same Node flags); its results. */
+function run_area_alone(name: string, quick: boolean): BenchResult[] {
+  const args = [...process.execArgv, process.argv[1]!, 'bench', name, '--json', ...(quick ? ['--quick'] : [])];
+  const child = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (child.status !== 0) throw new Error(`bench area ${name} failed (exit ${child.status ?? child.signal})`);
+  return (JSON.parse(child.stdout) as { results: BenchResult[] }).results;
+}
