@@ -383,14 +383,8 @@ export class NetDriver {
     }
     const frame = this.arena.alloc(bytes); // The transport holds it until `done`: never reused.
     write_frame(frame, 0, type, this.local, data, head);
-    if (peer.proto === Proto.UDP && done === null) {
-      // Nobody waits for this one: one callback for all such datagrams, no record per send.
-      this.env.transport.send_datagram(peer.address, frame, this.datagram_done);
-      return 'success';
-    }
-    const out: Outgoing = { frame, done };
-    if (peer.proto === Proto.UDP) this.send_datagram(peer, out);
-    else this.send_transient(peer, out);
+    if (peer.proto === Proto.UDP) this.send_datagram(peer, frame, done);
+    else this.send_transient(peer, { frame, done });
     return 'success';
   }
 
@@ -399,7 +393,7 @@ export class NetDriver {
     return result;
   }
 
-  /** The end of a datagram nobody waits for: counted as `send_datagram`'s callback counts it. */
+  /** Counts how a datagram's send ended (one callback for every datagram nobody waits for). */
   private readonly datagram_done = (error: string | null, sent_bytes: number): void => {
     if (error === null) {
       this.counters.udp_sent++;
@@ -410,14 +404,15 @@ export class NetDriver {
     }
   };
 
-  private send_datagram(peer: Peer, out: Outgoing): void {
-    this.env.transport.send_datagram(peer.address, out.frame, (error) => {
-      if (error === null) {
-        this.counters.udp_sent++;
-        this.sent(out);
-      } else {
-        this.failed(out, error, 'send', peer.node);
-      }
+  /** A datagram nobody waits for costs no closure; a waiter gets its own, after the counts. */
+  private send_datagram(peer: Peer, frame: Uint8Array, done: SendDone | null): void {
+    if (done === null) {
+      this.env.transport.send_datagram(peer.address, frame, this.datagram_done);
+      return;
+    }
+    this.env.transport.send_datagram(peer.address, frame, (error, sent_bytes) => {
+      this.datagram_done(error, sent_bytes);
+      done(error === null ? null : new NetSystemError(error, 'send', peer.node));
     });
   }
 

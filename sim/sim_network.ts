@@ -51,6 +51,16 @@ interface Conn {
   desynced: boolean;
 }
 
+/** A datagram on the wire (pooled: reused once it arrived). */
+interface Datagram {
+  from: SimTransport;
+  endpoint: Endpoint;
+  packet: Uint8Array;
+  data: boolean;
+}
+
+const EMPTY_PACKET = new Uint8Array(0);
+
 interface PendingWrite {
   readonly done: (error: string | null) => void;
   readonly frames: number;
@@ -105,12 +115,8 @@ export class SimNetwork {
   private readonly dropped_control = new Map<string, number>();
   /** Data frames on their way now (datagrams scheduled, TCP writes not yet arrived). */
   in_flight_data = 0;
-  // Datagrams on the wire, by record (see `hold`).
-  private readonly wire_packet: (Uint8Array | null)[] = [];
-  private readonly wire_from: (SimTransport | null)[] = [];
-  private readonly wire_endpoint: (Endpoint | null)[] = [];
-  private readonly wire_data: boolean[] = [];
-  private readonly wire_free: number[] = [];
+  /** Records of datagrams that arrived, for the next ones (see `hold`). */
+  private readonly wire_free: Datagram[] = [];
   /** Called for every data packet the network destroys, for tracing. */
   on_drop: ((from: number, to: number, reason: string) => void) | null = null;
 
@@ -210,32 +216,21 @@ export class SimNetwork {
   }
 
   /** Keeps a datagram on the wire until it arrives: a pooled record, so no closure per packet. */
-  private hold(from: SimTransport, endpoint: Endpoint, packet: Uint8Array, data: boolean): number {
-    let id = this.wire_free.pop();
-    if (id === undefined) {
-      id = this.wire_packet.length;
-      this.wire_packet.push(null);
-      this.wire_from.push(null);
-      this.wire_endpoint.push(null);
-      this.wire_data.push(false);
-    }
-    this.wire_packet[id] = packet;
-    this.wire_from[id] = from;
-    this.wire_endpoint[id] = endpoint;
-    this.wire_data[id] = data;
-    return id;
+  private hold(from: SimTransport, endpoint: Endpoint, packet: Uint8Array, data: boolean): Datagram {
+    const d = this.wire_free.pop();
+    if (d === undefined) return { from, endpoint, packet, data };
+    d.from = from;
+    d.endpoint = endpoint;
+    d.packet = packet;
+    d.data = data;
+    return d;
   }
 
-  /** A datagram arrives (scheduled by `send_datagram`; `id` names its record). */
-  private readonly arrive = (id: number): void => {
-    const packet = this.wire_packet[id]!;
-    const from = this.wire_from[id]!;
-    const endpoint = this.wire_endpoint[id]!;
-    const data = this.wire_data[id]!;
-    this.wire_packet[id] = null;
-    this.wire_from[id] = null;
-    this.wire_endpoint[id] = null;
-    this.wire_free.push(id);
+  /** A datagram arrives (scheduled by `send_datagram`). */
+  private readonly arrive = (d: Datagram): void => {
+    const { from, endpoint, packet, data } = d;
+    d.packet = EMPTY_PACKET; // Its bytes belong to the receiver now.
+    this.wire_free.push(d);
     endpoint.in_flight--;
     if (data) this.in_flight_data--;
     const dst = endpoint.node;
