@@ -16,7 +16,7 @@ import { Status } from '../kernel/status.js';
 import type { Ledger, PathKind } from './ledger.js';
 import { PAYLOAD_HEADER_BYTES, get_u32, write_payload } from './payload.js';
 import type { Prng } from './prng.js';
-import type { Scheduler, Sleeper } from './scheduler.js';
+import type { Lane, Scheduler, Sleeper } from './scheduler.js';
 import type { Incarnation } from './sim_env.js';
 import type { Trace } from './trace.js';
 
@@ -91,10 +91,11 @@ export interface SimProcessContext extends ProcessContext<unknown> {
   received(m: Message): void;
 }
 
-export function sim_process_context(world: ProcessWorld, kernel: Kernel, node: number, life: Incarnation, pid: number, rng: Prng, args: unknown): SimProcessContext {
+/** The context of process `pid` of `node`, whose events run on the node's `lane`. */
+export function sim_process_context(world: ProcessWorld, lane: Lane, kernel: Kernel, node: number, life: Incarnation, pid: number, rng: Prng, args: unknown): SimProcessContext {
   const base = process_context(kernel, pid, args);
   const fastpath = kernel.fastpath;
-  const { scheduler, ledger, trace } = world;
+  const { ledger, trace } = world;
   let held: { m: Message; bytes: Uint8Array } | null = null;
   const sleeper: Sleeper = { life, resolve: null };
   const step_us = (): number => world.step_us_min + rng.float() * (world.step_us_max - world.step_us_min);
@@ -133,8 +134,8 @@ export function sim_process_context(world: ProcessWorld, kernel: Kernel, node: n
     node,
     rng,
     now_ms: () => fastpath.env.clock.now_ms(),
-    sleep: (ms) => scheduler.sleep_as(ms * 1000, sleeper),
-    yield: () => scheduler.sleep_as(step_us(), sleeper),
+    sleep: (ms) => lane.sleep_as(ms * 1000, sleeper),
+    yield: () => lane.sleep_as(step_us(), sleeper),
     step_us,
     turns(turn) {
       return new Promise<void>((resolve, reject) => {
@@ -152,20 +153,20 @@ export function sim_process_context(world: ProcessWorld, kernel: Kernel, node: n
           } else if (next === TURNS_DONE) {
             resolve();
           } else {
-            scheduler.park();
-            scheduler.after_with(next, step, undefined);
+            lane.park();
+            lane.after_with(next, step, undefined);
           }
         };
         const step = (): void => {
           if (!life.alive) return; // A crashed node's processes never resume.
-          scheduler.resume();
+          lane.resume();
           run();
         };
         run();
       });
     },
-    sending: () => scheduler.now_us < world.send_until_us,
-    remaining_ms: () => (world.end_us - scheduler.now_us) / 1000,
+    sending: () => lane.now_us < world.send_until_us,
+    remaining_ms: () => (world.end_us - lane.now_us) / 1000,
     open(dst_node, dst_pid) {
       const remote = dst_node !== LOCAL_NODE && dst_node !== node;
       const kernel_node = remote ? dst_node : LOCAL_NODE;

@@ -8,7 +8,8 @@
  *   "drain_ms": 2000,              // then every fault lifts and traffic drains, [0, 3 600 000]
  *   "network": { "proto": "tcp" | "udp", "secure": false | { rekey_after_messages, rekey_after_ms, … },
  *                "max_queue": 4096, "overflow": "drop_oldest" | "drop_newest" },
- *   "scheduler": { "step_us_min": 1, "step_us_max": 4, "wake_us_min": 2, "wake_us_max": 20 },
+ *   "scheduler": { "step_us_min": 1, "step_us_max": 4, "wake_us_min": 2, "wake_us_max": 20,
+ *                  "node_lanes": true },   // false: one time-ordered agenda (scheduler.ts)
  *   "nodes": [ { "id": 1, "sockets": 2, "cores_per_socket": 2, "slab": "default" | "small",
  *                "pids_max": 64, "channels_max": 4096, "ring_capacity": 256 } ]
  *          | { "count": 64, "sockets": 2, "cores_per_socket": 4, "slab": "small", … },
@@ -76,7 +77,14 @@ export interface Scenario {
     readonly max_queue: number;
     readonly overflow: 'drop_oldest' | 'drop_newest';
   };
-  readonly scheduler: { readonly step_us_min: number; readonly step_us_max: number; readonly wake_us_min: number; readonly wake_us_max: number };
+  readonly scheduler: {
+    readonly step_us_min: number;
+    readonly step_us_max: number;
+    readonly wake_us_min: number;
+    readonly wake_us_max: number;
+    /** Whether each node runs ahead in a lane of its own when the network allows it (scheduler.ts); false keeps one time-ordered agenda. */
+    readonly node_lanes: boolean;
+  };
   readonly nodes: readonly ScenarioNode[];
   readonly workloads: readonly WorkloadSpec[];
   readonly faults: { readonly link: LinkFaults; readonly clock_skew: ClockSkew; readonly schedule: readonly ScheduledFault[]; readonly sabotage: SabotageFaults };
@@ -118,12 +126,13 @@ export function parse_scenario(text: string, file = 'scenario.json'): Scenario {
     overflow: r.choice(net, 'overflow', 'network', ['drop_oldest', 'drop_newest'] as const, 'drop_oldest'),
   };
 
-  const sch = r.object(top.scheduler ?? {}, 'scheduler', ['step_us_min', 'step_us_max', 'wake_us_min', 'wake_us_max']) ?? {};
+  const sch = r.object(top.scheduler ?? {}, 'scheduler', ['step_us_min', 'step_us_max', 'wake_us_min', 'wake_us_max', 'node_lanes']) ?? {};
   const scheduler = {
     step_us_min: r.number(sch, 'step_us_min', 'scheduler', 0, 1e6, 0.5),
     step_us_max: r.number(sch, 'step_us_max', 'scheduler', 0, 1e6, 3),
     wake_us_min: r.number(sch, 'wake_us_min', 'scheduler', 0, 1e6, 1),
     wake_us_max: r.number(sch, 'wake_us_max', 'scheduler', 0, 1e6, 10),
+    node_lanes: r.bool(sch, 'node_lanes', 'scheduler', true),
   };
   if (scheduler.step_us_max < scheduler.step_us_min) r.error('scheduler.step_us_max', 'must be ≥ step_us_min');
   if (scheduler.wake_us_max < scheduler.wake_us_min) r.error('scheduler.wake_us_max', 'must be ≥ wake_us_min');

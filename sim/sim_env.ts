@@ -8,7 +8,7 @@ import { AssertionError } from '../kernel/assert.js';
 import type { Clock, KernelEnv, WaitResult, Waiter } from '../kernel/env.js';
 import type { Timers } from '../net/transport.js';
 import type { Prng } from './prng.js';
-import type { Scheduler } from './scheduler.js';
+import type { Lane } from './scheduler.js';
 
 /** The shortest timed wait, virtual µs (1 ns): far above the clocks' rounding at any run length. */
 export const WAIT_US_MIN = 0.001;
@@ -21,20 +21,20 @@ export interface Incarnation {
 
 /** A node's view of time: `offset_ms + virtual × (1 + drift_ppm / 10^6)`. */
 export class NodeClock implements Clock {
-  private readonly scheduler: Scheduler;
+  private readonly lane: Lane;
   readonly offset_ms: number;
   readonly drift_ppm: number;
   private readonly rate: number;
 
-  constructor(scheduler: Scheduler, offset_ms = 0, drift_ppm = 0) {
-    this.scheduler = scheduler;
+  constructor(lane: Lane, offset_ms = 0, drift_ppm = 0) {
+    this.lane = lane;
     this.offset_ms = offset_ms;
     this.drift_ppm = drift_ppm;
     this.rate = 1 + drift_ppm / 1e6;
   }
 
   now_ms(): number {
-    return this.offset_ms + (this.scheduler.now_us * this.rate) / 1000;
+    return this.offset_ms + (this.lane.now_us * this.rate) / 1000;
   }
 
   /** Virtual microseconds that pass while this node's clock advances `ms`. */
@@ -43,20 +43,20 @@ export class NodeClock implements Clock {
   }
 }
 
-/** `Timers` for one node incarnation. */
-export function sim_timers(scheduler: Scheduler, clock: NodeClock, life: Incarnation): Timers {
+/** `Timers` for one node incarnation, on its node's lane. */
+export function sim_timers(lane: Lane, clock: NodeClock, life: Incarnation): Timers {
   const if_alive = (callback: () => void): void => {
     if (life.alive) callback();
   };
   return {
     set(delay_ms, callback) {
-      return scheduler.after_with(clock.virtual_us(delay_ms), if_alive, callback);
+      return lane.after_with(clock.virtual_us(delay_ms), if_alive, callback);
     },
     clear(handle) {
-      scheduler.cancel(handle);
+      lane.cancel(handle);
     },
     defer(callback) {
-      scheduler.defer_with(if_alive, callback);
+      lane.defer_with(if_alive, callback);
     },
   };
 }
@@ -79,7 +79,7 @@ export interface WakeLatency {
  * processes receive with `recv_async` / `call_async`, as a browser page or a shared core would.
  */
 export class SimWaiter implements Waiter {
-  private readonly scheduler: Scheduler;
+  private readonly lane: Lane;
   private readonly clock: NodeClock;
   private readonly prng: Prng;
   private readonly latency: WakeLatency;
@@ -89,8 +89,8 @@ export class SimWaiter implements Waiter {
   wakes = 0;
   timeouts = 0;
 
-  constructor(scheduler: Scheduler, clock: NodeClock, prng: Prng, latency: WakeLatency, life: Incarnation) {
-    this.scheduler = scheduler;
+  constructor(lane: Lane, clock: NodeClock, prng: Prng, latency: WakeLatency, life: Incarnation) {
+    this.lane = lane;
     this.clock = clock;
     this.prng = prng;
     this.latency = latency;
@@ -103,7 +103,7 @@ export class SimWaiter implements Waiter {
 
   wait_async(i32: Int32Array, index: number, value: number, timeout_ms: number): Promise<WaitResult> {
     if (Atomics.load(i32, index) !== value) return Promise.resolve('not-equal');
-    this.scheduler.park();
+    this.lane.park();
     return new Promise((resolve) => {
       let list = this.sleepers.get(index);
       if (list === undefined) this.sleepers.set(index, (list = []));
@@ -111,7 +111,7 @@ export class SimWaiter implements Waiter {
       list.push(sleeper);
       // At least a nanosecond, so a timed-out wait always finds the clock moved on (a rounding
       // remainder of a timeout would otherwise fire at the same instant, again and again).
-      sleeper.timer = this.scheduler.after_with(Math.max(WAIT_US_MIN, this.clock.virtual_us(timeout_ms)), this.time_out, sleeper);
+      sleeper.timer = this.lane.after_with(Math.max(WAIT_US_MIN, this.clock.virtual_us(timeout_ms)), this.time_out, sleeper);
     });
   }
 
@@ -132,10 +132,10 @@ export class SimWaiter implements Waiter {
     const woken = Math.min(count, list.length);
     for (let i = 0; i < woken; i++) {
       const sleeper = list[i]!;
-      this.scheduler.cancel(sleeper.timer);
+      this.lane.cancel(sleeper.timer);
       const delay_us = this.latency.wake_us_min + this.prng.float() * (this.latency.wake_us_max - this.latency.wake_us_min);
       this.wakes++;
-      this.scheduler.after_with(delay_us, this.wake_up, sleeper);
+      this.lane.after_with(delay_us, this.wake_up, sleeper);
     }
     // Drop the woken from the front without the array `splice` would return.
     list.copyWithin(0, woken);
@@ -147,13 +147,13 @@ export class SimWaiter implements Waiter {
     const resolve = sleeper.resolve;
     if (resolve === null || !this.life.alive) return; // A crashed node's processes never resume.
     sleeper.resolve = null;
-    this.scheduler.resume();
+    this.lane.resume();
     resolve(result);
   }
 
   /** Forgets every sleeper (the node crashed): their processes never resume. */
   abandon(): void {
-    for (const list of this.sleepers.values()) for (const s of list) this.scheduler.cancel(s.timer);
+    for (const list of this.sleepers.values()) for (const s of list) this.lane.cancel(s.timer);
     this.sleepers.clear();
   }
 }

@@ -6,9 +6,16 @@
  *
  * Model:
  * - A datagram is delayed (DelayModel), maybe lost, duplicated, held back (reordered) or
- *   corrupted, and dropped when the destination is down, partitioned away or has
- *   `link_queue_packets_max` packets in flight towards it. Each drop is counted by reason, and
- *   by whether it carried data (DATA/SEALED frames) or control (handshakes).
+ *   corrupted, and dropped when its link (sender to receiver) already has
+ *   `link_queue_packets_max` packets in flight, when a partition separates the two nodes (at
+ *   the send or at the arrival), or when the destination is down at the arrival. Each drop is
+ *   counted by reason, and by whether it carried data (DATA/SEALED frames) or control
+ *   (handshakes).
+ * - A datagram's arrival is an event of its receiver's lane (scheduler.ts). Everything a send
+ *   reads is the sender's own state or global state that changes only between windows (the
+ *   partition, the link faults), so a node running ahead alone sees what the time-ordered
+ *   agenda would have shown it. TCP's model shares connection state between its two ends, so a
+ *   run with TCP keeps every node on one lane (`Simulator`: lookahead 0).
  * - A TCP connection is two ordered byte streams. A write arrives whole after its delay, never
  *   before an earlier write on the same connection; its `done` reports success on arrival (the
  *   peer has it). A loss costs `tcp_rto_ms`. A partition or a crash resets every connection
@@ -21,7 +28,8 @@ import type { Address, Transport, TransportEvents } from '../net/transport.js';
 import { FRAME_HEADER_BYTES, FRAME_LENGTH_OFFSET, FRAME_TYPE_OFFSET, FrameType } from '../net/wire_layout.js';
 import type { LinkFaults, SabotageFaults } from './faults.js';
 import type { Prng } from './prng.js';
-import type { Scheduler } from './scheduler.js';
+import type { Lane, Scheduler } from './scheduler.js';
+import { TimeHeap } from './time_heap.js';
 import type { Incarnation } from './sim_env.js';
 
 /** The port every simulated node binds (hosts tell nodes apart). */
@@ -34,8 +42,13 @@ export function sim_host(node: number): string {
 
 interface Endpoint {
   readonly node: number;
+  /** The node's lane: where its datagrams arrive. */
+  readonly lane: Lane;
   transport: SimTransport | null;
-  in_flight: number;
+  /** Arrival times of the packets this node has in flight, per destination node (the sender's own state). */
+  readonly links_out: Map<number, TimeHeap>;
+  /** The draws for what this node sends (delays, losses, duplicates, corruption): its own stream, so no node's draws depend on another's. */
+  readonly prng: Prng;
 }
 
 interface Conn {
@@ -127,12 +140,18 @@ export class SimNetwork {
     this.sabotage = sabotage;
   }
 
-  /** The transport of one incarnation of node `node`. */
-  transport(node: number, life: Incarnation): SimTransport {
+  /** Puts node `node` on the network, its datagrams arriving on `lane`; before any node boots. */
+  add_node(node: number, lane: Lane): void {
     const host = sim_host(node);
-    let endpoint = this.endpoints.get(host);
-    if (endpoint === undefined) this.endpoints.set(host, (endpoint = { node, transport: null, in_flight: 0 }));
-    return new SimTransport(this, node, life);
+    assert(!this.endpoints.has(host), 'SimNetwork.add_node: each node once');
+    this.endpoints.set(host, { node, lane, transport: null, links_out: new Map(), prng: this.prng.fork(`link/${node}`) });
+  }
+
+  /** The transport of one incarnation of node `node` (added with `add_node`). */
+  transport(node: number, life: Incarnation): SimTransport {
+    const endpoint = this.endpoints.get(sim_host(node));
+    assert(endpoint !== undefined, 'SimNetwork.transport: the node was added');
+    return new SimTransport(this, node, life, endpoint);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -185,34 +204,45 @@ export class SimNetwork {
   send_datagram(from: SimTransport, to: Address, bytes: Uint8Array): void {
     this.counters.datagrams_sent++;
     const f = this.faults;
+    const prng = from.endpoint.prng;
     const data = is_data(bytes);
     const endpoint = this.endpoints.get(to.host);
-    if (endpoint === undefined || endpoint.transport === null) return this.drop(from.node, -1, data, 'node_down');
+    if (endpoint === undefined) return this.drop(from.node, -1, data, 'node_down');
     const dst = endpoint.node;
     if (!this.reachable(from.node, dst)) return this.drop(from.node, dst, data, 'partition');
-    if (this.prng.chance(f.loss)) return this.drop(from.node, dst, data, 'loss');
-    if (data && this.prng.chance(this.sabotage.silent_drop)) {
+    if (prng.chance(f.loss)) return this.drop(from.node, dst, data, 'loss');
+    if (data && prng.chance(this.sabotage.silent_drop)) {
       this.counters.sabotage_silent_drops++;
       return;
     }
-    const copies = this.prng.chance(f.duplicate) ? 2 : 1;
+    const copies = prng.chance(f.duplicate) ? 2 : 1;
     if (copies === 2) this.counters.duplicated++;
+    const link = this.link(from.endpoint, dst);
+    const now_us = this.scheduler.now_us;
     for (let i = 0; i < copies; i++) {
-      if (endpoint.in_flight >= f.link_queue_packets_max) {
+      if (link.drop_due(now_us) >= f.link_queue_packets_max) {
         this.drop(from.node, dst, data, 'queue_full');
         continue;
       }
-      let delay_us = this.delay_us();
-      if (this.prng.chance(f.reorder)) {
+      let delay_us = this.delay_us(prng);
+      if (prng.chance(f.reorder)) {
         delay_us += f.reorder_delay_ms * 1000;
         this.counters.reordered++;
       }
       let packet = i === 0 ? bytes : bytes.slice();
-      if (this.prng.chance(f.corrupt)) packet = this.corrupt(packet);
-      endpoint.in_flight++;
+      if (prng.chance(f.corrupt)) packet = this.corrupt(prng, packet);
+      const at_us = now_us + delay_us;
+      link.push(at_us);
       if (data) this.in_flight_data++;
-      this.scheduler.after_with(delay_us, this.arrive, this.hold(from, endpoint, packet, data));
+      endpoint.lane.at_with(at_us, this.arrive, this.hold(from, endpoint, packet, data));
     }
+  }
+
+  /** The arrival times of what `from` has in flight towards node `dst`. */
+  private link(from: Endpoint, dst: number): TimeHeap {
+    let link = from.links_out.get(dst);
+    if (link === undefined) from.links_out.set(dst, (link = new TimeHeap()));
+    return link;
   }
 
   /** Keeps a datagram on the wire until it arrives: a pooled record, so no closure per packet. */
@@ -231,7 +261,6 @@ export class SimNetwork {
     const { from, endpoint, packet, data } = d;
     d.packet = EMPTY_PACKET; // Its bytes belong to the receiver now.
     this.wire_free.push(d);
-    endpoint.in_flight--;
     if (data) this.in_flight_data--;
     const dst = endpoint.node;
     const target = endpoint.transport;
@@ -247,20 +276,20 @@ export class SimNetwork {
     if (data) this.on_drop?.(from, to, reason);
   }
 
-  private delay_us(): number {
+  private delay_us(prng: Prng): number {
     const d = this.faults.delay;
     let ms: number;
     if (d.distribution === 'fixed') ms = d.min_ms;
-    else if (d.distribution === 'uniform') ms = d.min_ms + this.prng.float() * (d.max_ms - d.min_ms);
-    else ms = Math.min(d.max_ms, d.min_ms + this.prng.exponential(Math.max(0, d.mean_ms - d.min_ms)));
+    else if (d.distribution === 'uniform') ms = d.min_ms + prng.float() * (d.max_ms - d.min_ms);
+    else ms = Math.min(d.max_ms, d.min_ms + prng.exponential(Math.max(0, d.mean_ms - d.min_ms)));
     return ms * 1000;
   }
 
-  private corrupt(bytes: Uint8Array): Uint8Array {
+  private corrupt(prng: Prng, bytes: Uint8Array): Uint8Array {
     const copy = bytes.slice();
-    const bits = 1 + this.prng.int(this.faults.corrupt_bits_max);
+    const bits = 1 + prng.int(this.faults.corrupt_bits_max);
     for (let i = 0; i < bits; i++) {
-      const bit = this.prng.int(copy.length * 8);
+      const bit = prng.int(copy.length * 8);
       copy[bit >>> 3] ^= 1 << (bit & 7);
     }
     this.counters.corrupted++;
@@ -272,17 +301,18 @@ export class SimNetwork {
 
   /** @internal */
   connect(from: SimTransport, to: Address): number {
+    assert(this.scheduler.lookahead_us === 0, 'SimNetwork.connect: TCP runs with every node on the global lane');
     const conn: Conn = { id: this.next_conn++, owner: from, peer: null, open: false, last_arrival_us: 0, pending: new Set(), desynced: false };
     this.conns.set(conn.id, conn);
     this.counters.connects++;
     const endpoint = this.endpoints.get(to.host);
-    const half_rtt = this.delay_us();
-    this.scheduler.after(half_rtt, () => {
+    const half_rtt = this.delay_us(from.endpoint.prng);
+    this.scheduler.global.after(half_rtt, () => {
       if (!this.conns.has(conn.id)) return;
       const target = endpoint?.transport ?? null;
       if (target === null || !target.life.alive) return this.close_now(conn, 'ECONNREFUSED');
       if (!this.reachable(from.node, target.node)) {
-        this.scheduler.after(this.faults.connect_timeout_ms * 1000 - half_rtt, () => {
+        this.scheduler.global.after(this.faults.connect_timeout_ms * 1000 - half_rtt, () => {
           if (this.conns.has(conn.id)) this.close_now(conn, 'ETIMEDOUT');
         });
         return;
@@ -291,7 +321,7 @@ export class SimNetwork {
       this.conns.set(inbound.id, inbound);
       conn.peer = inbound;
       target.events!.on_open(inbound.id, true);
-      this.scheduler.after(this.delay_us(), () => {
+      this.scheduler.global.after(this.delay_us(from.endpoint.prng), () => {
         if (!this.conns.has(conn.id) || !from.life.alive) return;
         conn.open = true;
         from.events!.on_open(conn.id, false);
@@ -304,7 +334,7 @@ export class SimNetwork {
   write(from: SimTransport, id: number, bytes: Uint8Array, done: (error: string | null) => void): void {
     const conn = this.conns.get(id);
     if (conn === undefined || conn.owner !== from || !conn.open || conn.peer === null) {
-      this.scheduler.after(0, () => done('EPIPE'));
+      this.scheduler.global.after(0, () => done('EPIPE'));
       return;
     }
     this.counters.tcp_writes++;
@@ -313,18 +343,18 @@ export class SimNetwork {
     let copy: Uint8Array = bytes.slice();
     const frames = data_frames(copy);
     let corrupted = false;
-    if (f.corrupt_tcp && this.prng.chance(f.corrupt)) {
-      copy = this.corrupt(copy);
+    if (f.corrupt_tcp && from.endpoint.prng.chance(f.corrupt)) {
+      copy = this.corrupt(from.endpoint.prng, copy);
       corrupted = true;
     }
-    let arrival = this.scheduler.now_us + this.delay_us();
-    if (this.prng.chance(f.loss)) arrival += f.tcp_rto_ms * 1000;
+    let arrival = this.scheduler.now_us + this.delay_us(from.endpoint.prng);
+    if (from.endpoint.prng.chance(f.loss)) arrival += f.tcp_rto_ms * 1000;
     if (arrival < conn.last_arrival_us) arrival = conn.last_arrival_us;
     conn.last_arrival_us = arrival;
     const pending: PendingWrite = { done, frames, event: -1 };
     conn.pending.add(pending);
     this.in_flight_data += frames;
-    pending.event = this.scheduler.at(arrival, () => {
+    pending.event = this.scheduler.global.at(arrival, () => {
       conn.pending.delete(pending);
       this.in_flight_data -= frames;
       const peer = conn.peer;
@@ -351,14 +381,14 @@ export class SimNetwork {
     this.conns.delete(id);
     for (const p of conn.pending) this.fail_write(p);
     conn.pending.clear();
-    this.scheduler.after(0, () => {
+    this.scheduler.global.after(0, () => {
       if (from.life.alive) from.events?.on_closed(id, null);
     });
     const peer = conn.peer;
     if (peer !== null && this.conns.has(peer.id)) {
       // The peer sees the close after the bytes already on their way.
-      const at = Math.max(conn.last_arrival_us, this.scheduler.now_us + this.delay_us());
-      this.scheduler.at(at, () => {
+      const at = Math.max(conn.last_arrival_us, this.scheduler.now_us + this.delay_us(from.endpoint.prng));
+      this.scheduler.global.at(at, () => {
         if (this.conns.has(peer.id)) this.close_now(peer, abort ? 'ECONNRESET' : null);
       });
     }
@@ -370,7 +400,7 @@ export class SimNetwork {
     const peer = conn.peer;
     if (silent) {
       this.conns.delete(conn.id);
-      for (const p of conn.pending) this.scheduler.cancel(p.event);
+      for (const p of conn.pending) this.scheduler.global.cancel(p.event);
       for (const p of conn.pending) this.counters.stream_frames_lost += p.frames;
       for (const p of conn.pending) this.in_flight_data -= p.frames;
       conn.pending.clear();
@@ -385,15 +415,15 @@ export class SimNetwork {
     for (const p of conn.pending) this.fail_write(p);
     conn.pending.clear();
     const owner = conn.owner;
-    this.scheduler.after(0, () => {
+    this.scheduler.global.after(0, () => {
       if (owner.life.alive) owner.events?.on_closed(conn.id, error);
     });
   }
 
   private fail_write(p: PendingWrite): void {
-    this.scheduler.cancel(p.event);
+    this.scheduler.global.cancel(p.event);
     this.in_flight_data -= p.frames;
-    this.scheduler.after(0, () => p.done('ECONNRESET'));
+    this.scheduler.global.after(0, () => p.done('ECONNRESET'));
   }
 
   /** @internal Every connection of a transport that closes. */
@@ -436,14 +466,17 @@ export class SimTransport implements Transport {
   readonly life: Incarnation;
   /** Where this node's datagrams come from, as their receivers see it. */
   readonly address: Address;
+  /** @internal The node's place on the network (its lane, its links' queues). */
+  readonly endpoint: Endpoint;
   private readonly network: SimNetwork;
   events: TransportEvents | null = null;
   private bound = false;
 
-  constructor(network: SimNetwork, node: number, life: Incarnation) {
+  constructor(network: SimNetwork, node: number, life: Incarnation, endpoint: Endpoint) {
     this.network = network;
     this.node = node;
     this.life = life;
+    this.endpoint = endpoint;
     this.address = { host: sim_host(node), port: SIM_PORT };
   }
 

@@ -20,7 +20,7 @@ import { SecureChannel, type SecureStats } from '../net/secure/secure_channel.js
 import type { CryptoSuite } from '../net/secure/suite.js';
 import { sim_process_context, type ProcessWorld } from './process.js';
 import type { Prng } from './prng.js';
-import type { Scheduler } from './scheduler.js';
+import type { Lane } from './scheduler.js';
 import { NodeClock, SimWaiter, sim_kernel_env, sim_timers, type Incarnation, type WakeLatency } from './sim_env.js';
 import { SIM_PORT, sim_host, type SimNetwork } from './sim_network.js';
 import type { ProcessSpec } from './workloads/index.js';
@@ -81,8 +81,13 @@ export class SimNode {
   /** Counters of incarnations that died. */
   readonly past: IncarnationStats[] = [];
 
+  /** Where this node's events run (its own lane, or the global one: see scheduler.ts). */
+  readonly lane: Lane;
+
   constructor(world: NodeWorld, config: SimNodeConfig, processes: readonly ProcessSpec[]) {
     this.world = world;
+    this.lane = world.scheduler.add_lane();
+    world.network.add_node(config.id, this.lane);
     this.config = config;
     this.processes = processes;
   }
@@ -97,9 +102,9 @@ export class SimNode {
     const epoch = ++this.epoch;
     const life: Incarnation = { alive: true, epoch };
     this.life = life;
-    const scheduler: Scheduler = world.scheduler;
-    const clock = new NodeClock(scheduler, config.clock_offset_ms, config.clock_drift_ppm);
-    const waiter = new SimWaiter(scheduler, clock, world.prng.fork(`wake/${config.id}/${epoch}`), world.wake, life);
+    const lane = this.lane;
+    const clock = new NodeClock(lane, config.clock_offset_ms, config.clock_drift_ppm);
+    const waiter = new SimWaiter(lane, clock, world.prng.fork(`wake/${config.id}/${epoch}`), world.wake, life);
     this.waiter = waiter;
     const env = sim_kernel_env(clock, waiter);
     let memory: NodeMemory;
@@ -125,7 +130,7 @@ export class SimNode {
     for (let core = 0; core < memory.cores; core++) this.kernels.push(new Kernel(Fastpath.attach_core(memory, core, env)));
     for (let core = 1; core < memory.cores; core++) this.kernels[core]!.set_router(new EgressRouter(this.kernels[core]!.fastpath, SIM_NET_PID));
 
-    const timers = sim_timers(scheduler, clock, life);
+    const timers = sim_timers(lane, clock, life);
     const transport = world.network.transport(config.id, life);
     const driver = new NetDriver({ transport, timers, identity: { interfaces: {}, hostname: sim_host(config.id) } });
     await driver.init({ node_id: config.id, host: sim_host(config.id), port: SIM_PORT, max_queue: config.max_queue, overflow: config.overflow === 'drop_newest' ? Overflow.DROP_NEWEST : Overflow.DROP_OLDEST });
@@ -146,22 +151,22 @@ export class SimNode {
     }
     this.secure = secure;
     // The server's egress loop is a process of core 0: it parks on the network pid's doorbell.
-    scheduler.resume();
+    lane.resume();
     this.server = new NetworkServer(this.kernels[0]!, driver, { net_pid: SIM_NET_PID, timers, ...(secure === null ? {} : { sender: secure }) });
     world.trace.node(config.id, memory.cores);
 
     for (const p of this.processes) {
       const kernel = this.kernels[p.core]!;
-      const ctx = sim_process_context(world, kernel, config.id, life, p.pid, world.prng.fork(`process/${config.id}/${epoch}/${p.pid}`), { role: p.role });
-      scheduler.resume();
+      const ctx = sim_process_context(world, lane, kernel, config.id, life, p.pid, world.prng.fork(`process/${config.id}/${epoch}/${p.pid}`), { role: p.role });
+      lane.resume();
       p.body(ctx).then(
         () => {
           if (life.alive) kernel.exit(p.pid);
-          scheduler.park();
+          lane.park();
         },
         (error: unknown) => {
-          scheduler.fail(error);
-          scheduler.park();
+          lane.fail(error);
+          lane.park();
         },
       );
     }

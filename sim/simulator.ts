@@ -59,6 +59,10 @@ export interface SimResult {
   readonly violation: { invariant: string; code: string; message: string; at_ms: number; replay: string } | null;
   readonly virtual_ms: number;
   readonly events: number;
+  /** The scheduler's lookahead, µs: each node ran ahead alone for up to this long (0: one time-ordered agenda). */
+  readonly lookahead_us: number;
+  /** Windows the scheduler ran (0 with one agenda). */
+  readonly windows: number;
   /** Shared memory of the nodes as they end (control and message regions, bytes). */
   readonly node_memory_bytes: number;
   readonly sent: number;
@@ -95,10 +99,29 @@ function add_into(into: Record<string, number>, prefix: string, record: Record<s
   for (const [k, v] of Object.entries(record)) if (v !== 0) into[`${prefix}.${k}`] = (into[`${prefix}.${k}`] ?? 0) + v;
 }
 
+/**
+ * Shortest lookahead worth a lane per node, µs. Below it windows hold too few events to pay for
+ * visiting every lane (and a network that fast is one machine).
+ */
+export const LOOKAHEAD_US_MIN = 5;
+
+/**
+ * The lookahead of a scenario, µs (scheduler.ts): the shortest one-way delay any datagram can
+ * have, over the run's link faults and every scheduled change of them; 0 (one lane) for TCP,
+ * for a single node, with `scheduler.node_lanes: false`, or below `LOOKAHEAD_US_MIN`.
+ */
+export function lookahead_us(scenario: Scenario): number {
+  if (!scenario.scheduler.node_lanes || scenario.network.proto !== 'udp' || scenario.nodes.length < 2) return 0;
+  let min_ms = scenario.faults.link.delay.min_ms;
+  for (const f of scenario.faults.schedule) if (f.kind === 'link' && f.set.delay !== undefined) min_ms = Math.min(min_ms, f.set.delay.min_ms);
+  const us = min_ms * 1000;
+  return us >= LOOKAHEAD_US_MIN ? us : 0;
+}
+
 export class Simulator {
   readonly scenario: Scenario;
   readonly seed: number;
-  readonly scheduler = new Scheduler();
+  readonly scheduler: Scheduler;
   readonly ledger: Ledger;
   readonly trace: Trace;
   readonly network: SimNetwork;
@@ -115,7 +138,7 @@ export class Simulator {
     this.seed = options.seed;
     this.options = options;
     this.prng = new Prng(options.seed, 'lattice-sim');
-    const scheduler = this.scheduler;
+    const scheduler = (this.scheduler = new Scheduler({ lookahead_us: lookahead_us(scenario) }));
     const planned = scenario.workloads.reduce((sum, w) => sum + planned_messages(w), 0);
     this.ledger = new Ledger(scheduler, (v) => scheduler.fail(v), Math.max(1, Math.round((scenario.duration_ms + scenario.drain_ms) * 10)), scenario.network.secure !== false, planned);
     this.trace = new Trace(scheduler, options.trace === true, scenario.trace_events_max);
@@ -178,11 +201,10 @@ export class Simulator {
       this.nodes.set(n.id, new SimNode(world, { ...n, max_queue: scenario.network.max_queue, overflow: scenario.network.overflow, clock_offset_ms: Math.abs(offset), clock_drift_ppm: drift }, placed.get(n.id)!));
     }
 
-    scheduler.at(0, () => {
-      for (const node of this.nodes.values()) this.boot(node, null);
-    });
-    for (const fault of scenario.faults.schedule) scheduler.at(fault.at_ms * 1000, () => this.apply(fault));
-    scheduler.at(send_until_us, () => this.begin_drain());
+    // Each node boots in its own lane; faults and the drain are global events (barriers).
+    for (const node of this.nodes.values()) node.lane.at(0, () => this.boot(node, null));
+    for (const fault of scenario.faults.schedule) scheduler.global.at(fault.at_ms * 1000, () => this.apply(fault));
+    scheduler.global.at(send_until_us, () => this.begin_drain());
 
     const step_us = Math.max(1000, end_us / 100);
     for (let t = step_us; ; t += step_us) {
@@ -233,10 +255,10 @@ export class Simulator {
         this.crash_lost += this.ledger.crash(fault.node);
         this.log(`crash node ${fault.node} (memory ${fault.memory})`);
         if (fault.restart_after_ms !== undefined) {
-          this.scheduler.after(fault.restart_after_ms * 1000, () => {
+          this.scheduler.global.after(fault.restart_after_ms * 1000, () => {
             if (node.alive) return;
             this.log(`restart node ${fault.node}`);
-            this.boot(node, fault.memory === 'kept' ? shared : null);
+            node.lane.after(0, () => this.boot(node, fault.memory === 'kept' ? shared : null));
           });
         }
         return;
@@ -369,6 +391,8 @@ export class Simulator {
       violation,
       virtual_ms: scheduler.now_us / 1000,
       events: scheduler.events_run,
+      lookahead_us: scheduler.lookahead_us,
+      windows: scheduler.windows_run,
       node_memory_bytes: [...this.nodes.values()].reduce((sum, node) => sum + node.memory_bytes, 0),
       sent: this.ledger.sent,
       delivered: this.ledger.delivered,

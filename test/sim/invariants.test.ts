@@ -50,8 +50,8 @@ describe('invariants', () => {
 
   it('virtual time that stops advancing is caught as a livelock', async () => {
     const scheduler = new Scheduler();
-    const again = (): void => void scheduler.after(0, again);
-    scheduler.at(5, again);
+    const again = (): void => void scheduler.global.after(0, again);
+    scheduler.global.at(5, again);
     await scheduler.run_until(10);
     expect(scheduler.failed).toBeInstanceOf(SimViolation);
     expect((scheduler.failed as SimViolation).code).toBe('ERR_LATTICE_SIM_LIVELOCK');
