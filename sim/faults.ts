@@ -34,7 +34,7 @@ export interface LinkFaults {
   readonly corrupt_bits_max: number;
   /** Whether corruption applies to TCP writes too (a middlebox; TCP's checksum would catch most). */
   readonly corrupt_tcp: boolean;
-  /** Packets in flight towards one node at most; past it the link drops (`queue_full`), in [1, 2^20]. */
+  /** Packets in flight on one link (from one node to another) at most; past it the link drops (`queue_full`), in [1, 2^20]. */
   readonly link_queue_packets_max: number;
   /** One-way delay. */
   readonly delay: DelayModel;

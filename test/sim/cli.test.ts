@@ -26,6 +26,7 @@ describe('lattice sim', () => {
     expect(a.stdout).toContain('all invariants held');
     expect(a.stdout).toMatch(/simulated msg\/s/);
     expect(a.stdout).toMatch(/memory +\d+ MiB +nodes' shared memory; process peak RSS \d+ MiB/);
+    expect(a.stdout).toMatch(/scheduler +[\d,]+ +events; one time-ordered agenda/); // TCP: one lane.
     expect(readFileSync(join(dir, 'r.html'), 'utf8')).toContain('<!doctype html>');
     const trace = JSON.parse(readFileSync(join(dir, 't.json'), 'utf8')) as { traceEvents: { ph: string }[] };
     expect(trace.traceEvents.some((e) => e.ph === 's')).toBe(true);

@@ -2,7 +2,9 @@
 // and every node still sees exactly what one time-ordered agenda would have shown it.
 import { describe, expect, it } from 'vitest';
 import { AssertionError } from '../../kernel/assert.js';
+import { Prng } from '../../sim/prng.js';
 import { Scheduler } from '../../sim/scheduler.js';
+import { TimeHeap } from '../../sim/time_heap.js';
 import { lookahead_us, LOOKAHEAD_US_MIN, Simulator } from '../../sim/simulator.js';
 import type { Scenario } from '../../sim/scenario.js';
 import { scenario } from './sim_helpers.js';
@@ -74,6 +76,26 @@ describe('scheduler lanes', () => {
     expect(scheduler.failed).toBeInstanceOf(AssertionError);
     expect(String((scheduler.failed as Error).message)).toContain('before its window ends at 12');
     expect(posted).toBe(false);
+  });
+
+  it('a link counts what it has in flight at the sender\'s own time (TimeHeap against a sorted list)', () => {
+    const heap = new TimeHeap();
+    const rng = new Prng(3, 'time-heap');
+    let reference: number[] = [];
+    let now = 0;
+    for (let i = 0; i < 5000; i++) {
+      now += rng.float() * 4;
+      const t = now + (rng.chance(0.2) ? 50 : rng.float() * 200); // Ties, and growth past the start capacity.
+      heap.push(t);
+      reference.push(t);
+      if (rng.chance(0.3)) {
+        reference = reference.filter((x) => x > now);
+        expect(heap.drop_due(now)).toBe(reference.length);
+        expect(heap.peek()).toBe(reference.length === 0 ? Infinity : Math.min(...reference));
+      }
+    }
+    expect(heap.drop_due(Infinity)).toBe(0);
+    expect(heap.peek()).toBe(Infinity);
   });
 
   it('keeps every node on the global lane with lookahead 0', () => {
