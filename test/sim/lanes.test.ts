@@ -7,7 +7,8 @@ import { Scheduler } from '../../sim/scheduler.js';
 import { TimeHeap } from '../../sim/time_heap.js';
 import { lookahead_us, LOOKAHEAD_US_MIN, Simulator } from '../../sim/simulator.js';
 import type { Scenario } from '../../sim/scenario.js';
-import { scenario } from './sim_helpers.js';
+import { swarm_scenario } from '../../sim/swarm.js';
+import { scenario, shipped } from './sim_helpers.js';
 
 /**
  * A trace as a sorted list of events, message ids renamed to (sender node, sender pid, nth send
@@ -155,6 +156,18 @@ describe('scheduler lanes', () => {
         expect(lanes.result[key], key).toEqual(one.result[key]);
       }
       expect(lanes.trace.length).toBe(one.trace.length);
+      expect(lanes.trace).toEqual(one.trace);
+    }
+  });
+
+  it('and so does the sealed shipped scenario under four swarm fault mixes', async () => {
+    const base = shipped('lossy-secure-udp');
+    for (const seed of [1, 2, 3, 4]) {
+      const s = swarm_scenario(base, seed);
+      const { lanes, one } = await run_both(s, seed);
+      expect(lanes.result.ok).toBe(true);
+      expect(lanes.result.lookahead_us).toBeGreaterThan(0);
+      for (const key of ['sent', 'delivered', 'drops', 'secure', 'latency', 'timeline', 'events'] as const) expect(lanes.result[key], `seed ${seed}: ${key}`).toEqual(one.result[key]);
       expect(lanes.trace).toEqual(one.trace);
     }
   });
