@@ -27,6 +27,7 @@
  */
 import { AssertionError, assert } from '../kernel/assert.js';
 import { EventQueue, type EventFn } from './event_queue.js';
+import { grown } from './grow.js';
 import { SimViolation } from './violation.js';
 
 /**
@@ -120,17 +121,13 @@ export class Lane {
     this.scheduler.fail(error);
   }
 
-  /** Parks the calling process for `delay_us` of virtual time; a process of a node no longer `alive` never resumes. */
-  sleep(delay_us: number, life: { readonly alive: boolean } | null = null): Promise<void> {
-    return this.sleep_as(delay_us, { life, resolve: null });
-  }
-
   /**
-   * `sleep` with a record the caller keeps (a process sleeps once at a time, so one record per
-   * process saves a closure per sleep). A record already asleep is not reused.
+   * Parks the calling process for `delay_us` of virtual time; a process of a node no longer
+   * `alive` (`sleeper.life`) never resumes. The caller keeps the record (a process sleeps once at
+   * a time, so one record per process saves a closure per sleep); one already asleep is not reused.
    */
   sleep_as(delay_us: number, sleeper: Sleeper): Promise<void> {
-    if (sleeper.resolve !== null) return this.sleep(delay_us, sleeper.life);
+    if (sleeper.resolve !== null) return this.sleep_as(delay_us, { life: sleeper.life, resolve: null });
     this.scheduler.park();
     return new Promise((resolve) => {
       sleeper.resolve = resolve;
@@ -206,9 +203,8 @@ export class Scheduler {
     const index = this.lanes.length;
     assert(index < LANES_MAX, 'Scheduler.add_lane: fewer than LANES_MAX lanes');
     if (index >= this.lane_next_us.length) {
-      const next = new Float64Array(this.lane_next_us.length * 2).fill(Infinity);
-      next.set(this.lane_next_us);
-      this.lane_next_us = next;
+      const length = this.lane_next_us.length;
+      this.lane_next_us = grown(this.lane_next_us).fill(Infinity, length);
     }
     const lane = new Lane(this, index);
     this.lanes.push(lane);
@@ -299,15 +295,17 @@ export class Scheduler {
     const until_us = this.run_until_us;
     const next_us = this.lane_next_us;
     while (!this.stop_requested) {
+      // Inside a window the lane running it, else the global lane (between windows).
+      const lane = this.lanes[this.window_lane]!;
+      const t = lane.queue.peek_time();
+      // Deferred callbacks run once this lane's instant has no event left.
+      if (this.soon_count > 0 && t > this.now_us) {
+        this.run_soon();
+        if (this.active > 0) return this.await_park();
+        continue;
+      }
       if (this.window_lane !== 0) {
         // Inside a window: run this node's events due before it ends.
-        const lane = this.lanes[this.window_lane]!;
-        const t = lane.queue.peek_time();
-        if (this.soon_count > 0 && t > this.now_us) {
-          this.run_soon();
-          if (this.active > 0) return this.await_park();
-          continue;
-        }
         if (t < this.window_end_us && t <= until_us) {
           if (this.run_event(lane, t)) return this.await_park();
           continue;
@@ -316,24 +314,17 @@ export class Scheduler {
         this.window_lane = this.next_window_lane(this.window_lane + 1);
         continue;
       }
-      // Between windows: a global event, or the next window.
-      const global = this.global.queue;
-      const tg = global.peek_time();
-      if (this.soon_count > 0 && tg > this.now_us) {
-        this.run_soon();
-        if (this.active > 0) return this.await_park();
-        continue;
-      }
+      // Between windows: the next global event (at t), or the next window (from tn on).
       let tn = Infinity;
       for (let i = 1; i < this.lanes.length; i++) if (next_us[i]! < tn) tn = next_us[i]!;
-      if (tg <= tn) {
-        if (tg > until_us) break;
-        if (this.run_event(this.global, tg)) return this.await_park();
+      if (t <= tn) {
+        if (t > until_us) break;
+        if (this.run_event(lane, t)) return this.await_park();
         continue;
       }
       if (tn > until_us) break;
       const end_us = tn + this.lookahead_us;
-      this.window_end_us = end_us < tg ? end_us : tg;
+      this.window_end_us = end_us < t ? end_us : t;
       this.windows_run++;
       this.window_lane = this.next_window_lane(1);
     }

@@ -151,7 +151,7 @@ export class SimNetwork {
   transport(node: number, life: Incarnation): SimTransport {
     const endpoint = this.endpoints.get(sim_host(node));
     assert(endpoint !== undefined, 'SimNetwork.transport: the node was added');
-    return new SimTransport(this, node, life, endpoint);
+    return new SimTransport(this, life, endpoint);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -472,12 +472,12 @@ export class SimTransport implements Transport {
   events: TransportEvents | null = null;
   private bound = false;
 
-  constructor(network: SimNetwork, node: number, life: Incarnation, endpoint: Endpoint) {
+  constructor(network: SimNetwork, life: Incarnation, endpoint: Endpoint) {
     this.network = network;
-    this.node = node;
+    this.node = endpoint.node;
     this.life = life;
     this.endpoint = endpoint;
-    this.address = { host: sim_host(node), port: SIM_PORT };
+    this.address = { host: sim_host(endpoint.node), port: SIM_PORT };
   }
 
   async bind(host: string, port: number, events: TransportEvents): Promise<number> {
