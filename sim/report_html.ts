@@ -4,7 +4,7 @@
  * the latency histograms. Pure string building: the host writes the file.
  */
 import { LATENCY_BUCKETS } from './ledger.js';
-import type { SimResult } from './simulator.js';
+import { scheduler_summary, type SimResult } from './simulator.js';
 
 function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -110,7 +110,7 @@ export function report_html(result: SimResult): string {
     ['seed', String(result.seed)],
     ['virtual time', `${result.virtual_ms.toFixed(2)} ms`],
     ['events', fmt(result.events)],
-    ['scheduler', result.lookahead_us > 0 ? `a lane per node: ${fmt(result.windows)} windows of up to ${result.lookahead_us} µs` : 'one time-ordered agenda'],
+    ['scheduler', scheduler_summary(result)],
     ['messages sent', fmt(result.sent)],
     ['delivered', fmt(result.delivered)],
     ['undelivered', `${fmt(result.undelivered)} (counted drops ${fmt(result.drops_total)}, lost in crashes ${fmt(result.crash_lost)})`],

@@ -99,6 +99,11 @@ function add_into(into: Record<string, number>, prefix: string, record: Record<s
   for (const [k, v] of Object.entries(record)) if (v !== 0) into[`${prefix}.${k}`] = (into[`${prefix}.${k}`] ?? 0) + v;
 }
 
+/** Which scheduler a run used, in words (the CLI summary and the HTML report show it). */
+export function scheduler_summary(r: SimResult): string {
+  return r.lookahead_us > 0 ? `a lane per node, ${r.windows.toLocaleString('en-US')} windows of up to ${r.lookahead_us} µs` : 'one time-ordered agenda';
+}
+
 /**
  * Shortest lookahead worth a lane per node, µs. Below it windows hold too few events to pay for
  * visiting every lane (and a network that fast is one machine).

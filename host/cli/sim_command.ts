@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { SEED_MAX } from '../../sim/prng.js';
 import { report_html } from '../../sim/report_html.js';
 import { parse_scenario, ScenarioError, type Scenario } from '../../sim/scenario.js';
-import { Simulator, type SimResult } from '../../sim/simulator.js';
+import { scheduler_summary, Simulator, type SimResult } from '../../sim/simulator.js';
 import { swarm_scenario } from '../../sim/swarm.js';
 import { UsageError, parse, type Command } from './command.js';
 
@@ -58,7 +58,7 @@ export function summary_lines(r: SimResult, wall_ms: number, peak_rss_bytes: num
     `  delivered            ${n(r.delivered).padStart(12)}`,
     `  undelivered          ${n(r.undelivered).padStart(12)}   counted drops ${n(r.drops_total)}, lost in crashes ${n(r.crash_lost)}`,
     `  memory               ${mib(r.node_memory_bytes).padStart(12)}   nodes' shared memory${peak_rss_bytes === null ? '' : `; process peak RSS ${mib(peak_rss_bytes)}`}`,
-    `  scheduler            ${n(r.events).padStart(12)}   events; ${r.lookahead_us > 0 ? `a lane per node, ${n(r.windows)} windows of up to ${r.lookahead_us} µs` : 'one time-ordered agenda'}`,
+    `  scheduler            ${n(r.events).padStart(12)}   events; ${scheduler_summary(r)}`,
   ];
   if (r.duplicates_delivered > 0) lines.push(`  duplicates (clear UDP) ${n(r.duplicates_delivered).padStart(10)}`);
   if (r.corrupt_delivered > 0) lines.push(`  corrupted, clear path ${n(r.corrupt_delivered).padStart(11)}`);
