@@ -26,7 +26,9 @@ export const BLAKE3_BLOCK_BYTES = 64;
 export const BLAKE3_OUT_BYTES = 32;
 
 /** The initialisation vector: SHA-256's (BLAKE3 spec, section 2.2). */
-export const BLAKE3_IV = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19] as const;
+export const BLAKE3_IV = [
+  0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+] as const;
 /** The message word permutation applied after each round (section 2.2). */
 export const BLAKE3_MSG_PERMUTATION = [2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8] as const;
 export const BLAKE3_ROUNDS = 7;
@@ -49,10 +51,14 @@ const hex = (n: number) => `0x${n.toString(16).padStart(8, '0')}u`;
 /** The unrolled compression function: returns the first 8 output words (the chaining value). */
 function compress_fn(): string {
   const lines: string[] = [];
-  lines.push('fn compress(cv: array<u32, 8>, m: array<u32, 16>, counter_lo: u32, counter_hi: u32, block_len: u32, flags: u32) -> array<u32, 8> {');
+  lines.push(
+    'fn compress(cv: array<u32, 8>, m: array<u32, 16>, counter_lo: u32, counter_hi: u32, block_len: u32, flags: u32) -> array<u32, 8> {',
+  );
   lines.push('  var s0 = cv[0]; var s1 = cv[1]; var s2 = cv[2]; var s3 = cv[3];');
   lines.push('  var s4 = cv[4]; var s5 = cv[5]; var s6 = cv[6]; var s7 = cv[7];');
-  lines.push(`  var s8 = ${hex(BLAKE3_IV[0])}; var s9 = ${hex(BLAKE3_IV[1])}; var s10 = ${hex(BLAKE3_IV[2])}; var s11 = ${hex(BLAKE3_IV[3])};`);
+  lines.push(
+    `  var s8 = ${hex(BLAKE3_IV[0])}; var s9 = ${hex(BLAKE3_IV[1])}; var s10 = ${hex(BLAKE3_IV[2])}; var s11 = ${hex(BLAKE3_IV[3])};`,
+  );
   lines.push('  var s12 = counter_lo; var s13 = counter_hi; var s14 = block_len; var s15 = flags;');
   const g = (a: number, b: number, c: number, d: number, x: string, y: string) => {
     lines.push(`  s${a} = s${a} + s${b} + ${x}; s${d} = rotr(s${d} ^ s${a}, 16u);`);
@@ -175,7 +181,10 @@ export function blake3_chunks(length: number): number {
  */
 export function blake3_passes(length: number): { kind: 'chunk' | 'parent'; count: number; root: boolean }[] {
   const chunks = blake3_chunks(length);
-  const passes: { kind: 'chunk' | 'parent'; count: number; root: boolean }[] = [{ kind: 'chunk', count: chunks, root: chunks === 1 }];
-  for (let count = chunks; count > 1; count = Math.ceil(count / 2)) passes.push({ kind: 'parent', count, root: count === 2 });
+  const passes: { kind: 'chunk' | 'parent'; count: number; root: boolean }[] = [
+    { kind: 'chunk', count: chunks, root: chunks === 1 },
+  ];
+  for (let count = chunks; count > 1; count = Math.ceil(count / 2))
+    passes.push({ kind: 'parent', count, root: count === 2 });
   return passes;
 }

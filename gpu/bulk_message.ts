@@ -33,8 +33,10 @@ export function encode_bulk(payload: Uint8Array, digest: Uint8Array): Uint8Array
  * `BULK_HEADER_BYTES` (a slab block a sender filled, say: nothing is copied).
  */
 export function write_bulk_header(bytes: Uint8Array, digest: Uint8Array): void {
-  if (digest.length !== BLAKE3_OUT_BYTES) throw new BulkError('ERR_LATTICE_BAD_BULK_MESSAGE', `a digest of ${digest.length} bytes`);
-  if (bytes.length < BULK_HEADER_BYTES) throw new BulkError('ERR_LATTICE_BAD_BULK_MESSAGE', `${bytes.length} bytes cannot hold a bulk header`);
+  if (digest.length !== BLAKE3_OUT_BYTES)
+    throw new BulkError('ERR_LATTICE_BAD_BULK_MESSAGE', `a digest of ${digest.length} bytes`);
+  if (bytes.length < BULK_HEADER_BYTES)
+    throw new BulkError('ERR_LATTICE_BAD_BULK_MESSAGE', `${bytes.length} bytes cannot hold a bulk header`);
   bytes[0] = BULK_MAGIC_0;
   bytes[1] = BULK_MAGIC_1;
   bytes[2] = BULK_VERSION;
@@ -54,7 +56,8 @@ export async function seal_bulk(ring: BulkRing, payload: Uint8Array): Promise<Ui
  * `ring` and writes the header in front of it (zero-copy: the bytes may be a slab block).
  */
 export async function seal_bulk_in_place(ring: BulkRing, bytes: Uint8Array): Promise<void> {
-  if (bytes.length < BULK_HEADER_BYTES) throw new BulkError('ERR_LATTICE_BAD_BULK_MESSAGE', `${bytes.length} bytes cannot hold a bulk header`);
+  if (bytes.length < BULK_HEADER_BYTES)
+    throw new BulkError('ERR_LATTICE_BAD_BULK_MESSAGE', `${bytes.length} bytes cannot hold a bulk header`);
   const result = await run_until_slot(ring, bytes.subarray(BULK_HEADER_BYTES));
   write_bulk_header(bytes, result.digest);
 }
@@ -65,12 +68,21 @@ export async function seal_bulk_in_place(ring: BulkRing, bytes: Uint8Array): Pro
  * `ERR_LATTICE_DIGEST_MISMATCH` (counted in the ring's `digest_mismatches`).
  */
 export async function open_bulk(ring: BulkRing, bytes: Uint8Array): Promise<Uint8Array | BulkError> {
-  if (bytes.length < BULK_HEADER_BYTES || bytes[0] !== BULK_MAGIC_0 || bytes[1] !== BULK_MAGIC_1 || bytes[2] !== BULK_VERSION || bytes[3] !== 0) {
+  if (
+    bytes.length < BULK_HEADER_BYTES ||
+    bytes[0] !== BULK_MAGIC_0 ||
+    bytes[1] !== BULK_MAGIC_1 ||
+    bytes[2] !== BULK_VERSION ||
+    bytes[3] !== 0
+  ) {
     return new BulkError('ERR_LATTICE_BAD_BULK_MESSAGE', `a bulk message of ${bytes.length} bytes with a bad header`);
   }
   const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(BULK_LENGTH_OFFSET, true);
   if (length !== bytes.length - BULK_HEADER_BYTES) {
-    return new BulkError('ERR_LATTICE_BAD_BULK_MESSAGE', `a bulk message declaring ${length} payload bytes carries ${bytes.length - BULK_HEADER_BYTES}`);
+    return new BulkError(
+      'ERR_LATTICE_BAD_BULK_MESSAGE',
+      `a bulk message declaring ${length} payload bytes carries ${bytes.length - BULK_HEADER_BYTES}`,
+    );
   }
   const payload = bytes.subarray(BULK_HEADER_BYTES);
   const result = await run_until_slot(ring, payload);
@@ -79,7 +91,10 @@ export async function open_bulk(ring: BulkRing, bytes: Uint8Array): Promise<Uint
   for (let i = 0; i < BLAKE3_OUT_BYTES; i++) differ |= result.digest[i]! ^ expected[i]!;
   if (differ !== 0) {
     ring.count_mismatch();
-    return new BulkError('ERR_LATTICE_DIGEST_MISMATCH', `a bulk message of ${length} bytes whose digest does not match`);
+    return new BulkError(
+      'ERR_LATTICE_DIGEST_MISMATCH',
+      `a bulk message of ${length} bytes whose digest does not match`,
+    );
   }
   return payload;
 }
@@ -89,7 +104,11 @@ async function run_until_slot(ring: BulkRing, payload: Uint8Array) {
   for (;;) {
     const result = await ring.run(payload);
     if (typeof result !== 'number') return result;
-    if (result !== BulkStatus.FULL) throw new BulkError('ERR_LATTICE_BAD_BULK_MESSAGE', `the bulk ring refused a payload of ${payload.length} bytes (status ${result})`);
+    if (result !== BulkStatus.FULL)
+      throw new BulkError(
+        'ERR_LATTICE_BAD_BULK_MESSAGE',
+        `the bulk ring refused a payload of ${payload.length} bytes (status ${result})`,
+      );
     await ring.slot_freed();
   }
 }

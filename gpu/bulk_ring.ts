@@ -24,7 +24,13 @@
  */
 import { blake3 } from '@noble/hashes/blake3.js';
 import { assert } from '../kernel/assert.js';
-import { BLAKE3_CHUNK_BYTES, BLAKE3_OUT_BYTES, BLAKE3_WORKGROUP_SIZE, blake3_passes, blake3_wgsl } from './blake3_wgsl.js';
+import {
+  BLAKE3_CHUNK_BYTES,
+  BLAKE3_OUT_BYTES,
+  BLAKE3_WORKGROUP_SIZE,
+  blake3_passes,
+  blake3_wgsl,
+} from './blake3_wgsl.js';
 import { BulkError } from './errors.js';
 import type { GpuHandle } from './gpu_device.js';
 
@@ -163,12 +169,23 @@ export class BulkRing {
     this.slots_count = config.slots ?? 4;
     this.slot_bytes_max = config.slot_bytes_max ?? 16 << 20;
     this.output_bytes_max = config.output_bytes_max ?? this.slot_bytes_max;
-    assert(Number.isInteger(this.slots_count) && this.slots_count >= 1 && this.slots_count <= SLOTS_MAX, `slots ${this.slots_count}`);
-    assert(Number.isInteger(this.slot_bytes_max) && this.slot_bytes_max >= 4 && this.slot_bytes_max <= SLOT_BYTES_MAX, `slot_bytes_max ${this.slot_bytes_max}`);
-    assert(Number.isInteger(this.output_bytes_max) && this.output_bytes_max >= 4 && this.output_bytes_max <= SLOT_BYTES_MAX, `output_bytes_max ${this.output_bytes_max}`);
+    assert(
+      Number.isInteger(this.slots_count) && this.slots_count >= 1 && this.slots_count <= SLOTS_MAX,
+      `slots ${this.slots_count}`,
+    );
+    assert(
+      Number.isInteger(this.slot_bytes_max) && this.slot_bytes_max >= 4 && this.slot_bytes_max <= SLOT_BYTES_MAX,
+      `slot_bytes_max ${this.slot_bytes_max}`,
+    );
+    assert(
+      Number.isInteger(this.output_bytes_max) && this.output_bytes_max >= 4 && this.output_bytes_max <= SLOT_BYTES_MAX,
+      `output_bytes_max ${this.output_bytes_max}`,
+    );
     this.clock = config.clock ?? { now_ms: () => performance.now() };
     this.device = backend.kind === 'gpu' ? backend.handle.device : null;
-    this.staging = new Uint8Array(this.device === null ? 0 : Math.min(STAGING_BYTES_MAX, (this.slot_bytes_max + 3) & ~3));
+    this.staging = new Uint8Array(
+      this.device === null ? 0 : Math.min(STAGING_BYTES_MAX, (this.slot_bytes_max + 3) & ~3),
+    );
     this.counters = {
       path: backend.kind,
       fallback_reason: backend.kind === 'cpu' ? backend.reason : '',
@@ -197,26 +214,64 @@ export class BulkRing {
 
   private async allocate(device: GPUDevice): Promise<void> {
     const chunks_max = Math.ceil(this.slot_bytes_max / BLAKE3_CHUNK_BYTES);
-    assert(Math.ceil(chunks_max / BLAKE3_WORKGROUP_SIZE) <= DISPATCH_WORKGROUPS_MAX, `${chunks_max} chunks need too many workgroups`);
+    assert(
+      Math.ceil(chunks_max / BLAKE3_WORKGROUP_SIZE) <= DISPATCH_WORKGROUPS_MAX,
+      `${chunks_max} chunks need too many workgroups`,
+    );
     const levels_max = blake3_passes(this.slot_bytes_max).length;
-    const storage = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } });
+    const storage = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({
+      binding,
+      visibility: GPUShaderStage.COMPUTE,
+      buffer: { type },
+    });
     this.blake3_layout = device.createBindGroupLayout({
-      entries: [storage(0, 'read-only-storage'), storage(1, 'read-only-storage'), storage(2, 'storage'), { binding: 3, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } }],
+      entries: [
+        storage(0, 'read-only-storage'),
+        storage(1, 'read-only-storage'),
+        storage(2, 'storage'),
+        { binding: 3, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } },
+      ],
     });
     this.kernel_layout = device.createBindGroupLayout({
-      entries: [storage(0, 'read-only-storage'), storage(1, 'storage'), { binding: 2, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } }],
+      entries: [
+        storage(0, 'read-only-storage'),
+        storage(1, 'storage'),
+        { binding: 2, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } },
+      ],
     });
     const module = await compile(device, blake3_wgsl(), 'blake3');
     const layout = device.createPipelineLayout({ bindGroupLayouts: [this.blake3_layout] });
     this.chunk_pipeline = device.createComputePipeline({ layout, compute: { module, entryPoint: 'chunk' } });
     this.parent_pipeline = device.createComputePipeline({ layout, compute: { module, entryPoint: 'parent' } });
     for (let index = 0; index < this.slots_count; index++) {
-      const input = device.createBuffer({ label: `bulk ${index} input`, size: round4(this.slot_bytes_max), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+      const input = device.createBuffer({
+        label: `bulk ${index} input`,
+        size: round4(this.slot_bytes_max),
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+      });
       const cv_bytes = chunks_max * BLAKE3_OUT_BYTES;
-      const cv = [0, 1].map((k) => device.createBuffer({ label: `bulk ${index} cv ${k}`, size: cv_bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC })) as [GPUBuffer, GPUBuffer];
-      const output = device.createBuffer({ label: `bulk ${index} output`, size: round4(this.output_bytes_max), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-      const params = device.createBuffer({ label: `bulk ${index} params`, size: PARAMS_STRIDE_BYTES * (levels_max + 1), usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-      const readback = device.createBuffer({ label: `bulk ${index} readback`, size: BLAKE3_OUT_BYTES + round4(this.output_bytes_max), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const cv = [0, 1].map((k) =>
+        device.createBuffer({
+          label: `bulk ${index} cv ${k}`,
+          size: cv_bytes,
+          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+        }),
+      ) as [GPUBuffer, GPUBuffer];
+      const output = device.createBuffer({
+        label: `bulk ${index} output`,
+        size: round4(this.output_bytes_max),
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+      });
+      const params = device.createBuffer({
+        label: `bulk ${index} params`,
+        size: PARAMS_STRIDE_BYTES * (levels_max + 1),
+        usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      });
+      const readback = device.createBuffer({
+        label: `bulk ${index} readback`,
+        size: BLAKE3_OUT_BYTES + round4(this.output_bytes_max),
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      });
       const group = (src: GPUBuffer, dst: GPUBuffer) =>
         device.createBindGroup({
           layout: this.blake3_layout!,
@@ -228,7 +283,18 @@ export class BulkRing {
           ],
         });
       const records = new Uint32Array((PARAMS_STRIDE_BYTES / 4) * (levels_max + 1));
-      this.slots.push({ index, input, cv, output, params, readback, records, blake3_groups: [group(cv[1], cv[0]), group(cv[0], cv[1])], kernel_groups: [], busy: false });
+      this.slots.push({
+        index,
+        input,
+        cv,
+        output,
+        params,
+        readback,
+        records,
+        blake3_groups: [group(cv[1], cv[0]), group(cv[0], cv[1])],
+        kernel_groups: [],
+        busy: false,
+      });
     }
   }
 
@@ -239,10 +305,17 @@ export class BulkRing {
    */
   async register_kernel(spec: BulkKernelSpec): Promise<number> {
     if (!Number.isInteger(spec.workgroup_size) || spec.workgroup_size < 1 || spec.workgroup_size > WORKGROUP_SIZE_MAX) {
-      throw new BulkError('ERR_LATTICE_BAD_KERNEL', `kernel ${spec.name}: workgroup_size ${spec.workgroup_size} is outside [1, ${WORKGROUP_SIZE_MAX}]`);
+      throw new BulkError(
+        'ERR_LATTICE_BAD_KERNEL',
+        `kernel ${spec.name}: workgroup_size ${spec.workgroup_size} is outside [1, ${WORKGROUP_SIZE_MAX}]`,
+      );
     }
     if (this.device === null) {
-      if (spec.cpu === undefined) throw new BulkError('ERR_LATTICE_NO_CPU_KERNEL', `kernel ${spec.name}: no adapter (${this.counters.fallback_reason}) and no cpu reference`);
+      if (spec.cpu === undefined)
+        throw new BulkError(
+          'ERR_LATTICE_NO_CPU_KERNEL',
+          `kernel ${spec.name}: no adapter (${this.counters.fallback_reason}) and no cpu reference`,
+        );
       this.kernels.push({ spec, pipeline: null });
       return this.kernels.length - 1;
     }
@@ -251,9 +324,13 @@ export class BulkRing {
     try {
       const module = await compile(device, spec.code, spec.name);
       device.pushErrorScope('validation');
-      pipeline = device.createComputePipeline({ layout: device.createPipelineLayout({ bindGroupLayouts: [this.kernel_layout!] }), compute: { module, entryPoint: spec.entry_point } });
+      pipeline = device.createComputePipeline({
+        layout: device.createPipelineLayout({ bindGroupLayouts: [this.kernel_layout!] }),
+        compute: { module, entryPoint: spec.entry_point },
+      });
       const error = await device.popErrorScope();
-      if (error !== null) throw new BulkError('ERR_LATTICE_WGSL', `kernel ${spec.name}: ${error.message}`, [error.message]);
+      if (error !== null)
+        throw new BulkError('ERR_LATTICE_WGSL', `kernel ${spec.name}: ${error.message}`, [error.message]);
     } catch (error) {
       this.counters.kernel_errors++;
       throw error;
@@ -285,7 +362,11 @@ export class BulkRing {
     if (kernel !== -1 && (kernel < 0 || kernel >= this.kernels.length)) return BulkStatus.NO_KERNEL;
     const spec = kernel === -1 ? null : this.kernels[kernel]!.spec;
     const output_bytes = spec === null ? 0 : spec.output_bytes(payload.length);
-    if (spec !== null) assert(output_bytes % 4 === 0 && output_bytes <= this.output_bytes_max, `kernel ${spec.name}: output of ${output_bytes} bytes`);
+    if (spec !== null)
+      assert(
+        output_bytes % 4 === 0 && output_bytes <= this.output_bytes_max,
+        `kernel ${spec.name}: output of ${output_bytes} bytes`,
+      );
     if (this.device === null) return this.submit_cpu(payload, spec, output_bytes, done);
     const slot = this.slots.find((s) => !s.busy);
     if (slot === undefined) {
@@ -351,7 +432,9 @@ export class BulkRing {
   /** `submit` as a promise; rejects with a `BulkError`, or resolves to a status code when refused. */
   run(payload: Uint8Array, kernel = -1): Promise<BulkResult | BulkStatus> {
     return new Promise((resolve, reject) => {
-      const status = this.submit(payload, kernel, (result) => (result instanceof BulkError ? reject(result) : resolve(result)));
+      const status = this.submit(payload, kernel, (result) =>
+        result instanceof BulkError ? reject(result) : resolve(result),
+      );
       if (status !== BulkStatus.OK) resolve(status);
     });
   }
@@ -430,7 +513,12 @@ export class BulkRing {
     this.counters.staged_bytes += payload.length;
   }
 
-  private submit_cpu(payload: Uint8Array, spec: BulkKernelSpec | null, output_bytes: number, done: BulkDone): BulkStatus {
+  private submit_cpu(
+    payload: Uint8Array,
+    spec: BulkKernelSpec | null,
+    output_bytes: number,
+    done: BulkDone,
+  ): BulkStatus {
     const started = this.clock.now_ms();
     const digest = blake3(payload);
     let output: Uint8Array | null = null;

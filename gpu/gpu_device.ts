@@ -26,14 +26,20 @@ export interface GpuHandle {
 /** Opens a device through `navigator.gpu` (browsers), or null when there is none. */
 export async function open_browser_gpu(gpu: GPU | undefined): Promise<GpuHandle | null> {
   if (gpu === undefined) return null;
-  const adapter = (await gpu.requestAdapter()) ?? (await gpu.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions));
+  const adapter =
+    (await gpu.requestAdapter()) ??
+    (await gpu.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions));
   if (adapter === null) return null;
   let device: GPUDevice | null = await adapter.requestDevice();
   const info = adapter.info;
   const description = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
   return {
     device,
-    adapter: { name: description.trim() || 'unknown', backend: 'browser', software: /swiftshader|llvmpipe/i.test(description) },
+    adapter: {
+      name: description.trim() || 'unknown',
+      backend: 'browser',
+      software: /swiftshader|llvmpipe/i.test(description),
+    },
     close() {
       device?.destroy();
       device = null;

@@ -45,7 +45,14 @@ async function run(launch: ProcessLaunch): Promise<void> {
     try {
       post({ type: 'exited', pid: launch.pid, ok: true, value });
     } catch (error) {
-      post({ type: 'exited', pid: launch.pid, ok: false, error: serialize_error(new TypeError(`process ${launch.pid}: result is not structured-cloneable`, { cause: error })) });
+      post({
+        type: 'exited',
+        pid: launch.pid,
+        ok: false,
+        error: serialize_error(
+          new TypeError(`process ${launch.pid}: result is not structured-cloneable`, { cause: error }),
+        ),
+      });
     }
   } catch (error) {
     kernel.exit(launch.pid);

@@ -168,7 +168,10 @@ export class NodeHost {
     for (const spec of options.processes ?? []) {
       const launch = host.prepare(spec);
       if (host.main_cores.has(spec.core)) {
-        throw new ConfigError('ERR_LATTICE_BAD_CORE', `process ${spec.pid}: core ${spec.core} belongs to the main thread`);
+        throw new ConfigError(
+          'ERR_LATTICE_BAD_CORE',
+          `process ${spec.pid}: core ${spec.core} belongs to the main thread`,
+        );
       }
       const list = launches.get(spec.core) ?? [];
       list.push(launch);
@@ -211,7 +214,10 @@ export class NodeHost {
   private start_worker(core: number, processes: readonly ProcessLaunch[]): Promise<void> {
     const net_pid = this.net === null ? -1 : this.net.server.net_pid;
     const init: WorkerInit = { shared: this.memory.shared(), core, spin_polls: this.spin_polls, net_pid, processes };
-    const worker = spawn_worker(new URL('./core_worker.ts', import.meta.url), { workerData: init, name: `lattice-core-${core}` });
+    const worker = spawn_worker(new URL('./core_worker.ts', import.meta.url), {
+      workerData: init,
+      name: `lattice-core-${core}`,
+    });
     const exited = once(worker, 'exit').then(() => this.on_exit(core));
     const entry: CoreWorker = { core, worker, exited, closed: false };
     this.workers.set(core, entry);
@@ -231,12 +237,20 @@ export class NodeHost {
   private on_process_exit(core: number, message: Extract<WorkerToHost, { type: 'exited' }>): void {
     const pending = this.processes.get(message.pid);
     if (pending === undefined || pending.settled) return;
-    pending.resolve(message.ok ? { pid: message.pid, core, ok: true, value: message.value } : { pid: message.pid, core, ok: false, error: message.error });
+    pending.resolve(
+      message.ok
+        ? { pid: message.pid, core, ok: true, value: message.value }
+        : { pid: message.pid, core, ok: false, error: message.error },
+    );
   }
 
   private on_exit(core: number): void {
     this.workers.delete(core);
-    this.fail_core(core, { name: 'LatticeError', message: `core ${core}'s worker exited before its process returned`, code: 'ERR_LATTICE_CORE_EXITED' });
+    this.fail_core(core, {
+      name: 'LatticeError',
+      message: `core ${core}'s worker exited before its process returned`,
+      code: 'ERR_LATTICE_CORE_EXITED',
+    });
   }
 
   /**
@@ -269,14 +283,24 @@ export class NodeHost {
     let secure: SecureChannel | null = null;
     if (options.secure !== undefined) {
       try {
-        secure = await SecureChannel.create(driver, { random: system_random(), clock: { now_ms: () => Date.now() }, ...options.secure, timers });
+        secure = await SecureChannel.create(driver, {
+          random: system_random(),
+          clock: { now_ms: () => Date.now() },
+          ...options.secure,
+          timers,
+        });
       } catch (error) {
         await driver.shutdown();
         throw error;
       }
     }
     const kernel = this.attach_kernel(options.core);
-    const server = new NetworkServer(kernel, driver, { auto_poll: options.auto_poll ?? true, net_pid: options.net_pid, timers, ...(secure === null ? {} : { sender: secure }) });
+    const server = new NetworkServer(kernel, driver, {
+      auto_poll: options.auto_poll ?? true,
+      net_pid: options.net_pid,
+      timers,
+      ...(secure === null ? {} : { sender: secure }),
+    });
     this.net = { driver, server, secure, kernel };
   }
 
@@ -293,7 +317,8 @@ export class NodeHost {
 
   /** Attaches the main thread to one of `main_cores`. */
   attach(core: number): Fastpath {
-    if (!this.main_cores.has(core)) throw new ConfigError('ERR_LATTICE_BAD_CORE', `attach: core ${core} is not one of main_cores`);
+    if (!this.main_cores.has(core))
+      throw new ConfigError('ERR_LATTICE_BAD_CORE', `attach: core ${core} is not one of main_cores`);
     const fastpath = Fastpath.attach_core(this.memory, core, real_env(this.spin_polls));
     this.attachments.push(fastpath);
     return fastpath;
@@ -306,7 +331,8 @@ export class NodeHost {
 
   /** Binds a pid to one of the main thread's cores (its process is the main thread's code). */
   bind_main(pid: number, core: number): void {
-    if (!this.main_cores.has(core)) throw new ConfigError('ERR_LATTICE_BAD_CORE', `bind_main: core ${core} is not one of main_cores`);
+    if (!this.main_cores.has(core))
+      throw new ConfigError('ERR_LATTICE_BAD_CORE', `bind_main: core ${core} is not one of main_cores`);
     this.memory.bind(pid, core);
   }
 

@@ -62,7 +62,10 @@ async function back_off(idle: Idle): Promise<void> {
  */
 class ReplyCaps {
   private readonly caps = new Map<number, number>();
-  constructor(private readonly kernel: Kernel, private readonly pid: number) {}
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly pid: number,
+  ) {}
   /** The capability, or a negative status when none can be made. */
   get(node: number, pid: number): number {
     const key = node * 0x1_0000 + pid;
@@ -183,7 +186,8 @@ function target(ctx: ProcessContext<ServiceArgs>): { cap: number; count: number;
   const to = ctx.args.to;
   if (to === undefined) throw new Error(`pid ${ctx.pid}: 'to' is required`);
   const length = ctx.args.payload_bytes ?? 64;
-  if (!(Number.isInteger(length) && length >= 0 && length <= SERVICE_PAYLOAD_BYTES_MAX)) throw new Error(`payload_bytes ${length}`);
+  if (!(Number.isInteger(length) && length >= 0 && length <= SERVICE_PAYLOAD_BYTES_MAX))
+    throw new Error(`payload_bytes ${length}`);
   const cap = ctx.kernel.connect(ctx.pid, to.pid, to.node);
   if (cap < 0) throw new Error(`connect to node ${to.node} pid ${to.pid}: status ${cap}`);
   return { cap, count: ctx.args.count ?? 1000, length };
@@ -232,8 +236,17 @@ export async function ping(ctx: ProcessContext<ServiceArgs>) {
     }
   }
   rtt_us.sort((a, b) => a - b);
-  const at = (q: number) => (rtt_us.length === 0 ? 0 : Math.round(rtt_us[Math.min(rtt_us.length - 1, Math.floor(q * rtt_us.length))]!));
-  return { service: 'ping', sent, answered: rtt_us.length, timeouts, stale, refused, rtt_us: { p50: at(0.5), p99: at(0.99), max: at(1) } };
+  const at = (q: number) =>
+    rtt_us.length === 0 ? 0 : Math.round(rtt_us[Math.min(rtt_us.length - 1, Math.floor(q * rtt_us.length))]!);
+  return {
+    service: 'ping',
+    sent,
+    answered: rtt_us.length,
+    timeouts,
+    stale,
+    refused,
+    rtt_us: { p50: at(0.5), p99: at(0.99), max: at(1) },
+  };
 }
 
 export async function stream(ctx: ProcessContext<ServiceArgs>) {

@@ -155,7 +155,8 @@ export class Caps {
       const current = Atomics.load(i32, w + CAP_TAG_WORD);
       if ((current & 3) !== CapState.FREE) continue;
       // Fill the fields first, then publish with the tag (a validator checks the tag twice).
-      if (Atomics.compareExchange(i32, w + CAP_TAG_WORD, current, (current & ~3) | CapState.CLAIMING) !== current) continue;
+      if (Atomics.compareExchange(i32, w + CAP_TAG_WORD, current, (current & ~3) | CapState.CLAIMING) !== current)
+        continue;
       i32[w + CAP_KIND_RIGHTS_WORD] = kind | (rights << 8);
       i32[w + CAP_TARGET_WORD] = target;
       i32[w + CAP_TARGET_GEN_WORD] = target_gen;
@@ -228,7 +229,11 @@ export class Caps {
     while (top > 0) {
       const g = stack[--top]!;
       const w = this.word(g);
-      for (let child = i32[w + CAP_FIRST_CHILD_WORD]!; child !== -1; child = i32[this.word(child) + CAP_NEXT_SIBLING_WORD]!) {
+      for (
+        let child = i32[w + CAP_FIRST_CHILD_WORD]!;
+        child !== -1;
+        child = i32[this.word(child) + CAP_NEXT_SIBLING_WORD]!
+      ) {
         stack[top++] = child;
       }
       const current = Atomics.load(i32, w + CAP_TAG_WORD);
@@ -258,7 +263,7 @@ export class Caps {
       }
       c = next;
     }
-    assert(false, 'child is in its parent\'s list');
+    assert(false, "child is in its parent's list");
   }
 
   /** Whether slot `global` holds a capability. */

@@ -219,7 +219,14 @@ export class Fastpath {
   private stalled = false;
   private attached = true;
 
-  private constructor(memory: NodeMemory, core: number, producer_slot: number, owner_word: number, token: number, env: KernelEnv) {
+  private constructor(
+    memory: NodeMemory,
+    core: number,
+    producer_slot: number,
+    owner_word: number,
+    token: number,
+    env: KernelEnv,
+  ) {
     this.memory = memory;
     this.core = core;
     this.producer_slot = producer_slot;
@@ -279,7 +286,8 @@ export class Fastpath {
     const owner_word = memory.core_control_word(core) + CORE_OWNER / WORD_BYTES;
     const token = Atomics.add(memory.i32, NODE_TOKENS_WORD, 1) + 1;
     const seen = Atomics.compareExchange(memory.i32, owner_word, 0, token);
-    if (seen !== 0) throw new ConfigError('ERR_LATTICE_CORE_ATTACHED', `core ${core} is already attached by another thread`);
+    if (seen !== 0)
+      throw new ConfigError('ERR_LATTICE_CORE_ATTACHED', `core ${core} is already attached by another thread`);
     return new Fastpath(memory, core, -1, owner_word, token, env);
   }
 
@@ -296,7 +304,10 @@ export class Fastpath {
         return new Fastpath(memory, NO_CORE, slot, owner_word, token, env);
       }
     }
-    throw new ConfigError('ERR_LATTICE_NO_PRODUCER_SLOT', `all ${memory.geometry.producers_max} producer slots are attached`);
+    throw new ConfigError(
+      'ERR_LATTICE_NO_PRODUCER_SLOT',
+      `all ${memory.geometry.producers_max} producer slots are attached`,
+    );
   }
 
   /** Releases the attachment so another thread may attach. Idempotent. */
@@ -324,7 +335,7 @@ export class Fastpath {
       const status = this.check_descriptor(m);
       if (status !== Status.OK) return status;
       flags |= SlotFlags.DESCRIPTOR;
-    } else if ((m.length >>> 0) > SLOT_PAYLOAD_BYTES_MAX || (m.length | 0) !== m.length) {
+    } else if (m.length >>> 0 > SLOT_PAYLOAD_BYTES_MAX || (m.length | 0) !== m.length) {
       return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
     }
     const channel = this.channel_of(LOCAL_NODE, LOCAL_NODE, src, dst);
@@ -353,7 +364,7 @@ export class Fastpath {
       const status = this.check_descriptor(m);
       if (status !== Status.OK) return status;
       flags |= SlotFlags.DESCRIPTOR;
-    } else if ((m.length >>> 0) > SLOT_PAYLOAD_BYTES_MAX || (m.length | 0) !== m.length) {
+    } else if (m.length >>> 0 > SLOT_PAYLOAD_BYTES_MAX || (m.length | 0) !== m.length) {
       return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
     }
     m.src_pid = src;
@@ -377,7 +388,7 @@ export class Fastpath {
     for (let i = 0; i < count; i++) {
       const m = msgs[i]!;
       if (m.block_offset !== 0) return this.reject(C_REJECTED_BAD_ARGUMENT, Status.BAD_ARGUMENT);
-      if ((m.length >>> 0) > SLOT_PAYLOAD_BYTES_MAX) return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
+      if (m.length >>> 0 > SLOT_PAYLOAD_BYTES_MAX) return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
     }
     const channel = this.channel_of(LOCAL_NODE, LOCAL_NODE, src, dst);
     if (channel < 0) return this.reject(C_REJECTED_CHANNEL_FULL, Status.CHANNEL_TABLE_FULL);
@@ -395,7 +406,15 @@ export class Fastpath {
         const m = msgs[i]!;
         m.src_pid = src;
         m.dst_pid = dst;
-        write_slot(ring.i32, ring.slot_word((position + i) | 0), m, m.flags & SlotFlags.USER_MASK, channel, (seq + i) | 0, 0);
+        write_slot(
+          ring.i32,
+          ring.slot_word((position + i) | 0),
+          m,
+          m.flags & SlotFlags.USER_MASK,
+          channel,
+          (seq + i) | 0,
+          0,
+        );
         bytes += m.length;
       }
       ring.publish(position, count);
@@ -408,7 +427,14 @@ export class Fastpath {
     return this.send_each(src, dst, msgs, count, channel, dst_core);
   }
 
-  private send_each(src: number, dst: number, msgs: readonly Message[], count: number, channel: number, dst_core: number): number {
+  private send_each(
+    src: number,
+    dst: number,
+    msgs: readonly Message[],
+    count: number,
+    channel: number,
+    dst_core: number,
+  ): number {
     let sent = 0;
     for (; sent < count; sent++) {
       const m = msgs[sent]!;
@@ -429,7 +455,8 @@ export class Fastpath {
   deliver_remote(src_node: number, src_pid: number, dst: number, m: Message): number {
     assert(this.core === NO_CORE, 'deliver_remote is for producer attachments');
     if (Atomics.load(this.i32, NODE_CLOSING_WORD) !== 0) return Status.CLOSED;
-    if (!(src_pid >= 0 && src_pid < 32767 && (src_pid | 0) === src_pid)) return this.reject(C_REJECTED_BAD_PID, Status.BAD_PID);
+    if (!(src_pid >= 0 && src_pid < 32767 && (src_pid | 0) === src_pid))
+      return this.reject(C_REJECTED_BAD_PID, Status.BAD_PID);
     const dst_core = this.dst_core_of(dst);
     if (dst_core < 0) return dst_core;
     let flags = (m.flags & SlotFlags.USER_MASK) | SlotFlags.REMOTE;
@@ -437,7 +464,7 @@ export class Fastpath {
       const status = this.check_descriptor(m);
       if (status !== Status.OK) return status;
       flags |= SlotFlags.DESCRIPTOR;
-    } else if ((m.length >>> 0) > SLOT_PAYLOAD_BYTES_MAX) {
+    } else if (m.length >>> 0 > SLOT_PAYLOAD_BYTES_MAX) {
       return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
     }
     const channel = this.channel_of(src_node, LOCAL_NODE, src_pid, dst);
@@ -479,7 +506,7 @@ export class Fastpath {
     if (!this.slab.is_block(block) || this.slab.state(block) !== BlockState.PAYLOAD) {
       return this.reject(C_REJECTED_BAD_ARGUMENT, Status.STALE_BLOCK);
     }
-    if ((m.length >>> 0) > this.slab.capacity_of(block) || (m.length | 0) !== m.length) {
+    if (m.length >>> 0 > this.slab.capacity_of(block) || (m.length | 0) !== m.length) {
       return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
     }
     m.block_gen = this.slab.generation(block);
@@ -492,7 +519,14 @@ export class Fastpath {
    * to be staged, or any message on a channel that still has staged messages, is staged
    * instead, so that it cannot overtake them.
    */
-  private enqueue(m: Message, flags: number, channel: number, dst_core: number, src_node: number, stage: boolean): number {
+  private enqueue(
+    m: Message,
+    flags: number,
+    channel: number,
+    dst_core: number,
+    src_node: number,
+    stage: boolean,
+  ): number {
     const entry = this.channels_word + channel * CHANNEL_WORDS;
     if (stage || Atomics.load(this.i32, entry + CHANNEL_STAGING_WORD) !== 0) {
       const status = this.stage(m, flags, channel, src_node, stage);
@@ -586,7 +620,12 @@ export class Fastpath {
    * -1 if the table is full. Lookups take no lock; inserts take the control lock.
    */
   channel_of(src_node: number, dst_node: number, src: number, dst: number): number {
-    if (src === this.memo_src && dst === this.memo_dst && src_node === this.memo_src_node && dst_node === this.memo_dst_node) {
+    if (
+      src === this.memo_src &&
+      dst === this.memo_dst &&
+      src_node === this.memo_src_node &&
+      dst_node === this.memo_dst_node
+    ) {
       return this.memo_channel;
     }
     let found = this.find_channel(src_node, dst_node, src, dst);
@@ -694,7 +733,8 @@ export class Fastpath {
 
   /** Polls `spin_polls` times, then sleeps on the doorbell, until `what` is ready or time runs out. */
   private wait(what: number, pid: number, m: Message, timeout_ms: number): number {
-    if (!(timeout_ms >= 0 && timeout_ms <= RECV_TIMEOUT_MS_MAX)) return this.reject(C_REJECTED_BAD_ARGUMENT, Status.BAD_ARGUMENT);
+    if (!(timeout_ms >= 0 && timeout_ms <= RECV_TIMEOUT_MS_MAX))
+      return this.reject(C_REJECTED_BAD_ARGUMENT, Status.BAD_ARGUMENT);
     let status: number = Status.WOULD_BLOCK;
     for (let i = 0; i < this.env.spin_polls; i++) {
       status = this.poll(what, pid, m);
@@ -713,7 +753,8 @@ export class Fastpath {
   }
 
   private async wait_async(what: number, pid: number, m: Message, timeout_ms: number): Promise<number> {
-    if (!(timeout_ms >= 0 && timeout_ms <= RECV_TIMEOUT_MS_MAX)) return this.reject(C_REJECTED_BAD_ARGUMENT, Status.BAD_ARGUMENT);
+    if (!(timeout_ms >= 0 && timeout_ms <= RECV_TIMEOUT_MS_MAX))
+      return this.reject(C_REJECTED_BAD_ARGUMENT, Status.BAD_ARGUMENT);
     const deadline_ms = this.env.clock.now_ms() + timeout_ms;
     for (;;) {
       let status = this.arm(what, pid, m);
@@ -874,7 +915,8 @@ export class Fastpath {
     const recv_seq_word = this.channels_word + channel * CHANNEL_WORDS + CHANNEL_RECV_SEQ_WORD;
     const expected = this.i32[recv_seq_word]!;
     if (array[w + SLOT_CHANNEL_SEQ_WORD] !== expected) return PUMP_NONE; // An earlier one is elsewhere.
-    if ((array[w + SLOT_FLAGS_WORD]! & SlotFlags.DROPPED) !== 0) return this.skip_tombstone(source, array, w, block, recv_seq_word, expected);
+    if ((array[w + SLOT_FLAGS_WORD]! & SlotFlags.DROPPED) !== 0)
+      return this.skip_tombstone(source, array, w, block, recv_seq_word, expected);
     const target = array[w + SLOT_DST_PID_WORD]!;
     const deliver = target === pid;
     if (!deliver && this.mailbox_full(target)) {
@@ -896,7 +938,14 @@ export class Fastpath {
   }
 
   /** Consumes a tombstone (a dropped staged message): its sequence number passes, nothing is delivered. */
-  private skip_tombstone(source: number, array: Int32Array, w: number, block: number, recv_seq_word: number, expected: number): number {
+  private skip_tombstone(
+    source: number,
+    array: Int32Array,
+    w: number,
+    block: number,
+    recv_seq_word: number,
+    expected: number,
+  ): number {
     if (source === 3 && !this.in_spill!.pop(block)) return PUMP_NONE;
     if ((array[w + SLOT_FLAGS_WORD]! & SlotFlags.DESCRIPTOR) !== 0) {
       this.slab.free(array[w + SLOT_BLOCK_OFFSET_WORD]!, array[w + SLOT_BLOCK_GEN_WORD]!, BlockState.PAYLOAD);
@@ -978,7 +1027,8 @@ export class Fastpath {
   release(m: Message): number {
     const block = m.block_offset;
     if (block === 0 || !this.slab.is_block(block)) return this.reject(C_STALE_RELEASES, Status.STALE_BLOCK);
-    if (!this.slab.free(block, m.block_gen, BlockState.PAYLOAD)) return this.reject(C_STALE_RELEASES, Status.STALE_BLOCK);
+    if (!this.slab.free(block, m.block_gen, BlockState.PAYLOAD))
+      return this.reject(C_STALE_RELEASES, Status.STALE_BLOCK);
     m.block_offset = 0;
     this.count(C_BLOCKS_RELEASED, 1);
     return Status.OK;
@@ -987,7 +1037,8 @@ export class Fastpath {
   /** Frees a block this thread allocated and did not send. */
   free_block(block: number): number {
     if (!this.slab.is_block(block)) return this.reject(C_STALE_RELEASES, Status.STALE_BLOCK);
-    if (!this.slab.free(block, this.slab.generation(block), BlockState.PAYLOAD)) return this.reject(C_STALE_RELEASES, Status.STALE_BLOCK);
+    if (!this.slab.free(block, this.slab.generation(block), BlockState.PAYLOAD))
+      return this.reject(C_STALE_RELEASES, Status.STALE_BLOCK);
     return Status.OK;
   }
 
@@ -1033,4 +1084,3 @@ function hash_channel(key: number, src_node: number): number {
 
 /** `stage` found nothing to stage: the send continues on the fast path. */
 const STAGE_NOT_NEEDED = 1;
-

@@ -329,7 +329,8 @@ export class Graph {
     const out: [number, number][] = [];
     for (let e = 0; e < this.edges_max; e++) {
       const w = this.edge(e);
-      if (this.i32[w + EDGE_PARENT_WORD] !== -1) out.push([this.i32[w + EDGE_PARENT_WORD]!, this.i32[w + EDGE_CHILD_WORD]!]);
+      if (this.i32[w + EDGE_PARENT_WORD] !== -1)
+        out.push([this.i32[w + EDGE_PARENT_WORD]!, this.i32[w + EDGE_CHILD_WORD]!]);
     }
     return out;
   }
@@ -353,8 +354,10 @@ export class Graph {
         if (f === e) listed = true;
         f = this.i32[this.edge(f) + EDGE_NEXT_SAME_WORD]!;
       }
-      if (same !== listed) problems.push(`edge ${parent}->${child} ${same ? 'missing from' : 'wrongly on'} the same-level list`);
-      if ((this.i32[w + EDGE_IN_SAME_WORD] !== 0) !== listed) problems.push(`edge ${parent}->${child} has a wrong in_same flag`);
+      if (same !== listed)
+        problems.push(`edge ${parent}->${child} ${same ? 'missing from' : 'wrongly on'} the same-level list`);
+      if ((this.i32[w + EDGE_IN_SAME_WORD] !== 0) !== listed)
+        problems.push(`edge ${parent}->${child} has a wrong in_same flag`);
     }
     return problems;
   }

@@ -97,7 +97,14 @@ const LATE_REPLY_WAIT_MS = 100;
  */
 export interface RemoteRouter {
   /** Sends `m` from local `src` on `channel` (whose `dst_node` is remote). Returns a Status. */
-  send_remote(src: number, dst_node: number, dst_pid: number, channel: number, m: Message, kernel_flags: number): number;
+  send_remote(
+    src: number,
+    dst_node: number,
+    dst_pid: number,
+    channel: number,
+    m: Message,
+    kernel_flags: number,
+  ): number;
 }
 
 /** A channel as plain data (for tools and tests). */
@@ -171,7 +178,8 @@ export class Kernel {
   }
 
   private walk_stack(): Int32Array {
-    if (this.scratch === null) this.scratch = new Int32Array(this.memory.geometry.pids_max * this.memory.geometry.caps_per_pid + 1);
+    if (this.scratch === null)
+      this.scratch = new Int32Array(this.memory.geometry.pids_max * this.memory.geometry.caps_per_pid + 1);
     return this.scratch;
   }
 
@@ -209,7 +217,8 @@ export class Kernel {
     if (!(node >= 0 && (node | 0) === node)) return this.deny(Status.BAD_ARGUMENT);
     const rights = options.rights ?? Rights.ALL;
     const badge = options.badge ?? 0;
-    if (!((rights & ~Rights.ALL) === 0 && (rights | 0) === rights && (badge | 0) === badge)) return this.deny(Status.BAD_ARGUMENT);
+    if (!((rights & ~Rights.ALL) === 0 && (rights | 0) === rights && (badge | 0) === badge))
+      return this.deny(Status.BAD_ARGUMENT);
     const channel = this.fastpath.channel_of(LOCAL_NODE, node, src, dst);
     if (channel < 0) return this.deny(Status.CHANNEL_TABLE_FULL);
     this.lock();
@@ -217,9 +226,15 @@ export class Kernel {
       const w = this.memory.channel_word(channel);
       const tag = this.i32[w + CHANNEL_TAG_WORD]!;
       const generation = tag >>> 2;
-      if ((tag & 3) !== ChannelState.OPEN) Atomics.store(this.i32, w + CHANNEL_TAG_WORD, channel_tag(generation, ChannelState.OPEN));
+      if ((tag & 3) !== ChannelState.OPEN)
+        Atomics.store(this.i32, w + CHANNEL_TAG_WORD, channel_tag(generation, ChannelState.OPEN));
       const owner = this.i32[w + CHANNEL_OWNER_CAP_WORD]!;
-      if (owner !== -1 && this.caps.used(owner) && this.caps.target(owner) === channel && this.caps.target_gen(owner) === generation) {
+      if (
+        owner !== -1 &&
+        this.caps.used(owner) &&
+        this.caps.target(owner) === channel &&
+        this.caps.target_gen(owner) === generation
+      ) {
         return this.caps.handle_of(owner);
       }
       const global = this.caps.claim(src, CapKind.CHANNEL, rights, channel, generation, badge);
@@ -239,7 +254,8 @@ export class Kernel {
     if (!this.valid_pid(src) || !(dst >= 0 && dst < 32767 && (dst | 0) === dst)) return this.deny(Status.BAD_PID);
     const index = this.fastpath.find_channel(LOCAL_NODE, node, src, dst);
     if (index < 0) return Status.NO_CHANNEL;
-    if ((Atomics.load(this.i32, this.memory.channel_word(index) + CHANNEL_TAG_WORD) & 3) !== ChannelState.OPEN) return Status.NO_CHANNEL;
+    if ((Atomics.load(this.i32, this.memory.channel_word(index) + CHANNEL_TAG_WORD) & 3) !== ChannelState.OPEN)
+      return Status.NO_CHANNEL;
     return this.channel_handle(index);
   }
 
@@ -392,7 +408,14 @@ export class Kernel {
   private send_remote(pid: number, channel: number, m: Message, kernel_flags: number): number {
     if (this.router === null) return this.deny(Status.NO_ROUTE);
     const w = this.channels_word + channel * CHANNEL_WORDS;
-    return this.router.send_remote(pid, this.i32[w + CHANNEL_DST_NODE_WORD]!, this.i32[w + CHANNEL_DST_PID_WORD]!, channel, m, kernel_flags);
+    return this.router.send_remote(
+      pid,
+      this.i32[w + CHANNEL_DST_NODE_WORD]!,
+      this.i32[w + CHANNEL_DST_PID_WORD]!,
+      channel,
+      m,
+      kernel_flags,
+    );
   }
 
   private send_grant(pid: number, channel: number, m: Message, flags: number): number {
@@ -405,7 +428,14 @@ export class Kernel {
       const granted = this.caps.validate_channel(pid, m.cap, Rights.GRANT);
       if (granted < 0) return this.deny(granted);
       const source = this.caps.found;
-      copy = this.caps.claim(dst, CapKind.CHANNEL, this.caps.rights(source), granted, this.caps.target_gen(source), this.caps.badge(source));
+      copy = this.caps.claim(
+        dst,
+        CapKind.CHANNEL,
+        this.caps.rights(source),
+        granted,
+        this.caps.target_gen(source),
+        this.caps.badge(source),
+      );
       if (copy < 0) return this.deny(Status.TABLE_FULL);
       this.caps.adopt(source, copy);
     } finally {
@@ -435,7 +465,8 @@ export class Kernel {
 
   /** Like `recv` without blocking the thread (main thread, browser page, shared cores). */
   recv_async(pid: number, m: Message, timeout_ms: number = RECV_TIMEOUT_MS_DEFAULT): Promise<number> {
-    if (!this.listening(pid)) return Promise.resolve(this.deny(this.valid_pid(pid) ? Status.NOT_LISTENING : Status.BAD_PID));
+    if (!this.listening(pid))
+      return Promise.resolve(this.deny(this.valid_pid(pid) ? Status.NOT_LISTENING : Status.BAD_PID));
     return this.fastpath.recv_async(pid, m, timeout_ms);
   }
 
@@ -477,7 +508,13 @@ export class Kernel {
   }
 
   /** Like `call` without blocking the thread. */
-  async call_async(pid: number, cap: number, m: Message, reply: Message, timeout_ms: number = CALL_TIMEOUT_MS_DEFAULT): Promise<number> {
+  async call_async(
+    pid: number,
+    cap: number,
+    m: Message,
+    reply: Message,
+    timeout_ms: number = CALL_TIMEOUT_MS_DEFAULT,
+  ): Promise<number> {
     const pending = this.start_call(pid, cap, m, timeout_ms);
     if (pending < 0) return pending;
     return this.finish_call(pid, pending, reply, await this.fastpath.wait_reply_async(pid, reply, timeout_ms));
@@ -545,7 +582,13 @@ export class Kernel {
   private abandon(pid: number, pending: number, call_seq: number): boolean {
     const entry = this.memory.process_word(pid);
     const waiting = (call_seq << 2) | ReplyState.WAITING;
-    const abandoned = Atomics.compareExchange(this.i32, entry + PROCESS_REPLY_STATE_WORD, waiting, (call_seq << 2) | ReplyState.IDLE) === waiting;
+    const abandoned =
+      Atomics.compareExchange(
+        this.i32,
+        entry + PROCESS_REPLY_STATE_WORD,
+        waiting,
+        (call_seq << 2) | ReplyState.IDLE,
+      ) === waiting;
     this.caps.free_if(Math.floor(pending / PENDING_GENERATION_SPAN), pending % PENDING_GENERATION_SPAN);
     return abandoned;
   }
@@ -630,7 +673,8 @@ export class Kernel {
     try {
       const global = this.caps.resolve(pid, cap);
       if (global < 0) return this.deny(Status.NO_CAP);
-      if (this.caps.kind(global) === CapKind.REPLY) fail_caller(this.memory, this.caps.target(global), this.caps.target_gen(global));
+      if (this.caps.kind(global) === CapKind.REPLY)
+        fail_caller(this.memory, this.caps.target(global), this.caps.target_gen(global));
       this.caps.delete(global);
       return Status.OK;
     } finally {

@@ -12,7 +12,15 @@
 import { assert, assert_range } from './assert.js';
 import { ConfigError } from './errors.js';
 import { WORD_BYTES } from './layout/cache_line.js';
-import { CAP_BYTES, CAP_FIRST_CHILD_WORD, CAP_NEXT_SIBLING_WORD, CAP_PARENT_WORD, CAP_TAG_WORD, CAP_WORDS, CapState } from './layout/cap_layout.js';
+import {
+  CAP_BYTES,
+  CAP_FIRST_CHILD_WORD,
+  CAP_NEXT_SIBLING_WORD,
+  CAP_PARENT_WORD,
+  CAP_TAG_WORD,
+  CAP_WORDS,
+  CapState,
+} from './layout/cap_layout.js';
 import { CHANNEL_BYTES } from './layout/channel_layout.js';
 import { EDGE_BYTES, EDGE_NEXT_FREE_WORD, EDGE_PARENT_WORD, EDGE_WORDS } from './layout/edge_layout.js';
 import { PROCESS_BYTES } from './layout/process_layout.js';
@@ -156,14 +164,23 @@ export class NodeMemory {
   /** Opens a node another thread created. Throws `ConfigError` if the buffers are not one. */
   static open(shared: NodeShared): NodeMemory {
     if (!(shared.control instanceof SharedArrayBuffer)) {
-      throw new ConfigError('ERR_LATTICE_BUFFER_TYPE', `control region must be a SharedArrayBuffer, got ${describe(shared.control)}`);
+      throw new ConfigError(
+        'ERR_LATTICE_BUFFER_TYPE',
+        `control region must be a SharedArrayBuffer, got ${describe(shared.control)}`,
+      );
     }
     if (!(shared.region instanceof SharedArrayBuffer)) {
-      throw new ConfigError('ERR_LATTICE_BUFFER_TYPE', `message region must be a SharedArrayBuffer, got ${describe(shared.region)}`);
+      throw new ConfigError(
+        'ERR_LATTICE_BUFFER_TYPE',
+        `message region must be a SharedArrayBuffer, got ${describe(shared.region)}`,
+      );
     }
     const c = new Int32Array(shared.control, 0, 16);
     if (c[NODE_MAGIC_WORD] !== NODE_MAGIC || c[NODE_VERSION_WORD] !== NODE_VERSION) {
-      throw new ConfigError('ERR_LATTICE_BAD_REGION', 'control region is not a formatted Lattice node (magic or version)');
+      throw new ConfigError(
+        'ERR_LATTICE_BAD_REGION',
+        'control region is not a formatted Lattice node (magic or version)',
+      );
     }
     const geometry: NodeGeometry = {
       sockets: c[NODE_SOCKETS_WORD]!,
@@ -184,7 +201,10 @@ export class NodeMemory {
     }
     const r = new Int32Array(shared.region, 0, 16);
     if (r[SPILL_HEADER_MAGIC_WORD] !== SPILL_MAGIC || r[SPILL_HEADER_VERSION_WORD] !== SPILL_VERSION) {
-      throw new ConfigError('ERR_LATTICE_BAD_REGION', 'message region is not a formatted Lattice region (magic or version)');
+      throw new ConfigError(
+        'ERR_LATTICE_BAD_REGION',
+        'message region is not a formatted Lattice region (magic or version)',
+      );
     }
     const classes: SlabClass[] = [];
     const count = r[SPILL_HEADER_CLASS_COUNT_WORD]!;
@@ -243,7 +263,13 @@ export class NodeMemory {
     i32[NODE_EDGE_FREE_WORD] = 0;
     for (let core = 0; core < this.layout.cores; core++) {
       for (let tier = 0; tier < 3; tier++) {
-        ring_format(i32, ring_offset(this.layout, core, tier), this.layout.ring_capacities[tier as 0 | 1 | 2], 0, control_zeroed);
+        ring_format(
+          i32,
+          ring_offset(this.layout, core, tier),
+          this.layout.ring_capacities[tier as 0 | 1 | 2],
+          0,
+          control_zeroed,
+        );
       }
     }
     this.format_region(region_zeroed);
@@ -276,7 +302,10 @@ export class NodeMemory {
     check_region(region, this.spill.region_bytes);
     for (let core = 0; core < this.cores; core++) {
       if (Atomics.load(this.i32, this.core_control_word(core) + CORE_OWNER / WORD_BYTES) !== 0) {
-        throw new ConfigError('ERR_LATTICE_REGION_IN_USE', 'set_message_region: a core is attached; set the region before attaching');
+        throw new ConfigError(
+          'ERR_LATTICE_REGION_IN_USE',
+          'set_message_region: a core is attached; set the region before attaching',
+        );
       }
     }
     const memory = new NodeMemory(this.control, region, this.layout, this.spill);
@@ -327,8 +356,10 @@ export class NodeMemory {
    * detach, and their tokens would keep the cores. Never call it while a live thread is attached.
    */
   reclaim_attachments(): void {
-    for (let core = 0; core < this.cores; core++) Atomics.store(this.i32, this.core_control_word(core) + CORE_OWNER / WORD_BYTES, 0);
-    for (let slot = 0; slot < this.geometry.producers_max; slot++) Atomics.store(this.i32, this.producer_owner_word(slot), 0);
+    for (let core = 0; core < this.cores; core++)
+      Atomics.store(this.i32, this.core_control_word(core) + CORE_OWNER / WORD_BYTES, 0);
+    for (let slot = 0; slot < this.geometry.producers_max; slot++)
+      Atomics.store(this.i32, this.producer_owner_word(slot), 0);
   }
 
   /** Word index of producer slot `slot`'s owner word. */
@@ -418,17 +449,26 @@ function describe(value: unknown): string {
 
 function check_region(region: unknown, bytes: number): asserts region is SharedArrayBuffer {
   if (!(region instanceof SharedArrayBuffer)) {
-    throw new ConfigError('ERR_LATTICE_BUFFER_TYPE', `message region must be a SharedArrayBuffer, got ${describe(region)}`);
+    throw new ConfigError(
+      'ERR_LATTICE_BUFFER_TYPE',
+      `message region must be a SharedArrayBuffer, got ${describe(region)}`,
+    );
   }
   if (region.byteLength < bytes) {
-    throw new ConfigError('ERR_LATTICE_REGION_TOO_SMALL', `message region has ${region.byteLength} bytes; this node needs ${bytes}`);
+    throw new ConfigError(
+      'ERR_LATTICE_REGION_TOO_SMALL',
+      `message region has ${region.byteLength} bytes; this node needs ${bytes}`,
+    );
   }
 }
 
 function int_field(config: NodeConfig, name: keyof NodeGeometry, min: number, max: number): number {
   const value = config[name] ?? DEFAULT_GEOMETRY[name];
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError('ERR_LATTICE_BAD_CONFIG', `${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
+    throw new ConfigError(
+      'ERR_LATTICE_BAD_CONFIG',
+      `${name} must be an integer in [${min}, ${max}], got ${String(value)}`,
+    );
   }
   return value;
 }
@@ -456,7 +496,10 @@ function validate_geometry(config: NodeConfig): NodeGeometry {
     edges_max: int_field(config, 'edges_max', 1, 1 << 22),
   };
   if (geometry.sockets * geometry.cores_per_socket > 1024) {
-    throw new ConfigError('ERR_LATTICE_BAD_CONFIG', `a node has at most 1024 cores, got ${geometry.sockets * geometry.cores_per_socket}`);
+    throw new ConfigError(
+      'ERR_LATTICE_BAD_CONFIG',
+      `a node has at most 1024 cores, got ${geometry.sockets * geometry.cores_per_socket}`,
+    );
   }
   check_geometry(geometry);
   return geometry;
@@ -469,8 +512,14 @@ function validate_classes(classes: readonly SlabClass[]): readonly SlabClass[] {
   let previous = 0;
   for (const k of classes) {
     const ok =
-      Number.isInteger(k.block_bytes) && k.block_bytes >= 64 && k.block_bytes <= 64 << 20 && k.block_bytes % 64 === 0 &&
-      Number.isInteger(k.block_count) && k.block_count >= 1 && k.block_count <= 1 << 20 && k.block_bytes > previous;
+      Number.isInteger(k.block_bytes) &&
+      k.block_bytes >= 64 &&
+      k.block_bytes <= 64 << 20 &&
+      k.block_bytes % 64 === 0 &&
+      Number.isInteger(k.block_count) &&
+      k.block_count >= 1 &&
+      k.block_count <= 1 << 20 &&
+      k.block_bytes > previous;
     if (!ok) {
       throw new ConfigError(
         'ERR_LATTICE_BAD_CONFIG',
@@ -480,8 +529,10 @@ function validate_classes(classes: readonly SlabClass[]): readonly SlabClass[] {
     previous = k.block_bytes;
   }
   if (!classes.some((k) => k.block_bytes >= 128)) {
-    throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'some slab class must have block_bytes >= 128 to hold a spilled message');
+    throw new ConfigError(
+      'ERR_LATTICE_BAD_CONFIG',
+      'some slab class must have block_bytes >= 128 to hold a spilled message',
+    );
   }
   return classes;
 }
-

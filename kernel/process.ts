@@ -46,7 +46,12 @@ export interface ProcessContext<A = unknown> {
 export type ProcessMain<A = unknown, R = unknown> = (ctx: ProcessContext<A>) => R | Promise<R>;
 
 /** Builds the context of `pid` over a core's kernel. */
-export function process_context<A>(kernel: Kernel, pid: number, args: A, api: LatticeApi = lattice(kernel)): ProcessContext<A> {
+export function process_context<A>(
+  kernel: Kernel,
+  pid: number,
+  args: A,
+  api: LatticeApi = lattice(kernel),
+): ProcessContext<A> {
   const fastpath = kernel.fastpath;
   const memory = fastpath.memory;
   return {

@@ -48,7 +48,10 @@ export function deliver_reply(memory: NodeMemory, caller: number, call_seq: numb
   const i32 = memory.i32;
   const entry = memory.process_word(caller);
   const waiting = (call_seq << 2) | ReplyState.WAITING;
-  if (Atomics.compareExchange(i32, entry + PROCESS_REPLY_STATE_WORD, waiting, (call_seq << 2) | ReplyState.WRITING) !== waiting) {
+  if (
+    Atomics.compareExchange(i32, entry + PROCESS_REPLY_STATE_WORD, waiting, (call_seq << 2) | ReplyState.WRITING) !==
+    waiting
+  ) {
     return Status.NOT_WAITING;
   }
   write_slot(i32, entry + PROCESS_REPLY_SLOT_WORD, m, flags, -1, call_seq, 0);
@@ -64,7 +67,10 @@ export function fail_caller(memory: NodeMemory, caller: number, call_seq: number
   const i32 = memory.i32;
   const entry = memory.process_word(caller);
   const waiting = (call_seq << 2) | ReplyState.WAITING;
-  if (Atomics.compareExchange(i32, entry + PROCESS_REPLY_STATE_WORD, waiting, (call_seq << 2) | ReplyState.WRITING) !== waiting) {
+  if (
+    Atomics.compareExchange(i32, entry + PROCESS_REPLY_STATE_WORD, waiting, (call_seq << 2) | ReplyState.WRITING) !==
+    waiting
+  ) {
     return false;
   }
   i32[entry + PROCESS_REPLY_STATUS_WORD] = Status.DEAD_PEER;

@@ -31,7 +31,13 @@ import {
   CHANNEL_SUBMIT_TARGET_WORD,
 } from './layout/channel_layout.js';
 import { C_RELEASED, C_STAGED_DROPPED } from './layout/counter_layout.js';
-import { EDGE_CHILD_WORD, EDGE_NEED_WORD, EDGE_NEXT_IN_WORD, EDGE_NEXT_OUT_WORD, EDGE_PARENT_WORD } from './layout/edge_layout.js';
+import {
+  EDGE_CHILD_WORD,
+  EDGE_NEED_WORD,
+  EDGE_NEXT_IN_WORD,
+  EDGE_NEXT_OUT_WORD,
+  EDGE_PARENT_WORD,
+} from './layout/edge_layout.js';
 import { SLOT_DST_PID_WORD, SLOT_FLAGS_WORD, SlotFlags } from './layout/slot_layout.js';
 import type { Fastpath } from './fastpath.js';
 import type { Graph } from './graph.js';

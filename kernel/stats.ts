@@ -255,7 +255,14 @@ export function fastpath_stats(memory: NodeMemory): FastpathStats {
     payload_blocks_outstanding += slab.blocks_in_state(k, BlockState.PAYLOAD).length;
     spilled_blocks += slab.blocks_in_state(k, BlockState.SPILLED).length;
   }
-  return { hit_count, spill_count, backpressured, cores, producers, slab: { classes, payload_blocks_outstanding, spilled_blocks } };
+  return {
+    hit_count,
+    spill_count,
+    backpressured,
+    cores,
+    producers,
+    slab: { classes, payload_blocks_outstanding, spilled_blocks },
+  };
 }
 
 /** Sums the counters of several cores (for totals in reports). */
@@ -270,7 +277,16 @@ export function sum_core_stats(list: readonly CoreStats[]): Omit<CoreStats, 'cor
     backpressured: 0,
     descriptor_sends: 0,
     block_alloc_failed: 0,
-    rejected: { bad_pid: 0, not_bound: 0, too_big: 0, wrong_core: 0, channel_full: 0, bad_argument: 0, table_full: 0, no_route: 0 },
+    rejected: {
+      bad_pid: 0,
+      not_bound: 0,
+      too_big: 0,
+      wrong_core: 0,
+      channel_full: 0,
+      bad_argument: 0,
+      table_full: 0,
+      no_route: 0,
+    },
     denied: { no_cap: 0, no_right: 0, stale_channel: 0, not_listening: 0, not_waiting: 0, cycle: 0 },
     staged: 0,
     released: 0,

@@ -27,8 +27,14 @@ export class ByteArena {
   chunks = 1;
 
   constructor(chunk_bytes = ARENA_CHUNK_BYTES, direct_bytes_min = chunk_bytes / 4) {
-    assert(Number.isInteger(chunk_bytes) && chunk_bytes >= 256 && chunk_bytes <= 1 << 24, `arena chunk_bytes ${chunk_bytes}`);
-    assert(Number.isInteger(direct_bytes_min) && direct_bytes_min > 0 && direct_bytes_min <= chunk_bytes, `arena direct_bytes_min ${direct_bytes_min}`);
+    assert(
+      Number.isInteger(chunk_bytes) && chunk_bytes >= 256 && chunk_bytes <= 1 << 24,
+      `arena chunk_bytes ${chunk_bytes}`,
+    );
+    assert(
+      Number.isInteger(direct_bytes_min) && direct_bytes_min > 0 && direct_bytes_min <= chunk_bytes,
+      `arena direct_bytes_min ${direct_bytes_min}`,
+    );
     this.chunk_bytes = chunk_bytes;
     this.direct_bytes_min = direct_bytes_min;
     this.chunk = new ArrayBuffer(chunk_bytes);

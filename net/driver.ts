@@ -281,10 +281,15 @@ export class NetDriver {
    * drops its connection; frames waiting for it fail.
    */
   add_remote(node: number, host: string, port: number, proto: Proto = Proto.UDP): void {
-    if (!Number.isInteger(node) || node < 1 || node > 0x7fff_ffff) throw new ConfigError('ERR_LATTICE_BAD_NODE', `node ${node} is outside [1, 2^31 - 1]`);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError('ERR_LATTICE_BAD_CONFIG', `port ${port} is outside [1, 65535]`);
+    if (!Number.isInteger(node) || node < 1 || node > 0x7fff_ffff)
+      throw new ConfigError('ERR_LATTICE_BAD_NODE', `node ${node} is outside [1, 2^31 - 1]`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw new ConfigError('ERR_LATTICE_BAD_CONFIG', `port ${port} is outside [1, 65535]`);
     if (proto !== Proto.UDP && proto !== Proto.TCP && proto !== Proto.TCP_TRANSIENT) {
-      throw new ConfigError('ERR_LATTICE_BAD_CONFIG', `proto must be 'udp', 'tcp' or 'tcp_transient', got ${String(proto)}`);
+      throw new ConfigError(
+        'ERR_LATTICE_BAD_CONFIG',
+        `proto must be 'udp', 'tcp' or 'tcp_transient', got ${String(proto)}`,
+      );
     }
     const old = this.peers.get(node);
     if (old !== undefined) this.drop_peer(old, 'ECONNABORTED');
@@ -368,7 +373,13 @@ export class NetDriver {
    * Sends a frame of any type whose payload is `head` (if given) followed by `data`; both are
    * copied before this returns. The secure channel sends its frames through here.
    */
-  send_frame(node: number, type: number, data: Uint8Array, done: SendDone | null = null, head: Uint8Array | null = null): SendResult {
+  send_frame(
+    node: number,
+    type: number,
+    data: Uint8Array,
+    done: SendDone | null = null,
+    head: Uint8Array | null = null,
+  ): SendResult {
     if (!this.running) return this.refuse('not_running');
     const peer = this.peers.get(node);
     if (peer === undefined) return this.refuse('unknown_node');
@@ -588,7 +599,10 @@ export class NetDriver {
       for (const batch of peer.outbox.drain()) this.batch_failed(batch, error, 'connect', peer.node);
       return;
     }
-    const delay_ms = Math.min(this.config.reconnect_delay_ms_max, this.config.reconnect_delay_ms_min * 2 ** (peer.failures - 1));
+    const delay_ms = Math.min(
+      this.config.reconnect_delay_ms_max,
+      this.config.reconnect_delay_ms_min * 2 ** (peer.failures - 1),
+    );
     this.counters.backoffs++;
     this.set_state(peer, 'backoff');
     peer.timer = this.env.timers.set(delay_ms, () => {
@@ -602,7 +616,9 @@ export class NetDriver {
     // DATA payloads are views of the transport's chunks or of buffers the decoder gives away:
     // queued as they are, never copied. Other frames go to the frame handler, which consumes
     // them during the call.
-    return new FrameDecoder(this.config.frame_bytes_max, (header, payload) => this.on_frame(header.type, header.src_node, payload, conn));
+    return new FrameDecoder(this.config.frame_bytes_max, (header, payload) =>
+      this.on_frame(header.type, header.src_node, payload, conn),
+    );
   }
 
   private on_data(conn: number, bytes: Uint8Array): void {
@@ -624,7 +640,12 @@ export class NetDriver {
       this.count_malformed(status);
       return;
     }
-    this.on_frame(header.type, header.src_node, bytes.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + header.length), from);
+    this.on_frame(
+      header.type,
+      header.src_node,
+      bytes.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + header.length),
+      from,
+    );
   }
 
   private count_malformed(status: FrameStatus): void {
@@ -738,16 +759,23 @@ function validate(config: NetConfig): { node_id: number; rest: Required<Omit<Net
   const int = (name: keyof NetConfig, min: number, max: number): number => {
     const value = config[name] ?? (DEFAULTS as Record<string, unknown>)[name] ?? 0;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      throw new ConfigError('ERR_LATTICE_BAD_CONFIG', `${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
+      throw new ConfigError(
+        'ERR_LATTICE_BAD_CONFIG',
+        `${name} must be an integer in [${min}, ${max}], got ${String(value)}`,
+      );
     }
     return value;
   };
   const overflow = config.overflow ?? DEFAULTS.overflow;
   if (overflow !== Overflow.DROP_OLDEST && overflow !== Overflow.DROP_NEWEST) {
-    throw new ConfigError('ERR_LATTICE_BAD_CONFIG', `overflow must be DROP_OLDEST or DROP_NEWEST, got ${String(overflow)}`);
+    throw new ConfigError(
+      'ERR_LATTICE_BAD_CONFIG',
+      `overflow must be DROP_OLDEST or DROP_NEWEST, got ${String(overflow)}`,
+    );
   }
   const host = config.host ?? DEFAULTS.host;
-  if (typeof host !== 'string' || host.length === 0) throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'host must be a non-empty address');
+  if (typeof host !== 'string' || host.length === 0)
+    throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'host must be a non-empty address');
   const rest = {
     host,
     port: int('port', 0, 65535),

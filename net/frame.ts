@@ -38,7 +38,17 @@ export const FrameStatus = {
 export type FrameStatus = (typeof FrameStatus)[keyof typeof FrameStatus];
 
 /** Names of the statuses, for counters and errors. */
-export const FRAME_STATUS_NAMES = ['ok', 'short', 'bad_magic', 'bad_version', 'bad_check', 'bad_type', 'oversized', 'bad_length', 'bad_node'] as const;
+export const FRAME_STATUS_NAMES = [
+  'ok',
+  'short',
+  'bad_magic',
+  'bad_version',
+  'bad_check',
+  'bad_type',
+  'oversized',
+  'bad_length',
+  'bad_node',
+] as const;
 
 /**
  * The header check: FNV-1a (32-bit; Fowler, Noll and Vo, draft-eastlake-fnv) over the header's
@@ -82,7 +92,14 @@ function put32(bytes: Uint8Array, at: number, value: number): void {
  * Writes a whole frame at `at`: the header, then `head` (if any), then `payload`, the two making
  * the frame's payload. Returns the offset after it.
  */
-export function write_frame(bytes: Uint8Array, at: number, type: number, src_node: number, payload: Uint8Array, head: Uint8Array | null = null): number {
+export function write_frame(
+  bytes: Uint8Array,
+  at: number,
+  type: number,
+  src_node: number,
+  payload: Uint8Array,
+  head: Uint8Array | null = null,
+): number {
   const head_bytes = head === null ? 0 : head.length;
   write_header(bytes, at, type, src_node, head_bytes + payload.length);
   if (head !== null) bytes.set(head, at + FRAME_HEADER_BYTES);
@@ -91,7 +108,12 @@ export function write_frame(bytes: Uint8Array, at: number, type: number, src_nod
 }
 
 /** A whole frame (header, `head`, payload) as a new buffer. */
-export function encode_frame(type: number, src_node: number, payload: Uint8Array, head: Uint8Array | null = null): Uint8Array {
+export function encode_frame(
+  type: number,
+  src_node: number,
+  payload: Uint8Array,
+  head: Uint8Array | null = null,
+): Uint8Array {
   const frame = new Uint8Array(FRAME_HEADER_BYTES + (head === null ? 0 : head.length) + payload.length);
   write_frame(frame, 0, type, src_node, payload, head);
   return frame;
@@ -109,9 +131,16 @@ export class FrameHeader {
  * header is not all there yet, or the reason it is bad. `frame_bytes_max` bounds header plus
  * payload.
  */
-export function read_header(bytes: Uint8Array, at: number, end: number, frame_bytes_max: number, out: FrameHeader): FrameStatus {
+export function read_header(
+  bytes: Uint8Array,
+  at: number,
+  end: number,
+  frame_bytes_max: number,
+  out: FrameHeader,
+): FrameStatus {
   if (end - at < FRAME_HEADER_BYTES) return FrameStatus.SHORT;
-  if ((bytes[at + FRAME_MAGIC_OFFSET]! | (bytes[at + FRAME_MAGIC_OFFSET + 1]! << 8)) !== FRAME_MAGIC) return FrameStatus.BAD_MAGIC;
+  if ((bytes[at + FRAME_MAGIC_OFFSET]! | (bytes[at + FRAME_MAGIC_OFFSET + 1]! << 8)) !== FRAME_MAGIC)
+    return FrameStatus.BAD_MAGIC;
   if (bytes[at + FRAME_VERSION_OFFSET] !== FRAME_VERSION) return FrameStatus.BAD_VERSION;
   const check = bytes[at + FRAME_CHECK_OFFSET]! | (bytes[at + FRAME_CHECK_OFFSET + 1]! << 8);
   if (check !== header_check(bytes, at)) return FrameStatus.BAD_CHECK;

@@ -97,7 +97,8 @@ export class FrameDecoder {
     if (this.frame_owned) {
       this.frame = new Uint8Array(size);
     } else {
-      if (this.scratch.length < size) this.scratch = new Uint8Array(Math.max(size, Math.min(this.frame_bytes_max, this.scratch.length * 2)));
+      if (this.scratch.length < size)
+        this.scratch = new Uint8Array(Math.max(size, Math.min(this.frame_bytes_max, this.scratch.length * 2)));
       this.frame = this.scratch.subarray(0, size);
     }
     this.frame.set(bytes);

@@ -26,7 +26,13 @@ import { SLOT_PAYLOAD_BYTES_MAX, SlotFlags } from '../kernel/layout/slot_layout.
 import { Message } from '../kernel/message.js';
 import { Status } from '../kernel/status.js';
 import type { NetDriver, SendResult } from './driver.js';
-import { RM_HEADER_BYTES, decode_remote_into, encode_remote, encode_remote_into, type RemoteHeader } from './remote_message.js';
+import {
+  RM_HEADER_BYTES,
+  decode_remote_into,
+  encode_remote,
+  encode_remote_into,
+  type RemoteHeader,
+} from './remote_message.js';
 import type { Packet } from './packet_queue.js';
 import type { Timers } from './transport.js';
 
@@ -103,7 +109,17 @@ export class NetworkServer implements RemoteRouter {
   /** Views of `encode_scratch` by length, each made once. */
   private readonly scratch_views: (Uint8Array | undefined)[] = [];
   /** The header of the packet being delivered. */
-  private readonly header: RemoteHeader = { src_pid: 0, dst_pid: 0, m_type: 0, flags: 0, badge: 0, aux0: 0, aux1: 0, aux2: 0, length: 0 };
+  private readonly header: RemoteHeader = {
+    src_pid: 0,
+    dst_pid: 0,
+    m_type: 0,
+    flags: 0,
+    badge: 0,
+    aux0: 0,
+    aux1: 0,
+    aux2: 0,
+    length: 0,
+  };
 
   /**
    * Connects `kernel` (of a core on this thread) to `driver` (running on this thread). Attaches
@@ -117,12 +133,16 @@ export class NetworkServer implements RemoteRouter {
     this.auto_poll = options.auto_poll ?? true;
     this.net_pid = options.net_pid ?? -1;
     this.timers = options.timers ?? null;
-    if (this.auto_poll && this.timers === null) throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'auto_poll needs timers');
+    if (this.auto_poll && this.timers === null)
+      throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'auto_poll needs timers');
     kernel.set_router(this);
     if (this.auto_poll) driver.set_recv_callback(() => this.schedule_poll());
     if (this.net_pid >= 0) {
       if (kernel.memory.core_of(this.net_pid) !== kernel.fastpath.core) {
-        throw new ConfigError('ERR_LATTICE_BAD_CORE', `net_pid ${this.net_pid} must be bound to the server's core ${kernel.fastpath.core}`);
+        throw new ConfigError(
+          'ERR_LATTICE_BAD_CORE',
+          `net_pid ${this.net_pid} must be bound to the server's core ${kernel.fastpath.core}`,
+        );
       }
       this.egress_loop = this.serve_egress();
     }
@@ -136,11 +156,18 @@ export class NetworkServer implements RemoteRouter {
    * are copied into the frame and the block is freed (the receiving node gets its own); if the
    * send is refused the block stays the sender's, as with a local send.
    */
-  send_remote(src: number, dst_node: number, dst_pid: number, _channel: number, m: Message, _kernel_flags: number): number {
+  send_remote(
+    src: number,
+    dst_node: number,
+    dst_pid: number,
+    _channel: number,
+    m: Message,
+    _kernel_flags: number,
+  ): number {
     if (m.block_offset !== 0) {
       const valid = this.kernel.fastpath.validate_block(m);
       if (valid !== Status.OK) return valid;
-    } else if ((m.length >>> 0) > SLOT_PAYLOAD_BYTES_MAX) {
+    } else if (m.length >>> 0 > SLOT_PAYLOAD_BYTES_MAX) {
       return Status.TOO_BIG;
     }
     const status = this.transmit(src, dst_node, dst_pid, m);
@@ -340,7 +367,14 @@ export class EgressRouter implements RemoteRouter {
     this.net_pid = net_pid;
   }
 
-  send_remote(src: number, _dst_node: number, _dst_pid: number, channel: number, m: Message, kernel_flags: number): number {
+  send_remote(
+    src: number,
+    _dst_node: number,
+    _dst_pid: number,
+    channel: number,
+    m: Message,
+    kernel_flags: number,
+  ): number {
     const egress = this.fastpath.channel_of(LOCAL_NODE, LOCAL_NODE, src, this.net_pid);
     if (egress < 0) return Status.CHANNEL_TABLE_FULL;
     m.cap = channel;

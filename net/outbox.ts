@@ -77,7 +77,13 @@ export class Outbox {
    * Encodes a frame (`head`, if any, then `payload`) at the end of the current buffer. Returns
    * false, changing nothing, if it would take `pending_bytes` over `bytes_max`.
    */
-  append(type: number, src_node: number, payload: Uint8Array, done: SendDone | null, head: Uint8Array | null = null): boolean {
+  append(
+    type: number,
+    src_node: number,
+    payload: Uint8Array,
+    done: SendDone | null,
+    head: Uint8Array | null = null,
+  ): boolean {
     const frame_bytes = FRAME_HEADER_BYTES + (head === null ? 0 : head.length) + payload.length;
     if (this.pending_bytes + frame_bytes > this.bytes_max) return false;
     const buffer = this.room(frame_bytes);
@@ -114,7 +120,14 @@ export class Outbox {
     }
     if (this.used === 0) return null;
     const buffer = this.buffer!;
-    const batch: Batch = { bytes: buffer.subarray(0, this.used), frames: this.frames, data_frames: this.data_frames, waiters: this.waiters, retried: false, buffer };
+    const batch: Batch = {
+      bytes: buffer.subarray(0, this.used),
+      frames: this.frames,
+      data_frames: this.data_frames,
+      waiters: this.waiters,
+      retried: false,
+      buffer,
+    };
     this.buffer = null;
     this.used = 0;
     this.frames = 0;

@@ -16,15 +16,24 @@ import type { Message } from '../kernel/message.js';
 import { SlotFlags } from '../kernel/layout/slot_layout.js';
 
 let offset = 0;
-export const RM_SRC_PID = offset; offset += 4;
-export const RM_DST_PID = offset; offset += 4;
-export const RM_M_TYPE = offset; offset += 4;
-export const RM_FLAGS = offset; offset += 4;
-export const RM_BADGE = offset; offset += 4;
-export const RM_AUX0 = offset; offset += 4;
-export const RM_AUX1 = offset; offset += 4;
-export const RM_AUX2 = offset; offset += 4;
-export const RM_LENGTH = offset; offset += 4;
+export const RM_SRC_PID = offset;
+offset += 4;
+export const RM_DST_PID = offset;
+offset += 4;
+export const RM_M_TYPE = offset;
+offset += 4;
+export const RM_FLAGS = offset;
+offset += 4;
+export const RM_BADGE = offset;
+offset += 4;
+export const RM_AUX0 = offset;
+offset += 4;
+export const RM_AUX1 = offset;
+offset += 4;
+export const RM_AUX2 = offset;
+offset += 4;
+export const RM_LENGTH = offset;
+offset += 4;
 /** Bytes before the payload. */
 export const RM_HEADER_BYTES = offset;
 
@@ -42,7 +51,14 @@ export function encode_remote(src_pid: number, dst_pid: number, m: Message, payl
  * into one scratch buffer this way, since the driver copies what it sends before `send_frame`
  * returns.
  */
-export function encode_remote_into(target: Uint8Array, src_pid: number, dst_pid: number, m: Message, payload: Uint8Array, length: number = payload.length): number {
+export function encode_remote_into(
+  target: Uint8Array,
+  src_pid: number,
+  dst_pid: number,
+  m: Message,
+  payload: Uint8Array,
+  length: number = payload.length,
+): number {
   assert(length >= 0 && length <= payload.length, 'encode_remote_into: length within the payload');
   put_u32(target, RM_SRC_PID, src_pid);
   put_u32(target, RM_DST_PID, dst_pid);
@@ -83,7 +99,17 @@ export interface RemoteHeader {
 
 /** Decodes the header of `bytes`, or null if it is too short or its length does not match. */
 export function decode_remote(bytes: Uint8Array): RemoteHeader | null {
-  const header: RemoteHeader = { src_pid: 0, dst_pid: 0, m_type: 0, flags: 0, badge: 0, aux0: 0, aux1: 0, aux2: 0, length: 0 };
+  const header: RemoteHeader = {
+    src_pid: 0,
+    dst_pid: 0,
+    m_type: 0,
+    flags: 0,
+    badge: 0,
+    aux0: 0,
+    aux1: 0,
+    aux2: 0,
+    length: 0,
+  };
   return decode_remote_into(bytes, header) ? header : null;
 }
 

@@ -25,13 +25,20 @@ export const FRAME_MAGIC = 0x544c;
 export const FRAME_VERSION = 1;
 
 let offset = 0;
-export const FRAME_MAGIC_OFFSET = offset; offset += 2;
-export const FRAME_VERSION_OFFSET = offset; offset += 1;
-export const FRAME_TYPE_OFFSET = offset; offset += 1;
-export const FRAME_FLAGS_OFFSET = offset; offset += 2;
-export const FRAME_CHECK_OFFSET = offset; offset += 2;
-export const FRAME_SRC_NODE_OFFSET = offset; offset += 4;
-export const FRAME_LENGTH_OFFSET = offset; offset += 4;
+export const FRAME_MAGIC_OFFSET = offset;
+offset += 2;
+export const FRAME_VERSION_OFFSET = offset;
+offset += 1;
+export const FRAME_TYPE_OFFSET = offset;
+offset += 1;
+export const FRAME_FLAGS_OFFSET = offset;
+offset += 2;
+export const FRAME_CHECK_OFFSET = offset;
+offset += 2;
+export const FRAME_SRC_NODE_OFFSET = offset;
+offset += 4;
+export const FRAME_LENGTH_OFFSET = offset;
+offset += 4;
 /** Bytes of the frame header. */
 export const FRAME_HEADER_BYTES = offset;
 

@@ -65,7 +65,13 @@ export type ScheduledFault =
   /** Every partition ends. */
   | { readonly kind: 'heal'; readonly at_ms: number }
   /** Node `node` stops at once; after `restart_after_ms` (if given) it boots again, with its shared memory `kept` or `lost`. */
-  | { readonly kind: 'crash'; readonly at_ms: number; readonly node: number; readonly restart_after_ms?: number; readonly memory: 'kept' | 'lost' }
+  | {
+      readonly kind: 'crash';
+      readonly at_ms: number;
+      readonly node: number;
+      readonly restart_after_ms?: number;
+      readonly memory: 'kept' | 'lost';
+    }
   /** Link faults change from `at_ms` on (fields not given keep their value). */
   | { readonly kind: 'link'; readonly at_ms: number; readonly set: Partial<LinkFaults> };
 
@@ -92,4 +98,9 @@ export interface SabotageFaults {
   readonly reorder_delivered: number;
 }
 
-export const SABOTAGE_NONE: SabotageFaults = { silent_drop: 0, forge_send: 0, tamper_delivered: 0, reorder_delivered: 0 };
+export const SABOTAGE_NONE: SabotageFaults = {
+  silent_drop: 0,
+  forge_send: 0,
+  tamper_delivered: 0,
+  reorder_delivered: 0,
+};

@@ -30,7 +30,10 @@ const DEPTH_MAX = 64;
 export class JsonFileError extends LatticeError {
   readonly errors: readonly string[];
   constructor(code: string, file: string, errors: readonly string[]) {
-    super(code, `${file}: ${errors.length} error${errors.length === 1 ? '' : 's'}\n${errors.map((e) => `  ${e}`).join('\n')}`);
+    super(
+      code,
+      `${file}: ${errors.length} error${errors.length === 1 ? '' : 's'}\n${errors.map((e) => `  ${e}`).join('\n')}`,
+    );
     this.errors = errors;
   }
 }
@@ -79,7 +82,16 @@ export function parse_located(text: string): LocatedJson {
       if (c === 92) {
         out += text.slice(chunk, at);
         const e = text[++at];
-        const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+        const simple: Record<string, string> = {
+          '"': '"',
+          '\\': '\\',
+          '/': '/',
+          b: '\b',
+          f: '\f',
+          n: '\n',
+          r: '\r',
+          t: '\t',
+        };
         if (e !== undefined && e in simple) out += simple[e];
         else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(at + 1, at + 5))) {
           out += String.fromCharCode(parseInt(text.slice(at + 1, at + 5), 16));
@@ -189,7 +201,8 @@ export class JsonReader {
       this.error(path, `must be an object, got ${describe(value)}`);
       return null;
     }
-    for (const key of Object.keys(value)) if (!allowed.includes(key)) this.error(join(path, key), `unknown field (allowed: ${allowed.join(', ')})`);
+    for (const key of Object.keys(value))
+      if (!allowed.includes(key)) this.error(join(path, key), `unknown field (allowed: ${allowed.join(', ')})`);
     return value as Json;
   }
 
@@ -228,7 +241,12 @@ export class JsonReader {
     const v = obj[key];
     if (v === undefined && fallback !== undefined) return fallback;
     if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) {
-      this.error(join(path, key), v === undefined ? `is required (one of ${choices.join(', ')})` : `must be one of ${choices.join(', ')}, got ${describe(v)}`);
+      this.error(
+        join(path, key),
+        v === undefined
+          ? `is required (one of ${choices.join(', ')})`
+          : `must be one of ${choices.join(', ')}, got ${describe(v)}`,
+      );
       return fallback ?? choices[0]!;
     }
     return v as T;

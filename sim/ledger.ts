@@ -98,7 +98,13 @@ export class Ledger {
    * `messages_hint`: how many messages the run plans to send; the records start that large (up
    * to `RECORDS_HINT_MAX`), so a long run does not copy them as they grow.
    */
-  constructor(clock: { readonly now_us: number }, fail: (violation: SimViolation) => void, timeline_bucket_us: number, sealed_network: boolean, messages_hint = 0) {
+  constructor(
+    clock: { readonly now_us: number },
+    fail: (violation: SimViolation) => void,
+    timeline_bucket_us: number,
+    sealed_network: boolean,
+    messages_hint = 0,
+  ) {
     const ids = Math.min(RECORDS_HINT_MAX, Math.max(RECORDS_START, messages_hint + 1));
     this.records = new Float64Array(2 * ids);
     this.sealed_network = sealed_network;
@@ -106,11 +112,23 @@ export class Ledger {
     this.fail = fail;
     this.timeline_bucket_us = timeline_bucket_us;
     this.histograms = LATENCY_CLASSES.map(() => new Float64Array(LATENCY_BUCKETS));
-    this.latency = { L1: this.histograms[0]!, L2: this.histograms[1]!, L3: this.histograms[2]!, remote: this.histograms[3]! };
+    this.latency = {
+      L1: this.histograms[0]!,
+      L2: this.histograms[1]!,
+      L3: this.histograms[2]!,
+      remote: this.histograms[3]!,
+    };
   }
 
   /** Records that `src` was granted a capability to send to `dst` with `badge`; returns the channel. */
-  open_channel(src_node: number, src_pid: number, dst_node: number, dst_pid: number, badge: number, promise: ChannelPromise): number {
+  open_channel(
+    src_node: number,
+    src_pid: number,
+    dst_node: number,
+    dst_pid: number,
+    badge: number,
+    promise: ChannelPromise,
+  ): number {
     assert(this.channels.length < LEDGER_CHANNELS_MAX, 'Ledger.open_channel: fewer than LEDGER_CHANNELS_MAX channels');
     const clear_udp = promise.path === 'udp' && !promise.sealed;
     this.channels.push({
@@ -190,24 +208,44 @@ export class Ledger {
     const unprotected = remote && !this.sealed_network;
     if (!intact) {
       if (!unprotected) {
-        return this.violate('tamper', `node ${node} pid ${pid} received a changed payload (${length} bytes, id ${id}, ${remote ? `from node ${m.src_node} over the sealed network` : 'on a local channel'})`);
+        return this.violate(
+          'tamper',
+          `node ${node} pid ${pid} received a changed payload (${length} bytes, id ${id}, ${remote ? `from node ${m.src_node} over the sealed network` : 'on a local channel'})`,
+        );
       }
       this.corrupt_delivered++;
       return;
     }
-    if (unprotected && (channel === null || channel.dst_node !== node || channel.dst_pid !== pid || m.badge !== channel.badge)) {
+    if (
+      unprotected &&
+      (channel === null || channel.dst_node !== node || channel.dst_pid !== pid || m.badge !== channel.badge)
+    ) {
       this.corrupt_delivered++; // The clear message header (pid, badge) changed on the wire.
       return;
     }
-    if (channel === null) return this.violate('capability', `node ${node} pid ${pid} received message id ${id}, which no granted channel sent (badge ${m.badge})`);
+    if (channel === null)
+      return this.violate(
+        'capability',
+        `node ${node} pid ${pid} received message id ${id}, which no granted channel sent (badge ${m.badge})`,
+      );
     if (channel.dst_node !== node || channel.dst_pid !== pid) {
-      return this.violate('misdelivery', `message ${id} for node ${channel.dst_node} pid ${channel.dst_pid} reached node ${node} pid ${pid}`);
+      return this.violate(
+        'misdelivery',
+        `message ${id} for node ${channel.dst_node} pid ${channel.dst_pid} reached node ${node} pid ${pid}`,
+      );
     }
     if (!channel.by_reply && (!listening || m.badge !== channel.badge || m.badge === 0)) {
-      return this.violate('capability', `node ${node} pid ${pid} received message ${id} with badge ${m.badge}; the capability granted carries ${channel.badge}${listening ? '' : ' (and the pid does not listen)'}`);
+      return this.violate(
+        'capability',
+        `node ${node} pid ${pid} received message ${id} with badge ${m.badge}; the capability granted carries ${channel.badge}${listening ? '' : ' (and the pid does not listen)'}`,
+      );
     }
     if (state === STATE_DELIVERED) {
-      if (channel.once) return this.violate('duplicate', `message ${id} (node ${channel.src_node} pid ${channel.src_pid} → node ${node} pid ${pid}) was delivered twice`);
+      if (channel.once)
+        return this.violate(
+          'duplicate',
+          `message ${id} (node ${channel.src_node} pid ${channel.src_pid} → node ${node} pid ${pid}) was delivered twice`,
+        );
       this.duplicates_delivered++;
       return;
     }
@@ -228,7 +266,10 @@ export class Ledger {
 
   private fifo_step(channel: LedgerChannel, seq: number, id: number): void {
     if (channel.fifo && seq <= channel.last_seq) {
-      return this.violate('fifo', `message ${id} (seq ${seq}) from node ${channel.src_node} pid ${channel.src_pid} to node ${channel.dst_node} pid ${channel.dst_pid} arrived after seq ${channel.last_seq}`);
+      return this.violate(
+        'fifo',
+        `message ${id} (seq ${seq}) from node ${channel.src_node} pid ${channel.src_pid} to node ${channel.dst_node} pid ${channel.dst_pid} arrived after seq ${channel.last_seq}`,
+      );
     }
     if (seq > channel.last_seq) channel.last_seq = seq;
   }
@@ -267,7 +308,10 @@ export class Ledger {
     const { total, crash } = this.undelivered();
     // A changed message delivered on a clear path stands for the one message it was.
     if (total - crash > drops + this.corrupt_delivered + in_flight) {
-      this.violate('silent_loss', `${total - crash - drops - this.corrupt_delivered - in_flight} messages were neither delivered nor counted (${total} undelivered, ${crash} explained by crashes, ${drops} counted drops, ${this.corrupt_delivered} delivered changed, ${in_flight} still in flight); undelivered: ${this.describe_undelivered(UNDELIVERED_SHOWN_MAX)}`);
+      this.violate(
+        'silent_loss',
+        `${total - crash - drops - this.corrupt_delivered - in_flight} messages were neither delivered nor counted (${total} undelivered, ${crash} explained by crashes, ${drops} counted drops, ${this.corrupt_delivered} delivered changed, ${in_flight} still in flight); undelivered: ${this.describe_undelivered(UNDELIVERED_SHOWN_MAX)}`,
+      );
     }
   }
 
@@ -277,7 +321,9 @@ export class Ledger {
     for (let id = 1; id < this.next_id && shown.length < count_max; id++) {
       if (this.state_of(id) !== STATE_SENT || this.crash_hit(id)) continue;
       const c = this.channels[this.channel_of(id)]!;
-      shown.push(`id ${id} node ${c.src_node} pid ${c.src_pid} → node ${c.dst_node} pid ${c.dst_pid}${c.by_reply ? ' (reply)' : ''} sent at ${(this.records[2 * id]! / 1000).toFixed(3)} ms`);
+      shown.push(
+        `id ${id} node ${c.src_node} pid ${c.src_pid} → node ${c.dst_node} pid ${c.dst_pid}${c.by_reply ? ' (reply)' : ''} sent at ${(this.records[2 * id]! / 1000).toFixed(3)} ms`,
+      );
     }
     return shown.join('; ');
   }

@@ -82,7 +82,13 @@ export interface SimProcessContext extends ProcessContext<unknown> {
   /** Sends a tracked message of `length` bytes (inline up to 64, else in a block). Returns a Status. */
   send_tracked(channel: TrackedChannel, m: Message, length: number): number;
   /** Calls the server on `channel` with a tracked message; the reply is checked too. */
-  call_tracked(channel: TrackedChannel, m: Message, length: number, reply: Message, timeout_ms: number): Promise<number>;
+  call_tracked(
+    channel: TrackedChannel,
+    m: Message,
+    length: number,
+    reply: Message,
+    timeout_ms: number,
+  ): Promise<number>;
   /** Answers a call with a tracked message on `back` (a channel `open_reply` made). */
   reply_tracked(reply_cap: number, back: TrackedChannel, m: Message, length: number): number;
   /** Records a reply path to (`dst_node`, `dst_pid`) in the ledger (the reply capability is the kernel's). */
@@ -92,7 +98,16 @@ export interface SimProcessContext extends ProcessContext<unknown> {
 }
 
 /** The context of process `pid` of `node`, whose events run on the node's `lane`. */
-export function sim_process_context(world: ProcessWorld, lane: Lane, kernel: Kernel, node: number, life: Incarnation, pid: number, rng: Prng, args: unknown): SimProcessContext {
+export function sim_process_context(
+  world: ProcessWorld,
+  lane: Lane,
+  kernel: Kernel,
+  node: number,
+  life: Incarnation,
+  pid: number,
+  rng: Prng,
+  args: unknown,
+): SimProcessContext {
   const base = process_context(kernel, pid, args);
   const fastpath = kernel.fastpath;
   const { ledger, trace } = world;
@@ -100,7 +115,8 @@ export function sim_process_context(world: ProcessWorld, lane: Lane, kernel: Ker
   const sleeper: Sleeper = { life, resolve: null };
   const step_us = (): number => world.step_us_min + rng.float() * (world.step_us_max - world.step_us_min);
 
-  const path_to = (dst_node: number): PathKind => (dst_node === LOCAL_NODE || dst_node === node ? 'local' : world.proto);
+  const path_to = (dst_node: number): PathKind =>
+    dst_node === LOCAL_NODE || dst_node === node ? 'local' : world.proto;
 
   const stamp = (channel: TrackedChannel, m: Message, length: number): number => {
     const id = ledger.next_id_value;
@@ -170,15 +186,23 @@ export function sim_process_context(world: ProcessWorld, lane: Lane, kernel: Ker
     open(dst_node, dst_pid) {
       const remote = dst_node !== LOCAL_NODE && dst_node !== node;
       const kernel_node = remote ? dst_node : LOCAL_NODE;
-      const provisional = ledger.open_channel(node, pid, remote ? dst_node : node, dst_pid, 0, { path: path_to(dst_node), sealed: remote && world.sealed });
+      const provisional = ledger.open_channel(node, pid, remote ? dst_node : node, dst_pid, 0, {
+        path: path_to(dst_node),
+        sealed: remote && world.sealed,
+      });
       const cap = kernel.connect(pid, dst_pid, kernel_node, { badge: provisional + 1 });
-      if (cap < 0) throw new Error(`node ${node} pid ${pid}: connect to ${dst_node}:${dst_pid} failed with status ${cap}`);
+      if (cap < 0)
+        throw new Error(`node ${node} pid ${pid}: connect to ${dst_node}:${dst_pid} failed with status ${cap}`);
       // The kernel keeps an existing capability (a restart with memory kept): record its badge.
       ledger.set_badge(provisional, kernel.cap_info(pid, cap)!.badge);
       return { cap, dst_node: kernel_node, dst_pid, ledger_channel: provisional };
     },
     open_reply(dst_pid) {
-      const channel = ledger.open_channel(node, pid, node, dst_pid, 0, { path: 'local', sealed: false, by_reply: true });
+      const channel = ledger.open_channel(node, pid, node, dst_pid, 0, {
+        path: 'local',
+        sealed: false,
+        by_reply: true,
+      });
       return { cap: -1, dst_node: LOCAL_NODE, dst_pid, ledger_channel: channel };
     },
     send_tracked(channel, m, length) {
@@ -232,4 +256,3 @@ export function sim_process_context(world: ProcessWorld, lane: Lane, kernel: Ker
     },
   };
 }
-

@@ -29,9 +29,15 @@ function topology(result: SimResult): string {
     const x = (i % cols) * cell_w + 4;
     const y = Math.floor(i / cols) * (cell_h + 8) + 4;
     const cores = n.sockets * n.cores_per_socket;
-    parts.push(`<g><rect x="${x}" y="${y}" width="${cell_w - 10}" height="${cell_h}" rx="6" fill="${n.alive ? '#f5f9ff' : '#fdecea'}" stroke="#90a4ae"/>`);
-    parts.push(`<text x="${x + 8}" y="${y + 16}" class="t">node ${n.id}${n.alive ? '' : ' (down)'}${n.incarnations > 1 ? ` ×${n.incarnations}` : ''}</text>`);
-    parts.push(`<text x="${x + 8}" y="${y + 30}" class="s">${n.sockets}×${n.cores_per_socket} cores · ${n.processes.length} procs</text>`);
+    parts.push(
+      `<g><rect x="${x}" y="${y}" width="${cell_w - 10}" height="${cell_h}" rx="6" fill="${n.alive ? '#f5f9ff' : '#fdecea'}" stroke="#90a4ae"/>`,
+    );
+    parts.push(
+      `<text x="${x + 8}" y="${y + 16}" class="t">node ${n.id}${n.alive ? '' : ' (down)'}${n.incarnations > 1 ? ` ×${n.incarnations}` : ''}</text>`,
+    );
+    parts.push(
+      `<text x="${x + 8}" y="${y + 30}" class="s">${n.sockets}×${n.cores_per_socket} cores · ${n.processes.length} procs</text>`,
+    );
     const max = Math.max(1, ...n.cores_received.map((c) => c.reduce((a, b) => a + b, 0)));
     for (let c = 0; c < cores; c++) {
       const cy = y + 40 + c * 14;
@@ -40,7 +46,10 @@ function topology(result: SimResult): string {
       const counts = n.cores_received[c] ?? [0, 0, 0, 0];
       counts.forEach((v, t) => {
         const w = (v / max) * (cell_w - 48);
-        if (w > 0) parts.push(`<rect x="${cx.toFixed(1)}" y="${cy}" width="${w.toFixed(1)}" height="10" fill="${TIER_COLORS[t]}"><title>core ${c} ${TIER_LABELS[t]}: ${fmt(v)}</title></rect>`);
+        if (w > 0)
+          parts.push(
+            `<rect x="${cx.toFixed(1)}" y="${cy}" width="${w.toFixed(1)}" height="10" fill="${TIER_COLORS[t]}"><title>core ${c} ${TIER_LABELS[t]}: ${fmt(v)}</title></rect>`,
+          );
         cx += w;
       });
     }
@@ -61,7 +70,10 @@ function timeline(result: SimResult): string {
   const max = Math.max(1, ...sent, ...delivered);
   const line = (series: number[], color: string) => {
     const pts: string[] = [];
-    for (let i = 0; i < n; i++) pts.push(`${((i / Math.max(1, n - 1)) * (w - 50) + 45).toFixed(1)},${(h - 20 - ((series[i] ?? 0) / max) * (h - 40)).toFixed(1)}`);
+    for (let i = 0; i < n; i++)
+      pts.push(
+        `${((i / Math.max(1, n - 1)) * (w - 50) + 45).toFixed(1)},${(h - 20 - ((series[i] ?? 0) / max) * (h - 40)).toFixed(1)}`,
+      );
     return `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${pts.join(' ')}"/>`;
   };
   const faults = result.faults
@@ -87,10 +99,17 @@ function histogram(name: string, buckets: number[]): string {
   for (let b = first; b <= last; b++) {
     const x = 10 + (b - first) * bw;
     const bh = ((buckets[b] ?? 0) / max) * (h - 36);
-    const label = b === 0 ? '<2' : 2 ** b >= 1000 ? `${2 ** b / 1000 >= 1000 ? `${(2 ** b / 1e6).toFixed(0)}s` : `${(2 ** b / 1000).toFixed(0)}ms`}` : `${2 ** b}`;
-    bars.push(`<rect x="${x}" y="${(h - 22 - bh).toFixed(1)}" width="${bw - 3}" height="${bh.toFixed(1)}" fill="#5c6bc0"><title>[${2 ** b}, ${2 ** (b + 1)}) µs: ${fmt(buckets[b] ?? 0)}</title></rect><text x="${x}" y="${h - 8}" class="s">${label}</text>`);
+    const label =
+      b === 0
+        ? '<2'
+        : 2 ** b >= 1000
+          ? `${2 ** b / 1000 >= 1000 ? `${(2 ** b / 1e6).toFixed(0)}s` : `${(2 ** b / 1000).toFixed(0)}ms`}`
+          : `${2 ** b}`;
+    bars.push(
+      `<rect x="${x}" y="${(h - 22 - bh).toFixed(1)}" width="${bw - 3}" height="${bh.toFixed(1)}" fill="#5c6bc0"><title>[${2 ** b}, ${2 ** (b + 1)}) µs: ${fmt(buckets[b] ?? 0)}</title></rect><text x="${x}" y="${h - 8}" class="s">${label}</text>`,
+    );
   }
-  return `<div class="hist"><h3>${esc(name)} <small>${fmt(total)} messages</small></h3><svg width="${20 + (last - first + 1) * bw}" height="${h}" role="img" aria-label="latency ${esc(name.split(" ")[0]!)}">${bars.join('')}</svg></div>`;
+  return `<div class="hist"><h3>${esc(name)} <small>${fmt(total)} messages</small></h3><svg width="${20 + (last - first + 1) * bw}" height="${h}" role="img" aria-label="latency ${esc(name.split(' ')[0]!)}">${bars.join('')}</svg></div>`;
 }
 
 function table(rows: [string, string][], head: [string, string]): string {
@@ -113,7 +132,10 @@ export function report_html(result: SimResult): string {
     ['scheduler', scheduler_summary(result)],
     ['messages sent', fmt(result.sent)],
     ['delivered', fmt(result.delivered)],
-    ['undelivered', `${fmt(result.undelivered)} (counted drops ${fmt(result.drops_total)}, lost in crashes ${fmt(result.crash_lost)})`],
+    [
+      'undelivered',
+      `${fmt(result.undelivered)} (counted drops ${fmt(result.drops_total)}, lost in crashes ${fmt(result.crash_lost)})`,
+    ],
     ['duplicates delivered (clear UDP)', fmt(result.duplicates_delivered)],
     ['corrupted payloads delivered (clear)', fmt(result.corrupt_delivered)],
     ['ring hits / spills', `${fmt(hits)} / ${fmt(spills)}`],
@@ -121,10 +143,21 @@ export function report_html(result: SimResult): string {
     ["nodes' shared memory", `${(result.node_memory_bytes / 2 ** 20).toFixed(1)} MiB`],
     ['trace digest', result.trace_digest],
   ];
-  if (result.secure !== null) summary.push(['handshakes completed / rekeys', `${fmt(result.secure.handshakes_completed)} / ${fmt(result.secure.rekeys)}`]);
-  const drops = Object.entries(result.drops).sort((a, b) => b[1] - a[1]).map(([k, v]): [string, string] => [k, fmt(v)]);
-  const control = Object.entries(result.control_drops).map(([k, v]): [string, string] => [`network.control.${k}`, fmt(v)]);
-  const hists = Object.entries(result.latency).map(([k, v]) => histogram(k === 'remote' ? 'remote (across nodes)' : `local via ${k}`, v)).join('');
+  if (result.secure !== null)
+    summary.push([
+      'handshakes completed / rekeys',
+      `${fmt(result.secure.handshakes_completed)} / ${fmt(result.secure.rekeys)}`,
+    ]);
+  const drops = Object.entries(result.drops)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]): [string, string] => [k, fmt(v)]);
+  const control = Object.entries(result.control_drops).map(([k, v]): [string, string] => [
+    `network.control.${k}`,
+    fmt(v),
+  ]);
+  const hists = Object.entries(result.latency)
+    .map(([k, v]) => histogram(k === 'remote' ? 'remote (across nodes)' : `local via ${k}`, v))
+    .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Lattice sim: ${esc(result.scenario)} (seed ${result.seed})</title>
 <style>
@@ -151,7 +184,10 @@ ${timeline(result)}
 <h2>Latency</h2>
 <div id="latency">${hists || '<p class="none">no deliveries</p>'}</div>
 <h2>Faults</h2>
-${table(result.faults.map((f): [string, string] => [`${f.at_ms.toFixed(3)} ms`, f.what]), ['at', 'what'])}
+${table(
+  result.faults.map((f): [string, string] => [`${f.at_ms.toFixed(3)} ms`, f.what]),
+  ['at', 'what'],
+)}
 </body></html>
 `;
 }

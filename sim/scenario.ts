@@ -24,7 +24,14 @@
  * places one process per core of every node (pid = pid_base + core).
  */
 import type { SlabClass } from '../kernel/layout/spill_layout.js';
-import { LINK_FAULTS_NONE, SABOTAGE_NONE, type ClockSkew, type LinkFaults, type SabotageFaults, type ScheduledFault } from './faults.js';
+import {
+  LINK_FAULTS_NONE,
+  SABOTAGE_NONE,
+  type ClockSkew,
+  type LinkFaults,
+  type SabotageFaults,
+  type ScheduledFault,
+} from './faults.js';
 import { describe, join, JsonFileError, JsonReader as Reader, parse_located_file, type Json } from './json_lines.js';
 import { SIM_NET_PID } from './sim_node.js';
 import { WORKLOAD_KINDS, type Endpoint, type WorkloadSpec } from './workloads/index.js';
@@ -87,7 +94,12 @@ export interface Scenario {
   };
   readonly nodes: readonly ScenarioNode[];
   readonly workloads: readonly WorkloadSpec[];
-  readonly faults: { readonly link: LinkFaults; readonly clock_skew: ClockSkew; readonly schedule: readonly ScheduledFault[]; readonly sabotage: SabotageFaults };
+  readonly faults: {
+    readonly link: LinkFaults;
+    readonly clock_skew: ClockSkew;
+    readonly schedule: readonly ScheduledFault[];
+    readonly sabotage: SabotageFaults;
+  };
   readonly trace_events_max: number;
 }
 
@@ -103,7 +115,19 @@ export class ScenarioError extends JsonFileError {
 export function parse_scenario(text: string, file = 'scenario.json'): Scenario {
   const located = parse_located_file(text, file, (errors) => new ScenarioError(file, errors));
   const r = new Reader(file, located.lines);
-  const top = r.object(located.value, '', ['name', 'description', 'duration_ms', 'drain_ms', 'network', 'scheduler', 'nodes', 'workloads', 'faults', 'trace_events_max', '$schema']);
+  const top = r.object(located.value, '', [
+    'name',
+    'description',
+    'duration_ms',
+    'drain_ms',
+    'network',
+    'scheduler',
+    'nodes',
+    'workloads',
+    'faults',
+    'trace_events_max',
+    '$schema',
+  ]);
   if (top === null) throw new ScenarioError(file, r.errors);
   const name = r.string(top, 'name', '');
   const description = r.string(top, 'description', '', '');
@@ -115,7 +139,15 @@ export function parse_scenario(text: string, file = 'scenario.json'): Scenario {
   let secure = false as false | Record<string, number>;
   if (net.secure === true) secure = {};
   else if (net.secure !== undefined && net.secure !== false) {
-    const s = r.object(net.secure, 'network.secure', ['rekey_after_messages', 'rekey_after_ms', 'reject_after_messages', 'reject_after_ms', 'previous_keep_ms', 'handshake_retry_ms', 'handshake_attempts_max']);
+    const s = r.object(net.secure, 'network.secure', [
+      'rekey_after_messages',
+      'rekey_after_ms',
+      'reject_after_messages',
+      'reject_after_ms',
+      'previous_keep_ms',
+      'handshake_retry_ms',
+      'handshake_attempts_max',
+    ]);
     secure = {};
     if (s !== null) for (const key of Object.keys(s)) secure[key] = r.number(s, key, 'network.secure', 1, 2 ** 48);
   }
@@ -126,7 +158,14 @@ export function parse_scenario(text: string, file = 'scenario.json'): Scenario {
     overflow: r.choice(net, 'overflow', 'network', ['drop_oldest', 'drop_newest'] as const, 'drop_oldest'),
   };
 
-  const sch = r.object(top.scheduler ?? {}, 'scheduler', ['step_us_min', 'step_us_max', 'wake_us_min', 'wake_us_max', 'node_lanes']) ?? {};
+  const sch =
+    r.object(top.scheduler ?? {}, 'scheduler', [
+      'step_us_min',
+      'step_us_max',
+      'wake_us_min',
+      'wake_us_max',
+      'node_lanes',
+    ]) ?? {};
   const scheduler = {
     step_us_min: r.number(sch, 'step_us_min', 'scheduler', 0, 1e6, 0.5),
     step_us_max: r.number(sch, 'step_us_max', 'scheduler', 0, 1e6, 3),
@@ -148,14 +187,26 @@ export function parse_scenario(text: string, file = 'scenario.json'): Scenario {
       const p = `workloads[${i}]`;
       const node = by_id.get(e.node);
       if (node === undefined) r.error(p, `names node ${e.node}, which is not in nodes`);
-      else if (e.core >= node.sockets * node.cores_per_socket) r.error(p, `places pid ${e.pid} on core ${e.core}; node ${e.node} has ${node.sockets * node.cores_per_socket} cores`);
-      else if (e.pid === SIM_NET_PID || e.pid >= node.pids_max) r.error(p, `uses pid ${e.pid}: pids are in [2, ${node.pids_max}) (pid ${SIM_NET_PID} is the network's)`);
+      else if (e.core >= node.sockets * node.cores_per_socket)
+        r.error(
+          p,
+          `places pid ${e.pid} on core ${e.core}; node ${e.node} has ${node.sockets * node.cores_per_socket} cores`,
+        );
+      else if (e.pid === SIM_NET_PID || e.pid >= node.pids_max)
+        r.error(p, `uses pid ${e.pid}: pids are in [2, ${node.pids_max}) (pid ${SIM_NET_PID} is the network's)`);
       const key = `${e.node}:${e.pid}`;
       const owner = used.get(key);
-      if (owner !== undefined && owner !== p) r.error(p, `uses node ${e.node} pid ${e.pid}, which ${owner} uses already`);
+      if (owner !== undefined && owner !== p)
+        r.error(p, `uses node ${e.node} pid ${e.pid}, which ${owner} uses already`);
       used.set(key, p);
     }
-    if (spec.kind === 'call_reply') for (const c of spec.clients) if (c.node !== spec.server.node) r.error(`workloads[${i}].clients`, `call_reply clients must be on the server's node ${spec.server.node} (calls do not cross nodes)`);
+    if (spec.kind === 'call_reply')
+      for (const c of spec.clients)
+        if (c.node !== spec.server.node)
+          r.error(
+            `workloads[${i}].clients`,
+            `call_reply clients must be on the server's node ${spec.server.node} (calls do not cross nodes)`,
+          );
     workloads.push(spec);
   });
 
@@ -165,8 +216,16 @@ export function parse_scenario(text: string, file = 'scenario.json'): Scenario {
 }
 
 function read_nodes(r: Reader, value: unknown): ScenarioNode[] {
-  const slab = (obj: Json, path: string): readonly SlabClass[] | undefined => (r.choice(obj, 'slab', path, ['default', 'small'] as const, 'default') === 'small' ? SMALL_SLAB : undefined);
-  const power_of_two = (obj: Json, key: string, path: string, lo: number, hi: number, fallback: number | undefined): number | undefined => {
+  const slab = (obj: Json, path: string): readonly SlabClass[] | undefined =>
+    r.choice(obj, 'slab', path, ['default', 'small'] as const, 'default') === 'small' ? SMALL_SLAB : undefined;
+  const power_of_two = (
+    obj: Json,
+    key: string,
+    path: string,
+    lo: number,
+    hi: number,
+    fallback: number | undefined,
+  ): number | undefined => {
     if (obj[key] === undefined && fallback === undefined) return undefined;
     const v = r.int(obj, key, path, lo, hi, fallback);
     if ((v & (v - 1)) !== 0) r.error(join(path, key), `must be a power of two, got ${v}`);
@@ -208,17 +267,24 @@ function read_nodes(r: Reader, value: unknown): ScenarioNode[] {
 
 function read_endpoint(r: Reader, value: unknown, path: string): Endpoint {
   const o = r.object(value, path, ['node', 'core', 'pid']) ?? {};
-  return { node: r.int(o, 'node', path, 1, 0x7fff_ffff), core: r.int(o, 'core', path, 0, CORES_PER_NODE_MAX - 1), pid: r.int(o, 'pid', path, 0, PIDS_PER_NODE_MAX - 1) };
+  return {
+    node: r.int(o, 'node', path, 1, 0x7fff_ffff),
+    core: r.int(o, 'core', path, 0, CORES_PER_NODE_MAX - 1),
+    pid: r.int(o, 'pid', path, 0, PIDS_PER_NODE_MAX - 1),
+  };
 }
 
 function read_endpoints(r: Reader, obj: Json, key: string, path: string, nodes: readonly ScenarioNode[]): Endpoint[] {
   const v = obj[key];
   if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
     const o = r.object(v, join(path, key), ['every_core', 'pid_base'])!;
-    if (o.every_core !== true) r.error(join(path, key), 'must be a list of endpoints or { "every_core": true, "pid_base": N }');
+    if (o.every_core !== true)
+      r.error(join(path, key), 'must be a list of endpoints or { "every_core": true, "pid_base": N }');
     const base = r.int(o, 'pid_base', join(path, key), 2, PIDS_PER_NODE_MAX - 1, 16);
     const out: Endpoint[] = [];
-    for (const n of nodes) for (let core = 0; core < n.sockets * n.cores_per_socket; core++) out.push({ node: n.id, core, pid: base + core });
+    for (const n of nodes)
+      for (let core = 0; core < n.sockets * n.cores_per_socket; core++)
+        out.push({ node: n.id, core, pid: base + core });
     return out;
   }
   const list = r.array(obj, key, path);
@@ -238,11 +304,32 @@ function read_workload(r: Reader, value: unknown, path: string, nodes: readonly 
   switch (kind) {
     case 'ping_pong': {
       const o = r.object(value, path, ['kind', 'client', 'server', 'rounds', 'payload_bytes', 'timeout_ms'])!;
-      return { kind, client: read_endpoint(r, o.client, `${path}.client`), server: read_endpoint(r, o.server, `${path}.server`), rounds: count(o, 'rounds'), payload_bytes: bytes(o), timeout_ms: r.number(o, 'timeout_ms', path, 0.001, 60_000, 20) };
+      return {
+        kind,
+        client: read_endpoint(r, o.client, `${path}.client`),
+        server: read_endpoint(r, o.server, `${path}.server`),
+        rounds: count(o, 'rounds'),
+        payload_bytes: bytes(o),
+        timeout_ms: r.number(o, 'timeout_ms', path, 0.001, 60_000, 20),
+      };
     }
     case 'call_reply': {
-      const o = r.object(value, path, ['kind', 'server', 'clients', 'calls_per_client', 'payload_bytes', 'timeout_ms'])!;
-      return { kind, server: read_endpoint(r, o.server, `${path}.server`), clients: read_endpoints(r, o, 'clients', path, nodes), calls_per_client: count(o, 'calls_per_client'), payload_bytes: bytes(o), timeout_ms: r.number(o, 'timeout_ms', path, 0.001, 60_000, 100) };
+      const o = r.object(value, path, [
+        'kind',
+        'server',
+        'clients',
+        'calls_per_client',
+        'payload_bytes',
+        'timeout_ms',
+      ])!;
+      return {
+        kind,
+        server: read_endpoint(r, o.server, `${path}.server`),
+        clients: read_endpoints(r, o, 'clients', path, nodes),
+        calls_per_client: count(o, 'calls_per_client'),
+        payload_bytes: bytes(o),
+        timeout_ms: r.number(o, 'timeout_ms', path, 0.001, 60_000, 100),
+      };
     }
     case 'pipeline': {
       const o = r.object(value, path, ['kind', 'stages', 'messages', 'payload_bytes', 'interval_us'])!;
@@ -251,20 +338,57 @@ function read_workload(r: Reader, value: unknown, path: string, nodes: readonly 
       return { kind, stages, messages: count(o, 'messages'), payload_bytes: bytes(o), interval_us: interval(o) };
     }
     case 'fan_in': {
-      const o = r.object(value, path, ['kind', 'receiver', 'senders', 'messages_per_sender', 'payload_bytes', 'interval_us'])!;
-      return { kind, receiver: read_endpoint(r, o.receiver, `${path}.receiver`), senders: read_endpoints(r, o, 'senders', path, nodes), messages_per_sender: count(o, 'messages_per_sender'), payload_bytes: bytes(o), interval_us: interval(o) };
+      const o = r.object(value, path, [
+        'kind',
+        'receiver',
+        'senders',
+        'messages_per_sender',
+        'payload_bytes',
+        'interval_us',
+      ])!;
+      return {
+        kind,
+        receiver: read_endpoint(r, o.receiver, `${path}.receiver`),
+        senders: read_endpoints(r, o, 'senders', path, nodes),
+        messages_per_sender: count(o, 'messages_per_sender'),
+        payload_bytes: bytes(o),
+        interval_us: interval(o),
+      };
     }
     case 'all_to_all': {
-      const o = r.object(value, path, ['kind', 'participants', 'messages_per_process', 'payload_bytes', 'remote_fraction', 'peers_max', 'interval_us'])!;
+      const o = r.object(value, path, [
+        'kind',
+        'participants',
+        'messages_per_process',
+        'payload_bytes',
+        'remote_fraction',
+        'peers_max',
+        'interval_us',
+      ])!;
       const participants = read_endpoints(r, o, 'participants', path, nodes);
       if (participants.length < 2) r.error(`${path}.participants`, 'needs at least two participants');
       const rf = o.remote_fraction === undefined ? undefined : r.number(o, 'remote_fraction', path, 0, 1);
       const peers_max = o.peers_max === undefined ? undefined : r.int(o, 'peers_max', path, 1, 1 << 16);
-      return { kind, participants, messages_per_process: count(o, 'messages_per_process'), payload_bytes: bytes(o), ...(rf === undefined ? {} : { remote_fraction: rf }), ...(peers_max === undefined ? {} : { peers_max }), interval_us: interval(o) };
+      return {
+        kind,
+        participants,
+        messages_per_process: count(o, 'messages_per_process'),
+        payload_bytes: bytes(o),
+        ...(rf === undefined ? {} : { remote_fraction: rf }),
+        ...(peers_max === undefined ? {} : { peers_max }),
+        interval_us: interval(o),
+      };
     }
     case 'bulk': {
       const o = r.object(value, path, ['kind', 'sender', 'receiver', 'transfers', 'payload_bytes', 'interval_us'])!;
-      return { kind, sender: read_endpoint(r, o.sender, `${path}.sender`), receiver: read_endpoint(r, o.receiver, `${path}.receiver`), transfers: count(o, 'transfers'), payload_bytes: bytes(o, 65, 1 << 20, 4096), interval_us: interval(o) };
+      return {
+        kind,
+        sender: read_endpoint(r, o.sender, `${path}.sender`),
+        receiver: read_endpoint(r, o.receiver, `${path}.receiver`),
+        transfers: count(o, 'transfers'),
+        payload_bytes: bytes(o, 65, 1 << 20, 4096),
+        interval_us: interval(o),
+      };
     }
   }
 }
@@ -294,7 +418,25 @@ function read_link(r: Reader, value: unknown, path: string, base: LinkFaults): L
     const d = r.object(o.delay, `${path}.delay`, ['distribution', 'min_ms', 'mean_ms', 'max_ms']) ?? {};
     const min_ms = r.number(d, 'min_ms', `${path}.delay`, 0, 10_000, base.delay.min_ms);
     const max_ms = r.number(d, 'max_ms', `${path}.delay`, min_ms, 10_000, Math.max(min_ms, base.delay.max_ms));
-    delay = { distribution: r.choice(d, 'distribution', `${path}.delay`, ['fixed', 'uniform', 'exponential'] as const, base.delay.distribution), min_ms, mean_ms: r.number(d, 'mean_ms', `${path}.delay`, min_ms, max_ms, Math.min(max_ms, Math.max(min_ms, base.delay.mean_ms))), max_ms };
+    delay = {
+      distribution: r.choice(
+        d,
+        'distribution',
+        `${path}.delay`,
+        ['fixed', 'uniform', 'exponential'] as const,
+        base.delay.distribution,
+      ),
+      min_ms,
+      mean_ms: r.number(
+        d,
+        'mean_ms',
+        `${path}.delay`,
+        min_ms,
+        max_ms,
+        Math.min(max_ms, Math.max(min_ms, base.delay.mean_ms)),
+      ),
+      max_ms,
+    };
   }
   return {
     loss: p('loss'),
@@ -315,7 +457,10 @@ function read_faults(r: Reader, value: unknown, nodes: ReadonlyMap<number, Scena
   const o = r.object(value, 'faults', ['link', 'clock_skew', 'schedule', 'sabotage']) ?? {};
   const link = o.link === undefined ? LINK_FAULTS_NONE : read_link(r, o.link, 'faults.link', LINK_FAULTS_NONE);
   const cs = r.object(o.clock_skew ?? {}, 'faults.clock_skew', ['offset_ms_max', 'drift_ppm_max']) ?? {};
-  const clock_skew = { offset_ms_max: r.number(cs, 'offset_ms_max', 'faults.clock_skew', 0, 3_600_000, 0), drift_ppm_max: r.number(cs, 'drift_ppm_max', 'faults.clock_skew', 0, 100_000, 0) };
+  const clock_skew = {
+    offset_ms_max: r.number(cs, 'offset_ms_max', 'faults.clock_skew', 0, 3_600_000, 0),
+    drift_ppm_max: r.number(cs, 'drift_ppm_max', 'faults.clock_skew', 0, 100_000, 0),
+  };
   const sb = r.object(o.sabotage ?? {}, 'faults.sabotage', Object.keys(SABOTAGE_NONE)) ?? {};
   const sabotage: SabotageFaults = {
     silent_drop: r.number(sb, 'silent_drop', 'faults.sabotage', 0, 1, 0),
@@ -326,7 +471,8 @@ function read_faults(r: Reader, value: unknown, nodes: ReadonlyMap<number, Scena
   const schedule: ScheduledFault[] = [];
   r.array(o, 'schedule', 'faults', false).forEach((f, i) => {
     const path = `faults.schedule[${i}]`;
-    if (f === null || typeof f !== 'object' || Array.isArray(f)) return r.error(path, `must be an object, got ${describe(f)}`);
+    if (f === null || typeof f !== 'object' || Array.isArray(f))
+      return r.error(path, `must be an object, got ${describe(f)}`);
     const kind = r.choice(f as Json, 'kind', path, ['partition', 'heal', 'crash', 'link'] as const);
     const node_ok = (n: number, p: string) => {
       if (!nodes.has(n)) r.error(p, `names node ${n}, which is not in nodes`);
@@ -349,13 +495,21 @@ function read_faults(r: Reader, value: unknown, nodes: ReadonlyMap<number, Scena
       const g = r.object(f, path, ['kind', 'at_ms', 'node', 'restart_after_ms', 'memory'])!;
       const node = r.int(g, 'node', path, 1, 0x7fff_ffff);
       node_ok(node, `${path}.node`);
-      const restart = g.restart_after_ms === undefined ? undefined : r.number(g, 'restart_after_ms', path, 0, DURATION_MS_MAX);
-      schedule.push({ kind, at_ms: r.number(g, 'at_ms', path, 0, DURATION_MS_MAX), node, memory: r.choice(g, 'memory', path, ['kept', 'lost'] as const, 'lost'), ...(restart === undefined ? {} : { restart_after_ms: restart }) });
+      const restart =
+        g.restart_after_ms === undefined ? undefined : r.number(g, 'restart_after_ms', path, 0, DURATION_MS_MAX);
+      schedule.push({
+        kind,
+        at_ms: r.number(g, 'at_ms', path, 0, DURATION_MS_MAX),
+        node,
+        memory: r.choice(g, 'memory', path, ['kept', 'lost'] as const, 'lost'),
+        ...(restart === undefined ? {} : { restart_after_ms: restart }),
+      });
     } else {
       const g = r.object(f, path, ['kind', 'at_ms', 'set'])!;
       const set = read_link(r, g.set ?? {}, `${path}.set`, link);
       const given: Partial<LinkFaults> = {};
-      for (const key of Object.keys((g.set as object) ?? {})) (given as Record<string, unknown>)[key] = set[key as keyof LinkFaults];
+      for (const key of Object.keys((g.set as object) ?? {}))
+        (given as Record<string, unknown>)[key] = set[key as keyof LinkFaults];
       schedule.push({ kind, at_ms: r.number(g, 'at_ms', path, 0, DURATION_MS_MAX), set: given });
     }
   });

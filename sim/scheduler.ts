@@ -90,7 +90,11 @@ export class Lane {
     if (s.window_lane !== 0 && s.window_lane !== this.index && !(at_us >= s.window_end_us)) {
       // A programmer error (a delay below the lookahead), reported as the run's failure rather
       // than thrown: the caller may be between a park and its promise, and the run must stop, not hang.
-      s.fail(new AssertionError(`Lane.push: lane ${s.window_lane} posted an event at ${at_us} µs into lane ${this.index}, before its window ends at ${s.window_end_us} µs (a delay below the lookahead)`));
+      s.fail(
+        new AssertionError(
+          `Lane.push: lane ${s.window_lane} posted an event at ${at_us} µs into lane ${this.index}, before its window ends at ${s.window_end_us} µs (a delay below the lookahead)`,
+        ),
+      );
     }
     if (at_us < s.lane_next_us[this.index]!) s.lane_next_us[this.index] = at_us;
     return this.queue.push(at_us, fn, arg);
@@ -227,7 +231,13 @@ export class Scheduler {
     const args = this.soon_args;
     for (let i = 0; i < this.soon_count; i++) {
       if (i >= EVENTS_AT_INSTANT_MAX) {
-        this.fail(new SimViolation('livelock', `more than ${EVENTS_AT_INSTANT_MAX} deferred callbacks at one instant`, this.now_us));
+        this.fail(
+          new SimViolation(
+            'livelock',
+            `more than ${EVENTS_AT_INSTANT_MAX} deferred callbacks at one instant`,
+            this.now_us,
+          ),
+        );
         break;
       }
       const fn = fns[i]!;
@@ -346,7 +356,13 @@ export class Scheduler {
   private run_event(lane: Lane, t: number): boolean {
     if (t === this.now_us && lane.index === this.last_lane) {
       if (++this.events_at_instant > EVENTS_AT_INSTANT_MAX) {
-        this.fail(new SimViolation('livelock', `more than ${EVENTS_AT_INSTANT_MAX} events at one instant: virtual time stopped advancing`, t));
+        this.fail(
+          new SimViolation(
+            'livelock',
+            `more than ${EVENTS_AT_INSTANT_MAX} events at one instant: virtual time stopped advancing`,
+            t,
+          ),
+        );
         return false;
       }
     } else {

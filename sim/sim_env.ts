@@ -111,7 +111,11 @@ export class SimWaiter implements Waiter {
       list.push(sleeper);
       // At least a nanosecond, so a timed-out wait always finds the clock moved on (a rounding
       // remainder of a timeout would otherwise fire at the same instant, again and again).
-      sleeper.timer = this.lane.after_with(Math.max(WAIT_US_MIN, this.clock.virtual_us(timeout_ms)), this.time_out, sleeper);
+      sleeper.timer = this.lane.after_with(
+        Math.max(WAIT_US_MIN, this.clock.virtual_us(timeout_ms)),
+        this.time_out,
+        sleeper,
+      );
     });
   }
 
@@ -133,7 +137,8 @@ export class SimWaiter implements Waiter {
     for (let i = 0; i < woken; i++) {
       const sleeper = list[i]!;
       this.lane.cancel(sleeper.timer);
-      const delay_us = this.latency.wake_us_min + this.prng.float() * (this.latency.wake_us_max - this.latency.wake_us_min);
+      const delay_us =
+        this.latency.wake_us_min + this.prng.float() * (this.latency.wake_us_max - this.latency.wake_us_min);
       this.wakes++;
       this.lane.after_with(delay_us, this.wake_up, sleeper);
     }

@@ -144,7 +144,13 @@ export class SimNetwork {
   add_node(node: number, lane: Lane): void {
     const host = sim_host(node);
     assert(!this.endpoints.has(host), 'SimNetwork.add_node: each node once');
-    this.endpoints.set(host, { node, lane, transport: null, links_out: new Map(), prng: this.prng.fork(`link/${node}`) });
+    this.endpoints.set(host, {
+      node,
+      lane,
+      transport: null,
+      links_out: new Map(),
+      prng: this.prng.fork(`link/${node}`),
+    });
   }
 
   /** The transport of one incarnation of node `node` (added with `add_node`). */
@@ -302,7 +308,15 @@ export class SimNetwork {
   /** @internal */
   connect(from: SimTransport, to: Address): number {
     assert(this.scheduler.lookahead_us === 0, 'SimNetwork.connect: TCP runs with every node on the global lane');
-    const conn: Conn = { id: this.next_conn++, owner: from, peer: null, open: false, last_arrival_us: 0, pending: new Set(), desynced: false };
+    const conn: Conn = {
+      id: this.next_conn++,
+      owner: from,
+      peer: null,
+      open: false,
+      last_arrival_us: 0,
+      pending: new Set(),
+      desynced: false,
+    };
     this.conns.set(conn.id, conn);
     this.counters.connects++;
     const endpoint = this.endpoints.get(to.host);
@@ -317,7 +331,15 @@ export class SimNetwork {
         });
         return;
       }
-      const inbound: Conn = { id: this.next_conn++, owner: target, peer: conn, open: true, last_arrival_us: 0, pending: new Set(), desynced: false };
+      const inbound: Conn = {
+        id: this.next_conn++,
+        owner: target,
+        peer: conn,
+        open: true,
+        last_arrival_us: 0,
+        pending: new Set(),
+        desynced: false,
+      };
       this.conns.set(inbound.id, inbound);
       conn.peer = inbound;
       target.events!.on_open(inbound.id, true);
@@ -453,7 +475,12 @@ function data_frames(bytes: Uint8Array): number {
   let at = 0;
   while (at + FRAME_HEADER_BYTES <= bytes.length) {
     const type = bytes[at + FRAME_TYPE_OFFSET];
-    const length = (bytes[at + FRAME_LENGTH_OFFSET]! | (bytes[at + FRAME_LENGTH_OFFSET + 1]! << 8) | (bytes[at + FRAME_LENGTH_OFFSET + 2]! << 16) | (bytes[at + FRAME_LENGTH_OFFSET + 3]! << 24)) >>> 0;
+    const length =
+      (bytes[at + FRAME_LENGTH_OFFSET]! |
+        (bytes[at + FRAME_LENGTH_OFFSET + 1]! << 8) |
+        (bytes[at + FRAME_LENGTH_OFFSET + 2]! << 16) |
+        (bytes[at + FRAME_LENGTH_OFFSET + 3]! << 24)) >>>
+      0;
     if (type === FrameType.DATA || type === FrameType.SEALED) frames++;
     at += FRAME_HEADER_BYTES + length;
   }

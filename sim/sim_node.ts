@@ -127,13 +127,21 @@ export class SimNode {
     this.memory = memory;
     this.memory_bytes = memory.control.byteLength + memory.region.byteLength;
     this.kernels = [];
-    for (let core = 0; core < memory.cores; core++) this.kernels.push(new Kernel(Fastpath.attach_core(memory, core, env)));
-    for (let core = 1; core < memory.cores; core++) this.kernels[core]!.set_router(new EgressRouter(this.kernels[core]!.fastpath, SIM_NET_PID));
+    for (let core = 0; core < memory.cores; core++)
+      this.kernels.push(new Kernel(Fastpath.attach_core(memory, core, env)));
+    for (let core = 1; core < memory.cores; core++)
+      this.kernels[core]!.set_router(new EgressRouter(this.kernels[core]!.fastpath, SIM_NET_PID));
 
     const timers = sim_timers(lane, clock, life);
     const transport = world.network.transport(config.id, life);
     const driver = new NetDriver({ transport, timers, identity: { interfaces: {}, hostname: sim_host(config.id) } });
-    await driver.init({ node_id: config.id, host: sim_host(config.id), port: SIM_PORT, max_queue: config.max_queue, overflow: config.overflow === 'drop_newest' ? Overflow.DROP_NEWEST : Overflow.DROP_OLDEST });
+    await driver.init({
+      node_id: config.id,
+      host: sim_host(config.id),
+      port: SIM_PORT,
+      max_queue: config.max_queue,
+      overflow: config.overflow === 'drop_newest' ? Overflow.DROP_NEWEST : Overflow.DROP_OLDEST,
+    });
     this.driver = driver;
     const proto = world.proto as Proto;
     let secure: SecureChannel | null = null;
@@ -145,19 +153,36 @@ export class SimNode {
         timers,
         ...world.secure_limits,
       });
-      for (const peer of world.peers) if (peer !== config.id) secure.add_remote(peer, sim_host(peer), SIM_PORT, proto, { public_key: world.identities.get(peer)!.public_key });
+      for (const peer of world.peers)
+        if (peer !== config.id)
+          secure.add_remote(peer, sim_host(peer), SIM_PORT, proto, {
+            public_key: world.identities.get(peer)!.public_key,
+          });
     } else {
       for (const peer of world.peers) if (peer !== config.id) driver.add_remote(peer, sim_host(peer), SIM_PORT, proto);
     }
     this.secure = secure;
     // The server's egress loop is a process of core 0: it parks on the network pid's doorbell.
     lane.resume();
-    this.server = new NetworkServer(this.kernels[0]!, driver, { net_pid: SIM_NET_PID, timers, ...(secure === null ? {} : { sender: secure }) });
+    this.server = new NetworkServer(this.kernels[0]!, driver, {
+      net_pid: SIM_NET_PID,
+      timers,
+      ...(secure === null ? {} : { sender: secure }),
+    });
     world.trace.node(config.id, memory.cores);
 
     for (const p of this.processes) {
       const kernel = this.kernels[p.core]!;
-      const ctx = sim_process_context(world, lane, kernel, config.id, life, p.pid, world.prng.fork(`process/${config.id}/${epoch}/${p.pid}`), { role: p.role });
+      const ctx = sim_process_context(
+        world,
+        lane,
+        kernel,
+        config.id,
+        life,
+        p.pid,
+        world.prng.fork(`process/${config.id}/${epoch}/${p.pid}`),
+        { role: p.role },
+      );
       lane.resume();
       p.body(ctx).then(
         () => {
@@ -192,7 +217,8 @@ export class SimNode {
    */
   snapshot(): IncarnationStats {
     const at = this.world.scheduler.events_run;
-    if (this.cached !== null && this.cached.at === at && this.cached.stats.epoch === this.epoch) return this.cached.stats;
+    if (this.cached !== null && this.cached.at === at && this.cached.stats.epoch === this.epoch)
+      return this.cached.stats;
     const stats: IncarnationStats = {
       epoch: this.epoch,
       fastpath: fastpath_stats(this.memory!),

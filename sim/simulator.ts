@@ -23,7 +23,13 @@ import { Scheduler } from './scheduler.js';
 import { SimNode, type IncarnationStats, type NodeWorld } from './sim_node.js';
 import { SimNetwork, type SimNetworkStats } from './sim_network.js';
 import { Trace } from './trace.js';
-import { place_workload, planned_messages, workload_counters, type ProcessSpec, type WorkloadCounters } from './workloads/index.js';
+import {
+  place_workload,
+  planned_messages,
+  workload_counters,
+  type ProcessSpec,
+  type WorkloadCounters,
+} from './workloads/index.js';
 
 export interface SimOptions {
   readonly seed: number;
@@ -78,7 +84,13 @@ export interface SimResult {
   /** Control-plane drops (handshakes) that the network counted, for the report. */
   readonly control_drops: Record<string, number>;
   readonly network: SimNetworkStats;
-  readonly secure: { handshakes_completed: number; handshakes_started: number; rekeys: number; sealed_packets: number; opened_packets: number } | null;
+  readonly secure: {
+    handshakes_completed: number;
+    handshakes_started: number;
+    rekeys: number;
+    sealed_packets: number;
+    opened_packets: number;
+  } | null;
   readonly nodes: readonly NodeSummary[];
   readonly latency: Record<string, number[]>;
   readonly timeline_bucket_ms: number;
@@ -101,7 +113,9 @@ function add_into(into: Record<string, number>, prefix: string, record: Record<s
 
 /** Which scheduler a run used, in words (the CLI summary and the HTML report show it). */
 export function scheduler_summary(r: SimResult): string {
-  return r.lookahead_us > 0 ? `a lane per node, ${r.windows.toLocaleString('en-US')} windows of up to ${r.lookahead_us} µs` : 'one time-ordered agenda';
+  return r.lookahead_us > 0
+    ? `a lane per node, ${r.windows.toLocaleString('en-US')} windows of up to ${r.lookahead_us} µs`
+    : 'one time-ordered agenda';
 }
 
 /**
@@ -118,7 +132,8 @@ export const LOOKAHEAD_US_MIN = 5;
 export function lookahead_us(scenario: Scenario): number {
   if (!scenario.scheduler.node_lanes || scenario.network.proto !== 'udp' || scenario.nodes.length < 2) return 0;
   let min_ms = scenario.faults.link.delay.min_ms;
-  for (const f of scenario.faults.schedule) if (f.kind === 'link' && f.set.delay !== undefined) min_ms = Math.min(min_ms, f.set.delay.min_ms);
+  for (const f of scenario.faults.schedule)
+    if (f.kind === 'link' && f.set.delay !== undefined) min_ms = Math.min(min_ms, f.set.delay.min_ms);
   const us = min_ms * 1000;
   return us >= LOOKAHEAD_US_MIN ? us : 0;
 }
@@ -145,9 +160,20 @@ export class Simulator {
     this.prng = new Prng(options.seed, 'lattice-sim');
     const scheduler = (this.scheduler = new Scheduler({ lookahead_us: lookahead_us(scenario) }));
     const planned = scenario.workloads.reduce((sum, w) => sum + planned_messages(w), 0);
-    this.ledger = new Ledger(scheduler, (v) => scheduler.fail(v), Math.max(1, Math.round((scenario.duration_ms + scenario.drain_ms) * 10)), scenario.network.secure !== false, planned);
+    this.ledger = new Ledger(
+      scheduler,
+      (v) => scheduler.fail(v),
+      Math.max(1, Math.round((scenario.duration_ms + scenario.drain_ms) * 10)),
+      scenario.network.secure !== false,
+      planned,
+    );
     this.trace = new Trace(scheduler, options.trace === true, scenario.trace_events_max);
-    this.network = new SimNetwork(scheduler, this.prng.fork('network'), { ...scenario.faults.link }, scenario.faults.sabotage);
+    this.network = new SimNetwork(
+      scheduler,
+      this.prng.fork('network'),
+      { ...scenario.faults.link },
+      scenario.faults.sabotage,
+    );
     this.network.on_drop = (from, to, reason) => this.trace.drop(from, reason, to);
   }
 
@@ -203,7 +229,20 @@ export class Simulator {
       const offset = skew.offset_ms_max === 0 ? 0 : (skew_prng.float() * 2 - 1) * skew.offset_ms_max;
       const drift = skew.drift_ppm_max === 0 ? 0 : (skew_prng.float() * 2 - 1) * skew.drift_ppm_max;
       // Offsets are positive so no node's clock reads below zero.
-      this.nodes.set(n.id, new SimNode(world, { ...n, max_queue: scenario.network.max_queue, overflow: scenario.network.overflow, clock_offset_ms: Math.abs(offset), clock_drift_ppm: drift }, placed.get(n.id)!));
+      this.nodes.set(
+        n.id,
+        new SimNode(
+          world,
+          {
+            ...n,
+            max_queue: scenario.network.max_queue,
+            overflow: scenario.network.overflow,
+            clock_offset_ms: Math.abs(offset),
+            clock_drift_ppm: drift,
+          },
+          placed.get(n.id)!,
+        ),
+      );
     }
 
     // Each node boots in its own lane; faults and the drain are global events (barriers).
@@ -289,9 +328,18 @@ export class Simulator {
     const drops: Record<string, number> = {};
     for (const s of this.all_incarnations()) {
       // The secure channel's drops are mirrored into the driver's malformed counts as secure_*: count them once.
-      add_into(drops, 'driver.malformed', Object.fromEntries(Object.entries(s.driver.malformed).filter(([k]) => !k.startsWith('secure_'))));
+      add_into(
+        drops,
+        'driver.malformed',
+        Object.fromEntries(Object.entries(s.driver.malformed).filter(([k]) => !k.startsWith('secure_'))),
+      );
       add_into(drops, 'driver.send_errors', s.driver.send_errors);
-      add_into(drops, 'driver', { queue_dropped_oldest: s.driver.queue_dropped_oldest, queue_dropped_newest: s.driver.queue_dropped_newest, reset_discarded: s.driver.reset_discarded, unhandled_frames: s.driver.unhandled_frames });
+      add_into(drops, 'driver', {
+        queue_dropped_oldest: s.driver.queue_dropped_oldest,
+        queue_dropped_newest: s.driver.queue_dropped_newest,
+        reset_discarded: s.driver.reset_discarded,
+        unhandled_frames: s.driver.unhandled_frames,
+      });
       add_into(drops, 'server.dropped', s.server.dropped);
       if (s.secure !== null) add_into(drops, 'secure.dropped', s.secure.dropped);
     }
@@ -311,7 +359,8 @@ export class Simulator {
       if (!node.alive) continue;
       const s = node.snapshot();
       n += s.driver.queued + s.driver.outbox_data_frames + (s.secure?.queued ?? 0);
-      for (const c of s.fastpath.cores) n += c.pending.L1 + c.pending.L2 + c.pending.L3 + (c.pending.spill_empty ? 0 : 1);
+      for (const c of s.fastpath.cores)
+        n += c.pending.L1 + c.pending.L2 + c.pending.L3 + (c.pending.spill_empty ? 0 : 1);
     }
     return n;
   }
@@ -388,7 +437,8 @@ export class Simulator {
     const undelivered = this.ledger.undelivered();
     const drops = this.drops();
     const latency: Record<string, number[]> = {};
-    for (const cls of LATENCY_CLASSES) latency[cls] = Array.from(this.ledger.latency[cls]!.subarray(0, LATENCY_BUCKETS));
+    for (const cls of LATENCY_CLASSES)
+      latency[cls] = Array.from(this.ledger.latency[cls]!.subarray(0, LATENCY_BUCKETS));
     return {
       scenario: this.scenario.name,
       seed: this.seed,
@@ -410,7 +460,10 @@ export class Simulator {
       drops_total: sum(drops),
       control_drops: this.network.stats().dropped_control,
       network: this.network.stats(),
-      secure: this.scenario.network.secure === false ? null : { handshakes_completed, handshakes_started, rekeys, sealed_packets, opened_packets },
+      secure:
+        this.scenario.network.secure === false
+          ? null
+          : { handshakes_completed, handshakes_started, rekeys, sealed_packets, opened_packets },
       nodes,
       latency,
       timeline_bucket_ms: this.ledger.timeline_bucket_us / 1000,
@@ -427,4 +480,3 @@ export class Simulator {
     return this.trace.json({ scenario: this.scenario.name, seed: this.seed, digest: this.trace.digest() });
   }
 }
-

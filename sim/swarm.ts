@@ -17,7 +17,9 @@ export function swarm_scenario(base: Scenario, seed: number): Scenario {
     duplicate: Math.max(base.faults.link.duplicate, maybe(0.4, 0.05)),
     reorder: Math.max(base.faults.link.reorder, maybe(0.4, 0.2)),
     corrupt: Math.max(base.faults.link.corrupt, maybe(0.3, 0.02)),
-    delay: prng.chance(0.5) ? { distribution: 'exponential', min_ms: 0.02, mean_ms: 0.05 + prng.float() * 0.5, max_ms: 5 } : base.faults.link.delay,
+    delay: prng.chance(0.5)
+      ? { distribution: 'exponential', min_ms: 0.02, mean_ms: 0.05 + prng.float() * 0.5, max_ms: 5 }
+      : base.faults.link.delay,
   };
   const schedule: ScheduledFault[] = [...base.faults.schedule];
   const ids = base.nodes.map((n) => n.id);
@@ -30,8 +32,16 @@ export function swarm_scenario(base: Scenario, seed: number): Scenario {
   }
   if (prng.chance(0.3)) {
     const node = prng.pick(ids);
-    schedule.push({ kind: 'crash', at_ms: prng.float() * d * 0.8, node, restart_after_ms: prng.float() * d * 0.2, memory: prng.chance(0.5) ? 'kept' : 'lost' });
+    schedule.push({
+      kind: 'crash',
+      at_ms: prng.float() * d * 0.8,
+      node,
+      restart_after_ms: prng.float() * d * 0.2,
+      memory: prng.chance(0.5) ? 'kept' : 'lost',
+    });
   }
-  const clock_skew = prng.chance(0.3) ? { offset_ms_max: prng.float() * 1000, drift_ppm_max: prng.float() * 500 } : base.faults.clock_skew;
+  const clock_skew = prng.chance(0.3)
+    ? { offset_ms_max: prng.float() * 1000, drift_ppm_max: prng.float() * 500 }
+    : base.faults.clock_skew;
   return { ...base, faults: { ...base.faults, link, schedule, clock_skew } };
 }

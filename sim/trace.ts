@@ -68,7 +68,8 @@ export class Trace {
     this.mix(TraceKind.PROCESS, 0, node, cores, 0, 0);
     if (!this.enabled) return;
     this.lines.push(`{"ph":"M","name":"process_name","pid":${node},"args":{"name":"node ${node}"}}`);
-    for (let c = 0; c < cores; c++) this.lines.push(`{"ph":"M","name":"thread_name","pid":${node},"tid":${c},"args":{"name":"core ${c}"}}`);
+    for (let c = 0; c < cores; c++)
+      this.lines.push(`{"ph":"M","name":"thread_name","pid":${node},"tid":${c},"args":{"name":"core ${c}"}}`);
     this.lines.push(`{"ph":"M","name":"thread_name","pid":${node},"tid":${NETWORK_TID},"args":{"name":"network"}}`);
   }
 
@@ -77,7 +78,9 @@ export class Trace {
     this.mix(TraceKind.SEND, ts_us, node * 65536 + core, pid, id, dst_node * 65536 + dst_pid);
     if (!this.keep()) return;
     const ts = ts_us.toFixed(3);
-    this.lines.push(`{"ph":"X","name":"send","cat":"msg","ts":${ts},"dur":1,"pid":${node},"tid":${core},"args":{"id":${id},"src_pid":${pid},"dst":"${dst_node}:${dst_pid}"}}`);
+    this.lines.push(
+      `{"ph":"X","name":"send","cat":"msg","ts":${ts},"dur":1,"pid":${node},"tid":${core},"args":{"id":${id},"src_pid":${pid},"dst":"${dst_node}:${dst_pid}"}}`,
+    );
     this.lines.push(`{"ph":"s","name":"msg","cat":"msg","id":${id},"ts":${ts},"pid":${node},"tid":${core}}`);
   }
 
@@ -86,7 +89,9 @@ export class Trace {
     this.mix(TraceKind.RECV, ts_us, node * 65536 + core, pid, id, latency_us);
     if (!this.keep()) return;
     const ts = ts_us.toFixed(3);
-    this.lines.push(`{"ph":"X","name":"recv","cat":"msg","ts":${ts},"dur":1,"pid":${node},"tid":${core},"args":{"id":${id},"pid":${pid},"latency_us":${latency_us.toFixed(3)}}}`);
+    this.lines.push(
+      `{"ph":"X","name":"recv","cat":"msg","ts":${ts},"dur":1,"pid":${node},"tid":${core},"args":{"id":${id},"pid":${pid},"latency_us":${latency_us.toFixed(3)}}}`,
+    );
     this.lines.push(`{"ph":"f","bp":"e","name":"msg","cat":"msg","id":${id},"ts":${ts},"pid":${node},"tid":${core}}`);
   }
 
@@ -94,14 +99,18 @@ export class Trace {
     const ts_us = this.clock.now_us;
     this.mix(TraceKind.DROP, ts_us, node, to_node, reason.length, reason.charCodeAt(0));
     if (!this.keep()) return;
-    this.lines.push(`{"ph":"i","s":"t","name":"drop: ${reason}","cat":"drop","ts":${ts_us.toFixed(3)},"pid":${node},"tid":${NETWORK_TID},"args":{"to_node":${to_node}}}`);
+    this.lines.push(
+      `{"ph":"i","s":"t","name":"drop: ${reason}","cat":"drop","ts":${ts_us.toFixed(3)},"pid":${node},"tid":${NETWORK_TID},"args":{"to_node":${to_node}}}`,
+    );
   }
 
   fault(what: string): void {
     const ts_us = this.clock.now_us;
     this.mix(TraceKind.FAULT, ts_us, what.length, what.charCodeAt(0), what.charCodeAt(what.length - 1), 0);
     if (!this.enabled) return;
-    this.lines.push(`{"ph":"i","s":"g","name":${JSON.stringify(what)},"cat":"fault","ts":${ts_us.toFixed(3)},"pid":0,"tid":0}`);
+    this.lines.push(
+      `{"ph":"i","s":"g","name":${JSON.stringify(what)},"cat":"fault","ts":${ts_us.toFixed(3)},"pid":0,"tid":0}`,
+    );
   }
 
   /** The digest of every event so far, as 16 hex digits. */

@@ -10,10 +10,12 @@ export class SimViolation extends LatticeError {
   readonly invariant: string;
   readonly at_us: number;
   constructor(invariant: string, message: string, at_us: number) {
-    super(`ERR_LATTICE_SIM_${invariant.toUpperCase()}`, `${invariant}: ${message} (at ${(at_us / 1000).toFixed(3)} ms)`);
+    super(
+      `ERR_LATTICE_SIM_${invariant.toUpperCase()}`,
+      `${invariant}: ${message} (at ${(at_us / 1000).toFixed(3)} ms)`,
+    );
     this.name = 'SimViolation';
     this.invariant = invariant;
     this.at_us = at_us;
   }
 }
-

@@ -7,7 +7,10 @@ import { promisify } from 'node:util';
 export const BIN = new URL('../bin/lattice.mjs', import.meta.url).pathname;
 
 /** Runs `lattice ARGS` in `cwd` to the end: exit code and output. */
-export async function lattice(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function lattice(
+  cwd: string,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { cwd, timeout: 120_000 });
     return { code: 0, stdout, stderr };
@@ -23,7 +26,10 @@ export class LatticeProcess {
   readonly events: Record<string, unknown>[] = [];
   readonly exited: Promise<number | null>;
   stderr = '';
-  private readonly waiters: { match: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }[] = [];
+  private readonly waiters: {
+    match: (e: Record<string, unknown>) => boolean;
+    resolve: (e: Record<string, unknown>) => void;
+  }[] = [];
 
   constructor(cwd: string, args: readonly string[]) {
     this.child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -45,7 +51,9 @@ export class LatticeProcess {
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       this.waiters.push({ match, resolve });
-      void this.exited.then((code) => reject(new Error(`lattice exited (${code}) before the event; stderr: ${this.stderr}`)));
+      void this.exited.then((code) =>
+        reject(new Error(`lattice exited (${code}) before the event; stderr: ${this.stderr}`)),
+      );
     });
   }
 

@@ -75,7 +75,14 @@ export async function gpu_bench(options: GpuBenchOptions): Promise<BenchResult[]
         g.push(await ring_rate(ring, payload, n(gpu_total)));
         c.push(noble_rate(payload, n(cpu_total)));
       }
-      results.push({ name, unit: 'MB/s', better: 'higher', lattice: median(g), baselines: { noble_blake3: median(c) }, note: `BLAKE3 digests, 4 slots in flight; ${adapter_note}` });
+      results.push({
+        name,
+        unit: 'MB/s',
+        better: 'higher',
+        lattice: median(g),
+        baselines: { noble_blake3: median(c) },
+        note: `BLAKE3 digests, 4 slots in flight; ${adapter_note}`,
+      });
     }
     results.push(await bulk_channel_rate(gpu, quick, log, adapter_note));
   } finally {
@@ -86,7 +93,12 @@ export async function gpu_bench(options: GpuBenchOptions): Promise<BenchResult[]
 }
 
 /** 1 MiB bulk messages from node 1 to node 2 over TCP: sealed (digest) on one ring, verified on another. */
-async function bulk_channel_rate(gpu: Awaited<ReturnType<typeof open_node_gpu>>, quick: boolean, log: (line: string) => void, adapter_note: string): Promise<BenchResult> {
+async function bulk_channel_rate(
+  gpu: Awaited<ReturnType<typeof open_node_gpu>>,
+  quick: boolean,
+  log: (line: string) => void,
+  adapter_note: string,
+): Promise<BenchResult> {
   log('gpu: gpu.bulk_channel_MBps');
   const size = 1 << 20;
   const total = quick ? 8 : 64;
@@ -121,7 +133,14 @@ async function bulk_channel_rate(gpu: Awaited<ReturnType<typeof open_node_gpu>>,
     await run(4);
     const rates: number[] = [];
     for (let r = 0; r < (quick ? 1 : 3); r++) rates.push(await run(total));
-    return { name: 'gpu.bulk_channel_MBps', unit: 'MB/s', better: 'higher', lattice: median(rates), baselines: {}, note: `1 MiB bulk messages node to node over TCP, digest computed on the sender's ring and verified on the receiver's; ${adapter_note}` };
+    return {
+      name: 'gpu.bulk_channel_MBps',
+      unit: 'MB/s',
+      better: 'higher',
+      lattice: median(rates),
+      baselines: {},
+      note: `1 MiB bulk messages node to node over TCP, digest computed on the sender's ring and verified on the receiver's; ${adapter_note}`,
+    };
   } finally {
     await a.shutdown();
     await b.shutdown();

@@ -110,7 +110,9 @@ function naive(edges: readonly [number, number][], channels: number, budget_ms: 
   return { done, ms: performance.now() - start };
 }
 
-export async function graph_bench(options: { quick?: boolean; log?: (line: string) => void } = {}): Promise<BenchResult[]> {
+export async function graph_bench(
+  options: { quick?: boolean; log?: (line: string) => void } = {},
+): Promise<BenchResult[]> {
   const log = options.log ?? (() => {});
   const channels = options.quick === true ? 5_000 : CHANNELS;
   const edge_count = options.quick === true ? 5_000 : EDGES;
@@ -160,8 +162,16 @@ export async function graph_bench(options: { quick?: boolean; log?: (line: strin
     const edges = make_edges(edge_count, channels, creation_order_known);
     const lattice = insert(edges);
     const baseline = naive(edges, channels, budget);
-    log(`graph: ${edges.length - lattice.refused} edges accepted, ${lattice.refused} refused as cycles; naive did ${baseline.done} in ${baseline.ms.toFixed(0)} ms`);
-    return { rate: lattice.rate, naive_rate: baseline.done / (baseline.ms / 1000), refused: lattice.refused, naive_done: baseline.done, count: edges.length };
+    log(
+      `graph: ${edges.length - lattice.refused} edges accepted, ${lattice.refused} refused as cycles; naive did ${baseline.done} in ${baseline.ms.toFixed(0)} ms`,
+    );
+    return {
+      rate: lattice.rate,
+      naive_rate: baseline.done / (baseline.ms / 1000),
+      refused: lattice.refused,
+      naive_done: baseline.done,
+      count: edges.length,
+    };
   };
   const pipeline = run(true);
   const adversarial = run(false);
@@ -171,7 +181,9 @@ export async function graph_bench(options: { quick?: boolean; log?: (line: strin
   for (let i = channels - 2; i >= 0; i--) chain.push([channels - 1 - i, channels - 2 - i]);
   const chained = insert(chain);
   const chain_naive = naive(chain, channels, budget);
-  log(`graph: reverse chain of ${channels} in ${chained.ms.toFixed(0)} ms; naive did ${chain_naive.done} in ${chain_naive.ms.toFixed(0)} ms`);
+  log(
+    `graph: reverse chain of ${channels} in ${chained.ms.toFixed(0)} ms; naive did ${chain_naive.done} in ${chain_naive.ms.toFixed(0)} ms`,
+  );
   return [
     {
       name: 'graph.add_dep_100k',

@@ -41,4 +41,3 @@ export const BARE_SLOTS_WORD = 64;
 export const BARE_CAPACITY = 1024;
 export const BARE_SLOT_WORDS = 16;
 export const BARE_RING_BYTES = (BARE_SLOTS_WORD + BARE_CAPACITY * BARE_SLOT_WORDS) * 4;
-

@@ -80,7 +80,11 @@ export function rate(b: PhaseResult): number {
 }
 
 /** Runs the variants of one throughput comparison round-robin `rounds` times; their median rates. */
-export async function compare(agents: Agents, rounds: number, variants: Record<string, PhaseCommand>): Promise<Record<string, number>> {
+export async function compare(
+  agents: Agents,
+  rounds: number,
+  variants: Record<string, PhaseCommand>,
+): Promise<Record<string, number>> {
   const rates: Record<string, number[]> = {};
   for (let round = 0; round < rounds; round++) {
     for (const [name, command] of Object.entries(variants)) {
@@ -101,7 +105,8 @@ export async function compare_rtt(agents: Agents, rounds: number, variants: Reco
       (p99[name] ??= []).push(percentile(samples, 0.99));
     }
   }
-  const medians = (table: Record<string, number[]>) => Object.fromEntries(Object.entries(table).map(([name, list]) => [name, median(list)]));
+  const medians = (table: Record<string, number[]>) =>
+    Object.fromEntries(Object.entries(table).map(([name, list]) => [name, median(list)]));
   return { p50: medians(p50), p99: medians(p99) };
 }
 

@@ -35,7 +35,13 @@ export interface EchoTransport {
 }
 
 /** Runs `total` echoes, `window` in flight; records each round trip (µs) in `rtt` if given. */
-export function echo_run(transport: EchoTransport, size: number, window: number, total: number, rtt: Float64Array | null = null): Promise<Run> {
+export function echo_run(
+  transport: EchoTransport,
+  size: number,
+  window: number,
+  total: number,
+  rtt: Float64Array | null = null,
+): Promise<Run> {
   return new Promise<Run>((resolve, reject) => {
     let sent = 0;
     let done = 0;
@@ -95,7 +101,9 @@ export interface Agent {
 
 function next_message(worker: Worker): Promise<EchoToMain> {
   return new Promise((resolve, reject) => {
-    worker.once('message', (message: EchoToMain) => (message.type === 'error' ? reject(new Error(message.message)) : resolve(message)));
+    worker.once('message', (message: EchoToMain) =>
+      message.type === 'error' ? reject(new Error(message.message)) : resolve(message),
+    );
     worker.once('error', reject);
   });
 }
@@ -134,7 +142,12 @@ export async function start_agent(init: EchoInit): Promise<Agent> {
  * A Lattice client: sends with `sender` (a driver, or a secure channel sealing for it) to `node`
  * and counts what `driver` receives.
  */
-export function packet_client(sender: { send_nowait(node: number, data: Uint8Array): SendResult }, driver: NetDriver, node: number, lossy: boolean): EchoTransport {
+export function packet_client(
+  sender: { send_nowait(node: number, data: Uint8Array): SendResult },
+  driver: NetDriver,
+  node: number,
+  lossy: boolean,
+): EchoTransport {
   let payload = new Uint8Array(0);
   return {
     lossy,
@@ -214,7 +227,6 @@ export async function net_client(port: number): Promise<EchoTransport> {
 // ---------------------------------------------------------------------------------------------
 // The benchmark.
 
-
 export interface Case {
   readonly name: string;
   readonly size: number;
@@ -234,7 +246,8 @@ export interface Case {
 
 /** Median rate and total losses of every variant over `rounds` rounds (order rotating). */
 export async function compare_case(c: Case, rounds: number): Promise<Map<string, { rate: number; lost: number }>> {
-  const rate = (run: Run) => (c.unit === 'MB/s' ? ((c.total - run.lost) * c.size) / 1e6 : c.total - run.lost) / (run.ms / 1000);
+  const rate = (run: Run) =>
+    (c.unit === 'MB/s' ? ((c.total - run.lost) * c.size) / 1e6 : c.total - run.lost) / (run.ms / 1000);
   const names = [...c.variants.keys()];
   const rates = new Map(names.map((n) => [n, [] as number[]]));
   const lost = new Map(names.map((n) => [n, 0]));
@@ -256,7 +269,11 @@ export async function compare_case(c: Case, rounds: number): Promise<Map<string,
 }
 
 /** Round-trip p50 and p99 (µs) with one message in flight. */
-export async function rtt(transport: EchoTransport, size: number, count: number): Promise<{ p50: number; p99: number }> {
+export async function rtt(
+  transport: EchoTransport,
+  size: number,
+  count: number,
+): Promise<{ p50: number; p99: number }> {
   await echo_run(transport, size, 1, Math.max(10, count / 10));
   const samples = new Float64Array(count);
   const run = await echo_run(transport, size, 1, count, samples);

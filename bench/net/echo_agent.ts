@@ -24,7 +24,15 @@ import { seeded_random } from '../../net/secure/random.js';
 import { SecureChannel } from '../../net/secure/secure_channel.js';
 import { CryptoSuite } from '../../net/secure/suite.js';
 import { LengthPrefixParser, length_prefixed } from './length_prefix.js';
-import { AGENT_IDENTITY_SEED, AGENT_NODE, CLIENT_IDENTITY_SEED, CLIENT_NODE, type EchoInit, type EchoToMain, type MainToEcho } from './echo_protocol.js';
+import {
+  AGENT_IDENTITY_SEED,
+  AGENT_NODE,
+  CLIENT_IDENTITY_SEED,
+  CLIENT_NODE,
+  type EchoInit,
+  type EchoToMain,
+  type MainToEcho,
+} from './echo_protocol.js';
 
 const port = parentPort!;
 const init = workerData as EchoInit;

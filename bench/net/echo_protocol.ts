@@ -28,4 +28,7 @@ export type MainToEcho =
   | { readonly type: 'mode'; readonly ack_bytes: number }
   | { readonly type: 'exit' };
 
-export type EchoToMain = { readonly type: 'listening'; readonly port: number } | { readonly type: 'ready' } | { readonly type: 'error'; readonly message: string };
+export type EchoToMain =
+  | { readonly type: 'listening'; readonly port: number }
+  | { readonly type: 'ready' }
+  | { readonly type: 'error'; readonly message: string };

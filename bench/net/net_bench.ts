@@ -20,7 +20,17 @@
 import { create_net_driver } from '../../host/net/node_net.js';
 import { Proto, type NetDriver } from '../../net/driver.js';
 import type { BenchResult } from '../report.js';
-import { compare_case, dgram_client, net_client, packet_client, rtt, start_agent, type Agent, type Case, type EchoTransport } from './echo.js';
+import {
+  compare_case,
+  dgram_client,
+  net_client,
+  packet_client,
+  rtt,
+  start_agent,
+  type Agent,
+  type Case,
+  type EchoTransport,
+} from './echo.js';
 import { AGENT_NODE, CLIENT_NODE, type EchoKind } from './echo_protocol.js';
 
 export interface NetBenchOptions {
@@ -60,11 +70,51 @@ export async function net_bench(options: NetBenchOptions): Promise<BenchResult[]
 
     const count = (n: number) => Math.max(100, Math.round(n * scale));
     const cases: Case[] = [
-      { name: 'net.udp_64B', size: 64, window: 32, total: count(60_000), variants: udp, unit: 'msg/s', note: 'UDP echoes/s, 64 B, 32 in flight' },
-      { name: 'net.udp_1200B', size: 1200, window: 32, total: count(50_000), variants: udp, unit: 'msg/s', note: 'UDP echoes/s, 1200 B, 32 in flight' },
-      { name: 'net.tcp_64B', size: 64, window: 256, total: count(300_000), variants: tcp, unit: 'msg/s', note: 'TCP echoes/s, 64 B, 256 in flight' },
-      { name: 'net.tcp_1200B', size: 1200, window: 256, total: count(150_000), variants: tcp, unit: 'msg/s', note: 'TCP echoes/s, 1200 B, 256 in flight' },
-      { name: 'net.tcp_64KiB_MBps', size: 65_536, window: 16, total: count(8_000), variants: tcp, unit: 'MB/s', note: 'TCP payload MB/s echoed, 64 KiB, 16 in flight' },
+      {
+        name: 'net.udp_64B',
+        size: 64,
+        window: 32,
+        total: count(60_000),
+        variants: udp,
+        unit: 'msg/s',
+        note: 'UDP echoes/s, 64 B, 32 in flight',
+      },
+      {
+        name: 'net.udp_1200B',
+        size: 1200,
+        window: 32,
+        total: count(50_000),
+        variants: udp,
+        unit: 'msg/s',
+        note: 'UDP echoes/s, 1200 B, 32 in flight',
+      },
+      {
+        name: 'net.tcp_64B',
+        size: 64,
+        window: 256,
+        total: count(300_000),
+        variants: tcp,
+        unit: 'msg/s',
+        note: 'TCP echoes/s, 64 B, 256 in flight',
+      },
+      {
+        name: 'net.tcp_1200B',
+        size: 1200,
+        window: 256,
+        total: count(150_000),
+        variants: tcp,
+        unit: 'msg/s',
+        note: 'TCP echoes/s, 1200 B, 256 in flight',
+      },
+      {
+        name: 'net.tcp_64KiB_MBps',
+        size: 65_536,
+        window: 16,
+        total: count(8_000),
+        variants: tcp,
+        unit: 'MB/s',
+        note: 'TCP payload MB/s echoed, 64 KiB, 16 in flight',
+      },
     ];
     const results: BenchResult[] = [];
     for (const c of cases) {
@@ -72,7 +122,14 @@ export async function net_bench(options: NetBenchOptions): Promise<BenchResult[]
       const r = await compare_case(c, rounds);
       const { lattice, ...baselines } = Object.fromEntries([...r].map(([n, v]) => [n, v.rate]));
       const losses = [...r].filter(([, v]) => v.lost > 0).map(([n, v]) => `${n} lost ${v.lost}`);
-      results.push({ name: c.name, unit: c.unit, better: 'higher', lattice: lattice!, baselines, note: [c.note, ...losses].join('; ') });
+      results.push({
+        name: c.name,
+        unit: c.unit,
+        better: 'higher',
+        lattice: lattice!,
+        baselines,
+        note: [c.note, ...losses].join('; '),
+      });
     }
     const rtt_count = count(20_000);
     for (const [proto, lattice, baseline, baseline_name] of [
@@ -82,8 +139,22 @@ export async function net_bench(options: NetBenchOptions): Promise<BenchResult[]
       log(`net: ${proto} round trips (${rtt_count})`);
       const l = await rtt(lattice, 64, rtt_count);
       const b = await rtt(baseline, 64, rtt_count);
-      results.push({ name: `net.${proto}_rtt_p50_us`, unit: 'µs', better: 'lower', lattice: l.p50, baselines: { [baseline_name]: b.p50 }, note: `${proto.toUpperCase()} round trip p50, 64 B, one in flight` });
-      results.push({ name: `net.${proto}_rtt_p99_us`, unit: 'µs', better: 'lower', lattice: l.p99, baselines: { [baseline_name]: b.p99 }, note: `${proto.toUpperCase()} round trip p99, 64 B, one in flight` });
+      results.push({
+        name: `net.${proto}_rtt_p50_us`,
+        unit: 'µs',
+        better: 'lower',
+        lattice: l.p50,
+        baselines: { [baseline_name]: b.p50 },
+        note: `${proto.toUpperCase()} round trip p50, 64 B, one in flight`,
+      });
+      results.push({
+        name: `net.${proto}_rtt_p99_us`,
+        unit: 'µs',
+        better: 'lower',
+        lattice: l.p99,
+        baselines: { [baseline_name]: b.p99 },
+        note: `${proto.toUpperCase()} round trip p99, 64 B, one in flight`,
+      });
     }
     results.push(driver_counters(driver));
     return results;
@@ -97,6 +168,14 @@ export async function net_bench(options: NetBenchOptions): Promise<BenchResult[]
 /** Malformed frames and queue drops seen by the client driver over the whole run (should be 0). */
 function driver_counters(driver: NetDriver): BenchResult {
   const stats = driver.stats();
-  const drops = Object.values(stats.malformed).reduce((a, b) => a + b, 0) + stats.queue_dropped_oldest + stats.queue_dropped_newest;
-  return { name: 'net.client_drops', unit: 'count', better: 'lower', lattice: drops, baselines: {}, note: 'malformed + queue drops at the client driver over the run' };
+  const drops =
+    Object.values(stats.malformed).reduce((a, b) => a + b, 0) + stats.queue_dropped_oldest + stats.queue_dropped_newest;
+  return {
+    name: 'net.client_drops',
+    unit: 'count',
+    better: 'lower',
+    lattice: drops,
+    baselines: {},
+    note: 'malformed + queue drops at the client driver over the run',
+  };
 }

@@ -97,7 +97,8 @@ parentPort!.on('message', (command: { protocol: string; n: number } | { exit: tr
     else produce(command.protocol, command.n);
     parentPort!.postMessage({ done: true });
   } else {
-    const times = command.protocol === 'bare' ? bare_consume(command.n, ready) : consume(command.protocol, command.n, ready);
+    const times =
+      command.protocol === 'bare' ? bare_consume(command.n, ready) : consume(command.protocol, command.n, ready);
     parentPort!.postMessage({ done: true, ...times });
   }
 });

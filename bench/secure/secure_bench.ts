@@ -23,7 +23,13 @@ import { Session } from '../../net/secure/session.js';
 import { CryptoSuite } from '../../net/secure/suite.js';
 import { median, type BenchResult } from '../report.js';
 import { compare_case, packet_client, start_agent, type Agent, type Case, type EchoTransport } from '../net/echo.js';
-import { AGENT_IDENTITY_SEED, AGENT_NODE, CLIENT_IDENTITY_SEED, CLIENT_NODE, type EchoKind } from '../net/echo_protocol.js';
+import {
+  AGENT_IDENTITY_SEED,
+  AGENT_NODE,
+  CLIENT_IDENTITY_SEED,
+  CLIENT_NODE,
+  type EchoKind,
+} from '../net/echo_protocol.js';
 
 export interface SecureBenchOptions {
   readonly quick: boolean;
@@ -41,9 +47,26 @@ function handshake_rates(suite: CryptoSuite, count: number, rounds: number): { p
       const init = create_init(suite, random, alice, 1, 2, i + 1, i + 1);
       const r = respond(suite, random, bob, init.message, 1, 2, alice.public_key, null, 1000 + i) as Responded;
       const f = finish(suite, init.state, r.message, bob.public_key, null) as Finished;
-      const params = { local_node: 1, peer_node: 2, local_index: i + 1, remote_index: 1000 + i, initiator: true, keys: f.keys, created_ms: 0, channel_keys_max: 8 };
+      const params = {
+        local_node: 1,
+        peer_node: 2,
+        local_index: i + 1,
+        remote_index: 1000 + i,
+        initiator: true,
+        keys: f.keys,
+        created_ms: 0,
+        channel_keys_max: 8,
+      };
       const mine = new Session(suite, params);
-      const theirs = new Session(suite, { ...params, local_node: 2, peer_node: 1, local_index: 1000 + i, remote_index: i + 1, initiator: false, keys: r.keys });
+      const theirs = new Session(suite, {
+        ...params,
+        local_node: 2,
+        peer_node: 1,
+        local_index: 1000 + i,
+        remote_index: i + 1,
+        initiator: false,
+        keys: r.keys,
+      });
       const sealed = mine.seal(new Uint8Array(0));
       const payload = new Uint8Array(mine.head.length + sealed.length);
       payload.set(mine.head);
@@ -122,8 +145,12 @@ export async function secure_bench(options: SecureBenchOptions): Promise<BenchRe
     const agent_key = Identity.from_seed(suite, new Uint8Array(32).fill(AGENT_IDENTITY_SEED)).public_key;
     clear.add_remote(AGENT_NODE.lattice_udp, '127.0.0.1', agents.get('lattice_udp')!.port, Proto.UDP);
     clear.add_remote(AGENT_NODE.lattice_tcp, '127.0.0.1', agents.get('lattice_tcp')!.port, Proto.TCP);
-    channel.add_remote(AGENT_NODE.secure_udp, '127.0.0.1', agents.get('secure_udp')!.port, Proto.UDP, { public_key: agent_key });
-    channel.add_remote(AGENT_NODE.secure_tcp, '127.0.0.1', agents.get('secure_tcp')!.port, Proto.TCP, { public_key: agent_key });
+    channel.add_remote(AGENT_NODE.secure_udp, '127.0.0.1', agents.get('secure_udp')!.port, Proto.UDP, {
+      public_key: agent_key,
+    });
+    channel.add_remote(AGENT_NODE.secure_tcp, '127.0.0.1', agents.get('secure_tcp')!.port, Proto.TCP, {
+      public_key: agent_key,
+    });
     for (const kind of kinds) await agents.get(kind)!.peer(kind.startsWith('secure') ? sealed.port : clear.port);
     const udp = new Map([
       ['lattice', packet_client(channel, sealed, AGENT_NODE.secure_udp, true)],
@@ -137,11 +164,55 @@ export async function secure_bench(options: SecureBenchOptions): Promise<BenchRe
     // The first case on each agent warms its libsodium up (see Case.warm_ms).
     const warm_ms = quick ? 300 : 3000;
     const cases: (Case & { ack_bytes?: number })[] = [
-      { name: 'secure.udp_64B', warm_ms, size: 64, window: 32, total: count(40_000), variants: udp, unit: 'msg/s', note: 'sealed UDP echoes/s, 64 B, 32 in flight' },
-      { name: 'secure.udp_1200B', size: 1200, window: 32, total: count(30_000), variants: udp, unit: 'msg/s', note: 'sealed UDP echoes/s, 1200 B, 32 in flight' },
-      { name: 'secure.tcp_64B', warm_ms, size: 64, window: 256, total: count(100_000), variants: tcp, unit: 'msg/s', note: 'sealed TCP echoes/s, 64 B, 256 in flight' },
-      { name: 'secure.tcp_1200B', size: 1200, window: 256, total: count(50_000), variants: tcp, unit: 'msg/s', note: 'sealed TCP echoes/s, 1200 B, 256 in flight' },
-      { name: 'secure.tcp_64KiB_MBps', warm_ms, size: 65_536, window: 16, total: count(4_000), variants: tcp, unit: 'MB/s', note: 'sealed TCP payload MB/s one way, 64 KiB, 16 in flight, 8-byte acks', ack_bytes: 8 },
+      {
+        name: 'secure.udp_64B',
+        warm_ms,
+        size: 64,
+        window: 32,
+        total: count(40_000),
+        variants: udp,
+        unit: 'msg/s',
+        note: 'sealed UDP echoes/s, 64 B, 32 in flight',
+      },
+      {
+        name: 'secure.udp_1200B',
+        size: 1200,
+        window: 32,
+        total: count(30_000),
+        variants: udp,
+        unit: 'msg/s',
+        note: 'sealed UDP echoes/s, 1200 B, 32 in flight',
+      },
+      {
+        name: 'secure.tcp_64B',
+        warm_ms,
+        size: 64,
+        window: 256,
+        total: count(100_000),
+        variants: tcp,
+        unit: 'msg/s',
+        note: 'sealed TCP echoes/s, 64 B, 256 in flight',
+      },
+      {
+        name: 'secure.tcp_1200B',
+        size: 1200,
+        window: 256,
+        total: count(50_000),
+        variants: tcp,
+        unit: 'msg/s',
+        note: 'sealed TCP echoes/s, 1200 B, 256 in flight',
+      },
+      {
+        name: 'secure.tcp_64KiB_MBps',
+        warm_ms,
+        size: 65_536,
+        window: 16,
+        total: count(4_000),
+        variants: tcp,
+        unit: 'MB/s',
+        note: 'sealed TCP payload MB/s one way, 64 KiB, 16 in flight, 8-byte acks',
+        ack_bytes: 8,
+      },
     ];
     for (const c of cases) {
       log(`secure: ${c.name} (${c.total} x ${rounds} rounds)`);
@@ -150,11 +221,25 @@ export async function secure_bench(options: SecureBenchOptions): Promise<BenchRe
       const r = await compare_case(c, rounds);
       const { lattice, ...baselines } = Object.fromEntries([...r].map(([n, v]) => [n, v.rate]));
       const losses = [...r].filter(([, v]) => v.lost > 0).map(([n, v]) => `${n} lost ${v.lost}`);
-      results.push({ name: c.name, unit: c.unit, better: 'higher', lattice: lattice!, baselines, note: [c.note, ...losses].join('; ') });
+      results.push({
+        name: c.name,
+        unit: c.unit,
+        better: 'higher',
+        lattice: lattice!,
+        baselines,
+        note: [c.note, ...losses].join('; '),
+      });
     }
     const stats = channel.stats();
     const drops = Object.values(stats.dropped).reduce((a, b) => a + b, 0);
-    results.push({ name: 'secure.client_drops', unit: 'count', better: 'lower', lattice: drops, baselines: {}, note: `packets the client's channel dropped over the run (${stats.handshakes_completed} handshakes)` });
+    results.push({
+      name: 'secure.client_drops',
+      unit: 'count',
+      better: 'lower',
+      lattice: drops,
+      baselines: {},
+      note: `packets the client's channel dropped over the run (${stats.handshakes_completed} handshakes)`,
+    });
     return results;
   } finally {
     for (const t of transports) await t.close();

@@ -24,9 +24,26 @@ function cluster(nodes: number, per_process: number, secure: boolean, node_lanes
     network: { proto: 'udp', secure },
     // Sized for a large cluster, as scale-64x8.json is: a small slab, 1024 channels (a node here
     // uses about 260) and 64-slot rings, so 64 nodes do not cycle through 50 MiB of ring slots.
-    nodes: { count: nodes, sockets: 2, cores_per_socket: 4, slab: 'small', pids_max: 32, channels_max: 1024, ring_capacity: 64 },
+    nodes: {
+      count: nodes,
+      sockets: 2,
+      cores_per_socket: 4,
+      slab: 'small',
+      pids_max: 32,
+      channels_max: 1024,
+      ring_capacity: 64,
+    },
     scheduler: { step_us_min: 1, step_us_max: 3, node_lanes },
-    workloads: [{ kind: 'all_to_all', participants: { every_core: true, pid_base: 16 }, messages_per_process: per_process, payload_bytes: 32, remote_fraction: nodes === 1 ? 0 : 0.1, peers_max: 16 }],
+    workloads: [
+      {
+        kind: 'all_to_all',
+        participants: { every_core: true, pid_base: 16 },
+        messages_per_process: per_process,
+        payload_bytes: 32,
+        remote_fraction: nodes === 1 ? 0 : 0.1,
+        peers_max: 16,
+      },
+    ],
     trace_events_max: 0,
   });
 }
@@ -52,7 +69,13 @@ function raw_fastpath(count: number): number {
   return count / s;
 }
 
-async function rate(nodes: number, per_process: number, secure: boolean, log: (line: string) => void, node_lanes = true): Promise<number> {
+async function rate(
+  nodes: number,
+  per_process: number,
+  secure: boolean,
+  log: (line: string) => void,
+  node_lanes = true,
+): Promise<number> {
   const scenario = parse_scenario(cluster(nodes, per_process, secure, node_lanes), 'bench');
   const before = process.memoryUsage().rss;
   const t0 = performance.now();
@@ -60,7 +83,9 @@ async function rate(nodes: number, per_process: number, secure: boolean, log: (l
   const s = (performance.now() - t0) / 1000;
   if (!result.ok) throw new Error(`bench scenario broke an invariant: ${result.violation!.message}`);
   const mib = (process.memoryUsage().rss - before) / 2 ** 20;
-  log(`  ${nodes} nodes${secure ? ' sealed' : ''}${node_lanes ? '' : ', one agenda'}: ${result.sent.toLocaleString('en-US')} messages, ${result.delivered.toLocaleString('en-US')} delivered, ${s.toFixed(2)} s wall, ${result.events.toLocaleString('en-US')} events, +${mib.toFixed(0)} MiB rss`);
+  log(
+    `  ${nodes} nodes${secure ? ' sealed' : ''}${node_lanes ? '' : ', one agenda'}: ${result.sent.toLocaleString('en-US')} messages, ${result.delivered.toLocaleString('en-US')} delivered, ${s.toFixed(2)} s wall, ${result.events.toLocaleString('en-US')} events, +${mib.toFixed(0)} MiB rss`,
+  );
   return result.sent / s;
 }
 
@@ -76,11 +101,21 @@ export async function sim_bench(options: { quick: boolean; log: (line: string) =
   // The same run on one time-ordered agenda (no lane per node): what the lanes buy.
   const one_agenda = await rate(64, Math.round(2000 * k), false, log, false);
   const sealed = await rate(64, Math.round(500 * k), true, log);
-  const row = (name: string, value: number, note: string): BenchResult => ({ name, unit: 'msg/s', better: 'higher', lattice: value, baselines, note });
+  const row = (name: string, value: number, note: string): BenchResult => ({
+    name,
+    unit: 'msg/s',
+    better: 'higher',
+    lattice: value,
+    baselines,
+    note,
+  });
   return [
     row('sim.msgs_per_s_1node', one, '1 node x 8 cores, 64k messages'),
     row('sim.msgs_per_s_8nodes', eight, '8 nodes x 8 cores, 512k messages'),
-    { ...row('sim.msgs_per_s_64nodes', sixty_four, '64 nodes x 8 cores, 1M messages (target 500k/s)'), baselines: { ...baselines, one_time_ordered_agenda: one_agenda } },
+    {
+      ...row('sim.msgs_per_s_64nodes', sixty_four, '64 nodes x 8 cores, 1M messages (target 500k/s)'),
+      baselines: { ...baselines, one_time_ordered_agenda: one_agenda },
+    },
     row('sim.msgs_per_s_64nodes_encrypted', sealed, '64 nodes x 8 cores, sealed UDP, 256k messages'),
   ];
 }

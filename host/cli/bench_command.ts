@@ -61,7 +61,11 @@ export const bench_command: Command = {
 /** Runs one area as `lattice bench AREA --json` in a new process (same Node flags); its results. */
 function run_area_alone(name: string, quick: boolean): BenchResult[] {
   const args = [...process.execArgv, process.argv[1]!, 'bench', name, '--json', ...(quick ? ['--quick'] : [])];
-  const child = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 << 20 });
+  const child = spawnSync(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   if (child.status !== 0) throw new Error(`bench area ${name} failed (exit ${child.status ?? child.signal})`);
   return (JSON.parse(child.stdout) as { results: BenchResult[] }).results;
 }

@@ -65,14 +65,21 @@ export const demo_command: Command = {
 function positive(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 10_000_000) throw new UsageError(`${name} must be an integer in [1, 10000000]`);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000_000)
+    throw new UsageError(`${name} must be an integer in [1, 10000000]`);
   return n;
 }
 
 function print_pairs(out: (line?: string) => void, results: readonly ProcessResult[]): void {
   out('Ping-pong (one pair per tier):');
-  for (const [pid, label] of [[10, 'pid 10 <-> 11, same core    '], [20, 'pid 20 <-> 21, same socket  '], [30, 'pid 30 <-> 31, across sockets']] as const) {
-    const v = results.find((r) => r.pid === pid)?.value as { rounds: number; rtt_p50_us: number; tier: number } | undefined;
+  for (const [pid, label] of [
+    [10, 'pid 10 <-> 11, same core    '],
+    [20, 'pid 20 <-> 21, same socket  '],
+    [30, 'pid 30 <-> 31, across sockets'],
+  ] as const) {
+    const v = results.find((r) => r.pid === pid)?.value as
+      | { rounds: number; rtt_p50_us: number; tier: number }
+      | undefined;
     if (v === undefined) continue;
     out(`  ${label}  ${v.rounds} round trips through ${TIER_NAMES[v.tier]}, median ${v.rtt_p50_us.toFixed(1)} µs`);
   }
@@ -88,9 +95,29 @@ function print_pairs(out: (line?: string) => void, results: readonly ProcessResu
 
 function print_stats(out: (line?: string) => void, stats: FastpathStats): void {
   out('Where messages travelled (per sending core; "hits" entered a ring, "spills" overflowed):');
-  const header = ['core', 'socket', 'L1 hits', 'L2 hits', 'L3 hits', 'spills', 'cascaded', 'back-pressured', 'received'];
+  const header = [
+    'core',
+    'socket',
+    'L1 hits',
+    'L2 hits',
+    'L3 hits',
+    'spills',
+    'cascaded',
+    'back-pressured',
+    'received',
+  ];
   const row = (core: string, socket: string, c: Omit<CoreStats, 'core' | 'socket' | 'pending'>) =>
-    [core, socket, c.sent.L1, c.sent.L2, c.sent.L3, c.sent.spill, c.cascaded, c.backpressured, c.received.L1 + c.received.L2 + c.received.L3 + c.received.spill].map(String);
+    [
+      core,
+      socket,
+      c.sent.L1,
+      c.sent.L2,
+      c.sent.L3,
+      c.sent.spill,
+      c.cascaded,
+      c.backpressured,
+      c.received.L1 + c.received.L2 + c.received.L3 + c.received.spill,
+    ].map(String);
   const rows = stats.cores.map((c) => row(String(c.core), String(c.socket), c));
   rows.push(row('all', '', sum_core_stats(stats.cores)));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -99,6 +126,10 @@ function print_stats(out: (line?: string) => void, stats: FastpathStats): void {
   out(line(widths.map((w) => '-'.repeat(w))));
   for (const row of rows) out(line(row));
   out();
-  out(`hit_count ${stats.hit_count}, spill_count ${stats.spill_count}, back-pressured sends ${stats.backpressured} (each retried)`);
-  out(`payload blocks outstanding ${stats.slab.payload_blocks_outstanding}, spilled blocks waiting ${stats.slab.spilled_blocks}`);
+  out(
+    `hit_count ${stats.hit_count}, spill_count ${stats.spill_count}, back-pressured sends ${stats.backpressured} (each retried)`,
+  );
+  out(
+    `payload blocks outstanding ${stats.slab.payload_blocks_outstanding}, spilled blocks waiting ${stats.slab.spilled_blocks}`,
+  );
 }

@@ -28,7 +28,7 @@ export const lab_command: Command = {
     '',
     '  NAME   a lab in labs/, by its full name or its number (01); none: list the labs',
     '',
-    'Each lab has a tutorial in docs/tutorials/. Edit the lab\'s processes, run this again, and',
+    "Each lab has a tutorial in docs/tutorials/. Edit the lab's processes, run this again, and",
     'the checks tell you whether your change works.',
   ].join('\n'),
   async run(argv) {

@@ -18,7 +18,14 @@ import { sim_command } from './sim_command.js';
 import { start_command } from './start_command.js';
 import { UsageError, type Command } from './command.js';
 
-const commands: readonly Command[] = [start_command, sim_command, node_command, demo_command, lab_command, bench_command];
+const commands: readonly Command[] = [
+  start_command,
+  sim_command,
+  node_command,
+  demo_command,
+  lab_command,
+  bench_command,
+];
 
 function usage(): string {
   const lines = ['usage: lattice <command> [options]', '', 'commands:'];
@@ -51,7 +58,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
     const code = (error as { code?: unknown }).code;
-    process.stderr.write(`lattice ${command.name}: ${error instanceof Error ? error.message : String(error)}${typeof code === 'string' ? ` (${code})` : ''}\n`);
+    process.stderr.write(
+      `lattice ${command.name}: ${error instanceof Error ? error.message : String(error)}${typeof code === 'string' ? ` (${code})` : ''}\n`,
+    );
     return 1;
   }
 }

@@ -29,7 +29,16 @@ import { bytes_hex, hex_bytes } from '../../net/secure/hex.js';
 import { Identity } from '../../net/secure/identity.js';
 import { CryptoSuite } from '../../net/secure/suite.js';
 import { NodeHost, type ProcessResult } from '../node_host.js';
-import { NODE_NET_PID, NodeConfigError, parse_node_config, parse_process_line, parse_peer_line, type NodeRunConfig, type PeerConfig, type ProcessConfig } from './node_config.js';
+import {
+  NODE_NET_PID,
+  NodeConfigError,
+  parse_node_config,
+  parse_process_line,
+  parse_peer_line,
+  type NodeRunConfig,
+  type PeerConfig,
+  type ProcessConfig,
+} from './node_config.js';
 import { parse, UsageError, type Command } from './command.js';
 
 const SERVICES_MODULE = new URL('../node_services.ts', import.meta.url);
@@ -91,9 +100,16 @@ function read_key_file(file: string, what: string): Uint8Array {
   try {
     text = readFileSync(file, 'utf8').trim();
   } catch (error) {
-    throw new LatticeError('ERR_LATTICE_KEY_FILE', `${what} '${file}': ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+    throw new LatticeError(
+      'ERR_LATTICE_KEY_FILE',
+      `${what} '${file}': ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`,
+    );
   }
-  if (!/^[0-9a-f]{64}$/i.test(text)) throw new LatticeError('ERR_LATTICE_KEY_FILE', `${what} '${file}' must hold ${KEY_FILE_BYTES} bytes as 64 hex digits`);
+  if (!/^[0-9a-f]{64}$/i.test(text))
+    throw new LatticeError(
+      'ERR_LATTICE_KEY_FILE',
+      `${what} '${file}' must hold ${KEY_FILE_BYTES} bytes as 64 hex digits`,
+    );
   return hex_bytes(text);
 }
 
@@ -115,14 +131,24 @@ class RunningNode {
   async run(): Promise<number> {
     const config = this.config;
     let identity: Identity | null = null;
-    if (config.secure !== null) identity = Identity.from_seed(await CryptoSuite.load(), read_key_file(config.secure.identity_file, 'identity file'));
+    if (config.secure !== null)
+      identity = Identity.from_seed(
+        await CryptoSuite.load(),
+        read_key_file(config.secure.identity_file, 'identity file'),
+      );
     const host = await NodeHost.start({
       node: { sockets: config.sockets, cores_per_socket: config.cores_per_socket },
       main_cores: [0],
       network: {
         core: 0,
         net_pid: NODE_NET_PID,
-        config: { node_id: config.node_id, host: config.host, port: config.port, max_queue: config.max_queue, overflow: config.overflow === 'drop_oldest' ? Overflow.DROP_OLDEST : Overflow.DROP_NEWEST },
+        config: {
+          node_id: config.node_id,
+          host: config.host,
+          port: config.port,
+          max_queue: config.max_queue,
+          overflow: config.overflow === 'drop_oldest' ? Overflow.DROP_OLDEST : Overflow.DROP_NEWEST,
+        },
         ...(identity === null ? {} : { secure: { identity, ...config.secure!.limits } }),
       },
     });
@@ -136,7 +162,16 @@ class RunningNode {
       await host.destroy();
       throw error;
     }
-    this.say({ event: 'ready', node_id: config.node_id, host: config.host, port: host.network.driver.port, proto: config.proto, secure: identity !== null, public_key: identity === null ? null : bytes_hex(identity.public_key), processes: config.processes.map((p) => p.pid) });
+    this.say({
+      event: 'ready',
+      node_id: config.node_id,
+      host: config.host,
+      port: host.network.driver.port,
+      proto: config.proto,
+      secure: identity !== null,
+      public_key: identity === null ? null : bytes_hex(identity.public_key),
+      processes: config.processes.map((p) => p.pid),
+    });
     process.on('SIGINT', this.on_signal);
     process.on('SIGTERM', this.on_signal);
     this.input = createInterface({ input: process.stdin });
@@ -147,9 +182,16 @@ class RunningNode {
   private add_peer(peer: PeerConfig): void {
     const net = this.host!.network;
     if (net.secure !== null) {
-      if (peer.public_key === null) throw new LatticeError('ERR_LATTICE_NODE_COMMAND', `peer ${peer.node_id}: a public_key is required on a secure node`);
+      if (peer.public_key === null)
+        throw new LatticeError(
+          'ERR_LATTICE_NODE_COMMAND',
+          `peer ${peer.node_id}: a public_key is required on a secure node`,
+        );
       const psk = peer.psk_file === null ? undefined : read_key_file(peer.psk_file, 'psk file');
-      net.secure.add_remote(peer.node_id, peer.host, peer.port, peer.proto, { public_key: hex_bytes(peer.public_key), ...(psk === undefined ? {} : { psk }) });
+      net.secure.add_remote(peer.node_id, peer.host, peer.port, peer.proto, {
+        public_key: hex_bytes(peer.public_key),
+        ...(psk === undefined ? {} : { psk }),
+      });
     } else {
       net.driver.add_remote(peer.node_id, peer.host, peer.port, peer.proto);
     }
@@ -159,7 +201,13 @@ class RunningNode {
   private spawn(spec: ProcessConfig): void {
     const host = this.host!;
     const is_service = 'service' in spec;
-    host.spawn({ pid: spec.pid, core: spec.core, module: is_service ? SERVICES_MODULE : spec.module, entry: is_service ? spec.service : spec.entry, args: spec.args });
+    host.spawn({
+      pid: spec.pid,
+      core: spec.core,
+      module: is_service ? SERVICES_MODULE : spec.module,
+      entry: is_service ? spec.service : spec.entry,
+      args: spec.args,
+    });
     this.results.set(spec.pid, null);
     void host.join([spec.pid]).then(([result]) => this.exited(result!));
   }
@@ -175,14 +223,24 @@ class RunningNode {
     const deadline = performance.now() + LISTEN_WAIT_MS_MAX;
     while (!kernel.listening(spec.pid)) {
       if (this.results.get(spec.pid) !== null) return; // It ended (an `exited` event says how).
-      if (performance.now() > deadline) throw new LatticeError('ERR_LATTICE_NODE_START', `pid ${spec.pid} (${spec.service}) did not listen within ${LISTEN_WAIT_MS_MAX} ms`);
+      if (performance.now() > deadline)
+        throw new LatticeError(
+          'ERR_LATTICE_NODE_START',
+          `pid ${spec.pid} (${spec.service}) did not listen within ${LISTEN_WAIT_MS_MAX} ms`,
+        );
       await new Promise((resolve) => setTimeout(resolve, LISTEN_POLL_MS));
     }
   }
 
   private exited(result: ProcessResult): void {
     this.results.set(result.pid, result);
-    this.say({ event: 'exited', pid: result.pid, core: result.core, ok: result.ok, ...(result.ok ? { value: result.value } : { error: result.error }) });
+    this.say({
+      event: 'exited',
+      pid: result.pid,
+      core: result.core,
+      ok: result.ok,
+      ...(result.ok ? { value: result.value } : { error: result.error }),
+    });
     if (this.config.exit_when_done && [...this.results.values()].every((r) => r !== null)) void this.close();
   }
 
@@ -201,7 +259,11 @@ class RunningNode {
       else if (cmd === 'spawn') this.spawn_command(parse_process_line(text, this.config, [...this.results.keys()]));
       else if (cmd === 'stats') this.say({ event: 'stats', ...this.stats() });
       else if (cmd === 'close') void this.close();
-      else throw new LatticeError('ERR_LATTICE_NODE_COMMAND', `unknown command ${JSON.stringify(cmd)} (add_remote, spawn, stats, close)`);
+      else
+        throw new LatticeError(
+          'ERR_LATTICE_NODE_COMMAND',
+          `unknown command ${JSON.stringify(cmd)} (add_remote, spawn, stats, close)`,
+        );
     } catch (error) {
       const e = error as { code?: string; message?: string };
       this.say({ event: 'error', code: e.code ?? 'ERR_LATTICE_NODE_COMMAND', message: e.message ?? String(error) });
@@ -213,7 +275,12 @@ class RunningNode {
     this.spawn(spec);
     this.listening(spec).then(
       () => this.say({ event: 'spawned', pid: spec.pid, core: spec.core }),
-      (error: unknown) => this.say({ event: 'error', code: (error as { code?: string }).code ?? 'ERR_LATTICE_NODE_START', message: (error as Error).message }),
+      (error: unknown) =>
+        this.say({
+          event: 'error',
+          code: (error as { code?: string }).code ?? 'ERR_LATTICE_NODE_START',
+          message: (error as Error).message,
+        }),
     );
   }
 
@@ -222,7 +289,12 @@ class RunningNode {
     const fastpath = host.stats();
     const net = host.network;
     return {
-      fastpath: { hit_count: fastpath.hit_count, spill_count: fastpath.spill_count, backpressured: fastpath.backpressured, payload_blocks_outstanding: fastpath.slab.payload_blocks_outstanding },
+      fastpath: {
+        hit_count: fastpath.hit_count,
+        spill_count: fastpath.spill_count,
+        backpressured: fastpath.backpressured,
+        payload_blocks_outstanding: fastpath.slab.payload_blocks_outstanding,
+      },
       driver: net.driver.stats(),
       server: net.server.stats(),
       secure: net.secure?.stats() ?? null,

@@ -52,7 +52,13 @@ export interface PeerConfig {
 
 export type ProcessConfig =
   | { readonly pid: number; readonly core: number; readonly service: ServiceName; readonly args: ServiceArgs }
-  | { readonly pid: number; readonly core: number; readonly module: string; readonly entry: string; readonly args: unknown };
+  | {
+      readonly pid: number;
+      readonly core: number;
+      readonly module: string;
+      readonly entry: string;
+      readonly args: unknown;
+    };
 
 export interface NodeRunConfig {
   readonly file: string;
@@ -71,14 +77,37 @@ export interface NodeRunConfig {
   readonly exit_when_done: boolean;
 }
 
-const SECURE_LIMITS = ['rekey_after_messages', 'rekey_after_ms', 'reject_after_messages', 'reject_after_ms', 'previous_keep_ms', 'handshake_retry_ms', 'handshake_attempts_max'] as const;
+const SECURE_LIMITS = [
+  'rekey_after_messages',
+  'rekey_after_ms',
+  'reject_after_messages',
+  'reject_after_ms',
+  'previous_keep_ms',
+  'handshake_retry_ms',
+  'handshake_attempts_max',
+] as const;
 
 /** Parses and checks a node config; throws `NodeConfigError` listing every mistake with its line. */
 export function parse_node_config(text: string, file: string): NodeRunConfig {
   const base = dirname(resolve(file));
   const located = parse_located_file(text, file, (errors) => new NodeConfigError(file, errors));
   const r = new JsonReader(file, located.lines);
-  const top = r.object(located.value, '', ['node_id', 'host', 'port', 'proto', 'sockets', 'cores_per_socket', 'max_queue', 'overflow', 'secure', 'peers', 'processes', 'exit_when_done', '$schema', 'description']);
+  const top = r.object(located.value, '', [
+    'node_id',
+    'host',
+    'port',
+    'proto',
+    'sockets',
+    'cores_per_socket',
+    'max_queue',
+    'overflow',
+    'secure',
+    'peers',
+    'processes',
+    'exit_when_done',
+    '$schema',
+    'description',
+  ]);
   if (top === null) throw new NodeConfigError(file, r.errors);
   const node_id = r.int(top, 'node_id', '', 1, NODE_ID_MAX);
   const host = r.string(top, 'host', '', '127.0.0.1');
@@ -94,7 +123,10 @@ export function parse_node_config(text: string, file: string): NodeRunConfig {
 
   let secure: NodeRunConfig['secure'] = null;
   if (top.secure === undefined || top.secure === true) {
-    r.error('secure', 'is required: { "identity_file": "…" } (make one with lattice node --keygen FILE), or false for clear frames');
+    r.error(
+      'secure',
+      'is required: { "identity_file": "…" } (make one with lattice node --keygen FILE), or false for clear frames',
+    );
   } else if (top.secure !== false) {
     const s = r.object(top.secure, 'secure', ['identity_file', ...SECURE_LIMITS]);
     if (s !== null) {
@@ -122,21 +154,47 @@ export function parse_node_config(text: string, file: string): NodeRunConfig {
   const processes: ProcessConfig[] = [];
   const pids = new Set<number>([NODE_NET_PID]);
   const list = r.array(top, 'processes', '', false);
-  if (list.length > CONFIG_PROCESSES_MAX) r.error('processes', `at most ${CONFIG_PROCESSES_MAX} processes, got ${list.length}`);
+  if (list.length > CONFIG_PROCESSES_MAX)
+    r.error('processes', `at most ${CONFIG_PROCESSES_MAX} processes, got ${list.length}`);
   list.forEach((value, i) => {
     const spec = read_process(r, value, `processes[${i}]`, cores, base);
     if (spec === null) return;
-    if (pids.has(spec.pid)) r.error(`processes[${i}].pid`, spec.pid === NODE_NET_PID ? `pid ${NODE_NET_PID} is the network's` : `pid ${spec.pid} is used twice`);
+    if (pids.has(spec.pid))
+      r.error(
+        `processes[${i}].pid`,
+        spec.pid === NODE_NET_PID ? `pid ${NODE_NET_PID} is the network's` : `pid ${spec.pid} is used twice`,
+      );
     pids.add(spec.pid);
     processes.push(spec);
   });
   const exit_when_done = r.bool(top, 'exit_when_done', '', false);
   if (exit_when_done && processes.length === 0) r.error('exit_when_done', 'needs processes to wait for');
   if (r.errors.length > 0) throw new NodeConfigError(file, r.errors);
-  return { file, node_id, host, port, proto, sockets, cores_per_socket, max_queue, overflow, secure, peers, processes, exit_when_done };
+  return {
+    file,
+    node_id,
+    host,
+    port,
+    proto,
+    sockets,
+    cores_per_socket,
+    max_queue,
+    overflow,
+    secure,
+    peers,
+    processes,
+    exit_when_done,
+  };
 }
 
-function read_peer(r: JsonReader, p: Json, path: string, proto: 'tcp' | 'udp', secure: boolean, base: string): PeerConfig {
+function read_peer(
+  r: JsonReader,
+  p: Json,
+  path: string,
+  proto: 'tcp' | 'udp',
+  secure: boolean,
+  base: string,
+): PeerConfig {
   const node_id = r.int(p, 'node_id', path, 1, NODE_ID_MAX);
   const host = r.string(p, 'host', path);
   const port = r.int(p, 'port', path, 1, 65535);
@@ -144,7 +202,11 @@ function read_peer(r: JsonReader, p: Json, path: string, proto: 'tcp' | 'udp', s
   let public_key: string | null = null;
   if (p.public_key !== undefined || secure) {
     public_key = r.string(p, 'public_key', path);
-    if (!/^[0-9a-f]{64}$/i.test(public_key)) r.error(`${path}.public_key`, `must be 64 hex digits (an Ed25519 public key), got ${describe(public_key.length > 80 ? `${public_key.slice(0, 80)}…` : public_key)}`);
+    if (!/^[0-9a-f]{64}$/i.test(public_key))
+      r.error(
+        `${path}.public_key`,
+        `must be 64 hex digits (an Ed25519 public key), got ${describe(public_key.length > 80 ? `${public_key.slice(0, 80)}…` : public_key)}`,
+      );
   }
   const psk_file = p.psk_file === undefined ? null : resolve(base, r.string(p, 'psk_file', path));
   if (!secure && psk_file !== null) r.error(`${path}.psk_file`, 'needs secure');
@@ -152,26 +214,46 @@ function read_peer(r: JsonReader, p: Json, path: string, proto: 'tcp' | 'udp', s
 }
 
 function read_process(r: JsonReader, value: unknown, path: string, cores: number, base: string): ProcessConfig | null {
-  const p = r.object(value, path, ['pid', 'core', 'service', 'module', 'entry', 'args', 'count', 'to', 'payload_bytes', 'timeout_ms']);
+  const p = r.object(value, path, [
+    'pid',
+    'core',
+    'service',
+    'module',
+    'entry',
+    'args',
+    'count',
+    'to',
+    'payload_bytes',
+    'timeout_ms',
+  ]);
   if (p === null) return null;
   const pid = r.int(p, 'pid', path, 2, 0xffff);
   const core = r.int(p, 'core', path, 1, Math.max(1, cores - 1));
   if (p.service !== undefined) {
-    if (p.module !== undefined || p.entry !== undefined || p.args !== undefined) r.error(path, 'gives both service and module: one or the other');
+    if (p.module !== undefined || p.entry !== undefined || p.args !== undefined)
+      r.error(path, 'gives both service and module: one or the other');
     const service = r.choice(p, 'service', path, SERVICES);
     const args: { -readonly [K in keyof ServiceArgs]: ServiceArgs[K] } = {};
     if (p.count !== undefined) args.count = r.int(p, 'count', path, 1, CONFIG_MESSAGES_MAX);
-    if (p.payload_bytes !== undefined) args.payload_bytes = r.int(p, 'payload_bytes', path, 0, SERVICE_PAYLOAD_BYTES_MAX);
+    if (p.payload_bytes !== undefined)
+      args.payload_bytes = r.int(p, 'payload_bytes', path, 0, SERVICE_PAYLOAD_BYTES_MAX);
     if (p.timeout_ms !== undefined) args.timeout_ms = r.number(p, 'timeout_ms', path, 1, 600_000);
     if (p.to !== undefined) {
       const to = r.object(p.to, `${path}.to`, ['node', 'pid']);
-      if (to !== null) args.to = { node: r.int(to, 'node', `${path}.to`, 0, NODE_ID_MAX), pid: r.int(to, 'pid', `${path}.to`, 1, 0xffff) };
+      if (to !== null)
+        args.to = {
+          node: r.int(to, 'node', `${path}.to`, 0, NODE_ID_MAX),
+          pid: r.int(to, 'pid', `${path}.to`, 1, 0xffff),
+        };
     }
-    if ((service === 'ping' || service === 'stream') && args.to === undefined) r.error(`${path}.to`, `is required for ${service}: { "node": N, "pid": P }`);
-    if ((service === 'echo' || service === 'sink') && (args.to !== undefined || args.payload_bytes !== undefined)) r.error(path, `${service} takes only count`);
+    if ((service === 'ping' || service === 'stream') && args.to === undefined)
+      r.error(`${path}.to`, `is required for ${service}: { "node": N, "pid": P }`);
+    if ((service === 'echo' || service === 'sink') && (args.to !== undefined || args.payload_bytes !== undefined))
+      r.error(path, `${service} takes only count`);
     return { pid, core, service, args };
   }
-  for (const key of ['count', 'to', 'payload_bytes', 'timeout_ms']) if (p[key] !== undefined) r.error(`${path}.${key}`, 'belongs to a service, not a module');
+  for (const key of ['count', 'to', 'payload_bytes', 'timeout_ms'])
+    if (p[key] !== undefined) r.error(`${path}.${key}`, 'belongs to a service, not a module');
   const module = r.string(p, 'module', path);
   const entry = r.string(p, 'entry', path, 'main');
   return { pid, core, module: resolve(base, module), entry, args: p.args ?? {} };
@@ -183,7 +265,8 @@ export function parse_peer_line(text: string, config: NodeRunConfig): PeerConfig
   const r = new JsonReader('stdin', located.lines);
   const p = r.object(located.value, 'add_remote', ['node_id', 'host', 'port', 'proto', 'public_key', 'psk_file']);
   const peer = p === null ? null : read_peer(r, p, 'add_remote', config.proto, config.secure !== null, process.cwd());
-  if (peer !== null && peer.node_id === config.node_id) r.error('add_remote.node_id', `is this node's own id ${config.node_id}`);
+  if (peer !== null && peer.node_id === config.node_id)
+    r.error('add_remote.node_id', `is this node's own id ${config.node_id}`);
   if (r.errors.length > 0 || peer === null) throw new NodeConfigError('stdin', r.errors);
   return peer;
 }
@@ -193,7 +276,8 @@ export function parse_process_line(text: string, config: NodeRunConfig, pids_use
   const located = parse_located_file(text, 'stdin', (errors) => new NodeConfigError('stdin', errors));
   const r = new JsonReader('stdin', located.lines);
   const spec = read_process(r, located.value, 'spawn', config.sockets * config.cores_per_socket, process.cwd());
-  if (spec !== null && (spec.pid === NODE_NET_PID || pids_used.includes(spec.pid))) r.error('spawn.pid', `pid ${spec.pid} is taken`);
+  if (spec !== null && (spec.pid === NODE_NET_PID || pids_used.includes(spec.pid)))
+    r.error('spawn.pid', `pid ${spec.pid} is taken`);
   if (r.errors.length > 0 || spec === null) throw new NodeConfigError('stdin', r.errors);
   return spec;
 }

@@ -32,7 +32,8 @@ export function load_scenario(name: string): { path: string; scenario: Scenario 
 
 function seed_of(text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text) || Number(text) > SEED_MAX) throw new UsageError(`--seed must be an integer in [0, 2^53), got '${text}'`);
+  if (!/^\d+$/.test(text) || Number(text) > SEED_MAX)
+    throw new UsageError(`--seed must be an integer in [0, 2^53), got '${text}'`);
   return Number(text);
 }
 
@@ -41,7 +42,9 @@ function progress_bar(label: string): ((f: number) => void) | undefined {
   return (f) => {
     const width = 30;
     const filled = Math.round(f * width);
-    process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(f * 100).toFixed(0).padStart(3)}%${f >= 1 ? '\n' : ''}`);
+    process.stderr.write(
+      `\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(f * 100).toFixed(0).padStart(3)}%${f >= 1 ? '\n' : ''}`,
+    );
   };
 }
 
@@ -63,8 +66,13 @@ export function summary_lines(r: SimResult, wall_ms: number, peak_rss_bytes: num
   if (r.duplicates_delivered > 0) lines.push(`  duplicates (clear UDP) ${n(r.duplicates_delivered).padStart(10)}`);
   if (r.corrupt_delivered > 0) lines.push(`  corrupted, clear path ${n(r.corrupt_delivered).padStart(11)}`);
   const tiers = [0, 1, 2, 3].map((t) => r.nodes.reduce((a, x) => a + (x.received_by_tier[t] ?? 0), 0));
-  lines.push(`  received by tier     L1 ${n(tiers[0]!)}  L2 ${n(tiers[1]!)}  L3 ${n(tiers[2]!)}  spill ${n(tiers[3]!)}`);
-  if (r.secure !== null) lines.push(`  secure channel       ${n(r.secure.handshakes_completed)} handshakes, ${n(r.secure.rekeys)} rekeys, ${n(r.secure.sealed_packets)} sealed`);
+  lines.push(
+    `  received by tier     L1 ${n(tiers[0]!)}  L2 ${n(tiers[1]!)}  L3 ${n(tiers[2]!)}  spill ${n(tiers[3]!)}`,
+  );
+  if (r.secure !== null)
+    lines.push(
+      `  secure channel       ${n(r.secure.handshakes_completed)} handshakes, ${n(r.secure.rekeys)} rekeys, ${n(r.secure.sealed_packets)} sealed`,
+    );
   const drops = Object.entries(r.drops).sort((a, b) => b[1] - a[1]);
   if (drops.length > 0) {
     lines.push('', '  drops by reason');
@@ -72,7 +80,9 @@ export function summary_lines(r: SimResult, wall_ms: number, peak_rss_bytes: num
     if (drops.length > 12) lines.push(`    … ${drops.length - 12} more in the report`);
   }
   lines.push('', `  trace digest ${r.trace_digest} (${n(r.trace_events)} events)`);
-  lines.push(r.ok ? '  all invariants held' : `  INVARIANT BROKEN: ${r.violation!.message}\n  replay: ${r.violation!.replay}`);
+  lines.push(
+    r.ok ? '  all invariants held' : `  INVARIANT BROKEN: ${r.violation!.message}\n  replay: ${r.violation!.replay}`,
+  );
   return lines;
 }
 
@@ -96,7 +106,14 @@ export const sim_command: Command = {
   async run(argv) {
     const { values, positionals } = parse(
       argv,
-      { seed: { type: 'string' }, report: { type: 'string' }, trace: { type: 'string' }, swarm: { type: 'string' }, mix: { type: 'boolean' }, json: { type: 'boolean' } },
+      {
+        seed: { type: 'string' },
+        report: { type: 'string' },
+        trace: { type: 'string' },
+        swarm: { type: 'string' },
+        mix: { type: 'boolean' },
+        json: { type: 'boolean' },
+      },
       1,
     );
     if (positionals.length === 0) throw new UsageError('a scenario is required');
@@ -114,13 +131,19 @@ export const sim_command: Command = {
     const { scenario } = loaded;
     const shown = positionals[0]!;
     if (values.swarm !== undefined) {
-      if (!/^\d+$/.test(values.swarm) || Number(values.swarm) < 1 || Number(values.swarm) > 100_000) throw new UsageError(`--swarm must be an integer in [1, 100000], got '${values.swarm}'`);
+      if (!/^\d+$/.test(values.swarm) || Number(values.swarm) < 1 || Number(values.swarm) > 100_000)
+        throw new UsageError(`--swarm must be an integer in [1, 100000], got '${values.swarm}'`);
       return swarm(shown, scenario, seed, Number(values.swarm));
     }
     const run_scenario = values.mix === true ? swarm_scenario(scenario, seed) : scenario;
     const t0 = performance.now();
     const on_progress = progress_bar(scenario.name);
-    const sim = new Simulator(run_scenario, { seed, trace: values.trace !== undefined, scenario_path: values.mix === true ? `${shown} --mix` : shown, ...(on_progress === undefined ? {} : { on_progress }) });
+    const sim = new Simulator(run_scenario, {
+      seed,
+      trace: values.trace !== undefined,
+      scenario_path: values.mix === true ? `${shown} --mix` : shown,
+      ...(on_progress === undefined ? {} : { on_progress }),
+    });
     const result = await sim.run();
     const wall_ms = performance.now() - t0;
     if (values.json === true) process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -131,7 +154,8 @@ export const sim_command: Command = {
     }
     if (values.trace !== undefined) {
       write(values.trace, sim.trace_json());
-      if (values.json !== true) process.stdout.write(`  trace:  ${resolve(values.trace)} (open in https://ui.perfetto.dev)\n`);
+      if (values.json !== true)
+        process.stdout.write(`  trace:  ${resolve(values.trace)} (open in https://ui.perfetto.dev)\n`);
     }
     return result.ok ? 0 : 1;
   },
@@ -151,7 +175,10 @@ async function swarm(shown: string, scenario: Scenario, first: number, count: nu
     if (!result.ok) failures.push({ seed, message: result.violation!.message });
     bar?.((i + 1) / count);
   }
-  process.stdout.write(`swarm ${scenario.name}: ${count} seeds (${first}..${first + count - 1}), ${failures.length} failed\n`);
-  for (const f of failures) process.stdout.write(`  seed ${f.seed}: ${f.message}\n  replay: lattice sim ${shown} --seed ${f.seed} --mix\n`);
+  process.stdout.write(
+    `swarm ${scenario.name}: ${count} seeds (${first}..${first + count - 1}), ${failures.length} failed\n`,
+  );
+  for (const f of failures)
+    process.stdout.write(`  seed ${f.seed}: ${f.message}\n  replay: lattice sim ${shown} --seed ${f.seed} --mix\n`);
   return failures.length === 0 ? 0 : 1;
 }

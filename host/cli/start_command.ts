@@ -19,7 +19,15 @@ export const start_command: Command = {
   ].join('\n'),
   async run(argv) {
     const { values } = parse(argv, { seed: { type: 'string' } }, 0);
-    const code = await sim_command.run([DEFAULT_SCENARIO, '--seed', values.seed ?? '1', '--report', '.lattice/report.html', '--trace', '.lattice/trace.json']);
+    const code = await sim_command.run([
+      DEFAULT_SCENARIO,
+      '--seed',
+      values.seed ?? '1',
+      '--report',
+      '.lattice/report.html',
+      '--trace',
+      '.lattice/trace.json',
+    ]);
     process.stdout.write(`\nOpen the report: file://${resolve('.lattice/report.html')}\n`);
     return code;
   },

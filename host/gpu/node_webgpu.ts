@@ -66,7 +66,9 @@ export async function open_node_gpu(options: NodeGpuOptions = {}): Promise<GpuHa
     const gpu = dawn.create(backend === 'opengles' ? ['backend=opengles'] : []);
     let adapter: GPUAdapter | null = null;
     try {
-      adapter = await gpu.requestAdapter(backend === 'opengles' ? ({ featureLevel: 'compatibility' } as GPURequestAdapterOptions) : {});
+      adapter = await gpu.requestAdapter(
+        backend === 'opengles' ? ({ featureLevel: 'compatibility' } as GPURequestAdapterOptions) : {},
+      );
     } catch (error) {
       attempts.push(`${backend}: ${(error as Error).message}`);
       continue;
@@ -88,9 +90,13 @@ export async function open_node_gpu(options: NodeGpuOptions = {}): Promise<GpuHa
     return {
       device,
       adapter: {
-        name: [info.vendor, info.architecture, info.device, info.description].filter((s) => s !== '').join(' ') || 'unknown',
+        name:
+          [info.vendor, info.architecture, info.device, info.description].filter((s) => s !== '').join(' ') ||
+          'unknown',
         backend: backend === 'opengles' ? 'opengles (compatibility)' : 'default',
-        software: /llvmpipe|swiftshader|lavapipe|software/i.test(`${info.description} ${info.device} ${info.architecture}`),
+        software: /llvmpipe|swiftshader|lavapipe|software/i.test(
+          `${info.description} ${info.device} ${info.architecture}`,
+        ),
       },
       close() {
         if (live === null) return;

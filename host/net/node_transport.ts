@@ -18,7 +18,8 @@ const BIND_ATTEMPTS_MAX = 16;
 export function errno_of(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return 'EIO';
-  if (code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END' || code === 'ERR_SOCKET_CLOSED') return 'EPIPE';
+  if (code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END' || code === 'ERR_SOCKET_CLOSED')
+    return 'EPIPE';
   return code;
 }
 
@@ -69,7 +70,10 @@ export class NodeTransport implements Transport {
         continue;
       }
       udp.on('message', (message, info) => {
-        this.events?.on_datagram(new Uint8Array(message.buffer, message.byteOffset, message.length), { host: info.address, port: info.port });
+        this.events?.on_datagram(new Uint8Array(message.buffer, message.byteOffset, message.length), {
+          host: info.address,
+          port: info.port,
+        });
       });
       udp.on('error', () => {}); // Per-send errors arrive in the send callbacks.
       this.udp = udp;
@@ -82,7 +86,9 @@ export class NodeTransport implements Transport {
   private adopt(socket: Socket, inbound: boolean, id = this.next_conn++): number {
     this.conns.set(id, socket);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.events?.on_data(id, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
+    socket.on('data', (chunk: Buffer) =>
+      this.events?.on_data(id, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)),
+    );
     socket.on('error', (error) => this.failures.set(id, errno_of(error)));
     socket.on('close', () => {
       this.conns.delete(id);

@@ -32,15 +32,20 @@ import { CACHE_LINE_BYTES, WORD_BYTES } from './cache_line.js';
 
 let offset = 0;
 /** Byte offset of the spill-queue link. */
-export const BLOCK_NEXT = offset; offset += WORD_BYTES;
+export const BLOCK_NEXT = offset;
+offset += WORD_BYTES;
 /** Byte offset of the size class the block belongs to. */
-export const BLOCK_CLASS = offset; offset += WORD_BYTES;
+export const BLOCK_CLASS = offset;
+offset += WORD_BYTES;
 /** Byte offset of the tag: `(generation << 2) | state`. */
-export const BLOCK_TAG = offset; offset += WORD_BYTES;
+export const BLOCK_TAG = offset;
+offset += WORD_BYTES;
 /** Byte offset of the allocating core. */
-export const BLOCK_OWNER_CORE = offset; offset += WORD_BYTES;
+export const BLOCK_OWNER_CORE = offset;
+offset += WORD_BYTES;
 /** Byte offset of the payload length in bytes. */
-export const BLOCK_LENGTH = offset; offset += WORD_BYTES;
+export const BLOCK_LENGTH = offset;
+offset += WORD_BYTES;
 /** Bytes of header actually used. */
 export const BLOCK_HEADER_USED_BYTES = offset;
 /** Byte offset of the data: the header is one whole line so the data starts line-aligned. */

@@ -29,14 +29,22 @@
 import { WORD_BYTES } from './cache_line.js';
 
 let offset = 0;
-export const CAP_TAG = offset; offset += WORD_BYTES;
-export const CAP_KIND_RIGHTS = offset; offset += WORD_BYTES;
-export const CAP_TARGET = offset; offset += WORD_BYTES;
-export const CAP_TARGET_GEN = offset; offset += WORD_BYTES;
-export const CAP_BADGE = offset; offset += WORD_BYTES;
-export const CAP_PARENT = offset; offset += WORD_BYTES;
-export const CAP_FIRST_CHILD = offset; offset += WORD_BYTES;
-export const CAP_NEXT_SIBLING = offset; offset += WORD_BYTES;
+export const CAP_TAG = offset;
+offset += WORD_BYTES;
+export const CAP_KIND_RIGHTS = offset;
+offset += WORD_BYTES;
+export const CAP_TARGET = offset;
+offset += WORD_BYTES;
+export const CAP_TARGET_GEN = offset;
+offset += WORD_BYTES;
+export const CAP_BADGE = offset;
+offset += WORD_BYTES;
+export const CAP_PARENT = offset;
+offset += WORD_BYTES;
+export const CAP_FIRST_CHILD = offset;
+offset += WORD_BYTES;
+export const CAP_NEXT_SIBLING = offset;
+offset += WORD_BYTES;
 /** Bytes of one capability entry. */
 export const CAP_BYTES = offset;
 

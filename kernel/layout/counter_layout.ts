@@ -27,9 +27,11 @@ export const TIER_COUNT = 4;
 
 let n = 0;
 /** Messages this core sent, by the tier they entered (4 counters). */
-export const C_SENT_TIER = n; n += 4;
+export const C_SENT_TIER = n;
+n += 4;
 /** Payload bytes this core sent, by tier (4 counters). */
-export const C_SENT_BYTES_TIER = n; n += 4;
+export const C_SENT_BYTES_TIER = n;
+n += 4;
 /** Messages that found their home tier's ring full and entered a ring further out. */
 export const C_CASCADED = n++;
 /** Sends refused because every ring on the path and the spill region were full. */
@@ -46,7 +48,8 @@ export const C_REJECTED_WRONG_CORE = n++;
 export const C_REJECTED_CHANNEL_FULL = n++;
 export const C_REJECTED_BAD_ARGUMENT = n++;
 /** Messages this core received, by the tier they arrived through (4 counters). */
-export const C_RECV_TIER = n; n += 4;
+export const C_RECV_TIER = n;
+n += 4;
 /** Payload bytes this core received. */
 export const C_RECV_BYTES = n++;
 /** Times a ring's head waited because its target pid's mailbox was full (head-of-line). */

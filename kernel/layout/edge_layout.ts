@@ -23,14 +23,22 @@
 import { WORD_BYTES } from './cache_line.js';
 
 let offset = 0;
-export const EDGE_PARENT = offset; offset += WORD_BYTES;
-export const EDGE_CHILD = offset; offset += WORD_BYTES;
-export const EDGE_NEXT_OUT = offset; offset += WORD_BYTES;
-export const EDGE_NEXT_IN = offset; offset += WORD_BYTES;
-export const EDGE_NEED = offset; offset += WORD_BYTES;
-export const EDGE_NEXT_FREE = offset; offset += WORD_BYTES;
-export const EDGE_NEXT_SAME = offset; offset += WORD_BYTES;
-export const EDGE_IN_SAME = offset; offset += WORD_BYTES;
+export const EDGE_PARENT = offset;
+offset += WORD_BYTES;
+export const EDGE_CHILD = offset;
+offset += WORD_BYTES;
+export const EDGE_NEXT_OUT = offset;
+offset += WORD_BYTES;
+export const EDGE_NEXT_IN = offset;
+offset += WORD_BYTES;
+export const EDGE_NEED = offset;
+offset += WORD_BYTES;
+export const EDGE_NEXT_FREE = offset;
+offset += WORD_BYTES;
+export const EDGE_NEXT_SAME = offset;
+offset += WORD_BYTES;
+export const EDGE_IN_SAME = offset;
+offset += WORD_BYTES;
 offset = 8 * WORD_BYTES;
 /** Bytes of one edge. */
 export const EDGE_BYTES = offset;

@@ -77,11 +77,14 @@ export const NODE_HEADER_BYTES = CACHE_LINE_BYTES;
 
 let offset = NODE_HEADER_BYTES;
 /** Byte offset of the control lock word (0 free, 1 held, 2 held with waiters). */
-export const NODE_LOCK = offset; offset += CONTENDED_BYTES;
+export const NODE_LOCK = offset;
+offset += CONTENDED_BYTES;
 /** Byte offset of the closing flag (0 running, 1 closing). */
-export const NODE_CLOSING = offset; offset += CACHE_LINE_BYTES;
+export const NODE_CLOSING = offset;
+offset += CACHE_LINE_BYTES;
 /** Byte offset of the graph header, written only under the control lock. */
-export const NODE_GRAPH = offset; offset += CACHE_LINE_BYTES;
+export const NODE_GRAPH = offset;
+offset += CACHE_LINE_BYTES;
 /** Byte offset of the pid table. */
 export const NODE_PID_TABLE = offset;
 export const NODE_LOCK_WORD = NODE_LOCK / WORD_BYTES;

@@ -27,10 +27,14 @@ import { SLOT_BYTES } from './slot_layout.js';
 let offset = 0;
 export const PROCESS_NOTIFY_BITS = offset;
 offset = CACHE_LINE_BYTES;
-export const PROCESS_FLAGS = offset; offset += WORD_BYTES;
-export const PROCESS_CALL_SEQ = offset; offset += WORD_BYTES;
-export const PROCESS_REPLY_STATE = offset; offset += WORD_BYTES;
-export const PROCESS_REPLY_STATUS = offset; offset += WORD_BYTES;
+export const PROCESS_FLAGS = offset;
+offset += WORD_BYTES;
+export const PROCESS_CALL_SEQ = offset;
+offset += WORD_BYTES;
+export const PROCESS_REPLY_STATE = offset;
+offset += WORD_BYTES;
+export const PROCESS_REPLY_STATUS = offset;
+offset += WORD_BYTES;
 offset = 2 * CACHE_LINE_BYTES;
 /** Byte offset of the reply slot. */
 export const PROCESS_REPLY_SLOT = offset;

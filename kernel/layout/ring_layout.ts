@@ -24,9 +24,11 @@ import { SLOT_BYTES } from './slot_layout.js';
 
 let offset = 0;
 /** Byte offset of the producers' tail position (Int32). */
-export const RING_TAIL = offset; offset += CONTENDED_BYTES;
+export const RING_TAIL = offset;
+offset += CONTENDED_BYTES;
 /** Byte offset of the consumer's head position (Int32). */
-export const RING_HEAD = offset; offset += CONTENDED_BYTES;
+export const RING_HEAD = offset;
+offset += CONTENDED_BYTES;
 /** Byte offset of the first slot. */
 export const RING_SLOTS = offset;
 /** Bytes of the ring header before the slots. */

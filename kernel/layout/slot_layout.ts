@@ -38,37 +38,53 @@ import { CACHE_LINE_BYTES, WORD_BYTES } from './cache_line.js';
 
 let offset = 0;
 /** Byte offset of the ring publication sequence. */
-export const SLOT_PUBLISH_SEQ = offset; offset += WORD_BYTES;
+export const SLOT_PUBLISH_SEQ = offset;
+offset += WORD_BYTES;
 /** Byte offset of the channel index. */
-export const SLOT_CHANNEL = offset; offset += WORD_BYTES;
+export const SLOT_CHANNEL = offset;
+offset += WORD_BYTES;
 /** Byte offset of the sending pid. */
-export const SLOT_SRC_PID = offset; offset += WORD_BYTES;
+export const SLOT_SRC_PID = offset;
+offset += WORD_BYTES;
 /** Byte offset of the receiving pid. */
-export const SLOT_DST_PID = offset; offset += WORD_BYTES;
+export const SLOT_DST_PID = offset;
+offset += WORD_BYTES;
 /** Byte offset of the message type (MINIX `m_type`). */
-export const SLOT_M_TYPE = offset; offset += WORD_BYTES;
+export const SLOT_M_TYPE = offset;
+offset += WORD_BYTES;
 /** Byte offset of the flags word (`SlotFlags`). */
-export const SLOT_FLAGS = offset; offset += WORD_BYTES;
+export const SLOT_FLAGS = offset;
+offset += WORD_BYTES;
 /** Byte offset of the per-channel sequence number. */
-export const SLOT_CHANNEL_SEQ = offset; offset += WORD_BYTES;
+export const SLOT_CHANNEL_SEQ = offset;
+offset += WORD_BYTES;
 /** Byte offset of the payload length in bytes. */
-export const SLOT_LENGTH = offset; offset += WORD_BYTES;
+export const SLOT_LENGTH = offset;
+offset += WORD_BYTES;
 /** Byte offset of the payload block's offset in the spill region (0 = inline payload). */
-export const SLOT_BLOCK_OFFSET = offset; offset += WORD_BYTES;
+export const SLOT_BLOCK_OFFSET = offset;
+offset += WORD_BYTES;
 /** Byte offset of the payload block's generation at send time. */
-export const SLOT_BLOCK_GEN = offset; offset += WORD_BYTES;
+export const SLOT_BLOCK_GEN = offset;
+offset += WORD_BYTES;
 /** Byte offset of the capability badge the receiver sees. */
-export const SLOT_BADGE = offset; offset += WORD_BYTES;
+export const SLOT_BADGE = offset;
+offset += WORD_BYTES;
 /** Byte offset of the source node id (remote messages). */
-export const SLOT_SRC_NODE = offset; offset += WORD_BYTES;
+export const SLOT_SRC_NODE = offset;
+offset += WORD_BYTES;
 /** Byte offset of a capability carried by the message (grant or reply). */
-export const SLOT_CAP = offset; offset += WORD_BYTES;
+export const SLOT_CAP = offset;
+offset += WORD_BYTES;
 /** Byte offset of the first of three auxiliary words used by upper layers. */
-export const SLOT_AUX0 = offset; offset += WORD_BYTES;
+export const SLOT_AUX0 = offset;
+offset += WORD_BYTES;
 /** Byte offset of the second auxiliary word. */
-export const SLOT_AUX1 = offset; offset += WORD_BYTES;
+export const SLOT_AUX1 = offset;
+offset += WORD_BYTES;
 /** Byte offset of the third auxiliary word. */
-export const SLOT_AUX2 = offset; offset += WORD_BYTES;
+export const SLOT_AUX2 = offset;
+offset += WORD_BYTES;
 /** Bytes of header actually used. */
 export const SLOT_HEADER_USED_BYTES = offset;
 offset = CACHE_LINE_BYTES;

@@ -57,28 +57,38 @@ export const SPILL_HEADER_BYTES = CACHE_LINE_BYTES;
 // Spill queue of one core, byte offsets from the queue's start.
 let q = 0;
 /** Byte offset of the queue tail (byte offset of the last block, exchanged by producers). */
-export const SPILL_QUEUE_TAIL = q; q += CONTENDED_BYTES;
+export const SPILL_QUEUE_TAIL = q;
+q += CONTENDED_BYTES;
 /** Byte offset of the queue head (the consumer's current sentinel). */
-export const SPILL_QUEUE_HEAD = q; q += CONTENDED_BYTES;
+export const SPILL_QUEUE_HEAD = q;
+q += CONTENDED_BYTES;
 /** Byte offset of the queue's stub block header. */
-export const SPILL_QUEUE_STUB = q; q += BLOCK_HEADER_BYTES;
+export const SPILL_QUEUE_STUB = q;
+q += BLOCK_HEADER_BYTES;
 /** Bytes of one core's spill queue. */
 export const SPILL_QUEUE_BYTES = q;
 
 // Class descriptor, byte offsets from the descriptor's start.
 let c = 0;
-export const CLASS_BLOCK_BYTES = c; c += WORD_BYTES;
-export const CLASS_BLOCK_COUNT = c; c += WORD_BYTES;
+export const CLASS_BLOCK_BYTES = c;
+c += WORD_BYTES;
+export const CLASS_BLOCK_COUNT = c;
+c += WORD_BYTES;
 /** Byte offset (in the region) of the class's first block. */
-export const CLASS_BLOCKS_OFFSET = c; c += WORD_BYTES;
+export const CLASS_BLOCKS_OFFSET = c;
+c += WORD_BYTES;
 /** Bytes from one block to the next: header plus data. */
-export const CLASS_STRIDE = c; c += WORD_BYTES;
+export const CLASS_STRIDE = c;
+c += WORD_BYTES;
 /** Byte offset (in the region) of the class's bitmap. */
-export const CLASS_BITMAP_OFFSET = c; c += WORD_BYTES;
-export const CLASS_BITMAP_WORDS = c; c += WORD_BYTES;
+export const CLASS_BITMAP_OFFSET = c;
+c += WORD_BYTES;
+export const CLASS_BITMAP_WORDS = c;
+c += WORD_BYTES;
 c = CACHE_LINE_BYTES;
 /** Next-fit cursor: the bitmap word to try first. A hint only, written racily by allocators. */
-export const CLASS_CURSOR = c; c += CACHE_LINE_BYTES;
+export const CLASS_CURSOR = c;
+c += CACHE_LINE_BYTES;
 /** Bytes of one class descriptor. */
 export const CLASS_DESCRIPTOR_BYTES = c;
 

@@ -38,13 +38,14 @@ export function main(ctx: ProcessContext<ClientArgs>) {
 
   // Tell the lab we are registered (a notification carries our badge: 1 << pid % 30), then wait
   // for its go-ahead, so that every name is registered before anyone looks one up.
-  const to_lab = kernel.connect(pid, args.lab, 0, { badge: 1 << pid % 30 });
+  const to_lab = kernel.connect(pid, args.lab, 0, { badge: 1 << (pid % 30) });
   kernel.notify(pid, to_lab);
   const go = new Message();
   for (;;) {
     const got = kernel.recv(pid, go, 0, 10_000);
     if (got === Status.OK && (go.flags & SlotFlags.NOTIFY) !== 0) break;
-    if (got !== Status.OK && got !== Status.TIMEOUT) throw new Error(`client ${pid}: waiting for the lab: status ${got}`);
+    if (got !== Status.OK && got !== Status.TIMEOUT)
+      throw new Error(`client ${pid}: waiting for the lab: status ${got}`);
   }
 
   const found: Record<string, number | null> = {};

@@ -29,8 +29,18 @@ export async function run(out: (line?: string) => void): Promise<LabCheck[]> {
     main_pids: { 1: 3 },
     processes: [
       { pid: 10, core: 1, module: server },
-      { pid: 20, core: 0, module: client, args: { server: 10, lab: 1, name: 'alpha', number: 1001, lookups: ['beta'], badge: 1 } },
-      { pid: 21, core: 2, module: client, args: { server: 10, lab: 1, name: 'beta', number: 2002, lookups: ['alpha'], badge: 2 } },
+      {
+        pid: 20,
+        core: 0,
+        module: client,
+        args: { server: 10, lab: 1, name: 'alpha', number: 1001, lookups: ['beta'], badge: 1 },
+      },
+      {
+        pid: 21,
+        core: 2,
+        module: client,
+        args: { server: 10, lab: 1, name: 'beta', number: 2002, lookups: ['alpha'], badge: 2 },
+      },
     ],
   });
   try {
@@ -38,7 +48,7 @@ export async function run(out: (line?: string) => void): Promise<LabCheck[]> {
     kernel.listen(1);
     // Each client notifies once it has registered; notifications coalesce into one word.
     const clients = [20, 21];
-    const everyone = clients.reduce((bits, pid) => bits | (1 << pid % 30), 0);
+    const everyone = clients.reduce((bits, pid) => bits | (1 << (pid % 30)), 0);
     const note = new Message();
     let heard = 0;
     while (heard !== everyone) {
@@ -53,7 +63,11 @@ export async function run(out: (line?: string) => void): Promise<LabCheck[]> {
     kernel.send(1, kernel.connect(1, 10), stop);
     const [s] = await host.join([10]);
     const checks: LabCheck[] = [];
-    for (const [label, result] of [['client a', a], ['client b', b], ['server', s]] as const) {
+    for (const [label, result] of [
+      ['client a', a],
+      ['client b', b],
+      ['server', s],
+    ] as const) {
       if (!result!.ok) {
         out(`${label} failed: ${result!.error?.message}`);
         checks.push({ what: `${label} ran without error`, ok: false });
@@ -67,11 +81,18 @@ export async function run(out: (line?: string) => void): Promise<LabCheck[]> {
     out(`server answered ${served?.answered ?? 0} calls; it knows ${JSON.stringify(served?.names ?? {})}`);
     checks.push({ what: 'client a found beta = 2002', ok: found_a.beta === 2002 });
     checks.push({ what: 'client b found alpha = 1001', ok: found_b.alpha === 1001 });
-    checks.push({ what: 'the server registered both names', ok: served?.names.alpha === 1001 && served?.names.beta === 2002 });
+    checks.push({
+      what: 'the server registered both names',
+      ok: served?.names.alpha === 1001 && served?.names.beta === 2002,
+    });
     const stats = host.stats();
     out();
-    out(`calls made: ${stats.cores.reduce((n, c) => n + c.calls, 0)}, replies: ${stats.cores.reduce((n, c) => n + c.replies, 0)}`);
-    out(`messages into the server's core (1): L1 ${stats.cores[1]!.received.L1}, L2 ${stats.cores[1]!.received.L2}, L3 ${stats.cores[1]!.received.L3}`);
+    out(
+      `calls made: ${stats.cores.reduce((n, c) => n + c.calls, 0)}, replies: ${stats.cores.reduce((n, c) => n + c.replies, 0)}`,
+    );
+    out(
+      `messages into the server's core (1): L1 ${stats.cores[1]!.received.L1}, L2 ${stats.cores[1]!.received.L2}, L3 ${stats.cores[1]!.received.L3}`,
+    );
     return checks;
   } finally {
     await host.close();

@@ -32,12 +32,30 @@ interface SodiumModule {
   _malloc(bytes: number): number;
   _free(address: number): void;
   _crypto_aead_xchacha20poly1305_ietf_encrypt(
-    c: number, clen_p: null, m: number, mlen: number, mlen_high: number,
-    ad: number, adlen: number, adlen_high: number, nsec: null, npub: number, k: number,
+    c: number,
+    clen_p: null,
+    m: number,
+    mlen: number,
+    mlen_high: number,
+    ad: number,
+    adlen: number,
+    adlen_high: number,
+    nsec: null,
+    npub: number,
+    k: number,
   ): number;
   _crypto_aead_xchacha20poly1305_ietf_decrypt(
-    m: number, mlen_p: null, nsec: null, c: number, clen: number, clen_high: number,
-    ad: number, adlen: number, adlen_high: number, npub: number, k: number,
+    m: number,
+    mlen_p: null,
+    nsec: null,
+    c: number,
+    clen: number,
+    clen_high: number,
+    ad: number,
+    adlen: number,
+    adlen_high: number,
+    npub: number,
+    k: number,
   ): number;
 }
 
@@ -63,7 +81,10 @@ export class XChaCha20Poly1305 {
   constructor(message_bytes_max: number) {
     assert(Number.isSafeInteger(message_bytes_max) && message_bytes_max > 0, `message_bytes_max ${message_bytes_max}`);
     const lib = (sodium as unknown as { libsodium?: SodiumModule }).libsodium;
-    assert(lib !== undefined && typeof lib._crypto_aead_xchacha20poly1305_ietf_encrypt === 'function', 'libsodium is not loaded');
+    assert(
+      lib !== undefined && typeof lib._crypto_aead_xchacha20poly1305_ietf_encrypt === 'function',
+      'libsodium is not loaded',
+    );
     this.lib = lib;
     this.message_bytes_max = message_bytes_max;
     this.reserve(Math.min(CAPACITY_INITIAL_BYTES, message_bytes_max));
@@ -73,7 +94,19 @@ export class XChaCha20Poly1305 {
   seal(plaintext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {
     this.check(plaintext.length, ad, nonce, key);
     const heap = this.load(plaintext, ad, nonce, key);
-    this.lib._crypto_aead_xchacha20poly1305_ietf_encrypt(this.out_at, null, this.in_at, plaintext.length, 0, this.ad_at, ad.length, 0, null, this.nonce_at, this.key_at);
+    this.lib._crypto_aead_xchacha20poly1305_ietf_encrypt(
+      this.out_at,
+      null,
+      this.in_at,
+      plaintext.length,
+      0,
+      this.ad_at,
+      ad.length,
+      0,
+      null,
+      this.nonce_at,
+      this.key_at,
+    );
     heap.fill(0, this.key_at, this.key_at + AEAD_KEY_BYTES);
     return heap.subarray(this.out_at, this.out_at + plaintext.length + AEAD_TAG_BYTES);
   }
@@ -83,7 +116,19 @@ export class XChaCha20Poly1305 {
     if (sealed.length < AEAD_TAG_BYTES || sealed.length - AEAD_TAG_BYTES > this.message_bytes_max) return null;
     this.check(sealed.length - AEAD_TAG_BYTES, ad, nonce, key);
     const heap = this.load(sealed, ad, nonce, key);
-    const result = this.lib._crypto_aead_xchacha20poly1305_ietf_decrypt(this.out_at, null, null, this.in_at, sealed.length, 0, this.ad_at, ad.length, 0, this.nonce_at, this.key_at);
+    const result = this.lib._crypto_aead_xchacha20poly1305_ietf_decrypt(
+      this.out_at,
+      null,
+      null,
+      this.in_at,
+      sealed.length,
+      0,
+      this.ad_at,
+      ad.length,
+      0,
+      this.nonce_at,
+      this.key_at,
+    );
     heap.fill(0, this.key_at, this.key_at + AEAD_KEY_BYTES);
     if (result !== 0) return null;
     return this.arena.copy(heap.subarray(this.out_at, this.out_at + sealed.length - AEAD_TAG_BYTES));
@@ -91,11 +136,15 @@ export class XChaCha20Poly1305 {
 
   private check(message_bytes: number, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
     assert(this.base !== 0, 'AEAD used after close()');
-    assert(message_bytes <= this.message_bytes_max, `a message of ${message_bytes} bytes, over ${this.message_bytes_max}`);
+    assert(
+      message_bytes <= this.message_bytes_max,
+      `a message of ${message_bytes} bytes, over ${this.message_bytes_max}`,
+    );
     assert(ad.length <= AEAD_AD_BYTES_MAX, `associated data of ${ad.length} bytes`);
     assert(nonce.length === AEAD_NONCE_BYTES, `nonce of ${nonce.length} bytes`);
     assert(key.length === AEAD_KEY_BYTES, `key of ${key.length} bytes`);
-    if (message_bytes > this.capacity) this.reserve(Math.min(this.message_bytes_max, Math.max(message_bytes, this.capacity * 2)));
+    if (message_bytes > this.capacity)
+      this.reserve(Math.min(this.message_bytes_max, Math.max(message_bytes, this.capacity * 2)));
   }
 
   /** Copies the arguments into the scratch region; returns the heap view to use. */

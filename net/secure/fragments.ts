@@ -29,7 +29,12 @@ import {
 import { assert } from '../../kernel/assert.js';
 
 /** Splits `message` into HANDSHAKE frame payloads of at most `fragment_bytes` data bytes each. */
-export function fragment(kind: number, handshake_id: number, message: Uint8Array, fragment_bytes: number): Uint8Array[] {
+export function fragment(
+  kind: number,
+  handshake_id: number,
+  message: Uint8Array,
+  fragment_bytes: number,
+): Uint8Array[] {
   const count = Math.ceil(message.length / fragment_bytes);
   assert(count >= 1 && count <= FRAG_COUNT_MAX, `a handshake message of ${message.length} bytes in ${count} fragments`);
   const out: Uint8Array[] = [];

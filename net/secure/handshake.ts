@@ -14,7 +14,15 @@
  * fixed-size messages.
  */
 import { assert } from '../../kernel/assert.js';
-import { SIGN_INIT_LABEL, SIGN_RESP_LABEL, session_keys, signed_message, transcript_init, transcript_response, type DirectionKeys } from './key_schedule.js';
+import {
+  SIGN_INIT_LABEL,
+  SIGN_RESP_LABEL,
+  session_keys,
+  signed_message,
+  transcript_init,
+  transcript_response,
+  type DirectionKeys,
+} from './key_schedule.js';
 import type { Identity } from './identity.js';
 import { random_bytes, type Random } from './random.js';
 import {
@@ -39,7 +47,13 @@ import {
   put_u32,
   put_u64,
 } from './secure_layout.js';
-import { MLKEM768_ENCAP_SEED_BYTES, MLKEM768_EK_BYTES, MLKEM768_SEED_BYTES, X25519_BYTES, type CryptoSuite } from './suite.js';
+import {
+  MLKEM768_ENCAP_SEED_BYTES,
+  MLKEM768_EK_BYTES,
+  MLKEM768_SEED_BYTES,
+  X25519_BYTES,
+  type CryptoSuite,
+} from './suite.js';
 
 /** Why a handshake message was refused. */
 export type HandshakeFault =
@@ -180,7 +194,13 @@ export interface Finished {
 }
 
 /** Completes our handshake `state` with `response`, signed by the pinned `responder_key`. */
-export function finish(suite: CryptoSuite, state: InitiatorState, response: Uint8Array, responder_key: Uint8Array, psk: Uint8Array | null): Finished | HandshakeFault {
+export function finish(
+  suite: CryptoSuite,
+  state: InitiatorState,
+  response: Uint8Array,
+  responder_key: Uint8Array,
+  psk: Uint8Array | null,
+): Finished | HandshakeFault {
   if (response.length !== RESP_BYTES) return 'malformed';
   if (get_u32(response, RESP_SUITE) !== SUITE_V1) return 'downgrade';
   if (get_u32(response, RESP_INITIATOR_INDEX) !== state.index) return 'unexpected_response';

@@ -41,7 +41,12 @@ export function transcript_init(suite: CryptoSuite, initiator_node: number, init
   return suite.sha256(suite.sha256(PROTOCOL), u32(initiator_node), init_unsigned);
 }
 
-export function transcript_response(suite: CryptoSuite, th1: Uint8Array, sig_i: Uint8Array, response_unsigned: Uint8Array): Uint8Array {
+export function transcript_response(
+  suite: CryptoSuite,
+  th1: Uint8Array,
+  sig_i: Uint8Array,
+  response_unsigned: Uint8Array,
+): Uint8Array {
   return suite.sha256(th1, sig_i, response_unsigned);
 }
 
@@ -72,14 +77,24 @@ export function session_keys(
   ikm.set(ss_x25519, ss_mlkem.length);
   ikm.set(psk ?? NO_PSK, ss_mlkem.length + ss_x25519.length);
   const prk = suite.hkdf_extract(th3, ikm);
-  const keys = { i2r: suite.hkdf_expand(prk, I2R_LABEL, AEAD_KEY_BYTES), r2i: suite.hkdf_expand(prk, R2I_LABEL, AEAD_KEY_BYTES) };
+  const keys = {
+    i2r: suite.hkdf_expand(prk, I2R_LABEL, AEAD_KEY_BYTES),
+    r2i: suite.hkdf_expand(prk, R2I_LABEL, AEAD_KEY_BYTES),
+  };
   suite.wipe(ikm);
   suite.wipe(prk);
   return keys;
 }
 
 /** The key of channel (src node, src pid) → (dst node, dst pid) under direction key `direction_key`. */
-export function channel_key(suite: CryptoSuite, direction_key: Uint8Array, src_node: number, src_pid: number, dst_node: number, dst_pid: number): Uint8Array {
+export function channel_key(
+  suite: CryptoSuite,
+  direction_key: Uint8Array,
+  src_node: number,
+  src_pid: number,
+  dst_node: number,
+  dst_pid: number,
+): Uint8Array {
   const info = new Uint8Array(CHANNEL_LABEL.length + 16);
   info.set(CHANNEL_LABEL);
   const o = CHANNEL_LABEL.length;

@@ -43,7 +43,7 @@ export class ReplayWindow {
       return ReplayVerdict.STALE;
     }
     const index = Math.floor(seq / BLOCK_BITS) % BLOCKS;
-    const bit = 1 << seq % BLOCK_BITS;
+    const bit = 1 << (seq % BLOCK_BITS);
     if ((this.bitmap[index]! & bit) !== 0) return ReplayVerdict.DUPLICATE;
     this.bitmap[index]! |= bit;
     return ReplayVerdict.OK;

@@ -30,12 +30,28 @@ import type { NetDriver, PeerState, Proto, SendResult } from '../driver.js';
 import type { Address, Timers } from '../transport.js';
 import { FrameType } from '../wire_layout.js';
 import { fragment, Reassembler } from './fragments.js';
-import { create_init, finish, forget_initiator, read_init, respond, response_initiator_index, type InitiatorState } from './handshake.js';
+import {
+  create_init,
+  finish,
+  forget_initiator,
+  read_init,
+  respond,
+  response_initiator_index,
+  type InitiatorState,
+} from './handshake.js';
 import type { Identity } from './identity.js';
 import { PSK_BYTES } from './key_schedule.js';
 import { random_u32_nonzero, type Random } from './random.js';
 import { RateLimiter } from './rate_limiter.js';
-import { HandshakeKind, NO_CHANNEL_PID, SEALED_DST_PID, SEALED_HEADER_BYTES, SEALED_RECEIVER, SEALED_SRC_PID, get_u32 } from './secure_layout.js';
+import {
+  HandshakeKind,
+  NO_CHANNEL_PID,
+  SEALED_DST_PID,
+  SEALED_HEADER_BYTES,
+  SEALED_RECEIVER,
+  SEALED_SRC_PID,
+  get_u32,
+} from './secure_layout.js';
 import { Session } from './session.js';
 import { AEAD_TAG_BYTES, CryptoSuite, ED25519_PUBLIC_BYTES } from './suite.js';
 
@@ -230,7 +246,10 @@ export class SecureChannel {
    */
   add_remote(node: number, host: string, port: number, proto: Proto, keys: PeerKeys): void {
     if (!(keys.public_key instanceof Uint8Array) || keys.public_key.length !== ED25519_PUBLIC_BYTES) {
-      throw new ConfigError('ERR_LATTICE_BAD_KEY', `the public key of node ${node} must be ${ED25519_PUBLIC_BYTES} bytes`);
+      throw new ConfigError(
+        'ERR_LATTICE_BAD_KEY',
+        `the public key of node ${node} must be ${ED25519_PUBLIC_BYTES} bytes`,
+      );
     }
     if (keys.psk !== undefined && (!(keys.psk instanceof Uint8Array) || keys.psk.length !== PSK_BYTES)) {
       throw new ConfigError('ERR_LATTICE_BAD_KEY', `the pre-shared key of node ${node} must be ${PSK_BYTES} bytes`);
@@ -293,12 +312,18 @@ export class SecureChannel {
     const now = this.clock.now_ms();
     const session = this.sendable(peer, now);
     if (session !== null) {
-      if (peer.initiating === null && (session.send_seq >= this.limits.rekey_after_messages || now - session.created_ms >= this.limits.rekey_after_ms)) {
+      if (
+        peer.initiating === null &&
+        (session.send_seq >= this.limits.rekey_after_messages || now - session.created_ms >= this.limits.rekey_after_ms)
+      ) {
         this.start_handshake(peer, true);
       }
       return this.seal_and_send(peer, session, data);
     }
-    if (peer.queue.length >= this.limits.pending_packets_max || peer.queue_bytes + data.length > this.limits.pending_bytes_max) {
+    if (
+      peer.queue.length >= this.limits.pending_packets_max ||
+      peer.queue_bytes + data.length > this.limits.pending_bytes_max
+    ) {
       this.drop(node, 'queue_full');
       return this.refuse('would_block');
     }
@@ -360,7 +385,15 @@ export class SecureChannel {
     const timestamp = Math.max(Math.floor(this.clock.now_ms()), peer.last_sent_init_ms + 1);
     peer.last_sent_init_ms = timestamp;
     const index = this.new_index();
-    const init = create_init(this.suite, this.random, this.identity, this.driver.local_node(), peer.node, index, timestamp);
+    const init = create_init(
+      this.suite,
+      this.random,
+      this.identity,
+      this.driver.local_node(),
+      peer.node,
+      index,
+      timestamp,
+    );
     peer.initiating = init.state;
     peer.attempts++;
     this.counters.handshakes_started++;
@@ -414,7 +447,8 @@ export class SecureChannel {
   }
 
   private on_clear(src_node: number, payload: Uint8Array): void {
-    if (this.peers.has(src_node)) this.drop(src_node, 'downgrade'); // Clear data from a peer that must be secure.
+    if (this.peers.has(src_node))
+      this.drop(src_node, 'downgrade'); // Clear data from a peer that must be secure.
     else if (this.limits.allow_clear) this.driver.accept(src_node, payload);
     else this.drop(src_node, 'unknown_peer');
   }
@@ -453,7 +487,17 @@ export class SecureChannel {
       return;
     }
     const index = this.new_index();
-    const answer = respond(this.suite, this.random, this.identity, init, peer.node, this.driver.local_node(), peer.public_key, peer.psk, index);
+    const answer = respond(
+      this.suite,
+      this.random,
+      this.identity,
+      init,
+      peer.node,
+      this.driver.local_node(),
+      peer.public_key,
+      peer.psk,
+      index,
+    );
     if (typeof answer === 'string') {
       this.fail(peer.node, answer);
       return;
@@ -487,7 +531,14 @@ export class SecureChannel {
     this.flush_queue(peer);
   }
 
-  private new_session(peer: SecurePeer, local_index: number, remote_index: number, initiator: boolean, keys: { i2r: Uint8Array; r2i: Uint8Array }, now: number): Session {
+  private new_session(
+    peer: SecurePeer,
+    local_index: number,
+    remote_index: number,
+    initiator: boolean,
+    keys: { i2r: Uint8Array; r2i: Uint8Array },
+    now: number,
+  ): Session {
     const session = new Session(this.suite, {
       local_node: this.driver.local_node(),
       peer_node: peer.node,
@@ -556,7 +607,10 @@ export class SecureChannel {
       this.install(peer, session);
       this.flush_queue(peer);
     }
-    const keepalive = opened.length === 0 && get_u32(payload, SEALED_SRC_PID) === NO_CHANNEL_PID && get_u32(payload, SEALED_DST_PID) === NO_CHANNEL_PID;
+    const keepalive =
+      opened.length === 0 &&
+      get_u32(payload, SEALED_SRC_PID) === NO_CHANNEL_PID &&
+      get_u32(payload, SEALED_DST_PID) === NO_CHANNEL_PID;
     if (!keepalive) this.driver.accept(src_node, opened);
   }
 
@@ -652,7 +706,8 @@ function validate(config: SecureConfig): Limits {
     const value = config[name];
     if (value === undefined) continue;
     if (name === 'allow_clear') {
-      if (typeof value !== 'boolean') throw new ConfigError('ERR_LATTICE_BAD_CONFIG', `allow_clear must be a boolean, got ${String(value)}`);
+      if (typeof value !== 'boolean')
+        throw new ConfigError('ERR_LATTICE_BAD_CONFIG', `allow_clear must be a boolean, got ${String(value)}`);
       limits.allow_clear = value;
       continue;
     }
@@ -661,9 +716,13 @@ function validate(config: SecureConfig): Limits {
     }
     (limits as Record<string, number | boolean>)[name] = value;
   }
-  if (limits.reject_after_messages > 2 ** 52) throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'reject_after_messages must be at most 2^52');
-  if (limits.rekey_after_messages > limits.reject_after_messages) throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'rekey_after_messages must be at most reject_after_messages');
-  if (limits.rekey_after_ms > limits.reject_after_ms) throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'rekey_after_ms must be at most reject_after_ms');
-  if (limits.fragment_bytes < 256 || limits.fragment_bytes > 8192) throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'fragment_bytes must be in [256, 8192]');
+  if (limits.reject_after_messages > 2 ** 52)
+    throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'reject_after_messages must be at most 2^52');
+  if (limits.rekey_after_messages > limits.reject_after_messages)
+    throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'rekey_after_messages must be at most reject_after_messages');
+  if (limits.rekey_after_ms > limits.reject_after_ms)
+    throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'rekey_after_ms must be at most reject_after_ms');
+  if (limits.fragment_bytes < 256 || limits.fragment_bytes > 8192)
+    throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'fragment_bytes must be in [256, 8192]');
   return limits;
 }

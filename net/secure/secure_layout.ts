@@ -29,12 +29,7 @@
  * The nonce of a sealed packet is `seq (8) | receiver index (4) | 0 (12)`; its associated data is
  * the frame header (16 bytes) followed by these 20 bytes.
  */
-import {
-  ED25519_SIGNATURE_BYTES,
-  MLKEM768_CT_BYTES,
-  MLKEM768_EK_BYTES,
-  X25519_BYTES,
-} from './suite.js';
+import { ED25519_SIGNATURE_BYTES, MLKEM768_CT_BYTES, MLKEM768_EK_BYTES, X25519_BYTES } from './suite.js';
 
 /** The one cipher suite of version 1: X25519 + ML-KEM-768, Ed25519, HKDF-SHA-256, XChaCha20-Poly1305. */
 export const SUITE_V1 = 1;
@@ -47,44 +42,68 @@ export const HandshakeKind = {
 export type HandshakeKind = (typeof HandshakeKind)[keyof typeof HandshakeKind];
 
 let at = 0;
-export const FRAG_KIND = at; at += 1;
-export const FRAG_INDEX = at; at += 1;
-export const FRAG_COUNT = at; at += 1;
-export const FRAG_RESERVED = at; at += 1;
-export const FRAG_HANDSHAKE_ID = at; at += 4;
-export const FRAG_TOTAL = at; at += 2;
-export const FRAG_OFFSET = at; at += 2;
+export const FRAG_KIND = at;
+at += 1;
+export const FRAG_INDEX = at;
+at += 1;
+export const FRAG_COUNT = at;
+at += 1;
+export const FRAG_RESERVED = at;
+at += 1;
+export const FRAG_HANDSHAKE_ID = at;
+at += 4;
+export const FRAG_TOTAL = at;
+at += 2;
+export const FRAG_OFFSET = at;
+at += 2;
 /** Bytes of a fragment header. */
 export const FRAG_HEADER_BYTES = at;
 /** Most fragments one handshake message may be split into. */
 export const FRAG_COUNT_MAX = 16;
 
 at = 0;
-export const INIT_SUITE = at; at += 4;
-export const INIT_INDEX = at; at += 4;
-export const INIT_RESPONDER_NODE = at; at += 4;
-export const INIT_TIMESTAMP = at; at += 8;
-export const INIT_EPHEMERAL = at; at += X25519_BYTES;
-export const INIT_EK = at; at += MLKEM768_EK_BYTES;
-export const INIT_SIGNATURE = at; at += ED25519_SIGNATURE_BYTES;
+export const INIT_SUITE = at;
+at += 4;
+export const INIT_INDEX = at;
+at += 4;
+export const INIT_RESPONDER_NODE = at;
+at += 4;
+export const INIT_TIMESTAMP = at;
+at += 8;
+export const INIT_EPHEMERAL = at;
+at += X25519_BYTES;
+export const INIT_EK = at;
+at += MLKEM768_EK_BYTES;
+export const INIT_SIGNATURE = at;
+at += ED25519_SIGNATURE_BYTES;
 /** Bytes of an INIT. */
 export const INIT_BYTES = at;
 
 at = 0;
-export const RESP_SUITE = at; at += 4;
-export const RESP_INDEX = at; at += 4;
-export const RESP_INITIATOR_INDEX = at; at += 4;
-export const RESP_EPHEMERAL = at; at += X25519_BYTES;
-export const RESP_CT = at; at += MLKEM768_CT_BYTES;
-export const RESP_SIGNATURE = at; at += ED25519_SIGNATURE_BYTES;
+export const RESP_SUITE = at;
+at += 4;
+export const RESP_INDEX = at;
+at += 4;
+export const RESP_INITIATOR_INDEX = at;
+at += 4;
+export const RESP_EPHEMERAL = at;
+at += X25519_BYTES;
+export const RESP_CT = at;
+at += MLKEM768_CT_BYTES;
+export const RESP_SIGNATURE = at;
+at += ED25519_SIGNATURE_BYTES;
 /** Bytes of a RESPONSE. */
 export const RESP_BYTES = at;
 
 at = 0;
-export const SEALED_RECEIVER = at; at += 4;
-export const SEALED_SEQ = at; at += 8;
-export const SEALED_SRC_PID = at; at += 4;
-export const SEALED_DST_PID = at; at += 4;
+export const SEALED_RECEIVER = at;
+at += 4;
+export const SEALED_SEQ = at;
+at += 8;
+export const SEALED_SRC_PID = at;
+at += 4;
+export const SEALED_DST_PID = at;
+at += 4;
 /** Bytes before the ciphertext of a sealed packet. */
 export const SEALED_HEADER_BYTES = at;
 

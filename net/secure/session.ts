@@ -154,7 +154,14 @@ export class Session {
     put_u32(this.nonce, 8, receiver_index);
   }
 
-  private key_of(cache: Map<number, Uint8Array>, direction_key: Uint8Array, src_node: number, src_pid: number, dst_node: number, dst_pid: number): Uint8Array {
+  private key_of(
+    cache: Map<number, Uint8Array>,
+    direction_key: Uint8Array,
+    src_node: number,
+    src_pid: number,
+    dst_node: number,
+    dst_pid: number,
+  ): Uint8Array {
     const code = src_pid === NO_CHANNEL_PID ? NO_CHANNEL_CODE : src_pid * 0x1_0000 + dst_pid;
     let key = cache.get(code);
     if (key === undefined) {

@@ -53,7 +53,10 @@ export class CryptoSuite {
    */
   static async load(options: { aead_message_bytes_max?: number } = {}): Promise<CryptoSuite> {
     await sodium.ready;
-    return new CryptoSuite(await createMlKem768(), new XChaCha20Poly1305(options.aead_message_bytes_max ?? AEAD_MESSAGE_BYTES_MAX));
+    return new CryptoSuite(
+      await createMlKem768(),
+      new XChaCha20Poly1305(options.aead_message_bytes_max ?? AEAD_MESSAGE_BYTES_MAX),
+    );
   }
 
   // X25519 ---------------------------------------------------------------------------------

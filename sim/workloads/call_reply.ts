@@ -31,7 +31,9 @@ export function call_reply(spec: CallReplySpec, counters: WorkloadCounters): Pro
         if (back === undefined) return;
         out.m_type = m.m_type + 1;
         const replied = ctx.reply_tracked(m.cap, back, out, spec.payload_bytes);
-        if (replied !== Status.OK) counters.sends_refused[`reply_status_${replied}`] = (counters.sends_refused[`reply_status_${replied}`] ?? 0) + 1;
+        if (replied !== Status.OK)
+          counters.sends_refused[`reply_status_${replied}`] =
+            (counters.sends_refused[`reply_status_${replied}`] ?? 0) + 1;
         await ctx.yield();
       });
     },

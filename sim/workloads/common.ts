@@ -53,14 +53,26 @@ export function workload_counters(): WorkloadCounters {
  * still sending. Returns the status at once when the first try settles it (the common case: no
  * promise, no await), else a promise of the final status. `await` either.
  */
-export function send_one(ctx: SimProcessContext, channel: TrackedChannel, m: Message, length: number, counters: WorkloadCounters): number | Promise<number> {
+export function send_one(
+  ctx: SimProcessContext,
+  channel: TrackedChannel,
+  m: Message,
+  length: number,
+  counters: WorkloadCounters,
+): number | Promise<number> {
   const status = ctx.send_tracked(channel, m, length);
   if (status === Status.OK) return status;
   if (status_retriable(status) && ctx.sending()) return send_retrying(ctx, channel, m, length, counters);
   return refused(counters, status);
 }
 
-async function send_retrying(ctx: SimProcessContext, channel: TrackedChannel, m: Message, length: number, counters: WorkloadCounters): Promise<number> {
+async function send_retrying(
+  ctx: SimProcessContext,
+  channel: TrackedChannel,
+  m: Message,
+  length: number,
+  counters: WorkloadCounters,
+): Promise<number> {
   for (;;) {
     counters.backpressure_retries++;
     await ctx.sleep(BACKPRESSURE_SLEEP_MS);
@@ -83,7 +95,13 @@ function refused(counters: WorkloadCounters, status: number): number {
  * inbox there). It runs as `turns` steps, so a step costs no promise: the same sequence as
  * `for (…) { await send_one(…); if (pause) { before_pause(); await sleep(pause) } }`.
  */
-export function send_steps(ctx: SimProcessContext, count: number, interval_us: number, send_next: () => number | Promise<number>, before_pause: (() => void) | null): Promise<void> {
+export function send_steps(
+  ctx: SimProcessContext,
+  count: number,
+  interval_us: number,
+  send_next: () => number | Promise<number>,
+  before_pause: (() => void) | null,
+): Promise<void> {
   let sent_count = 0;
   let paused = true;
   return ctx.turns(() => {
@@ -110,7 +128,11 @@ export function send_steps(ctx: SimProcessContext, count: number, interval_us: n
  * Receives and checks everything for this process until the run ends, handing each message to
  * `handle` (a server's answer, a stage's forward) after the check.
  */
-export async function serve_until_end(ctx: SimProcessContext, m: Message, handle: ((m: Message) => Promise<unknown> | number | void) | null): Promise<void> {
+export async function serve_until_end(
+  ctx: SimProcessContext,
+  m: Message,
+  handle: ((m: Message) => Promise<unknown> | number | void) | null,
+): Promise<void> {
   const { kernel, pid } = ctx;
   for (;;) {
     const left = ctx.remaining_ms();

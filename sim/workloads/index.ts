@@ -2,7 +2,16 @@
 import { call_reply, type CallReplySpec } from './call_reply.js';
 import { workload_counters, type ProcessSpec, type WorkloadCounters } from './common.js';
 import { ping_pong, type PingPongSpec } from './ping_pong.js';
-import { all_to_all, bulk, fan_in, pipeline, type AllToAllSpec, type BulkSpec, type FanInSpec, type PipelineSpec } from './streams.js';
+import {
+  all_to_all,
+  bulk,
+  fan_in,
+  pipeline,
+  type AllToAllSpec,
+  type BulkSpec,
+  type FanInSpec,
+  type PipelineSpec,
+} from './streams.js';
 
 export type WorkloadSpec = PingPongSpec | CallReplySpec | PipelineSpec | FanInSpec | AllToAllSpec | BulkSpec;
 export const WORKLOAD_KINDS = ['ping_pong', 'call_reply', 'pipeline', 'fan_in', 'all_to_all', 'bulk'] as const;

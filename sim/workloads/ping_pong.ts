@@ -4,7 +4,15 @@
  */
 import { Message } from '../../kernel/message.js';
 import { Status } from '../../kernel/status.js';
-import { TIME_RESOLUTION_MS, receive_until_end, send_one, serve_until_end, type Endpoint, type ProcessSpec, type WorkloadCounters } from './common.js';
+import {
+  TIME_RESOLUTION_MS,
+  receive_until_end,
+  send_one,
+  serve_until_end,
+  type Endpoint,
+  type ProcessSpec,
+  type WorkloadCounters,
+} from './common.js';
 
 export interface PingPongSpec {
   readonly kind: 'ping_pong';
@@ -27,7 +35,9 @@ export function ping_pong(spec: PingPongSpec, counters: WorkloadCounters): Proce
         ctx.kernel.listen(ctx.pid);
         const back = ctx.open(client.node, client.pid);
         const out = new Message();
-        await serve_until_end(ctx, new Message(), () => (ctx.sending() ? send_one(ctx, back, out, spec.payload_bytes, counters) : undefined));
+        await serve_until_end(ctx, new Message(), () =>
+          ctx.sending() ? send_one(ctx, back, out, spec.payload_bytes, counters) : undefined,
+        );
       },
     },
     {

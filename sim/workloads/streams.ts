@@ -5,7 +5,16 @@
  */
 import { Message } from '../../kernel/message.js';
 import type { SimProcessContext, TrackedChannel } from '../process.js';
-import { drain_waiting, receive_until_end, send_one, send_steps, serve_until_end, type Endpoint, type ProcessSpec, type WorkloadCounters } from './common.js';
+import {
+  drain_waiting,
+  receive_until_end,
+  send_one,
+  send_steps,
+  serve_until_end,
+  type Endpoint,
+  type ProcessSpec,
+  type WorkloadCounters,
+} from './common.js';
 
 export interface PipelineSpec {
   readonly kind: 'pipeline';
@@ -48,7 +57,14 @@ export interface BulkSpec {
   readonly interval_us?: number;
 }
 
-function send_stream(ctx: SimProcessContext, to: TrackedChannel, count: number, bytes: number, interval_us: number, counters: WorkloadCounters): Promise<void> {
+function send_stream(
+  ctx: SimProcessContext,
+  to: TrackedChannel,
+  count: number,
+  bytes: number,
+  interval_us: number,
+  counters: WorkloadCounters,
+): Promise<void> {
   const m = new Message();
   return send_steps(ctx, count, interval_us, () => send_one(ctx, to, m, bytes, counters), null);
 }
@@ -61,13 +77,22 @@ export function pipeline(spec: PipelineSpec, counters: WorkloadCounters): Proces
       ctx.kernel.listen(ctx.pid);
       const next = spec.stages[i + 1];
       if (i === 0) {
-        await send_stream(ctx, ctx.open(next!.node, next!.pid), spec.messages, spec.payload_bytes, spec.interval_us ?? 0, counters);
+        await send_stream(
+          ctx,
+          ctx.open(next!.node, next!.pid),
+          spec.messages,
+          spec.payload_bytes,
+          spec.interval_us ?? 0,
+          counters,
+        );
         return;
       }
       if (next === undefined) return receive_until_end(ctx);
       const to = ctx.open(next.node, next.pid);
       const out = new Message();
-      await serve_until_end(ctx, new Message(), () => (ctx.sending() ? send_one(ctx, to, out, spec.payload_bytes, counters) : undefined));
+      await serve_until_end(ctx, new Message(), () =>
+        ctx.sending() ? send_one(ctx, to, out, spec.payload_bytes, counters) : undefined,
+      );
     },
   }));
 }
@@ -88,7 +113,14 @@ export function fan_in(spec: FanInSpec, counters: WorkloadCounters): ProcessSpec
       role: 'fan_in.sender',
       async body(ctx: SimProcessContext) {
         await ctx.sleep(0.01); // Let the receiver listen first.
-        await send_stream(ctx, ctx.open(spec.receiver.node, spec.receiver.pid), spec.messages_per_sender, spec.payload_bytes, spec.interval_us ?? 0, counters);
+        await send_stream(
+          ctx,
+          ctx.open(spec.receiver.node, spec.receiver.pid),
+          spec.messages_per_sender,
+          spec.payload_bytes,
+          spec.interval_us ?? 0,
+          counters,
+        );
       },
     })),
   ];
@@ -110,8 +142,14 @@ export function all_to_all(spec: AllToAllSpec, counters: WorkloadCounters): Proc
         return out;
       };
       const fraction_hint = spec.remote_fraction ?? 0.5;
-      const local = sample(all.filter((p, i) => i !== index && p.node === self.node), Math.max(1, Math.round(limit * (1 - fraction_hint))));
-      const remote = sample(all.filter((p) => p.node !== self.node), Math.max(1, Math.round(limit * fraction_hint)));
+      const local = sample(
+        all.filter((p, i) => i !== index && p.node === self.node),
+        Math.max(1, Math.round(limit * (1 - fraction_hint))),
+      );
+      const remote = sample(
+        all.filter((p) => p.node !== self.node),
+        Math.max(1, Math.round(limit * fraction_hint)),
+      );
       const others = limit >= all.length - 1 ? all.filter((_, i) => i !== index) : [...local, ...remote];
       // Channels by peer, opened on first use (a peer in two lists shares one channel).
       const channels = new Map<number, TrackedChannel>();
@@ -121,7 +159,10 @@ export function all_to_all(spec: AllToAllSpec, counters: WorkloadCounters): Proc
         if (ch === undefined) channels.set(key, (ch = ctx.open(p.node, p.pid)));
         return ch;
       };
-      const lazy = (peers: readonly Endpoint[]) => ({ peers, channels: new Array<TrackedChannel | undefined>(peers.length).fill(undefined) });
+      const lazy = (peers: readonly Endpoint[]) => ({
+        peers,
+        channels: new Array<TrackedChannel | undefined>(peers.length).fill(undefined),
+      });
       const pools = { others: lazy(others), local: lazy(local), remote: lazy(remote) };
       const m = new Message();
       const inbox = new Message();
@@ -136,7 +177,13 @@ export function all_to_all(spec: AllToAllSpec, counters: WorkloadCounters): Proc
       };
       // Take what others sent before giving the core away (every few sends at the latest: an
       // unpaced sender yields every SENDS_PER_YIELD).
-      await send_steps(ctx, spec.messages_per_process, spec.interval_us ?? 0, send_next, () => void drain_waiting(ctx, inbox));
+      await send_steps(
+        ctx,
+        spec.messages_per_process,
+        spec.interval_us ?? 0,
+        send_next,
+        () => void drain_waiting(ctx, inbox),
+      );
       await receive_until_end(ctx, inbox);
     },
   }));
@@ -157,7 +204,14 @@ export function bulk(spec: BulkSpec, counters: WorkloadCounters): ProcessSpec[] 
       role: 'bulk.sender',
       async body(ctx) {
         await ctx.sleep(0.01);
-        await send_stream(ctx, ctx.open(spec.receiver.node, spec.receiver.pid), spec.transfers, spec.payload_bytes, spec.interval_us ?? 0, counters);
+        await send_stream(
+          ctx,
+          ctx.open(spec.receiver.node, spec.receiver.pid),
+          spec.transfers,
+          spec.payload_bytes,
+          spec.interval_us ?? 0,
+          counters,
+        );
       },
     },
   ];

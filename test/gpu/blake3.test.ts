@@ -50,7 +50,10 @@ describe('the pass plan', () => {
   it('is one chunk pass, then parent levels down to the root', () => {
     expect(blake3_passes(0)).toEqual([{ kind: 'chunk', count: 1, root: true }]);
     expect(blake3_passes(1024)).toEqual([{ kind: 'chunk', count: 1, root: true }]);
-    expect(blake3_passes(1025)).toEqual([{ kind: 'chunk', count: 2, root: false }, { kind: 'parent', count: 2, root: true }]);
+    expect(blake3_passes(1025)).toEqual([
+      { kind: 'chunk', count: 2, root: false },
+      { kind: 'parent', count: 2, root: true },
+    ]);
     expect(blake3_passes(5 * 1024).map((p) => p.count)).toEqual([5, 5, 3, 2]);
   });
 });

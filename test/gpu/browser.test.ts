@@ -28,8 +28,13 @@ describe.skipIf(!chromium_available)('bulk path in Chromium', () => {
     expect(script).not.toMatch(/require\(["']node:/); // Nothing of Node's reaches the page.
     const lengths = [0, 1, 63, 64, 65, 1023, 1024, 1025, 2048, 3072, (1 << 20) + 5];
     const file = join(dir, 'bulk.html');
-    writeFileSync(file, `<!doctype html><html><body><pre id="out" data-lengths="${JSON.stringify(lengths)}">pending</pre><script>${script.replace(/<\/script/gi, '<\\/script')}</script></body></html>`);
-    const page = (await chromium_evaluate(dir, `file://${file}`, 'globalThis.lattice_result', ['--enable-unsafe-webgpu'])) as {
+    writeFileSync(
+      file,
+      `<!doctype html><html><body><pre id="out" data-lengths="${JSON.stringify(lengths)}">pending</pre><script>${script.replace(/<\/script/gi, '<\\/script')}</script></body></html>`,
+    );
+    const page = (await chromium_evaluate(dir, `file://${file}`, 'globalThis.lattice_result', [
+      '--enable-unsafe-webgpu',
+    ])) as {
       error?: string;
       adapter: { backend: string; software: boolean; name: string };
       digests: string[];

@@ -50,7 +50,11 @@ const random_bytes = (n: number, seed: number) => {
   const out = new Uint8Array(n);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     out[i] = x & 0xff;
   }
   return out;
@@ -75,11 +79,19 @@ describe('user kernels', () => {
   it('report WGSL compile and validation errors with the compiler message', async (ctx) => {
     if (gpu === null) return ctx.skip();
     const ring = await BulkRing.create({ kind: 'gpu', handle: gpu }, { slots: 1, slot_bytes_max: 4096 });
-    const syntax = await ring.register_kernel({ ...MIX, name: 'broken', code: `${HEADER}\n@compute @workgroup_size(64) fn main() { let x = ; }` }).catch((e: unknown) => e);
+    const syntax = await ring
+      .register_kernel({
+        ...MIX,
+        name: 'broken',
+        code: `${HEADER}\n@compute @workgroup_size(64) fn main() { let x = ; }`,
+      })
+      .catch((e: unknown) => e);
     expect(syntax).toBeInstanceOf(BulkError);
     expect((syntax as BulkError).code).toBe('ERR_LATTICE_WGSL');
     expect((syntax as BulkError).messages.join('\n')).toMatch(/^6:\d+: missing initializer/);
-    const entry = await ring.register_kernel({ ...MIX, name: 'no entry', entry_point: 'missing' }).catch((e: unknown) => e);
+    const entry = await ring
+      .register_kernel({ ...MIX, name: 'no entry', entry_point: 'missing' })
+      .catch((e: unknown) => e);
     expect((entry as BulkError).code).toBe('ERR_LATTICE_WGSL');
     const size = await ring.register_kernel({ ...MIX, workgroup_size: 256 }).catch((e: unknown) => e);
     expect((size as BulkError).code).toBe('ERR_LATTICE_BAD_KERNEL');
@@ -155,7 +167,10 @@ describe('the ring', () => {
   });
 
   it('runs on the CPU where there is no adapter, and says so', async () => {
-    const ring = await BulkRing.create({ kind: 'cpu', reason: 'no adapter in this test' }, { slots: 2, slot_bytes_max: 1 << 16 });
+    const ring = await BulkRing.create(
+      { kind: 'cpu', reason: 'no adapter in this test' },
+      { slots: 2, slot_bytes_max: 1 << 16 },
+    );
     const id = await ring.register_kernel(MIX);
     const data = random_bytes(5000, 3);
     const result = (await ring.run(data, id)) as BulkResult;
@@ -164,7 +179,12 @@ describe('the ring', () => {
     expect(result).toMatchObject({ path: 'cpu', digest: blake3(data), output: expected });
     const { cpu: _cpu, ...without } = MIX;
     await expect(ring.register_kernel(without)).rejects.toMatchObject({ code: 'ERR_LATTICE_NO_CPU_KERNEL' });
-    expect(ring.stats()).toMatchObject({ path: 'cpu', fallback_reason: 'no adapter in this test', fallbacks: 1, messages: 1 });
+    expect(ring.stats()).toMatchObject({
+      path: 'cpu',
+      fallback_reason: 'no adapter in this test',
+      fallbacks: 1,
+      messages: 1,
+    });
     await ring.close();
   });
 });
@@ -199,7 +219,9 @@ describe('bulk messages', () => {
       expect(refused).toBeInstanceOf(BulkError);
       expect((refused as BulkError).code).toBe('ERR_LATTICE_DIGEST_MISMATCH');
       expect(receiver_ring.stats().digest_mismatches).toBe(1);
-      expect(((await open_bulk(receiver_ring, good.subarray(0, 20))) as BulkError).code).toBe('ERR_LATTICE_BAD_BULK_MESSAGE');
+      expect(((await open_bulk(receiver_ring, good.subarray(0, 20))) as BulkError).code).toBe(
+        'ERR_LATTICE_BAD_BULK_MESSAGE',
+      );
       expect(() => encode_bulk(payload, new Uint8Array(31))).toThrow(BulkError);
     } finally {
       await a.shutdown();
@@ -216,7 +238,12 @@ describe('payloads in shared memory', () => {
     const ring = await BulkRing.create({ kind: 'gpu', handle: gpu }, { slots: 2, slot_bytes_max: 4 << 20 });
     const shared = new Uint8Array(new SharedArrayBuffer((3 << 20) + 64));
     shared.set(random_bytes(shared.length, 5));
-    for (const [offset, length] of [[0, 0], [1, 5], [3, (1 << 20) + 3], [7, 3 << 20]] as const) {
+    for (const [offset, length] of [
+      [0, 0],
+      [1, 5],
+      [3, (1 << 20) + 3],
+      [7, 3 << 20],
+    ] as const) {
       const view = shared.subarray(offset, offset + length);
       const result = (await ring.run(view)) as BulkResult;
       expect(result.digest).toEqual(blake3(view.slice()));
@@ -234,7 +261,15 @@ describe('bulk messages between worker threads', () => {
     const args = { lengths, corrupt, receiver: 2, ready };
     const module = new URL('../fixtures/bulk_processes.ts', import.meta.url);
     const host = await NodeHost.start({
-      node: { sockets: 1, cores_per_socket: 2, slab_classes: [{ block_bytes: 128, block_count: 64 }, { block_bytes: 1 << 20, block_count: 4 }, { block_bytes: 4 << 20, block_count: 2 }] },
+      node: {
+        sockets: 1,
+        cores_per_socket: 2,
+        slab_classes: [
+          { block_bytes: 128, block_count: 64 },
+          { block_bytes: 1 << 20, block_count: 4 },
+          { block_bytes: 4 << 20, block_count: 2 },
+        ],
+      },
       processes: [
         { pid: 2, core: 1, module, entry: 'bulk_receiver', args },
         { pid: 1, core: 0, module, entry: 'bulk_sender', args },
@@ -244,7 +279,12 @@ describe('bulk messages between worker threads', () => {
       const [sender, receiver] = await host.join([1, 2]);
       expect(sender!.error).toBeUndefined();
       expect(receiver!.error).toBeUndefined();
-      const got = receiver!.value as { verified: number[]; refused: { index: number; code: string }[]; wrong_bytes: number; stats: { path: string; messages: number; digest_mismatches: number } };
+      const got = receiver!.value as {
+        verified: number[];
+        refused: { index: number; code: string }[];
+        wrong_bytes: number;
+        stats: { path: string; messages: number; digest_mismatches: number };
+      };
       expect(got.verified).toEqual(lengths.map((_, i) => i).filter((i) => !corrupt.includes(i)));
       expect(got.refused).toEqual(corrupt.map((index) => ({ index, code: 'ERR_LATTICE_DIGEST_MISMATCH' })));
       expect(got.wrong_bytes).toBe(0);
@@ -270,7 +310,11 @@ describe('bulk messages between worker threads', () => {
 describe('close()', () => {
   it('leaves the process free to exit', async (ctx) => {
     if (gpu === null) return ctx.skip();
-    const child = spawn(process.execPath, ['--import', 'tsx', new URL('../fixtures/gpu_exit.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', new URL('../fixtures/gpu_exit.ts', import.meta.url).pathname],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));

@@ -14,7 +14,12 @@ afterEach(() => {
   node = null;
 });
 
-const small = { pids_max: 32, channels_max: 64, caps_per_pid: 8, slab_classes: [{ block_bytes: 128, block_count: 64 }] };
+const small = {
+  pids_max: 32,
+  channels_max: 64,
+  caps_per_pid: 8,
+  slab_classes: [{ block_bytes: 128, block_count: 64 }],
+};
 
 /** Client pid 1 on core 0, server pid 2 on core 1. */
 function setup() {

@@ -15,7 +15,12 @@ afterEach(() => {
   node = null;
 });
 
-const small = { pids_max: 32, channels_max: 64, caps_per_pid: 8, slab_classes: [{ block_bytes: 128, block_count: 64 }] };
+const small = {
+  pids_max: 32,
+  channels_max: 64,
+  caps_per_pid: 8,
+  slab_classes: [{ block_bytes: 128, block_count: 64 }],
+};
 
 function setup() {
   node = test_node(small, { 1: 0, 2: 1, 3: 0, 4: 1 });
@@ -37,7 +42,7 @@ describe('send needs a capability', () => {
     expect([r.m_type, r.badge, r.src_pid]).toEqual([7, 0x55, 1]);
   });
 
-  it('refuses made-up handles, another process\'s handle, and missing rights', () => {
+  it("refuses made-up handles, another process's handle, and missing rights", () => {
     const { k0 } = setup();
     const cap = k0.connect(1, 2);
     expect(k0.send(1, 0, msg(1))).toBe(Status.NO_CAP);
@@ -68,7 +73,12 @@ describe('derive and revoke', () => {
     const { k0 } = setup();
     const cap = k0.connect(1, 2);
     const send_only = k0.derive(1, cap, Rights.SEND, 9);
-    expect(k0.cap_info(1, send_only)).toEqual({ kind: 'channel', rights: Rights.SEND, badge: 9, target: expect.any(Number) });
+    expect(k0.cap_info(1, send_only)).toEqual({
+      kind: 'channel',
+      rights: Rights.SEND,
+      badge: 9,
+      target: expect.any(Number),
+    });
     expect(k0.derive(1, send_only, Rights.SEND | Rights.GRANT)).toBe(Status.NO_RIGHT);
     expect(k0.derive(1, send_only, Rights.SEND, 10)).toBe(Status.BAD_ARGUMENT); // Already badged.
     expect(k0.derive(1, send_only, 64)).toBe(Status.BAD_ARGUMENT);

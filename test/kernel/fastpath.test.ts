@@ -118,14 +118,25 @@ describe('per-channel FIFO under forced cascades and spills (property)', () => {
     // Receivers: pids 1 and 2, both on core 0 (so mailboxes are exercised too).
     const senders = [10, 11, 12, 13] as const;
     const receivers = [1, 2] as const;
-    type Op = { kind: 'send'; sender: number; receiver: number; burst: number } | { kind: 'recv'; receiver: number; count: number };
+    type Op =
+      | { kind: 'send'; sender: number; receiver: number; burst: number }
+      | { kind: 'recv'; receiver: number; count: number };
     const op: fc.Arbitrary<Op> = fc.oneof(
-      fc.record({ kind: fc.constant('send' as const), sender: fc.nat(3), receiver: fc.nat(1), burst: fc.integer({ min: 1, max: 4 }) }),
+      fc.record({
+        kind: fc.constant('send' as const),
+        sender: fc.nat(3),
+        receiver: fc.nat(1),
+        burst: fc.integer({ min: 1, max: 4 }),
+      }),
       fc.record({ kind: fc.constant('recv' as const), receiver: fc.nat(1), count: fc.integer({ min: 1, max: 6 }) }),
     );
     fc.assert(
       fc.property(fc.array(op, { minLength: 1, maxLength: 120 }), (ops) => {
-        const memory = NodeMemory.create({ ...tiny, mailbox_capacity: 2, slab_classes: [{ block_bytes: 128, block_count: 6 }] });
+        const memory = NodeMemory.create({
+          ...tiny,
+          mailbox_capacity: 2,
+          slab_classes: [{ block_bytes: 128, block_count: 6 }],
+        });
         const cores = [0, 1, 2].map((c) => Fastpath.attach_core(memory, c, env));
         try {
           memory.bind(1, 0);
@@ -198,7 +209,7 @@ describe('per-channel FIFO under forced cascades and spills (property)', () => {
 });
 
 describe('mailboxes', () => {
-  it('parks messages for the core\'s other pids and counts a full mailbox as a stall', () => {
+  it("parks messages for the core's other pids and counts a full mailbox as a stall", () => {
     const { memory, core } = node({ mailbox_capacity: 1 });
     memory.bind(1, 0);
     memory.bind(2, 0);
@@ -222,7 +233,7 @@ describe('mailboxes', () => {
     expect(c0.recv(3, r, IpcFlags.NONBLOCK)).toBe(Status.WOULD_BLOCK);
   });
 
-  it('wakes a pid that went to sleep behind another pid\'s full mailbox once that pid takes its messages', async () => {
+  it("wakes a pid that went to sleep behind another pid's full mailbox once that pid takes its messages", async () => {
     // Found by the 64-node simulation: the network pid slept with its messages behind a busy
     // process's full mailbox, and nothing rang its core's doorbell again (a 1 s stall).
     const { memory, core } = node({ mailbox_capacity: 1 });
@@ -301,7 +312,12 @@ describe('payload blocks (zero-copy descriptors)', () => {
   });
 
   it('refuses payloads over the largest block, over their block, and stale descriptors', () => {
-    const { memory, core } = node({ slab_classes: [{ block_bytes: 128, block_count: 1 }, { block_bytes: 1024, block_count: 1 }] });
+    const { memory, core } = node({
+      slab_classes: [
+        { block_bytes: 128, block_count: 1 },
+        { block_bytes: 1024, block_count: 1 },
+      ],
+    });
     memory.bind(1, 0);
     const c0 = core(0);
     expect(c0.alloc_block(1025)).toBe(Status.TOO_BIG);
@@ -342,7 +358,16 @@ describe('bad input gets a typed, counted refusal', () => {
     expect(c0.send(1, 1, m)).toBe(Status.TOO_BIG);
     expect(c0.recv(1, m, IpcFlags.NONE, -5)).toBe(Status.BAD_ARGUMENT);
     const rejected = fastpath_stats(memory).cores[0]!.rejected;
-    expect(rejected).toEqual({ bad_pid: 4, not_bound: 2, too_big: 1, wrong_core: 2, channel_full: 0, bad_argument: 1, table_full: 0, no_route: 0 });
+    expect(rejected).toEqual({
+      bad_pid: 4,
+      not_bound: 2,
+      too_big: 1,
+      wrong_core: 2,
+      channel_full: 0,
+      bad_argument: 1,
+      table_full: 0,
+      no_route: 0,
+    });
   });
 
   it('turns statuses into StatusErrors with stable codes', () => {
@@ -355,7 +380,15 @@ describe('bad input gets a typed, counted refusal', () => {
       expect((error as StatusError).retriable).toBe(true);
       expect((error as StatusError).message).toMatch(/^send: /);
     }
-    expect((() => { try { check(Status.BAD_PID); } catch (e) { return (e as StatusError).retriable; } })()).toBe(false);
+    expect(
+      (() => {
+        try {
+          check(Status.BAD_PID);
+        } catch (e) {
+          return (e as StatusError).retriable;
+        }
+      })(),
+    ).toBe(false);
     expect(check(Status.OK)).toBe(Status.OK);
   });
 
@@ -369,14 +402,31 @@ describe('bad input gets a typed, counted refusal', () => {
       }
       return 'no error';
     };
-    expect(code(() => NodeMemory.create({ message_region: new ArrayBuffer(1 << 20) as unknown as SharedArrayBuffer }))).toBe('ERR_LATTICE_BUFFER_TYPE');
-    expect(code(() => NodeMemory.create({ message_region: new SharedArrayBuffer(1024) }))).toBe('ERR_LATTICE_REGION_TOO_SMALL');
+    expect(
+      code(() => NodeMemory.create({ message_region: new ArrayBuffer(1 << 20) as unknown as SharedArrayBuffer })),
+    ).toBe('ERR_LATTICE_BUFFER_TYPE');
+    expect(code(() => NodeMemory.create({ message_region: new SharedArrayBuffer(1024) }))).toBe(
+      'ERR_LATTICE_REGION_TOO_SMALL',
+    );
     expect(code(() => NodeMemory.create({ ring_capacity_l1: 100 }))).toBe('ERR_LATTICE_BAD_CONFIG');
     expect(code(() => NodeMemory.create({ sockets: 0 }))).toBe('ERR_LATTICE_BAD_CONFIG');
-    expect(code(() => NodeMemory.create({ slab_classes: [{ block_bytes: 100, block_count: 1 }] }))).toBe('ERR_LATTICE_BAD_CONFIG');
-    expect(code(() => NodeMemory.create({ slab_classes: [{ block_bytes: 64, block_count: 1 }] }))).toBe('ERR_LATTICE_BAD_CONFIG');
-    expect(code(() => NodeMemory.open({ control: new ArrayBuffer(64) as unknown as SharedArrayBuffer, region: new SharedArrayBuffer(64) }))).toBe('ERR_LATTICE_BUFFER_TYPE');
-    expect(code(() => NodeMemory.open({ control: new SharedArrayBuffer(4096), region: new SharedArrayBuffer(4096) }))).toBe('ERR_LATTICE_BAD_REGION');
+    expect(code(() => NodeMemory.create({ slab_classes: [{ block_bytes: 100, block_count: 1 }] }))).toBe(
+      'ERR_LATTICE_BAD_CONFIG',
+    );
+    expect(code(() => NodeMemory.create({ slab_classes: [{ block_bytes: 64, block_count: 1 }] }))).toBe(
+      'ERR_LATTICE_BAD_CONFIG',
+    );
+    expect(
+      code(() =>
+        NodeMemory.open({
+          control: new ArrayBuffer(64) as unknown as SharedArrayBuffer,
+          region: new SharedArrayBuffer(64),
+        }),
+      ),
+    ).toBe('ERR_LATTICE_BUFFER_TYPE');
+    expect(
+      code(() => NodeMemory.open({ control: new SharedArrayBuffer(4096), region: new SharedArrayBuffer(4096) })),
+    ).toBe('ERR_LATTICE_BAD_REGION');
     const { memory, core } = node({ producers_max: 1 });
     expect(code(() => memory.bind(1, 4))).toBe('ERR_LATTICE_BAD_CORE');
     expect(code(() => memory.bind(256, 0))).toBe('ERR_LATTICE_BAD_PID');
@@ -385,7 +435,9 @@ describe('bad input gets a typed, counted refusal', () => {
     core(0);
     expect(code(() => Fastpath.attach_core(memory, 0, env))).toBe('ERR_LATTICE_CORE_ATTACHED');
     expect(code(() => Fastpath.attach_core(memory, 7, env))).toBe('ERR_LATTICE_BAD_CORE');
-    expect(code(() => memory.set_message_region(new SharedArrayBuffer(memory.spill.region_bytes)))).toBe('ERR_LATTICE_REGION_IN_USE');
+    expect(code(() => memory.set_message_region(new SharedArrayBuffer(memory.spill.region_bytes)))).toBe(
+      'ERR_LATTICE_REGION_IN_USE',
+    );
     attached.push(Fastpath.attach_producer(memory, env));
     expect(code(() => Fastpath.attach_producer(memory, env))).toBe('ERR_LATTICE_NO_PRODUCER_SLOT');
   });
@@ -458,7 +510,7 @@ describe('batches', () => {
   });
 });
 
-describe('producers (delivery from outside the node\'s cores)', () => {
+describe("producers (delivery from outside the node's cores)", () => {
   it('delivers a remote message at L3 with its source node', () => {
     const { memory, core } = node();
     memory.bind(1, 0);

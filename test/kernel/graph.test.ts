@@ -16,7 +16,16 @@ afterEach(() => {
 function channels(n: number, config = {}): number[] {
   const bindings: Record<number, number> = { 1: 0 };
   for (let i = 0; i < n; i++) bindings[100 + i] = 0;
-  node = test_node({ pids_max: 100 + n, channels_max: 64, caps_per_pid: 4, slab_classes: [{ block_bytes: 128, block_count: 64 }], ...config }, bindings);
+  node = test_node(
+    {
+      pids_max: 100 + n,
+      channels_max: 64,
+      caps_per_pid: 4,
+      slab_classes: [{ block_bytes: 128, block_count: 64 }],
+      ...config,
+    },
+    bindings,
+  );
   const k = node.kernel(0);
   const handles: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -69,7 +78,7 @@ describe('add_dep', () => {
     expect(k.add_dep(12345, a!)).toBe(Status.NO_CHANNEL);
   });
 
-  it('removes a closed channel\'s edges and frees them', () => {
+  it("removes a closed channel's edges and frees them", () => {
     const [a, b, c] = channels(3, { edges_max: 2 });
     const k = node!.kernel(0);
     expect(k.add_dep(a!, b!)).toBe(Status.OK);

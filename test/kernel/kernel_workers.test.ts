@@ -42,7 +42,13 @@ describe('call across workers', () => {
     const host = await start({
       processes: [
         { pid: 2, core: 1, module: fixtures, entry: 'crash_on_call', args: { ready, hard: false } },
-        { pid: 1, core: 0, module: fixtures, entry: 'caller', args: { server: 2, count: 1, ready, timeout_ms: 30_000 } },
+        {
+          pid: 1,
+          core: 0,
+          module: fixtures,
+          entry: 'caller',
+          args: { server: 2, count: 1, ready, timeout_ms: 30_000 },
+        },
       ],
     });
     const [client, server] = await host.join([1, 2]);
@@ -51,12 +57,18 @@ describe('call across workers', () => {
     expect(client!.value).toEqual({ statuses: [Status.DEAD_PEER], last: -1 });
   });
 
-  it('gives the caller DEAD_PEER when the server\'s whole worker thread dies', async () => {
+  it("gives the caller DEAD_PEER when the server's whole worker thread dies", async () => {
     const ready = new SharedArrayBuffer(4);
     const host = await start({
       processes: [
         { pid: 2, core: 1, module: fixtures, entry: 'crash_on_call', args: { ready, hard: true } },
-        { pid: 1, core: 0, module: fixtures, entry: 'caller', args: { server: 2, count: 1, ready, timeout_ms: 30_000 } },
+        {
+          pid: 1,
+          core: 0,
+          module: fixtures,
+          entry: 'caller',
+          args: { server: 2, count: 1, ready, timeout_ms: 30_000 },
+        },
       ],
     });
     const [client, server] = await host.join([1, 2]);

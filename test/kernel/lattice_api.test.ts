@@ -10,12 +10,18 @@ afterEach(() => {
   node = null;
 });
 
-const small = { pids_max: 32, channels_max: 64, caps_per_pid: 8, slab_classes: [{ block_bytes: 128, block_count: 64 }] };
+const small = {
+  pids_max: 32,
+  channels_max: 64,
+  caps_per_pid: 8,
+  slab_classes: [{ block_bytes: 128, block_count: 64 }],
+};
 
-describe('the spec\'s example, ported', () => {
+describe("the spec's example, ported", () => {
   it('sends m_type 42 from pid 1 to pid 1 and receives it (local: the network part is issue 5)', () => {
     node = test_node(small, { 1: 0 });
-    const { lattice_connect, lattice_listen, lattice_send, lattice_recv, poll_network, message, LOCAL_NODE, OK } = lattice(node.kernel(0));
+    const { lattice_connect, lattice_listen, lattice_send, lattice_recv, poll_network, message, LOCAL_NODE, OK } =
+      lattice(node.kernel(0));
 
     // net::init({0, 15000}); net::add_remote(1, "127.0.0.1", 15001);   (remote: issue 5)
     lattice_listen(1); // Receiving needs listen in Lattice.
@@ -48,7 +54,7 @@ describe('the spec\'s example, ported', () => {
 });
 
 describe('facade error paths', () => {
-  it('returns the kernel\'s statuses', async () => {
+  it("returns the kernel's statuses", async () => {
     node = test_node(small, { 1: 0, 2: 0, 3: 0 });
     const k = node.kernel(0);
     const api = lattice(k);

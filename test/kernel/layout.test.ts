@@ -227,14 +227,23 @@ describe('spill region layout', () => {
   it('tiles the region: header, queues, class descriptors, bitmaps, blocks', () => {
     expect(layout.queues_offset).toBe(spill.SPILL_HEADER_BYTES);
     expect(layout.class_descriptors_offset).toBe(layout.queues_offset + 4 * spill.SPILL_QUEUE_BYTES);
-    expect(layout.bitmap_offsets[0]).toBe(layout.class_descriptors_offset + layout.classes.length * spill.CLASS_DESCRIPTOR_BYTES);
+    expect(layout.bitmap_offsets[0]).toBe(
+      layout.class_descriptors_offset + layout.classes.length * spill.CLASS_DESCRIPTOR_BYTES,
+    );
     for (let k = 1; k < layout.classes.length; k++) {
-      expect(layout.bitmap_offsets[k]! - layout.bitmap_offsets[k - 1]!).toBeGreaterThanOrEqual(layout.bitmap_words[k - 1]! * 4);
-      expect(layout.blocks_offsets[k]).toBe(layout.blocks_offsets[k - 1]! + layout.classes[k - 1]!.block_count * layout.strides[k - 1]!);
+      expect(layout.bitmap_offsets[k]! - layout.bitmap_offsets[k - 1]!).toBeGreaterThanOrEqual(
+        layout.bitmap_words[k - 1]! * 4,
+      );
+      expect(layout.blocks_offsets[k]).toBe(
+        layout.blocks_offsets[k - 1]! + layout.classes[k - 1]!.block_count * layout.strides[k - 1]!,
+      );
     }
     const last = layout.classes.length - 1;
-    expect(layout.region_bytes).toBe(layout.blocks_offsets[last]! + layout.classes[last]!.block_count * layout.strides[last]!);
-    for (const offset of [...layout.bitmap_offsets, ...layout.blocks_offsets]) expect(offset % CACHE_LINE_BYTES).toBe(0);
+    expect(layout.region_bytes).toBe(
+      layout.blocks_offsets[last]! + layout.classes[last]!.block_count * layout.strides[last]!,
+    );
+    for (const offset of [...layout.bitmap_offsets, ...layout.blocks_offsets])
+      expect(offset % CACHE_LINE_BYTES).toBe(0);
   });
 
   it('gives the queue tail and head contended lines and a stub', () => {
@@ -250,12 +259,17 @@ describe('spill region layout', () => {
 
   it('picks the smallest class that holds a slot for spilled messages', () => {
     expect(layout.classes[layout.spill_class]!.block_bytes).toBeGreaterThanOrEqual(slot.SLOT_BYTES);
-    const small = spill.spill_layout(1, [{ block_bytes: 64, block_count: 4 }, { block_bytes: 256, block_count: 4 }]);
+    const small = spill.spill_layout(1, [
+      { block_bytes: 64, block_count: 4 },
+      { block_bytes: 256, block_count: 4 },
+    ]);
     expect(small.spill_class).toBe(1);
   });
 
   it('fits the header: the class list ends inside the first line', () => {
-    expect((spill.SPILL_HEADER_CLASSES_WORD + 2 * spill.SPILL_CLASSES_MAX) * WORD_BYTES).toBeLessThanOrEqual(spill.SPILL_HEADER_BYTES);
+    expect((spill.SPILL_HEADER_CLASSES_WORD + 2 * spill.SPILL_CLASSES_MAX) * WORD_BYTES).toBeLessThanOrEqual(
+      spill.SPILL_HEADER_BYTES,
+    );
   });
 });
 
@@ -285,7 +299,9 @@ describe('node control layout', () => {
       if (i > 0) expect(parts[i]![1], parts[i]![0]).toBeGreaterThan(parts[i - 1]![1]);
     }
     expect(layout.core_controls - layout.pid_table).toBeGreaterThanOrEqual(DEFAULT_GEOMETRY.pids_max * 4);
-    expect(layout.rings - layout.counter_blocks).toBe((layout.cores + DEFAULT_GEOMETRY.producers_max) * counters.COUNTER_BLOCK_BYTES);
+    expect(layout.rings - layout.counter_blocks).toBe(
+      (layout.cores + DEFAULT_GEOMETRY.producers_max) * counters.COUNTER_BLOCK_BYTES,
+    );
     expect(layout.channel_table - layout.mailboxes).toBe(DEFAULT_GEOMETRY.pids_max * layout.mailbox_bytes);
     expect(layout.graph_levels - layout.channel_table).toBe(DEFAULT_GEOMETRY.channels_max * channel.CHANNEL_BYTES);
     for (const [a, b] of [
@@ -297,8 +313,12 @@ describe('node control layout', () => {
       expect(b - a).toBe(DEFAULT_GEOMETRY.channels_max * WORD_BYTES); // One dense Int32 per channel.
     }
     expect(layout.cap_tables - layout.process_table).toBe(DEFAULT_GEOMETRY.pids_max * process.PROCESS_BYTES);
-    expect(layout.edge_pool - layout.cap_tables).toBeGreaterThanOrEqual(DEFAULT_GEOMETRY.pids_max * DEFAULT_GEOMETRY.caps_per_pid * cap.CAP_BYTES);
-    expect(layout.control_bytes - layout.edge_pool).toBeGreaterThanOrEqual(DEFAULT_GEOMETRY.edges_max * edge.EDGE_BYTES);
+    expect(layout.edge_pool - layout.cap_tables).toBeGreaterThanOrEqual(
+      DEFAULT_GEOMETRY.pids_max * DEFAULT_GEOMETRY.caps_per_pid * cap.CAP_BYTES,
+    );
+    expect(layout.control_bytes - layout.edge_pool).toBeGreaterThanOrEqual(
+      DEFAULT_GEOMETRY.edges_max * edge.EDGE_BYTES,
+    );
   });
 
   it('places every ring of every core without overlap', () => {

@@ -110,27 +110,32 @@ describe('Ring', () => {
       fc.record({ kind: fc.constant('pop' as const), count: fc.integer({ min: 1, max: 5 }) }),
     );
     fc.assert(
-      fc.property(fc.constantFrom(2, 4, 8), fc.integer({ min: -5, max: 5 }), fc.array(op, { maxLength: 200 }), (capacity, start_bias, ops: Op[]) => {
-        const { producer, consumer } = make_ring(capacity, start_bias < 0 ? 0x7fff_ffff + start_bias : start_bias);
-        const model: number[] = [];
-        let next = 0;
-        for (const o of ops) {
-          if (o.kind === 'push') {
-            const fits = model.length + o.count <= capacity;
-            expect(producer.claim(o.count)).toBe(fits);
-            if (fits) {
-              for (let k = 0; k < o.count; k++) {
-                producer.i32[producer.slot_word(producer.claimed + k) + SLOT_M_TYPE_WORD] = next;
-                model.push(next++);
+      fc.property(
+        fc.constantFrom(2, 4, 8),
+        fc.integer({ min: -5, max: 5 }),
+        fc.array(op, { maxLength: 200 }),
+        (capacity, start_bias, ops: Op[]) => {
+          const { producer, consumer } = make_ring(capacity, start_bias < 0 ? 0x7fff_ffff + start_bias : start_bias);
+          const model: number[] = [];
+          let next = 0;
+          for (const o of ops) {
+            if (o.kind === 'push') {
+              const fits = model.length + o.count <= capacity;
+              expect(producer.claim(o.count)).toBe(fits);
+              if (fits) {
+                for (let k = 0; k < o.count; k++) {
+                  producer.i32[producer.slot_word(producer.claimed + k) + SLOT_M_TYPE_WORD] = next;
+                  model.push(next++);
+                }
+                producer.publish(producer.claimed, o.count);
               }
-              producer.publish(producer.claimed, o.count);
+            } else {
+              for (let k = 0; k < o.count; k++) expect(pop(consumer)).toBe(model.shift());
             }
-          } else {
-            for (let k = 0; k < o.count; k++) expect(pop(consumer)).toBe(model.shift());
+            expect(consumer.occupancy()).toBe(model.length);
           }
-          expect(consumer.occupancy()).toBe(model.length);
-        }
-      }),
+        },
+      ),
       { numRuns: 300 },
     );
   });

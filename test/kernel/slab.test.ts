@@ -29,7 +29,10 @@ describe('Slab', () => {
   });
 
   it('falls back to a larger class when the asked one is exhausted', () => {
-    const slab = make_slab([{ block_bytes: 128, block_count: 1 }, { block_bytes: 1024, block_count: 1 }]);
+    const slab = make_slab([
+      { block_bytes: 128, block_count: 1 },
+      { block_bytes: 1024, block_count: 1 },
+    ]);
     expect(slab.class_for(100)).toBe(0);
     expect(slab.class_for(129)).toBe(1);
     expect(slab.class_for(1025)).toBe(-1);
@@ -41,7 +44,10 @@ describe('Slab', () => {
   });
 
   it('bumps the generation on each allocation and refuses stale or double frees', () => {
-    const slab = make_slab([{ block_bytes: 64, block_count: 1 }, { block_bytes: 128, block_count: 1 }]);
+    const slab = make_slab([
+      { block_bytes: 64, block_count: 1 },
+      { block_bytes: 128, block_count: 1 },
+    ]);
     const block = slab.alloc(0, BlockState.PAYLOAD, 0, 0);
     const generation = slab.generation(block);
     expect(slab.free(block, generation, BlockState.SPILLED)).toBe(false); // Wrong state.

@@ -14,7 +14,12 @@ afterEach(() => {
   node = null;
 });
 
-const small = { pids_max: 64, channels_max: 64, caps_per_pid: 8, slab_classes: [{ block_bytes: 128, block_count: 256 }] };
+const small = {
+  pids_max: 64,
+  channels_max: 64,
+  caps_per_pid: 8,
+  slab_classes: [{ block_bytes: 128, block_count: 256 }],
+};
 
 /** A node where pids 10.. send to pid 1 (core 1), each over its own channel. */
 function setup(senders: number) {
@@ -30,7 +35,8 @@ function setup(senders: number) {
     caps.push(k.connect(10 + i, 1));
     chans.push(k.find(10 + i, 1));
   }
-  const send = (i: number, m_type: number, flags: number = IpcFlags.STAGE) => node!.kernel(i % 2 === 0 ? 0 : 2).send(10 + i, caps[i]!, msg(m_type), flags);
+  const send = (i: number, m_type: number, flags: number = IpcFlags.STAGE) =>
+    node!.kernel(i % 2 === 0 ? 0 : 2).send(10 + i, caps[i]!, msg(m_type), flags);
   return { k: node.kernel(0), receiver, caps, chans, send };
 }
 
@@ -146,7 +152,7 @@ describe('delivery follows the dependency order (property)', () => {
     { weight: 2, arbitrary: fc.constant({ kind: 'drain' as const }) },
   );
 
-  it('delivers everything staged on a parent before a child\'s submit before that child\'s batch', () => {
+  it("delivers everything staged on a parent before a child's submit before that child's batch", () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
         const { k, receiver, chans, caps } = setup(n);
@@ -168,7 +174,12 @@ describe('delivery follows the dependency order (property)', () => {
           if (o.kind === 'stage' || o.kind === 'send') {
             if (!live(o.c)) continue;
             const id = o.c * 1000 + incarnation[o.c]! * 100 + sent[o.c]!.length;
-            const status = sender(o.c).send(10 + o.c, caps[o.c]!, msg(id), o.kind === 'stage' ? IpcFlags.STAGE : IpcFlags.NONE);
+            const status = sender(o.c).send(
+              10 + o.c,
+              caps[o.c]!,
+              msg(id),
+              o.kind === 'stage' ? IpcFlags.STAGE : IpcFlags.NONE,
+            );
             expect(status).toBe(Status.OK);
             sent[o.c]!.push(id);
           } else if (o.kind === 'submit') {
@@ -213,7 +224,9 @@ describe('delivery follows the dependency order (property)', () => {
         drain_all();
         // Nothing lost: all that was sent on a live incarnation arrived, in order per channel.
         for (let c = 0; c < n; c++) {
-          const got = delivered.filter((id) => Math.floor(id / 1000) === c && Math.floor((id % 1000) / 100) === incarnation[c]);
+          const got = delivered.filter(
+            (id) => Math.floor(id / 1000) === c && Math.floor((id % 1000) / 100) === incarnation[c],
+          );
           expect(got).toEqual(sent[c]!.filter((id) => Math.floor((id % 1000) / 100) === incarnation[c]));
         }
         expect(k.stats().cores.reduce((s, core) => s + core.staged_dropped, 0)).toBe(dropped);
@@ -222,7 +235,8 @@ describe('delivery follows the dependency order (property)', () => {
         for (const [first, then] of constraints) {
           for (const a of first) {
             for (const b of then) {
-              if (position.has(a) && position.has(b)) expect(position.get(a)!, `${a} before ${b}`).toBeLessThan(position.get(b)!);
+              if (position.has(a) && position.has(b))
+                expect(position.get(a)!, `${a} before ${b}`).toBeLessThan(position.get(b)!);
             }
           }
         }

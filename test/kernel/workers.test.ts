@@ -54,7 +54,9 @@ describe('many producers, one receiving core', () => {
     const received = stats.cores[0]!.received;
     expect(received.L1 + received.L2 + received.L3 + received.spill).toBe(count * senders.length);
     expect(drained.tiers).toEqual([received.L1, received.L2, received.L3, received.spill]);
-    const retries = results.filter((r) => r.pid !== 1).reduce((sum, r) => sum + (r.value as { retries: number }).retries, 0);
+    const retries = results
+      .filter((r) => r.pid !== 1)
+      .reduce((sum, r) => sum + (r.value as { retries: number }).retries, 0);
     expect(stats.backpressured).toBe(retries);
     expect(stats.cores[0]!.cascaded + stats.cores[1]!.cascaded).toBeGreaterThan(0);
     expect(stats.spill_count).toBeGreaterThan(0); // The spill region was really used.
@@ -136,7 +138,12 @@ describe('lifecycle', () => {
   });
 
   it('reports a process that throws, with its error name and message', async () => {
-    const host = await start({ processes: [{ pid: 1, core: 1, module: fixtures, entry: 'fails' }, { pid: 2, core: 1, module: fixtures, entry: 'nope' }] });
+    const host = await start({
+      processes: [
+        { pid: 1, core: 1, module: fixtures, entry: 'fails' },
+        { pid: 2, core: 1, module: fixtures, entry: 'nope' },
+      ],
+    });
     const [failed, missing] = await host.join([1, 2]);
     expect(failed!.ok).toBe(false);
     expect(failed!.error!.name).toBe('RangeError');
@@ -155,11 +162,20 @@ describe('lifecycle', () => {
   });
 
   it('refuses bad process specs with typed errors', async () => {
-    await expect(NodeHost.start({ processes: [{ pid: 1, core: 9, module: fixtures }] })).rejects.toMatchObject({ code: 'ERR_LATTICE_BAD_CORE' });
+    await expect(NodeHost.start({ processes: [{ pid: 1, core: 9, module: fixtures }] })).rejects.toMatchObject({
+      code: 'ERR_LATTICE_BAD_CORE',
+    });
     await expect(
-      NodeHost.start({ processes: [{ pid: 1, core: 0, module: fixtures }, { pid: 1, core: 1, module: fixtures }] }),
+      NodeHost.start({
+        processes: [
+          { pid: 1, core: 0, module: fixtures },
+          { pid: 1, core: 1, module: fixtures },
+        ],
+      }),
     ).rejects.toMatchObject({ code: 'ERR_LATTICE_PID_BOUND' });
-    await expect(NodeHost.start({ main_cores: [0], processes: [{ pid: 1, core: 0, module: fixtures }] })).rejects.toMatchObject({
+    await expect(
+      NodeHost.start({ main_cores: [0], processes: [{ pid: 1, core: 0, module: fixtures }] }),
+    ).rejects.toMatchObject({
       code: 'ERR_LATTICE_BAD_CORE',
     });
   });

@@ -62,7 +62,8 @@ describe('two drivers over loopback', () => {
       const packets = drain(b);
       expect(packets.every((p) => p.src === 11)).toBe(true);
       const values = packets.map((p) => p.bytes[0]!);
-      if (proto === 'tcp') expect(values).toEqual(Array.from({ length: 50 }, (_, i) => i)); // In order.
+      if (proto === 'tcp')
+        expect(values).toEqual(Array.from({ length: 50 }, (_, i) => i)); // In order.
       else expect([...values].sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i));
       const stats = a.stats();
       expect(stats.packets_sent).toBe(50);
@@ -84,7 +85,12 @@ describe('two drivers over loopback', () => {
   });
 
   it('reports ECONNREFUSED as a typed NetSystemError carrying the errno', async () => {
-    const a = await start({ node_id: 1, reconnect_attempts_max: 2, reconnect_delay_ms_min: 1, reconnect_delay_ms_max: 2 });
+    const a = await start({
+      node_id: 1,
+      reconnect_attempts_max: 2,
+      reconnect_delay_ms_min: 1,
+      reconnect_delay_ms_max: 2,
+    });
     const vacant = await start({ node_id: 9 });
     const port = vacant.port;
     await vacant.shutdown(); // Nothing listens there now.
@@ -135,7 +141,8 @@ describe('bad input from the network', () => {
   it('drops and counts malformed datagrams by reason', async () => {
     const b = await start({ node_id: 2 });
     const raw = createSocket('udp4');
-    const send = (bytes: Uint8Array) => new Promise<void>((resolve) => raw.send(bytes, b.port, '127.0.0.1', () => resolve()));
+    const send = (bytes: Uint8Array) =>
+      new Promise<void>((resolve) => raw.send(bytes, b.port, '127.0.0.1', () => resolve()));
     const good = encode_frame(FrameType.DATA, 7, Uint8Array.of(1));
     const bad_version = good.slice();
     bad_version[2] = 9;
@@ -172,7 +179,7 @@ describe('bad input from the network', () => {
 });
 
 describe('local_node', () => {
-  it('uses the configured id, then the first active interface\'s MAC, then its address, then the host name', () => {
+  it("uses the configured id, then the first active interface's MAC, then its address, then the host name", () => {
     const eth = { eth0: [{ address: '10.1.2.3', mac: 'aa:bb:cc:dd:ee:ff', internal: false }] };
     const no_mac = { eth0: [{ address: '10.1.2.3', mac: '00:00:00:00:00:00', internal: false }] };
     const loopback_only = { lo: [{ address: '127.0.0.1', mac: '00:00:00:00:00:00', internal: true }] };
@@ -180,8 +187,14 @@ describe('local_node', () => {
     const by_mac = local_node_id(0, { interfaces: { ...loopback_only, ...eth }, hostname: 'h' });
     expect(by_mac).toEqual({ id: node_id_hash('mac:aa:bb:cc:dd:ee:ff'), path: 'interface_mac' });
     expect(local_node_id(0, { interfaces: { ...eth }, hostname: 'other' })).toEqual(by_mac); // Deterministic.
-    expect(local_node_id(0, { interfaces: no_mac, hostname: 'h' })).toEqual({ id: node_id_hash('addr:10.1.2.3'), path: 'interface_address' });
-    expect(local_node_id(0, { interfaces: loopback_only, hostname: 'h' })).toEqual({ id: node_id_hash('host:h'), path: 'hostname' });
+    expect(local_node_id(0, { interfaces: no_mac, hostname: 'h' })).toEqual({
+      id: node_id_hash('addr:10.1.2.3'),
+      path: 'interface_address',
+    });
+    expect(local_node_id(0, { interfaces: loopback_only, hostname: 'h' })).toEqual({
+      id: node_id_hash('host:h'),
+      path: 'hostname',
+    });
     for (const text of ['', 'a', 'mac:00', 'host:x']) {
       const id = node_id_hash(text);
       expect(id).toBeGreaterThan(0);
@@ -199,7 +212,13 @@ describe('local_node', () => {
 describe('configuration and lifecycle', () => {
   it('refuses bad configuration with ConfigError codes', async () => {
     const d = create_net_driver();
-    for (const config of [{ max_queue: 0 }, { port: 70000 }, { overflow: 'DROP_ALL' as Overflow }, { frame_bytes_max: 10 }, { node_id: -1 }]) {
+    for (const config of [
+      { max_queue: 0 },
+      { port: 70000 },
+      { overflow: 'DROP_ALL' as Overflow },
+      { frame_bytes_max: 10 },
+      { node_id: -1 },
+    ]) {
       await expect(d.init(config)).rejects.toBeInstanceOf(ConfigError);
     }
     await d.init({ node_id: 1 });

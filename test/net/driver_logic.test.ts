@@ -13,7 +13,13 @@ async function driver(config = {}) {
   const transport = new ScriptedTransport();
   const timers = new ManualTimers();
   const d = new NetDriver({ transport, timers, identity });
-  await d.init({ node_id: 1, reconnect_delay_ms_min: 10, reconnect_delay_ms_max: 80, reconnect_attempts_max: 5, ...config });
+  await d.init({
+    node_id: 1,
+    reconnect_delay_ms_min: 10,
+    reconnect_delay_ms_max: 80,
+    reconnect_attempts_max: 5,
+    ...config,
+  });
   d.add_remote(2, '10.0.0.2', 7000, 'tcp');
   return { d, transport, timers };
 }
@@ -37,12 +43,17 @@ describe('UDP', () => {
     transport.datagram_error = 'ENETUNREACH';
     expect(d.send_nowait(3, new Uint8Array(5))).toBe('success'); // Handed over; it fails later, counted.
     await expect(d.send(3, new Uint8Array(5))).rejects.toBeInstanceOf(NetSystemError);
-    expect(d.stats()).toMatchObject({ udp_sent: 2, packets_sent: 2, bytes_sent: frame_bytes, send_errors: { ENETUNREACH: 2 } });
+    expect(d.stats()).toMatchObject({
+      udp_sent: 2,
+      packets_sent: 2,
+      bytes_sent: frame_bytes,
+      send_errors: { ENETUNREACH: 2 },
+    });
   });
 });
 
 describe('persistent TCP', () => {
-  it('connects on first send, batches the turn\'s frames into one write', async () => {
+  it("connects on first send, batches the turn's frames into one write", async () => {
     const { d, transport, timers } = await driver();
     const results: string[] = [];
     for (let i = 0; i < 3; i++) d.send(2, Uint8Array.of(i)).then((r) => results.push(r));
@@ -61,7 +72,11 @@ describe('persistent TCP', () => {
   it('reopens the connection after EPIPE and retries the failed frames exactly once', async () => {
     const { d, transport, timers } = await driver();
     const outcomes: (string | NetSystemError)[] = [];
-    const track = (p: Promise<string>) => p.then((r) => outcomes.push(r), (e: NetSystemError) => outcomes.push(e));
+    const track = (p: Promise<string>) =>
+      p.then(
+        (r) => outcomes.push(r),
+        (e: NetSystemError) => outcomes.push(e),
+      );
     track(d.send(2, Uint8Array.of(10)));
     transport.events!.on_open(transport.last_conn(), false);
     timers.advance();
@@ -127,7 +142,9 @@ describe('persistent TCP', () => {
 
   it('gives up after reconnect_attempts_max refusals: waiting sends fail with ECONNREFUSED', async () => {
     const { d, transport, timers } = await driver();
-    const waiting = [d.send(2, Uint8Array.of(1)), d.send(2, Uint8Array.of(2))].map((p) => p.catch((e: NetSystemError) => e));
+    const waiting = [d.send(2, Uint8Array.of(1)), d.send(2, Uint8Array.of(2))].map((p) =>
+      p.catch((e: NetSystemError) => e),
+    );
     for (let i = 0; i < 5; i++) {
       transport.events!.on_closed(transport.last_conn(), 'ECONNREFUSED');
       timers.advance(1000);
@@ -139,7 +156,11 @@ describe('persistent TCP', () => {
     }
     expect(timers.delays).toEqual([10, 20, 40, 80]); // Capped at reconnect_delay_ms_max.
     expect(d.peer_state(2)).toBe('idle');
-    expect(d.stats()).toMatchObject({ backoffs: 4, connect_failures: { ECONNREFUSED: 5 }, send_errors: { ECONNREFUSED: 2 } });
+    expect(d.stats()).toMatchObject({
+      backoffs: 4,
+      connect_failures: { ECONNREFUSED: 5 },
+      send_errors: { ECONNREFUSED: 2 },
+    });
     // The next send starts afresh.
     d.send_nowait(2, Uint8Array.of(3));
     expect(d.peer_state(2)).toBe('connecting');

@@ -3,7 +3,15 @@
 // frames split at every offset): never a crash, every bad frame reported.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FrameHeader, FrameStatus, encode_frame, header_check, read_datagram, read_header, write_header } from '../../net/frame.js';
+import {
+  FrameHeader,
+  FrameStatus,
+  encode_frame,
+  header_check,
+  read_datagram,
+  read_header,
+  write_header,
+} from '../../net/frame.js';
 import { FrameDecoder } from '../../net/frame_decoder.js';
 import { FRAME_HEADER_BYTES, FrameType } from '../../net/wire_layout.js';
 
@@ -86,7 +94,9 @@ describe('FrameDecoder', () => {
           expect(decoder.push(stream.subarray(start, point))).toBe(FrameStatus.OK);
           start = point;
         }
-        expect(out.map((o) => ({ node: o.node, payload: Array.from(o.payload) }))).toEqual(payloads.map((p, i) => ({ node: i + 1, payload: Array.from(p) })));
+        expect(out.map((o) => ({ node: o.node, payload: Array.from(o.payload) }))).toEqual(
+          payloads.map((p, i) => ({ node: i + 1, payload: Array.from(p) })),
+        );
         expect(decoder.buffered).toBe(0);
       }),
       { numRuns: 300 },
@@ -94,7 +104,10 @@ describe('FrameDecoder', () => {
   });
 
   it('hands frames other than DATA split across reads from one reused buffer, valid during the call', () => {
-    const stream = concat([encode_frame(FrameType.SEALED, 1, new Uint8Array(100).fill(1)), encode_frame(FrameType.SEALED, 2, new Uint8Array(100).fill(2))]);
+    const stream = concat([
+      encode_frame(FrameType.SEALED, 1, new Uint8Array(100).fill(1)),
+      encode_frame(FrameType.SEALED, 2, new Uint8Array(100).fill(2)),
+    ]);
     const seen: { node: number; owned: boolean; bytes: number[] }[] = [];
     const buffers = new Set<ArrayBufferLike>();
     const decoder = new FrameDecoder(MAX, (h, p, owned) => {
@@ -110,7 +123,11 @@ describe('FrameDecoder', () => {
   });
 
   it('reassembles a stream split at every single offset', () => {
-    const stream = concat([encode_frame(1, 1, Uint8Array.of(1, 2, 3)), encode_frame(1, 2, new Uint8Array(0)), encode_frame(1, 3, new Uint8Array(40).fill(7))]);
+    const stream = concat([
+      encode_frame(1, 1, Uint8Array.of(1, 2, 3)),
+      encode_frame(1, 2, new Uint8Array(0)),
+      encode_frame(1, 3, new Uint8Array(40).fill(7)),
+    ]);
     for (let cut = 0; cut <= stream.length; cut++) {
       const nodes: number[] = [];
       const payloads: Uint8Array[] = [];
@@ -131,7 +148,9 @@ describe('FrameDecoder', () => {
       const starts = [0, ends[0]!, ends[1]!];
       const whole_in_a_chunk = starts.map((s, i) => ends[i]! <= cut || s >= cut);
       // A frame inside one chunk is a view of it (now overwritten); a split one has its own buffer.
-      expect(payloads[0]!.length === 0 || payloads[0]![0] === (whole_in_a_chunk[0] ? 0xee : 1), `cut at ${cut}`).toBe(true);
+      expect(payloads[0]!.length === 0 || payloads[0]![0] === (whole_in_a_chunk[0] ? 0xee : 1), `cut at ${cut}`).toBe(
+        true,
+      );
       expect(payloads[2]![0], `cut at ${cut}`).toBe(whole_in_a_chunk[2] ? 0xee : 7);
     }
   });

@@ -64,7 +64,16 @@ describe('lattice node', () => {
       const ready_b = await b.next((e) => e.event === 'ready');
       a.send({ cmd: 'add_remote', node_id: 2, host: '127.0.0.1', port: ready_b.port, public_key: key_b });
       await a.next((e) => e.event === 'peer' && e.node_id === 2);
-      a.send({ cmd: 'spawn', pid: 20, core: 1, service: 'ping', to: { node: 2, pid: 10 }, count: 1000, payload_bytes: 48, timeout_ms: 5000 });
+      a.send({
+        cmd: 'spawn',
+        pid: 20,
+        core: 1,
+        service: 'ping',
+        to: { node: 2, pid: 10 },
+        count: 1000,
+        payload_bytes: 48,
+        timeout_ms: 5000,
+      });
       expect(await a.next((e) => e.event === 'spawned')).toMatchObject({ pid: 20, core: 1 });
       const ping = await a.next((e) => e.event === 'exited' && e.pid === 20);
       expect(ping).toMatchObject({ ok: true, value: { service: 'ping', sent: 1000, answered: 1000, timeouts: 0 } });
@@ -78,25 +87,62 @@ describe('lattice node', () => {
 
       a.send({ cmd: 'close' });
       b.child.kill('SIGTERM');
-      const [closed_a, closed_b] = await Promise.all([a.next((e) => e.event === 'closed'), b.next((e) => e.event === 'closed')]);
+      const [closed_a, closed_b] = await Promise.all([
+        a.next((e) => e.event === 'closed'),
+        b.next((e) => e.event === 'closed'),
+      ]);
       expect(closed_a).toMatchObject({ failed: 0, forced_terminations: 0 });
       expect(closed_b).toMatchObject({ failed: 0, forced_terminations: 0 });
       expect(await a.exited).toBe(0);
       expect(await b.exited).toBe(0);
       // The secret seeds never reach the output.
-      for (const p of [a, b]) for (const seed of ['a.key', 'b.key']) expect(JSON.stringify(p.events) + p.stderr).not.toContain(readFileSync(join(dir, seed), 'utf8').trim());
+      for (const p of [a, b])
+        for (const seed of ['a.key', 'b.key'])
+          expect(JSON.stringify(p.events) + p.stderr).not.toContain(readFileSync(join(dir, seed), 'utf8').trim());
     }, 60_000);
   }
 
   it('services carry payloads in slab blocks across nodes (clear TCP): stream into a sink, ping an echo', async () => {
-    const a = start({ node_id: 5, port: 0, secure: false, exit_when_done: true, processes: [{ pid: 10, core: 1, service: 'sink', count: 500 }, { pid: 11, core: 1, service: 'echo', count: 200 }] }, 'blocks-a.json');
+    const a = start(
+      {
+        node_id: 5,
+        port: 0,
+        secure: false,
+        exit_when_done: true,
+        processes: [
+          { pid: 10, core: 1, service: 'sink', count: 500 },
+          { pid: 11, core: 1, service: 'echo', count: 200 },
+        ],
+      },
+      'blocks-a.json',
+    );
     const ready_a = await a.next((e) => e.event === 'ready');
-    const b = start({ node_id: 6, port: 0, secure: false, peers: [{ node_id: 5, host: '127.0.0.1', port: ready_a.port }] }, 'blocks-b.json');
+    const b = start(
+      { node_id: 6, port: 0, secure: false, peers: [{ node_id: 5, host: '127.0.0.1', port: ready_a.port }] },
+      'blocks-b.json',
+    );
     const ready_b = await b.next((e) => e.event === 'ready');
     a.send({ cmd: 'add_remote', node_id: 6, host: '127.0.0.1', port: ready_b.port });
     await a.next((e) => e.event === 'peer');
-    b.send({ cmd: 'spawn', pid: 20, core: 1, service: 'stream', to: { node: 5, pid: 10 }, count: 500, payload_bytes: 1000 });
-    b.send({ cmd: 'spawn', pid: 21, core: 1, service: 'ping', to: { node: 5, pid: 11 }, count: 200, payload_bytes: 3000, timeout_ms: 5000 });
+    b.send({
+      cmd: 'spawn',
+      pid: 20,
+      core: 1,
+      service: 'stream',
+      to: { node: 5, pid: 10 },
+      count: 500,
+      payload_bytes: 1000,
+    });
+    b.send({
+      cmd: 'spawn',
+      pid: 21,
+      core: 1,
+      service: 'ping',
+      to: { node: 5, pid: 11 },
+      count: 200,
+      payload_bytes: 3000,
+      timeout_ms: 5000,
+    });
     const sink = await a.next((e) => e.event === 'exited' && e.pid === 10);
     expect(sink).toMatchObject({ ok: true, value: { received: 500, bytes: 500_000 } });
     const ping = await b.next((e) => e.event === 'exited' && e.pid === 21);
@@ -113,9 +159,20 @@ describe('lattice node', () => {
     const key_c = await keygen('c.key');
     await keygen('d.key');
     const impostor = await keygen('e.key'); // d pins e's key, but the peer is c.
-    const c = start({ node_id: 3, port: 0, secure: { identity_file: 'c.key' }, processes: [{ pid: 10, core: 1, service: 'echo' }] }, 'c.json');
+    const c = start(
+      { node_id: 3, port: 0, secure: { identity_file: 'c.key' }, processes: [{ pid: 10, core: 1, service: 'echo' }] },
+      'c.json',
+    );
     const ready_c = await c.next((e) => e.event === 'ready');
-    const d = start({ node_id: 4, port: 0, secure: { identity_file: 'd.key' }, peers: [{ node_id: 3, host: '127.0.0.1', port: ready_c.port, public_key: impostor }] }, 'd.json');
+    const d = start(
+      {
+        node_id: 4,
+        port: 0,
+        secure: { identity_file: 'd.key' },
+        peers: [{ node_id: 3, host: '127.0.0.1', port: ready_c.port, public_key: impostor }],
+      },
+      'd.json',
+    );
     const ready_d = await d.next((e) => e.event === 'ready');
     // c pins d's real key first, so d's handshake reaches a peer that answers it.
     c.send({ cmd: 'add_remote', node_id: 4, host: '127.0.0.1', port: ready_d.port, public_key: keys['d.key'] });
@@ -135,7 +192,10 @@ describe('lattice node', () => {
   }, 60_000);
 
   it('reports every config mistake with its line, and bad commands as error events', async () => {
-    writeFileSync(join(dir, 'bad.json'), '{\n  "node_id": 0,\n  "secure": false,\n  "processes": [\n    { "pid": 1, "core": 9, "service": "echo" },\n    { "pid": 5, "core": 1, "service": "ping" }\n  ]\n}\n');
+    writeFileSync(
+      join(dir, 'bad.json'),
+      '{\n  "node_id": 0,\n  "secure": false,\n  "processes": [\n    { "pid": 1, "core": 9, "service": "echo" },\n    { "pid": 5, "core": 1, "service": "ping" }\n  ]\n}\n',
+    );
     const r = await lattice(dir, 'node', '--config', 'bad.json');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('bad.json:2: node_id: must be in [1, 2147483647], got 0');
@@ -153,7 +213,11 @@ describe('lattice node', () => {
     n.send({ cmd: 'spawn', pid: 1, core: 1, service: 'echo' });
     const errors: Record<string, unknown>[] = [];
     for (let i = 0; i < 3; i++) errors.push(await n.next((e) => e.event === 'error' && !errors.includes(e)));
-    expect(errors.map((e) => e.code)).toEqual(['ERR_LATTICE_NODE_COMMAND', 'ERR_LATTICE_NODE_COMMAND', 'ERR_LATTICE_NODE_CONFIG']);
+    expect(errors.map((e) => e.code)).toEqual([
+      'ERR_LATTICE_NODE_COMMAND',
+      'ERR_LATTICE_NODE_COMMAND',
+      'ERR_LATTICE_NODE_CONFIG',
+    ]);
     expect(String(errors[2]!.message)).toContain('spawn.pid: pid 1 is taken');
     n.send({ cmd: 'close' });
     expect(await n.exited).toBe(0);

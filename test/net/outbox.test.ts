@@ -42,7 +42,7 @@ describe('Outbox', () => {
     expect(told).toEqual([1, 3]);
   });
 
-  it('reuses a written batch\'s buffer for the next frames (no allocation in the steady state)', () => {
+  it("reuses a written batch's buffer for the next frames (no allocation in the steady state)", () => {
     const box = new Outbox(1 << 20);
     box.append(FrameType.DATA, 7, Uint8Array.of(1), null);
     const first = box.take()!;

@@ -8,7 +8,10 @@ const script = fileURLToPath(new URL('../fixtures/net_peer.ts', import.meta.url)
 export class PeerProcess {
   readonly child: ChildProcess;
   private readonly events: Record<string, unknown>[] = [];
-  private readonly waiters: { match: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }[] = [];
+  private readonly waiters: {
+    match: (e: Record<string, unknown>) => boolean;
+    resolve: (e: Record<string, unknown>) => void;
+  }[] = [];
   readonly exited: Promise<number | null>;
 
   constructor(args: string[]) {

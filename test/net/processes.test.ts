@@ -60,7 +60,8 @@ describe('two OS processes', () => {
         if (proto === 'tcp') await until(() => received === (window + 1) * 250, `window ${window}`);
         else await within(2000, () => received === (window + 1) * 250); // UDP may lose: bounded wait.
       }
-      if (proto === 'tcp') expect(received).toBe(10_000); // Nothing lost on TCP.
+      if (proto === 'tcp')
+        expect(received).toBe(10_000); // Nothing lost on TCP.
       else expect(received).toBeGreaterThanOrEqual(9_900); // Loopback UDP: a loss is possible, not likely.
       b.send('report');
       const report = (await b.next('echoed')) as { echoed: number; stats: { packets_received: number } };
@@ -72,7 +73,13 @@ describe('two OS processes', () => {
 
 describe('a TCP peer killed and restarted on the same port', () => {
   it('reopens the connection and retries the failed write once; nothing is lost, counters exact', async () => {
-    const a = await driver({ pending_bytes_max: 128 << 20, frame_bytes_max: 1 << 21, reconnect_attempts_max: 1000, reconnect_delay_ms_min: 5, reconnect_delay_ms_max: 50 });
+    const a = await driver({
+      pending_bytes_max: 128 << 20,
+      frame_bytes_max: 1 << 21,
+      reconnect_attempts_max: 1000,
+      reconnect_delay_ms_min: 5,
+      reconnect_delay_ms_max: 50,
+    });
     const first = peer(['pause', '0']);
     const { port } = (await first.next('ready')) as { port: number };
     a.add_remote(2, '127.0.0.1', port, 'tcp');

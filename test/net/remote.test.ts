@@ -45,7 +45,10 @@ afterEach(async () => {
 });
 
 /** A one-core node with pid 1 (and the given others) on core 0, a driver and a network server. */
-async function node(node_id: number, options: { auto_poll?: boolean; config?: NodeConfig; pids?: number[] } = {}): Promise<Node> {
+async function node(
+  node_id: number,
+  options: { auto_poll?: boolean; config?: NodeConfig; pids?: number[] } = {},
+): Promise<Node> {
   const memory = NodeMemory.create(options.config ?? NODE_CONFIG);
   for (const pid of options.pids ?? [1]) memory.bind(pid, 0);
   const kernel = new Kernel(Fastpath.attach_core(memory, 0, real_env(0)));
@@ -62,7 +65,10 @@ async function node(node_id: number, options: { auto_poll?: boolean; config?: No
 }
 
 /** Two nodes that know each other over `proto`. */
-async function pair(proto: Proto, options: { auto_poll?: boolean; config?: NodeConfig; pids?: number[] } = {}): Promise<[Node, Node]> {
+async function pair(
+  proto: Proto,
+  options: { auto_poll?: boolean; config?: NodeConfig; pids?: number[] } = {},
+): Promise<[Node, Node]> {
   const a = await node(100, options);
   const b = await node(101, options);
   a.driver.add_remote(101, '127.0.0.1', b.driver.port, proto);
@@ -195,7 +201,10 @@ describe('remote channels', () => {
     expect(await a.driver.send(101, encode_remote(1, 1, good, new Uint8Array(0)))).toBe('success');
     await at_b;
     expect(b.server.poll_network()).toBe(1);
-    expect(b.server.stats()).toMatchObject({ delivered: 1, dropped: { not_listening: 1, no_such_pid: 1, malformed: 1 } });
+    expect(b.server.stats()).toMatchObject({
+      delivered: 1,
+      dropped: { not_listening: 1, no_such_pid: 1, malformed: 1 },
+    });
   });
 
   it('hold packets back while the receiving rings are full, and lose none', async () => {
@@ -269,7 +278,11 @@ describe('NodeHost with a network', () => {
       for (const host of [a, b]) {
         const stats = host.network.server.stats();
         expect([stats.sent, stats.egress, stats.delivered, stats.dropped]).toEqual([count, count, count, {}]);
-        if (secure) expect(host.network.secure!.stats()).toMatchObject({ opened_packets: count + (host === b ? 1 : 0), dropped: {} });
+        if (secure)
+          expect(host.network.secure!.stats()).toMatchObject({
+            opened_packets: count + (host === b ? 1 : 0),
+            dropped: {},
+          });
       }
       await a.close();
       await b.close();

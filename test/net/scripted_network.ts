@@ -79,7 +79,8 @@ export class ManualTimers implements Timers {
     const until = this.now + ms;
     for (;;) {
       let due: [number, { at: number; callback: () => void }] | undefined;
-      for (const entry of this.timers) if (entry[1].at <= until && (due === undefined || entry[1].at < due[1].at)) due = entry;
+      for (const entry of this.timers)
+        if (entry[1].at <= until && (due === undefined || entry[1].at < due[1].at)) due = entry;
       if (due === undefined) break;
       this.timers.delete(due[0]);
       this.now = due[1].at;

@@ -23,11 +23,17 @@ describe('frame layout', () => {
     }).toEqual({ magic: 0, version: 2, type: 3, flags: 4, check: 6, src_node: 8, length: 12, header: 16 });
     expect([wire.FRAME_MAGIC, wire.FRAME_VERSION]).toEqual([0x544c, 1]);
     expect(wire.FrameType).toEqual({ DATA: 1, HANDSHAKE: 2, SEALED: 3, COOKIE: 4 });
-    expect([wire.FRAME_BYTES_LIMIT, wire.FRAME_BYTES_MAX_DEFAULT, wire.UDP_DATAGRAM_BYTES_MAX]).toEqual([16 * 1024 * 1024, 1024 * 1024 + 16, 65_507]);
+    expect([wire.FRAME_BYTES_LIMIT, wire.FRAME_BYTES_MAX_DEFAULT, wire.UDP_DATAGRAM_BYTES_MAX]).toEqual([
+      16 * 1024 * 1024,
+      1024 * 1024 + 16,
+      65_507,
+    ]);
   });
 
   it('encodes a frame to the golden bytes', () => {
-    expect(hex(encode_frame(wire.FrameType.DATA, 0x01020304, Uint8Array.of(9, 8, 7)))).toBe('4c 54 01 01 00 00 31 80 04 03 02 01 03 00 00 00 09 08 07');
+    expect(hex(encode_frame(wire.FrameType.DATA, 0x01020304, Uint8Array.of(9, 8, 7)))).toBe(
+      '4c 54 01 01 00 00 31 80 04 03 02 01 03 00 00 00 09 08 07',
+    );
     // The check is FNV-1a over bytes 0-5 and 8-15, its halves xored: recomputed by hand here.
     const frame = encode_frame(wire.FrameType.DATA, 100, new Uint8Array(36));
     let h = 0x811c9dc5;
@@ -38,9 +44,18 @@ describe('frame layout', () => {
 
 describe('remote message layout', () => {
   it('has its fields where docs/WIRE.md puts them, 36 bytes before the payload', () => {
-    expect([rm.RM_SRC_PID, rm.RM_DST_PID, rm.RM_M_TYPE, rm.RM_FLAGS, rm.RM_BADGE, rm.RM_AUX0, rm.RM_AUX1, rm.RM_AUX2, rm.RM_LENGTH, rm.RM_HEADER_BYTES]).toEqual([
-      0, 4, 8, 12, 16, 20, 24, 28, 32, 36,
-    ]);
+    expect([
+      rm.RM_SRC_PID,
+      rm.RM_DST_PID,
+      rm.RM_M_TYPE,
+      rm.RM_FLAGS,
+      rm.RM_BADGE,
+      rm.RM_AUX0,
+      rm.RM_AUX1,
+      rm.RM_AUX2,
+      rm.RM_LENGTH,
+      rm.RM_HEADER_BYTES,
+    ]).toEqual([0, 4, 8, 12, 16, 20, 24, 28, 32, 36]);
   });
 
   it("encodes the spec's example (pid 1 to pid 1, m_type 42, from node 100) to the golden bytes", () => {
@@ -49,7 +64,17 @@ describe('remote message layout', () => {
     const frame = encode_frame(wire.FrameType.DATA, 100, rm.encode_remote(1, 1, ping, new Uint8Array(0)));
     expect(hex(frame.subarray(0, 16))).toBe('4c 54 01 01 00 00 91 1a 64 00 00 00 24 00 00 00');
     expect(hex(frame.subarray(16))).toBe(`01 00 00 00 01 00 00 00 2a 00 00 00${' 00'.repeat(24)}`);
-    expect(rm.decode_remote(frame.subarray(16))).toEqual({ src_pid: 1, dst_pid: 1, m_type: 42, flags: 0, badge: 0, aux0: 0, aux1: 0, aux2: 0, length: 0 });
+    expect(rm.decode_remote(frame.subarray(16))).toEqual({
+      src_pid: 1,
+      dst_pid: 1,
+      m_type: 42,
+      flags: 0,
+      badge: 0,
+      aux0: 0,
+      aux1: 0,
+      aux2: 0,
+      length: 0,
+    });
   });
 
   it('refuses a message shorter than its header or whose length does not match', () => {
@@ -70,7 +95,17 @@ describe('remote message layout', () => {
     expect(scratch.subarray(0, n)).toEqual(rm.encode_remote(3, 4, m, Uint8Array.of(9, 8)));
     const header = { src_pid: 0, dst_pid: 0, m_type: 0, flags: 0, badge: 0, aux0: 0, aux1: 0, aux2: 0, length: 0 };
     expect(rm.decode_remote_into(scratch.subarray(0, n), header)).toBe(true);
-    expect(header).toEqual({ src_pid: 3, dst_pid: 4, m_type: -7, flags: 0, badge: -1, aux0: 0, aux1: 0, aux2: 0x7fff_ffff, length: 2 });
+    expect(header).toEqual({
+      src_pid: 3,
+      dst_pid: 4,
+      m_type: -7,
+      flags: 0,
+      badge: -1,
+      aux0: 0,
+      aux1: 0,
+      aux2: 0x7fff_ffff,
+      length: 2,
+    });
     expect(rm.decode_remote_into(scratch.subarray(0, n + 1), header)).toBe(false);
   });
 });

@@ -91,7 +91,10 @@ describe('determinism', () => {
       expected.push({ t, i });
     }
     for (let fn = q.pop(); fn !== null; fn = q.pop()) fn(q.popped_arg);
-    const order = expected.filter((e) => !cancelled.has(e.i)).sort((a, b) => a.t - b.t || a.i - b.i).map((e) => e.i);
+    const order = expected
+      .filter((e) => !cancelled.has(e.i))
+      .sort((a, b) => a.t - b.t || a.i - b.i)
+      .map((e) => e.i);
     // Events pushed after the first pops all come no earlier than what was popped: one sorted order.
     expect(popped).toEqual(order);
     expect(q.size).toBe(0);

@@ -25,7 +25,9 @@ describe('fault knobs', () => {
   });
 
   it('on a sealed network duplicates are refused as replays', async () => {
-    const { result } = await run(scenario({ network: { proto: 'udp', secure: true }, faults: { link: { duplicate: 0.2 } } }));
+    const { result } = await run(
+      scenario({ network: { proto: 'udp', secure: true }, faults: { link: { duplicate: 0.2 } } }),
+    );
     expect(result.ok).toBe(true);
     expect(result.duplicates_delivered).toBe(0);
     expect(result.drops['secure.dropped.replay']).toBeGreaterThan(10);
@@ -43,7 +45,11 @@ describe('fault knobs', () => {
     expect(clear.ok).toBe(true);
     expect(clear.network.corrupted).toBeGreaterThan(30);
     expect(clear.corrupt_delivered + (clear.drops['driver.malformed.bad_check'] ?? 0)).toBeGreaterThan(0);
-    const sealed = (await run(scenario({ network: { proto: 'udp', secure: true }, faults: { link: { corrupt: 0.05, corrupt_bits_max: 4 } } }))).result;
+    const sealed = (
+      await run(
+        scenario({ network: { proto: 'udp', secure: true }, faults: { link: { corrupt: 0.05, corrupt_bits_max: 4 } } }),
+      )
+    ).result;
     expect(sealed.ok).toBe(true);
     expect(sealed.network.corrupted).toBeGreaterThan(5);
     expect(sealed.corrupt_delivered).toBe(0);
@@ -52,21 +58,49 @@ describe('fault knobs', () => {
   });
 
   it('a partition drops what crosses it until it heals', async () => {
-    const { result } = await run(scenario({ faults: { schedule: [{ kind: 'partition', at_ms: 5, groups: [[1], [2]] }, { kind: 'heal', at_ms: 20 }] } }));
+    const { result } = await run(
+      scenario({
+        faults: {
+          schedule: [
+            { kind: 'partition', at_ms: 5, groups: [[1], [2]] },
+            { kind: 'heal', at_ms: 20 },
+          ],
+        },
+      }),
+    );
     expect(result.ok).toBe(true);
     expect(result.drops['network.partition']).toBeGreaterThan(20);
     expect(result.faults.map((f) => f.what)).toContain('heal');
   });
 
   it('a full link queue drops as queue_full', async () => {
-    const { result } = await run(scenario({ faults: { link: { link_queue_packets_max: 1, delay: { distribution: 'fixed', min_ms: 1, max_ms: 1 } } } }));
+    const { result } = await run(
+      scenario({
+        faults: { link: { link_queue_packets_max: 1, delay: { distribution: 'fixed', min_ms: 1, max_ms: 1 } } },
+      }),
+    );
     expect(result.ok).toBe(true);
     expect(result.drops['network.queue_full']).toBeGreaterThan(10);
   });
 
   it('a full receive queue drops, counted by the driver', async () => {
-    const burst = { kind: 'fan_in', receiver: { node: 2, core: 1, pid: 10 }, senders: [{ node: 1, core: 0, pid: 11 }, { node: 1, core: 1, pid: 12 }], messages_per_sender: 400, payload_bytes: 48 };
-    const { result } = await run(scenario({ network: { proto: 'udp', max_queue: 2 }, workloads: [burst], faults: { link: { delay: { distribution: 'fixed', min_ms: 0.1, max_ms: 0.1 } } } }));
+    const burst = {
+      kind: 'fan_in',
+      receiver: { node: 2, core: 1, pid: 10 },
+      senders: [
+        { node: 1, core: 0, pid: 11 },
+        { node: 1, core: 1, pid: 12 },
+      ],
+      messages_per_sender: 400,
+      payload_bytes: 48,
+    };
+    const { result } = await run(
+      scenario({
+        network: { proto: 'udp', max_queue: 2 },
+        workloads: [burst],
+        faults: { link: { delay: { distribution: 'fixed', min_ms: 0.1, max_ms: 0.1 } } },
+      }),
+    );
     expect(result.ok).toBe(true);
     expect(result.drops['driver.queue_dropped_oldest']).toBeGreaterThan(10);
   });
@@ -76,7 +110,16 @@ describe('fault knobs', () => {
       network: { proto: 'tcp' },
       duration_ms: 60,
       // A local stream that never lets node 2's rings run dry: the crash catches messages in them.
-      workloads: [...base_workloads(), { kind: 'fan_in', receiver: { node: 2, core: 1, pid: 30 }, senders: [{ node: 2, core: 0, pid: 31 }], messages_per_sender: 100_000, payload_bytes: 16 }],
+      workloads: [
+        ...base_workloads(),
+        {
+          kind: 'fan_in',
+          receiver: { node: 2, core: 1, pid: 30 },
+          senders: [{ node: 2, core: 0, pid: 31 }],
+          messages_per_sender: 100_000,
+          payload_bytes: 16,
+        },
+      ],
       faults: { schedule: [{ kind: 'crash', at_ms: 6, node: 2, restart_after_ms: 4, memory: 'lost' }] },
     });
     const { result } = await run(s);
@@ -99,7 +142,10 @@ describe('fault knobs', () => {
   });
 
   it('clock skew gives every node its own clock, and the run still holds', async () => {
-    const s = scenario({ network: { proto: 'udp', secure: true }, faults: { clock_skew: { offset_ms_max: 500, drift_ppm_max: 1000 } } });
+    const s = scenario({
+      network: { proto: 'udp', secure: true },
+      faults: { clock_skew: { offset_ms_max: 500, drift_ppm_max: 1000 } },
+    });
     const { result, sim } = await run(s);
     expect(result.ok).toBe(true);
     expect(result.undelivered).toBe(0);

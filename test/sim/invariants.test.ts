@@ -6,7 +6,17 @@ import { SimViolation } from '../../sim/violation.js';
 import { run, scenario, shipped } from './sim_helpers.js';
 
 const local_stream = [
-  { kind: 'fan_in', receiver: { node: 1, core: 1, pid: 10 }, senders: [{ node: 1, core: 0, pid: 11 }, { node: 2, core: 1, pid: 12 }], messages_per_sender: 300, payload_bytes: 40, interval_us: 20 },
+  {
+    kind: 'fan_in',
+    receiver: { node: 1, core: 1, pid: 10 },
+    senders: [
+      { node: 1, core: 0, pid: 11 },
+      { node: 2, core: 1, pid: 12 },
+    ],
+    messages_per_sender: 300,
+    payload_bytes: 40,
+    interval_us: 20,
+  },
 ];
 
 describe('invariants', () => {
@@ -29,13 +39,25 @@ describe('invariants', () => {
   });
 
   it('a changed byte reaching a process is caught (sealed network and local channels)', async () => {
-    const { result } = await run(scenario({ network: { proto: 'udp', secure: true }, workloads: local_stream, faults: { sabotage: { tamper_delivered: 0.05 } } }));
+    const { result } = await run(
+      scenario({
+        network: { proto: 'udp', secure: true },
+        workloads: local_stream,
+        faults: { sabotage: { tamper_delivered: 0.05 } },
+      }),
+    );
     expect(result.ok).toBe(false);
     expect(result.violation!.invariant).toBe('tamper');
   });
 
   it('a FIFO break is caught on a channel that promises order', async () => {
-    const { result } = await run(scenario({ network: { proto: 'tcp' }, workloads: local_stream, faults: { sabotage: { reorder_delivered: 0.05 } } }));
+    const { result } = await run(
+      scenario({
+        network: { proto: 'tcp' },
+        workloads: local_stream,
+        faults: { sabotage: { reorder_delivered: 0.05 } },
+      }),
+    );
     expect(result.ok).toBe(false);
     expect(result.violation!.invariant).toBe('fifo');
   });

@@ -79,7 +79,7 @@ describe('scheduler lanes', () => {
     expect(posted).toBe(false);
   });
 
-  it('a link counts what it has in flight at the sender\'s own time (TimeHeap against a sorted list)', () => {
+  it("a link counts what it has in flight at the sender's own time (TimeHeap against a sorted list)", () => {
     const heap = new TimeHeap();
     const rng = new Prng(3, 'time-heap');
     let reference: number[] = [];
@@ -109,9 +109,30 @@ describe('scheduler lanes', () => {
     expect(lookahead_us(udp)).toBe(50); // LINK_FAULTS_NONE: uniform 0.05–0.2 ms.
     expect(lookahead_us(scenario({ network: { proto: 'tcp' } }))).toBe(0);
     expect(lookahead_us(scenario({ scheduler: { node_lanes: false } }))).toBe(0);
-    expect(lookahead_us(scenario({ faults: { link: { delay: { distribution: 'fixed', min_ms: LOOKAHEAD_US_MIN / 2000, max_ms: 1 } } } }))).toBe(0);
-    expect(lookahead_us(scenario({ faults: { schedule: [{ kind: 'link', at_ms: 5, set: { delay: { distribution: 'uniform', min_ms: 0.02, max_ms: 0.1 } } }] } }))).toBe(20);
-    const one = scenario({ nodes: [{ id: 1, sockets: 1, cores_per_socket: 2 }], workloads: [{ kind: 'ping_pong', client: { node: 1, core: 0, pid: 20 }, server: { node: 1, core: 1, pid: 21 }, rounds: 10 }] });
+    expect(
+      lookahead_us(
+        scenario({
+          faults: { link: { delay: { distribution: 'fixed', min_ms: LOOKAHEAD_US_MIN / 2000, max_ms: 1 } } },
+        }),
+      ),
+    ).toBe(0);
+    expect(
+      lookahead_us(
+        scenario({
+          faults: {
+            schedule: [
+              { kind: 'link', at_ms: 5, set: { delay: { distribution: 'uniform', min_ms: 0.02, max_ms: 0.1 } } },
+            ],
+          },
+        }),
+      ),
+    ).toBe(20);
+    const one = scenario({
+      nodes: [{ id: 1, sockets: 1, cores_per_socket: 2 }],
+      workloads: [
+        { kind: 'ping_pong', client: { node: 1, core: 0, pid: 20 }, server: { node: 1, core: 1, pid: 21 }, rounds: 10 },
+      ],
+    });
     expect(lookahead_us(one)).toBe(0);
   });
 
@@ -125,11 +146,37 @@ describe('scheduler lanes', () => {
         { id: 3, sockets: 2, cores_per_socket: 1 },
       ],
       workloads: [
-        { kind: 'all_to_all', participants: [{ node: 1, core: 0, pid: 20 }, { node: 2, core: 0, pid: 21 }, { node: 3, core: 0, pid: 22 }], messages_per_process: 400, payload_bytes: 24, interval_us: 40 },
-        { kind: 'pipeline', stages: [{ node: 1, core: 1, pid: 10 }, { node: 2, core: 1, pid: 11 }, { node: 3, core: 1, pid: 12 }], messages: 600, payload_bytes: 32, interval_us: 30 },
+        {
+          kind: 'all_to_all',
+          participants: [
+            { node: 1, core: 0, pid: 20 },
+            { node: 2, core: 0, pid: 21 },
+            { node: 3, core: 0, pid: 22 },
+          ],
+          messages_per_process: 400,
+          payload_bytes: 24,
+          interval_us: 40,
+        },
+        {
+          kind: 'pipeline',
+          stages: [
+            { node: 1, core: 1, pid: 10 },
+            { node: 2, core: 1, pid: 11 },
+            { node: 3, core: 1, pid: 12 },
+          ],
+          messages: 600,
+          payload_bytes: 32,
+          interval_us: 30,
+        },
       ],
       faults: {
-        link: { loss: 0.03, duplicate: 0.03, reorder: 0.1, reorder_delay_ms: 0.5, delay: { distribution: 'exponential', min_ms: 0.03, mean_ms: 0.2, max_ms: 2 } },
+        link: {
+          loss: 0.03,
+          duplicate: 0.03,
+          reorder: 0.1,
+          reorder_delay_ms: 0.5,
+          delay: { distribution: 'exponential', min_ms: 0.03, mean_ms: 0.2, max_ms: 2 },
+        },
         clock_skew: { offset_ms_max: 20, drift_ppm_max: 200 },
         schedule: [
           { kind: 'partition', at_ms: 10, groups: [[1, 2], [3]] },
@@ -152,7 +199,18 @@ describe('scheduler lanes', () => {
       expect(lanes.result.drops['network.partition']).toBeGreaterThan(0);
       expect(lanes.result.crash_lost + (lanes.result.drops['network.node_down'] ?? 0)).toBeGreaterThan(0);
       // Same counts, drops, latencies and timeline, and the same events at the same instants.
-      for (const key of ['sent', 'delivered', 'undelivered', 'crash_lost', 'duplicates_delivered', 'drops', 'network', 'latency', 'timeline', 'events'] as const) {
+      for (const key of [
+        'sent',
+        'delivered',
+        'undelivered',
+        'crash_lost',
+        'duplicates_delivered',
+        'drops',
+        'network',
+        'latency',
+        'timeline',
+        'events',
+      ] as const) {
         expect(lanes.result[key], key).toEqual(one.result[key]);
       }
       expect(lanes.trace.length).toBe(one.trace.length);
@@ -167,7 +225,8 @@ describe('scheduler lanes', () => {
       const { lanes, one } = await run_both(s, seed);
       expect(lanes.result.ok).toBe(true);
       expect(lanes.result.lookahead_us).toBeGreaterThan(0);
-      for (const key of ['sent', 'delivered', 'drops', 'secure', 'latency', 'timeline', 'events'] as const) expect(lanes.result[key], `seed ${seed}: ${key}`).toEqual(one.result[key]);
+      for (const key of ['sent', 'delivered', 'drops', 'secure', 'latency', 'timeline', 'events'] as const)
+        expect(lanes.result[key], `seed ${seed}: ${key}`).toEqual(one.result[key]);
       expect(lanes.trace).toEqual(one.trace);
     }
   });

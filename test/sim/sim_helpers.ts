@@ -6,8 +6,24 @@ import { Simulator, type SimResult } from '../../sim/simulator.js';
 /** The base scenario's workloads: a remote fan-in to node 2 and a local ping-pong on it. */
 export function base_workloads(): Record<string, unknown>[] {
   return [
-    { kind: 'fan_in', receiver: { node: 2, core: 1, pid: 10 }, senders: [{ node: 1, core: 0, pid: 11 }, { node: 1, core: 1, pid: 12 }], messages_per_sender: 300, payload_bytes: 48, interval_us: 50 },
-    { kind: 'ping_pong', client: { node: 2, core: 0, pid: 20 }, server: { node: 2, core: 1, pid: 21 }, rounds: 300, payload_bytes: 24 },
+    {
+      kind: 'fan_in',
+      receiver: { node: 2, core: 1, pid: 10 },
+      senders: [
+        { node: 1, core: 0, pid: 11 },
+        { node: 1, core: 1, pid: 12 },
+      ],
+      messages_per_sender: 300,
+      payload_bytes: 48,
+      interval_us: 50,
+    },
+    {
+      kind: 'ping_pong',
+      client: { node: 2, core: 0, pid: 20 },
+      server: { node: 2, core: 1, pid: 21 },
+      rounds: 300,
+      payload_bytes: 24,
+    },
   ];
 }
 

@@ -3,7 +3,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fragment, Reassembler, type Reassembled } from '../../../net/secure/fragments.js';
-import { FRAG_COUNT, FRAG_HEADER_BYTES, FRAG_OFFSET, FRAG_TOTAL, HandshakeKind, INIT_BYTES, RESP_BYTES, put_u16 } from '../../../net/secure/secure_layout.js';
+import {
+  FRAG_COUNT,
+  FRAG_HEADER_BYTES,
+  FRAG_OFFSET,
+  FRAG_TOTAL,
+  HandshakeKind,
+  INIT_BYTES,
+  RESP_BYTES,
+  put_u16,
+} from '../../../net/secure/secure_layout.js';
 
 const init = Uint8Array.from({ length: INIT_BYTES }, (_, i) => (i * 13) & 0xff);
 
@@ -13,7 +22,9 @@ describe('fragment and Reassembler', () => {
       fc.property(fc.integer({ min: 100, max: 1400 }), fc.nat(), (size, shuffle_seed) => {
         const pieces = fragment(HandshakeKind.INIT, 77, init, size);
         expect(pieces.every((p) => p.length <= FRAG_HEADER_BYTES + size)).toBe(true);
-        const order = pieces.map((_, i) => i).sort((a, b) => ((a * 7919 + shuffle_seed) % 101) - ((b * 7919 + shuffle_seed) % 101));
+        const order = pieces
+          .map((_, i) => i)
+          .sort((a, b) => ((a * 7919 + shuffle_seed) % 101) - ((b * 7919 + shuffle_seed) % 101));
         const r = new Reassembler(4, 1000);
         let whole: Reassembled | null = null;
         for (const i of order) {

@@ -24,13 +24,22 @@ beforeAll(async () => {
 const A = 10;
 const B = 20;
 
-function run(seed: string, options: { psk_a?: Uint8Array; psk_b?: Uint8Array; bob_key_at_alice?: Uint8Array; init_signer?: Identity } = {}) {
+function run(
+  seed: string,
+  options: { psk_a?: Uint8Array; psk_b?: Uint8Array; bob_key_at_alice?: Uint8Array; init_signer?: Identity } = {},
+) {
   const ra = seeded_random(`${seed}/a`);
   const rb = seeded_random(`${seed}/b`);
   const init = create_init(suite, ra, options.init_signer ?? alice, A, B, 111, 1000);
   const responded = respond(suite, rb, bob, init.message, A, B, alice.public_key, options.psk_b ?? null, 222);
   if (typeof responded === 'string') return { init, responded, finished: null };
-  const finished = finish(suite, init.state, responded.message, options.bob_key_at_alice ?? bob.public_key, options.psk_a ?? null);
+  const finished = finish(
+    suite,
+    init.state,
+    responded.message,
+    options.bob_key_at_alice ?? bob.public_key,
+    options.psk_a ?? null,
+  );
   return { init, responded, finished };
 }
 
@@ -77,7 +86,17 @@ describe('handshake', () => {
   it('refuses a RESPONSE changed in any byte', () => {
     const ra = seeded_random('flip2');
     const init = create_init(suite, ra, alice, A, B, 111, 1000);
-    const responded = respond(suite, seeded_random('r2'), bob, init.message, A, B, alice.public_key, null, 5) as Responded;
+    const responded = respond(
+      suite,
+      seeded_random('r2'),
+      bob,
+      init.message,
+      A,
+      B,
+      alice.public_key,
+      null,
+      5,
+    ) as Responded;
     for (let i = 0; i < responded.message.length; i += 5) {
       const bad = responded.message.slice();
       bad[i]! ^= 0x02;
@@ -111,7 +130,9 @@ describe('handshake', () => {
     const same = run('psk', { psk_a: psk, psk_b: psk });
     expect(bytes_hex((same.finished as Finished).keys.i2r)).toBe(bytes_hex((same.responded as Responded).keys.i2r));
     const differ = run('psk', { psk_a: psk, psk_b: new Uint8Array(32).fill(8) });
-    expect(bytes_hex((differ.finished as Finished).keys.i2r)).not.toBe(bytes_hex((differ.responded as Responded).keys.i2r));
+    expect(bytes_hex((differ.finished as Finished).keys.i2r)).not.toBe(
+      bytes_hex((differ.responded as Responded).keys.i2r),
+    );
   });
 });
 

@@ -43,7 +43,13 @@ export async function scripted_node(
   await driver.init({ node_id: node, port: 1000 + node });
   const identity = Identity.from_seed(suite, new Uint8Array(32).fill(identity_byte));
   const events: SecureEvent[] = [];
-  const secure = new SecureChannel(driver, suite, { identity, random: seeded_random(seed), clock: { now_ms: () => timers.now }, timers, ...overrides });
+  const secure = new SecureChannel(driver, suite, {
+    identity,
+    random: seeded_random(seed),
+    clock: { now_ms: () => timers.now },
+    timers,
+    ...overrides,
+  });
   secure.set_event_listener((e) => events.push(e));
   return {
     node,

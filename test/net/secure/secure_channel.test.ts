@@ -66,8 +66,18 @@ describe('a session', () => {
     b.secure.send_nowait(1, packet(2, 2, 1));
     pump(timers, a, b);
     expect(a.received().map(marker)).toEqual([2]);
-    expect(a.secure.stats()).toMatchObject({ handshakes_started: 1, handshakes_completed: 1, dropped: {}, handshakes_failed: {} });
-    expect(b.secure.stats()).toMatchObject({ handshakes_started: 0, handshakes_completed: 1, dropped: {}, opened_packets: 2 });
+    expect(a.secure.stats()).toMatchObject({
+      handshakes_started: 1,
+      handshakes_completed: 1,
+      dropped: {},
+      handshakes_failed: {},
+    });
+    expect(b.secure.stats()).toMatchObject({
+      handshakes_started: 0,
+      handshakes_completed: 1,
+      dropped: {},
+      opened_packets: 2,
+    });
   });
 
   it('replays byte for byte from the same seeds', async () => {
@@ -117,7 +127,12 @@ describe('under attack', () => {
     const sealed = take(a);
     const order = sealed.map((_, i) => i).sort((x, y) => ((x * 7919) % count) - ((y * 7919) % count));
     for (const i of order) deliver(b, a, sealed[i]!);
-    expect(b.received().map(marker).sort((x, y) => x - y)).toEqual(Array.from({ length: count }, (_, i) => i));
+    expect(
+      b
+        .received()
+        .map(marker)
+        .sort((x, y) => x - y),
+    ).toEqual(Array.from({ length: count }, (_, i) => i));
     deliver(b, a, sealed[17]!);
     deliver(b, a, sealed[299]!);
     expect(b.received()).toEqual([]);
@@ -162,7 +177,8 @@ describe('under attack', () => {
       const init = create_init(suite, seeded_random(`cut${round}`), a.identity, 1, 2, 1000 + round, 10 + round);
       const pieces = fragment(HandshakeKind.INIT, 1000 + round, init.message, 300); // 5 fragments.
       const keep = round % pieces.length; // Stop at every boundary in turn.
-      for (let i = 0; i < keep; i++) b.transport.events!.on_datagram(encode_frame(FrameType.HANDSHAKE, 1, pieces[i]!), a.address);
+      for (let i = 0; i < keep; i++)
+        b.transport.events!.on_datagram(encode_frame(FrameType.HANDSHAKE, 1, pieces[i]!), a.address);
       // And a fragment cut at every byte.
       const last = encode_frame(FrameType.HANDSHAKE, 1, pieces[keep]!);
       for (let cut = 0; cut < last.length; cut += 37) b.transport.events!.on_datagram(last.slice(0, cut), a.address);
@@ -179,13 +195,19 @@ describe('under attack', () => {
   it('never throws on garbage of any frame type, and counts every piece (fuzz)', async () => {
     const { a, b } = await established();
     fc.assert(
-      fc.property(fc.constantFrom(FrameType.DATA, FrameType.HANDSHAKE, FrameType.SEALED, FrameType.COOKIE), fc.uint8Array({ maxLength: 1500 }), (type, body) => {
-        const before = total_drops(b) + b.driver.queued;
-        b.transport.events!.on_datagram(encode_frame(type, 1, body), a.address);
-        // Each piece is dropped and counted, or (a fragment) held in bounded reassembly state.
-        expect(total_drops(b) + b.driver.queued + b.secure.stats().reassembling).toBeGreaterThanOrEqual(before + (type === FrameType.HANDSHAKE ? 0 : 1));
-        expect(b.driver.queued).toBe(0);
-      }),
+      fc.property(
+        fc.constantFrom(FrameType.DATA, FrameType.HANDSHAKE, FrameType.SEALED, FrameType.COOKIE),
+        fc.uint8Array({ maxLength: 1500 }),
+        (type, body) => {
+          const before = total_drops(b) + b.driver.queued;
+          b.transport.events!.on_datagram(encode_frame(type, 1, body), a.address);
+          // Each piece is dropped and counted, or (a fragment) held in bounded reassembly state.
+          expect(total_drops(b) + b.driver.queued + b.secure.stats().reassembling).toBeGreaterThanOrEqual(
+            before + (type === FrameType.HANDSHAKE ? 0 : 1),
+          );
+          expect(b.driver.queued).toBe(0);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -197,7 +219,8 @@ describe('under attack', () => {
     expect(b.secure.stats().dropped.downgrade).toBe(1);
     const init = create_init(suite, seeded_random('down'), a.identity, 1, 2, 77, 10 ** 9).message;
     init[0] = 2;
-    for (const piece of fragment(HandshakeKind.INIT, 77, init, 1024)) b.transport.events!.on_datagram(encode_frame(FrameType.HANDSHAKE, 1, piece), a.address);
+    for (const piece of fragment(HandshakeKind.INIT, 77, init, 1024))
+      b.transport.events!.on_datagram(encode_frame(FrameType.HANDSHAKE, 1, piece), a.address);
     expect(b.secure.stats().handshakes_failed.downgrade).toBe(1);
     // Nodes with no pinned key get nothing either (allow_clear is off).
     b.transport.events!.on_datagram(encode_frame(FrameType.DATA, 9, packet(1)), { host: 'x', port: 9 });
@@ -209,7 +232,8 @@ describe('under attack', () => {
     const { suite, timers, a, b } = await scripted_pair({ handshake_rate_per_s: 5, handshake_burst: 3 });
     const send_init = (ts: number, seed: string) => {
       const init = create_init(suite, seeded_random(seed), a.identity, 1, 2, 500 + ts, ts).message;
-      for (const piece of fragment(HandshakeKind.INIT, 500 + ts, init, 1024)) b.transport.events!.on_datagram(encode_frame(FrameType.HANDSHAKE, 1, piece), a.address);
+      for (const piece of fragment(HandshakeKind.INIT, 500 + ts, init, 1024))
+        b.transport.events!.on_datagram(encode_frame(FrameType.HANDSHAKE, 1, piece), a.address);
     };
     send_init(100, 's1');
     expect(take(b).length).toBe(2);
@@ -258,7 +282,11 @@ describe('rekeying', () => {
     for (const d of old) deliver(b, a, d); // In flight across the rekey: accepted.
     expect(b.received().map(marker)).toEqual([1]);
     // Past the overlap, the previous session opens nothing.
-    const { a: a2, b: b2, timers: t2 } = await established({ rekey_after_ms: 1000, reject_after_ms: 5000, previous_keep_ms: 2000 });
+    const {
+      a: a2,
+      b: b2,
+      timers: t2,
+    } = await established({ rekey_after_ms: 1000, reject_after_ms: 5000, previous_keep_ms: 2000 });
     a2.secure.send_nowait(2, packet(4));
     const held = take(a2);
     t2.advance(1000);
@@ -272,7 +300,11 @@ describe('rekeying', () => {
   });
 
   it('refuses to seal past reject-after: packets wait for the new session', async () => {
-    const { timers, a, b } = await established({ rekey_after_ms: 1000, reject_after_ms: 2000, handshake_retry_ms: 5000 });
+    const { timers, a, b } = await established({
+      rekey_after_ms: 1000,
+      reject_after_ms: 2000,
+      handshake_retry_ms: 5000,
+    });
     timers.advance(2000);
     expect(a.secure.state(2)).toBe('none'); // The session is past reject-after: it seals nothing.
     expect(a.secure.send_nowait(2, packet(9))).toBe('success');
@@ -291,20 +323,31 @@ describe('failure and recovery', () => {
     a.secure.send_nowait(2, packet(2));
     timers.advance(1000);
     expect(take(a).length).toBe(3 * 2); // Three INITs of two fragments, nobody answering.
-    expect(a.secure.stats()).toMatchObject({ handshakes_started: 3, handshakes_failed: { timeout: 1 }, queued: 0, dropped: { handshake_timeout: 2 } });
-    expect(a.events.filter((e) => e.kind === 'handshake_failed')).toEqual([{ kind: 'handshake_failed', node: 2, reason: 'timeout' }]);
+    expect(a.secure.stats()).toMatchObject({
+      handshakes_started: 3,
+      handshakes_failed: { timeout: 1 },
+      queued: 0,
+      dropped: { handshake_timeout: 2 },
+    });
+    expect(a.events.filter((e) => e.kind === 'handshake_failed')).toEqual([
+      { kind: 'handshake_failed', node: 2, reason: 'timeout' },
+    ]);
   });
 
   it('recovers when the peer lost its sessions (restarted): it offers a new handshake', async () => {
     const { suite, timers, a, b } = await established();
     // B restarts: a new channel on the same driver, same identity, no sessions.
     b.secure.close();
-    b.secure = new (a.secure.constructor as typeof import('../../../net/secure/secure_channel.js').SecureChannel)(b.driver, suite, {
-      identity: b.identity,
-      random: seeded_random('b-restarted'),
-      clock: { now_ms: () => timers.now },
-      timers,
-    });
+    b.secure = new (a.secure.constructor as typeof import('../../../net/secure/secure_channel.js').SecureChannel)(
+      b.driver,
+      suite,
+      {
+        identity: b.identity,
+        random: seeded_random('b-restarted'),
+        clock: { now_ms: () => timers.now },
+        timers,
+      },
+    );
     b.secure.add_remote(1, a.address.host, a.address.port, 'udp', { public_key: a.identity.public_key });
     a.secure.send_nowait(2, packet(1)); // Sealed under a session B forgot.
     pump(timers, a, b);
@@ -317,7 +360,7 @@ describe('failure and recovery', () => {
 });
 
 describe('secrets', () => {
-  it('never show in events, counters, errors or an identity\'s printed forms', async () => {
+  it("never show in events, counters, errors or an identity's printed forms", async () => {
     const psk = new Uint8Array(32).fill(0x5c);
     const { suite, timers, a, b } = await scripted_pair();
     a.secure.add_remote(2, b.address.host, b.address.port, 'udp', { public_key: b.identity.public_key, psk });
@@ -331,7 +374,10 @@ describe('secrets', () => {
     deliver(b, a, sealed!);
     deliver(b, a, sealed!);
     const errors: string[] = [];
-    for (const attempt of [() => a.secure.add_remote(3, 'x', 1, 'udp', { public_key: new Uint8Array(31) }), () => a.secure.add_remote(3, 'x', 1, 'udp', { public_key: a.identity.public_key, psk: psk.subarray(1) })]) {
+    for (const attempt of [
+      () => a.secure.add_remote(3, 'x', 1, 'udp', { public_key: new Uint8Array(31) }),
+      () => a.secure.add_remote(3, 'x', 1, 'udp', { public_key: a.identity.public_key, psk: psk.subarray(1) }),
+    ]) {
       try {
         attempt();
       } catch (error) {
@@ -339,7 +385,10 @@ describe('secrets', () => {
       }
     }
     expect(errors.length).toBe(2);
-    const reported = [JSON.stringify([a.events, b.events, a.secure.stats(), b.secure.stats(), a.driver.stats(), b.driver.stats()]), ...errors];
+    const reported = [
+      JSON.stringify([a.events, b.events, a.secure.stats(), b.secure.stats(), a.driver.stats(), b.driver.stats()]),
+      ...errors,
+    ];
     for (const text of reported) expect(text).not.toMatch(/[0-9a-f]{48}/i); // No key-sized hex at all.
     const secret_hex = Buffer.from(a.identity.secret_key).toString('hex');
     for (const text of [...reported, JSON.stringify(a.identity), String(a.identity)]) {

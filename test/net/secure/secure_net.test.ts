@@ -38,7 +38,13 @@ async function node(node_id: number, seed: number, options: Partial<SecureConfig
   const driver = create_net_driver({ interfaces: {}, hostname: 'test' });
   await driver.init({ node_id, port, max_queue: 1 << 16 });
   const identity = Identity.from_seed(suite, new Uint8Array(32).fill(seed));
-  const secure = new SecureChannel(driver, suite, { identity, random: seeded_random(`n${node_id}/${seed}/${port}`), clock, timers: node_timers(), ...options });
+  const secure = new SecureChannel(driver, suite, {
+    identity,
+    random: seeded_random(`n${node_id}/${seed}/${port}`),
+    clock,
+    timers: node_timers(),
+    ...options,
+  });
   cleanup.push(async () => {
     secure.close();
     await driver.shutdown();
@@ -92,7 +98,10 @@ describe('secure channel on real sockets', () => {
           expect(a.secure.send_nowait(2, message(i))).toBe('success');
           expect(b.secure.send_nowait(1, message(i))).toBe('success');
         }
-        await until(() => at_b.distinct === (window + 1) * 250 && at_a.distinct === (window + 1) * 250, `window ${window}`);
+        await until(
+          () => at_b.distinct === (window + 1) * 250 && at_a.distinct === (window + 1) * 250,
+          `window ${window}`,
+        );
       }
       expect([at_a.duplicates, at_b.duplicates]).toEqual([0, 0]);
       for (const n of [a, b]) expect(n.secure.stats()).toMatchObject({ dropped: {}, handshakes_failed: {} });
@@ -134,7 +143,10 @@ describe('secure channel on real sockets', () => {
     // old session B forgot (dropped there, and B offers a handshake); the reconnect also makes A
     // start one. Messages sent after that wait for the new session.
     a.secure.send_nowait(2, message(1));
-    await until(() => a.secure.stats().handshakes_completed > before && a.secure.state(2) === 'established', 'new session');
+    await until(
+      () => a.secure.stats().handshakes_completed > before && a.secure.state(2) === 'established',
+      'new session',
+    );
     for (let i = 2; i < 10; i++) a.secure.send_nowait(2, message(i));
     await until(() => at_b2.distinct >= 8, 'after reconnect');
     expect(a.driver.stats().reconnects).toBe(1);
@@ -179,13 +191,22 @@ describe('two OS processes', () => {
       const a = await node(1, 0xa1, { handshake_retry_ms: 500 });
       const child_seed = new Uint8Array(32).fill(0xc3);
       const child_identity = Identity.from_seed(await load_suite(), child_seed);
-      const child = new PeerProcess(['secure-echo', '0', '2', String(a.driver.port), proto, bytes_hex(child_seed), bytes_hex(a.identity.public_key)]);
+      const child = new PeerProcess([
+        'secure-echo',
+        '0',
+        '2',
+        String(a.driver.port),
+        proto,
+        bytes_hex(child_seed),
+        bytes_hex(a.identity.public_key),
+      ]);
       cleanup.push(() => child.kill());
       const { port } = (await child.next('ready')) as { port: number };
       a.secure.add_remote(2, '127.0.0.1', port, proto, { public_key: child_identity.public_key });
       const at_a = counter(a, 10_000);
       for (let window = 0; window < 40; window++) {
-        for (let i = window * 250; i < (window + 1) * 250; i++) expect(a.secure.send_nowait(2, message(i))).toBe('success');
+        for (let i = window * 250; i < (window + 1) * 250; i++)
+          expect(a.secure.send_nowait(2, message(i))).toBe('success');
         if (proto === 'tcp') await until(() => at_a.distinct === (window + 1) * 250, `window ${window}`);
         else await within(3000, () => at_a.distinct === (window + 1) * 250);
       }
@@ -193,7 +214,9 @@ describe('two OS processes', () => {
       else expect(at_a.distinct).toBeGreaterThanOrEqual(9_900); // Loopback UDP: a loss is possible, not likely.
       expect(at_a.duplicates).toBe(0);
       child.send('report');
-      const report = (await child.next('echoed')) as { secure: { handshakes_completed: number; dropped: Record<string, number> } };
+      const report = (await child.next('echoed')) as {
+        secure: { handshakes_completed: number; dropped: Record<string, number> };
+      };
       expect(report.secure.handshakes_completed).toBeGreaterThanOrEqual(1);
       expect(report.secure.dropped).toEqual({});
       expect(a.secure.stats()).toMatchObject({ dropped: {}, handshakes_failed: {} });
@@ -206,4 +229,3 @@ async function within(limit_ms: number, done: () => boolean): Promise<void> {
   const deadline = performance.now() + limit_ms;
   while (!done() && performance.now() < deadline) await new Promise<void>((resolve) => setImmediate(resolve));
 }
-

@@ -19,12 +19,14 @@ describe('XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha-03, A.3.1)', () => {
   const key = hex_bytes('808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f');
   const nonce = hex_bytes('404142434445464748494a4b4c4d4e4f5051525354555657');
   const ad = hex_bytes('50515253c0c1c2c3c4c5c6c7');
-  const plaintext = new TextEncoder().encode("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
+  const plaintext = new TextEncoder().encode(
+    "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.",
+  );
   const ciphertext =
     'bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b4522f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff921f9664c97637da9768812f615c68b13b52e';
   const tag = 'c0875924c1c7987947deafd8780acf49';
 
-  it('seals to the draft\'s ciphertext and tag, and opens it', () => {
+  it("seals to the draft's ciphertext and tag, and opens it", () => {
     const sealed = suite.seal(plaintext, ad, nonce, key);
     expect(bytes_hex(sealed)).toBe(ciphertext + tag);
     expect(suite.open(sealed, ad, nonce, key)).toEqual(plaintext);
@@ -32,7 +34,12 @@ describe('XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha-03, A.3.1)', () => {
 
   it('refuses any changed byte of ciphertext, tag, associated data, nonce or key', () => {
     const sealed = hex_bytes(ciphertext + tag);
-    for (const [name, value] of [['sealed', sealed], ['ad', ad], ['nonce', nonce], ['key', key]] as const) {
+    for (const [name, value] of [
+      ['sealed', sealed],
+      ['ad', ad],
+      ['nonce', nonce],
+      ['key', key],
+    ] as const) {
       for (let i = 0; i < value.length; i++) {
         const bad = value.slice();
         bad[i]! ^= 0x01;
@@ -116,7 +123,12 @@ describe('Ed25519 (RFC 8032, 7.1)', () => {
 
 describe('ML-KEM-768 (FIPS 203)', () => {
   /** C2SP/CCTV's accumulated test: inputs from SHAKE-128(""), outputs into a running SHAKE-128. */
-  function accumulate(count: number, keygen: (seed: Uint8Array) => { ek: Uint8Array; dk: Uint8Array }, encap: (ek: Uint8Array, m: Uint8Array) => { ct: Uint8Array; shared: Uint8Array }, decap: (ct: Uint8Array, dk: Uint8Array) => Uint8Array): string {
+  function accumulate(
+    count: number,
+    keygen: (seed: Uint8Array) => { ek: Uint8Array; dk: Uint8Array },
+    encap: (ek: Uint8Array, m: Uint8Array) => { ct: Uint8Array; shared: Uint8Array },
+    decap: (ct: Uint8Array, dk: Uint8Array) => Uint8Array,
+  ): string {
     const rng = shake128.create({});
     const out = shake128.create({});
     for (let i = 0; i < count; i++) {
