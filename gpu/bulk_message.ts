@@ -9,6 +9,7 @@
  *
  * magic is "LB" (0x4c 0x42), version 1, integers little-endian.
  */
+import { ErrorCode } from '../kernel/error_codes.js';
 import { BLAKE3_OUT_BYTES } from './blake3_wgsl.js';
 import { BulkStatus, type BulkRing } from './bulk_ring.js';
 import { BulkError } from './errors.js';
@@ -34,9 +35,9 @@ export function encode_bulk(payload: Uint8Array, digest: Uint8Array): Uint8Array
  */
 export function write_bulk_header(bytes: Uint8Array, digest: Uint8Array): void {
   if (digest.length !== BLAKE3_OUT_BYTES)
-    throw new BulkError('ERR_LATTICE_BAD_BULK_MESSAGE', `a digest of ${digest.length} bytes`);
+    throw new BulkError(ErrorCode.BAD_BULK_MESSAGE, `a digest of ${digest.length} bytes`);
   if (bytes.length < BULK_HEADER_BYTES)
-    throw new BulkError('ERR_LATTICE_BAD_BULK_MESSAGE', `${bytes.length} bytes cannot hold a bulk header`);
+    throw new BulkError(ErrorCode.BAD_BULK_MESSAGE, `${bytes.length} bytes cannot hold a bulk header`);
   bytes[0] = BULK_MAGIC_0;
   bytes[1] = BULK_MAGIC_1;
   bytes[2] = BULK_VERSION;
@@ -57,7 +58,7 @@ export async function seal_bulk(ring: BulkRing, payload: Uint8Array): Promise<Ui
  */
 export async function seal_bulk_in_place(ring: BulkRing, bytes: Uint8Array): Promise<void> {
   if (bytes.length < BULK_HEADER_BYTES)
-    throw new BulkError('ERR_LATTICE_BAD_BULK_MESSAGE', `${bytes.length} bytes cannot hold a bulk header`);
+    throw new BulkError(ErrorCode.BAD_BULK_MESSAGE, `${bytes.length} bytes cannot hold a bulk header`);
   const result = await run_until_slot(ring, bytes.subarray(BULK_HEADER_BYTES));
   write_bulk_header(bytes, result.digest);
 }
@@ -75,12 +76,12 @@ export async function open_bulk(ring: BulkRing, bytes: Uint8Array): Promise<Uint
     bytes[2] !== BULK_VERSION ||
     bytes[3] !== 0
   ) {
-    return new BulkError('ERR_LATTICE_BAD_BULK_MESSAGE', `a bulk message of ${bytes.length} bytes with a bad header`);
+    return new BulkError(ErrorCode.BAD_BULK_MESSAGE, `a bulk message of ${bytes.length} bytes with a bad header`);
   }
   const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(BULK_LENGTH_OFFSET, true);
   if (length !== bytes.length - BULK_HEADER_BYTES) {
     return new BulkError(
-      'ERR_LATTICE_BAD_BULK_MESSAGE',
+      ErrorCode.BAD_BULK_MESSAGE,
       `a bulk message declaring ${length} payload bytes carries ${bytes.length - BULK_HEADER_BYTES}`,
     );
   }
@@ -91,10 +92,7 @@ export async function open_bulk(ring: BulkRing, bytes: Uint8Array): Promise<Uint
   for (let i = 0; i < BLAKE3_OUT_BYTES; i++) differ |= result.digest[i]! ^ expected[i]!;
   if (differ !== 0) {
     ring.count_mismatch();
-    return new BulkError(
-      'ERR_LATTICE_DIGEST_MISMATCH',
-      `a bulk message of ${length} bytes whose digest does not match`,
-    );
+    return new BulkError(ErrorCode.DIGEST_MISMATCH, `a bulk message of ${length} bytes whose digest does not match`);
   }
   return payload;
 }
@@ -106,7 +104,7 @@ async function run_until_slot(ring: BulkRing, payload: Uint8Array) {
     if (typeof result !== 'number') return result;
     if (result !== BulkStatus.FULL)
       throw new BulkError(
-        'ERR_LATTICE_BAD_BULK_MESSAGE',
+        ErrorCode.BAD_BULK_MESSAGE,
         `the bulk ring refused a payload of ${payload.length} bytes (status ${result})`,
       );
     await ring.slot_freed();

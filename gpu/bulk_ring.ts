@@ -22,6 +22,7 @@
  * adapter the ring runs on the CPU: noble's BLAKE3 and the kernel's `cpu` reference; `stats()`
  * says which path ran and why.
  */
+import { ErrorCode } from '../kernel/error_codes.js';
 import { blake3 } from '@noble/hashes/blake3.js';
 import { assert } from '../kernel/assert.js';
 import {
@@ -306,14 +307,14 @@ export class BulkRing {
   async register_kernel(spec: BulkKernelSpec): Promise<number> {
     if (!Number.isInteger(spec.workgroup_size) || spec.workgroup_size < 1 || spec.workgroup_size > WORKGROUP_SIZE_MAX) {
       throw new BulkError(
-        'ERR_LATTICE_BAD_KERNEL',
+        ErrorCode.BAD_KERNEL,
         `kernel ${spec.name}: workgroup_size ${spec.workgroup_size} is outside [1, ${WORKGROUP_SIZE_MAX}]`,
       );
     }
     if (this.device === null) {
       if (spec.cpu === undefined)
         throw new BulkError(
-          'ERR_LATTICE_NO_CPU_KERNEL',
+          ErrorCode.NO_CPU_KERNEL,
           `kernel ${spec.name}: no adapter (${this.counters.fallback_reason}) and no cpu reference`,
         );
       this.kernels.push({ spec, pipeline: null });
@@ -329,8 +330,7 @@ export class BulkRing {
         compute: { module, entryPoint: spec.entry_point },
       });
       const error = await device.popErrorScope();
-      if (error !== null)
-        throw new BulkError('ERR_LATTICE_WGSL', `kernel ${spec.name}: ${error.message}`, [error.message]);
+      if (error !== null) throw new BulkError(ErrorCode.WGSL, `kernel ${spec.name}: ${error.message}`, [error.message]);
     } catch (error) {
       this.counters.kernel_errors++;
       throw error;
@@ -423,7 +423,7 @@ export class BulkRing {
       },
       (error: unknown) => {
         this.release(slot, length, started);
-        done(new BulkError('ERR_LATTICE_GPU', `bulk slot ${slot.index}: ${(error as Error).message}`));
+        done(new BulkError(ErrorCode.GPU, `bulk slot ${slot.index}: ${(error as Error).message}`));
       },
     );
     return BulkStatus.OK;
@@ -548,7 +548,7 @@ async function compile(device: GPUDevice, code: string, name: string): Promise<G
   const errors = info.messages.filter((m) => m.type === 'error').map((m) => `${m.lineNum}:${m.linePos}: ${m.message}`);
   if (errors.length > 0 || scope !== null) {
     const messages = errors.length > 0 ? errors : [scope!.message];
-    throw new BulkError('ERR_LATTICE_WGSL', `kernel ${name} does not compile: ${messages[0]}`, messages);
+    throw new BulkError(ErrorCode.WGSL, `kernel ${name} does not compile: ${messages[0]}`, messages);
   }
   return module;
 }

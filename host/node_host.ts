@@ -18,6 +18,7 @@
  * aborts (terminates the workers at once). Both are idempotent, and after either resolves no
  * worker thread and no handle of the host is left.
  */
+import { ErrorCode } from '../kernel/error_codes.js';
 import { once } from 'node:events';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -152,7 +153,7 @@ export class NodeHost {
     const host = new NodeHost(memory, options);
     for (const core of host.main_cores) {
       if (!Number.isInteger(core) || core < 0 || core >= memory.cores) {
-        throw new ConfigError('ERR_LATTICE_BAD_CORE', `main core ${core} is outside [0, ${memory.cores})`);
+        throw new ConfigError(ErrorCode.BAD_CORE, `main core ${core} is outside [0, ${memory.cores})`);
       }
     }
     for (const [pid, core] of Object.entries(options.main_pids ?? {})) host.bind_main(Number(pid), core);
@@ -168,10 +169,7 @@ export class NodeHost {
     for (const spec of options.processes ?? []) {
       const launch = host.prepare(spec);
       if (host.main_cores.has(spec.core)) {
-        throw new ConfigError(
-          'ERR_LATTICE_BAD_CORE',
-          `process ${spec.pid}: core ${spec.core} belongs to the main thread`,
-        );
+        throw new ConfigError(ErrorCode.BAD_CORE, `process ${spec.pid}: core ${spec.core} belongs to the main thread`);
       }
       const list = launches.get(spec.core) ?? [];
       list.push(launch);
@@ -193,7 +191,7 @@ export class NodeHost {
 
   private prepare(spec: ProcessSpec): ProcessLaunch {
     if (this.processes.has(spec.pid)) {
-      throw new ConfigError('ERR_LATTICE_PID_BOUND', `pid ${spec.pid} is given twice`);
+      throw new ConfigError(ErrorCode.PID_BOUND, `pid ${spec.pid} is given twice`);
     }
     this.memory.bind(spec.pid, spec.core);
     let resolve_result!: (result: ProcessResult) => void;
@@ -229,7 +227,7 @@ export class NodeHost {
       });
       worker.on('error', (error) => {
         reject(error);
-        this.fail_core(core, { name: error.name, message: error.message, code: 'ERR_LATTICE_CORE_CRASHED' });
+        this.fail_core(core, { name: error.name, message: error.message, code: ErrorCode.CORE_CRASHED });
       });
     });
   }
@@ -249,7 +247,7 @@ export class NodeHost {
     this.fail_core(core, {
       name: 'LatticeError',
       message: `core ${core}'s worker exited before its process returned`,
-      code: 'ERR_LATTICE_CORE_EXITED',
+      code: ErrorCode.CORE_EXITED,
     });
   }
 
@@ -267,9 +265,9 @@ export class NodeHost {
 
   /** Starts another process on a running core. */
   spawn(spec: ProcessSpec): void {
-    if (this.closing !== null) throw new LatticeError('ERR_LATTICE_CLOSED', 'spawn: the node is closing');
+    if (this.closing !== null) throw new LatticeError(ErrorCode.CLOSED, 'spawn: the node is closing');
     const entry = this.workers.get(spec.core);
-    if (entry === undefined) throw new ConfigError('ERR_LATTICE_BAD_CORE', `spawn: core ${spec.core} has no worker`);
+    if (entry === undefined) throw new ConfigError(ErrorCode.BAD_CORE, `spawn: core ${spec.core} has no worker`);
     const launch = this.prepare(spec);
     const message: HostToWorker = { type: 'spawn', process: launch };
     entry.worker.postMessage(message);
@@ -306,7 +304,7 @@ export class NodeHost {
 
   /** The node's network; a `ConfigError` if it was started without one. */
   get network(): NodeNetwork {
-    if (this.net === null) throw new ConfigError('ERR_LATTICE_NO_NETWORK', 'this node was started without `network`');
+    if (this.net === null) throw new ConfigError(ErrorCode.NO_NETWORK, 'this node was started without `network`');
     return this.net;
   }
 
@@ -318,7 +316,7 @@ export class NodeHost {
   /** Attaches the main thread to one of `main_cores`. */
   attach(core: number): Fastpath {
     if (!this.main_cores.has(core))
-      throw new ConfigError('ERR_LATTICE_BAD_CORE', `attach: core ${core} is not one of main_cores`);
+      throw new ConfigError(ErrorCode.BAD_CORE, `attach: core ${core} is not one of main_cores`);
     const fastpath = Fastpath.attach_core(this.memory, core, real_env(this.spin_polls));
     this.attachments.push(fastpath);
     return fastpath;
@@ -332,7 +330,7 @@ export class NodeHost {
   /** Binds a pid to one of the main thread's cores (its process is the main thread's code). */
   bind_main(pid: number, core: number): void {
     if (!this.main_cores.has(core))
-      throw new ConfigError('ERR_LATTICE_BAD_CORE', `bind_main: core ${core} is not one of main_cores`);
+      throw new ConfigError(ErrorCode.BAD_CORE, `bind_main: core ${core} is not one of main_cores`);
     this.memory.bind(pid, core);
   }
 
@@ -342,7 +340,7 @@ export class NodeHost {
     return Promise.all(
       list.map((pid) => {
         const pending = this.processes.get(pid);
-        if (pending === undefined) throw new ConfigError('ERR_LATTICE_BAD_PID', `join: no process ${pid}`);
+        if (pending === undefined) throw new ConfigError(ErrorCode.BAD_PID, `join: no process ${pid}`);
         return pending.done;
       }),
     );

@@ -10,11 +10,17 @@
  * are formatted into the message only when the assertion fails.
  */
 
-/** Thrown when an assertion fails. Its `code` is stable so tests can tell it from operating errors. */
-export class AssertionError extends Error {
-  readonly code = 'ERR_LATTICE_ASSERTION';
+import { ErrorCode } from './error_codes.js';
+import { LatticeError } from './errors.js';
+
+/**
+ * Thrown when an assertion fails: code `ERR_LATTICE_ASSERTION`, so tests and hosts tell it from
+ * operating errors. It is a `LatticeError` like every error Lattice throws, but never one to
+ * handle: it means the code is wrong.
+ */
+export class AssertionError extends LatticeError {
   constructor(message: string) {
-    super(message);
+    super(ErrorCode.ASSERTION, message);
     this.name = 'AssertionError';
   }
 }

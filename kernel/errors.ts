@@ -10,12 +10,18 @@
  *
  * Programmer errors are not here: they are `AssertionError`s (assert.ts).
  */
+import { ErrorCode } from './error_codes.js';
 import { Status, status_retriable } from './status.js';
 
-/** Base class of every operating error Lattice throws. `code` is stable across releases. */
+export { ErrorCode };
+
+/**
+ * Base class of every error Lattice throws. `code` is one of the registry's (error_codes.ts) and
+ * stable across releases: branch on it, never on the message.
+ */
 export class LatticeError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'LatticeError';
     this.code = code;
@@ -24,14 +30,16 @@ export class LatticeError extends Error {
 
 /** A configuration value or set-up argument is unusable. */
 export class ConfigError extends LatticeError {
-  constructor(code: string, message: string) {
+  constructor(code: ErrorCode, message: string) {
     super(code, message);
     this.name = 'ConfigError';
   }
 }
 
-const status_codes: ReadonlyMap<number, string> = new Map(
-  Object.entries(Status).map(([name, value]) => [value, `ERR_LATTICE_${name}`]),
+const status_codes: ReadonlyMap<number, ErrorCode> = new Map(
+  Object.entries(Status)
+    .filter(([name]) => name !== 'OK')
+    .map(([name, value]) => [value, ErrorCode[name as Exclude<keyof typeof Status, 'OK'>]]),
 );
 
 const status_messages: ReadonlyMap<number, string> = new Map<number, string>([
@@ -59,9 +67,11 @@ const status_messages: ReadonlyMap<number, string> = new Map<number, string>([
   [Status.NO_ROUTE, 'the channel leads to another node and no network route is set'],
 ]);
 
-/** The stable code string of a status, e.g. `ERR_LATTICE_BACKPRESSURE`. */
-export function status_code(status: number): string {
-  return status_codes.get(status) ?? `ERR_LATTICE_STATUS_${status}`;
+/** The stable code string of a failing status, e.g. `ERR_LATTICE_BACKPRESSURE`. */
+export function status_code(status: number): ErrorCode {
+  const code = status_codes.get(status);
+  if (code === undefined) throw new RangeError(`status_code: ${status} is not a failing Status`);
+  return code;
 }
 
 /** A hot-path status raised as an exception. */

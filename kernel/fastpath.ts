@@ -17,6 +17,7 @@
  * The hot path never throws and never allocates: it returns `Status` codes and counts every
  * refusal in the core's counter block.
  */
+import { ErrorCode } from './error_codes.js';
 import { assert } from './assert.js';
 import { ConfigError } from './errors.js';
 import { lock, unlock } from './control_lock.js';
@@ -281,13 +282,13 @@ export class Fastpath {
    */
   static attach_core(memory: NodeMemory, core: number, env: KernelEnv): Fastpath {
     if (!Number.isInteger(core) || core < 0 || core >= memory.cores) {
-      throw new ConfigError('ERR_LATTICE_BAD_CORE', `core ${core} is outside [0, ${memory.cores})`);
+      throw new ConfigError(ErrorCode.BAD_CORE, `core ${core} is outside [0, ${memory.cores})`);
     }
     const owner_word = memory.core_control_word(core) + CORE_OWNER / WORD_BYTES;
     const token = Atomics.add(memory.i32, NODE_TOKENS_WORD, 1) + 1;
     const seen = Atomics.compareExchange(memory.i32, owner_word, 0, token);
     if (seen !== 0)
-      throw new ConfigError('ERR_LATTICE_CORE_ATTACHED', `core ${core} is already attached by another thread`);
+      throw new ConfigError(ErrorCode.CORE_ATTACHED, `core ${core} is already attached by another thread`);
     return new Fastpath(memory, core, -1, owner_word, token, env);
   }
 
@@ -305,7 +306,7 @@ export class Fastpath {
       }
     }
     throw new ConfigError(
-      'ERR_LATTICE_NO_PRODUCER_SLOT',
+      ErrorCode.NO_PRODUCER_SLOT,
       `all ${memory.geometry.producers_max} producer slots are attached`,
     );
   }

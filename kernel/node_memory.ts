@@ -9,6 +9,7 @@
  *
  * There is no module-level state: any number of nodes can live in one process.
  */
+import { ErrorCode } from './error_codes.js';
 import { assert, assert_range } from './assert.js';
 import { ConfigError } from './errors.js';
 import { WORD_BYTES } from './layout/cache_line.js';
@@ -165,22 +166,19 @@ export class NodeMemory {
   static open(shared: NodeShared): NodeMemory {
     if (!(shared.control instanceof SharedArrayBuffer)) {
       throw new ConfigError(
-        'ERR_LATTICE_BUFFER_TYPE',
+        ErrorCode.BUFFER_TYPE,
         `control region must be a SharedArrayBuffer, got ${describe(shared.control)}`,
       );
     }
     if (!(shared.region instanceof SharedArrayBuffer)) {
       throw new ConfigError(
-        'ERR_LATTICE_BUFFER_TYPE',
+        ErrorCode.BUFFER_TYPE,
         `message region must be a SharedArrayBuffer, got ${describe(shared.region)}`,
       );
     }
     const c = new Int32Array(shared.control, 0, 16);
     if (c[NODE_MAGIC_WORD] !== NODE_MAGIC || c[NODE_VERSION_WORD] !== NODE_VERSION) {
-      throw new ConfigError(
-        'ERR_LATTICE_BAD_REGION',
-        'control region is not a formatted Lattice node (magic or version)',
-      );
+      throw new ConfigError(ErrorCode.BAD_REGION, 'control region is not a formatted Lattice node (magic or version)');
     }
     const geometry: NodeGeometry = {
       sockets: c[NODE_SOCKETS_WORD]!,
@@ -197,12 +195,12 @@ export class NodeMemory {
     };
     const layout = node_layout(geometry);
     if (layout.control_bytes !== shared.control.byteLength) {
-      throw new ConfigError('ERR_LATTICE_BAD_REGION', 'control region size does not match its geometry');
+      throw new ConfigError(ErrorCode.BAD_REGION, 'control region size does not match its geometry');
     }
     const r = new Int32Array(shared.region, 0, 16);
     if (r[SPILL_HEADER_MAGIC_WORD] !== SPILL_MAGIC || r[SPILL_HEADER_VERSION_WORD] !== SPILL_VERSION) {
       throw new ConfigError(
-        'ERR_LATTICE_BAD_REGION',
+        ErrorCode.BAD_REGION,
         'message region is not a formatted Lattice region (magic or version)',
       );
     }
@@ -303,7 +301,7 @@ export class NodeMemory {
     for (let core = 0; core < this.cores; core++) {
       if (Atomics.load(this.i32, this.core_control_word(core) + CORE_OWNER / WORD_BYTES) !== 0) {
         throw new ConfigError(
-          'ERR_LATTICE_REGION_IN_USE',
+          ErrorCode.REGION_IN_USE,
           'set_message_region: a core is attached; set the region before attaching',
         );
       }
@@ -317,12 +315,12 @@ export class NodeMemory {
   bind(pid: number, core: number): void {
     this.check_pid(pid);
     if (!Number.isInteger(core) || core < 0 || core >= this.cores) {
-      throw new ConfigError('ERR_LATTICE_BAD_CORE', `core ${core} is outside [0, ${this.cores})`);
+      throw new ConfigError(ErrorCode.BAD_CORE, `core ${core} is outside [0, ${this.cores})`);
     }
     const w = this.layout.pid_table / WORD_BYTES + pid;
     const seen = Atomics.compareExchange(this.i32, w, -1, core);
     if (seen !== -1 && seen !== core) {
-      throw new ConfigError('ERR_LATTICE_PID_BOUND', `pid ${pid} is already bound to core ${seen}`);
+      throw new ConfigError(ErrorCode.PID_BOUND, `pid ${pid} is already bound to core ${seen}`);
     }
   }
 
@@ -340,7 +338,7 @@ export class NodeMemory {
 
   private check_pid(pid: number): void {
     if (!Number.isInteger(pid) || pid < 0 || pid >= this.geometry.pids_max) {
-      throw new ConfigError('ERR_LATTICE_BAD_PID', `pid ${pid} is outside [0, ${this.geometry.pids_max})`);
+      throw new ConfigError(ErrorCode.BAD_PID, `pid ${pid} is outside [0, ${this.geometry.pids_max})`);
     }
   }
 
@@ -449,14 +447,11 @@ function describe(value: unknown): string {
 
 function check_region(region: unknown, bytes: number): asserts region is SharedArrayBuffer {
   if (!(region instanceof SharedArrayBuffer)) {
-    throw new ConfigError(
-      'ERR_LATTICE_BUFFER_TYPE',
-      `message region must be a SharedArrayBuffer, got ${describe(region)}`,
-    );
+    throw new ConfigError(ErrorCode.BUFFER_TYPE, `message region must be a SharedArrayBuffer, got ${describe(region)}`);
   }
   if (region.byteLength < bytes) {
     throw new ConfigError(
-      'ERR_LATTICE_REGION_TOO_SMALL',
+      ErrorCode.REGION_TOO_SMALL,
       `message region has ${region.byteLength} bytes; this node needs ${bytes}`,
     );
   }
@@ -466,7 +461,7 @@ function int_field(config: NodeConfig, name: keyof NodeGeometry, min: number, ma
   const value = config[name] ?? DEFAULT_GEOMETRY[name];
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(
-      'ERR_LATTICE_BAD_CONFIG',
+      ErrorCode.BAD_GEOMETRY,
       `${name} must be an integer in [${min}, ${max}], got ${String(value)}`,
     );
   }
@@ -476,7 +471,7 @@ function int_field(config: NodeConfig, name: keyof NodeGeometry, min: number, ma
 function power_of_two_field(config: NodeConfig, name: keyof NodeGeometry, min: number, max: number): number {
   const value = int_field(config, name, min, max);
   if ((value & (value - 1)) !== 0) {
-    throw new ConfigError('ERR_LATTICE_BAD_CONFIG', `${name} must be a power of two, got ${value}`);
+    throw new ConfigError(ErrorCode.BAD_GEOMETRY, `${name} must be a power of two, got ${value}`);
   }
   return value;
 }
@@ -497,7 +492,7 @@ function validate_geometry(config: NodeConfig): NodeGeometry {
   };
   if (geometry.sockets * geometry.cores_per_socket > 1024) {
     throw new ConfigError(
-      'ERR_LATTICE_BAD_CONFIG',
+      ErrorCode.BAD_GEOMETRY,
       `a node has at most 1024 cores, got ${geometry.sockets * geometry.cores_per_socket}`,
     );
   }
@@ -507,7 +502,7 @@ function validate_geometry(config: NodeConfig): NodeGeometry {
 
 function validate_classes(classes: readonly SlabClass[]): readonly SlabClass[] {
   if (!Array.isArray(classes) || classes.length < 1 || classes.length > SPILL_CLASSES_MAX) {
-    throw new ConfigError('ERR_LATTICE_BAD_CONFIG', `slab_classes must list 1 to ${SPILL_CLASSES_MAX} classes`);
+    throw new ConfigError(ErrorCode.BAD_SLAB_CLASSES, `slab_classes must list 1 to ${SPILL_CLASSES_MAX} classes`);
   }
   let previous = 0;
   for (const k of classes) {
@@ -522,7 +517,7 @@ function validate_classes(classes: readonly SlabClass[]): readonly SlabClass[] {
       k.block_bytes > previous;
     if (!ok) {
       throw new ConfigError(
-        'ERR_LATTICE_BAD_CONFIG',
+        ErrorCode.BAD_SLAB_CLASSES,
         `slab class {block_bytes: ${k.block_bytes}, block_count: ${k.block_count}} is invalid: block_bytes a multiple of 64 in [64, 64 MiB], increasing; block_count in [1, 2^20]`,
       );
     }
@@ -530,7 +525,7 @@ function validate_classes(classes: readonly SlabClass[]): readonly SlabClass[] {
   }
   if (!classes.some((k) => k.block_bytes >= 128)) {
     throw new ConfigError(
-      'ERR_LATTICE_BAD_CONFIG',
+      ErrorCode.BAD_SLAB_CLASSES,
       'some slab class must have block_bytes >= 128 to hold a spilled message',
     );
   }

@@ -22,6 +22,7 @@
  *
  * Wire format: wire_layout.ts and docs/WIRE.md.
  */
+import { ErrorCode } from '../kernel/error_codes.js';
 import { ConfigError, LatticeError } from '../kernel/errors.js';
 import { Outbox, type Batch, type SendDone } from './outbox.js';
 import { ByteArena } from './byte_arena.js';
@@ -91,7 +92,7 @@ export class NetSystemError extends LatticeError {
   readonly syscall: string;
   readonly node: number;
   constructor(errno: string, syscall: string, node: number) {
-    super('ERR_LATTICE_NET_SYSTEM', `${syscall} to node ${node} failed: ${errno}`);
+    super(ErrorCode.NET_SYSTEM, `${syscall} to node ${node} failed: ${errno}`);
     this.name = 'NetSystemError';
     this.errno = errno;
     this.syscall = syscall;
@@ -239,7 +240,7 @@ export class NetDriver {
 
   /** Validates `config`, binds UDP and TCP, and starts receiving. Throws `ConfigError`. */
   async init(config: NetConfig = {}): Promise<void> {
-    if (this.running) throw new LatticeError('ERR_LATTICE_NET_RUNNING', 'init: the driver is already running');
+    if (this.running) throw new LatticeError(ErrorCode.NET_RUNNING, 'init: the driver is already running');
     const c = validate(config);
     this.config = c.rest;
     this.queue = new PacketQueue(c.rest.max_queue, c.rest.overflow);
@@ -282,14 +283,11 @@ export class NetDriver {
    */
   add_remote(node: number, host: string, port: number, proto: Proto = Proto.UDP): void {
     if (!Number.isInteger(node) || node < 1 || node > 0x7fff_ffff)
-      throw new ConfigError('ERR_LATTICE_BAD_NODE', `node ${node} is outside [1, 2^31 - 1]`);
+      throw new ConfigError(ErrorCode.BAD_NODE, `node ${node} is outside [1, 2^31 - 1]`);
     if (!Number.isInteger(port) || port < 1 || port > 65535)
-      throw new ConfigError('ERR_LATTICE_BAD_CONFIG', `port ${port} is outside [1, 65535]`);
+      throw new ConfigError(ErrorCode.BAD_PORT, `port ${port} is outside [1, 65535]`);
     if (proto !== Proto.UDP && proto !== Proto.TCP && proto !== Proto.TCP_TRANSIENT) {
-      throw new ConfigError(
-        'ERR_LATTICE_BAD_CONFIG',
-        `proto must be 'udp', 'tcp' or 'tcp_transient', got ${String(proto)}`,
-      );
+      throw new ConfigError(ErrorCode.BAD_PROTO, `proto must be 'udp', 'tcp' or 'tcp_transient', got ${String(proto)}`);
     }
     const old = this.peers.get(node);
     if (old !== undefined) this.drop_peer(old, 'ECONNABORTED');
@@ -760,7 +758,7 @@ function validate(config: NetConfig): { node_id: number; rest: Required<Omit<Net
     const value = config[name] ?? (DEFAULTS as Record<string, unknown>)[name] ?? 0;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
       throw new ConfigError(
-        'ERR_LATTICE_BAD_CONFIG',
+        name === 'port' ? ErrorCode.BAD_PORT : ErrorCode.BAD_LIMIT,
         `${name} must be an integer in [${min}, ${max}], got ${String(value)}`,
       );
     }
@@ -768,14 +766,11 @@ function validate(config: NetConfig): { node_id: number; rest: Required<Omit<Net
   };
   const overflow = config.overflow ?? DEFAULTS.overflow;
   if (overflow !== Overflow.DROP_OLDEST && overflow !== Overflow.DROP_NEWEST) {
-    throw new ConfigError(
-      'ERR_LATTICE_BAD_CONFIG',
-      `overflow must be DROP_OLDEST or DROP_NEWEST, got ${String(overflow)}`,
-    );
+    throw new ConfigError(ErrorCode.BAD_OPTION, `overflow must be DROP_OLDEST or DROP_NEWEST, got ${String(overflow)}`);
   }
   const host = config.host ?? DEFAULTS.host;
   if (typeof host !== 'string' || host.length === 0)
-    throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'host must be a non-empty address');
+    throw new ConfigError(ErrorCode.BAD_ADDRESS, 'host must be a non-empty address');
   const rest = {
     host,
     port: int('port', 0, 65535),
@@ -788,7 +783,7 @@ function validate(config: NetConfig): { node_id: number; rest: Required<Omit<Net
     reconnect_attempts_max: int('reconnect_attempts_max', 1, 1000),
   };
   if (rest.reconnect_delay_ms_max < rest.reconnect_delay_ms_min) {
-    throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'reconnect_delay_ms_max must be at least reconnect_delay_ms_min');
+    throw new ConfigError(ErrorCode.BAD_LIMIT, 'reconnect_delay_ms_max must be at least reconnect_delay_ms_min');
   }
   return { node_id: int('node_id', 0, 0x7fff_ffff), rest };
 }

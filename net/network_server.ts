@@ -18,6 +18,7 @@
  * With `auto_poll`, packets are delivered as they arrive; without it (the spec's example),
  * nothing enters the node until someone calls `poll_network`.
  */
+import { ErrorCode } from '../kernel/error_codes.js';
 import { ConfigError } from '../kernel/errors.js';
 import { Fastpath, IpcFlags, LOCAL_NODE } from '../kernel/fastpath.js';
 import type { Kernel, RemoteRouter } from '../kernel/kernel.js';
@@ -133,14 +134,13 @@ export class NetworkServer implements RemoteRouter {
     this.auto_poll = options.auto_poll ?? true;
     this.net_pid = options.net_pid ?? -1;
     this.timers = options.timers ?? null;
-    if (this.auto_poll && this.timers === null)
-      throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'auto_poll needs timers');
+    if (this.auto_poll && this.timers === null) throw new ConfigError(ErrorCode.BAD_OPTION, 'auto_poll needs timers');
     kernel.set_router(this);
     if (this.auto_poll) driver.set_recv_callback(() => this.schedule_poll());
     if (this.net_pid >= 0) {
       if (kernel.memory.core_of(this.net_pid) !== kernel.fastpath.core) {
         throw new ConfigError(
-          'ERR_LATTICE_BAD_CORE',
+          ErrorCode.BAD_CORE,
           `net_pid ${this.net_pid} must be bound to the server's core ${kernel.fastpath.core}`,
         );
       }

@@ -3,6 +3,7 @@
  * bounded fields over it, so the mistakes of a scenario (or of a node's config file) can be
  * reported as `file:line: path: what is wrong`. `JSON.parse` gives no positions for values.
  */
+import { ErrorCode } from '../kernel/error_codes.js';
 import { LatticeError } from '../kernel/errors.js';
 
 /** A JSON syntax error, with its line and column. */
@@ -10,7 +11,7 @@ export class JsonSyntaxError extends LatticeError {
   readonly line: number;
   readonly column: number;
   constructor(message: string, line: number, column: number) {
-    super('ERR_LATTICE_SCENARIO_SYNTAX', `line ${line}, column ${column}: ${message}`);
+    super(ErrorCode.SCENARIO_SYNTAX, `line ${line}, column ${column}: ${message}`);
     this.name = 'JsonSyntaxError';
     this.line = line;
     this.column = column;
@@ -29,7 +30,7 @@ const DEPTH_MAX = 64;
 /** A document that does not parse or does not check. `errors` are `file:line: path: message`. */
 export class JsonFileError extends LatticeError {
   readonly errors: readonly string[];
-  constructor(code: string, file: string, errors: readonly string[]) {
+  constructor(code: ErrorCode, file: string, errors: readonly string[]) {
     super(
       code,
       `${file}: ${errors.length} error${errors.length === 1 ? '' : 's'}\n${errors.map((e) => `  ${e}`).join('\n')}`,

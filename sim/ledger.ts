@@ -18,7 +18,7 @@ import { assert } from '../kernel/assert.js';
 import type { Message } from '../kernel/message.js';
 import { grown } from './grow.js';
 import { get_u32, payload_intact } from './payload.js';
-import { SimViolation } from './violation.js';
+import { SimViolation, type Invariant } from './violation.js';
 
 /** How a channel's messages travel, which decides what it promises. */
 export type PathKind = 'local' | 'udp' | 'tcp';
@@ -328,7 +328,7 @@ export class Ledger {
     return shown.join('; ');
   }
 
-  private violate(invariant: string, message: string): void {
+  private violate(invariant: Invariant, message: string): void {
     this.fail(new SimViolation(invariant, message, this.clock.now_us));
   }
 

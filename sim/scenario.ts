@@ -23,6 +23,7 @@
  * Endpoints are `{ "node", "core", "pid" }`; `"participants": { "every_core": true, "pid_base": 16 }`
  * places one process per core of every node (pid = pid_base + core).
  */
+import { ErrorCode } from '../kernel/error_codes.js';
 import type { SlabClass } from '../kernel/layout/spill_layout.js';
 import {
   LINK_FAULTS_NONE,
@@ -106,7 +107,7 @@ export interface Scenario {
 /** A scenario that does not fit the schema; `errors` has every mistake found. */
 export class ScenarioError extends JsonFileError {
   constructor(file: string, errors: readonly string[]) {
-    super('ERR_LATTICE_SCENARIO', file, errors);
+    super(ErrorCode.SCENARIO, file, errors);
     this.name = 'ScenarioError';
   }
 }

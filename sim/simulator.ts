@@ -11,6 +11,7 @@
  * No wall clock, no `Math.random`, no module-level state: a run is a function of the scenario
  * and the seed, and any number of simulators live in one process.
  */
+import { ErrorCode } from '../kernel/error_codes.js';
 import type { NodeShared } from '../kernel/node_memory.js';
 import { Identity } from '../net/secure/identity.js';
 import { CryptoSuite } from '../net/secure/suite.js';
@@ -378,7 +379,7 @@ export class Simulator {
       const error = failure as Error;
       violation = {
         invariant: v?.invariant ?? 'process_error',
-        code: (error as { code?: string }).code ?? 'ERR_LATTICE_SIM_PROCESS_ERROR',
+        code: (error as { code?: string }).code ?? ErrorCode.SIM_PROCESS_ERROR,
         message: error.message ?? String(failure),
         at_ms: (v?.at_us ?? scheduler.now_us) / 1000,
         replay: `lattice sim ${this.options.scenario_path ?? this.scenario.name} --seed ${this.seed}`,

@@ -1,4 +1,6 @@
 /** The shape of a `lattice` subcommand and the error for bad usage (exit code 2). */
+import { ErrorCode } from '../../kernel/error_codes.js';
+import { LatticeError } from '../../kernel/errors.js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -12,8 +14,11 @@ export interface Command {
 }
 
 /** Bad arguments: the CLI prints the message and the command's help, and exits with 2. */
-export class UsageError extends Error {
-  readonly code = 'ERR_LATTICE_USAGE';
+export class UsageError extends LatticeError {
+  constructor(message: string) {
+    super(ErrorCode.USAGE, message);
+    this.name = 'UsageError';
+  }
 }
 
 /** `parseArgs` that turns its errors into `UsageError`s. */

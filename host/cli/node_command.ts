@@ -20,6 +20,7 @@
  * `lattice node --keygen FILE` writes a new identity seed (hex, mode 0600) and prints its public
  * key: the value peers pin. Secret keys never appear in output or errors.
  */
+import { ErrorCode } from '../../kernel/error_codes.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
@@ -101,15 +102,12 @@ function read_key_file(file: string, what: string): Uint8Array {
     text = readFileSync(file, 'utf8').trim();
   } catch (error) {
     throw new LatticeError(
-      'ERR_LATTICE_KEY_FILE',
+      ErrorCode.KEY_FILE,
       `${what} '${file}': ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`,
     );
   }
   if (!/^[0-9a-f]{64}$/i.test(text))
-    throw new LatticeError(
-      'ERR_LATTICE_KEY_FILE',
-      `${what} '${file}' must hold ${KEY_FILE_BYTES} bytes as 64 hex digits`,
-    );
+    throw new LatticeError(ErrorCode.KEY_FILE, `${what} '${file}' must hold ${KEY_FILE_BYTES} bytes as 64 hex digits`);
   return hex_bytes(text);
 }
 
@@ -184,7 +182,7 @@ class RunningNode {
     if (net.secure !== null) {
       if (peer.public_key === null)
         throw new LatticeError(
-          'ERR_LATTICE_NODE_COMMAND',
+          ErrorCode.NODE_COMMAND,
           `peer ${peer.node_id}: a public_key is required on a secure node`,
         );
       const psk = peer.psk_file === null ? undefined : read_key_file(peer.psk_file, 'psk file');
@@ -225,7 +223,7 @@ class RunningNode {
       if (this.results.get(spec.pid) !== null) return; // It ended (an `exited` event says how).
       if (performance.now() > deadline)
         throw new LatticeError(
-          'ERR_LATTICE_NODE_START',
+          ErrorCode.NODE_START,
           `pid ${spec.pid} (${spec.service}) did not listen within ${LISTEN_WAIT_MS_MAX} ms`,
         );
       await new Promise((resolve) => setTimeout(resolve, LISTEN_POLL_MS));
@@ -251,7 +249,7 @@ class RunningNode {
       try {
         message = JSON.parse(line) as { cmd?: unknown };
       } catch {
-        throw new LatticeError('ERR_LATTICE_NODE_COMMAND', 'a command is one JSON object per line');
+        throw new LatticeError(ErrorCode.NODE_COMMAND, 'a command is one JSON object per line');
       }
       const { cmd, ...rest } = message;
       const text = JSON.stringify(rest);
@@ -261,12 +259,12 @@ class RunningNode {
       else if (cmd === 'close') void this.close();
       else
         throw new LatticeError(
-          'ERR_LATTICE_NODE_COMMAND',
+          ErrorCode.NODE_COMMAND,
           `unknown command ${JSON.stringify(cmd)} (add_remote, spawn, stats, close)`,
         );
     } catch (error) {
       const e = error as { code?: string; message?: string };
-      this.say({ event: 'error', code: e.code ?? 'ERR_LATTICE_NODE_COMMAND', message: e.message ?? String(error) });
+      this.say({ event: 'error', code: e.code ?? ErrorCode.NODE_COMMAND, message: e.message ?? String(error) });
     }
   }
 
@@ -278,7 +276,7 @@ class RunningNode {
       (error: unknown) =>
         this.say({
           event: 'error',
-          code: (error as { code?: string }).code ?? 'ERR_LATTICE_NODE_START',
+          code: (error as { code?: string }).code ?? ErrorCode.NODE_START,
           message: (error as Error).message,
         }),
     );

@@ -18,6 +18,7 @@
  *
  * Relative paths (identity files, psk files, modules) are relative to the config file.
  */
+import { ErrorCode } from '../../kernel/error_codes.js';
 import { dirname, resolve } from 'node:path';
 import { describe, JsonFileError, JsonReader, parse_located_file, type Json } from '../../sim/json_lines.js';
 import { SERVICE_PAYLOAD_BYTES_MAX, SERVICES, type ServiceArgs, type ServiceName } from '../node_services.js';
@@ -34,7 +35,7 @@ export const NODE_NET_PID = 1;
 /** A config file that does not parse or does not check. `errors` are `file:line: path: message`. */
 export class NodeConfigError extends JsonFileError {
   constructor(file: string, errors: readonly string[]) {
-    super('ERR_LATTICE_NODE_CONFIG', file, errors);
+    super(ErrorCode.NODE_CONFIG, file, errors);
     this.name = 'NodeConfigError';
   }
 }

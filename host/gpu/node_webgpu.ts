@@ -12,6 +12,8 @@
  * before Dawn loads). `.ci/run` installs Mesa's EGL (libegl1 libegl-dev libegl-mesa0
  * libgl1-mesa-dri). A real GPU is preferred when one answers.
  */
+import { ErrorCode } from '../../kernel/error_codes.js';
+import { LatticeError } from '../../kernel/errors.js';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,10 +29,9 @@ export interface NodeGpuOptions {
 }
 
 /** Why no adapter was found (every attempt's outcome), for stats and messages. */
-export class NoAdapterError extends Error {
-  readonly code = 'ERR_LATTICE_NO_GPU_ADAPTER';
+export class NoAdapterError extends LatticeError {
   constructor(readonly attempts: readonly string[]) {
-    super(`no WebGPU adapter: ${attempts.join('; ')}`);
+    super(ErrorCode.NO_GPU_ADAPTER, `no WebGPU adapter: ${attempts.join('; ')}`);
     this.name = 'NoAdapterError';
   }
 }

@@ -24,6 +24,7 @@
  * three sessions and one INIT per peer; a bounded reassembly table; a rate limit on INITs).
  * Clock, timers and randomness are injected: a simulator replays a run from its seed.
  */
+import { ErrorCode } from '../../kernel/error_codes.js';
 import type { Clock } from '../../kernel/env.js';
 import { ConfigError } from '../../kernel/errors.js';
 import type { NetDriver, PeerState, Proto, SendResult } from '../driver.js';
@@ -246,13 +247,10 @@ export class SecureChannel {
    */
   add_remote(node: number, host: string, port: number, proto: Proto, keys: PeerKeys): void {
     if (!(keys.public_key instanceof Uint8Array) || keys.public_key.length !== ED25519_PUBLIC_BYTES) {
-      throw new ConfigError(
-        'ERR_LATTICE_BAD_KEY',
-        `the public key of node ${node} must be ${ED25519_PUBLIC_BYTES} bytes`,
-      );
+      throw new ConfigError(ErrorCode.BAD_KEY, `the public key of node ${node} must be ${ED25519_PUBLIC_BYTES} bytes`);
     }
     if (keys.psk !== undefined && (!(keys.psk instanceof Uint8Array) || keys.psk.length !== PSK_BYTES)) {
-      throw new ConfigError('ERR_LATTICE_BAD_KEY', `the pre-shared key of node ${node} must be ${PSK_BYTES} bytes`);
+      throw new ConfigError(ErrorCode.BAD_KEY, `the pre-shared key of node ${node} must be ${PSK_BYTES} bytes`);
     }
     this.driver.add_remote(node, host, port, proto);
     const old = this.peers.get(node);
@@ -289,7 +287,7 @@ export class SecureChannel {
   /** Starts a handshake with `node` now (sends also start one when they need it). */
   connect(node: number): void {
     const peer = this.peers.get(node);
-    if (peer === undefined) throw new ConfigError('ERR_LATTICE_BAD_NODE', `connect: node ${node} has no add_remote`);
+    if (peer === undefined) throw new ConfigError(ErrorCode.BAD_NODE, `connect: node ${node} has no add_remote`);
     if (this.running && peer.initiating === null) this.start_handshake(peer, false);
   }
 
@@ -707,22 +705,22 @@ function validate(config: SecureConfig): Limits {
     if (value === undefined) continue;
     if (name === 'allow_clear') {
       if (typeof value !== 'boolean')
-        throw new ConfigError('ERR_LATTICE_BAD_CONFIG', `allow_clear must be a boolean, got ${String(value)}`);
+        throw new ConfigError(ErrorCode.BAD_OPTION, `allow_clear must be a boolean, got ${String(value)}`);
       limits.allow_clear = value;
       continue;
     }
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-      throw new ConfigError('ERR_LATTICE_BAD_CONFIG', `${name} must be a positive integer, got ${String(value)}`);
+      throw new ConfigError(ErrorCode.BAD_LIMIT, `${name} must be a positive integer, got ${String(value)}`);
     }
     (limits as Record<string, number | boolean>)[name] = value;
   }
   if (limits.reject_after_messages > 2 ** 52)
-    throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'reject_after_messages must be at most 2^52');
+    throw new ConfigError(ErrorCode.BAD_LIMIT, 'reject_after_messages must be at most 2^52');
   if (limits.rekey_after_messages > limits.reject_after_messages)
-    throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'rekey_after_messages must be at most reject_after_messages');
+    throw new ConfigError(ErrorCode.BAD_LIMIT, 'rekey_after_messages must be at most reject_after_messages');
   if (limits.rekey_after_ms > limits.reject_after_ms)
-    throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'rekey_after_ms must be at most reject_after_ms');
+    throw new ConfigError(ErrorCode.BAD_LIMIT, 'rekey_after_ms must be at most reject_after_ms');
   if (limits.fragment_bytes < 256 || limits.fragment_bytes > 8192)
-    throw new ConfigError('ERR_LATTICE_BAD_CONFIG', 'fragment_bytes must be in [256, 8192]');
+    throw new ConfigError(ErrorCode.BAD_LIMIT, 'fragment_bytes must be in [256, 8192]');
   return limits;
 }

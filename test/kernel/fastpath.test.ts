@@ -408,13 +408,13 @@ describe('bad input gets a typed, counted refusal', () => {
     expect(code(() => NodeMemory.create({ message_region: new SharedArrayBuffer(1024) }))).toBe(
       'ERR_LATTICE_REGION_TOO_SMALL',
     );
-    expect(code(() => NodeMemory.create({ ring_capacity_l1: 100 }))).toBe('ERR_LATTICE_BAD_CONFIG');
-    expect(code(() => NodeMemory.create({ sockets: 0 }))).toBe('ERR_LATTICE_BAD_CONFIG');
+    expect(code(() => NodeMemory.create({ ring_capacity_l1: 100 }))).toBe('ERR_LATTICE_BAD_GEOMETRY');
+    expect(code(() => NodeMemory.create({ sockets: 0 }))).toBe('ERR_LATTICE_BAD_GEOMETRY');
     expect(code(() => NodeMemory.create({ slab_classes: [{ block_bytes: 100, block_count: 1 }] }))).toBe(
-      'ERR_LATTICE_BAD_CONFIG',
+      'ERR_LATTICE_BAD_SLAB_CLASSES',
     );
     expect(code(() => NodeMemory.create({ slab_classes: [{ block_bytes: 64, block_count: 1 }] }))).toBe(
-      'ERR_LATTICE_BAD_CONFIG',
+      'ERR_LATTICE_BAD_SLAB_CLASSES',
     );
     expect(
       code(() =>
