@@ -10,5 +10,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     teardownTimeout: 10_000,
+    // Hot-path assertions on in every node the tests start (NodeHost reads it; KernelEnv.debug).
+    env: { LATTICE_DEBUG: '1' },
   },
 });

@@ -6,17 +6,18 @@
  * its core's worker. Cores listed in `main_cores` get no worker: the main thread attaches to
  * them with `attach(core)` and uses the asynchronous receive.
  *
- * With `network`, the node also runs a network driver on real sockets (net/driver.ts) and its
- * `NetworkServer` on the main thread: the network core is one of `main_cores`, the network pid is
- * bound to it, and every worker core routes messages for other nodes to that pid
- * (`EgressRouter`), whose inbox the server drains onto the wire. Packets from other nodes are
+ * With `network`, the node also runs its network on real sockets on the main thread, assembled
+ * by net/node_network.ts (driver, secure channel when sealed, network server): the network core
+ * is one of `main_cores`, the network pid is bound to it, and every worker core routes messages
+ * for other nodes to that pid (`EgressRouter`), whose inbox the server drains onto the wire. Packets from other nodes are
  * delivered into the node as they arrive (or when `poll_network()` is called, without
  * `auto_poll`), waking processes blocked in `recv` on any core.
  *
- * Shutdown follows undici: `close()` drains (marks the node closing, which wakes every blocked
- * receive, lets each process return, then lets each worker detach and exit) and `destroy()`
- * aborts (terminates the workers at once). Both are idempotent, and after either resolves no
- * worker thread and no handle of the host is left.
+ * Shutdown follows undici (kernel/lifecycle.ts): `close()` drains (marks the node closing, which
+ * wakes every blocked receive, lets each process return, then lets each worker detach and exit,
+ * then drains the network) and `destroy()` aborts (terminates the workers at once), cutting a
+ * pending `close()` short. Both are idempotent, and after either resolves no worker thread and
+ * no handle of the host is left.
  */
 import { ErrorCode } from '../kernel/error_codes.js';
 import { once } from 'node:events';
@@ -30,10 +31,11 @@ import { Kernel } from '../kernel/kernel.js';
 import { NodeMemory, type NodeConfig } from '../kernel/node_memory.js';
 import { process_exit } from '../kernel/process_table.js';
 import { fastpath_stats, type FastpathStats } from '../kernel/stats.js';
-import { NetDriver, type NetConfig } from '../net/driver.js';
-import { NetworkServer } from '../net/network_server.js';
-import { SecureChannel, type SecureConfig } from '../net/secure/secure_channel.js';
-import { create_net_driver, node_timers } from './net/node_net.js';
+import type { NetConfig } from '../net/driver.js';
+import { NodeNetwork } from '../net/node_network.js';
+import type { SecureConfig } from '../net/secure/secure_channel.js';
+import { Lifecycle } from '../kernel/lifecycle.js';
+import { node_net_env } from './net/node_net.js';
 import { system_random } from './net/system_random.js';
 import { spawn_worker } from './spawn_worker.js';
 import type { HostToWorker, ProcessLaunch, SerializedError, WorkerInit, WorkerToHost } from './worker_protocol.js';
@@ -64,6 +66,11 @@ export interface NodeHostOptions {
   readonly main_pids?: Readonly<Record<number, number>>;
   /** Polls before a blocking receive sleeps (see `KernelEnv.spin_polls`). */
   readonly spin_polls?: number;
+  /**
+   * Hot-path assertions on every core (`KernelEnv.debug`). Default: on when the environment
+   * variable `LATTICE_DEBUG` is `1` (the test suite sets it), off otherwise.
+   */
+  readonly debug?: boolean;
   /** How long `close()` waits for processes to return before terminating workers. Default 10 s. */
   readonly close_timeout_ms?: number;
   /** Connects the node to other nodes (see the header). */
@@ -80,24 +87,17 @@ export interface NodeNetworkOptions {
   readonly net_pid: number;
   /** Deliver packets as they arrive (default true); otherwise only in `poll_network()`. */
   readonly auto_poll?: boolean;
+  /** Calls from other nodes served at once (default 1024). */
+  readonly calls_max?: number;
   /**
    * Seal every packet (net/secure): this node's identity and the channel's limits. Randomness
    * is the system CSPRNG and the clock is wall time unless given. Pin peers with
-   * `network.secure.add_remote`.
+   * `network.add_remote(node, host, port, proto, { public_key })`.
    */
   readonly secure?: Omit<SecureConfig, 'random' | 'clock' | 'timers'> & Partial<Pick<SecureConfig, 'random' | 'clock'>>;
 }
 
-/** The running network of a `NodeHost`. */
-export interface NodeNetwork {
-  /** The driver: `add_remote` peers here; `port` and `local_node()` say where this node is. */
-  readonly driver: NetDriver;
-  readonly server: NetworkServer;
-  /** The secure channel, when `secure` was given (else null). */
-  readonly secure: SecureChannel | null;
-  /** The kernel of the network core (the main thread's processes on that core use it). */
-  readonly kernel: Kernel;
-}
+export type { NodeNetwork };
 
 /** How a process ended. */
 export interface ProcessResult {
@@ -132,10 +132,11 @@ export class NodeHost {
   private readonly main_cores: ReadonlySet<number>;
   private readonly attachments: Fastpath[] = [];
   private readonly spin_polls: number;
+  private readonly debug: boolean;
   private readonly close_timeout_ms: number;
   /** The main thread's clock and waiter (for control-plane work such as cleaning up a crashed core). */
   private readonly env = real_env(0);
-  private closing: Promise<void> | null = null;
+  private readonly lifecycle = new Lifecycle();
   private net: NodeNetwork | null = null;
   /** Workers that `close()` had to terminate because their processes did not return in time. */
   forced_terminations = 0;
@@ -144,6 +145,7 @@ export class NodeHost {
     this.memory = memory;
     this.main_cores = new Set(options.main_cores ?? []);
     this.spin_polls = options.spin_polls ?? SPIN_POLLS_DEFAULT;
+    this.debug = options.debug ?? process.env.LATTICE_DEBUG === '1';
     this.close_timeout_ms = options.close_timeout_ms ?? CLOSE_TIMEOUT_MS_DEFAULT;
   }
 
@@ -211,7 +213,7 @@ export class NodeHost {
 
   private start_worker(core: number, processes: readonly ProcessLaunch[]): Promise<void> {
     const net_pid = this.net === null ? -1 : this.net.server.net_pid;
-    const init: WorkerInit = { shared: this.memory.shared(), core, spin_polls: this.spin_polls, net_pid, processes };
+    const init: WorkerInit = { shared: this.memory.shared(), core, spin_polls: this.spin_polls, debug: this.debug, net_pid, processes };
     const worker = spawn_worker(new URL('./core_worker.ts', import.meta.url), {
       workerData: init,
       name: `lattice-core-${core}`,
@@ -258,14 +260,16 @@ export class NodeHost {
   private fail_core(core: number, error: SerializedError): void {
     for (const [pid, pending] of this.processes) {
       if (pending.core !== core || pending.settled) continue;
-      process_exit(this.memory, this.env.waiter, this.env.clock, pid);
+      // On a node with a network, its kernel's exit also answers the pid's calls from other nodes.
+      if (this.net !== null) this.net.kernel.exit(pid);
+      else process_exit(this.memory, this.env.waiter, this.env.clock, pid);
       pending.resolve({ pid, core, ok: false, error });
     }
   }
 
   /** Starts another process on a running core. */
   spawn(spec: ProcessSpec): void {
-    if (this.closing !== null) throw new LatticeError(ErrorCode.CLOSED, 'spawn: the node is closing');
+    if (this.lifecycle.ending) throw new LatticeError(ErrorCode.CLOSED, 'spawn: the node is closing');
     const entry = this.workers.get(spec.core);
     if (entry === undefined) throw new ConfigError(ErrorCode.BAD_CORE, `spawn: core ${spec.core} has no worker`);
     const launch = this.prepare(spec);
@@ -275,31 +279,17 @@ export class NodeHost {
 
   private async start_network(options: NodeNetworkOptions): Promise<void> {
     this.bind_main(options.net_pid, options.core);
-    const driver = create_net_driver();
-    await driver.init(options.config ?? {});
-    const timers = node_timers();
-    let secure: SecureChannel | null = null;
-    if (options.secure !== undefined) {
-      try {
-        secure = await SecureChannel.create(driver, {
-          random: system_random(),
-          clock: { now_ms: () => Date.now() },
-          ...options.secure,
-          timers,
-        });
-      } catch (error) {
-        await driver.shutdown();
-        throw error;
-      }
-    }
     const kernel = this.attach_kernel(options.core);
-    const server = new NetworkServer(kernel, driver, {
-      auto_poll: options.auto_poll ?? true,
+    const secure = options.secure;
+    this.net = await NodeNetwork.start({
+      kernel,
+      env: node_net_env(),
+      config: options.config ?? {},
       net_pid: options.net_pid,
-      timers,
-      ...(secure === null ? {} : { sender: secure }),
+      auto_poll: options.auto_poll ?? true,
+      ...(options.calls_max === undefined ? {} : { calls_max: options.calls_max }),
+      secure: secure === undefined ? null : { random: system_random(), clock: { now_ms: () => Date.now() }, ...secure },
     });
-    this.net = { driver, server, secure, kernel };
   }
 
   /** The node's network; a `ConfigError` if it was started without one. */
@@ -317,7 +307,7 @@ export class NodeHost {
   attach(core: number): Fastpath {
     if (!this.main_cores.has(core))
       throw new ConfigError(ErrorCode.BAD_CORE, `attach: core ${core} is not one of main_cores`);
-    const fastpath = Fastpath.attach_core(this.memory, core, real_env(this.spin_polls));
+    const fastpath = Fastpath.attach_core(this.memory, core, real_env(this.spin_polls, this.debug));
     this.attachments.push(fastpath);
     return fastpath;
   }
@@ -358,57 +348,53 @@ export class NodeHost {
 
   /**
    * Drains and stops: marks the node closing (blocked receives return `CLOSED`, sends fail
-   * with `CLOSED`), waits for every process to return, and lets every worker exit. Workers
-   * still busy after `close_timeout_ms` are terminated and counted in `forced_terminations`.
+   * with `CLOSED`), waits for every process to return, lets every worker exit, then drains and
+   * stops the network. Workers still busy after `close_timeout_ms` are terminated and counted
+   * in `forced_terminations`. A `destroy()` meanwhile cuts the wait short.
    */
   close(): Promise<void> {
-    if (this.closing !== null) return this.closing;
-    this.closing = (async () => {
-      this.memory.set_closing();
-      const close: HostToWorker = { type: 'close' };
-      for (const entry of this.workers.values()) entry.worker.postMessage(close);
-      const all_exited = Promise.all([...this.workers.values()].map((entry) => entry.exited));
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timed_out = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), this.close_timeout_ms)));
-      const outcome = await Promise.race([all_exited.then(() => 'exited' as const), timed_out]);
-      clearTimeout(timer);
-      if (outcome === 'timeout') {
-        for (const entry of this.workers.values()) {
-          this.forced_terminations++;
-          await entry.worker.terminate();
-        }
-        await all_exited;
-      }
-      await this.stop_network();
-      this.release_main();
-    })();
-    return this.closing;
+    return this.lifecycle.close(
+      () => this.drain_workers(),
+      (aborted) => this.release(aborted),
+    );
   }
 
-  /** Aborts: terminates every worker now; unfinished processes resolve as failed. */
+  /** Aborts: terminates every worker now; unfinished processes resolve as failed. Idempotent; cuts a pending `close()` short. */
   destroy(): Promise<void> {
-    if (this.closing !== null) {
-      return this.closing.then(() => undefined);
-    }
-    this.closing = (async () => {
-      // Terminate first: waking the processes (set_closing) would let them finish normally.
-      const exits = [...this.workers.values()].map(async (entry) => {
-        await entry.worker.terminate();
-        await entry.exited;
-      });
-      await Promise.all(exits);
-      this.memory.set_closing();
-      await this.stop_network();
-      this.release_main();
-    })();
-    return this.closing;
+    return this.lifecycle.destroy((aborted) => this.release(aborted));
   }
 
-  private async stop_network(): Promise<void> {
-    if (this.net === null) return;
-    await this.net.server.close();
-    this.net.secure?.close();
-    await this.net.driver.shutdown();
+  private async drain_workers(): Promise<void> {
+    this.memory.set_closing(this.env.waiter);
+    const close: HostToWorker = { type: 'close' };
+    for (const entry of this.workers.values()) entry.worker.postMessage(close);
+    const all_exited = Promise.all([...this.workers.values()].map((entry) => entry.exited));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timed_out = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), this.close_timeout_ms)));
+    const outcome = await Promise.race([all_exited.then(() => 'exited' as const), timed_out]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      for (const entry of this.workers.values()) {
+        this.forced_terminations++;
+        await entry.worker.terminate();
+      }
+      await all_exited;
+    }
+  }
+
+  private async release(aborted: boolean): Promise<void> {
+    if (aborted) {
+      // Terminate first: waking the processes (set_closing) would let them finish normally.
+      await Promise.all(
+        [...this.workers.values()].map(async (entry) => {
+          await entry.worker.terminate();
+          await entry.exited;
+        }),
+      );
+      this.memory.set_closing(this.env.waiter);
+    }
+    if (this.net !== null) await (aborted ? this.net.destroy() : this.net.close());
+    this.release_main();
   }
 
   private release_main(): void {

@@ -19,6 +19,8 @@ export interface WorkerInit {
   readonly shared: NodeShared;
   readonly core: number;
   readonly spin_polls: number;
+  /** Hot-path assertions on (`KernelEnv.debug`). */
+  readonly debug: boolean;
   /** The node's network pid, or -1: messages to other nodes go to it (`EgressRouter`). */
   readonly net_pid: number;
   readonly processes: readonly ProcessLaunch[];

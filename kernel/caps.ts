@@ -1,7 +1,7 @@
 /**
  * Capability tables (seL4 style): every pid owns `caps_per_pid` slots in shared memory.
  *
- * - A process names a capability by a handle, `(generation << 8) | slot`. Freeing a slot bumps
+ * - A process names a capability by a handle: its slot and the slot's generation (cap_layout.ts). Freeing a slot bumps
  *   its generation, so a handle of a revoked or deleted capability never reaches whatever later
  *   reuses the slot: it fails with NO_CAP.
  * - Validation takes no lock: it reads the tag, the fields, then the tag again (a seqlock read),
@@ -15,44 +15,49 @@
  * Layout: layout/cap_layout.ts.
  */
 import { assert } from './assert.js';
+import type { ChannelTable } from './channel_table.js';
 import {
   CAP_BADGE_WORD,
   CAP_FIRST_CHILD_WORD,
-  CAP_GENERATION_MASK,
   CAP_KIND_RIGHTS_WORD,
   CAP_NEXT_SIBLING_WORD,
   CAP_PARENT_WORD,
-  CAP_SLOT_BITS,
-  CAP_SLOT_MASK,
   CAP_TAG_WORD,
   CAP_TARGET_GEN_WORD,
   CAP_TARGET_WORD,
   CAP_WORDS,
   CapKind,
   CapState,
+  cap_handle,
+  cap_handle_generation,
+  cap_handle_slot,
+  cap_kind_of,
+  cap_kind_rights,
+  cap_rights_of,
+  cap_tag,
+  cap_tag_generation,
+  cap_tag_state,
+  cap_tag_with_state,
 } from './layout/cap_layout.js';
 import { WORD_BYTES } from './layout/cache_line.js';
-import { CHANNEL_TAG_WORD, CHANNEL_WORDS, ChannelState } from './layout/channel_layout.js';
+import { ChannelState, channel_tag } from './layout/channel_layout.js';
 import type { NodeMemory } from './node_memory.js';
 import { Status } from './status.js';
 
 /** A capability as plain data (for tools and tests). */
 export interface CapInfo {
-  readonly kind: 'channel' | 'reply';
+  readonly kind: 'channel' | 'reply' | 'remote_reply';
   readonly rights: number;
   readonly badge: number;
-  /** Channel index (channel) or caller pid (reply). */
+  /** Channel index (channel), caller pid (reply) or the network server's call slot (remote reply). */
   readonly target: number;
-}
-
-function tag(generation: number, state: number): number {
-  return ((generation & CAP_GENERATION_MASK) << 2) | state;
 }
 
 export class Caps {
   private readonly i32: Int32Array;
   private readonly caps_word: number;
-  private readonly channels_word: number;
+  /** The channel table validation reads channel tags from (null: this instance never validates). */
+  private readonly channels: ChannelTable | null;
   readonly caps_per_pid: number;
   readonly pids_max: number;
   /** Global index of the capability `validate_channel` found last (valid right after it succeeds). */
@@ -60,10 +65,10 @@ export class Caps {
   /** Its badge. */
   found_badge = 0;
 
-  constructor(memory: NodeMemory) {
+  constructor(memory: NodeMemory, channels: ChannelTable | null = null) {
     this.i32 = memory.i32;
     this.caps_word = memory.layout.cap_tables / WORD_BYTES;
-    this.channels_word = memory.layout.channel_table / WORD_BYTES;
+    this.channels = channels;
     this.caps_per_pid = memory.geometry.caps_per_pid;
     this.pids_max = memory.geometry.pids_max;
   }
@@ -75,16 +80,16 @@ export class Caps {
 
   /** The handle of the capability in slot `global`, at its current generation. */
   handle_of(global: number): number {
-    const generation = Atomics.load(this.i32, this.word(global) + CAP_TAG_WORD) >>> 2;
-    return (generation << CAP_SLOT_BITS) | (global % this.caps_per_pid);
+    const generation = cap_tag_generation(Atomics.load(this.i32, this.word(global) + CAP_TAG_WORD));
+    return cap_handle(global % this.caps_per_pid, generation);
   }
 
   /** Global index that `handle` of `pid` names, or -1 if it names no used capability. */
   resolve(pid: number, handle: number): number {
-    const slot = handle & CAP_SLOT_MASK;
+    const slot = cap_handle_slot(handle);
     if (!(handle > 0 && slot < this.caps_per_pid && pid >= 0 && pid < this.pids_max)) return -1;
     const global = pid * this.caps_per_pid + slot;
-    const expected = tag(handle >>> CAP_SLOT_BITS, CapState.USED);
+    const expected = cap_tag(cap_handle_generation(handle), CapState.USED);
     return Atomics.load(this.i32, this.word(global) + CAP_TAG_WORD) === expected ? global : -1;
   }
 
@@ -94,32 +99,32 @@ export class Caps {
    * Takes no lock.
    */
   validate_channel(pid: number, handle: number, right: number): number {
-    const slot = handle & CAP_SLOT_MASK;
+    const slot = cap_handle_slot(handle);
     if (!(handle > 0 && slot < this.caps_per_pid && pid >= 0 && pid < this.pids_max)) return Status.NO_CAP;
     const global = pid * this.caps_per_pid + slot;
     const w = this.caps_word + global * CAP_WORDS;
     const i32 = this.i32;
-    const expected = (((handle >>> CAP_SLOT_BITS) & CAP_GENERATION_MASK) << 2) | CapState.USED;
+    const expected = cap_tag(cap_handle_generation(handle), CapState.USED);
     if (Atomics.load(i32, w + CAP_TAG_WORD) !== expected) return Status.NO_CAP;
     const kind_rights = i32[w + CAP_KIND_RIGHTS_WORD]!;
     const channel = i32[w + CAP_TARGET_WORD]!;
     const channel_gen = i32[w + CAP_TARGET_GEN_WORD]!;
     const badge = i32[w + CAP_BADGE_WORD]!;
     if (Atomics.load(i32, w + CAP_TAG_WORD) !== expected) return Status.NO_CAP; // Freed meanwhile.
-    if ((kind_rights & 0xff) !== CapKind.CHANNEL) return Status.NO_CAP;
-    if (((kind_rights >>> 8) & right) !== right) return Status.NO_RIGHT;
-    const channel_tag = Atomics.load(i32, this.channels_word + channel * CHANNEL_WORDS + CHANNEL_TAG_WORD);
-    if (channel_tag !== ((channel_gen << 2) | ChannelState.OPEN)) return Status.STALE_CHANNEL;
+    if (cap_kind_of(kind_rights) !== CapKind.CHANNEL) return Status.NO_CAP;
+    if ((cap_rights_of(kind_rights) & right) !== right) return Status.NO_RIGHT;
+    if (this.channels!.tag(channel) !== channel_tag(channel_gen, ChannelState.OPEN)) return Status.STALE_CHANNEL;
     this.found = global;
     this.found_badge = badge;
     return channel;
   }
 
-  /** Validates `pid`'s reply capability `handle`; its global index, or NO_CAP. */
+  /** Validates `pid`'s reply capability `handle` (local or remote); its global index, or NO_CAP. */
   validate_reply(pid: number, handle: number): number {
     const global = this.resolve(pid, handle);
     if (global < 0) return Status.NO_CAP;
-    if ((this.i32[this.word(global) + CAP_KIND_RIGHTS_WORD]! & 0xff) !== CapKind.REPLY) return Status.NO_CAP;
+    const kind = this.kind(global);
+    if (kind !== CapKind.REPLY && kind !== CapKind.REMOTE_REPLY) return Status.NO_CAP;
     return global;
   }
 
@@ -130,7 +135,7 @@ export class Caps {
 
   /** The rights of capability `global`. */
   rights(global: number): number {
-    return this.i32[this.word(global) + CAP_KIND_RIGHTS_WORD]! >>> 8;
+    return cap_rights_of(this.i32[this.word(global) + CAP_KIND_RIGHTS_WORD]!);
   }
 
   /** The target (channel, or caller pid) and its generation (channel generation, or call seq). */
@@ -153,18 +158,18 @@ export class Caps {
     for (let slot = 0; slot < this.caps_per_pid; slot++) {
       const w = this.word(first + slot);
       const current = Atomics.load(i32, w + CAP_TAG_WORD);
-      if ((current & 3) !== CapState.FREE) continue;
+      if (cap_tag_state(current) !== CapState.FREE) continue;
       // Fill the fields first, then publish with the tag (a validator checks the tag twice).
-      if (Atomics.compareExchange(i32, w + CAP_TAG_WORD, current, (current & ~3) | CapState.CLAIMING) !== current)
+      if (Atomics.compareExchange(i32, w + CAP_TAG_WORD, current, cap_tag_with_state(current, CapState.CLAIMING)) !== current)
         continue;
-      i32[w + CAP_KIND_RIGHTS_WORD] = kind | (rights << 8);
+      i32[w + CAP_KIND_RIGHTS_WORD] = cap_kind_rights(kind, rights);
       i32[w + CAP_TARGET_WORD] = target;
       i32[w + CAP_TARGET_GEN_WORD] = target_gen;
       i32[w + CAP_BADGE_WORD] = badge;
       i32[w + CAP_PARENT_WORD] = -1;
       i32[w + CAP_FIRST_CHILD_WORD] = -1;
       i32[w + CAP_NEXT_SIBLING_WORD] = -1;
-      Atomics.store(i32, w + CAP_TAG_WORD, (current & ~3) | CapState.USED);
+      Atomics.store(i32, w + CAP_TAG_WORD, cap_tag_with_state(current, CapState.USED));
       return first + slot;
     }
     return -1;
@@ -186,8 +191,8 @@ export class Caps {
    */
   free_if(global: number, generation: number): boolean {
     const w = this.word(global);
-    const used = tag(generation, CapState.USED);
-    return Atomics.compareExchange(this.i32, w + CAP_TAG_WORD, used, tag(generation + 1, CapState.FREE)) === used;
+    const used = cap_tag(generation, CapState.USED);
+    return Atomics.compareExchange(this.i32, w + CAP_TAG_WORD, used, cap_tag(generation + 1, CapState.FREE)) === used;
   }
 
   /**
@@ -199,7 +204,7 @@ export class Caps {
     const i32 = this.i32;
     const w = this.word(global);
     const current = Atomics.load(i32, w + CAP_TAG_WORD);
-    if ((current & 3) !== CapState.USED) return false;
+    if (cap_tag_state(current) !== CapState.USED) return false;
     const parent = i32[w + CAP_PARENT_WORD]!;
     if (parent !== -1) this.unlink_child(parent, global);
     for (let child = i32[w + CAP_FIRST_CHILD_WORD]!; child !== -1; ) {
@@ -211,7 +216,7 @@ export class Caps {
     }
     i32[w + CAP_FIRST_CHILD_WORD] = -1;
     i32[w + CAP_PARENT_WORD] = -1;
-    return this.free_if(global, current >>> 2);
+    return this.free_if(global, cap_tag_generation(current));
   }
 
   /**
@@ -237,12 +242,12 @@ export class Caps {
         stack[top++] = child;
       }
       const current = Atomics.load(i32, w + CAP_TAG_WORD);
-      if ((current & 3) !== CapState.USED) continue;
+      if (cap_tag_state(current) !== CapState.USED) continue;
       on_free(g);
       i32[w + CAP_FIRST_CHILD_WORD] = -1;
       i32[w + CAP_PARENT_WORD] = -1;
       i32[w + CAP_NEXT_SIBLING_WORD] = -1;
-      if (this.free_if(g, current >>> 2)) freed++;
+      if (this.free_if(g, cap_tag_generation(current))) freed++;
     }
     return freed;
   }
@@ -268,7 +273,7 @@ export class Caps {
 
   /** Whether slot `global` holds a capability. */
   used(global: number): boolean {
-    return (Atomics.load(this.i32, this.word(global) + CAP_TAG_WORD) & 3) === CapState.USED;
+    return cap_tag_state(Atomics.load(this.i32, this.word(global) + CAP_TAG_WORD)) === CapState.USED;
   }
 
   /** Capability `global` as plain data, or null if free. */
@@ -276,16 +281,42 @@ export class Caps {
     if (!this.used(global)) return null;
     const w = this.word(global);
     const kind_rights = this.i32[w + CAP_KIND_RIGHTS_WORD]!;
+    const kind = cap_kind_of(kind_rights);
     return {
-      kind: (kind_rights & 0xff) === CapKind.REPLY ? 'reply' : 'channel',
-      rights: kind_rights >>> 8,
+      kind: kind === CapKind.CHANNEL ? 'channel' : kind === CapKind.REPLY ? 'reply' : 'remote_reply',
+      rights: cap_rights_of(kind_rights),
       badge: this.i32[w + CAP_BADGE_WORD]!,
       target: this.i32[w + CAP_TARGET_WORD]!,
     };
   }
 
+  /** The pid whose table holds capability `global`. */
+  owner_pid(global: number): number {
+    return Math.floor(global / this.caps_per_pid);
+  }
+
+  /**
+   * Moves capability `global` (used, at `generation`) from kind `from` to kind `to` by one
+   * compare-and-swap of its `kind_rights` (a remote reply's answered / orphaned transitions; see
+   * cap_layout.ts). False if it was not of kind `from` (another transition won) or not that
+   * capability any more.
+   */
+  transition(global: number, generation: number, from: number, to: number): boolean {
+    const w = this.word(global);
+    if (Atomics.load(this.i32, w + CAP_TAG_WORD) !== cap_tag(generation, CapState.USED)) return false;
+    const before = Atomics.load(this.i32, w + CAP_KIND_RIGHTS_WORD);
+    if (cap_kind_of(before) !== from) return false;
+    const after = cap_kind_rights(to, cap_rights_of(before));
+    return Atomics.compareExchange(this.i32, w + CAP_KIND_RIGHTS_WORD, before, after) === before;
+  }
+
+  /** The generation of capability slot `global` (its current tag's). */
+  generation(global: number): number {
+    return cap_tag_generation(Atomics.load(this.i32, this.word(global) + CAP_TAG_WORD));
+  }
+
   /** Kind of capability `global`. */
   kind(global: number): number {
-    return this.i32[this.word(global) + CAP_KIND_RIGHTS_WORD]! & 0xff;
+    return cap_kind_of(this.i32[this.word(global) + CAP_KIND_RIGHTS_WORD]!);
   }
 }

@@ -36,6 +36,14 @@ export interface KernelEnv {
    * short where simulated cores outnumber hardware threads.
    */
   readonly spin_polls: number;
+  /**
+   * Whether the hot path checks its invariants (TigerBeetle style): a slot's channel index in
+   * range and its receiver bound to the consuming core, an inline length within the cap, ring
+   * claim counts in range, descriptors inside the slab, and each boundary's writer and reader
+   * agreeing. On in tests and in the simulator; off in the benchmarks and by default, where a
+   * failed check would be a bug that tests exist to catch.
+   */
+  readonly debug: boolean;
 }
 
 /** The waiter over `Atomics.wait` / `Atomics.waitAsync` / `Atomics.notify`. */
@@ -62,7 +70,10 @@ export function performance_clock(): Clock {
 /** Polls before sleeping, by default. See `KernelEnv.spin_polls`. */
 export const SPIN_POLLS_DEFAULT = 2000;
 
-/** The environment of a real thread: `Atomics` waits, `performance.now()`, a short spin. */
-export function real_env(spin_polls = SPIN_POLLS_DEFAULT): KernelEnv {
-  return { clock: performance_clock(), waiter: atomics_waiter(), spin_polls };
+/**
+ * The environment of a real thread: `Atomics` waits, `performance.now()`, a short spin, and the
+ * hot-path assertions off unless `debug`.
+ */
+export function real_env(spin_polls = SPIN_POLLS_DEFAULT, debug = false): KernelEnv {
+  return { clock: performance_clock(), waiter: atomics_waiter(), spin_polls, debug };
 }

@@ -1,50 +1,40 @@
 /**
- * The fastpath: one thread's attachment to a node, as one of its cores or as a producer.
+ * The fastpath: one thread's attachment to a node, as one of its cores or as a producer, and the
+ * send and receive cores of the node's message path.
  *
- * Sending (`send`): a message enters the innermost tier its sender and receiver share (L1 on
- * the same core, L2 on the same socket, L3 otherwise). When that ring is full it cascades
- * outward, L1 → L2 → L3 (the spec's "attempts L1→L2→L3 transfers"), and when every ring on the
- * path is full it spills into the receiving core's spill queue. When the spill region is full
- * too, the send returns `BACKPRESSURE` and nothing changes.
+ * Sending: a message enters the innermost tier its sender and receiver share (L1 on the same
+ * core, L2 on the same socket, L3 otherwise). When that ring is full it cascades outward, L1 →
+ * L2 → L3 (the spec's "attempts L1→L2→L3 transfers"), and when every ring on the path is full it
+ * spills into the receiving core's spill queue. When the spill region is full too, the send
+ * returns `BACKPRESSURE` and nothing changes. Every send here is a send inside the node: a
+ * channel to another node never reaches the fastpath (`Kernel` routes it first).
  *
- * Receiving (`recv`): the core's consumer merges its four sources (L1, L2, L3, spill). Every
- * message carries its channel's sequence number, and the consumer delivers a source's head only
- * when it is the next one its channel expects; so a message that cascaded outward is never
- * overtaken by a later message of its channel that found room further in. Messages for the
- * core's other pids are parked in their mailboxes. ARCHITECTURE.md, "Order", has the proof
- * that the merge always makes progress.
+ * Receiving: the core's consumer merges its four sources (L1, L2, L3, spill). Every message
+ * carries its channel's sequence number, and the consumer delivers a source's head only when it
+ * is the next one its channel expects; so a message that cascaded outward is never overtaken by
+ * a later message of its channel that found room further in. Messages for the core's other pids
+ * are parked in their mailboxes (mailboxes.ts). ARCHITECTURE.md, "Order", has the proof that the
+ * merge always makes progress.
  *
  * The hot path never throws and never allocates: it returns `Status` codes and counts every
- * refusal in the core's counter block.
+ * refusal in the attachment's counter block. With `env.debug` it also asserts its invariants on
+ * both sides of each slot: the writer (`enqueue`) and the reader (`pump`).
+ *
+ * What lives elsewhere: channel lookup, handles and tags (channel_table.ts), mailboxes
+ * (mailboxes.ts), doorbells (doorbell.ts), counters (counter_block.ts), the reply slot
+ * (process_table.ts).
  */
+import { assert, assert_range } from './assert.js';
+import { ANY_NODE, ChannelTable, LOCAL_NODE, REMOTE_PID_MAX } from './channel_table.js';
+import { CounterBlock } from './counter_block.js';
+import { Doorbells } from './doorbell.js';
 import { ErrorCode } from './error_codes.js';
-import { assert } from './assert.js';
 import { ConfigError } from './errors.js';
 import { lock, unlock } from './control_lock.js';
 import type { KernelEnv } from './env.js';
-import { BlockState } from './layout/block_layout.js';
+import { BLOCK_DATA, BLOCK_LENGTH_WORD, BlockState } from './layout/block_layout.js';
 import { WORD_BYTES } from './layout/cache_line.js';
 import {
-  CHANNEL_DST_NODE_WORD,
-  CHANNEL_DST_PID_WORD,
-  CHANNEL_KEY_WORD,
-  CHANNEL_OWNER_CAP_WORD,
-  CHANNEL_RECV_SEQ_WORD,
-  CHANNEL_SEND_SEQ_WORD,
-  CHANNEL_SRC_NODE_WORD,
-  CHANNEL_SRC_PID_WORD,
-  CHANNEL_STAGED_HEAD_WORD,
-  CHANNEL_STAGED_TAIL_WORD,
-  CHANNEL_STAGED_TOTAL_WORD,
-  CHANNEL_STAGING_WORD,
-  CHANNEL_TAG_WORD,
-  CHANNEL_WORDS,
-  ChannelState,
-  channel_key,
-  channel_tag,
-} from './layout/channel_layout.js';
-import {
-  COUNTER_BLOCK_BYTES,
   C_BACKPRESSURED,
   C_BLOCKS_RELEASED,
   C_BLOCK_ALLOC_FAILED,
@@ -67,28 +57,7 @@ import {
   C_STAGED,
   C_STALE_RELEASES,
 } from './layout/counter_layout.js';
-import { BLOCK_DATA, BLOCK_LENGTH_WORD, BLOCK_NEXT_WORD } from './layout/block_layout.js';
-import {
-  CORE_DOORBELL,
-  CORE_OWNER,
-  CORE_WAITERS,
-  MAILBOX_HEADER_BYTES,
-  MAILBOX_HEAD,
-  MAILBOX_TAIL,
-  NODE_CHANNELS_USED_WORD,
-  NODE_CLOSING_WORD,
-  NODE_LOCK_WORD,
-  NODE_TOKENS_WORD,
-  ring_offset,
-} from './layout/node_layout.js';
-import {
-  PROCESS_NOTIFY_BITS_WORD,
-  PROCESS_REPLY_SLOT_WORD,
-  PROCESS_REPLY_STATE_WORD,
-  PROCESS_REPLY_STATUS_WORD,
-  PROCESS_WORDS,
-  ReplyState,
-} from './layout/process_layout.js';
+import { CORE_OWNER, NODE_CLOSING_WORD, NODE_LOCK_WORD, NODE_TOKENS_WORD, ring_offset } from './layout/node_layout.js';
 import {
   SLOT_BLOCK_GEN_WORD,
   SLOT_BLOCK_OFFSET_WORD,
@@ -98,19 +67,21 @@ import {
   SLOT_FLAGS_WORD,
   SLOT_LENGTH_WORD,
   SLOT_PAYLOAD_BYTES_MAX,
-  SLOT_PUBLISH_SEQ_WORD,
-  SLOT_WORDS,
   SlotFlags,
 } from './layout/slot_layout.js';
 import { SPILL_QUEUE_BYTES } from './layout/spill_layout.js';
+import { Mailboxes } from './mailboxes.js';
 import type { Message } from './message.js';
 import type { NodeMemory } from './node_memory.js';
+import { take_reply, take_signal } from './process_table.js';
 import { Ring } from './ring.js';
 import { Slab } from './slab.js';
-import { copy_slot, read_slot, write_slot } from './slot_io.js';
+import { read_slot, write_slot } from './slot_io.js';
 import { SpillQueue } from './spill_queue.js';
 import { Status } from './status.js';
 import { NO_CORE } from './topology.js';
+
+export { ANY_NODE, LOCAL_NODE };
 
 /** Flags of `send` and `recv` (the spec's `IpcFlags`). */
 export const IpcFlags = {
@@ -124,19 +95,12 @@ export const IpcFlags = {
   GRANT: 4,
 } as const;
 
-/** Node id of this node in channel keys. */
-export const LOCAL_NODE = 0;
-/** Wildcard node for channel lookups (the spec's `ANY_NODE`). */
-export const ANY_NODE = -1;
-
 /** How long a blocking receive waits, as the spec says: 100 ms. */
 export const RECV_TIMEOUT_MS_DEFAULT = 100;
 /** Longest timeout a receive accepts: one minute. */
 export const RECV_TIMEOUT_MS_MAX = 60_000;
 /** Most messages one `send_batch` takes. */
 export const BATCH_COUNT_MAX = 1024;
-
-const MAILBOX_SLOTS_WORD = MAILBOX_HEADER_BYTES / WORD_BYTES;
 
 // What a wait loop polls for.
 const POLL_MESSAGE = 0;
@@ -155,6 +119,9 @@ const MERGE_ROUNDS_MAX = 1 << 16;
  */
 export const SOURCE_STREAK_MAX = 64;
 
+/** `stage` found nothing to stage: the send continues on the fast path. */
+const STAGE_NOT_NEEDED = 1;
+
 export class Fastpath {
   readonly memory: NodeMemory;
   /** The attached core, or `NO_CORE` for a producer. */
@@ -163,13 +130,18 @@ export class Fastpath {
   readonly producer_slot: number;
   readonly env: KernelEnv;
   readonly slab: Slab;
+  /** This thread's view of the channel table. */
+  readonly channels: ChannelTable;
+  /** How this thread wakes the node's cores. */
+  readonly doorbells: Doorbells;
+  private readonly counters: CounterBlock;
+  private readonly mailboxes: Mailboxes;
   private readonly i32: Int32Array;
-  private readonly u32: Uint32Array;
   private readonly r32: Int32Array;
   private readonly pids_max: number;
   private readonly pid_table_word: number;
-  private readonly channel_mask: number;
-  private readonly counters_word: number;
+  /** Whether the hot-path assertions run. */
+  private readonly debug: boolean;
   /** Home tier of a message from this thread to each core. */
   private readonly home_tier: Int8Array;
   /** Rings of every core, as a producer: index `core * 3 + tier`. */
@@ -179,33 +151,10 @@ export class Fastpath {
   /** This core's rings and spill queue, as their consumer (empty for a producer). */
   private readonly in_rings: Ring[];
   private readonly in_spill: SpillQueue | null;
-  /** Word index of each core's control line (doorbell, waiters), and of its waiter count. */
-  private readonly control_words: Int32Array;
-  private readonly waiter_words: Int32Array;
   private readonly owner_word: number;
   private readonly token: number;
-  /** This core's doorbell and waiter count (word indexes; -1 for a producer). */
-  private readonly doorbell_word: number;
-  private readonly waiters_word: number;
   /** The doorbell value recorded by the last `arm`. */
   private armed_bell = 0;
-  private readonly mailbox_capacity: number;
-  /** Word index of pid 0's mailbox, and words per mailbox. */
-  private readonly mailboxes_word: number;
-  private readonly mailbox_words: number;
-  /** Word index of channel 0's entry. */
-  private readonly channels_word: number;
-  /** Word index of pid 0's process entry. */
-  private readonly processes_word: number;
-  /**
-   * The last channel `channel_of` resolved: a sender usually sends to the same place again, and
-   * channel entries never move (keys are never removed), so the memo stays valid.
-   */
-  private memo_src = -1;
-  private memo_dst = -1;
-  private memo_src_node = -1;
-  private memo_dst_node = -1;
-  private memo_channel = -1;
   /** Source the receive merge tries first, and deliveries taken from it in a row. */
   private next_source = 0;
   private streak = 0;
@@ -220,57 +169,40 @@ export class Fastpath {
   private stalled = false;
   private attached = true;
 
-  private constructor(
-    memory: NodeMemory,
-    core: number,
-    producer_slot: number,
-    owner_word: number,
-    token: number,
-    env: KernelEnv,
-  ) {
+  private constructor(memory: NodeMemory, core: number, producer_slot: number, owner_word: number, token: number, env: KernelEnv) {
     this.memory = memory;
     this.core = core;
     this.producer_slot = producer_slot;
     this.env = env;
+    this.debug = env.debug;
     this.i32 = memory.i32;
-    this.u32 = memory.u32;
     this.r32 = memory.r32;
     const layout = memory.layout;
     this.pids_max = layout.geometry.pids_max;
     this.pid_table_word = layout.pid_table / WORD_BYTES;
-    this.channel_mask = layout.geometry.channels_max - 1;
-    this.mailbox_capacity = layout.geometry.mailbox_capacity;
-    this.mailboxes_word = layout.mailboxes / WORD_BYTES;
-    this.mailbox_words = layout.mailbox_bytes / WORD_BYTES;
-    this.channels_word = layout.channel_table / WORD_BYTES;
-    this.processes_word = layout.process_table / WORD_BYTES;
-    const block = core === NO_CORE ? layout.cores + producer_slot : core;
-    this.counters_word = (layout.counter_blocks + block * COUNTER_BLOCK_BYTES) / WORD_BYTES;
+    this.channels = new ChannelTable(memory, env);
+    this.doorbells = new Doorbells(memory, env.waiter);
+    this.counters = new CounterBlock(memory, core === NO_CORE ? layout.cores + producer_slot : core);
+    this.mailboxes = new Mailboxes(memory);
     this.owner_word = owner_word;
     this.token = token;
     this.slab = new Slab(memory.r32, memory.spill);
     const cores = layout.cores;
     this.home_tier = new Int8Array(cores);
-    this.control_words = new Int32Array(cores);
-    this.waiter_words = new Int32Array(cores);
     this.out_rings = [];
     this.out_spill = [];
     for (let c = 0; c < cores; c++) {
       this.home_tier[c] = memory.topology.home_tier(core, c);
-      this.control_words[c] = memory.core_control_word(c);
-      this.waiter_words[c] = this.control_words[c]! + CORE_WAITERS / WORD_BYTES;
       for (let t = 0; t < 3; t++) {
-        this.out_rings.push(new Ring(memory.i32, ring_offset(layout, c, t), layout.ring_capacities[t as 0 | 1 | 2]));
+        this.out_rings.push(new Ring(memory.i32, ring_offset(layout, c, t), layout.ring_capacities[t as 0 | 1 | 2], this.debug));
       }
       this.out_spill.push(new SpillQueue(memory.r32, memory.spill.queues_offset + c * SPILL_QUEUE_BYTES));
     }
     this.in_rings = [];
     this.in_spill = null;
-    this.doorbell_word = core === NO_CORE ? -1 : this.control_words[core]! + CORE_DOORBELL / WORD_BYTES;
-    this.waiters_word = core === NO_CORE ? -1 : this.control_words[core]! + CORE_WAITERS / WORD_BYTES;
     if (core !== NO_CORE) {
       for (let t = 0; t < 3; t++) {
-        this.in_rings.push(new Ring(memory.i32, ring_offset(layout, core, t), layout.ring_capacities[t as 0 | 1 | 2]));
+        this.in_rings.push(new Ring(memory.i32, ring_offset(layout, core, t), layout.ring_capacities[t as 0 | 1 | 2], this.debug));
       }
       this.in_spill = new SpillQueue(memory.r32, memory.spill.queues_offset + core * SPILL_QUEUE_BYTES);
     }
@@ -287,14 +219,13 @@ export class Fastpath {
     const owner_word = memory.core_control_word(core) + CORE_OWNER / WORD_BYTES;
     const token = Atomics.add(memory.i32, NODE_TOKENS_WORD, 1) + 1;
     const seen = Atomics.compareExchange(memory.i32, owner_word, 0, token);
-    if (seen !== 0)
-      throw new ConfigError(ErrorCode.CORE_ATTACHED, `core ${core} is already attached by another thread`);
+    if (seen !== 0) throw new ConfigError(ErrorCode.CORE_ATTACHED, `core ${core} is already attached by another thread`);
     return new Fastpath(memory, core, -1, owner_word, token, env);
   }
 
   /**
    * Attaches the calling thread as a producer: a sender that is none of the node's cores (the
-   * network driver delivering remote messages). Its messages enter at L3. Throws `ConfigError`
+   * network server delivering remote messages). Its messages enter at L3. Throws `ConfigError`
    * with `ERR_LATTICE_NO_PRODUCER_SLOT` when every producer slot is taken.
    */
   static attach_producer(memory: NodeMemory, env: KernelEnv): Fastpath {
@@ -305,10 +236,7 @@ export class Fastpath {
         return new Fastpath(memory, NO_CORE, slot, owner_word, token, env);
       }
     }
-    throw new ConfigError(
-      ErrorCode.NO_PRODUCER_SLOT,
-      `all ${memory.geometry.producers_max} producer slots are attached`,
-    );
+    throw new ConfigError(ErrorCode.NO_PRODUCER_SLOT, `all ${memory.geometry.producers_max} producer slots are attached`);
   }
 
   /** Releases the attachment so another thread may attach. Idempotent. */
@@ -319,58 +247,67 @@ export class Fastpath {
     assert(seen === this.token, 'detach: the attachment was still ours');
   }
 
+  /**
+   * The attachment's lifecycle verbs (one lifecycle across Lattice): an attachment has nothing
+   * to drain, so `close()` and `destroy()` both detach. Idempotent; they resolve at once.
+   */
+  close(): Promise<void> {
+    this.detach();
+    return Promise.resolve();
+  }
+
+  /** Detaches at once (see `close`). */
+  destroy(): Promise<void> {
+    this.detach();
+    return Promise.resolve();
+  }
+
+  /** Whether this attachment is still held (false after `detach`). */
+  get is_attached(): boolean {
+    return this.attached;
+  }
+
   // ---------------------------------------------------------------------------------------
   // Sending.
 
   /**
-   * Sends `m` from `src` (a pid bound to this core) to `dst`. `m.length` bytes of
-   * `m.payload` travel inline (at most 64); if `m.block_offset` names a block from
-   * `alloc_block`, its first `m.length` bytes travel by descriptor instead, and the block
-   * belongs to the receiver from then on. Returns `Status.OK` or a failure status.
+   * Sends `m` from `src` (a pid bound to this core) to `dst` on this node, without a
+   * capability (the raw path of tools and benchmarks; `Kernel.send` checks capabilities).
+   * `m.length` bytes of `m.payload` travel inline (at most 64); if `m.block_offset` names a
+   * block from `alloc_block`, its first `m.length` bytes travel by descriptor instead, and the
+   * block belongs to the receiver from then on. Returns `Status.OK` or a failure status.
    */
   send(src: number, dst: number, m: Message): number {
     const dst_core = this.check_send(src, dst);
     if (dst_core < 0) return dst_core;
-    let flags = m.flags & SlotFlags.USER_MASK;
-    if (m.block_offset !== 0) {
-      const status = this.check_descriptor(m);
-      if (status !== Status.OK) return status;
-      flags |= SlotFlags.DESCRIPTOR;
-    } else if (m.length >>> 0 > SLOT_PAYLOAD_BYTES_MAX || (m.length | 0) !== m.length) {
-      return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
-    }
-    const channel = this.channel_of(LOCAL_NODE, LOCAL_NODE, src, dst);
+    const payload_flag = this.check_payload(m);
+    if (payload_flag < 0) return payload_flag;
+    const channel = this.channels.of(LOCAL_NODE, LOCAL_NODE, src, dst);
     if (channel < 0) return this.reject(C_REJECTED_CHANNEL_FULL, Status.CHANNEL_TABLE_FULL);
     m.src_pid = src;
     m.dst_pid = dst;
-    return this.enqueue(m, flags, channel, dst_core, LOCAL_NODE, false);
+    return this.enqueue(m, (m.flags & SlotFlags.USER_MASK) | payload_flag, channel, dst_core, LOCAL_NODE, false);
   }
 
   /**
-   * Sends `m` from `src` on a known local channel (the capability layer's path: the channel
-   * comes from a validated capability, so there is no lookup). `kernel_flags` are `SlotFlags`
-   * bits the kernel adds (GRANT, CALL); `stage` holds the message until the channel is
-   * submitted. A channel to another node is not sent here: it returns NO_ROUTE, uncounted, for
-   * the caller to route.
+   * Sends `m` from `src` on a known channel inside this node (the capability layer's path: the
+   * channel comes from a validated capability, so there is no lookup). `kernel_flags` are
+   * `SlotFlags` bits the kernel adds (GRANT, CALL, EGRESS); `stage` holds the message until the
+   * channel is submitted. The caller has routed the message: the channel leads to a pid of this
+   * node (asserted).
    */
   send_channel(src: number, channel: number, m: Message, kernel_flags: number, stage: boolean): number {
-    const w = this.channels_word + channel * CHANNEL_WORDS;
-    if (this.i32[w + CHANNEL_DST_NODE_WORD] !== LOCAL_NODE) return Status.NO_ROUTE; // The caller routes it.
-    const dst = this.i32[w + CHANNEL_DST_PID_WORD]!;
-    if (this.i32[w + CHANNEL_SRC_PID_WORD] !== src) return this.reject(C_REJECTED_WRONG_CORE, Status.WRONG_CORE);
+    const channels = this.channels;
+    assert(!channels.is_remote(channel), 'send_channel: a channel inside this node (Kernel routes the others)');
+    const dst = channels.dst_pid(channel);
+    if (channels.src_pid(channel) !== src) return this.reject(C_REJECTED_WRONG_CORE, Status.WRONG_CORE);
     const dst_core = this.check_send(src, dst);
     if (dst_core < 0) return dst_core;
-    let flags = (m.flags & SlotFlags.USER_MASK) | kernel_flags;
-    if (m.block_offset !== 0) {
-      const status = this.check_descriptor(m);
-      if (status !== Status.OK) return status;
-      flags |= SlotFlags.DESCRIPTOR;
-    } else if (m.length >>> 0 > SLOT_PAYLOAD_BYTES_MAX || (m.length | 0) !== m.length) {
-      return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
-    }
+    const payload_flag = this.check_payload(m);
+    if (payload_flag < 0) return payload_flag;
     m.src_pid = src;
     m.dst_pid = dst;
-    return this.enqueue(m, flags, channel, dst_core, LOCAL_NODE, stage);
+    return this.enqueue(m, (m.flags & SlotFlags.USER_MASK) | kernel_flags | payload_flag, channel, dst_core, LOCAL_NODE, stage);
   }
 
   /**
@@ -389,16 +326,16 @@ export class Fastpath {
     for (let i = 0; i < count; i++) {
       const m = msgs[i]!;
       if (m.block_offset !== 0) return this.reject(C_REJECTED_BAD_ARGUMENT, Status.BAD_ARGUMENT);
-      if (m.length >>> 0 > SLOT_PAYLOAD_BYTES_MAX) return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
+      if ((m.length >>> 0) > SLOT_PAYLOAD_BYTES_MAX) return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
     }
-    const channel = this.channel_of(LOCAL_NODE, LOCAL_NODE, src, dst);
+    const channel = this.channels.of(LOCAL_NODE, LOCAL_NODE, src, dst);
     if (channel < 0) return this.reject(C_REJECTED_CHANNEL_FULL, Status.CHANNEL_TABLE_FULL);
-    if (this.i32[this.channels_word + channel * CHANNEL_WORDS + CHANNEL_STAGING_WORD] !== 0) {
+    if (this.channels.staging(channel) !== 0) {
       return this.send_each(src, dst, msgs, count, channel, dst_core); // Staged messages first.
     }
     const tier = this.home_tier[dst_core]!;
     const ring = this.out_rings[dst_core * 3 + tier]!;
-    const seq_word = this.channels_word + channel * CHANNEL_WORDS + CHANNEL_SEND_SEQ_WORD;
+    const seq_word = this.channels.send_seq_word(channel);
     if (ring.claim(count)) {
       const position = ring.claimed;
       const seq = this.i32[seq_word]!;
@@ -407,35 +344,21 @@ export class Fastpath {
         const m = msgs[i]!;
         m.src_pid = src;
         m.dst_pid = dst;
-        write_slot(
-          ring.i32,
-          ring.slot_word((position + i) | 0),
-          m,
-          m.flags & SlotFlags.USER_MASK,
-          channel,
-          (seq + i) | 0,
-          0,
-        );
+        if (this.debug) this.check_outgoing(m, m.flags & SlotFlags.USER_MASK, channel, dst_core);
+        write_slot(ring.i32, ring.slot_word((position + i) | 0), m, m.flags & SlotFlags.USER_MASK, channel, (seq + i) | 0, 0);
         bytes += m.length;
       }
       ring.publish(position, count);
       this.i32[seq_word] = (seq + count) | 0;
-      this.count(C_SENT_TIER + tier, count);
-      this.count(C_SENT_BYTES_TIER + tier, bytes);
-      if (Atomics.load(this.i32, this.waiter_words[dst_core]!) !== 0) this.wake(dst_core);
+      this.counters.add(C_SENT_TIER + tier, count);
+      this.counters.add(C_SENT_BYTES_TIER + tier, bytes);
+      this.ring(dst_core);
       return count;
     }
     return this.send_each(src, dst, msgs, count, channel, dst_core);
   }
 
-  private send_each(
-    src: number,
-    dst: number,
-    msgs: readonly Message[],
-    count: number,
-    channel: number,
-    dst_core: number,
-  ): number {
+  private send_each(src: number, dst: number, msgs: readonly Message[], count: number, channel: number, dst_core: number): number {
     let sent = 0;
     for (; sent < count; sent++) {
       const m = msgs[sent]!;
@@ -448,30 +371,25 @@ export class Fastpath {
   }
 
   /**
-   * Producer only: delivers `m` as sent by `src_pid` on node `src_node` to the local `dst`
-   * (the network's path into the node). It enters at L3. An inline payload travels as usual; a
-   * larger one in a block this producer allocated (`m.block_offset`), which becomes the
-   * receiver's. `m.src_pid` is `src_pid`.
+   * Producer only: delivers `m` as sent by `src_pid` on node `src_node` to the local `dst` (the
+   * network's path into the node). It enters at L3. An inline payload travels as usual; a larger
+   * one in a block this producer allocated (`m.block_offset`), which becomes the receiver's.
+   * `kernel_flags` are the kernel's bits the message carries in (CALL, with the reply capability
+   * in `m.cap`). `m.src_pid` is `src_pid`.
    */
-  deliver_remote(src_node: number, src_pid: number, dst: number, m: Message): number {
+  deliver_remote(src_node: number, src_pid: number, dst: number, m: Message, kernel_flags = 0): number {
     assert(this.core === NO_CORE, 'deliver_remote is for producer attachments');
     if (Atomics.load(this.i32, NODE_CLOSING_WORD) !== 0) return Status.CLOSED;
-    if (!(src_pid >= 0 && src_pid < 32767 && (src_pid | 0) === src_pid))
-      return this.reject(C_REJECTED_BAD_PID, Status.BAD_PID);
+    if (!(src_pid >= 0 && src_pid <= REMOTE_PID_MAX && (src_pid | 0) === src_pid)) return this.reject(C_REJECTED_BAD_PID, Status.BAD_PID);
     const dst_core = this.dst_core_of(dst);
     if (dst_core < 0) return dst_core;
-    let flags = (m.flags & SlotFlags.USER_MASK) | SlotFlags.REMOTE;
-    if (m.block_offset !== 0) {
-      const status = this.check_descriptor(m);
-      if (status !== Status.OK) return status;
-      flags |= SlotFlags.DESCRIPTOR;
-    } else if (m.length >>> 0 > SLOT_PAYLOAD_BYTES_MAX) {
-      return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
-    }
-    const channel = this.channel_of(src_node, LOCAL_NODE, src_pid, dst);
+    const payload_flag = this.check_payload(m);
+    if (payload_flag < 0) return payload_flag;
+    const channel = this.channels.of(src_node, LOCAL_NODE, src_pid, dst);
     if (channel < 0) return this.reject(C_REJECTED_CHANNEL_FULL, Status.CHANNEL_TABLE_FULL);
     m.src_pid = src_pid;
     m.dst_pid = dst;
+    const flags = (m.flags & SlotFlags.USER_MASK) | SlotFlags.REMOTE | kernel_flags | payload_flag;
     return this.enqueue(m, flags, channel, dst_core, src_node, false);
   }
 
@@ -495,24 +413,25 @@ export class Fastpath {
   }
 
   /**
-   * Checks that `m` names a block of this node's slab that is allocated for a payload and holds
-   * `m.length` bytes, and stamps its generation into `m`. OK, STALE_BLOCK or TOO_BIG (counted).
+   * The one check of a message's payload, for every path into the node or out of it: an inline
+   * payload of at most 64 bytes, or a descriptor naming a payload block of this node's slab that
+   * holds `m.length` bytes (its generation is stamped into `m`). Returns the `SlotFlags` bit the
+   * message travels with (`DESCRIPTOR` or 0), or TOO_BIG / STALE_BLOCK, counted.
    */
-  validate_block(m: Message): number {
-    return this.check_descriptor(m);
-  }
-
-  private check_descriptor(m: Message): number {
+  check_payload(m: Message): number {
+    const length = m.length;
     const block = m.block_offset;
+    if (block === 0) {
+      if ((length >>> 0) > SLOT_PAYLOAD_BYTES_MAX || (length | 0) !== length) return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
+      return 0;
+    }
     if (!this.slab.is_block(block) || this.slab.state(block) !== BlockState.PAYLOAD) {
       return this.reject(C_REJECTED_BAD_ARGUMENT, Status.STALE_BLOCK);
     }
-    if (m.length >>> 0 > this.slab.capacity_of(block) || (m.length | 0) !== m.length) {
-      return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
-    }
+    if ((length >>> 0) > this.slab.capacity_of(block) || (length | 0) !== length) return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
     m.block_gen = this.slab.generation(block);
-    this.r32[block / WORD_BYTES + BLOCK_LENGTH_WORD] = m.length;
-    return Status.OK;
+    this.r32[block / WORD_BYTES + BLOCK_LENGTH_WORD] = length;
+    return SlotFlags.DESCRIPTOR;
   }
 
   /**
@@ -520,20 +439,13 @@ export class Fastpath {
    * to be staged, or any message on a channel that still has staged messages, is staged
    * instead, so that it cannot overtake them.
    */
-  private enqueue(
-    m: Message,
-    flags: number,
-    channel: number,
-    dst_core: number,
-    src_node: number,
-    stage: boolean,
-  ): number {
-    const entry = this.channels_word + channel * CHANNEL_WORDS;
-    if (stage || Atomics.load(this.i32, entry + CHANNEL_STAGING_WORD) !== 0) {
+  private enqueue(m: Message, flags: number, channel: number, dst_core: number, src_node: number, stage: boolean): number {
+    if (this.debug) this.check_outgoing(m, flags, channel, dst_core);
+    if (stage || this.channels.staging(channel) !== 0) {
       const status = this.stage(m, flags, channel, src_node, stage);
       if (status !== STAGE_NOT_NEEDED) return status;
     }
-    const seq_word = entry + CHANNEL_SEND_SEQ_WORD;
+    const seq_word = this.channels.send_seq_word(channel);
     const seq = this.i32[seq_word]!;
     const home = this.home_tier[dst_core]!;
     let tier: number = home;
@@ -553,12 +465,23 @@ export class Fastpath {
       this.out_spill[dst_core]!.push(block);
     }
     this.i32[seq_word] = (seq + 1) | 0;
-    this.count(C_SENT_TIER + tier, 1);
-    this.count(C_SENT_BYTES_TIER + tier, m.length);
-    if (tier !== home) this.count(C_CASCADED, 1);
-    if ((flags & SlotFlags.DESCRIPTOR) !== 0) this.count(C_DESCRIPTOR_SENDS, 1);
-    if (Atomics.load(this.i32, this.waiter_words[dst_core]!) !== 0) this.wake(dst_core);
+    this.counters.add(C_SENT_TIER + tier, 1);
+    this.counters.add(C_SENT_BYTES_TIER + tier, m.length);
+    if (tier !== home) this.counters.add(C_CASCADED, 1);
+    if ((flags & SlotFlags.DESCRIPTOR) !== 0) this.counters.add(C_DESCRIPTOR_SENDS, 1);
+    this.ring(dst_core);
     return Status.OK;
+  }
+
+  /** The writer's side of a slot (debug): what the reader's `check_incoming` will rely on. */
+  private check_outgoing(m: Message, flags: number, channel: number, dst_core: number): void {
+    this.channels.check(channel);
+    assert(!this.channels.is_remote(channel), 'enqueue: a channel inside this node');
+    assert_range(dst_core, 0, this.memory.cores - 1, 'enqueue: destination core');
+    assert(this.memory.core_of(m.dst_pid) === dst_core, 'enqueue: the receiver is bound to the destination core');
+    assert(this.channels.dst_pid(channel) === m.dst_pid, 'enqueue: the message goes to its channel\'s receiver');
+    if ((flags & SlotFlags.DESCRIPTOR) === 0) assert_range(m.length, 0, SLOT_PAYLOAD_BYTES_MAX, 'enqueue: inline length');
+    else assert(this.slab.is_block(m.block_offset), 'enqueue: the descriptor names a slab block');
   }
 
   /**
@@ -568,26 +491,19 @@ export class Fastpath {
    * messages were released meanwhile (the send then goes the fast way).
    */
   private stage(m: Message, flags: number, channel: number, src_node: number, requested: boolean): number {
-    const i32 = this.i32;
-    const entry = this.channels_word + channel * CHANNEL_WORDS;
-    lock(i32, NODE_LOCK_WORD, this.env.waiter, this.env.clock);
+    lock(this.i32, NODE_LOCK_WORD, this.env.waiter, this.env.clock);
     try {
-      if (!requested && i32[entry + CHANNEL_STAGING_WORD] === 0) return STAGE_NOT_NEEDED;
+      if (!requested && this.channels.staging(channel) === 0) return STAGE_NOT_NEEDED;
       const block = this.slab.alloc(this.memory.spill.spill_class, BlockState.SPILLED, this.core, 0);
       if (block === 0) return this.reject(C_BACKPRESSURED, Status.BACKPRESSURE);
-      const seq = i32[entry + CHANNEL_SEND_SEQ_WORD]!;
+      const seq = this.i32[this.channels.send_seq_word(channel)]!;
       write_slot(this.r32, (block + BLOCK_DATA) / WORD_BYTES, m, flags, channel, seq, src_node);
-      i32[entry + CHANNEL_SEND_SEQ_WORD] = (seq + 1) | 0;
-      const tail = i32[entry + CHANNEL_STAGED_TAIL_WORD]!;
-      if (tail === 0) i32[entry + CHANNEL_STAGED_HEAD_WORD] = block;
-      else this.r32[tail / WORD_BYTES + BLOCK_NEXT_WORD] = block;
-      i32[entry + CHANNEL_STAGED_TAIL_WORD] = block;
-      i32[entry + CHANNEL_STAGED_TOTAL_WORD] = (i32[entry + CHANNEL_STAGED_TOTAL_WORD]! + 1) | 0;
-      Atomics.store(i32, entry + CHANNEL_STAGING_WORD, i32[entry + CHANNEL_STAGING_WORD]! + 1);
-      this.count(C_STAGED, 1);
+      const taken = this.channels.push_staged(channel, block);
+      assert(taken === seq, 'stage: the staged message took the sequence number it was written with');
+      this.counters.add(C_STAGED, 1);
       return Status.OK;
     } finally {
-      unlock(i32, NODE_LOCK_WORD, this.env.waiter);
+      unlock(this.i32, NODE_LOCK_WORD, this.env.waiter);
     }
   }
 
@@ -597,107 +513,25 @@ export class Fastpath {
    */
   push_block(dst_core: number, block: number): void {
     this.out_spill[dst_core]!.push(block);
-    this.ring_doorbell(dst_core);
+    this.ring(dst_core);
   }
 
-  /** Rings `core`'s doorbell if a thread sleeps on it. */
-  ring_doorbell(core: number): void {
-    if (Atomics.load(this.i32, this.waiter_words[core]!) !== 0) this.wake(core);
-  }
-
-  /** Rings `core`'s doorbell (a sender saw a sleeper): the cold half of `ring_doorbell`. */
-  private wake(core: number): void {
-    const bell = this.control_words[core]! + CORE_DOORBELL / WORD_BYTES;
-    Atomics.add(this.i32, bell, 1);
-    this.env.waiter.notify(this.i32, bell, Infinity);
-    this.count(C_DOORBELLS_RUNG, 1);
+  /** Rings `core`'s doorbell if a thread sleeps on it, counting the ring. */
+  ring(core: number): void {
+    if (this.doorbells.ring(core)) this.counters.add(C_DOORBELLS_RUNG, 1);
   }
 
   // ---------------------------------------------------------------------------------------
-  // Channels.
+  // Channels (lookups for the layers above; the table itself is `channels`).
 
-  /**
-   * Index of the channel `src` on `src_node` → `dst` on `dst_node`, inserting it on first use;
-   * -1 if the table is full. Lookups take no lock; inserts take the control lock.
-   */
+  /** Index of the channel `src` on `src_node` → `dst` on `dst_node`, inserting it on first use; -1 if the table is full. */
   channel_of(src_node: number, dst_node: number, src: number, dst: number): number {
-    if (
-      src === this.memo_src &&
-      dst === this.memo_dst &&
-      src_node === this.memo_src_node &&
-      dst_node === this.memo_dst_node
-    ) {
-      return this.memo_channel;
-    }
-    let found = this.find_channel(src_node, dst_node, src, dst);
-    if (found === -1) found = this.insert_channel(src_node, dst_node, src, dst);
-    if (found !== -1) {
-      this.memo_src = src;
-      this.memo_dst = dst;
-      this.memo_src_node = src_node;
-      this.memo_dst_node = dst_node;
-      this.memo_channel = found;
-    }
-    return found;
+    return this.channels.of(src_node, dst_node, src, dst);
   }
 
-  /**
-   * Index of the channel `src` on `src_node` → `dst` on `dst_node`, or -1 if there is none.
-   * `dst_node` may be `ANY_NODE`: then the first open channel between the two pids, whatever
-   * its destination node. Takes no lock.
-   */
+  /** Index of the channel `src` on `src_node` → `dst` on `dst_node` (`ANY_NODE`: any open one), or -1. */
   find_channel(src_node: number, dst_node: number, src: number, dst: number): number {
-    const key = channel_key(src, dst);
-    const i32 = this.i32;
-    const mask = this.channel_mask;
-    let index = hash_channel(key, src_node) & mask;
-    for (let probe = 0; probe <= mask; probe++) {
-      const w = this.channels_word + index * CHANNEL_WORDS;
-      const k = Atomics.load(i32, w + CHANNEL_KEY_WORD);
-      if (k === 0) return -1;
-      if (k === key && i32[w + CHANNEL_SRC_NODE_WORD] === src_node) {
-        if (dst_node === ANY_NODE) {
-          if ((Atomics.load(i32, w + CHANNEL_TAG_WORD) & 3) === ChannelState.OPEN) return index;
-        } else if (i32[w + CHANNEL_DST_NODE_WORD] === dst_node) {
-          return index;
-        }
-      }
-      index = (index + 1) & mask;
-    }
-    return -1;
-  }
-
-  private insert_channel(src_node: number, dst_node: number, src: number, dst: number): number {
-    const i32 = this.i32;
-    lock(i32, NODE_LOCK_WORD, this.env.waiter, this.env.clock);
-    try {
-      const found = this.find_channel(src_node, dst_node, src, dst);
-      if (found !== -1) return found; // Inserted meanwhile.
-      const mask = this.channel_mask;
-      // Keep one entry free so that every probe sequence ends.
-      if (i32[NODE_CHANNELS_USED_WORD]! >= mask) return -1;
-      const key = channel_key(src, dst);
-      let index = hash_channel(key, src_node) & mask;
-      for (let probe = 0; probe <= mask; probe++) {
-        const w = this.channels_word + index * CHANNEL_WORDS;
-        if (i32[w + CHANNEL_KEY_WORD] === 0) {
-          i32.fill(0, w, w + CHANNEL_WORDS);
-          i32[w + CHANNEL_SRC_NODE_WORD] = src_node;
-          i32[w + CHANNEL_DST_NODE_WORD] = dst_node;
-          i32[w + CHANNEL_SRC_PID_WORD] = src;
-          i32[w + CHANNEL_DST_PID_WORD] = dst;
-          i32[w + CHANNEL_TAG_WORD] = channel_tag(1, ChannelState.OPEN);
-          i32[w + CHANNEL_OWNER_CAP_WORD] = -1;
-          Atomics.store(i32, w + CHANNEL_KEY_WORD, key); // Publishes the entry.
-          i32[NODE_CHANNELS_USED_WORD] = i32[NODE_CHANNELS_USED_WORD]! + 1;
-          return index;
-        }
-        index = (index + 1) & mask;
-      }
-      return -1;
-    } finally {
-      unlock(i32, NODE_LOCK_WORD, this.env.waiter);
-    }
+    return this.channels.find(src_node, dst_node, src, dst);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -734,8 +568,7 @@ export class Fastpath {
 
   /** Polls `spin_polls` times, then sleeps on the doorbell, until `what` is ready or time runs out. */
   private wait(what: number, pid: number, m: Message, timeout_ms: number): number {
-    if (!(timeout_ms >= 0 && timeout_ms <= RECV_TIMEOUT_MS_MAX))
-      return this.reject(C_REJECTED_BAD_ARGUMENT, Status.BAD_ARGUMENT);
+    if (!(timeout_ms >= 0 && timeout_ms <= RECV_TIMEOUT_MS_MAX)) return this.reject(C_REJECTED_BAD_ARGUMENT, Status.BAD_ARGUMENT);
     let status: number = Status.WOULD_BLOCK;
     for (let i = 0; i < this.env.spin_polls; i++) {
       status = this.poll(what, pid, m);
@@ -745,24 +578,19 @@ export class Fastpath {
     for (;;) {
       status = this.arm(what, pid, m);
       const remaining_ms = deadline_ms - this.env.clock.now_ms();
-      if (this.should_sleep(status, remaining_ms)) {
-        this.env.waiter.wait(this.i32, this.doorbell_word, this.armed_bell, remaining_ms);
-      }
+      if (this.should_sleep(status, remaining_ms)) this.doorbells.sleep(this.core, this.armed_bell, remaining_ms);
       status = this.disarm(what, pid, m, status, remaining_ms);
       if (status !== Status.WOULD_BLOCK) return status;
     }
   }
 
   private async wait_async(what: number, pid: number, m: Message, timeout_ms: number): Promise<number> {
-    if (!(timeout_ms >= 0 && timeout_ms <= RECV_TIMEOUT_MS_MAX))
-      return this.reject(C_REJECTED_BAD_ARGUMENT, Status.BAD_ARGUMENT);
+    if (!(timeout_ms >= 0 && timeout_ms <= RECV_TIMEOUT_MS_MAX)) return this.reject(C_REJECTED_BAD_ARGUMENT, Status.BAD_ARGUMENT);
     const deadline_ms = this.env.clock.now_ms() + timeout_ms;
     for (;;) {
       let status = this.arm(what, pid, m);
       const remaining_ms = deadline_ms - this.env.clock.now_ms();
-      if (this.should_sleep(status, remaining_ms)) {
-        await this.env.waiter.wait_async(this.i32, this.doorbell_word, this.armed_bell, remaining_ms);
-      }
+      if (this.should_sleep(status, remaining_ms)) await this.doorbells.sleep_async(this.core, this.armed_bell, remaining_ms);
       status = this.disarm(what, pid, m, status, remaining_ms);
       if (status !== Status.WOULD_BLOCK) return status;
     }
@@ -774,8 +602,7 @@ export class Fastpath {
    * the wait that follows returns at once: no lost wake-up.
    */
   private arm(what: number, pid: number, m: Message): number {
-    Atomics.add(this.i32, this.waiters_word, 1);
-    this.armed_bell = Atomics.load(this.i32, this.doorbell_word);
+    this.armed_bell = this.doorbells.arm(this.core);
     return this.poll(what, pid, m);
   }
 
@@ -788,11 +615,11 @@ export class Fastpath {
    * wait again.
    */
   private disarm(what: number, pid: number, m: Message, status: number, remaining_ms: number): number {
-    Atomics.sub(this.i32, this.waiters_word, 1);
+    this.doorbells.disarm(this.core);
     if (status !== Status.WOULD_BLOCK) return status;
     if (Atomics.load(this.i32, NODE_CLOSING_WORD) !== 0) return Status.CLOSED;
     if (remaining_ms <= 0) {
-      this.count(C_RECV_TIMEOUTS, 1);
+      this.counters.add(C_RECV_TIMEOUTS, 1);
       return Status.TIMEOUT;
     }
     return this.poll(what, pid, m);
@@ -806,12 +633,9 @@ export class Fastpath {
       if (pid_core < 0) return this.reject(C_REJECTED_NOT_BOUND, Status.NOT_BOUND);
       return this.reject(C_REJECTED_WRONG_CORE, Status.WRONG_CORE);
     }
-    const notify_word = this.processes_word + pid * PROCESS_WORDS + PROCESS_NOTIFY_BITS_WORD;
-    if (this.i32[notify_word] !== 0) {
-      const bits = Atomics.exchange(this.i32, notify_word, 0);
-      if (bits !== 0) return this.deliver_notification(pid, m, bits);
-    }
-    if (this.mailbox_take(pid, m)) {
+    const bits = take_signal(this.memory, pid);
+    if (bits !== 0) return this.deliver_notification(pid, m, bits);
+    if (this.mailboxes.take(pid, m)) {
       if (this.stalled) this.unstall();
       return Status.OK;
     }
@@ -843,7 +667,7 @@ export class Fastpath {
   /** Rings this core's doorbell for the sleepers a stalled receive may have left behind. */
   private unstall(): void {
     this.stalled = false;
-    if (Atomics.load(this.i32, this.waiters_word) !== 0) this.wake(this.core);
+    this.ring(this.core);
   }
 
   /** Fills `m` as the notification `bits` (seL4: the ORed badges of every notifier since last time). */
@@ -863,7 +687,7 @@ export class Fastpath {
     m.aux1 = 0;
     m.aux2 = 0;
     m.tier = 0;
-    this.count(C_NOTIFIES_RECEIVED, 1);
+    this.counters.add(C_NOTIFIES_RECEIVED, 1);
     return Status.OK;
   }
 
@@ -872,13 +696,7 @@ export class Fastpath {
    * replier (or the callee's exit) left, OK or DEAD_PEER. `WOULD_BLOCK` while it is not ready.
    */
   try_take_reply(pid: number, m: Message): number {
-    const entry = this.processes_word + pid * PROCESS_WORDS;
-    const state = Atomics.load(this.i32, entry + PROCESS_REPLY_STATE_WORD);
-    if ((state & 3) !== ReplyState.READY) return Status.WOULD_BLOCK;
-    const status = this.i32[entry + PROCESS_REPLY_STATUS_WORD]!;
-    if (status === Status.OK) read_slot(this.i32, entry + PROCESS_REPLY_SLOT_WORD, m, 0);
-    Atomics.store(this.i32, entry + PROCESS_REPLY_STATE_WORD, (state & ~3) | ReplyState.IDLE);
-    return status;
+    return take_reply(this.memory, pid, m);
   }
 
   /**
@@ -912,41 +730,51 @@ export class Fastpath {
       array = this.r32;
       w = (block + BLOCK_DATA) / WORD_BYTES;
     }
-    const channel = array[w + SLOT_CHANNEL_WORD]!;
-    const recv_seq_word = this.channels_word + channel * CHANNEL_WORDS + CHANNEL_RECV_SEQ_WORD;
+    if (this.debug) this.check_incoming(array, w);
+    const recv_seq_word = this.channels.recv_seq_word(array[w + SLOT_CHANNEL_WORD]!);
     const expected = this.i32[recv_seq_word]!;
     if (array[w + SLOT_CHANNEL_SEQ_WORD] !== expected) return PUMP_NONE; // An earlier one is elsewhere.
-    if ((array[w + SLOT_FLAGS_WORD]! & SlotFlags.DROPPED) !== 0)
-      return this.skip_tombstone(source, array, w, block, recv_seq_word, expected);
+    if ((array[w + SLOT_FLAGS_WORD]! & SlotFlags.DROPPED) !== 0) return this.skip_tombstone(source, array, w, block, recv_seq_word, expected);
     const target = array[w + SLOT_DST_PID_WORD]!;
     const deliver = target === pid;
-    if (!deliver && this.mailbox_full(target)) {
+    if (!deliver && this.mailboxes.full(target)) {
       this.stalled = true;
-      this.count(C_MAILBOX_STALLS, 1);
+      this.counters.add(C_MAILBOX_STALLS, 1);
       return PUMP_NONE;
     }
     if (source === 3 && !this.in_spill!.pop(block)) return PUMP_NONE; // A push is mid-way.
     const length = array[w + SLOT_LENGTH_WORD]!;
     if (deliver) read_slot(array, w, m, source);
-    else this.mailbox_put(target, array, w, source);
+    else this.mailboxes.put(target, array, w, source);
     if (source < 3) this.in_rings[source]!.release();
     else this.slab.free(block, this.slab.generation(block), BlockState.SPILLED);
     this.i32[recv_seq_word] = (expected + 1) | 0;
-    this.count(C_RECV_TIER + source, 1);
-    this.count(C_RECV_BYTES, length);
+    this.counters.add(C_RECV_TIER + source, 1);
+    this.counters.add(C_RECV_BYTES, length);
     if (this.stalled) this.unstall();
     return deliver ? PUMP_DELIVERED : PUMP_MOVED;
   }
 
+  /** The reader's side of a slot (debug): the invariants `check_outgoing` established. */
+  private check_incoming(array: Int32Array, w: number): void {
+    const channel = array[w + SLOT_CHANNEL_WORD]!;
+    assert_range(channel, 0, this.channels.channels_max - 1, 'slot channel index');
+    assert(this.channels.exists(channel), 'slot channel exists');
+    const dst = array[w + SLOT_DST_PID_WORD]!;
+    assert(this.memory.core_of(dst) === this.core, 'slot receiver is bound to the consuming core');
+    const flags = array[w + SLOT_FLAGS_WORD]!;
+    const length = array[w + SLOT_LENGTH_WORD]!;
+    if ((flags & SlotFlags.DESCRIPTOR) === 0) {
+      assert_range(length, 0, SLOT_PAYLOAD_BYTES_MAX, 'slot inline length');
+    } else if ((flags & SlotFlags.DROPPED) === 0) {
+      const block = array[w + SLOT_BLOCK_OFFSET_WORD]!;
+      assert(this.slab.is_block(block), 'slot descriptor inside the slab');
+      assert(length <= this.slab.capacity_of(block), 'slot descriptor length within its block');
+    }
+  }
+
   /** Consumes a tombstone (a dropped staged message): its sequence number passes, nothing is delivered. */
-  private skip_tombstone(
-    source: number,
-    array: Int32Array,
-    w: number,
-    block: number,
-    recv_seq_word: number,
-    expected: number,
-  ): number {
+  private skip_tombstone(source: number, array: Int32Array, w: number, block: number, recv_seq_word: number, expected: number): number {
     if (source === 3 && !this.in_spill!.pop(block)) return PUMP_NONE;
     if ((array[w + SLOT_FLAGS_WORD]! & SlotFlags.DESCRIPTOR) !== 0) {
       this.slab.free(array[w + SLOT_BLOCK_OFFSET_WORD]!, array[w + SLOT_BLOCK_GEN_WORD]!, BlockState.PAYLOAD);
@@ -956,31 +784,6 @@ export class Fastpath {
     this.i32[recv_seq_word] = (expected + 1) | 0;
     if (this.stalled) this.unstall();
     return PUMP_MOVED;
-  }
-
-  private mailbox_full(pid: number): boolean {
-    if (!(pid >= 0 && pid < this.pids_max)) return true;
-    const w = this.mailboxes_word + pid * this.mailbox_words;
-    const used = (this.i32[w + MAILBOX_TAIL / WORD_BYTES]! - this.i32[w + MAILBOX_HEAD / WORD_BYTES]!) | 0;
-    return used >= this.mailbox_capacity;
-  }
-
-  private mailbox_put(pid: number, array: Int32Array, w: number, tier: number): void {
-    const mailbox = this.mailboxes_word + pid * this.mailbox_words;
-    const tail = this.i32[mailbox + MAILBOX_TAIL / WORD_BYTES]!;
-    const slot = mailbox + MAILBOX_SLOTS_WORD + (tail % this.mailbox_capacity) * SLOT_WORDS;
-    copy_slot(array, w, this.i32, slot, tier);
-    this.i32[mailbox + MAILBOX_TAIL / WORD_BYTES] = (tail + 1) | 0;
-  }
-
-  private mailbox_take(pid: number, m: Message): boolean {
-    const mailbox = this.mailboxes_word + pid * this.mailbox_words;
-    const head = this.i32[mailbox + MAILBOX_HEAD / WORD_BYTES]!;
-    if (head === this.i32[mailbox + MAILBOX_TAIL / WORD_BYTES]) return false;
-    const slot = mailbox + MAILBOX_SLOTS_WORD + (head % this.mailbox_capacity) * SLOT_WORDS;
-    read_slot(this.i32, slot, m, this.i32[slot + SLOT_PUBLISH_SEQ_WORD]!);
-    this.i32[mailbox + MAILBOX_HEAD / WORD_BYTES] = (head + 1) | 0;
-    return true;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -998,7 +801,7 @@ export class Fastpath {
     if (k < 0) return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
     const block = this.slab.alloc(k, BlockState.PAYLOAD, this.core, bytes);
     if (block === 0) {
-      this.count(C_BLOCK_ALLOC_FAILED, 1);
+      this.counters.add(C_BLOCK_ALLOC_FAILED, 1);
       return Status.BACKPRESSURE;
     }
     return block;
@@ -1028,60 +831,29 @@ export class Fastpath {
   release(m: Message): number {
     const block = m.block_offset;
     if (block === 0 || !this.slab.is_block(block)) return this.reject(C_STALE_RELEASES, Status.STALE_BLOCK);
-    if (!this.slab.free(block, m.block_gen, BlockState.PAYLOAD))
-      return this.reject(C_STALE_RELEASES, Status.STALE_BLOCK);
+    if (!this.slab.free(block, m.block_gen, BlockState.PAYLOAD)) return this.reject(C_STALE_RELEASES, Status.STALE_BLOCK);
     m.block_offset = 0;
-    this.count(C_BLOCKS_RELEASED, 1);
+    this.counters.add(C_BLOCKS_RELEASED, 1);
     return Status.OK;
   }
 
   /** Frees a block this thread allocated and did not send. */
   free_block(block: number): number {
     if (!this.slab.is_block(block)) return this.reject(C_STALE_RELEASES, Status.STALE_BLOCK);
-    if (!this.slab.free(block, this.slab.generation(block), BlockState.PAYLOAD))
-      return this.reject(C_STALE_RELEASES, Status.STALE_BLOCK);
+    if (!this.slab.free(block, this.slab.generation(block), BlockState.PAYLOAD)) return this.reject(C_STALE_RELEASES, Status.STALE_BLOCK);
     return Status.OK;
   }
 
   // ---------------------------------------------------------------------------------------
   // Counters.
 
-  /** Adds `n` to counter `index` of this attachment's block (single writer: plain stores). */
-  private count(index: number, n: number): void {
-    const w = this.counters_word + index * 2;
-    const u32 = this.u32;
-    const before = u32[w]!;
-    const after = (before + n) >>> 0;
-    u32[w] = after;
-    if (after < before) u32[w + 1] = u32[w + 1]! + 1;
-  }
-
   /** Adds `n` to counter `index` (for the layers above: capabilities, graph, network). */
   note(index: number, n: number): void {
-    this.count(index, n);
+    this.counters.add(index, n);
   }
 
   private reject(counter: number, status: number): number {
-    this.count(counter, 1);
+    this.counters.add(counter, 1);
     return status;
   }
-
-  /** Whether this attachment is still held (false after `detach`). */
-  get is_attached(): boolean {
-    return this.attached;
-  }
 }
-
-/**
- * Spreads channels over the table (multiplicative hashing of the key and the source node). The
- * destination node is not hashed, so an `ANY_NODE` lookup finds every destination's channel
- * between two pids on one probe sequence. The source node is: a node that hears from 63 others
- * holds a channel per (node, pid pair), and with the key alone they all shared one probe
- * sequence (measured: up to ~60 probes, each a cache miss, per remote delivery at 64 nodes).
- */
-function hash_channel(key: number, src_node: number): number {
-  return Math.imul(key ^ Math.imul(src_node, 0x85ebca6b), 0x9e3779b1) >>> 12;
-}
-
-/** `stage` found nothing to stage: the send continues on the fast path. */
-const STAGE_NOT_NEEDED = 1;

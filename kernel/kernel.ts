@@ -17,25 +17,11 @@
  * safe.
  */
 import { Caps, type CapInfo } from './caps.js';
+import { ChannelTable, REMOTE_PID_MAX } from './channel_table.js';
 import { lock, unlock } from './control_lock.js';
 import { ANY_NODE, Fastpath, IpcFlags, LOCAL_NODE, RECV_TIMEOUT_MS_DEFAULT, RECV_TIMEOUT_MS_MAX } from './fastpath.js';
 import { Graph } from './graph.js';
-import { CAP_SLOT_BITS, CapKind, Rights } from './layout/cap_layout.js';
-import {
-  CHANNEL_DST_NODE_WORD,
-  CHANNEL_DST_PID_WORD,
-  CHANNEL_HANDLE_GEN_MASK,
-  CHANNEL_INDEX_BITS,
-  CHANNEL_INDEX_MASK,
-  CHANNEL_KEY_WORD,
-  CHANNEL_OWNER_CAP_WORD,
-  CHANNEL_SRC_NODE_WORD,
-  CHANNEL_SRC_PID_WORD,
-  CHANNEL_TAG_WORD,
-  CHANNEL_WORDS,
-  ChannelState,
-  channel_tag,
-} from './layout/channel_layout.js';
+import { CapKind, Rights, cap_handle_generation } from './layout/cap_layout.js';
 import {
   C_CALLS,
   C_CYCLES_REFUSED,
@@ -49,29 +35,34 @@ import {
   C_REJECTED_BAD_ARGUMENT,
   C_REJECTED_BAD_PID,
   C_REJECTED_CHANNEL_FULL,
+  C_REJECTED_NOT_BOUND,
   C_REJECTED_NO_ROUTE,
   C_REJECTED_TABLE_FULL,
+  C_REJECTED_TOO_BIG,
   C_REPLIES,
 } from './layout/counter_layout.js';
 import { NODE_LOCK_WORD } from './layout/node_layout.js';
-import { WORD_BYTES } from './layout/cache_line.js';
-import {
-  PROCESS_CALL_SEQ_WORD,
-  PROCESS_FLAGS_WORD,
-  PROCESS_WORDS,
-  PROCESS_NOTIFY_BITS_WORD,
-  PROCESS_REPLY_STATE_WORD,
-  ProcessFlags,
-  ReplyState,
-} from './layout/process_layout.js';
-import { SlotFlags } from './layout/slot_layout.js';
+import { SLOT_PAYLOAD_BYTES_MAX, SlotFlags } from './layout/slot_layout.js';
 import type { Message } from './message.js';
 import type { NodeMemory } from './node_memory.js';
-import { deliver_reply, fail_caller, listen, process_exit } from './process_table.js';
+import {
+  abandon_call,
+  begin_call,
+  current_call,
+  deliver_reply,
+  fail_caller,
+  has_exited,
+  is_listening,
+  listen,
+  process_exit,
+  signal,
+} from './process_table.js';
+import type { RemoteRouter } from './remote_router.js';
 import { Staging } from './staging.js';
 import { fastpath_stats, type FastpathStats } from './stats.js';
 import { Status } from './status.js';
 
+export type { RemoteRouter };
 export { ANY_NODE, IpcFlags, LOCAL_NODE, Rights };
 
 /** Options of `connect`. */
@@ -84,28 +75,12 @@ export interface ConnectOptions {
 
 /** Longest a `call` waits for its reply by default. */
 export const CALL_TIMEOUT_MS_DEFAULT = 5_000;
-/** Call numbers wrap at 29 bits (they share a word with a 2-bit state). */
-const CALL_SEQ_MASK = 0x1fff_ffff;
-/** A pending call packs its reply capability as `global * 2^23 + generation`. */
+/** A pending local call packs its reply capability as `global * 2^23 + generation`. */
 const PENDING_GENERATION_SPAN = 1 << 23;
+/** The pending value of a call to another node (it holds no local reply capability). */
+const PENDING_REMOTE = 2 ** 52;
 /** How long a timed-out call waits for a reply that was being written as it gave up. */
 const LATE_REPLY_WAIT_MS = 100;
-
-/**
- * The seam to the network (issue 5): how a message on a channel to another node leaves this
- * node. Without a router such sends fail with NO_ROUTE.
- */
-export interface RemoteRouter {
-  /** Sends `m` from local `src` on `channel` (whose `dst_node` is remote). Returns a Status. */
-  send_remote(
-    src: number,
-    dst_node: number,
-    dst_pid: number,
-    channel: number,
-    m: Message,
-    kernel_flags: number,
-  ): number;
-}
 
 /** A channel as plain data (for tools and tests). */
 export interface ChannelInfo {
@@ -121,36 +96,43 @@ export interface ChannelInfo {
 export class Kernel {
   readonly memory: NodeMemory;
   readonly fastpath: Fastpath;
+  /** This thread's view of the node's channels (shared with the fastpath). */
+  readonly channels: ChannelTable;
   readonly caps: Caps;
   readonly graph: Graph;
   readonly staging: Staging;
-  private readonly i32: Int32Array;
-  /** Word index of channel 0's entry and of pid 0's process entry (hot-path arithmetic). */
-  private readonly channels_word: number;
-  private readonly processes_word: number;
   private readonly pids_max: number;
   private router: RemoteRouter | null = null;
   /** Scratch for revoke and close walks (control plane), allocated on first use. */
   private scratch: Int32Array | null = null;
+  /** Remote reply capabilities orphaned under the lock: the router hears of them once it is released. */
+  private orphans = 0;
 
   constructor(fastpath: Fastpath) {
     this.fastpath = fastpath;
     this.memory = fastpath.memory;
-    this.i32 = fastpath.memory.i32;
-    this.channels_word = fastpath.memory.layout.channel_table / WORD_BYTES;
-    this.processes_word = fastpath.memory.layout.process_table / WORD_BYTES;
+    this.channels = fastpath.channels;
     this.pids_max = fastpath.memory.geometry.pids_max;
-    this.caps = new Caps(fastpath.memory);
+    this.caps = new Caps(fastpath.memory, this.channels);
     this.graph = new Graph(fastpath.memory);
     this.staging = new Staging(fastpath.memory, this.graph, fastpath);
   }
 
-  /** Sets (or clears) the route for channels to other nodes. */
+  /**
+   * Sets (or clears) the route for channels to other nodes: the network server on the network
+   * core, an `EgressRouter` on the others (remote_router.ts).
+   */
   set_router(router: RemoteRouter | null): void {
     this.router = router;
   }
 
-  private deny(status: number): number {
+  /** The route for channels to other nodes, or null. */
+  get remote_router(): RemoteRouter | null {
+    return this.router;
+  }
+
+  /** Counts a refusal by its status and returns the status. */
+  deny(status: number): number {
     if (status === Status.NO_CAP) this.fastpath.note(C_DENIED_NO_CAP, 1);
     else if (status === Status.NO_RIGHT) this.fastpath.note(C_DENIED_NO_RIGHT, 1);
     else if (status === Status.STALE_CHANNEL) this.fastpath.note(C_DENIED_STALE_CHANNEL, 1);
@@ -162,6 +144,8 @@ export class Kernel {
     else if (status === Status.BAD_ARGUMENT) this.fastpath.note(C_REJECTED_BAD_ARGUMENT, 1);
     else if (status === Status.CHANNEL_TABLE_FULL) this.fastpath.note(C_REJECTED_CHANNEL_FULL, 1);
     else if (status === Status.NO_ROUTE) this.fastpath.note(C_REJECTED_NO_ROUTE, 1);
+    else if (status === Status.NOT_BOUND) this.fastpath.note(C_REJECTED_NOT_BOUND, 1);
+    else if (status === Status.TOO_BIG) this.fastpath.note(C_REJECTED_TOO_BIG, 1);
     return status;
   }
 
@@ -170,39 +154,36 @@ export class Kernel {
   }
 
   private lock(): void {
-    lock(this.i32, NODE_LOCK_WORD, this.fastpath.env.waiter, this.fastpath.env.clock);
+    lock(this.memory.i32, NODE_LOCK_WORD, this.fastpath.env.waiter, this.fastpath.env.clock);
   }
 
   private unlock(): void {
-    unlock(this.i32, NODE_LOCK_WORD, this.fastpath.env.waiter);
+    unlock(this.memory.i32, NODE_LOCK_WORD, this.fastpath.env.waiter);
+    if (this.orphans > 0) this.report_orphans();
+  }
+
+  /**
+   * Runs `body` under the control lock with the open channel `handle` names; a stale or unknown
+   * handle is refused (counted) without calling it.
+   */
+  private with_channel(handle: number, body: (channel: number) => number): number {
+    this.lock();
+    try {
+      const c = this.channels.index_of(handle);
+      if (c < 0) return this.deny(c);
+      return body(c);
+    } finally {
+      this.unlock();
+    }
   }
 
   private walk_stack(): Int32Array {
-    if (this.scratch === null)
-      this.scratch = new Int32Array(this.memory.geometry.pids_max * this.memory.geometry.caps_per_pid + 1);
+    if (this.scratch === null) this.scratch = new Int32Array(this.memory.geometry.pids_max * this.memory.geometry.caps_per_pid + 1);
     return this.scratch;
   }
 
   // ---------------------------------------------------------------------------------------------
   // Channels and the graph (control plane).
-
-  /** The handle of channel `index` at its current generation. */
-  private channel_handle(index: number): number {
-    const generation = Atomics.load(this.i32, this.memory.channel_word(index) + CHANNEL_TAG_WORD) >>> 2;
-    return ((generation & CHANNEL_HANDLE_GEN_MASK) << CHANNEL_INDEX_BITS) | index;
-  }
-
-  /** The channel index an open channel's handle names, or STALE_CHANNEL / NO_CHANNEL. */
-  private channel_index(handle: number): number {
-    const index = handle & CHANNEL_INDEX_MASK;
-    if (!(handle >= 0 && index < this.memory.geometry.channels_max)) return Status.NO_CHANNEL;
-    const w = this.memory.channel_word(index);
-    if (Atomics.load(this.i32, w + CHANNEL_KEY_WORD) === 0) return Status.NO_CHANNEL;
-    const tag = Atomics.load(this.i32, w + CHANNEL_TAG_WORD);
-    if ((tag & 3) !== ChannelState.OPEN) return Status.STALE_CHANNEL;
-    if (((tag >>> 2) & CHANNEL_HANDLE_GEN_MASK) !== handle >>> CHANNEL_INDEX_BITS) return Status.STALE_CHANNEL;
-    return index;
-  }
 
   /**
    * Opens the channel `src` → `dst` on `node` (`LOCAL_NODE` for this node) and returns a
@@ -212,34 +193,24 @@ export class Kernel {
    * the node may wire channels for its processes, as an init process would.
    */
   connect(src: number, dst: number, node: number = LOCAL_NODE, options: ConnectOptions = {}): number {
-    if (!this.valid_pid(src) || !(dst >= 0 && dst < 32767 && (dst | 0) === dst)) return this.deny(Status.BAD_PID);
+    if (!this.valid_pid(src) || !(dst >= 0 && dst <= REMOTE_PID_MAX && (dst | 0) === dst)) return this.deny(Status.BAD_PID);
     if (node === LOCAL_NODE && !this.valid_pid(dst)) return this.deny(Status.BAD_PID);
     if (!(node >= 0 && (node | 0) === node)) return this.deny(Status.BAD_ARGUMENT);
     const rights = options.rights ?? Rights.ALL;
     const badge = options.badge ?? 0;
-    if (!((rights & ~Rights.ALL) === 0 && (rights | 0) === rights && (badge | 0) === badge))
-      return this.deny(Status.BAD_ARGUMENT);
-    const channel = this.fastpath.channel_of(LOCAL_NODE, node, src, dst);
+    if (!((rights & ~Rights.ALL) === 0 && (rights | 0) === rights && (badge | 0) === badge)) return this.deny(Status.BAD_ARGUMENT);
+    const channel = this.channels.of(LOCAL_NODE, node, src, dst);
     if (channel < 0) return this.deny(Status.CHANNEL_TABLE_FULL);
     this.lock();
     try {
-      const w = this.memory.channel_word(channel);
-      const tag = this.i32[w + CHANNEL_TAG_WORD]!;
-      const generation = tag >>> 2;
-      if ((tag & 3) !== ChannelState.OPEN)
-        Atomics.store(this.i32, w + CHANNEL_TAG_WORD, channel_tag(generation, ChannelState.OPEN));
-      const owner = this.i32[w + CHANNEL_OWNER_CAP_WORD]!;
-      if (
-        owner !== -1 &&
-        this.caps.used(owner) &&
-        this.caps.target(owner) === channel &&
-        this.caps.target_gen(owner) === generation
-      ) {
+      const generation = this.channels.reopen(channel);
+      const owner = this.channels.owner_cap(channel);
+      if (owner !== -1 && this.caps.used(owner) && this.caps.target(owner) === channel && this.caps.target_gen(owner) === generation) {
         return this.caps.handle_of(owner);
       }
       const global = this.caps.claim(src, CapKind.CHANNEL, rights, channel, generation, badge);
       if (global < 0) return this.deny(Status.TABLE_FULL);
-      this.i32[w + CHANNEL_OWNER_CAP_WORD] = global;
+      this.channels.set_owner_cap(channel, global);
       return this.caps.handle_of(global);
     } finally {
       this.unlock();
@@ -251,32 +222,44 @@ export class Kernel {
    * node. NO_CHANNEL if there is none.
    */
   find(src: number, dst: number, node: number = ANY_NODE): number {
-    if (!this.valid_pid(src) || !(dst >= 0 && dst < 32767 && (dst | 0) === dst)) return this.deny(Status.BAD_PID);
-    const index = this.fastpath.find_channel(LOCAL_NODE, node, src, dst);
-    if (index < 0) return Status.NO_CHANNEL;
-    if ((Atomics.load(this.i32, this.memory.channel_word(index) + CHANNEL_TAG_WORD) & 3) !== ChannelState.OPEN)
-      return Status.NO_CHANNEL;
-    return this.channel_handle(index);
+    if (!this.valid_pid(src) || !(dst >= 0 && dst <= REMOTE_PID_MAX && (dst | 0) === dst)) return this.deny(Status.BAD_PID);
+    const index = this.channels.find(LOCAL_NODE, node, src, dst);
+    if (index < 0 || !this.channels.is_open(index)) return Status.NO_CHANNEL;
+    return this.channels.handle(index);
+  }
+
+  /**
+   * The capability `src` holds for its open channel to pid `dst` on `node`. With `ANY_NODE` (the
+   * facade's rule when no node is named): the channel inside this node if one is open, else the
+   * open one to the lowest-numbered node. NO_CHANNEL if there is none, NO_CAP if `src` no longer
+   * holds the channel's owner capability (it was revoked or deleted).
+   */
+  sender_cap(src: number, dst: number, node: number = ANY_NODE): number {
+    if (!this.valid_pid(src) || !(dst >= 0 && dst <= REMOTE_PID_MAX && (dst | 0) === dst)) return this.deny(Status.BAD_PID);
+    const channel = node === ANY_NODE ? this.channels.find_for_send(src, dst) : this.channels.find(LOCAL_NODE, node, src, dst);
+    if (channel < 0 || !this.channels.is_open(channel)) return Status.NO_CHANNEL;
+    const owner = this.channels.owner_cap(channel);
+    if (owner < 0 || this.caps.owner_pid(owner) !== src) return this.deny(Status.NO_CAP);
+    return this.caps.handle_of(owner);
   }
 
   /** The handle of the channel `pid`'s capability `cap` names (NO_CAP, STALE_CHANNEL if none). */
   channel_of(pid: number, cap: number): number {
     const channel = this.caps.validate_channel(pid, cap, 0);
     if (channel < 0) return this.deny(channel);
-    return this.channel_handle(channel);
+    return this.channels.handle(channel);
   }
 
   /** The channel a handle names, as plain data, or null if the handle is stale. */
   channel_info(handle: number): ChannelInfo | null {
-    const index = this.channel_index(handle);
+    const index = this.channels.index_of(handle);
     if (index < 0) return null;
-    const w = this.memory.channel_word(index);
     return {
       handle,
-      src_node: this.i32[w + CHANNEL_SRC_NODE_WORD]!,
-      dst_node: this.i32[w + CHANNEL_DST_NODE_WORD]!,
-      src_pid: this.i32[w + CHANNEL_SRC_PID_WORD]!,
-      dst_pid: this.i32[w + CHANNEL_DST_PID_WORD]!,
+      src_node: this.channels.src_node(index),
+      dst_node: this.channels.dst_node(index),
+      src_pid: this.channels.src_pid(index),
+      dst_pid: this.channels.dst_pid(index),
       open: true,
       staged: this.staging.pending(index),
     };
@@ -288,33 +271,23 @@ export class Kernel {
    * changes); OK if the edge exists.
    */
   add_dep(parent: number, child: number): number {
-    this.lock();
-    try {
-      const p = this.channel_index(parent);
-      if (p < 0) return this.deny(p);
-      const c = this.channel_index(child);
+    return this.with_channel(parent, (p) => {
+      const c = this.channels.index_of(child);
       if (c < 0) return this.deny(c);
       const status = this.graph.add_edge(p, c);
       return status === Status.OK ? status : this.deny(status);
-    } finally {
-      this.unlock();
-    }
+    });
   }
 
   /** Removes the edge parent → child. OK whether or not it existed. */
   remove_dep(parent: number, child: number): number {
-    this.lock();
-    try {
-      const p = this.channel_index(parent);
-      if (p < 0) return this.deny(p);
-      const c = this.channel_index(child);
+    return this.with_channel(parent, (p) => {
+      const c = this.channels.index_of(child);
       if (c < 0) return this.deny(c);
       this.graph.remove_edge(p, c);
       this.staging.release_from(c); // It may have been the child's last blocker.
       return Status.OK;
-    } finally {
-      this.unlock();
-    }
+    });
   }
 
   /**
@@ -322,15 +295,10 @@ export class Kernel {
    * as every channel it depends on has released what it had staged by now (at once if so).
    */
   submit(channel: number): number {
-    this.lock();
-    try {
-      const c = this.channel_index(channel);
-      if (c < 0) return this.deny(c);
+    return this.with_channel(channel, (c) => {
       this.staging.submit(c);
       return Status.OK;
-    } finally {
-      this.unlock();
-    }
+    });
   }
 
   /**
@@ -339,23 +307,15 @@ export class Kernel {
    * delivered to the receiver's rings are still received.
    */
   close(channel: number): number {
-    this.lock();
-    try {
-      const c = this.channel_index(channel);
-      if (c < 0) return this.deny(c);
-      const w = this.memory.channel_word(c);
+    return this.with_channel(channel, (c) => {
       this.staging.drop(c);
       const children = this.graph.work_stack();
       const count = this.graph.remove_all(c, children);
-      const generation = this.i32[w + CHANNEL_TAG_WORD]! >>> 2;
-      Atomics.store(this.i32, w + CHANNEL_TAG_WORD, channel_tag(generation + 1, ChannelState.CLOSED));
-      this.i32[w + CHANNEL_OWNER_CAP_WORD] = -1;
+      this.channels.close(c);
       const released = children.slice(0, count);
       for (const child of released) this.staging.release_from(child);
       return Status.OK;
-    } finally {
-      this.unlock();
-    }
+    });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -371,71 +331,65 @@ export class Kernel {
   /** Whether `pid` may receive. */
   listening(pid: number): boolean {
     if (!this.valid_pid(pid)) return false;
-    return (this.i32[this.processes_word + pid * PROCESS_WORDS + PROCESS_FLAGS_WORD]! & ProcessFlags.LISTENING) !== 0;
+    return is_listening(this.memory, pid);
   }
 
   /**
    * Ends `pid`: it may no longer receive, its capabilities are deleted, and every `call` waiting
-   * on a reply it owes fails with DEAD_PEER. The host calls this when a process returns.
+   * on a reply it owes fails with DEAD_PEER (on this node, and through the router on others).
+   * The host calls this when a process returns; any thread of the node may call it for any pid.
    */
   exit(pid: number): number {
     if (!this.valid_pid(pid)) return this.deny(Status.BAD_PID);
-    process_exit(this.memory, this.fastpath.env.waiter, this.fastpath.env.clock, pid);
+    const env = this.fastpath.env;
+    this.orphans += process_exit(this.memory, env.waiter, env.clock, pid).orphaned;
+    if (this.orphans > 0) this.report_orphans();
     return Status.OK;
   }
 
+  /** Tells the router that remote calls were orphaned (outside the lock): their callers get DEAD_PEER. */
+  private report_orphans(): void {
+    this.orphans = 0;
+    this.router?.orphaned();
+  }
+
   // ---------------------------------------------------------------------------------------------
-  // Messages (the hot path: result codes, no allocation).
+  // Messages (the hot path: result codes, no allocation). Each operation reads its channel's
+  // destination once: a channel inside the node goes to the fastpath, one to another node to the
+  // router (remote_router.ts).
 
   /**
    * Sends `m` from `pid` with `pid`'s capability `cap` (which needs `Rights.SEND`). The receiver
    * sees the capability's badge in `m.badge`. Flags: `IpcFlags.STAGE` holds the message until
-   * the channel is submitted; `IpcFlags.GRANT` gives the receiver a copy of `pid`'s capability
-   * `m.cap` (which needs `Rights.GRANT`), and the receiver finds its own handle in `m.cap`.
+   * the channel is submitted (channels inside the node only: BAD_ARGUMENT on a remote one);
+   * `IpcFlags.GRANT` gives the receiver a copy of `pid`'s capability `m.cap` (which needs
+   * `Rights.GRANT`; inside the node only, NO_ROUTE otherwise), and the receiver finds its own
+   * handle in `m.cap`.
    */
   send(pid: number, cap: number, m: Message, flags: number = IpcFlags.NONE): number {
     const channel = this.caps.validate_channel(pid, cap, Rights.SEND);
     if (channel < 0) return this.deny(channel);
     m.badge = this.caps.found_badge;
+    if (this.channels.is_remote(channel)) {
+      if ((flags & IpcFlags.GRANT) !== 0) return this.deny(Status.NO_ROUTE); // Capabilities do not cross nodes.
+      if ((flags & IpcFlags.STAGE) !== 0) return this.deny(Status.BAD_ARGUMENT); // The graph orders this node's deliveries.
+      if (this.router === null) return this.deny(Status.NO_ROUTE);
+      return this.router.send_remote(pid, channel, m);
+    }
     if ((flags & IpcFlags.GRANT) !== 0) return this.send_grant(pid, channel, m, flags);
     m.cap = 0;
-    const status = this.fastpath.send_channel(pid, channel, m, 0, (flags & IpcFlags.STAGE) !== 0);
-    if (status !== Status.NO_ROUTE) return status;
-    return this.send_remote(pid, channel, m, 0);
-  }
-
-  /** A send on a channel to another node: through the router, or NO_ROUTE. */
-  private send_remote(pid: number, channel: number, m: Message, kernel_flags: number): number {
-    if (this.router === null) return this.deny(Status.NO_ROUTE);
-    const w = this.channels_word + channel * CHANNEL_WORDS;
-    return this.router.send_remote(
-      pid,
-      this.i32[w + CHANNEL_DST_NODE_WORD]!,
-      this.i32[w + CHANNEL_DST_PID_WORD]!,
-      channel,
-      m,
-      kernel_flags,
-    );
+    return this.fastpath.send_channel(pid, channel, m, 0, (flags & IpcFlags.STAGE) !== 0);
   }
 
   private send_grant(pid: number, channel: number, m: Message, flags: number): number {
-    const w = this.memory.channel_word(channel);
-    if (this.i32[w + CHANNEL_DST_NODE_WORD] !== LOCAL_NODE) return this.deny(Status.NO_ROUTE); // Capabilities do not cross nodes.
-    const dst = this.i32[w + CHANNEL_DST_PID_WORD]!;
+    const dst = this.channels.dst_pid(channel);
     let copy = -1;
     this.lock();
     try {
       const granted = this.caps.validate_channel(pid, m.cap, Rights.GRANT);
       if (granted < 0) return this.deny(granted);
       const source = this.caps.found;
-      copy = this.caps.claim(
-        dst,
-        CapKind.CHANNEL,
-        this.caps.rights(source),
-        granted,
-        this.caps.target_gen(source),
-        this.caps.badge(source),
-      );
+      copy = this.caps.claim(dst, CapKind.CHANNEL, this.caps.rights(source), granted, this.caps.target_gen(source), this.caps.badge(source));
       if (copy < 0) return this.deny(Status.TABLE_FULL);
       this.caps.adopt(source, copy);
     } finally {
@@ -456,17 +410,14 @@ export class Kernel {
    * then messages in per-channel order. `pid` must have called `listen`.
    */
   recv(pid: number, m: Message, flags: number = IpcFlags.NONE, timeout_ms: number = RECV_TIMEOUT_MS_DEFAULT): number {
-    if (!(pid >= 0 && pid < this.pids_max && (pid | 0) === pid)) return this.deny(Status.BAD_PID);
-    if ((this.i32[this.processes_word + pid * PROCESS_WORDS + PROCESS_FLAGS_WORD]! & ProcessFlags.LISTENING) === 0) {
-      return this.deny(Status.NOT_LISTENING);
-    }
+    if (!this.valid_pid(pid)) return this.deny(Status.BAD_PID);
+    if (!is_listening(this.memory, pid)) return this.deny(Status.NOT_LISTENING);
     return this.fastpath.recv(pid, m, flags, timeout_ms);
   }
 
   /** Like `recv` without blocking the thread (main thread, browser page, shared cores). */
   recv_async(pid: number, m: Message, timeout_ms: number = RECV_TIMEOUT_MS_DEFAULT): Promise<number> {
-    if (!this.listening(pid))
-      return Promise.resolve(this.deny(this.valid_pid(pid) ? Status.NOT_LISTENING : Status.BAD_PID));
+    if (!this.listening(pid)) return Promise.resolve(this.deny(this.valid_pid(pid) ? Status.NOT_LISTENING : Status.BAD_PID));
     return this.fastpath.recv_async(pid, m, timeout_ms);
   }
 
@@ -474,22 +425,24 @@ export class Kernel {
    * Signals the receiver of `pid`'s capability `cap`: ORs `bits` (default: the capability's
    * badge) into its notification word and wakes it. Never blocks, never allocates; several
    * notifications before the receiver looks coalesce into one, which it receives before any
-   * ordinary message (`m.flags & SlotFlags.NOTIFY`, the bits in `m.badge`).
+   * ordinary message (`m.flags & SlotFlags.NOTIFY`, the bits in `m.badge`). On a channel to
+   * another node the bits travel to that node and coalesce there.
    */
   notify(pid: number, cap: number, bits = 0): number {
     const channel = this.caps.validate_channel(pid, cap, Rights.SEND);
     if (channel < 0) return this.deny(channel);
     const value = bits !== 0 ? bits : this.caps.found_badge;
     if (value === 0 || (value | 0) !== value) return this.deny(Status.BAD_ARGUMENT);
-    const w = this.memory.channel_word(channel);
-    if (this.i32[w + CHANNEL_DST_NODE_WORD] !== LOCAL_NODE) return this.deny(Status.NO_ROUTE);
-    const dst = this.i32[w + CHANNEL_DST_PID_WORD]!;
-    const dst_core = this.memory.core_of(dst);
-    if (dst_core < 0) return this.deny(Status.NOT_BOUND);
-    Atomics.or(this.i32, this.memory.process_word(dst) + PROCESS_NOTIFY_BITS_WORD, value);
-    this.fastpath.ring_doorbell(dst_core);
-    this.fastpath.note(C_NOTIFIES_SENT, 1);
-    return Status.OK;
+    let status: number;
+    if (this.channels.is_remote(channel)) {
+      if (this.router === null) return this.deny(Status.NO_ROUTE);
+      status = this.router.notify_remote(pid, channel, value);
+    } else {
+      status = signal(this.memory, this.fastpath.doorbells, this.channels.dst_pid(channel), value);
+      if (status !== Status.OK) return this.deny(status);
+    }
+    if (status === Status.OK) this.fastpath.note(C_NOTIFIES_SENT, 1);
+    return status;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -499,7 +452,10 @@ export class Kernel {
    * Sends `m` with `pid`'s capability `cap` and waits for the reply, into `reply` (MINIX
    * `sendrec`). The receiver gets a one-shot reply capability in `m.cap` (with `SlotFlags.CALL`
    * set) and answers with `reply`. Returns OK, DEAD_PEER if the callee exits (or has exited)
-   * before replying, TIMEOUT after `timeout_ms`, or the send's failure.
+   * before replying, TIMEOUT after `timeout_ms`, or the send's failure. On a channel to another
+   * node the call crosses the network and so does its reply; DEAD_PEER then also means the
+   * session to that node was lost, and the other node's refusal (NOT_LISTENING, NOT_BOUND,
+   * TABLE_FULL, TOO_BIG) comes back as the call's status.
    */
   call(pid: number, cap: number, m: Message, reply: Message, timeout_ms: number = CALL_TIMEOUT_MS_DEFAULT): number {
     const pending = this.start_call(pid, cap, m, timeout_ms);
@@ -508,46 +464,36 @@ export class Kernel {
   }
 
   /** Like `call` without blocking the thread. */
-  async call_async(
-    pid: number,
-    cap: number,
-    m: Message,
-    reply: Message,
-    timeout_ms: number = CALL_TIMEOUT_MS_DEFAULT,
-  ): Promise<number> {
+  async call_async(pid: number, cap: number, m: Message, reply: Message, timeout_ms: number = CALL_TIMEOUT_MS_DEFAULT): Promise<number> {
     const pending = this.start_call(pid, cap, m, timeout_ms);
     if (pending < 0) return pending;
     return this.finish_call(pid, pending, reply, await this.fastpath.wait_reply_async(pid, reply, timeout_ms));
   }
 
   /**
-   * Sends the call. Returns the pending call (the reply capability's global index and its
-   * generation, packed as `global * 2^23 + generation`) or a failure status.
+   * Sends the call. Returns the pending call (for a local call, the reply capability's global
+   * index and its generation, packed as `global * 2^23 + generation`; `PENDING_REMOTE` for a
+   * remote one) or a failure status.
    */
   private start_call(pid: number, cap: number, m: Message, timeout_ms: number): number {
     if (!(timeout_ms >= 0 && timeout_ms <= RECV_TIMEOUT_MS_MAX)) return this.deny(Status.BAD_ARGUMENT);
     const channel = this.caps.validate_channel(pid, cap, Rights.SEND);
     if (channel < 0) return this.deny(channel);
     const badge = this.caps.found_badge;
-    const w = this.memory.channel_word(channel);
-    if (this.i32[w + CHANNEL_DST_NODE_WORD] !== LOCAL_NODE) return this.deny(Status.NO_ROUTE);
-    const dst = this.i32[w + CHANNEL_DST_PID_WORD]!;
-    const dst_flags = this.memory.process_word(dst) + PROCESS_FLAGS_WORD;
-    if ((Atomics.load(this.i32, dst_flags) & ProcessFlags.EXITED) !== 0) return this.dead_peer();
-    const entry = this.memory.process_word(pid);
-    const call_seq = (this.i32[entry + PROCESS_CALL_SEQ_WORD]! + 1) & CALL_SEQ_MASK;
-    this.i32[entry + PROCESS_CALL_SEQ_WORD] = call_seq;
-    Atomics.store(this.i32, entry + PROCESS_REPLY_STATE_WORD, (call_seq << 2) | ReplyState.WAITING);
+    if (this.channels.is_remote(channel)) return this.start_remote_call(pid, channel, badge, m);
+    const dst = this.channels.dst_pid(channel);
+    if (has_exited(this.memory, dst)) return this.dead_peer();
+    const call_seq = begin_call(this.memory, pid);
     const reply_cap = this.caps.claim(dst, CapKind.REPLY, 0, pid, call_seq, badge);
     if (reply_cap < 0) {
-      Atomics.store(this.i32, entry + PROCESS_REPLY_STATE_WORD, (call_seq << 2) | ReplyState.IDLE);
+      abandon_call(this.memory, pid, call_seq);
       return this.deny(Status.TABLE_FULL);
     }
     const handle = this.caps.handle_of(reply_cap);
-    const pending = reply_cap * PENDING_GENERATION_SPAN + (handle >>> CAP_SLOT_BITS);
+    const pending = reply_cap * PENDING_GENERATION_SPAN + cap_handle_generation(handle);
     // The callee may have exited while we claimed: its exit scan, which runs after it marks
     // itself exited, then either sees our capability and fails us, or we see the mark here.
-    if ((Atomics.load(this.i32, dst_flags) & ProcessFlags.EXITED) !== 0) {
+    if (has_exited(this.memory, dst)) {
       this.abandon(pid, pending, call_seq);
       return this.dead_peer();
     }
@@ -562,10 +508,23 @@ export class Kernel {
     return pending;
   }
 
+  /** A call on a channel to another node: the request goes through the router. */
+  private start_remote_call(pid: number, channel: number, badge: number, m: Message): number {
+    if (this.router === null) return this.deny(Status.NO_ROUTE);
+    const call_seq = begin_call(this.memory, pid);
+    m.badge = badge;
+    const status = this.router.call_remote(pid, channel, call_seq, m);
+    if (status !== Status.OK) {
+      abandon_call(this.memory, pid, call_seq);
+      return status;
+    }
+    this.fastpath.note(C_CALLS, 1);
+    return PENDING_REMOTE;
+  }
+
   private finish_call(pid: number, pending: number, reply: Message, status: number): number {
     if (status === Status.TIMEOUT || status === Status.CLOSED) {
-      const call_seq = this.i32[this.memory.process_word(pid) + PROCESS_CALL_SEQ_WORD]!;
-      if (this.abandon(pid, pending, call_seq)) return status;
+      if (this.abandon(pid, pending, current_call(this.memory, pid))) return status;
       // The reply (or the callee's death) landed as we gave up: it is the outcome. A replier
       // caught mid-write finishes within a few stores, so a short wait covers it.
       status = this.fastpath.try_take_reply(pid, reply);
@@ -576,20 +535,15 @@ export class Kernel {
   }
 
   /**
-   * Stops waiting for call `call_seq` and frees its reply capability if it is still the one the
-   * call claimed. Returns false if the call already completed (a reply or DEAD_PEER landed).
+   * Stops waiting for call `call_seq` and frees its local reply capability if it is still the
+   * one the call claimed. Returns false if the call already completed (a reply or DEAD_PEER
+   * landed).
    */
   private abandon(pid: number, pending: number, call_seq: number): boolean {
-    const entry = this.memory.process_word(pid);
-    const waiting = (call_seq << 2) | ReplyState.WAITING;
-    const abandoned =
-      Atomics.compareExchange(
-        this.i32,
-        entry + PROCESS_REPLY_STATE_WORD,
-        waiting,
-        (call_seq << 2) | ReplyState.IDLE,
-      ) === waiting;
-    this.caps.free_if(Math.floor(pending / PENDING_GENERATION_SPAN), pending % PENDING_GENERATION_SPAN);
+    const abandoned = abandon_call(this.memory, pid, call_seq);
+    if (pending !== PENDING_REMOTE) {
+      this.caps.free_if(Math.floor(pending / PENDING_GENERATION_SPAN), pending % PENDING_GENERATION_SPAN);
+    }
     return abandoned;
   }
 
@@ -599,21 +553,44 @@ export class Kernel {
   }
 
   /**
-   * Answers a call: `pid` uses the reply capability `reply_cap` it received in a call's `m.cap`.
-   * The capability is consumed: a second reply fails with NO_CAP. NOT_WAITING if the caller
-   * gave up (timed out) meanwhile.
+   * Answers a call: `pid` uses the reply capability `reply_cap` it received in a call's `m.cap`
+   * (a call from this node or from another). The capability is consumed: a second reply fails
+   * with NO_CAP. NOT_WAITING if a local caller gave up (timed out) meanwhile; a remote caller
+   * that gave up is told by its own node, which drops the late reply and counts it.
    */
   reply(pid: number, reply_cap: number, m: Message): number {
+    // A reply travels in the caller's reply slot: inline only, as the slot holds no descriptor.
+    if (m.block_offset !== 0 || (m.length >>> 0) > SLOT_PAYLOAD_BYTES_MAX || (m.length | 0) !== m.length) return this.deny(Status.TOO_BIG);
     const global = this.caps.validate_reply(pid, reply_cap);
     if (global < 0) return this.deny(global);
-    const caller = this.caps.target(global);
-    const call_seq = this.caps.target_gen(global);
-    if (!this.caps.free_if(global, reply_cap >>> 8)) return this.deny(Status.NO_CAP);
+    const target = this.caps.target(global);
+    const target_gen = this.caps.target_gen(global);
+    const generation = cap_handle_generation(reply_cap);
     m.src_pid = pid;
-    m.dst_pid = caller;
     m.cap = 0;
-    const status = deliver_reply(this.memory, caller, call_seq, m, (m.flags & SlotFlags.USER_MASK) | SlotFlags.REPLY);
+    if (this.caps.kind(global) === CapKind.REMOTE_REPLY) return this.reply_remote(pid, global, generation, target, target_gen, m);
+    if (!this.caps.free_if(global, generation)) return this.deny(Status.NO_CAP);
+    m.dst_pid = target;
+    const status = deliver_reply(this.memory, this.fastpath.doorbells, target, target_gen, m, (m.flags & SlotFlags.USER_MASK) | SlotFlags.REPLY);
     if (status !== Status.OK) return this.deny(status);
+    this.fastpath.note(C_REPLIES, 1);
+    return Status.OK;
+  }
+
+  /**
+   * Answers a call from another node: the capability becomes REMOTE_ANSWERED (so a second reply,
+   * or the callee's exit, finds it used up) and the reply goes to the router, whose network
+   * server sends it and frees the capability. If the router refuses it (back-pressure), the
+   * capability is the replier's again and the reply may be retried.
+   */
+  private reply_remote(pid: number, global: number, generation: number, slot: number, slot_gen: number, m: Message): number {
+    if (this.router === null) return this.deny(Status.NO_ROUTE);
+    if (!this.caps.transition(global, generation, CapKind.REMOTE_REPLY, CapKind.REMOTE_ANSWERED)) return this.deny(Status.NO_CAP);
+    const status = this.router.reply_remote(pid, slot, slot_gen, m);
+    if (status !== Status.OK) {
+      this.caps.transition(global, generation, CapKind.REMOTE_ANSWERED, CapKind.REMOTE_REPLY);
+      return status;
+    }
     this.fastpath.note(C_REPLIES, 1);
     return Status.OK;
   }
@@ -658,9 +635,8 @@ export class Kernel {
     try {
       const global = this.caps.resolve(pid, cap);
       if (global < 0) return this.deny(Status.NO_CAP);
-      this.caps.revoke(global, this.walk_stack(), (g) => {
-        if (this.caps.kind(g) === CapKind.REPLY) fail_caller(this.memory, this.caps.target(g), this.caps.target_gen(g));
-      });
+      if (this.orphan(global)) return Status.OK;
+      this.caps.revoke(global, this.walk_stack(), (g) => this.fail_reply(g));
       return Status.OK;
     } finally {
       this.unlock();
@@ -673,13 +649,32 @@ export class Kernel {
     try {
       const global = this.caps.resolve(pid, cap);
       if (global < 0) return this.deny(Status.NO_CAP);
-      if (this.caps.kind(global) === CapKind.REPLY)
-        fail_caller(this.memory, this.caps.target(global), this.caps.target_gen(global));
+      if (this.orphan(global)) return Status.OK;
+      this.fail_reply(global);
       this.caps.delete(global);
       return Status.OK;
     } finally {
       this.unlock();
     }
+  }
+
+  /** Under the lock: a local reply capability `global` goes unanswered: its caller gets DEAD_PEER. */
+  private fail_reply(global: number): void {
+    if (this.caps.kind(global) === CapKind.REPLY) {
+      fail_caller(this.memory, this.fastpath.doorbells, this.caps.target(global), this.caps.target_gen(global));
+    }
+  }
+
+  /**
+   * Under the lock: if `global` is a remote reply capability, orphans it (the network server
+   * answers its caller with DEAD_PEER and frees it) and returns true; the caller does nothing
+   * more with it. False for any other capability.
+   */
+  private orphan(global: number): boolean {
+    const kind = this.caps.kind(global);
+    if (kind !== CapKind.REMOTE_REPLY && kind !== CapKind.REMOTE_ANSWERED && kind !== CapKind.REMOTE_ORPHANED) return false;
+    if (this.caps.transition(global, this.caps.generation(global), CapKind.REMOTE_REPLY, CapKind.REMOTE_ORPHANED)) this.orphans++;
+    return true;
   }
 
   /** `pid`'s capability `cap` as plain data, or null. */

@@ -13,9 +13,13 @@
  * Where the spec names processes by pid, the facade finds the channel between them and uses
  * the capability `lattice_connect` gave the sender, so capabilities still decide: revoke it
  * and `lattice_send` fails with NO_CAP. Every function returns a `Status` (OK is 0).
+ *
+ * Which channel, when `src` has one to pid `dst` on this node and others to pids `dst` on other
+ * nodes: the channel inside this node if it is open, else the open one to the lowest-numbered
+ * node. `lattice_send`, `lattice_call` and `lattice_notify` take an optional last `node` to
+ * name one (the node given at `lattice_connect`).
  */
 import { ANY_NODE, IpcFlags, LOCAL_NODE, Rights, type Kernel } from './kernel.js';
-import { CHANNEL_OWNER_CAP_WORD } from './layout/channel_layout.js';
 import { Message } from './message.js';
 import { Status } from './status.js';
 
@@ -35,8 +39,12 @@ export interface LatticeApi {
   lattice_connect(src: number, dst: number, node?: number): number;
   /** Lets `pid` receive. */
   lattice_listen(pid: number): number;
-  /** Sends `msg` from `src` to `dst` on their channel (IpcFlags.STAGE to stage it). */
-  lattice_send(src: number, dst: number, msg: Message, flags?: number): number;
+  /**
+   * Sends `msg` from `src` to `dst` on their channel (IpcFlags.STAGE to stage it). Without
+   * `node`: the channel inside this node first, else the open one to the lowest-numbered node;
+   * with `node`, that node's `dst` (LOCAL_NODE for this node's).
+   */
+  lattice_send(src: number, dst: number, msg: Message, flags?: number, node?: number): number;
   /** Receives for `pid`: blocks up to 100 ms with IpcFlags.NONE, returns at once with NONBLOCK. */
   lattice_recv(pid: number, msg: Message, flags?: number): number;
   /** `lattice_recv` for threads that must not block. */
@@ -49,26 +57,20 @@ export interface LatticeApi {
   lattice_channel_submit(chan: number): number;
   /** Closes `chan`. */
   lattice_channel_close(chan: number): number;
-  /** Sends `msg` from `src` to `dst` and waits for the reply (MINIX sendrec). */
-  lattice_call(src: number, dst: number, msg: Message, reply: Message): number;
+  /** Sends `msg` from `src` to `dst` and waits for the reply (MINIX sendrec); `node` as for `lattice_send`. */
+  lattice_call(src: number, dst: number, msg: Message, reply: Message, node?: number): number;
   /** Answers the call `request` (a message received with SlotFlags.CALL) with `reply`. */
   lattice_reply(pid: number, request: Message, reply: Message): number;
-  /** Notifies `dst` from `src`, ORing `bits` into its notification word. */
-  lattice_notify(src: number, dst: number, bits: number): number;
+  /** Notifies `dst` from `src`, ORing `bits` into its notification word; `node` as for `lattice_send`. */
+  lattice_notify(src: number, dst: number, bits: number, node?: number): number;
   /** Integrates remote packets (the spec's `lattice::poll_network`); returns how many. */
   poll_network(): number;
 }
 
 /** Binds the C-style API to `kernel`. `poll_network` comes from the network driver, if any. */
 export function lattice(kernel: Kernel, poll_network: PollNetwork = () => 0): LatticeApi {
-  /** The capability handle `src` holds for its channel to `dst`, or a failure status. */
-  const sender_cap = (src: number, dst: number): number => {
-    const channel = kernel.fastpath.find_channel(LOCAL_NODE, ANY_NODE, src, dst);
-    if (channel < 0) return Status.NO_CHANNEL;
-    const owner = kernel.memory.i32[kernel.memory.channel_word(channel) + CHANNEL_OWNER_CAP_WORD]!;
-    if (owner < 0 || Math.floor(owner / kernel.caps.caps_per_pid) !== src) return Status.NO_CAP;
-    return kernel.caps.handle_of(owner);
-  };
+  /** The capability handle `src` holds for its channel to `dst` (`Kernel.sender_cap`), or a failure status. */
+  const sender_cap = (src: number, dst: number, node: number): number => kernel.sender_cap(src, dst, node);
   return {
     OK: Status.OK,
     IpcFlags,
@@ -82,8 +84,8 @@ export function lattice(kernel: Kernel, poll_network: PollNetwork = () => 0): La
       return cap < 0 ? cap : Status.OK;
     },
     lattice_listen: (pid) => kernel.listen(pid),
-    lattice_send(src, dst, msg, flags = IpcFlags.NONE) {
-      const cap = sender_cap(src, dst);
+    lattice_send(src, dst, msg, flags = IpcFlags.NONE, node = ANY_NODE) {
+      const cap = sender_cap(src, dst, node);
       return cap < 0 ? cap : kernel.send(src, cap, msg, flags);
     },
     lattice_recv: (pid, msg, flags = IpcFlags.NONE) => kernel.recv(pid, msg, flags),
@@ -92,13 +94,13 @@ export function lattice(kernel: Kernel, poll_network: PollNetwork = () => 0): La
     lattice_channel_add_dep: (parent, child) => kernel.add_dep(parent, child),
     lattice_channel_submit: (chan) => kernel.submit(chan),
     lattice_channel_close: (chan) => kernel.close(chan),
-    lattice_call(src, dst, msg, reply) {
-      const cap = sender_cap(src, dst);
+    lattice_call(src, dst, msg, reply, node = ANY_NODE) {
+      const cap = sender_cap(src, dst, node);
       return cap < 0 ? cap : kernel.call(src, cap, msg, reply);
     },
     lattice_reply: (pid, request, reply) => kernel.reply(pid, request.cap, reply),
-    lattice_notify(src, dst, bits) {
-      const cap = sender_cap(src, dst);
+    lattice_notify(src, dst, bits, node = ANY_NODE) {
+      const cap = sender_cap(src, dst, node);
       return cap < 0 ? cap : kernel.notify(src, cap, bits);
     },
     poll_network,

@@ -11,6 +11,8 @@
  */
 import { ErrorCode } from './error_codes.js';
 import { assert, assert_range } from './assert.js';
+import { Doorbells } from './doorbell.js';
+import type { Waiter } from './env.js';
 import { ConfigError } from './errors.js';
 import { WORD_BYTES } from './layout/cache_line.js';
 import {
@@ -20,14 +22,11 @@ import {
   CAP_PARENT_WORD,
   CAP_TAG_WORD,
   CAP_WORDS,
-  CapState,
-} from './layout/cap_layout.js';
-import { CHANNEL_BYTES } from './layout/channel_layout.js';
+  CapState, cap_tag } from './layout/cap_layout.js';
 import { EDGE_BYTES, EDGE_NEXT_FREE_WORD, EDGE_PARENT_WORD, EDGE_WORDS } from './layout/edge_layout.js';
 import { PROCESS_BYTES } from './layout/process_layout.js';
 import {
   CORE_CONTROL_BYTES,
-  CORE_DOORBELL,
   CORE_OWNER,
   MAILBOX_HEADER_BYTES,
   NODE_CAPS_PER_PID_WORD,
@@ -376,11 +375,6 @@ export class NodeMemory {
     return this.mailbox_word(pid) + MAILBOX_HEADER_BYTES / WORD_BYTES;
   }
 
-  /** Word index of channel entry `channel`. */
-  channel_word(channel: number): number {
-    return (this.layout.channel_table + channel * CHANNEL_BYTES) / WORD_BYTES;
-  }
-
   /** Word index of the process entry of `pid`. */
   process_word(pid: number): number {
     return (this.layout.process_table + pid * PROCESS_BYTES) / WORD_BYTES;
@@ -396,13 +390,6 @@ export class NodeMemory {
     return (this.layout.edge_pool + edge * EDGE_BYTES) / WORD_BYTES;
   }
 
-  /** Rings `core`'s doorbell unconditionally (control plane: process exit, close). */
-  ring_doorbell(core: number): void {
-    const bell = this.core_control_word(core) + CORE_DOORBELL / WORD_BYTES;
-    Atomics.add(this.i32, bell, 1);
-    Atomics.notify(this.i32, bell);
-  }
-
   /** Whether the node is closing. */
   closing(): boolean {
     return Atomics.load(this.i32, NODE_CLOSING_WORD) !== 0;
@@ -412,9 +399,9 @@ export class NodeMemory {
    * Marks the node closing and rings every core's doorbell, so that blocked receives return
    * `CLOSED` at once. Sends fail with `CLOSED` from then on.
    */
-  set_closing(): void {
+  set_closing(waiter: Waiter): void {
     Atomics.store(this.i32, NODE_CLOSING_WORD, 1);
-    for (let core = 0; core < this.cores; core++) this.ring_doorbell(core);
+    new Doorbells(this, waiter).ring_all();
   }
 }
 
@@ -423,7 +410,7 @@ function format_caps(i32: Int32Array, first_word: number, count: number, zeroed:
   for (let i = 0; i < count; i++) {
     const w = first_word + i * CAP_WORDS;
     if (!zeroed) i32.fill(0, w, w + CAP_WORDS);
-    i32[w + CAP_TAG_WORD] = (1 << 2) | CapState.FREE;
+    i32[w + CAP_TAG_WORD] = cap_tag(1, CapState.FREE);
     i32[w + CAP_PARENT_WORD] = -1;
     i32[w + CAP_FIRST_CHILD_WORD] = -1;
     i32[w + CAP_NEXT_SIBLING_WORD] = -1;

@@ -34,7 +34,7 @@
  *
  * Layout: layout/ring_layout.ts and layout/slot_layout.ts.
  */
-import { assert, assert_power_of_two } from './assert.js';
+import { assert, assert_power_of_two, assert_range } from './assert.js';
 import { WORD_BYTES } from './layout/cache_line.js';
 import { RING_HEAD_WORD, RING_SLOTS, RING_TAIL_WORD } from './layout/ring_layout.js';
 import { SLOT_PUBLISH_SEQ_WORD, SLOT_WORDS } from './layout/slot_layout.js';
@@ -81,8 +81,10 @@ export class Ring {
   private head_cache: number;
   /** Consumer: the next position to consume (valid in the consumer's view only). */
   private head: number;
+  /** Whether the hot-path assertions run (`KernelEnv.debug`). */
+  private readonly debug: boolean;
 
-  constructor(i32: Int32Array, ring_offset: number, capacity: number) {
+  constructor(i32: Int32Array, ring_offset: number, capacity: number, debug = false) {
     assert_power_of_two(capacity, 'ring capacity');
     assert(ring_offset % WORD_BYTES === 0, 'ring offset is word aligned');
     this.i32 = i32;
@@ -94,6 +96,7 @@ export class Ring {
     this.slots_word = base + RING_SLOTS / WORD_BYTES;
     this.head = Atomics.load(i32, this.head_word);
     this.head_cache = this.head;
+    this.debug = debug;
   }
 
   /** Word index of the slot that holds `position`. */
@@ -107,6 +110,7 @@ export class Ring {
    * room for all of them (or stayed contended for `CLAIM_ATTEMPTS_MAX` tries).
    */
   claim(count: number): boolean {
+    if (this.debug) assert_range(count, 1, this.capacity, 'ring claim count');
     const i32 = this.i32;
     let position = Atomics.load(i32, this.tail_word);
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS_MAX; attempt++) {
@@ -126,6 +130,10 @@ export class Ring {
 
   /** Publishes `count` slots claimed at `position`, the first one last. */
   publish(position: number, count: number): void {
+    if (this.debug) {
+      assert_range(count, 1, this.capacity, 'ring publish count');
+      assert(((Atomics.load(this.i32, this.tail_word) - position) | 0) >= count, 'publish: the slots were claimed');
+    }
     const i32 = this.i32;
     for (let k = 1; k < count; k++) {
       const p = (position + k) | 0;
@@ -143,6 +151,7 @@ export class Ring {
 
   /** Consumer: frees the head slot (after `peek` returned it and it was read). */
   release(): void {
+    if (this.debug) assert(this.peek() >= 0, 'release: the head slot was published');
     this.head = (this.head + 1) | 0;
     Atomics.store(this.i32, this.head_word, this.head);
   }

@@ -19,7 +19,8 @@ import {
   BLOCK_LENGTH_WORD,
   BLOCK_NEXT_WORD,
   BLOCK_OWNER_CORE_WORD,
-  BLOCK_STATE_MASK,
+  block_tag_generation,
+  block_tag_state,
   BLOCK_TAG_WORD,
   BlockState,
   block_tag,
@@ -123,7 +124,7 @@ export class Slab {
       if (block !== 0) {
         const b = block / WORD_BYTES;
         const r32 = this.r32;
-        const generation = ((Atomics.load(r32, b + BLOCK_TAG_WORD) >>> 2) + 1) & BLOCK_GENERATION_MASK;
+        const generation = (block_tag_generation(Atomics.load(r32, b + BLOCK_TAG_WORD)) + 1) & BLOCK_GENERATION_MASK;
         r32[b + BLOCK_NEXT_WORD] = 0;
         r32[b + BLOCK_OWNER_CORE_WORD] = owner_core;
         r32[b + BLOCK_LENGTH_WORD] = length;
@@ -186,12 +187,12 @@ export class Slab {
 
   /** The generation in `block`'s tag. */
   generation(block: number): number {
-    return Atomics.load(this.r32, block / WORD_BYTES + BLOCK_TAG_WORD) >>> 2;
+    return block_tag_generation(Atomics.load(this.r32, block / WORD_BYTES + BLOCK_TAG_WORD));
   }
 
   /** The state in `block`'s tag. */
   state(block: number): number {
-    return Atomics.load(this.r32, block / WORD_BYTES + BLOCK_TAG_WORD) & BLOCK_STATE_MASK;
+    return block_tag_state(Atomics.load(this.r32, block / WORD_BYTES + BLOCK_TAG_WORD));
   }
 
   /** Data bytes of blocks of `block`'s class. */

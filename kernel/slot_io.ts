@@ -30,6 +30,8 @@ import type { Message } from './message.js';
 
 /** Flags under which a slot's `cap` word is meaningful. */
 const CAP_FLAGS = SlotFlags.GRANT | SlotFlags.CALL | SlotFlags.EGRESS;
+/** Flags under which a slot's `src_node` word is meaningful. */
+const NODE_FLAGS = SlotFlags.REMOTE | SlotFlags.EGRESS;
 
 /** Payload words a slot of `length` bytes uses (descriptors carry none inline). */
 function payload_words_of(flags: number, length: number): number {
@@ -68,6 +70,7 @@ export function write_slot(
     i32[w + SLOT_BLOCK_GEN_WORD] = m.block_gen;
   }
   if ((flags & SlotFlags.REMOTE) !== 0) i32[w + SLOT_SRC_NODE_WORD] = src_node;
+  else if ((flags & SlotFlags.EGRESS) !== 0) i32[w + SLOT_SRC_NODE_WORD] = m.src_node; // egress.ts
   if ((flags & CAP_FLAGS) !== 0) i32[w + SLOT_CAP_WORD] = m.cap;
   i32[w + SLOT_AUX0_WORD] = m.aux0;
   i32[w + SLOT_AUX1_WORD] = m.aux1;
@@ -88,7 +91,7 @@ export function read_slot(i32: Int32Array, w: number, m: Message, tier: number):
   m.block_offset = descriptor ? i32[w + SLOT_BLOCK_OFFSET_WORD]! : 0;
   m.block_gen = descriptor ? i32[w + SLOT_BLOCK_GEN_WORD]! : 0;
   m.badge = i32[w + SLOT_BADGE_WORD]!;
-  m.src_node = (flags & SlotFlags.REMOTE) !== 0 ? i32[w + SLOT_SRC_NODE_WORD]! : 0;
+  m.src_node = (flags & NODE_FLAGS) !== 0 ? i32[w + SLOT_SRC_NODE_WORD]! : 0;
   m.cap = (flags & CAP_FLAGS) !== 0 ? i32[w + SLOT_CAP_WORD]! : 0;
   m.aux0 = i32[w + SLOT_AUX0_WORD]!;
   m.aux1 = i32[w + SLOT_AUX1_WORD]!;

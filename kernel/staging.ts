@@ -20,16 +20,9 @@
  * without assigning sequence numbers, so any thread may release any channel.
  */
 import { assert } from './assert.js';
+import type { ChannelTable } from './channel_table.js';
 import { WORD_BYTES } from './layout/cache_line.js';
 import { BLOCK_DATA, BLOCK_NEXT_WORD, BlockState } from './layout/block_layout.js';
-import {
-  CHANNEL_RELEASED_TOTAL_WORD,
-  CHANNEL_STAGED_HEAD_WORD,
-  CHANNEL_STAGED_TAIL_WORD,
-  CHANNEL_STAGED_TOTAL_WORD,
-  CHANNEL_STAGING_WORD,
-  CHANNEL_SUBMIT_TARGET_WORD,
-} from './layout/channel_layout.js';
 import { C_RELEASED, C_STAGED_DROPPED } from './layout/counter_layout.js';
 import {
   EDGE_CHILD_WORD,
@@ -49,6 +42,7 @@ export class Staging {
   private readonly r32: Int32Array;
   private readonly graph: Graph;
   private readonly fastpath: Fastpath;
+  private readonly channels: ChannelTable;
 
   constructor(memory: NodeMemory, graph: Graph, fastpath: Fastpath) {
     this.memory = memory;
@@ -56,26 +50,23 @@ export class Staging {
     this.r32 = memory.r32;
     this.graph = graph;
     this.fastpath = fastpath;
-  }
-
-  private entry(c: number): number {
-    return this.memory.channel_word(c);
+    this.channels = fastpath.channels;
   }
 
   /** Messages staged on `c` and not yet released. */
   pending(c: number): number {
-    return this.i32[this.entry(c) + CHANNEL_STAGING_WORD]!;
+    return this.channels.staging(c);
   }
 
   /** Closes `c`'s batch and releases whatever has become releasable. */
   submit(c: number): void {
     const i32 = this.i32;
-    const entry = this.entry(c);
-    i32[entry + CHANNEL_SUBMIT_TARGET_WORD] = i32[entry + CHANNEL_STAGED_TOTAL_WORD]!;
+    const channels = this.channels;
+    channels.set_submit_target(c, channels.staged_total(c));
     for (let e = this.graph.first_in(c); e !== -1; e = i32[this.graph.edge_word(e) + EDGE_NEXT_IN_WORD]!) {
       const edge = this.graph.edge_word(e);
       const parent = i32[edge + EDGE_PARENT_WORD]!;
-      i32[edge + EDGE_NEED_WORD] = i32[this.entry(parent) + CHANNEL_STAGED_TOTAL_WORD]!;
+      i32[edge + EDGE_NEED_WORD] = channels.staged_total(parent);
     }
     this.release_from(c);
   }
@@ -83,13 +74,13 @@ export class Staging {
   /** Releases `start` if it is ready, then every descendant that becomes ready. */
   release_from(start: number): void {
     const i32 = this.i32;
+    const channels = this.channels;
     const stack = this.graph.work_stack();
     let top = 0;
     stack[top++] = start;
     while (top > 0) {
       const c = stack[--top]!;
-      const entry = this.entry(c);
-      if (i32[entry + CHANNEL_SUBMIT_TARGET_WORD] === i32[entry + CHANNEL_RELEASED_TOTAL_WORD]) continue;
+      if (channels.submit_target(c) === channels.released_total(c)) continue;
       if (!this.parents_done(c)) continue;
       this.release_batch(c);
       for (let e = this.graph.first_out(c); e !== -1; e = i32[this.graph.edge_word(e) + EDGE_NEXT_OUT_WORD]!) {
@@ -105,7 +96,7 @@ export class Staging {
     for (let e = this.graph.first_in(c); e !== -1; e = i32[this.graph.edge_word(e) + EDGE_NEXT_IN_WORD]!) {
       const edge = this.graph.edge_word(e);
       const parent = i32[edge + EDGE_PARENT_WORD]!;
-      const released = i32[this.entry(parent) + CHANNEL_RELEASED_TOTAL_WORD]!;
+      const released = this.channels.released_total(parent);
       if (((released - i32[edge + EDGE_NEED_WORD]!) | 0) < 0) return false;
     }
     return true;
@@ -113,17 +104,15 @@ export class Staging {
 
   /** Moves `c`'s pending batch into its receiver's spill queue, in order. */
   private release_batch(c: number): void {
-    const i32 = this.i32;
-    const entry = this.entry(c);
-    const target = i32[entry + CHANNEL_SUBMIT_TARGET_WORD]!;
+    const channels = this.channels;
+    const target = channels.submit_target(c);
     let released = 0;
     let dropped = 0;
-    while (i32[entry + CHANNEL_RELEASED_TOTAL_WORD] !== target) {
-      const block = i32[entry + CHANNEL_STAGED_HEAD_WORD]!;
+    while (channels.released_total(c) !== target) {
+      const block = channels.staged_head(c);
       assert(block !== 0, 'a pending batch has its blocks');
       const next = this.r32[block / WORD_BYTES + BLOCK_NEXT_WORD]!;
-      i32[entry + CHANNEL_STAGED_HEAD_WORD] = next;
-      if (next === 0) i32[entry + CHANNEL_STAGED_TAIL_WORD] = 0;
+      channels.set_staged_list(c, next, next === 0 ? 0 : channels.staged_tail(c));
       const dst_pid = this.r32[(block + BLOCK_DATA) / WORD_BYTES + SLOT_DST_PID_WORD]!;
       const dst_core = this.memory.core_of(dst_pid);
       if (dst_core < 0) {
@@ -133,8 +122,7 @@ export class Staging {
         this.fastpath.push_block(dst_core, block);
         released++;
       }
-      i32[entry + CHANNEL_RELEASED_TOTAL_WORD] = (i32[entry + CHANNEL_RELEASED_TOTAL_WORD]! + 1) | 0;
-      Atomics.store(i32, entry + CHANNEL_STAGING_WORD, i32[entry + CHANNEL_STAGING_WORD]! - 1);
+      channels.note_released(c, 1);
     }
     if (released > 0) this.fastpath.note(C_RELEASED, released);
     if (dropped > 0) this.fastpath.note(C_STAGED_DROPPED, dropped);
@@ -146,10 +134,8 @@ export class Staging {
    * receiver consumes without delivering: the channel's sequence has no gap when it reopens.
    */
   drop(c: number): number {
-    const i32 = this.i32;
-    const entry = this.entry(c);
     let dropped = 0;
-    for (let block = i32[entry + CHANNEL_STAGED_HEAD_WORD]!; block !== 0; dropped++) {
+    for (let block = this.channels.staged_head(c); block !== 0; dropped++) {
       const next = this.r32[block / WORD_BYTES + BLOCK_NEXT_WORD]!;
       const slot = (block + BLOCK_DATA) / WORD_BYTES;
       this.r32[slot + SLOT_FLAGS_WORD] = this.r32[slot + SLOT_FLAGS_WORD]! | SlotFlags.DROPPED;
@@ -158,11 +144,7 @@ export class Staging {
       else this.fastpath.slab.free(block, this.fastpath.slab.generation(block), BlockState.SPILLED);
       block = next;
     }
-    i32[entry + CHANNEL_STAGED_HEAD_WORD] = 0;
-    i32[entry + CHANNEL_STAGED_TAIL_WORD] = 0;
-    i32[entry + CHANNEL_RELEASED_TOTAL_WORD] = i32[entry + CHANNEL_STAGED_TOTAL_WORD]!;
-    i32[entry + CHANNEL_SUBMIT_TARGET_WORD] = i32[entry + CHANNEL_STAGED_TOTAL_WORD]!;
-    Atomics.store(i32, entry + CHANNEL_STAGING_WORD, 0);
+    this.channels.clear_staged(c);
     if (dropped > 0) this.fastpath.note(C_STAGED_DROPPED, dropped);
     return dropped;
   }

@@ -16,20 +16,27 @@
  *   waits with the errno.
  * - Received frames are checked (frame.ts, frame_decoder.ts); the bad ones are dropped and
  *   counted by reason, and a TCP connection carrying one is closed (a desynchronised stream is
- *   never read on). Good ones go to a bounded queue (`max_queue`, DROP_OLDEST or DROP_NEWEST,
- *   each drop counted) that `recv()` drains.
- * - `shutdown()` closes everything and leaves no handle.
+ *   never read on).
+ * - Good DATA frames go to the packet receiver (packet_port.ts): the driver's own bounded queue
+ *   (`max_queue`, DROP_OLDEST or DROP_NEWEST, each drop counted) that `recv()` drains, or a
+ *   network server's. A frame receiver (the secure channel) takes every frame instead.
+ * - `close()` waits for the outboxes to be written, then stops; `destroy()` (the spec's
+ *   `shutdown()`) stops at once. Either leaves no handle.
  *
  * Wire format: wire_layout.ts and docs/WIRE.md.
  */
 import { ErrorCode } from '../kernel/error_codes.js';
 import { ConfigError, LatticeError } from '../kernel/errors.js';
+import { Lifecycle } from '../kernel/lifecycle.js';
 import { Outbox, type Batch, type SendDone } from './outbox.js';
 import { ByteArena } from './byte_arena.js';
 import { FRAME_STATUS_NAMES, FrameHeader, FrameStatus, read_datagram, write_frame } from './frame.js';
 import { FrameDecoder } from './frame_decoder.js';
 import { local_node_id, type IdentityPath, type IdentitySource } from './node_identity.js';
-import { Overflow, PacketQueue, QUEUE_CAPACITY_MAX, type Packet } from './packet_queue.js';
+import { PacketInbox } from './packet_inbox.js';
+import type { FramePort, FrameReceiver, PacketPort, PacketReceiver, PeerState, SendResult } from './packet_port.js';
+import { Overflow, QUEUE_CAPACITY_MAX, type Packet } from './packet_queue.js';
+import { remote_dst_pid, remote_src_pid } from './remote_message.js';
 import type { Address, Timers, Transport, TransportEvents } from './transport.js';
 import {
   FRAME_BYTES_LIMIT,
@@ -39,7 +46,7 @@ import {
   UDP_DATAGRAM_BYTES_MAX,
 } from './wire_layout.js';
 
-export { Overflow, type Packet };
+export { Overflow, type Packet, type PeerState, type SendResult };
 
 /** How a remote is reached. */
 export const Proto = {
@@ -72,19 +79,10 @@ export interface NetConfig {
   readonly reconnect_delay_ms_max?: number;
   /** Connect attempts in a row before waiting sends fail; default 8. */
   readonly reconnect_attempts_max?: number;
+  /** Longest `close()` waits for outboxes to be written before it stops anyway; default 2000 ms. */
+  readonly close_timeout_ms?: number;
 }
 
-/** The result of a send (errc style): success, or why it did not leave. */
-export type SendResult =
-  | 'success'
-  /** No `add_remote` for that node. */
-  | 'unknown_node'
-  /** The frame is over `frame_bytes_max`, or over a datagram for a UDP peer (EMSGSIZE). */
-  | 'message_too_large'
-  /** The peer's outbox is full (`pending_bytes_max`): retry later. */
-  | 'would_block'
-  /** The driver is not running (before `init`, after `shutdown`). */
-  | 'not_running';
 
 /** A socket failure, carrying the errno name (`ECONNREFUSED`, `EPIPE`, …). */
 export class NetSystemError extends LatticeError {
@@ -164,14 +162,7 @@ interface Peer {
   ever_open: boolean;
 }
 
-/** The state of a persistent TCP peer. */
-export type PeerState = 'idle' | 'connecting' | 'open' | 'backoff';
 
-/**
- * Takes inbound frames of types other than DATA (and DATA too when it asked). A DATA payload may
- * be kept; any other payload is valid only during the call (copy what must outlive it).
- */
-export type FrameHandler = (type: number, src_node: number, payload: Uint8Array, reply: Address | number) => void;
 
 /** What the driver takes from its host. */
 export interface NetEnv {
@@ -191,16 +182,18 @@ const DEFAULTS = {
   reconnect_delay_ms_min: 10,
   reconnect_delay_ms_max: 2000,
   reconnect_attempts_max: 8,
+  close_timeout_ms: 2000,
 } as const;
 
-export class NetDriver {
+export class NetDriver implements FramePort, PacketPort {
   private readonly env: NetEnv;
   private running = false;
   private config: Required<Omit<NetConfig, 'node_id'>> = { ...DEFAULTS };
   private local = 0;
   private identity_path: IdentityPath = 'configured';
   private bound_port = 0;
-  private queue = new PacketQueue(DEFAULTS.max_queue, DEFAULTS.overflow);
+  /** The driver's own receive queue (`recv`), its packet receiver unless another is set. */
+  private readonly inbox = new PacketInbox(DEFAULTS.max_queue, DEFAULTS.overflow);
   private readonly peers = new Map<number, Peer>();
   /** Connection id → the peer it belongs to (outbound persistent), or a decoder (inbound). */
   private readonly conn_peer = new Map<number, Peer>();
@@ -209,10 +202,10 @@ export class NetDriver {
   private readonly datagram_header = new FrameHeader();
   /** Where datagram and transient frames are carved from (net/byte_arena.ts). */
   private readonly arena = new ByteArena();
-  private callback: ((packet: Packet) => void) | null = null;
-  private readonly peer_listeners: ((node: number, state: PeerState) => void)[] = [];
-  private frame_handler: FrameHandler | null = null;
-  private handler_takes_data = false;
+  /** Where DATA frames go as packets (the inbox, or a network server's). */
+  private packet_receiver: PacketReceiver = this.inbox;
+  /** A layer over the frames (the secure channel): takes every frame and peer change instead. */
+  private frame_receiver: FrameReceiver | null = null;
   private readonly counters = {
     packets_sent: 0,
     bytes_sent: 0,
@@ -221,7 +214,6 @@ export class NetDriver {
     udp_sent: 0,
     tcp_sent: 0,
     desyncs: 0,
-    reset_discarded: 0,
     connects: 0,
     accepted: 0,
     reconnects: 0,
@@ -233,6 +225,9 @@ export class NetDriver {
   private readonly refused = new Map<string, number>();
   private readonly connect_failures = new Map<string, number>();
   private readonly send_errors = new Map<string, number>();
+  private readonly lifecycle = new Lifecycle();
+  /** Called by `check_drained` while `close` waits for the outboxes. */
+  private on_drained: (() => void) | null = null;
 
   constructor(env: NetEnv) {
     this.env = env;
@@ -243,7 +238,7 @@ export class NetDriver {
     if (this.running) throw new LatticeError(ErrorCode.NET_RUNNING, 'init: the driver is already running');
     const c = validate(config);
     this.config = c.rest;
-    this.queue = new PacketQueue(c.rest.max_queue, c.rest.overflow);
+    this.inbox.configure(c.rest.max_queue, c.rest.overflow);
     const identity = local_node_id(c.node_id, this.env.identity);
     this.local = identity.id;
     this.identity_path = identity.path;
@@ -312,21 +307,33 @@ export class NetDriver {
     return peer === undefined ? undefined : { address: peer.address, proto: peer.proto };
   }
 
-  /** Calls `callback` with every packet on arrival (it stays queued for `recv`); null removes it. */
+  /**
+   * Calls `callback` with every packet on arrival in the driver's own queue (it stays queued for
+   * `recv`); null removes it. Packets go elsewhere while another packet receiver is set.
+   */
   set_recv_callback(callback: ((packet: Packet) => void) | null): void {
-    this.callback = callback;
+    this.inbox.set_callback(callback);
+  }
+
+  /** PacketPort: DATA frames go to `receiver` as packets (null: to the driver's own queue again). */
+  set_packet_receiver(receiver: PacketReceiver | null): void {
+    this.packet_receiver = receiver ?? this.inbox;
   }
 
   /**
-   * Calls `listener` whenever a persistent TCP peer changes state (the secure channel re-keys
-   * after a reconnect; tools and tests wait on it). Returns a function that removes it.
+   * FramePort: every frame (DATA too) and every peer change go to `receiver` (the secure
+   * channel); null gives DATA back to the packet receiver.
    */
-  add_peer_listener(listener: (node: number, state: PeerState) => void): () => void {
-    this.peer_listeners.push(listener);
-    return () => {
-      const at = this.peer_listeners.indexOf(listener);
-      if (at >= 0) this.peer_listeners.splice(at, 1);
-    };
+  set_frame_receiver(receiver: FrameReceiver | null): void {
+    this.frame_receiver = receiver;
+  }
+
+  /**
+   * PacketPort: sends `bytes` (a remote message, which names its pids itself) as one DATA frame.
+   * The pids are the secure channel's business; the clear wire carries them in the message.
+   */
+  send_packet(node: number, _src_pid: number, _dst_pid: number, bytes: Uint8Array): SendResult {
+    return this.send_frame(node, FrameType.DATA, bytes);
   }
 
   /** The state of a persistent TCP peer, or undefined for an unknown node. */
@@ -337,15 +344,6 @@ export class NetDriver {
   /** Bytes a peer has waiting to be written (queued, not yet handed to the socket). */
   pending_bytes(node: number): number {
     return this.peers.get(node)?.outbox.pending_bytes ?? 0;
-  }
-
-  /**
-   * Routes inbound frames of types other than DATA to `handler`, and DATA frames too when
-   * `takes_data` (the secure channel registers here, and decides what clear data to accept).
-   */
-  set_frame_handler(handler: FrameHandler | null, takes_data = false): void {
-    this.frame_handler = handler;
-    this.handler_takes_data = handler !== null && takes_data;
   }
 
   /**
@@ -378,7 +376,7 @@ export class NetDriver {
     done: SendDone | null = null,
     head: Uint8Array | null = null,
   ): SendResult {
-    if (!this.running) return this.refuse('not_running');
+    if (!this.running || this.lifecycle.ending) return this.refuse('not_running');
     const peer = this.peers.get(node);
     if (peer === undefined) return this.refuse('unknown_node');
     const bytes = FRAME_HEADER_BYTES + (head === null ? 0 : head.length) + data.length;
@@ -453,8 +451,14 @@ export class NetDriver {
 
   private set_state(peer: Peer, state: PeerState): void {
     if (peer.state === state) return;
+    const was = peer.state;
     peer.state = state;
-    for (const listener of this.peer_listeners) listener(peer.node, state);
+    if (this.frame_receiver !== null) {
+      this.frame_receiver.on_peer_state(peer.node, state);
+    } else if (was === 'open' || (was === 'connecting' && state === 'idle')) {
+      // An open connection closed, or the last connect attempt failed: the session is lost.
+      this.packet_receiver.on_peer_lost(peer.node);
+    }
   }
 
   private connect(peer: Peer): void {
@@ -488,11 +492,13 @@ export class NetDriver {
       this.batch_sent(batch);
       peer.outbox.recycle(batch);
       this.flush(peer);
+      this.check_drained();
       return;
     }
     if (!RECONNECT_ERRORS.has(error) || !this.running || batch.retried) {
       this.batch_failed(batch, error, 'write', peer.node);
       this.flush(peer);
+      this.check_drained();
       return;
     }
     // Retry once: the batch goes back first in line, ahead of anything sent since.
@@ -569,6 +575,7 @@ export class NetDriver {
         this.connect_failures.set(error, (this.connect_failures.get(error) ?? 0) + 1);
         this.failed(pending.out, error, 'connect', pending.node);
       }
+      this.check_drained();
       return;
     }
     const peer = this.conn_peer.get(conn);
@@ -595,6 +602,7 @@ export class NetDriver {
       this.set_state(peer, 'idle');
       peer.failures = 0;
       for (const batch of peer.outbox.drain()) this.batch_failed(batch, error, 'connect', peer.node);
+      this.check_drained();
       return;
     }
     const delay_ms = Math.min(
@@ -652,50 +660,40 @@ export class NetDriver {
   }
 
   private on_frame(type: number, src_node: number, payload: Uint8Array, via: Address | number): void {
-    if (type !== FrameType.DATA || this.handler_takes_data) {
-      if (this.frame_handler === null) this.counters.unhandled_frames++;
-      else this.frame_handler(type, src_node, payload, via);
+    if (this.frame_receiver !== null) {
+      this.frame_receiver.on_frame(type, src_node, payload, via);
       return;
     }
-    this.accept(src_node, payload);
-  }
-
-  /** Queues a packet from `src_node` (and tells the callback). The secure channel delivers here. */
-  accept(src_node: number, payload: Uint8Array): void {
+    if (type !== FrameType.DATA) {
+      this.counters.unhandled_frames++;
+      return;
+    }
     this.counters.packets_received++;
     this.counters.bytes_received += payload.length;
-    const packet: Packet = { src_node, payload };
-    if (!this.queue.push(packet)) return; // DROP_NEWEST on a full queue: counted by the queue.
-    this.callback?.(packet);
-  }
-
-  /** Counts a frame dropped by a layer above the framing (the secure channel's checks). */
-  count_drop(reason: string): void {
-    this.malformed.set(reason, (this.malformed.get(reason) ?? 0) + 1);
+    this.packet_receiver.on_packet(src_node, remote_src_pid(payload), remote_dst_pid(payload), payload);
   }
 
   // -------------------------------------------------------------------------------------------
   // The queue.
 
-  /** The next received packet (the spec's `net::recv`), or null. */
+  /** The next packet in the driver's own queue (the spec's `net::recv`), or null. */
   recv(): Packet | null {
-    return this.queue.shift();
+    return this.inbox.recv();
   }
 
-  /** Puts a packet back at the front (a consumer that could not take it yet). */
+  /** Puts a packet back at the front of the driver's queue (a consumer that could not take it yet). */
   requeue(packet: Packet): void {
-    this.queue.unshift(packet);
+    this.inbox.requeue(packet);
   }
 
   /** Packets waiting. */
   get queued(): number {
-    return this.queue.length;
+    return this.inbox.length;
   }
 
   /** Clears the receive queue (the spec's `net::reset`); the discarded packets are counted. */
   reset(): void {
-    this.counters.reset_discarded += this.queue.length;
-    this.queue.clear();
+    this.inbox.reset();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -713,8 +711,57 @@ export class NetDriver {
     for (const batch of peer.outbox.drain()) this.batch_failed(batch, errno, 'write', peer.node);
   }
 
-  /** Stops everything: timers, connections, sockets (the spec's `net::shutdown`). Idempotent. */
-  async shutdown(): Promise<void> {
+  /**
+   * Drains and stops: refuses new sends, waits until every persistent peer's outbox has been
+   * written (or has failed), at most `close_timeout_ms`, then stops everything as `destroy`.
+   * Idempotent; a `destroy()` meanwhile cuts the wait short.
+   */
+  close(): Promise<void> {
+    return this.lifecycle.close(
+      () => this.drained(),
+      () => this.stop(),
+    );
+  }
+
+  /** Stops everything now: timers, connections, sockets; what waits to be written fails with ESHUTDOWN. Idempotent. */
+  destroy(): Promise<void> {
+    return this.lifecycle.destroy(() => this.stop());
+  }
+
+  /** The spec's `net::shutdown`: `destroy()`. */
+  shutdown(): Promise<void> {
+    return this.destroy();
+  }
+
+  /** Resolves once nothing waits to be written, or after `close_timeout_ms`. */
+  private drained(): Promise<void> {
+    if (!this.running || this.idle()) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = this.env.timers.set(this.config.close_timeout_ms, () => {
+        this.on_drained = null;
+        resolve();
+      });
+      this.on_drained = () => {
+        this.env.timers.clear(timer);
+        this.on_drained = null;
+        resolve();
+      };
+    });
+  }
+
+  /** Whether no frame waits to be written (persistent outboxes empty, no write or transient send in flight). */
+  private idle(): boolean {
+    if (this.transient.size > 0) return false;
+    for (const peer of this.peers.values()) if (peer.writing !== null || !peer.outbox.empty) return false;
+    return true;
+  }
+
+  /** After a write or a connection ends: tells a draining `close` when nothing is left. */
+  private check_drained(): void {
+    if (this.on_drained !== null && this.idle()) this.on_drained();
+  }
+
+  private async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     for (const peer of this.peers.values()) this.drop_peer(peer, 'ESHUTDOWN');
@@ -726,7 +773,7 @@ export class NetDriver {
     this.decoders.clear();
     this.peers.clear();
     await this.env.transport.close();
-    this.queue.clear();
+    this.inbox.clear();
   }
 
   private outbox_data_frames(): number {
@@ -742,12 +789,13 @@ export class NetDriver {
       port: this.bound_port,
       ...this.counters,
       malformed: Object.fromEntries(this.malformed),
-      queue_dropped_oldest: this.queue.dropped_oldest,
-      queue_dropped_newest: this.queue.dropped_newest,
+      queue_dropped_oldest: this.inbox.dropped_oldest,
+      queue_dropped_newest: this.inbox.dropped_newest,
+      reset_discarded: this.inbox.reset_discarded,
       refused: Object.fromEntries(this.refused),
       connect_failures: Object.fromEntries(this.connect_failures),
       send_errors: Object.fromEntries(this.send_errors),
-      queued: this.queue.length,
+      queued: this.inbox.length,
       outbox_data_frames: this.outbox_data_frames(),
     };
   }
@@ -781,6 +829,7 @@ function validate(config: NetConfig): { node_id: number; rest: Required<Omit<Net
     reconnect_delay_ms_min: int('reconnect_delay_ms_min', 1, 60_000),
     reconnect_delay_ms_max: int('reconnect_delay_ms_max', 1, 600_000),
     reconnect_attempts_max: int('reconnect_attempts_max', 1, 1000),
+    close_timeout_ms: int('close_timeout_ms', 0, 600_000),
   };
   if (rest.reconnect_delay_ms_max < rest.reconnect_delay_ms_min) {
     throw new ConfigError(ErrorCode.BAD_LIMIT, 'reconnect_delay_ms_max must be at least reconnect_delay_ms_min');

@@ -1,13 +1,16 @@
 /**
- * The driver's bounded receive queue: a ring of packets, `capacity` at most. On overflow it
+ * A bounded receive queue (packet_inbox.ts): a ring of packets, `capacity` at most. On overflow it
  * drops the oldest packet or the newest one, as configured, and counts each drop; nothing is
  * ever lost silently.
  */
 import { assert_range } from '../kernel/assert.js';
 
-/** A received packet: the node it came from and its payload. */
+/** A received packet: the node and pid it came from, the pid it is for, and its payload. */
 export interface Packet {
   readonly src_node: number;
+  /** The sending pid and the receiving pid (-1 when the payload is not a remote message). */
+  readonly src_pid: number;
+  readonly dst_pid: number;
   readonly payload: Uint8Array;
 }
 

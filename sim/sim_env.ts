@@ -164,6 +164,6 @@ export class SimWaiter implements Waiter {
 }
 
 /** The kernel environment of a simulated node: virtual clock, parking waiter, no spinning. */
-export function sim_kernel_env(clock: NodeClock, waiter: SimWaiter): KernelEnv {
-  return { clock, waiter, spin_polls: 0 };
+export function sim_kernel_env(clock: NodeClock, waiter: SimWaiter, debug: boolean): KernelEnv {
+  return { clock, waiter, spin_polls: 0, debug };
 }

@@ -13,10 +13,11 @@ import { Kernel } from '../kernel/kernel.js';
 import { NodeMemory, type NodeShared } from '../kernel/node_memory.js';
 import type { SlabClass } from '../kernel/layout/spill_layout.js';
 import { fastpath_stats, type FastpathStats } from '../kernel/stats.js';
-import { NetDriver, Overflow, type NetStats, type Proto } from '../net/driver.js';
-import { EgressRouter, NetworkServer, type NetworkServerStats } from '../net/network_server.js';
-import { Identity } from '../net/secure/identity.js';
-import { SecureChannel, type SecureStats } from '../net/secure/secure_channel.js';
+import { Overflow, type NetDriver, type NetStats, type Proto } from '../net/driver.js';
+import type { NetworkServer, NetworkServerStats } from '../net/network_server.js';
+import { NodeNetwork, attach_egress } from '../net/node_network.js';
+import type { Identity } from '../net/secure/identity.js';
+import type { SecureChannel, SecureStats } from '../net/secure/secure_channel.js';
 import type { CryptoSuite } from '../net/secure/suite.js';
 import { sim_process_context, type ProcessWorld } from './process.js';
 import type { Prng } from './prng.js';
@@ -47,6 +48,8 @@ export interface NodeWorld extends ProcessWorld {
   readonly network: SimNetwork;
   readonly prng: Prng;
   readonly wake: WakeLatency;
+  /** Hot-path assertions on every node's kernel (`KernelEnv.debug`; the benchmarks turn them off). */
+  readonly debug: boolean;
   readonly peers: readonly number[];
   readonly suite: CryptoSuite | null;
   readonly identities: ReadonlyMap<number, Identity>;
@@ -74,6 +77,7 @@ export class SimNode {
   kernels: Kernel[] = [];
   /** Bytes of the node's shared memory (control and message regions) of its last boot. */
   memory_bytes = 0;
+  network: NodeNetwork | null = null;
   driver: NetDriver | null = null;
   secure: SecureChannel | null = null;
   server: NetworkServer | null = null;
@@ -106,7 +110,7 @@ export class SimNode {
     const clock = new NodeClock(lane, config.clock_offset_ms, config.clock_drift_ppm);
     const waiter = new SimWaiter(lane, clock, world.prng.fork(`wake/${config.id}/${epoch}`), world.wake, life);
     this.waiter = waiter;
-    const env = sim_kernel_env(clock, waiter);
+    const env = sim_kernel_env(clock, waiter, world.debug);
     let memory: NodeMemory;
     if (shared === null) {
       const rings = config.ring_capacity;
@@ -129,46 +133,42 @@ export class SimNode {
     this.kernels = [];
     for (let core = 0; core < memory.cores; core++)
       this.kernels.push(new Kernel(Fastpath.attach_core(memory, core, env)));
-    for (let core = 1; core < memory.cores; core++)
-      this.kernels[core]!.set_router(new EgressRouter(this.kernels[core]!.fastpath, SIM_NET_PID));
+    for (let core = 1; core < memory.cores; core++) attach_egress(this.kernels[core]!, SIM_NET_PID);
 
     const timers = sim_timers(lane, clock, life);
-    const transport = world.network.transport(config.id, life);
-    const driver = new NetDriver({ transport, timers, identity: { interfaces: {}, hostname: sim_host(config.id) } });
-    await driver.init({
-      node_id: config.id,
-      host: sim_host(config.id),
-      port: SIM_PORT,
-      max_queue: config.max_queue,
-      overflow: config.overflow === 'drop_newest' ? Overflow.DROP_NEWEST : Overflow.DROP_OLDEST,
-    });
-    this.driver = driver;
     const proto = world.proto as Proto;
-    let secure: SecureChannel | null = null;
-    if (world.sealed) {
-      secure = new SecureChannel(driver, world.suite!, {
-        identity: world.identities.get(config.id)!,
-        random: world.prng.fork(`secure/${config.id}/${epoch}`),
-        clock,
-        timers,
-        ...world.secure_limits,
-      });
-      for (const peer of world.peers)
-        if (peer !== config.id)
-          secure.add_remote(peer, sim_host(peer), SIM_PORT, proto, {
-            public_key: world.identities.get(peer)!.public_key,
-          });
-    } else {
-      for (const peer of world.peers) if (peer !== config.id) driver.add_remote(peer, sim_host(peer), SIM_PORT, proto);
-    }
-    this.secure = secure;
     // The server's egress loop is a process of core 0: it parks on the network pid's doorbell.
     lane.resume();
-    this.server = new NetworkServer(this.kernels[0]!, driver, {
+    const network = await NodeNetwork.start({
+      kernel: this.kernels[0]!,
+      env: { transport: world.network.transport(config.id, life), timers, identity: { interfaces: {}, hostname: sim_host(config.id) } },
+      config: {
+        node_id: config.id,
+        host: sim_host(config.id),
+        port: SIM_PORT,
+        max_queue: config.max_queue,
+        overflow: config.overflow === 'drop_newest' ? Overflow.DROP_NEWEST : Overflow.DROP_OLDEST,
+      },
       net_pid: SIM_NET_PID,
-      timers,
-      ...(secure === null ? {} : { sender: secure }),
+      secure: world.sealed
+        ? {
+            identity: world.identities.get(config.id)!,
+            random: world.prng.fork(`secure/${config.id}/${epoch}`),
+            clock,
+            suite: world.suite!,
+            ...world.secure_limits,
+          }
+        : null,
     });
+    for (const peer of world.peers) {
+      if (peer === config.id) continue;
+      const keys = world.sealed ? { public_key: world.identities.get(peer)!.public_key } : undefined;
+      network.add_remote(peer, sim_host(peer), SIM_PORT, proto, keys);
+    }
+    this.network = network;
+    this.driver = network.driver;
+    this.secure = network.secure;
+    this.server = network.server;
     world.trace.node(config.id, memory.cores);
 
     for (const p of this.processes) {
@@ -205,6 +205,7 @@ export class SimNode {
     this.waiter!.abandon();
     this.world.network.crash(this.config.id);
     this.kernels = [];
+    this.network = null;
     this.driver = null;
     this.secure = null;
     this.server = null;

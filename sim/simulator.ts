@@ -40,6 +40,11 @@ export interface SimOptions {
   readonly on_progress?: (fraction: number) => void;
   /** The scenario's path, for the replay command a violation prints. */
   readonly scenario_path?: string;
+  /**
+   * Hot-path assertions on every node's kernel (`KernelEnv.debug`): default on, as in tests;
+   * the benchmarks turn them off.
+   */
+  readonly debug?: boolean;
 }
 
 /** Per node, what the report shows. */
@@ -218,6 +223,7 @@ export class Simulator {
       suite,
       identities,
       secure_limits: scenario.network.secure === false ? {} : scenario.network.secure,
+      debug: this.options.debug ?? true,
     };
     const placed = new Map<number, ProcessSpec[]>();
     for (const n of scenario.nodes) placed.set(n.id, []);
@@ -328,12 +334,7 @@ export class Simulator {
   drops(): Record<string, number> {
     const drops: Record<string, number> = {};
     for (const s of this.all_incarnations()) {
-      // The secure channel's drops are mirrored into the driver's malformed counts as secure_*: count them once.
-      add_into(
-        drops,
-        'driver.malformed',
-        Object.fromEntries(Object.entries(s.driver.malformed).filter(([k]) => !k.startsWith('secure_'))),
-      );
+      add_into(drops, 'driver.malformed', s.driver.malformed);
       add_into(drops, 'driver.send_errors', s.driver.send_errors);
       add_into(drops, 'driver', {
         queue_dropped_oldest: s.driver.queue_dropped_oldest,
@@ -342,6 +343,11 @@ export class Simulator {
         unhandled_frames: s.driver.unhandled_frames,
       });
       add_into(drops, 'server.dropped', s.server.dropped);
+      add_into(drops, 'server', {
+        queue_dropped_oldest: s.server.queue_dropped_oldest,
+        queue_dropped_newest: s.server.queue_dropped_newest,
+        reset_discarded: s.server.reset_discarded,
+      });
       if (s.secure !== null) add_into(drops, 'secure.dropped', s.secure.dropped);
     }
     const net = this.network.stats();
@@ -359,7 +365,7 @@ export class Simulator {
     for (const node of this.nodes.values()) {
       if (!node.alive) continue;
       const s = node.snapshot();
-      n += s.driver.queued + s.driver.outbox_data_frames + (s.secure?.queued ?? 0);
+      n += s.server.queued + s.driver.queued + s.driver.outbox_data_frames + (s.secure?.queued ?? 0);
       for (const c of s.fastpath.cores)
         n += c.pending.L1 + c.pending.L2 + c.pending.L3 + (c.pending.spill_empty ? 0 : 1);
     }

@@ -9,7 +9,8 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import type { Worker } from 'node:worker_threads';
 import { spawn_worker } from '../../host/spawn_worker.js';
-import type { NetDriver, SendResult } from '../../net/driver.js';
+import { Overflow, PacketInbox } from '../../net/packet_inbox.js';
+import type { PacketPort } from '../../net/packet_port.js';
 import { median, percentile } from '../report.js';
 import { LengthPrefixParser, length_prefixed } from './length_prefix.js';
 import type { EchoInit, EchoToMain, MainToEcho } from './echo_protocol.js';
@@ -139,30 +140,29 @@ export async function start_agent(init: EchoInit): Promise<Agent> {
 // Clients.
 
 /**
- * A Lattice client: sends with `sender` (a driver, or a secure channel sealing for it) to `node`
- * and counts what `driver` receives.
+ * A Lattice client: sends through `port` (a driver, or a secure channel sealing for it) to
+ * `node` and counts what comes back into an inbox of its own (queued and drained, as a network
+ * server drains its inbox). The bench's packets are between no pair of pids (-1).
  */
-export function packet_client(
-  sender: { send_nowait(node: number, data: Uint8Array): SendResult },
-  driver: NetDriver,
-  node: number,
-  lossy: boolean,
-): EchoTransport {
+export function packet_client(port: PacketPort, node: number, lossy: boolean): EchoTransport {
   let payload = new Uint8Array(0);
+  const inbox = new PacketInbox(65_536, Overflow.DROP_OLDEST);
   return {
     lossy,
     send() {
-      const result = sender.send_nowait(node, payload);
+      const result = port.send_packet(node, -1, -1, payload);
       if (result !== 'success') throw new Error(`lattice send: ${result}`);
     },
     prepare(size, on_echo) {
       payload = new Uint8Array(size).fill(0x5a);
-      driver.set_recv_callback(() => {
-        for (let packet = driver.recv(); packet !== null; packet = driver.recv()) on_echo();
+      inbox.set_callback(() => {
+        for (let packet = inbox.recv(); packet !== null; packet = inbox.recv()) on_echo();
       });
+      port.set_packet_receiver(inbox);
     },
     async close() {
-      driver.set_recv_callback(null);
+      inbox.set_callback(null);
+      port.set_packet_receiver(null);
     },
   };
 }

@@ -1,8 +1,8 @@
 /**
  * An echo server in a worker thread, for the network benchmarks.
  *
- * - lattice_udp / lattice_tcp: a `NetDriver` that sends every packet it receives back to its
- *   source node with `send_nowait`: decode, check, queue, dequeue, frame, send.
+ * - lattice_udp / lattice_tcp: a `NetDriver` (built by net/node_network.ts) that sends every
+ *   packet it receives back to its source node: decode, check, queue, dequeue, frame, send.
  * - secure_udp / secure_tcp: the same through a `SecureChannel`: every packet opened, and sealed
  *   again on the way back.
  * - dgram: a UDP socket that sends each datagram back to where it came from.
@@ -17,11 +17,12 @@
 import { createSocket } from 'node:dgram';
 import { createServer, type Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
-import { create_net_driver, node_timers } from '../../host/net/node_net.js';
-import { Proto, type NetDriver } from '../../net/driver.js';
+import { node_net_env } from '../../host/net/node_net.js';
+import { Proto } from '../../net/driver.js';
+import { open_packet_port } from '../../net/node_network.js';
+import { Overflow, PacketInbox } from '../../net/packet_inbox.js';
 import { Identity } from '../../net/secure/identity.js';
 import { seeded_random } from '../../net/secure/random.js';
-import { SecureChannel } from '../../net/secure/secure_channel.js';
 import { CryptoSuite } from '../../net/secure/suite.js';
 import { LengthPrefixParser, length_prefixed } from './length_prefix.js';
 import {
@@ -42,44 +43,50 @@ function post(message: EchoToMain): void {
 }
 
 async function lattice_echo(proto: Proto, node: number, secure: boolean): Promise<void> {
-  const driver: NetDriver = create_net_driver({ interfaces: {}, hostname: 'bench' });
-  await driver.init({ node_id: node, max_queue: 65_536, pending_bytes_max: 64 << 20 });
   const suite = secure ? await CryptoSuite.load() : null;
-  const channel =
+  const { driver, secure: channel, port: packets } = await open_packet_port(
+    node_net_env({ interfaces: {}, hostname: 'bench' }),
+    { node_id: node, max_queue: 65_536, pending_bytes_max: 64 << 20 },
     suite === null
       ? null
-      : new SecureChannel(driver, suite, {
+      : {
+          suite,
           identity: Identity.from_seed(suite, new Uint8Array(32).fill(AGENT_IDENTITY_SEED)),
           random: seeded_random(`bench-agent-${node}`),
           clock: { now_ms: () => Date.now() },
-          timers: node_timers(),
           pending_packets_max: 65_536,
           pending_bytes_max: 64 << 20,
-        });
-  const sender = channel ?? driver;
+        },
+  );
   let ack_bytes = 0;
-  driver.set_recv_callback(() => {
-    for (let packet = driver.recv(); packet !== null; packet = driver.recv()) {
-      sender.send_nowait(packet.src_node, ack_bytes === 0 ? packet.payload : packet.payload.subarray(0, ack_bytes));
+  // Packets are queued and drained, as a network server drains its inbox, then sent back.
+  const inbox = new PacketInbox(65_536, Overflow.DROP_OLDEST);
+  inbox.set_callback(() => {
+    for (let packet = inbox.recv(); packet !== null; packet = inbox.recv()) {
+      const back = ack_bytes === 0 ? packet.payload : packet.payload.subarray(0, ack_bytes);
+      packets.send_packet(packet.src_node, packet.dst_pid, packet.src_pid, back);
     }
   });
+  packets.set_packet_receiver(inbox);
   post({ type: 'listening', port: driver.port });
   port.on('message', (message: MainToEcho) => {
     if (message.type === 'peer') {
+      driver.add_remote(CLIENT_NODE, '127.0.0.1', message.port, proto);
       if (channel !== null && suite !== null) {
         // Pin the client's identity (the client derives it from the same seed).
         const client_key = Identity.from_seed(suite, new Uint8Array(32).fill(CLIENT_IDENTITY_SEED)).public_key;
-        channel.add_remote(CLIENT_NODE, '127.0.0.1', message.port, proto, { public_key: client_key });
-      } else {
-        driver.add_remote(CLIENT_NODE, '127.0.0.1', message.port, proto);
+        channel.pin(CLIENT_NODE, { public_key: client_key });
       }
       post({ type: 'ready' });
     } else if (message.type === 'mode') {
       ack_bytes = message.ack_bytes;
       post({ type: 'ready' });
     } else {
-      channel?.close();
-      void driver.shutdown().then(() => port.close());
+      void (async () => {
+        await channel?.destroy();
+        await driver.destroy();
+        port.close();
+      })();
     }
   });
 }

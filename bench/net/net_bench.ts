@@ -52,8 +52,8 @@ export async function net_bench(options: NetBenchOptions): Promise<BenchResult[]
     driver.add_remote(AGENT_NODE.lattice_udp, '127.0.0.1', agents.get('lattice_udp')!.port, Proto.UDP);
     driver.add_remote(AGENT_NODE.lattice_tcp, '127.0.0.1', agents.get('lattice_tcp')!.port, Proto.TCP);
     for (const agent of agents.values()) await agent.peer(driver.port);
-    const lattice_udp = packet_client(driver, driver, AGENT_NODE.lattice_udp, true);
-    const lattice_tcp = packet_client(driver, driver, AGENT_NODE.lattice_tcp, false);
+    const lattice_udp = packet_client(driver, AGENT_NODE.lattice_udp, true);
+    const lattice_tcp = packet_client(driver, AGENT_NODE.lattice_tcp, false);
     const dgram = await dgram_client(agents.get('dgram')!.port);
     const net = await net_client(agents.get('net')!.port);
     const net_framed = await net_client(agents.get('net_framed')!.port);

@@ -12,13 +12,14 @@
  * - secure.tcp_64KiB_MBps: one-way payload throughput over TCP: 64 KiB messages, 16 in flight,
  *   each answered by an 8-byte acknowledgement, sealed vs clear.
  */
-import { create_net_driver, node_timers } from '../../host/net/node_net.js';
-import { Proto } from '../../net/driver.js';
+import { node_net_env } from '../../host/net/node_net.js';
+import { Proto, type NetDriver } from '../../net/driver.js';
+import { open_packet_port } from '../../net/node_network.js';
 import { create_init, finish, respond, type Finished, type Responded } from '../../net/secure/handshake.js';
 import { Identity } from '../../net/secure/identity.js';
 import { SIGN_INIT_LABEL, signed_message } from '../../net/secure/key_schedule.js';
 import { random_bytes, seeded_random } from '../../net/secure/random.js';
-import { SecureChannel } from '../../net/secure/secure_channel.js';
+import type { SecureChannel } from '../../net/secure/secure_channel.js';
 import { Session } from '../../net/secure/session.js';
 import { CryptoSuite } from '../../net/secure/suite.js';
 import { median, type BenchResult } from '../report.js';
@@ -67,7 +68,7 @@ function handshake_rates(suite: CryptoSuite, count: number, rounds: number): { p
         initiator: false,
         keys: r.keys,
       });
-      const sealed = mine.seal(new Uint8Array(0));
+      const sealed = mine.seal(-1, -1, new Uint8Array(0));
       const payload = new Uint8Array(mine.head.length + sealed.length);
       payload.set(mine.head);
       payload.set(sealed, mine.head.length);
@@ -126,39 +127,39 @@ export async function secure_bench(options: SecureBenchOptions): Promise<BenchRe
 
   const kinds: EchoKind[] = ['lattice_udp', 'lattice_tcp', 'secure_udp', 'secure_tcp'];
   const agents = new Map<EchoKind, Agent>();
-  const clear = create_net_driver({ interfaces: {}, hostname: 'bench' });
-  const sealed = create_net_driver({ interfaces: {}, hostname: 'bench' });
+  let clear: NetDriver | null = null;
+  let sealed: NetDriver | null = null;
   let channel: SecureChannel | null = null;
   const transports: EchoTransport[] = [];
   try {
     for (const kind of kinds) agents.set(kind, await start_agent({ kind }));
-    await clear.init({ node_id: CLIENT_NODE, max_queue: 65_536, pending_bytes_max: 64 << 20 });
-    await sealed.init({ node_id: CLIENT_NODE, max_queue: 65_536, pending_bytes_max: 64 << 20 });
-    channel = new SecureChannel(sealed, suite, {
+    const config = { node_id: CLIENT_NODE, max_queue: 65_536, pending_bytes_max: 64 << 20 };
+    clear = (await open_packet_port(node_net_env({ interfaces: {}, hostname: 'bench' }), config)).driver;
+    const open = await open_packet_port(node_net_env({ interfaces: {}, hostname: 'bench' }), config, {
+      suite,
       identity: Identity.from_seed(suite, new Uint8Array(32).fill(CLIENT_IDENTITY_SEED)),
       random: seeded_random('bench-client'),
       clock: { now_ms: () => Date.now() },
-      timers: node_timers(),
       pending_packets_max: 65_536,
       pending_bytes_max: 64 << 20,
     });
+    sealed = open.driver;
+    channel = open.secure!;
     const agent_key = Identity.from_seed(suite, new Uint8Array(32).fill(AGENT_IDENTITY_SEED)).public_key;
     clear.add_remote(AGENT_NODE.lattice_udp, '127.0.0.1', agents.get('lattice_udp')!.port, Proto.UDP);
     clear.add_remote(AGENT_NODE.lattice_tcp, '127.0.0.1', agents.get('lattice_tcp')!.port, Proto.TCP);
-    channel.add_remote(AGENT_NODE.secure_udp, '127.0.0.1', agents.get('secure_udp')!.port, Proto.UDP, {
-      public_key: agent_key,
-    });
-    channel.add_remote(AGENT_NODE.secure_tcp, '127.0.0.1', agents.get('secure_tcp')!.port, Proto.TCP, {
-      public_key: agent_key,
-    });
+    sealed.add_remote(AGENT_NODE.secure_udp, '127.0.0.1', agents.get('secure_udp')!.port, Proto.UDP);
+    sealed.add_remote(AGENT_NODE.secure_tcp, '127.0.0.1', agents.get('secure_tcp')!.port, Proto.TCP);
+    channel.pin(AGENT_NODE.secure_udp, { public_key: agent_key });
+    channel.pin(AGENT_NODE.secure_tcp, { public_key: agent_key });
     for (const kind of kinds) await agents.get(kind)!.peer(kind.startsWith('secure') ? sealed.port : clear.port);
     const udp = new Map([
-      ['lattice', packet_client(channel, sealed, AGENT_NODE.secure_udp, true)],
-      ['clear_driver', packet_client(clear, clear, AGENT_NODE.lattice_udp, true)],
+      ['lattice', packet_client(channel, AGENT_NODE.secure_udp, true)],
+      ['clear_driver', packet_client(clear, AGENT_NODE.lattice_udp, true)],
     ]);
     const tcp = new Map([
-      ['lattice', packet_client(channel, sealed, AGENT_NODE.secure_tcp, false)],
-      ['clear_driver', packet_client(clear, clear, AGENT_NODE.lattice_tcp, false)],
+      ['lattice', packet_client(channel, AGENT_NODE.secure_tcp, false)],
+      ['clear_driver', packet_client(clear, AGENT_NODE.lattice_tcp, false)],
     ]);
     transports.push(...udp.values(), ...tcp.values());
     // The first case on each agent warms its libsodium up (see Case.warm_ms).
@@ -243,9 +244,9 @@ export async function secure_bench(options: SecureBenchOptions): Promise<BenchRe
     return results;
   } finally {
     for (const t of transports) await t.close();
-    channel?.close();
-    await clear.shutdown();
-    await sealed.shutdown();
+    await channel?.destroy();
+    await clear?.destroy();
+    await sealed?.destroy();
     for (const agent of agents.values()) await agent.close();
   }
 }

@@ -186,12 +186,12 @@ class RunningNode {
           `peer ${peer.node_id}: a public_key is required on a secure node`,
         );
       const psk = peer.psk_file === null ? undefined : read_key_file(peer.psk_file, 'psk file');
-      net.secure.add_remote(peer.node_id, peer.host, peer.port, peer.proto, {
+      net.add_remote(peer.node_id, peer.host, peer.port, peer.proto, {
         public_key: hex_bytes(peer.public_key),
         ...(psk === undefined ? {} : { psk }),
       });
     } else {
-      net.driver.add_remote(peer.node_id, peer.host, peer.port, peer.proto);
+      net.add_remote(peer.node_id, peer.host, peer.port, peer.proto);
     }
     this.say({ event: 'peer', node_id: peer.node_id, host: peer.host, port: peer.port, proto: peer.proto });
   }

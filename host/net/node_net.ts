@@ -1,8 +1,9 @@
 /**
- * A network driver on real sockets and timers (Node): `create_net_driver()`.
+ * The network's seams on real sockets and timers (Node): `node_net_env()` for
+ * net/node_network.ts, and `create_net_driver()` for a driver on its own.
  */
 import { hostname, networkInterfaces } from 'node:os';
-import { NetDriver } from '../../net/driver.js';
+import { NetDriver, type NetEnv } from '../../net/driver.js';
 import type { IdentitySource } from '../../net/node_identity.js';
 import type { Timers } from '../../net/transport.js';
 import { NodeTransport } from './node_transport.js';
@@ -39,7 +40,12 @@ export function os_identity(): IdentitySource {
   return { interfaces: networkInterfaces() as IdentitySource['interfaces'], hostname: hostname() };
 }
 
+/** The driver's seams on real UDP and TCP sockets, timers and this machine's identity. */
+export function node_net_env(identity: IdentitySource = os_identity()): NetEnv {
+  return { transport: new NodeTransport(), timers: node_timers(), identity };
+}
+
 /** A driver on real UDP and TCP sockets. Call `init` to bind it. */
 export function create_net_driver(identity: IdentitySource = os_identity()): NetDriver {
-  return new NetDriver({ transport: new NodeTransport(), timers: node_timers(), identity });
+  return new NetDriver(node_net_env(identity));
 }

@@ -69,6 +69,16 @@ export function block_tag(generation: number, state: number): number {
   return ((generation & BLOCK_GENERATION_MASK) << 2) | state;
 }
 
+/** The `BlockState` of a tag. */
+export function block_tag_state(tag: number): number {
+  return tag & BLOCK_STATE_MASK;
+}
+
+/** The generation of a tag. */
+export function block_tag_generation(tag: number): number {
+  return tag >>> 2;
+}
+
 /** Lifecycle of a block. */
 export const BlockState = {
   FREE: 0,

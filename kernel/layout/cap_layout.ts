@@ -66,7 +66,73 @@ export const CAP_GENERATION_MASK = (1 << (31 - CAP_SLOT_BITS)) - 1;
 
 /** States in a capability's tag. CLAIMING marks a slot being filled (neither free nor valid). */
 export const CapState = { FREE: 0, USED: 1, CLAIMING: 3 } as const;
-export const CapKind = { CHANNEL: 1, REPLY: 2 } as const;
+/**
+ * What a capability names.
+ * - CHANNEL: a channel (`target` its index, `target_gen` its generation).
+ * - REPLY: the right to answer one local `call` (`target` the caller's pid, `target_gen` its
+ *   call number).
+ * - REMOTE_REPLY: the right to answer one `call` from another node (`target` the network
+ *   server's slot for that call, `target_gen` the slot's generation; net/remote_calls.ts). The
+ *   network server alone frees it: `reply` moves it to REMOTE_ANSWERED, the callee's exit (or a
+ *   revoke) to REMOTE_ORPHANED, each by compare-and-swap of `kind_rights`, so exactly one of the
+ *   two happens; the server then sends the reply, or DEAD_PEER, and frees the slot.
+ */
+export const CapKind = { CHANNEL: 1, REPLY: 2, REMOTE_REPLY: 3, REMOTE_ANSWERED: 4, REMOTE_ORPHANED: 5 } as const;
+
+/** Bits of a tag that hold the state; the generation is the rest. */
+const CAP_STATE_MASK = 3;
+/** Bits of `kind_rights` that hold the kind; the rights are above them. */
+const CAP_KIND_BITS = 8;
+
+/** The tag of a capability slot in `state` at `generation`. */
+export function cap_tag(generation: number, state: number): number {
+  return ((generation & CAP_GENERATION_MASK) << 2) | state;
+}
+
+/** The `CapState` of a tag. */
+export function cap_tag_state(tag: number): number {
+  return tag & CAP_STATE_MASK;
+}
+
+/** The generation of a tag. */
+export function cap_tag_generation(tag: number): number {
+  return tag >>> 2;
+}
+
+/** The tag that `tag` becomes in `state`, at the same generation. */
+export function cap_tag_with_state(tag: number, state: number): number {
+  return (tag & ~CAP_STATE_MASK) | state;
+}
+
+/** The handle of slot `slot` at `generation`. */
+export function cap_handle(slot: number, generation: number): number {
+  return ((generation & CAP_GENERATION_MASK) << CAP_SLOT_BITS) | slot;
+}
+
+/** The slot a handle names. */
+export function cap_handle_slot(handle: number): number {
+  return handle & CAP_SLOT_MASK;
+}
+
+/** The generation a handle was issued at. */
+export function cap_handle_generation(handle: number): number {
+  return (handle >>> CAP_SLOT_BITS) & CAP_GENERATION_MASK;
+}
+
+/** The `kind_rights` word of a capability of `kind` with `rights`. */
+export function cap_kind_rights(kind: number, rights: number): number {
+  return kind | (rights << CAP_KIND_BITS);
+}
+
+/** The `CapKind` of a `kind_rights` word. */
+export function cap_kind_of(kind_rights: number): number {
+  return kind_rights & ((1 << CAP_KIND_BITS) - 1);
+}
+
+/** The `Rights` of a `kind_rights` word. */
+export function cap_rights_of(kind_rights: number): number {
+  return kind_rights >>> CAP_KIND_BITS;
+}
 
 /** Rights a capability may carry. */
 export const Rights = {

@@ -124,7 +124,35 @@ export function channel_key(src_pid: number, dst_pid: number): number {
   return ((src_pid + 1) << 16) | (dst_pid + 1);
 }
 
+/** Bits of a tag that hold the state; the generation is the rest. */
+const CHANNEL_STATE_MASK = 3;
+
 /** The tag of a channel in `state` at `generation`. */
 export function channel_tag(generation: number, state: number): number {
   return ((generation & CHANNEL_GENERATION_MASK) << 2) | state;
+}
+
+/** The `ChannelState` of a tag. */
+export function channel_tag_state(tag: number): number {
+  return tag & CHANNEL_STATE_MASK;
+}
+
+/** The generation of a tag. */
+export function channel_tag_generation(tag: number): number {
+  return tag >>> 2;
+}
+
+/** The handle of channel `index` at `generation` (a positive Int32: the low generation bits, then the index). */
+export function channel_handle(index: number, generation: number): number {
+  return ((generation & CHANNEL_HANDLE_GEN_MASK) << CHANNEL_INDEX_BITS) | index;
+}
+
+/** The channel index a handle names. */
+export function channel_handle_index(handle: number): number {
+  return handle & CHANNEL_INDEX_MASK;
+}
+
+/** Whether `handle` was issued at `generation` (handles keep only the low generation bits). */
+export function channel_handle_matches(handle: number, generation: number): boolean {
+  return (generation & CHANNEL_HANDLE_GEN_MASK) === handle >>> CHANNEL_INDEX_BITS;
 }

@@ -58,6 +58,24 @@ export const ProcessFlags = {
   EXITED: 2,
 } as const;
 
+/** Call numbers wrap at 29 bits (they share `reply_state` with the 2-bit state). */
+export const CALL_SEQ_MASK = 0x1fff_ffff;
+
+/** The `reply_state` word of call `call_seq` in `state`. */
+export function reply_state(call_seq: number, state: number): number {
+  return ((call_seq & CALL_SEQ_MASK) << 2) | state;
+}
+
+/** The `ReplyState` of a `reply_state` word. */
+export function reply_state_kind(word: number): number {
+  return word & 3;
+}
+
+/** The call number of a `reply_state` word. */
+export function reply_state_call_seq(word: number): number {
+  return word >>> 2;
+}
+
 /** The state half of `reply_state`. */
 export const ReplyState = {
   IDLE: 0,

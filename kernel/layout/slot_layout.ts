@@ -32,7 +32,9 @@
  * - length: inline payload bytes (0..64), or the payload bytes of the block for a descriptor.
  * - block_offset / block_gen: the payload block (byte offset in the spill region, 0 = none)
  *   and its generation when sent, so a stale or double release is detected.
- * - badge, src_node, cap, aux0..2: filled by the channel graph and the network layer.
+ * - badge, src_node, cap, aux0..2: filled by the channel graph and the network layer. `src_node`
+ *   is meaningful with REMOTE (the node it came from) and EGRESS (egress.ts); `cap` with GRANT,
+ *   CALL and EGRESS; a reader looks at them only under those flags.
  */
 import { CACHE_LINE_BYTES, WORD_BYTES } from './cache_line.js';
 
@@ -135,8 +137,10 @@ export const SlotFlags = {
    */
   DROPPED: 1 << 22,
   /**
-   * A message to another node on its way to the node's network process: `cap` holds the index of
-   * the remote channel it was sent on (net/network_server.ts).
+   * A message to another node on its way to the node's network process (kernel/egress.ts has
+   * the whole encoding): `cap` holds the remote channel it was sent on (or, with REPLY, the
+   * network server's slot of the call it answers), `src_node` the call number (with CALL) or the
+   * slot's generation (with REPLY).
    */
   EGRESS: 1 << 23,
   /** The message carries a capability grant: `cap` is a handle in the receiver's table. */

@@ -1,13 +1,17 @@
 /**
  * The secure channel: an authenticated hybrid handshake (X25519 + ML-KEM-768, Ed25519) and
- * XChaCha20-Poly1305 on every packet, over a `NetDriver` (docs/SECURITY.md).
+ * XChaCha20-Poly1305 on every packet, between a driver's frames and a network server's packets
+ * (docs/SECURITY.md).
  *
- * It sits on the driver's frame seam: it registers as the driver's frame handler (taking DATA
- * frames too, to refuse clear data from peers that must be secure), sends its HANDSHAKE and
- * SEALED frames with `send_frame`, and hands every packet it opens to `driver.accept`, so
- * `recv()`, the receive callback, the queue and its overflow policy work as without it.
+ * It is a `PacketPort` over a `FramePort` (packet_port.ts): `send_packet(node, src_pid,
+ * dst_pid, bytes)` seals the bytes under the channel key of those two pids (carried in the
+ * sealed header, authenticated) and sends a SEALED frame; as the driver's frame receiver it
+ * takes every frame (DATA too, to refuse clear data from peers that must be secure) and hands
+ * each packet it opens to its packet receiver, with the header's pids. On its own (no receiver
+ * set) it keeps packets in a bounded queue of its own, `recv()`.
  *
- * Per peer (pinned by `add_remote` with its Ed25519 public key, and maybe a pre-shared key):
+ * Per peer (pinned by `pin` with its Ed25519 public key, and maybe a pre-shared key; the driver
+ * knows its address):
  * - `current`: the session packets are sealed with; `previous`: the one before a rekey, kept for
  *   opening only, for `previous_keep_ms`; `next`: a session this node answered an INIT for,
  *   unconfirmed until the initiator's first sealed packet opens under it; `initiating`: our INIT
@@ -19,15 +23,23 @@
  *   `reject_after_messages` or `reject_after_ms` seals and opens nothing (WireGuard's
  *   reject-after). After a TCP reconnect the session is re-established before data flows again.
  *
- * Everything from the network that is not right is dropped, counted by reason and reported as
- * a typed event; nothing here throws on input, and all state is bounded (peers are pinned;
+ * A peer's session is lost (its connection closed, a reconnect means a new session, or the
+ * handshake gave up): the packet receiver hears `on_peer_lost`, so calls waiting on that node
+ * fail at once instead of timing out.
+ *
+ * Everything from the network that is not right is dropped, counted by reason (in this
+ * channel's counters only) and reported as a typed event; nothing here throws on input, and all
+ * state is bounded (peers are pinned;
  * three sessions and one INIT per peer; a bounded reassembly table; a rate limit on INITs).
  * Clock, timers and randomness are injected: a simulator replays a run from its seed.
  */
 import { ErrorCode } from '../../kernel/error_codes.js';
 import type { Clock } from '../../kernel/env.js';
 import { ConfigError } from '../../kernel/errors.js';
-import type { NetDriver, PeerState, Proto, SendResult } from '../driver.js';
+import { Lifecycle } from '../../kernel/lifecycle.js';
+import { Overflow, PacketInbox, type Packet } from '../packet_inbox.js';
+import type { FramePort, FrameReceiver, PacketPort, PacketReceiver, PeerState, SendResult } from '../packet_port.js';
+import { remote_dst_pid, remote_src_pid } from '../remote_message.js';
 import type { Address, Timers } from '../transport.js';
 import { FrameType } from '../wire_layout.js';
 import { fragment, Reassembler } from './fragments.js';
@@ -94,6 +106,8 @@ export interface SecureConfig {
   readonly handshake_burst?: number;
   /** Channel keys cached per session direction (default 1024). */
   readonly channel_keys_max?: number;
+  /** Packets the channel's own queue holds when no packet receiver is set (default 4096). */
+  readonly max_queue?: number;
 }
 
 type Limits = Required<Omit<SecureConfig, 'identity' | 'random' | 'clock' | 'timers'>>;
@@ -115,6 +129,7 @@ const DEFAULTS: Limits = {
   handshake_rate_per_s: 20,
   handshake_burst: 10,
   channel_keys_max: 1024,
+  max_queue: 4096,
 };
 
 /** How a peer is pinned. */
@@ -180,14 +195,24 @@ interface SecurePeer {
   /** When an unknown session index from this peer last made us start a handshake. */
   last_unknown_ms: number;
   connected_before: boolean;
-  queue: Uint8Array[];
+  /** The driver's last word on the peer's connection (for telling a lost session). */
+  link: PeerState;
+  queue: Pending[];
   queue_bytes: number;
+}
+
+/** A packet waiting for a session. */
+interface Pending {
+  readonly src_pid: number;
+  readonly dst_pid: number;
+  readonly data: Uint8Array;
 }
 
 const EMPTY = new Uint8Array(0);
 
-export class SecureChannel {
-  readonly driver: NetDriver;
+export class SecureChannel implements PacketPort, FrameReceiver {
+  /** The frames it seals and opens (the driver). */
+  readonly frames: FramePort;
   private readonly suite: CryptoSuite;
   private readonly identity: Identity;
   private readonly random: Random;
@@ -199,9 +224,14 @@ export class SecureChannel {
   private readonly sessions = new Map<number, Session>();
   private readonly reassembler: Reassembler;
   private readonly rate: RateLimiter;
-  private readonly remove_peer_listener: () => void;
   private listener: ((event: SecureEvent) => void) | null = null;
   private running = true;
+  private readonly lifecycle = new Lifecycle();
+  /** The channel's own queue, its packet receiver unless another is set. */
+  private readonly inbox: PacketInbox;
+  private receiver: PacketReceiver;
+  /** Called when no packet waits for a session any more (a draining `close`). */
+  private on_flushed: (() => void) | null = null;
   private readonly counters = {
     handshakes_started: 0,
     handshakes_completed: 0,
@@ -215,9 +245,9 @@ export class SecureChannel {
   private readonly dropped = new Map<string, number>();
   private readonly refused = new Map<string, number>();
 
-  /** Puts a secure channel on `driver` (which must be initialised). See `create` to load the suite. */
-  constructor(driver: NetDriver, suite: CryptoSuite, config: SecureConfig) {
-    this.driver = driver;
+  /** Puts a secure channel on `frames` (an initialised driver). See `create` to load the suite. */
+  constructor(frames: FramePort, suite: CryptoSuite, config: SecureConfig) {
+    this.frames = frames;
     this.suite = suite;
     this.identity = config.identity;
     this.random = config.random;
@@ -226,13 +256,39 @@ export class SecureChannel {
     this.limits = validate(config);
     this.reassembler = new Reassembler(this.limits.reassembly_max, this.limits.reassembly_timeout_ms);
     this.rate = new RateLimiter(this.limits.handshake_rate_per_s, this.limits.handshake_burst);
-    driver.set_frame_handler((type, src_node, payload, via) => this.on_frame(type, src_node, payload, via), true);
-    this.remove_peer_listener = driver.add_peer_listener((node, state) => this.on_peer_state(node, state));
+    this.inbox = new PacketInbox(this.limits.max_queue, Overflow.DROP_OLDEST);
+    this.receiver = this.inbox;
+    frames.set_frame_receiver(this);
   }
 
-  /** Loads the crypto suite, then puts a secure channel on `driver`. */
-  static async create(driver: NetDriver, config: SecureConfig): Promise<SecureChannel> {
-    return new SecureChannel(driver, await CryptoSuite.load(), config);
+  /** Loads the crypto suite, then puts a secure channel on `frames`. */
+  static async create(frames: FramePort, config: SecureConfig): Promise<SecureChannel> {
+    return new SecureChannel(frames, await CryptoSuite.load(), config);
+  }
+
+  /** This node's id. */
+  local_node(): number {
+    return this.frames.local_node();
+  }
+
+  /** PacketPort: where opened packets and peer losses go (null: the channel's own queue). */
+  set_packet_receiver(receiver: PacketReceiver | null): void {
+    this.receiver = receiver ?? this.inbox;
+  }
+
+  /** The next packet in the channel's own queue (when no packet receiver is set), or null. */
+  recv(): Packet | null {
+    return this.inbox.recv();
+  }
+
+  /** Packets in the channel's own queue. */
+  get queued(): number {
+    return this.inbox.length;
+  }
+
+  /** Calls `callback` with every packet that arrives in the channel's own queue; null removes it. */
+  set_recv_callback(callback: ((packet: Packet) => void) | null): void {
+    this.inbox.set_callback(callback);
   }
 
   /** Called with every event (null removes the listener). */
@@ -241,20 +297,23 @@ export class SecureChannel {
   }
 
   /**
-   * Registers node `node` at `host:port` with the driver and pins its identity: only the holder
-   * of `keys.public_key` (and of `keys.psk`, if given) gets a session. Replacing a peer drops its
-   * sessions and what waits for them.
+   * Pins node `node`'s identity: only the holder of `keys.public_key` (and of `keys.psk`, if
+   * given) gets a session, and clear data from it is refused. The driver must know the node's
+   * address (`add_remote`; net/node_network.ts does both). Pinning again drops its sessions and
+   * what waits for them.
    */
-  add_remote(node: number, host: string, port: number, proto: Proto, keys: PeerKeys): void {
+  pin(node: number, keys: PeerKeys): void {
     if (!(keys.public_key instanceof Uint8Array) || keys.public_key.length !== ED25519_PUBLIC_BYTES) {
       throw new ConfigError(ErrorCode.BAD_KEY, `the public key of node ${node} must be ${ED25519_PUBLIC_BYTES} bytes`);
     }
     if (keys.psk !== undefined && (!(keys.psk instanceof Uint8Array) || keys.psk.length !== PSK_BYTES)) {
       throw new ConfigError(ErrorCode.BAD_KEY, `the pre-shared key of node ${node} must be ${PSK_BYTES} bytes`);
     }
-    this.driver.add_remote(node, host, port, proto);
     const old = this.peers.get(node);
-    if (old !== undefined) this.forget_peer(old, 'replaced');
+    if (old !== undefined) {
+      this.forget_peer(old, 'replaced');
+      this.receiver.on_peer_lost(node);
+    }
     this.peers.set(node, {
       node,
       public_key: keys.public_key.slice(),
@@ -271,6 +330,7 @@ export class SecureChannel {
       last_sent_init_ms: -1,
       last_unknown_ms: -Infinity,
       connected_before: false,
+      link: 'idle',
       queue: [],
       queue_bytes: 0,
     });
@@ -287,7 +347,7 @@ export class SecureChannel {
   /** Starts a handshake with `node` now (sends also start one when they need it). */
   connect(node: number): void {
     const peer = this.peers.get(node);
-    if (peer === undefined) throw new ConfigError(ErrorCode.BAD_NODE, `connect: node ${node} has no add_remote`);
+    if (peer === undefined) throw new ConfigError(ErrorCode.BAD_NODE, `connect: node ${node} is not pinned`);
     if (this.running && peer.initiating === null) this.start_handshake(peer, false);
   }
 
@@ -295,16 +355,17 @@ export class SecureChannel {
   // Sending.
 
   /**
-   * Seals `data` for `node` and sends it, or queues it until a session is in. The result is the
-   * driver's (`success` once handed over or queued), or `would_block` when the queue is full,
-   * `unknown_node` for a node with no pinned key (unless `allow_clear`), `not_running` after
-   * `close`.
+   * PacketPort: seals `data` from local `src_pid` to `dst_pid` on `node` (under their channel
+   * key; pids outside [0, 65535] use the channel-less key, as a keepalive does) and sends it, or
+   * queues it until a session is in. The result is the driver's (`success` once handed over or
+   * queued), or `would_block` when the queue is full, `unknown_node` for a node with no pinned
+   * key (unless `allow_clear`), `not_running` after `close`.
    */
-  send_nowait(node: number, data: Uint8Array): SendResult {
-    if (!this.running) return this.refuse('not_running');
+  send_packet(node: number, src_pid: number, dst_pid: number, data: Uint8Array): SendResult {
+    if (!this.running || this.lifecycle.ending) return this.refuse('not_running');
     const peer = this.peers.get(node);
     if (peer === undefined) {
-      if (this.limits.allow_clear) return this.driver.send_nowait(node, data);
+      if (this.limits.allow_clear) return this.frames.send_frame(node, FrameType.DATA, data);
       return this.refuse('unknown_node');
     }
     const now = this.clock.now_ms();
@@ -316,7 +377,7 @@ export class SecureChannel {
       ) {
         this.start_handshake(peer, true);
       }
-      return this.seal_and_send(peer, session, data);
+      return this.seal_and_send(peer, session, src_pid, dst_pid, data);
     }
     if (
       peer.queue.length >= this.limits.pending_packets_max ||
@@ -325,7 +386,7 @@ export class SecureChannel {
       this.drop(node, 'queue_full');
       return this.refuse('would_block');
     }
-    peer.queue.push(data.slice());
+    peer.queue.push({ src_pid, dst_pid, data: data.slice() });
     peer.queue_bytes += data.length;
     if (peer.initiating === null && peer.next === null) this.start_handshake(peer, peer.current !== null);
     return 'success';
@@ -343,9 +404,9 @@ export class SecureChannel {
     return now - session.created_ms >= this.limits.reject_after_ms;
   }
 
-  private seal_and_send(peer: SecurePeer, session: Session, data: Uint8Array): SendResult {
-    const sealed = session.seal(data);
-    const result = this.driver.send_frame(peer.node, FrameType.SEALED, sealed, null, session.head);
+  private seal_and_send(peer: SecurePeer, session: Session, src_pid: number, dst_pid: number, data: Uint8Array): SendResult {
+    const sealed = session.seal(src_pid, dst_pid, data);
+    const result = this.frames.send_frame(peer.node, FrameType.SEALED, sealed, null, session.head);
     if (result === 'success') {
       this.counters.sealed_packets++;
       this.counters.sealed_bytes += data.length;
@@ -359,9 +420,10 @@ export class SecureChannel {
     const queue = peer.queue;
     peer.queue = [];
     peer.queue_bytes = 0;
-    for (const data of queue) {
-      if (this.seal_and_send(peer, session, data) !== 'success') this.drop(peer.node, 'send_failed');
+    for (const pending of queue) {
+      if (this.seal_and_send(peer, session, pending.src_pid, pending.dst_pid, pending.data) !== 'success') this.drop(peer.node, 'send_failed');
     }
+    this.check_flushed();
   }
 
   private refuse(result: Exclude<SendResult, 'success'>): SendResult {
@@ -387,7 +449,7 @@ export class SecureChannel {
       this.suite,
       this.random,
       this.identity,
-      this.driver.local_node(),
+      this.frames.local_node(),
       peer.node,
       index,
       timestamp,
@@ -413,11 +475,13 @@ export class SecureChannel {
     for (let i = 0; i < peer.queue.length; i++) this.drop(peer.node, 'handshake_timeout');
     peer.queue = [];
     peer.queue_bytes = 0;
+    this.receiver.on_peer_lost(peer.node);
+    this.check_flushed();
   }
 
   private send_fragments(node: number, kind: number, handshake_id: number, message: Uint8Array): void {
     for (const bytes of fragment(kind, handshake_id, message, this.limits.fragment_bytes)) {
-      const result = this.driver.send_frame(node, FrameType.HANDSHAKE, bytes);
+      const result = this.frames.send_frame(node, FrameType.HANDSHAKE, bytes);
       if (result !== 'success') this.drop(node, `handshake_send_${result}`);
     }
   }
@@ -436,7 +500,7 @@ export class SecureChannel {
   // -------------------------------------------------------------------------------------------
   // Frames from the network.
 
-  private on_frame(type: number, src_node: number, payload: Uint8Array, _via: Address | number): void {
+  private frame_in(type: number, src_node: number, payload: Uint8Array, _via: Address | number): void {
     if (!this.running) return;
     if (type === FrameType.SEALED) this.on_sealed(src_node, payload);
     else if (type === FrameType.HANDSHAKE) this.on_fragment(src_node, payload);
@@ -447,7 +511,7 @@ export class SecureChannel {
   private on_clear(src_node: number, payload: Uint8Array): void {
     if (this.peers.has(src_node))
       this.drop(src_node, 'downgrade'); // Clear data from a peer that must be secure.
-    else if (this.limits.allow_clear) this.driver.accept(src_node, payload);
+    else if (this.limits.allow_clear) this.receiver.on_packet(src_node, remote_src_pid(payload), remote_dst_pid(payload), payload);
     else this.drop(src_node, 'unknown_peer');
   }
 
@@ -491,7 +555,7 @@ export class SecureChannel {
       this.identity,
       init,
       peer.node,
-      this.driver.local_node(),
+      this.frames.local_node(),
       peer.public_key,
       peer.psk,
       index,
@@ -525,7 +589,7 @@ export class SecureChannel {
     peer.retry_timer = -1;
     const session = this.new_session(peer, state.index, done.responder_index, true, done.keys, this.clock.now_ms());
     this.install(peer, session);
-    this.seal_and_send(peer, session, EMPTY); // Key confirmation: the responder's session is confirmed by it.
+    this.seal_and_send(peer, session, NO_CHANNEL_PID, NO_CHANNEL_PID, EMPTY); // Key confirmation: the responder's session is confirmed by it.
     this.flush_queue(peer);
   }
 
@@ -538,7 +602,7 @@ export class SecureChannel {
     now: number,
   ): Session {
     const session = new Session(this.suite, {
-      local_node: this.driver.local_node(),
+      local_node: this.frames.local_node(),
       peer_node: peer.node,
       local_index,
       remote_index,
@@ -605,11 +669,10 @@ export class SecureChannel {
       this.install(peer, session);
       this.flush_queue(peer);
     }
-    const keepalive =
-      opened.length === 0 &&
-      get_u32(payload, SEALED_SRC_PID) === NO_CHANNEL_PID &&
-      get_u32(payload, SEALED_DST_PID) === NO_CHANNEL_PID;
-    if (!keepalive) this.driver.accept(src_node, opened);
+    const src_pid = get_u32(payload, SEALED_SRC_PID);
+    const dst_pid = get_u32(payload, SEALED_DST_PID);
+    const keepalive = opened.length === 0 && src_pid === NO_CHANNEL_PID && dst_pid === NO_CHANNEL_PID;
+    if (!keepalive) this.receiver.on_packet(src_node, src_pid, dst_pid, opened);
   }
 
   /** A packet under a session we do not know: the peer holds keys we lost. Offer new ones. */
@@ -620,9 +683,20 @@ export class SecureChannel {
     this.start_handshake(peer, peer.current !== null);
   }
 
-  private on_peer_state(node: number, state: PeerState): void {
+  /** FrameReceiver: a frame from the driver. */
+  on_frame(type: number, src_node: number, payload: Uint8Array, via: Address | number): void {
+    this.frame_in(type, src_node, payload, via);
+  }
+
+  /** FrameReceiver: a persistent TCP peer changed state. */
+  on_peer_state(node: number, state: PeerState): void {
     const peer = this.peers.get(node);
-    if (peer === undefined || state !== 'open' || !this.running) return;
+    if (peer === undefined || !this.running) return;
+    const was = peer.link;
+    peer.link = state;
+    // An open connection closed, or the last connect attempt failed: the session is lost.
+    if (was === 'open' || (was === 'connecting' && state === 'idle')) this.receiver.on_peer_lost(node);
+    if (state !== 'open') return;
     if (!peer.connected_before) {
       peer.connected_before = true;
       return;
@@ -637,7 +711,6 @@ export class SecureChannel {
 
   private drop(node: number, reason: string): void {
     this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
-    this.driver.count_drop(`secure_${reason}`);
     this.emit({ kind: 'dropped', node, reason });
   }
 
@@ -684,17 +757,56 @@ export class SecureChannel {
   }
 
   /**
-   * Stops: timers cleared, every key wiped, waiting packets dropped (counted as `closed`), the
-   * driver's frame handler released. Idempotent; the driver itself stays up (shut it down after).
+   * Drains and stops: refuses new packets, waits until every packet queued for a session has
+   * left (or its handshake gave up, which bounds the wait), then releases as `destroy`.
+   * Idempotent; a `destroy()` meanwhile cuts the wait short. The driver itself stays up (close
+   * it after; net/node_network.ts does).
    */
-  close(): void {
+  close(): Promise<void> {
+    return this.lifecycle.close(
+      () => this.flushed(),
+      () => this.release(),
+    );
+  }
+
+  /**
+   * Stops now: timers cleared, every key wiped, waiting packets dropped (counted as `closed`),
+   * the driver's frame receiver released. Idempotent.
+   */
+  destroy(): Promise<void> {
+    return this.lifecycle.destroy(() => this.release());
+  }
+
+  private flushed(): Promise<void> {
+    if (this.pending_packets() === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.on_flushed = resolve;
+    });
+  }
+
+  private pending_packets(): number {
+    let n = 0;
+    for (const peer of this.peers.values()) n += peer.queue.length;
+    return n;
+  }
+
+  private check_flushed(): void {
+    if (this.on_flushed !== null && this.pending_packets() === 0) {
+      const resolve = this.on_flushed;
+      this.on_flushed = null;
+      resolve();
+    }
+  }
+
+  private async release(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    this.on_flushed = null;
     for (const peer of this.peers.values()) this.forget_peer(peer, 'closed');
     this.peers.clear();
     this.reassembler.clear();
-    this.driver.set_frame_handler(null);
-    this.remove_peer_listener();
+    this.inbox.clear();
+    this.frames.set_frame_receiver(null);
   }
 }
 

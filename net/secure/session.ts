@@ -4,8 +4,9 @@
  *
  * Sealing (XChaCha20-Poly1305, draft-irtf-cfrg-xchacha-03):
  * - the key is the channel's, derived from the sending direction's key and (src node, src pid,
- *   dst node, dst pid), the pids being a kernel message's first 8 bytes (remote_message.ts);
- *   a packet that is not a kernel message uses the pids NO_CHANNEL_PID;
+ *   dst node, dst pid), the pids given by the sender (`seal`'s arguments, which travel in the
+ *   sealed header); a packet between no pair of pids (a keepalive, or pids outside [0, 65535])
+ *   uses the pids NO_CHANNEL_PID;
  * - the nonce is `seq u64 | receiver index u32 | 0 (12 bytes)`: `seq` counts every packet of
  *   the direction from 0 and never repeats under a session, and every session has fresh keys, so
  *   no (key, nonce) pair is ever used twice;
@@ -41,6 +42,11 @@ export type OpenFault = 'malformed' | 'auth_failed' | 'replay' | 'stale';
 const CHANNEL_PID_MAX = 0xffff;
 /** The map key of the NO_CHANNEL pair. */
 const NO_CHANNEL_CODE = 2 ** 32;
+
+/** Whether `pid` names a kernel pid a channel key is derived for. */
+function channel_pid(pid: number): boolean {
+  return pid >= 0 && pid <= CHANNEL_PID_MAX && (pid | 0) === pid;
+}
 
 export interface SessionParams {
   readonly local_node: number;
@@ -97,20 +103,14 @@ export class Session {
   }
 
   /**
-   * Seals `data` as the next packet. Returns the ciphertext; the sealed header to send before it
-   * is in `head` until the next call.
+   * Seals `data` as the next packet from `src_pid` to `dst_pid` (their channel's key). Returns
+   * the ciphertext; the sealed header to send before it is in `head` until the next call.
    */
-  seal(data: Uint8Array): Uint8Array {
+  seal(src_pid: number, dst_pid: number, data: Uint8Array): Uint8Array {
     assert(this.alive, 'seal on a wiped session');
-    let src_pid = NO_CHANNEL_PID;
-    let dst_pid = NO_CHANNEL_PID;
-    if (data.length >= 8) {
-      const s = get_u32(data, 0);
-      const d = get_u32(data, 4);
-      if (s <= CHANNEL_PID_MAX && d <= CHANNEL_PID_MAX) {
-        src_pid = s;
-        dst_pid = d;
-      }
+    if (!(channel_pid(src_pid) && channel_pid(dst_pid))) {
+      src_pid = NO_CHANNEL_PID;
+      dst_pid = NO_CHANNEL_PID;
     }
     const seq = this.send_seq++;
     const head = this.head;

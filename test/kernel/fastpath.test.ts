@@ -12,7 +12,7 @@ import { NodeMemory, message_region_bytes, type NodeConfig } from '../../kernel/
 import { fastpath_stats } from '../../kernel/stats.js';
 import { Status } from '../../kernel/status.js';
 
-const env = real_env(0);
+const env = real_env(0, true);
 const attached: Fastpath[] = [];
 
 afterEach(() => {
@@ -460,7 +460,7 @@ describe('bad input gets a typed, counted refusal', () => {
     memory.bind(1, 0);
     const c0 = core(0);
     c0.send(1, 1, message(1));
-    memory.set_closing();
+    memory.set_closing(env.waiter);
     const r = new Message();
     expect(c0.send(1, 1, message(2))).toBe(Status.CLOSED);
     expect(c0.recv(1, r)).toBe(Status.OK); // What was sent is still delivered.

@@ -24,7 +24,7 @@ export function test_node(config: NodeConfig = {}, bindings: Record<number, numb
     kernel(core) {
       let k = kernels.get(core);
       if (k === undefined) {
-        k = new Kernel(Fastpath.attach_core(memory, core, real_env(0)));
+        k = new Kernel(Fastpath.attach_core(memory, core, real_env(0, true)));
         kernels.set(core, k);
       }
       return k;

@@ -13,10 +13,11 @@ import { Message } from '../../kernel/message.js';
 import { NodeMemory, type NodeConfig } from '../../kernel/node_memory.js';
 import { fastpath_stats } from '../../kernel/stats.js';
 import { Status } from '../../kernel/status.js';
-import { create_net_driver, node_timers } from '../../host/net/node_net.js';
+import { node_net_env } from '../../host/net/node_net.js';
 import { NodeHost } from '../../host/node_host.js';
 import { Proto, type NetDriver } from '../../net/driver.js';
-import { NetworkServer } from '../../net/network_server.js';
+import type { NetworkServer } from '../../net/network_server.js';
+import { NodeNetwork } from '../../net/node_network.js';
 import { encode_remote } from '../../net/remote_message.js';
 import { Identity } from '../../net/secure/identity.js';
 import { CryptoSuite } from '../../net/secure/suite.js';
@@ -51,17 +52,18 @@ async function node(
 ): Promise<Node> {
   const memory = NodeMemory.create(options.config ?? NODE_CONFIG);
   for (const pid of options.pids ?? [1]) memory.bind(pid, 0);
-  const kernel = new Kernel(Fastpath.attach_core(memory, 0, real_env(0)));
-  const driver = create_net_driver({ interfaces: {}, hostname: 'test-host' });
-  await driver.init({ node_id });
-  const auto_poll = options.auto_poll ?? false;
-  const server = new NetworkServer(kernel, driver, auto_poll ? { auto_poll, timers: node_timers() } : { auto_poll });
-  cleanup.push(async () => {
-    await server.close();
-    await driver.shutdown();
-    kernel.fastpath.detach();
+  const kernel = new Kernel(Fastpath.attach_core(memory, 0, real_env(0, true)));
+  const network = await NodeNetwork.start({
+    kernel,
+    env: node_net_env({ interfaces: {}, hostname: 'test-host' }),
+    config: { node_id },
+    auto_poll: options.auto_poll ?? false,
   });
-  return { memory, kernel, driver, server };
+  cleanup.push(async () => {
+    await network.close();
+    await kernel.fastpath.close();
+  });
+  return { memory, kernel, driver: network.driver, server: network.server };
 }
 
 /** Two nodes that know each other over `proto`. */
@@ -76,13 +78,13 @@ async function pair(
   return [a, b];
 }
 
-/** Resolves when `n` more packets have reached `node`'s driver (by its callback, no polling). */
+/** Resolves when `n` more packets have reached `node`'s server inbox (by its callback, no polling). */
 function arrivals(node: Node, n: number): Promise<void> {
   return new Promise((resolve) => {
     let seen = 0;
-    node.driver.set_recv_callback(() => {
+    node.server.inbox.set_callback(() => {
       if (++seen === n) {
-        node.driver.set_recv_callback(null);
+        node.server.inbox.set_callback(null);
         resolve();
       }
     });
@@ -261,13 +263,8 @@ describe('NodeHost with a network', () => {
         network: { core: 0, net_pid: 15, config: { node_id: 200 }, ...(secure ? { secure: { identity: id_a } } : {}) },
       });
       cleanup.push(() => a.close());
-      if (secure) {
-        a.network.secure!.add_remote(201, '127.0.0.1', b.network.driver.port, proto, { public_key: id_b.public_key });
-        b.network.secure!.add_remote(200, '127.0.0.1', a.network.driver.port, proto, { public_key: id_a.public_key });
-      } else {
-        a.network.driver.add_remote(201, '127.0.0.1', b.network.driver.port, proto);
-        b.network.driver.add_remote(200, '127.0.0.1', a.network.driver.port, proto);
-      }
+      a.network.add_remote(201, '127.0.0.1', b.network.port, proto, secure ? { public_key: id_b.public_key } : undefined);
+      b.network.add_remote(200, '127.0.0.1', a.network.port, proto, secure ? { public_key: id_a.public_key } : undefined);
       a.spawn({ pid: 2, core: 1, module, entry: 'pinger', args: { ready, count, node: 201, peer: 2 } });
 
       const results = [...(await a.join()), ...(await b.join())];

@@ -65,6 +65,9 @@ describe('remote message layout', () => {
     expect(hex(frame.subarray(0, 16))).toBe('4c 54 01 01 00 00 91 1a 64 00 00 00 24 00 00 00');
     expect(hex(frame.subarray(16))).toBe(`01 00 00 00 01 00 00 00 2a 00 00 00${' 00'.repeat(24)}`);
     expect(rm.decode_remote(frame.subarray(16))).toEqual({
+      kind: rm.RemoteKind.DATA,
+      call_seq: 0,
+      status: 0,
       src_pid: 1,
       dst_pid: 1,
       m_type: 42,
@@ -93,9 +96,12 @@ describe('remote message layout', () => {
     const n = rm.encode_remote_into(scratch, 3, 4, m, Uint8Array.of(9, 8));
     expect(n).toBe(rm.RM_HEADER_BYTES + 2);
     expect(scratch.subarray(0, n)).toEqual(rm.encode_remote(3, 4, m, Uint8Array.of(9, 8)));
-    const header = { src_pid: 0, dst_pid: 0, m_type: 0, flags: 0, badge: 0, aux0: 0, aux1: 0, aux2: 0, length: 0 };
+    const header = rm.remote_header();
     expect(rm.decode_remote_into(scratch.subarray(0, n), header)).toBe(true);
     expect(header).toEqual({
+      kind: rm.RemoteKind.DATA,
+      call_seq: 0,
+      status: 0,
       src_pid: 3,
       dst_pid: 4,
       m_type: -7,

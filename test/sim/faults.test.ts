@@ -83,7 +83,7 @@ describe('fault knobs', () => {
     expect(result.drops['network.queue_full']).toBeGreaterThan(10);
   });
 
-  it('a full receive queue drops, counted by the driver', async () => {
+  it('a full receive queue drops, counted by the network server', async () => {
     const burst = {
       kind: 'fan_in',
       receiver: { node: 2, core: 1, pid: 10 },
@@ -102,7 +102,7 @@ describe('fault knobs', () => {
       }),
     );
     expect(result.ok).toBe(true);
-    expect(result.drops['driver.queue_dropped_oldest']).toBeGreaterThan(10);
+    expect(result.drops['server.queue_dropped_oldest']).toBeGreaterThan(10);
   });
 
   it('a crash loses what the node held (counted), and the restarted node serves again', async () => {

@@ -4,7 +4,9 @@
 import { NetDriver } from '../../../net/driver.js';
 import { Identity } from '../../../net/secure/identity.js';
 import { seeded_random } from '../../../net/secure/random.js';
-import { SecureChannel, type SecureConfig, type SecureEvent } from '../../../net/secure/secure_channel.js';
+import type { SendResult } from '../../../net/packet_port.js';
+import { remote_dst_pid, remote_src_pid } from '../../../net/remote_message.js';
+import { SecureChannel, type PeerKeys, type SecureConfig, type SecureEvent } from '../../../net/secure/secure_channel.js';
 import { CryptoSuite } from '../../../net/secure/suite.js';
 import type { Address } from '../../../net/transport.js';
 import { ManualTimers, ScriptedTransport } from '../scripted_network.js';
@@ -26,8 +28,12 @@ export interface ScriptedNode {
   readonly identity: Identity;
   secure: SecureChannel;
   readonly events: SecureEvent[];
-  /** Packets delivered to the driver's queue, as byte arrays. */
+  /** Packets delivered to the channel's own queue, as byte arrays. */
   received(): number[][];
+  /** Sends `bytes` (a kernel-message-like packet: its pids at bytes 0 and 4) through the channel. */
+  send(node: number, bytes: Uint8Array): SendResult;
+  /** Registers `node` with the driver and pins its keys with the channel. */
+  add_remote(node: number, host: string, port: number, proto: 'udp' | 'tcp', keys: PeerKeys): void;
 }
 
 export async function scripted_node(
@@ -51,7 +57,7 @@ export async function scripted_node(
     ...overrides,
   });
   secure.set_event_listener((e) => events.push(e));
-  return {
+  const scripted: ScriptedNode = {
     node,
     address: { host: `n${node}`, port: 1000 + node },
     transport,
@@ -61,10 +67,18 @@ export async function scripted_node(
     events,
     received() {
       const out: number[][] = [];
-      for (let p = driver.recv(); p !== null; p = driver.recv()) out.push(Array.from(p.payload));
+      for (let p = scripted.secure.recv(); p !== null; p = scripted.secure.recv()) out.push(Array.from(p.payload));
       return out;
     },
+    send(to, bytes) {
+      return scripted.secure.send_packet(to, remote_src_pid(bytes), remote_dst_pid(bytes), bytes);
+    },
+    add_remote(to, host, port, proto, keys) {
+      driver.add_remote(to, host, port, proto);
+      scripted.secure.pin(to, keys);
+    },
   };
+  return scripted;
 }
 
 /** Two nodes, 1 and 2, that pin each other over UDP. */
@@ -73,8 +87,8 @@ export async function scripted_pair(overrides: Overrides = {}, seeds: [string, s
   const timers = new ManualTimers();
   const a = await scripted_node(suite, timers, 1, 0xa1, overrides, seeds[0]);
   const b = await scripted_node(suite, timers, 2, 0xb2, overrides, seeds[1]);
-  a.secure.add_remote(2, b.address.host, b.address.port, 'udp', { public_key: b.identity.public_key });
-  b.secure.add_remote(1, a.address.host, a.address.port, 'udp', { public_key: a.identity.public_key });
+  a.add_remote(2, b.address.host, b.address.port, 'udp', { public_key: b.identity.public_key });
+  b.add_remote(1, a.address.host, a.address.port, 'udp', { public_key: a.identity.public_key });
   return { suite, timers, a, b };
 }
 

@@ -15,6 +15,7 @@ import { NetworkServer } from '../../../net/network_server.js';
 import { bytes_hex } from '../../../net/secure/hex.js';
 import { Identity } from '../../../net/secure/identity.js';
 import { seeded_random } from '../../../net/secure/random.js';
+import { remote_dst_pid, remote_src_pid } from '../../../net/remote_message.js';
 import { SecureChannel, type SecureConfig } from '../../../net/secure/secure_channel.js';
 import { until } from '../../wait.js';
 import { PeerProcess } from '../peer_process.js';
@@ -33,6 +34,17 @@ interface Node {
   readonly identity: Identity;
 }
 
+/** Registers `to` with `node`'s driver and pins its key with `node`'s channel. */
+function add_remote(node: Node, to: number, port: number, proto: Proto, public_key: Uint8Array): void {
+  node.driver.add_remote(to, '127.0.0.1', port, proto);
+  node.secure.pin(to, { public_key });
+}
+
+/** Sends a kernel-message-like packet (its pids at bytes 0 and 4) through `node`'s channel. */
+function send(node: Node, to: number, bytes: Uint8Array): string {
+  return node.secure.send_packet(to, remote_src_pid(bytes), remote_dst_pid(bytes), bytes);
+}
+
 async function node(node_id: number, seed: number, options: Partial<SecureConfig> = {}, port = 0): Promise<Node> {
   const suite = await load_suite();
   const driver = create_net_driver({ interfaces: {}, hostname: 'test' });
@@ -46,8 +58,8 @@ async function node(node_id: number, seed: number, options: Partial<SecureConfig
     ...options,
   });
   cleanup.push(async () => {
-    secure.close();
-    await driver.shutdown();
+    await secure.close();
+    await driver.close();
   });
   return { driver, secure, identity };
 }
@@ -55,8 +67,8 @@ async function node(node_id: number, seed: number, options: Partial<SecureConfig
 async function pair(proto: Proto, options: Partial<SecureConfig> = {}): Promise<[Node, Node]> {
   const a = await node(1, 0xa1, options);
   const b = await node(2, 0xb2, options);
-  a.secure.add_remote(2, '127.0.0.1', b.driver.port, proto, { public_key: b.identity.public_key });
-  b.secure.add_remote(1, '127.0.0.1', a.driver.port, proto, { public_key: a.identity.public_key });
+  add_remote(a, 2, b.driver.port, proto, b.identity.public_key);
+  add_remote(b, 1, a.driver.port, proto, a.identity.public_key);
   return [a, b];
 }
 
@@ -64,8 +76,8 @@ async function pair(proto: Proto, options: Partial<SecureConfig> = {}): Promise<
 function counter(to: Node, total: number) {
   const seen = new Uint8Array(total);
   const state = { distinct: 0, duplicates: 0, in_order: true, last: -1 };
-  to.driver.set_recv_callback(() => {
-    for (let p = to.driver.recv(); p !== null; p = to.driver.recv()) {
+  to.secure.set_recv_callback(() => {
+    for (let p = to.secure.recv(); p !== null; p = to.secure.recv()) {
       const n = p.payload[8]! | (p.payload[9]! << 8) | (p.payload[10]! << 16);
       if (seen[n] === 1) state.duplicates++;
       else state.distinct++;
@@ -95,8 +107,8 @@ describe('secure channel on real sockets', () => {
       const at_a = counter(a, 2000);
       for (let window = 0; window < 8; window++) {
         for (let i = window * 250; i < (window + 1) * 250; i++) {
-          expect(a.secure.send_nowait(2, message(i))).toBe('success');
-          expect(b.secure.send_nowait(1, message(i))).toBe('success');
+          expect(send(a, 2, message(i))).toBe('success');
+          expect(send(b, 1, message(i))).toBe('success');
         }
         await until(
           () => at_b.distinct === (window + 1) * 250 && at_a.distinct === (window + 1) * 250,
@@ -115,7 +127,7 @@ describe('secure channel on real sockets', () => {
     let sent = 0;
     while (sent < total) {
       const window_end = Math.min(total, sent + 500);
-      for (; sent < window_end; sent++) expect(a.secure.send_nowait(2, message(sent))).toBe('success');
+      for (; sent < window_end; sent++) expect(send(a, 2, message(sent))).toBe('success');
       await until(() => at_b.distinct === sent, `${sent} delivered`);
     }
     expect(at_b).toMatchObject({ distinct: total, duplicates: 0, in_order: true });
@@ -129,25 +141,25 @@ describe('secure channel on real sockets', () => {
   it('makes a new session after a TCP reconnect to a restarted peer, then delivers', async () => {
     const [a, b] = await pair('tcp');
     const at_b = counter(b, 10);
-    a.secure.send_nowait(2, message(0));
+    send(a, 2, message(0));
     await until(() => at_b.distinct === 1, 'first message');
     // B restarts on the same port, with the same identity and a fresh channel (no sessions).
     const port = b.driver.port;
-    b.secure.close();
-    await b.driver.shutdown();
+    await b.secure.close();
+    await b.driver.close();
     const b2 = await node(2, 0xb2, {}, port);
-    b2.secure.add_remote(1, '127.0.0.1', a.driver.port, 'tcp', { public_key: a.identity.public_key });
+    add_remote(b2, 1, a.driver.port, 'tcp', a.identity.public_key);
     const at_b2 = counter(b2, 10);
     const before = a.secure.stats().handshakes_completed;
     // The first send fails on the dead connection and is retried on the new one, sealed under the
     // old session B forgot (dropped there, and B offers a handshake); the reconnect also makes A
     // start one. Messages sent after that wait for the new session.
-    a.secure.send_nowait(2, message(1));
+    send(a, 2, message(1));
     await until(
       () => a.secure.stats().handshakes_completed > before && a.secure.state(2) === 'established',
       'new session',
     );
-    for (let i = 2; i < 10; i++) a.secure.send_nowait(2, message(i));
+    for (let i = 2; i < 10; i++) send(a, 2, message(i));
     await until(() => at_b2.distinct >= 8, 'after reconnect');
     expect(a.driver.stats().reconnects).toBe(1);
     expect(b2.secure.stats().handshakes_failed).toEqual({});
@@ -155,19 +167,19 @@ describe('secure channel on real sockets', () => {
 
   it("runs the spec's example through the network server, every packet sealed", async () => {
     const [a, b] = await pair('udp');
-    const kernel_of = (driver: NetDriver, secure: SecureChannel) => {
+    const kernel_of = (secure: SecureChannel) => {
       const memory = NodeMemory.create({ sockets: 1, cores_per_socket: 1, pids_max: 8, channels_max: 32 });
       memory.bind(1, 0);
-      const kernel = new Kernel(Fastpath.attach_core(memory, 0, real_env(0)));
-      const server = new NetworkServer(kernel, driver, { auto_poll: false, sender: secure });
+      const kernel = new Kernel(Fastpath.attach_core(memory, 0, real_env(0, true)));
+      const server = new NetworkServer(kernel, secure, { auto_poll: false });
       cleanup.push(async () => {
         await server.close();
         kernel.fastpath.detach();
       });
       return lattice(kernel, () => server.poll_network());
     };
-    const A = kernel_of(a.driver, a.secure);
-    const B = kernel_of(b.driver, b.secure);
+    const A = kernel_of(a.secure);
+    const B = kernel_of(b.secure);
     A.lattice_listen(1);
     B.lattice_listen(1);
     A.lattice_connect(1, 1, 2);
@@ -202,11 +214,11 @@ describe('two OS processes', () => {
       ]);
       cleanup.push(() => child.kill());
       const { port } = (await child.next('ready')) as { port: number };
-      a.secure.add_remote(2, '127.0.0.1', port, proto, { public_key: child_identity.public_key });
+      add_remote(a, 2, port, proto, child_identity.public_key);
       const at_a = counter(a, 10_000);
       for (let window = 0; window < 40; window++) {
         for (let i = window * 250; i < (window + 1) * 250; i++)
-          expect(a.secure.send_nowait(2, message(i))).toBe('success');
+          expect(send(a, 2, message(i))).toBe('success');
         if (proto === 'tcp') await until(() => at_a.distinct === (window + 1) * 250, `window ${window}`);
         else await within(3000, () => at_a.distinct === (window + 1) * 250);
       }

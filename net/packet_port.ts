@@ -1,0 +1,89 @@
+/**
+ * The typed ports between the network's layers. Each layer is entered once per direction:
+ *
+ *   kernel ⇄ NetworkServer ⇄ PacketPort ⇄ SecureChannel ⇄ FramePort ⇄ NetDriver ⇄ Transport
+ *                                      ╰──────────── or the NetDriver itself ─────────────╯
+ *
+ * - A `PacketPort` carries packets (remote messages, remote_message.ts) between two nodes'
+ *   pids. Down: `send_packet(node, src_pid, dst_pid, bytes)` with a result code. Up: the
+ *   `PacketReceiver` hook, with the same fields. The pids travel as arguments: no layer below
+ *   reads them out of the bytes it was given. The clear driver implements it (a packet is one
+ *   DATA frame), and so does the secure channel (a packet is one SEALED frame, the pids in its
+ *   authenticated header).
+ * - A `FramePort` carries frames of any type (frame.ts): the driver implements it, and the
+ *   secure channel is its receiver. Down: `send_frame`; up: the `FrameReceiver` hook, with peer
+ *   state changes.
+ *
+ * Everything here runs on the thread that owns the driver. Every layer counts its own drops in
+ * its own counters; nothing above reaches below the port it holds.
+ */
+import type { SendDone } from './outbox.js';
+import type { Address } from './transport.js';
+
+/** The result of a send (errc style): success, or why it did not leave. */
+export type SendResult =
+  | 'success'
+  /** No `add_remote` (or no pinned key) for that node. */
+  | 'unknown_node'
+  /** The frame is over `frame_bytes_max`, or over a datagram for a UDP peer (EMSGSIZE). */
+  | 'message_too_large'
+  /** The peer's outbox (or the secure channel's queue) is full: retry later. */
+  | 'would_block'
+  /** The port is not running (before `init`, after `shutdown` or `close`). */
+  | 'not_running';
+
+/** The state of a persistent TCP peer. */
+export type PeerState = 'idle' | 'connecting' | 'open' | 'backoff';
+
+/** What a `PacketPort` hands up. Every call runs on the port's thread. */
+export interface PacketReceiver {
+  /**
+   * A packet from `src_pid` on `src_node` to local `dst_pid`. `bytes` is the receiver's from now
+   * on (the port never reuses it). The pids are the port's: the secure channel's come from the
+   * authenticated header; the clear driver's from the remote message's own fields.
+   */
+  on_packet(src_node: number, src_pid: number, dst_pid: number, bytes: Uint8Array): void;
+  /**
+   * The session to `node` was lost (its connection closed, or a new session must be made):
+   * what was in flight may never arrive, and nothing sent before will be answered on it.
+   */
+  on_peer_lost(node: number): void;
+}
+
+/** Packets between pids of two nodes. */
+export interface PacketPort {
+  /** This node's id. */
+  local_node(): number;
+  /**
+   * Sends `bytes` (a remote message) from local `src_pid` to `dst_pid` on `node`. The bytes are
+   * copied (or sealed) before this returns. `success` once handed over or queued to leave.
+   */
+  send_packet(node: number, src_pid: number, dst_pid: number, bytes: Uint8Array): SendResult;
+  /** Where packets and peer losses go (null: the port's own default, if any). */
+  set_packet_receiver(receiver: PacketReceiver | null): void;
+}
+
+/** What a `FramePort` hands up. Every call runs on the driver's thread. */
+export interface FrameReceiver {
+  /**
+   * A checked frame of `type` from `src_node`. A DATA payload may be kept; any other payload is
+   * valid only during the call (copy what must outlive it). `via` is the UDP sender's address
+   * or the TCP connection it came on.
+   */
+  on_frame(type: number, src_node: number, payload: Uint8Array, via: Address | number): void;
+  /** A persistent TCP peer changed state (connects, reconnects, failures). */
+  on_peer_state(node: number, state: PeerState): void;
+}
+
+/** Frames of any type to and from registered peers. */
+export interface FramePort {
+  /** This node's id. */
+  local_node(): number;
+  /**
+   * Sends a frame of `type` whose payload is `head` (if given) followed by `data`; both are
+   * copied before this returns. `done`, if given, learns how the write ended.
+   */
+  send_frame(node: number, type: number, data: Uint8Array, done?: SendDone | null, head?: Uint8Array | null): SendResult;
+  /** Takes every frame and peer change from now on (null: the port handles DATA itself again). */
+  set_frame_receiver(receiver: FrameReceiver | null): void;
+}
