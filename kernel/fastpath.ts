@@ -61,7 +61,7 @@ import { CORE_OWNER, NODE_CLOSING_WORD, NODE_LOCK_WORD, NODE_TOKENS_WORD, ring_o
 import {
   SLOT_BLOCK_GEN_WORD,
   SLOT_BLOCK_OFFSET_WORD,
-  SLOT_CHANNEL_SEQ_WORD,
+  SLOT_SEQ_WORD,
   SLOT_CHANNEL_WORD,
   SLOT_DST_PID_WORD,
   SLOT_FLAGS_WORD,
@@ -733,7 +733,7 @@ export class Fastpath {
     if (this.debug) this.check_incoming(array, w);
     const recv_seq_word = this.channels.recv_seq_word(array[w + SLOT_CHANNEL_WORD]!);
     const expected = this.i32[recv_seq_word]!;
-    if (array[w + SLOT_CHANNEL_SEQ_WORD] !== expected) return PUMP_NONE; // An earlier one is elsewhere.
+    if (array[w + SLOT_SEQ_WORD] !== expected) return PUMP_NONE; // An earlier one is elsewhere.
     if ((array[w + SLOT_FLAGS_WORD]! & SlotFlags.DROPPED) !== 0) return this.skip_tombstone(source, array, w, block, recv_seq_word, expected);
     const target = array[w + SLOT_DST_PID_WORD]!;
     const deliver = target === pid;

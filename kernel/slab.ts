@@ -8,7 +8,7 @@
  * (a racy hint, never needed for correctness) and visits every word at most once, so it is
  * bounded by the bitmap's length.
  *
- * Each block's tag word holds `(generation << 2) | state`; see layout/block_layout.ts.
+ * Each block's tag word holds its generation and state (block_tag in layout/block_layout.ts).
  * Layout of the region: layout/spill_layout.ts.
  */
 import { assert, assert_range } from './assert.js';

@@ -13,7 +13,7 @@ import {
   SLOT_BLOCK_GEN_WORD,
   SLOT_BLOCK_OFFSET_WORD,
   SLOT_CAP_WORD,
-  SLOT_CHANNEL_SEQ_WORD,
+  SLOT_SEQ_WORD,
   SLOT_CHANNEL_WORD,
   SLOT_DST_PID_WORD,
   SLOT_FLAGS_WORD,
@@ -60,7 +60,7 @@ export function write_slot(
   i32[w + SLOT_DST_PID_WORD] = m.dst_pid;
   i32[w + SLOT_M_TYPE_WORD] = m.m_type;
   i32[w + SLOT_FLAGS_WORD] = flags;
-  i32[w + SLOT_CHANNEL_SEQ_WORD] = seq;
+  i32[w + SLOT_SEQ_WORD] = seq;
   i32[w + SLOT_LENGTH_WORD] = m.length;
   i32[w + SLOT_BADGE_WORD] = m.badge;
   // Fields that only some messages carry are written only then; readers look at them only
@@ -84,7 +84,7 @@ export function read_slot(i32: Int32Array, w: number, m: Message, tier: number):
   m.m_type = i32[w + SLOT_M_TYPE_WORD]!;
   const flags = i32[w + SLOT_FLAGS_WORD]!;
   m.flags = flags;
-  m.seq = i32[w + SLOT_CHANNEL_SEQ_WORD]!;
+  m.seq = i32[w + SLOT_SEQ_WORD]!;
   const length = i32[w + SLOT_LENGTH_WORD]!;
   m.length = length;
   const descriptor = (flags & SlotFlags.DESCRIPTOR) !== 0;

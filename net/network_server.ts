@@ -566,7 +566,12 @@ export class NetworkServer implements RemoteRouter {
   private deliver_reply(packet: Packet): number {
     const header = this.header;
     const caller = header.dst_pid;
-    if (!this.outbound.take(caller, packet.src_node, header.call_seq)) return this.drop('unexpected_reply');
+    if (!this.outbound.take(caller, packet.src_node, header.call_seq)) {
+      // From the node the caller's current call went to (or with no call waiting): an answer to
+      // an earlier call, which timed out or failed. From any other node: not an answer at all.
+      const node = this.outbound.node_of_call(caller);
+      return this.drop(node === 0 || node === packet.src_node ? 'late_reply' : 'unexpected_reply');
+    }
     const memory = this.kernel.memory;
     if (header.status !== Status.OK) {
       if (!fail_caller(memory, this.producer.doorbells, caller, header.call_seq, header.status)) return this.drop('late_reply');

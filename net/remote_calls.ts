@@ -51,6 +51,11 @@ export class OutboundCalls {
     return true;
   }
 
+  /** The node `pid`'s current call went to (0: none waits). */
+  node_of_call(pid: number): number {
+    return pid >= 0 && pid < this.node_of.length ? this.node_of[pid]! : 0;
+  }
+
   /** Calls `each(pid, call_seq)` for every call to `node`, and forgets them. */
   take_all(node: number, each: (pid: number, call_seq: number) => void): void {
     if (this.waiting === 0) return;

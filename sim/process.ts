@@ -92,7 +92,7 @@ export interface SimProcessContext extends ProcessContext<unknown> {
   /** Answers a call with a tracked message on `back` (a channel `open_reply` made). */
   reply_tracked(reply_cap: number, back: TrackedChannel, m: Message, length: number): number;
   /** Records a reply path to (`dst_node`, `dst_pid`) in the ledger (the reply capability is the kernel's). */
-  open_reply(dst_pid: number): TrackedChannel;
+  open_reply(dst_node: number, dst_pid: number): TrackedChannel;
   /** Checks a received message against the ledger and releases its block. */
   received(m: Message): void;
 }
@@ -197,13 +197,14 @@ export function sim_process_context(
       ledger.set_badge(provisional, kernel.cap_info(pid, cap)!.badge);
       return { cap, dst_node: kernel_node, dst_pid, ledger_channel: provisional };
     },
-    open_reply(dst_pid) {
-      const channel = ledger.open_channel(node, pid, node, dst_pid, 0, {
-        path: 'local',
-        sealed: false,
+    open_reply(dst_node, dst_pid) {
+      const remote = dst_node !== LOCAL_NODE && dst_node !== node;
+      const channel = ledger.open_channel(node, pid, remote ? dst_node : node, dst_pid, 0, {
+        path: path_to(dst_node),
+        sealed: remote && world.sealed,
         by_reply: true,
       });
-      return { cap: -1, dst_node: LOCAL_NODE, dst_pid, ledger_channel: channel };
+      return { cap: -1, dst_node: remote ? dst_node : LOCAL_NODE, dst_pid, ledger_channel: channel };
     },
     send_tracked(channel, m, length) {
       if (length < PAYLOAD_HEADER_BYTES) length = PAYLOAD_HEADER_BYTES;

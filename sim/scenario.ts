@@ -201,13 +201,6 @@ export function parse_scenario(text: string, file = 'scenario.json'): Scenario {
         r.error(p, `uses node ${e.node} pid ${e.pid}, which ${owner} uses already`);
       used.set(key, p);
     }
-    if (spec.kind === 'call_reply')
-      for (const c of spec.clients)
-        if (c.node !== spec.server.node)
-          r.error(
-            `workloads[${i}].clients`,
-            `call_reply clients must be on the server's node ${spec.server.node} (calls do not cross nodes)`,
-          );
     workloads.push(spec);
   });
 

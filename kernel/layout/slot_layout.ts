@@ -13,7 +13,7 @@
  *   +---------------+---------------+---------------+---------------+
  *   | publish_seq   | channel       | src_pid       | dst_pid       |  header line
  *   +---------------+---------------+---------------+---------------+
- *   | m_type        | flags         | channel_seq   | length        |
+ *   | m_type        | flags         | seq           | length        |
  *   +---------------+---------------+---------------+---------------+
  *   | block_offset  | block_gen     | badge         | src_node      |
  *   +---------------+---------------+---------------+---------------+
@@ -27,7 +27,7 @@
  *   that is claimed but not yet written is never mistaken for a message (ring.ts). Mailbox
  *   slots keep the tier the message travelled through here; spilled slots leave it zero.
  * - channel: index of the (src, dst) channel in the node's channel table.
- * - channel_seq: the channel's sequence number, which lets the receiver restore per-channel
+ * - seq: the channel's sequence number, which lets the receiver restore per-channel
  *   FIFO order across tiers and the spill region (ARCHITECTURE.md, "Order").
  * - length: inline payload bytes (0..64), or the payload bytes of the block for a descriptor.
  * - block_offset / block_gen: the payload block (byte offset in the spill region, 0 = none)
@@ -58,7 +58,7 @@ offset += WORD_BYTES;
 export const SLOT_FLAGS = offset;
 offset += WORD_BYTES;
 /** Byte offset of the per-channel sequence number. */
-export const SLOT_CHANNEL_SEQ = offset;
+export const SLOT_SEQ = offset;
 offset += WORD_BYTES;
 /** Byte offset of the payload length in bytes. */
 export const SLOT_LENGTH = offset;
@@ -106,7 +106,7 @@ export const SLOT_SRC_PID_WORD = SLOT_SRC_PID / WORD_BYTES;
 export const SLOT_DST_PID_WORD = SLOT_DST_PID / WORD_BYTES;
 export const SLOT_M_TYPE_WORD = SLOT_M_TYPE / WORD_BYTES;
 export const SLOT_FLAGS_WORD = SLOT_FLAGS / WORD_BYTES;
-export const SLOT_CHANNEL_SEQ_WORD = SLOT_CHANNEL_SEQ / WORD_BYTES;
+export const SLOT_SEQ_WORD = SLOT_SEQ / WORD_BYTES;
 export const SLOT_LENGTH_WORD = SLOT_LENGTH / WORD_BYTES;
 export const SLOT_BLOCK_OFFSET_WORD = SLOT_BLOCK_OFFSET / WORD_BYTES;
 export const SLOT_BLOCK_GEN_WORD = SLOT_BLOCK_GEN / WORD_BYTES;

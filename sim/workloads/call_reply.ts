@@ -1,6 +1,7 @@
 /**
- * call_reply: a MINIX-style server answers `call`s from clients on its node (call and reply
- * use the kernel's one-shot reply capability, which does not cross nodes).
+ * call_reply: a MINIX-style server answers `call`s from clients on its node or on others (a call
+ * on a channel to another node crosses the network, and its reply comes back the same way; the
+ * reply capability the server gets is the kernel's, local or remote).
  */
 import { Message } from '../../kernel/message.js';
 import { Status } from '../../kernel/status.js';
@@ -23,11 +24,13 @@ export function call_reply(spec: CallReplySpec, counters: WorkloadCounters): Pro
     role: 'call_reply.server',
     async body(ctx) {
       ctx.kernel.listen(ctx.pid);
+      // A reply path per client, by (node, pid): clients on other nodes may share pids.
       const backs = new Map<number, TrackedChannel>();
-      for (const c of spec.clients) backs.set(c.pid, ctx.open_reply(c.pid));
+      const key = (node: number, pid: number) => node * 65_536 + pid;
+      for (const c of spec.clients) backs.set(key(c.node, c.pid), ctx.open_reply(c.node, c.pid));
       const out = new Message();
       await serve_until_end(ctx, new Message(), async (m) => {
-        const back = backs.get(m.src_pid);
+        const back = backs.get(key(m.src_node === 0 ? spec.server.node : m.src_node, m.src_pid));
         if (back === undefined) return;
         out.m_type = m.m_type + 1;
         const replied = ctx.reply_tracked(m.cap, back, out, spec.payload_bytes);

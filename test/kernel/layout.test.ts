@@ -42,7 +42,7 @@ describe('slot layout', () => {
         ['dst_pid', slot.SLOT_DST_PID, w],
         ['m_type', slot.SLOT_M_TYPE, w],
         ['flags', slot.SLOT_FLAGS, w],
-        ['channel_seq', slot.SLOT_CHANNEL_SEQ, w],
+        ['channel_seq', slot.SLOT_SEQ, w],
         ['length', slot.SLOT_LENGTH, w],
         ['block_offset', slot.SLOT_BLOCK_OFFSET, w],
         ['block_gen', slot.SLOT_BLOCK_GEN, w],
@@ -60,7 +60,7 @@ describe('slot layout', () => {
 
   it('word indexes are the byte offsets divided by four', () => {
     expect(slot.SLOT_WORDS * WORD_BYTES).toBe(slot.SLOT_BYTES);
-    expect(slot.SLOT_CHANNEL_SEQ_WORD * WORD_BYTES).toBe(slot.SLOT_CHANNEL_SEQ);
+    expect(slot.SLOT_SEQ_WORD * WORD_BYTES).toBe(slot.SLOT_SEQ);
     expect(slot.SLOT_PAYLOAD_WORD * WORD_BYTES).toBe(slot.SLOT_PAYLOAD);
     expect(slot.SLOT_AUX2_WORD * WORD_BYTES).toBe(slot.SLOT_AUX2);
   });
