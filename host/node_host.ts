@@ -213,7 +213,14 @@ export class NodeHost {
 
   private start_worker(core: number, processes: readonly ProcessLaunch[]): Promise<void> {
     const net_pid = this.net === null ? -1 : this.net.server.net_pid;
-    const init: WorkerInit = { shared: this.memory.shared(), core, spin_polls: this.spin_polls, debug: this.debug, net_pid, processes };
+    const init: WorkerInit = {
+      shared: this.memory.shared(),
+      core,
+      spin_polls: this.spin_polls,
+      debug: this.debug,
+      net_pid,
+      processes,
+    };
     const worker = spawn_worker(new URL('./core_worker.ts', import.meta.url), {
       workerData: init,
       name: `lattice-core-${core}`,

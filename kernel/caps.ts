@@ -160,7 +160,10 @@ export class Caps {
       const current = Atomics.load(i32, w + CAP_TAG_WORD);
       if (cap_tag_state(current) !== CapState.FREE) continue;
       // Fill the fields first, then publish with the tag (a validator checks the tag twice).
-      if (Atomics.compareExchange(i32, w + CAP_TAG_WORD, current, cap_tag_with_state(current, CapState.CLAIMING)) !== current)
+      if (
+        Atomics.compareExchange(i32, w + CAP_TAG_WORD, current, cap_tag_with_state(current, CapState.CLAIMING)) !==
+        current
+      )
         continue;
       i32[w + CAP_KIND_RIGHTS_WORD] = cap_kind_rights(kind, rights);
       i32[w + CAP_TARGET_WORD] = target;

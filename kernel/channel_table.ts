@@ -104,7 +104,12 @@ export class ChannelTable {
    * -1 if the table is full. Lookups take no lock; inserts take the control lock.
    */
   of(src_node: number, dst_node: number, src: number, dst: number): number {
-    if (src === this.memo_src && dst === this.memo_dst && src_node === this.memo_src_node && dst_node === this.memo_dst_node) {
+    if (
+      src === this.memo_src &&
+      dst === this.memo_dst &&
+      src_node === this.memo_src_node &&
+      dst_node === this.memo_dst_node
+    ) {
       return this.memo_channel;
     }
     let found = this.find(src_node, dst_node, src, dst);
@@ -212,7 +217,9 @@ export class ChannelTable {
 
   /** Whether entry `channel` holds a channel (its key is published). */
   exists(channel: number): boolean {
-    return channel >= 0 && channel < this.channels_max && Atomics.load(this.i32, this.word(channel) + CHANNEL_KEY_WORD) !== 0;
+    return (
+      channel >= 0 && channel < this.channels_max && Atomics.load(this.i32, this.word(channel) + CHANNEL_KEY_WORD) !== 0
+    );
   }
 
   // -------------------------------------------------------------------------------------------

@@ -169,7 +169,14 @@ export class Fastpath {
   private stalled = false;
   private attached = true;
 
-  private constructor(memory: NodeMemory, core: number, producer_slot: number, owner_word: number, token: number, env: KernelEnv) {
+  private constructor(
+    memory: NodeMemory,
+    core: number,
+    producer_slot: number,
+    owner_word: number,
+    token: number,
+    env: KernelEnv,
+  ) {
     this.memory = memory;
     this.core = core;
     this.producer_slot = producer_slot;
@@ -194,7 +201,9 @@ export class Fastpath {
     for (let c = 0; c < cores; c++) {
       this.home_tier[c] = memory.topology.home_tier(core, c);
       for (let t = 0; t < 3; t++) {
-        this.out_rings.push(new Ring(memory.i32, ring_offset(layout, c, t), layout.ring_capacities[t as 0 | 1 | 2], this.debug));
+        this.out_rings.push(
+          new Ring(memory.i32, ring_offset(layout, c, t), layout.ring_capacities[t as 0 | 1 | 2], this.debug),
+        );
       }
       this.out_spill.push(new SpillQueue(memory.r32, memory.spill.queues_offset + c * SPILL_QUEUE_BYTES));
     }
@@ -202,7 +211,9 @@ export class Fastpath {
     this.in_spill = null;
     if (core !== NO_CORE) {
       for (let t = 0; t < 3; t++) {
-        this.in_rings.push(new Ring(memory.i32, ring_offset(layout, core, t), layout.ring_capacities[t as 0 | 1 | 2], this.debug));
+        this.in_rings.push(
+          new Ring(memory.i32, ring_offset(layout, core, t), layout.ring_capacities[t as 0 | 1 | 2], this.debug),
+        );
       }
       this.in_spill = new SpillQueue(memory.r32, memory.spill.queues_offset + core * SPILL_QUEUE_BYTES);
     }
@@ -219,7 +230,8 @@ export class Fastpath {
     const owner_word = memory.core_control_word(core) + CORE_OWNER / WORD_BYTES;
     const token = Atomics.add(memory.i32, NODE_TOKENS_WORD, 1) + 1;
     const seen = Atomics.compareExchange(memory.i32, owner_word, 0, token);
-    if (seen !== 0) throw new ConfigError(ErrorCode.CORE_ATTACHED, `core ${core} is already attached by another thread`);
+    if (seen !== 0)
+      throw new ConfigError(ErrorCode.CORE_ATTACHED, `core ${core} is already attached by another thread`);
     return new Fastpath(memory, core, -1, owner_word, token, env);
   }
 
@@ -236,7 +248,10 @@ export class Fastpath {
         return new Fastpath(memory, NO_CORE, slot, owner_word, token, env);
       }
     }
-    throw new ConfigError(ErrorCode.NO_PRODUCER_SLOT, `all ${memory.geometry.producers_max} producer slots are attached`);
+    throw new ConfigError(
+      ErrorCode.NO_PRODUCER_SLOT,
+      `all ${memory.geometry.producers_max} producer slots are attached`,
+    );
   }
 
   /** Releases the attachment so another thread may attach. Idempotent. */
@@ -307,7 +322,14 @@ export class Fastpath {
     if (payload_flag < 0) return payload_flag;
     m.src_pid = src;
     m.dst_pid = dst;
-    return this.enqueue(m, (m.flags & SlotFlags.USER_MASK) | kernel_flags | payload_flag, channel, dst_core, LOCAL_NODE, stage);
+    return this.enqueue(
+      m,
+      (m.flags & SlotFlags.USER_MASK) | kernel_flags | payload_flag,
+      channel,
+      dst_core,
+      LOCAL_NODE,
+      stage,
+    );
   }
 
   /**
@@ -326,7 +348,7 @@ export class Fastpath {
     for (let i = 0; i < count; i++) {
       const m = msgs[i]!;
       if (m.block_offset !== 0) return this.reject(C_REJECTED_BAD_ARGUMENT, Status.BAD_ARGUMENT);
-      if ((m.length >>> 0) > SLOT_PAYLOAD_BYTES_MAX) return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
+      if (m.length >>> 0 > SLOT_PAYLOAD_BYTES_MAX) return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
     }
     const channel = this.channels.of(LOCAL_NODE, LOCAL_NODE, src, dst);
     if (channel < 0) return this.reject(C_REJECTED_CHANNEL_FULL, Status.CHANNEL_TABLE_FULL);
@@ -345,7 +367,15 @@ export class Fastpath {
         m.src_pid = src;
         m.dst_pid = dst;
         if (this.debug) this.check_outgoing(m, m.flags & SlotFlags.USER_MASK, channel, dst_core);
-        write_slot(ring.i32, ring.slot_word((position + i) | 0), m, m.flags & SlotFlags.USER_MASK, channel, (seq + i) | 0, 0);
+        write_slot(
+          ring.i32,
+          ring.slot_word((position + i) | 0),
+          m,
+          m.flags & SlotFlags.USER_MASK,
+          channel,
+          (seq + i) | 0,
+          0,
+        );
         bytes += m.length;
       }
       ring.publish(position, count);
@@ -358,7 +388,14 @@ export class Fastpath {
     return this.send_each(src, dst, msgs, count, channel, dst_core);
   }
 
-  private send_each(src: number, dst: number, msgs: readonly Message[], count: number, channel: number, dst_core: number): number {
+  private send_each(
+    src: number,
+    dst: number,
+    msgs: readonly Message[],
+    count: number,
+    channel: number,
+    dst_core: number,
+  ): number {
     let sent = 0;
     for (; sent < count; sent++) {
       const m = msgs[sent]!;
@@ -380,7 +417,8 @@ export class Fastpath {
   deliver_remote(src_node: number, src_pid: number, dst: number, m: Message, kernel_flags = 0): number {
     assert(this.core === NO_CORE, 'deliver_remote is for producer attachments');
     if (Atomics.load(this.i32, NODE_CLOSING_WORD) !== 0) return Status.CLOSED;
-    if (!(src_pid >= 0 && src_pid <= REMOTE_PID_MAX && (src_pid | 0) === src_pid)) return this.reject(C_REJECTED_BAD_PID, Status.BAD_PID);
+    if (!(src_pid >= 0 && src_pid <= REMOTE_PID_MAX && (src_pid | 0) === src_pid))
+      return this.reject(C_REJECTED_BAD_PID, Status.BAD_PID);
     const dst_core = this.dst_core_of(dst);
     if (dst_core < 0) return dst_core;
     const payload_flag = this.check_payload(m);
@@ -422,13 +460,15 @@ export class Fastpath {
     const length = m.length;
     const block = m.block_offset;
     if (block === 0) {
-      if ((length >>> 0) > SLOT_PAYLOAD_BYTES_MAX || (length | 0) !== length) return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
+      if (length >>> 0 > SLOT_PAYLOAD_BYTES_MAX || (length | 0) !== length)
+        return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
       return 0;
     }
     if (!this.slab.is_block(block) || this.slab.state(block) !== BlockState.PAYLOAD) {
       return this.reject(C_REJECTED_BAD_ARGUMENT, Status.STALE_BLOCK);
     }
-    if ((length >>> 0) > this.slab.capacity_of(block) || (length | 0) !== length) return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
+    if (length >>> 0 > this.slab.capacity_of(block) || (length | 0) !== length)
+      return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
     m.block_gen = this.slab.generation(block);
     this.r32[block / WORD_BYTES + BLOCK_LENGTH_WORD] = length;
     return SlotFlags.DESCRIPTOR;
@@ -439,7 +479,14 @@ export class Fastpath {
    * to be staged, or any message on a channel that still has staged messages, is staged
    * instead, so that it cannot overtake them.
    */
-  private enqueue(m: Message, flags: number, channel: number, dst_core: number, src_node: number, stage: boolean): number {
+  private enqueue(
+    m: Message,
+    flags: number,
+    channel: number,
+    dst_core: number,
+    src_node: number,
+    stage: boolean,
+  ): number {
     if (this.debug) this.check_outgoing(m, flags, channel, dst_core);
     if (stage || this.channels.staging(channel) !== 0) {
       const status = this.stage(m, flags, channel, src_node, stage);
@@ -479,8 +526,9 @@ export class Fastpath {
     assert(!this.channels.is_remote(channel), 'enqueue: a channel inside this node');
     assert_range(dst_core, 0, this.memory.cores - 1, 'enqueue: destination core');
     assert(this.memory.core_of(m.dst_pid) === dst_core, 'enqueue: the receiver is bound to the destination core');
-    assert(this.channels.dst_pid(channel) === m.dst_pid, 'enqueue: the message goes to its channel\'s receiver');
-    if ((flags & SlotFlags.DESCRIPTOR) === 0) assert_range(m.length, 0, SLOT_PAYLOAD_BYTES_MAX, 'enqueue: inline length');
+    assert(this.channels.dst_pid(channel) === m.dst_pid, "enqueue: the message goes to its channel's receiver");
+    if ((flags & SlotFlags.DESCRIPTOR) === 0)
+      assert_range(m.length, 0, SLOT_PAYLOAD_BYTES_MAX, 'enqueue: inline length');
     else assert(this.slab.is_block(m.block_offset), 'enqueue: the descriptor names a slab block');
   }
 
@@ -568,7 +616,8 @@ export class Fastpath {
 
   /** Polls `spin_polls` times, then sleeps on the doorbell, until `what` is ready or time runs out. */
   private wait(what: number, pid: number, m: Message, timeout_ms: number): number {
-    if (!(timeout_ms >= 0 && timeout_ms <= RECV_TIMEOUT_MS_MAX)) return this.reject(C_REJECTED_BAD_ARGUMENT, Status.BAD_ARGUMENT);
+    if (!(timeout_ms >= 0 && timeout_ms <= RECV_TIMEOUT_MS_MAX))
+      return this.reject(C_REJECTED_BAD_ARGUMENT, Status.BAD_ARGUMENT);
     let status: number = Status.WOULD_BLOCK;
     for (let i = 0; i < this.env.spin_polls; i++) {
       status = this.poll(what, pid, m);
@@ -585,12 +634,14 @@ export class Fastpath {
   }
 
   private async wait_async(what: number, pid: number, m: Message, timeout_ms: number): Promise<number> {
-    if (!(timeout_ms >= 0 && timeout_ms <= RECV_TIMEOUT_MS_MAX)) return this.reject(C_REJECTED_BAD_ARGUMENT, Status.BAD_ARGUMENT);
+    if (!(timeout_ms >= 0 && timeout_ms <= RECV_TIMEOUT_MS_MAX))
+      return this.reject(C_REJECTED_BAD_ARGUMENT, Status.BAD_ARGUMENT);
     const deadline_ms = this.env.clock.now_ms() + timeout_ms;
     for (;;) {
       let status = this.arm(what, pid, m);
       const remaining_ms = deadline_ms - this.env.clock.now_ms();
-      if (this.should_sleep(status, remaining_ms)) await this.doorbells.sleep_async(this.core, this.armed_bell, remaining_ms);
+      if (this.should_sleep(status, remaining_ms))
+        await this.doorbells.sleep_async(this.core, this.armed_bell, remaining_ms);
       status = this.disarm(what, pid, m, status, remaining_ms);
       if (status !== Status.WOULD_BLOCK) return status;
     }
@@ -734,7 +785,8 @@ export class Fastpath {
     const recv_seq_word = this.channels.recv_seq_word(array[w + SLOT_CHANNEL_WORD]!);
     const expected = this.i32[recv_seq_word]!;
     if (array[w + SLOT_SEQ_WORD] !== expected) return PUMP_NONE; // An earlier one is elsewhere.
-    if ((array[w + SLOT_FLAGS_WORD]! & SlotFlags.DROPPED) !== 0) return this.skip_tombstone(source, array, w, block, recv_seq_word, expected);
+    if ((array[w + SLOT_FLAGS_WORD]! & SlotFlags.DROPPED) !== 0)
+      return this.skip_tombstone(source, array, w, block, recv_seq_word, expected);
     const target = array[w + SLOT_DST_PID_WORD]!;
     const deliver = target === pid;
     if (!deliver && this.mailboxes.full(target)) {
@@ -774,7 +826,14 @@ export class Fastpath {
   }
 
   /** Consumes a tombstone (a dropped staged message): its sequence number passes, nothing is delivered. */
-  private skip_tombstone(source: number, array: Int32Array, w: number, block: number, recv_seq_word: number, expected: number): number {
+  private skip_tombstone(
+    source: number,
+    array: Int32Array,
+    w: number,
+    block: number,
+    recv_seq_word: number,
+    expected: number,
+  ): number {
     if (source === 3 && !this.in_spill!.pop(block)) return PUMP_NONE;
     if ((array[w + SLOT_FLAGS_WORD]! & SlotFlags.DESCRIPTOR) !== 0) {
       this.slab.free(array[w + SLOT_BLOCK_OFFSET_WORD]!, array[w + SLOT_BLOCK_GEN_WORD]!, BlockState.PAYLOAD);
@@ -831,7 +890,8 @@ export class Fastpath {
   release(m: Message): number {
     const block = m.block_offset;
     if (block === 0 || !this.slab.is_block(block)) return this.reject(C_STALE_RELEASES, Status.STALE_BLOCK);
-    if (!this.slab.free(block, m.block_gen, BlockState.PAYLOAD)) return this.reject(C_STALE_RELEASES, Status.STALE_BLOCK);
+    if (!this.slab.free(block, m.block_gen, BlockState.PAYLOAD))
+      return this.reject(C_STALE_RELEASES, Status.STALE_BLOCK);
     m.block_offset = 0;
     this.counters.add(C_BLOCKS_RELEASED, 1);
     return Status.OK;
@@ -840,7 +900,8 @@ export class Fastpath {
   /** Frees a block this thread allocated and did not send. */
   free_block(block: number): number {
     if (!this.slab.is_block(block)) return this.reject(C_STALE_RELEASES, Status.STALE_BLOCK);
-    if (!this.slab.free(block, this.slab.generation(block), BlockState.PAYLOAD)) return this.reject(C_STALE_RELEASES, Status.STALE_BLOCK);
+    if (!this.slab.free(block, this.slab.generation(block), BlockState.PAYLOAD))
+      return this.reject(C_STALE_RELEASES, Status.STALE_BLOCK);
     return Status.OK;
   }
 

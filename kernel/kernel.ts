@@ -178,7 +178,8 @@ export class Kernel {
   }
 
   private walk_stack(): Int32Array {
-    if (this.scratch === null) this.scratch = new Int32Array(this.memory.geometry.pids_max * this.memory.geometry.caps_per_pid + 1);
+    if (this.scratch === null)
+      this.scratch = new Int32Array(this.memory.geometry.pids_max * this.memory.geometry.caps_per_pid + 1);
     return this.scratch;
   }
 
@@ -193,19 +194,26 @@ export class Kernel {
    * the node may wire channels for its processes, as an init process would.
    */
   connect(src: number, dst: number, node: number = LOCAL_NODE, options: ConnectOptions = {}): number {
-    if (!this.valid_pid(src) || !(dst >= 0 && dst <= REMOTE_PID_MAX && (dst | 0) === dst)) return this.deny(Status.BAD_PID);
+    if (!this.valid_pid(src) || !(dst >= 0 && dst <= REMOTE_PID_MAX && (dst | 0) === dst))
+      return this.deny(Status.BAD_PID);
     if (node === LOCAL_NODE && !this.valid_pid(dst)) return this.deny(Status.BAD_PID);
     if (!(node >= 0 && (node | 0) === node)) return this.deny(Status.BAD_ARGUMENT);
     const rights = options.rights ?? Rights.ALL;
     const badge = options.badge ?? 0;
-    if (!((rights & ~Rights.ALL) === 0 && (rights | 0) === rights && (badge | 0) === badge)) return this.deny(Status.BAD_ARGUMENT);
+    if (!((rights & ~Rights.ALL) === 0 && (rights | 0) === rights && (badge | 0) === badge))
+      return this.deny(Status.BAD_ARGUMENT);
     const channel = this.channels.of(LOCAL_NODE, node, src, dst);
     if (channel < 0) return this.deny(Status.CHANNEL_TABLE_FULL);
     this.lock();
     try {
       const generation = this.channels.reopen(channel);
       const owner = this.channels.owner_cap(channel);
-      if (owner !== -1 && this.caps.used(owner) && this.caps.target(owner) === channel && this.caps.target_gen(owner) === generation) {
+      if (
+        owner !== -1 &&
+        this.caps.used(owner) &&
+        this.caps.target(owner) === channel &&
+        this.caps.target_gen(owner) === generation
+      ) {
         return this.caps.handle_of(owner);
       }
       const global = this.caps.claim(src, CapKind.CHANNEL, rights, channel, generation, badge);
@@ -222,7 +230,8 @@ export class Kernel {
    * node. NO_CHANNEL if there is none.
    */
   find(src: number, dst: number, node: number = ANY_NODE): number {
-    if (!this.valid_pid(src) || !(dst >= 0 && dst <= REMOTE_PID_MAX && (dst | 0) === dst)) return this.deny(Status.BAD_PID);
+    if (!this.valid_pid(src) || !(dst >= 0 && dst <= REMOTE_PID_MAX && (dst | 0) === dst))
+      return this.deny(Status.BAD_PID);
     const index = this.channels.find(LOCAL_NODE, node, src, dst);
     if (index < 0 || !this.channels.is_open(index)) return Status.NO_CHANNEL;
     return this.channels.handle(index);
@@ -235,8 +244,10 @@ export class Kernel {
    * holds the channel's owner capability (it was revoked or deleted).
    */
   sender_cap(src: number, dst: number, node: number = ANY_NODE): number {
-    if (!this.valid_pid(src) || !(dst >= 0 && dst <= REMOTE_PID_MAX && (dst | 0) === dst)) return this.deny(Status.BAD_PID);
-    const channel = node === ANY_NODE ? this.channels.find_for_send(src, dst) : this.channels.find(LOCAL_NODE, node, src, dst);
+    if (!this.valid_pid(src) || !(dst >= 0 && dst <= REMOTE_PID_MAX && (dst | 0) === dst))
+      return this.deny(Status.BAD_PID);
+    const channel =
+      node === ANY_NODE ? this.channels.find_for_send(src, dst) : this.channels.find(LOCAL_NODE, node, src, dst);
     if (channel < 0 || !this.channels.is_open(channel)) return Status.NO_CHANNEL;
     const owner = this.channels.owner_cap(channel);
     if (owner < 0 || this.caps.owner_pid(owner) !== src) return this.deny(Status.NO_CAP);
@@ -389,7 +400,14 @@ export class Kernel {
       const granted = this.caps.validate_channel(pid, m.cap, Rights.GRANT);
       if (granted < 0) return this.deny(granted);
       const source = this.caps.found;
-      copy = this.caps.claim(dst, CapKind.CHANNEL, this.caps.rights(source), granted, this.caps.target_gen(source), this.caps.badge(source));
+      copy = this.caps.claim(
+        dst,
+        CapKind.CHANNEL,
+        this.caps.rights(source),
+        granted,
+        this.caps.target_gen(source),
+        this.caps.badge(source),
+      );
       if (copy < 0) return this.deny(Status.TABLE_FULL);
       this.caps.adopt(source, copy);
     } finally {
@@ -417,7 +435,8 @@ export class Kernel {
 
   /** Like `recv` without blocking the thread (main thread, browser page, shared cores). */
   recv_async(pid: number, m: Message, timeout_ms: number = RECV_TIMEOUT_MS_DEFAULT): Promise<number> {
-    if (!this.listening(pid)) return Promise.resolve(this.deny(this.valid_pid(pid) ? Status.NOT_LISTENING : Status.BAD_PID));
+    if (!this.listening(pid))
+      return Promise.resolve(this.deny(this.valid_pid(pid) ? Status.NOT_LISTENING : Status.BAD_PID));
     return this.fastpath.recv_async(pid, m, timeout_ms);
   }
 
@@ -464,7 +483,13 @@ export class Kernel {
   }
 
   /** Like `call` without blocking the thread. */
-  async call_async(pid: number, cap: number, m: Message, reply: Message, timeout_ms: number = CALL_TIMEOUT_MS_DEFAULT): Promise<number> {
+  async call_async(
+    pid: number,
+    cap: number,
+    m: Message,
+    reply: Message,
+    timeout_ms: number = CALL_TIMEOUT_MS_DEFAULT,
+  ): Promise<number> {
     const pending = this.start_call(pid, cap, m, timeout_ms);
     if (pending < 0) return pending;
     return this.finish_call(pid, pending, reply, await this.fastpath.wait_reply_async(pid, reply, timeout_ms));
@@ -560,7 +585,8 @@ export class Kernel {
    */
   reply(pid: number, reply_cap: number, m: Message): number {
     // A reply travels in the caller's reply slot: inline only, as the slot holds no descriptor.
-    if (m.block_offset !== 0 || (m.length >>> 0) > SLOT_PAYLOAD_BYTES_MAX || (m.length | 0) !== m.length) return this.deny(Status.TOO_BIG);
+    if (m.block_offset !== 0 || m.length >>> 0 > SLOT_PAYLOAD_BYTES_MAX || (m.length | 0) !== m.length)
+      return this.deny(Status.TOO_BIG);
     const global = this.caps.validate_reply(pid, reply_cap);
     if (global < 0) return this.deny(global);
     const target = this.caps.target(global);
@@ -568,10 +594,18 @@ export class Kernel {
     const generation = cap_handle_generation(reply_cap);
     m.src_pid = pid;
     m.cap = 0;
-    if (this.caps.kind(global) === CapKind.REMOTE_REPLY) return this.reply_remote(pid, global, generation, target, target_gen, m);
+    if (this.caps.kind(global) === CapKind.REMOTE_REPLY)
+      return this.reply_remote(pid, global, generation, target, target_gen, m);
     if (!this.caps.free_if(global, generation)) return this.deny(Status.NO_CAP);
     m.dst_pid = target;
-    const status = deliver_reply(this.memory, this.fastpath.doorbells, target, target_gen, m, (m.flags & SlotFlags.USER_MASK) | SlotFlags.REPLY);
+    const status = deliver_reply(
+      this.memory,
+      this.fastpath.doorbells,
+      target,
+      target_gen,
+      m,
+      (m.flags & SlotFlags.USER_MASK) | SlotFlags.REPLY,
+    );
     if (status !== Status.OK) return this.deny(status);
     this.fastpath.note(C_REPLIES, 1);
     return Status.OK;
@@ -583,9 +617,17 @@ export class Kernel {
    * server sends it and frees the capability. If the router refuses it (back-pressure), the
    * capability is the replier's again and the reply may be retried.
    */
-  private reply_remote(pid: number, global: number, generation: number, slot: number, slot_gen: number, m: Message): number {
+  private reply_remote(
+    pid: number,
+    global: number,
+    generation: number,
+    slot: number,
+    slot_gen: number,
+    m: Message,
+  ): number {
     if (this.router === null) return this.deny(Status.NO_ROUTE);
-    if (!this.caps.transition(global, generation, CapKind.REMOTE_REPLY, CapKind.REMOTE_ANSWERED)) return this.deny(Status.NO_CAP);
+    if (!this.caps.transition(global, generation, CapKind.REMOTE_REPLY, CapKind.REMOTE_ANSWERED))
+      return this.deny(Status.NO_CAP);
     const status = this.router.reply_remote(pid, slot, slot_gen, m);
     if (status !== Status.OK) {
       this.caps.transition(global, generation, CapKind.REMOTE_ANSWERED, CapKind.REMOTE_REPLY);
@@ -672,8 +714,10 @@ export class Kernel {
    */
   private orphan(global: number): boolean {
     const kind = this.caps.kind(global);
-    if (kind !== CapKind.REMOTE_REPLY && kind !== CapKind.REMOTE_ANSWERED && kind !== CapKind.REMOTE_ORPHANED) return false;
-    if (this.caps.transition(global, this.caps.generation(global), CapKind.REMOTE_REPLY, CapKind.REMOTE_ORPHANED)) this.orphans++;
+    if (kind !== CapKind.REMOTE_REPLY && kind !== CapKind.REMOTE_ANSWERED && kind !== CapKind.REMOTE_ORPHANED)
+      return false;
+    if (this.caps.transition(global, this.caps.generation(global), CapKind.REMOTE_REPLY, CapKind.REMOTE_ORPHANED))
+      this.orphans++;
     return true;
   }
 

@@ -22,7 +22,9 @@ import {
   CAP_PARENT_WORD,
   CAP_TAG_WORD,
   CAP_WORDS,
-  CapState, cap_tag } from './layout/cap_layout.js';
+  CapState,
+  cap_tag,
+} from './layout/cap_layout.js';
 import { EDGE_BYTES, EDGE_NEXT_FREE_WORD, EDGE_PARENT_WORD, EDGE_WORDS } from './layout/edge_layout.js';
 import { PROCESS_BYTES } from './layout/process_layout.js';
 import {

@@ -85,7 +85,10 @@ export function abandon_call(memory: NodeMemory, caller: number, call_seq: numbe
 
 /** Whether `caller` still waits for call `call_seq` (a network server's check before it keeps state for it). */
 export function waits_for(memory: NodeMemory, caller: number, call_seq: number): boolean {
-  return Atomics.load(memory.i32, memory.process_word(caller) + PROCESS_REPLY_STATE_WORD) === reply_state(call_seq, ReplyState.WAITING);
+  return (
+    Atomics.load(memory.i32, memory.process_word(caller) + PROCESS_REPLY_STATE_WORD) ===
+    reply_state(call_seq, ReplyState.WAITING)
+  );
 }
 
 /**
@@ -108,11 +111,25 @@ export function take_reply(memory: NodeMemory, caller: number, m: Message): numb
  * or NOT_WAITING if the caller is no longer waiting for that call (it timed out, or a newer call
  * replaced it, or the call already failed).
  */
-export function deliver_reply(memory: NodeMemory, doorbells: Doorbells, caller: number, call_seq: number, m: Message, flags: number): number {
+export function deliver_reply(
+  memory: NodeMemory,
+  doorbells: Doorbells,
+  caller: number,
+  call_seq: number,
+  m: Message,
+  flags: number,
+): number {
   const i32 = memory.i32;
   const entry = memory.process_word(caller);
   const waiting = reply_state(call_seq, ReplyState.WAITING);
-  if (Atomics.compareExchange(i32, entry + PROCESS_REPLY_STATE_WORD, waiting, reply_state(call_seq, ReplyState.WRITING)) !== waiting) {
+  if (
+    Atomics.compareExchange(
+      i32,
+      entry + PROCESS_REPLY_STATE_WORD,
+      waiting,
+      reply_state(call_seq, ReplyState.WRITING),
+    ) !== waiting
+  ) {
     return Status.NOT_WAITING;
   }
   write_slot(i32, entry + PROCESS_REPLY_SLOT_WORD, m, flags, -1, call_seq, m.src_node);
@@ -127,11 +144,24 @@ export function deliver_reply(memory: NodeMemory, doorbells: Doorbells, caller: 
  * Ends `caller`'s call number `call_seq` with `status` (DEAD_PEER by default; a remote node's
  * refusal otherwise) and rings its core, if it still waits for that call.
  */
-export function fail_caller(memory: NodeMemory, doorbells: Doorbells, caller: number, call_seq: number, status: number = Status.DEAD_PEER): boolean {
+export function fail_caller(
+  memory: NodeMemory,
+  doorbells: Doorbells,
+  caller: number,
+  call_seq: number,
+  status: number = Status.DEAD_PEER,
+): boolean {
   const i32 = memory.i32;
   const entry = memory.process_word(caller);
   const waiting = reply_state(call_seq, ReplyState.WAITING);
-  if (Atomics.compareExchange(i32, entry + PROCESS_REPLY_STATE_WORD, waiting, reply_state(call_seq, ReplyState.WRITING)) !== waiting) {
+  if (
+    Atomics.compareExchange(
+      i32,
+      entry + PROCESS_REPLY_STATE_WORD,
+      waiting,
+      reply_state(call_seq, ReplyState.WRITING),
+    ) !== waiting
+  ) {
     return false;
   }
   i32[entry + PROCESS_REPLY_STATUS_WORD] = status;

@@ -83,7 +83,6 @@ export interface NetConfig {
   readonly close_timeout_ms?: number;
 }
 
-
 /** A socket failure, carrying the errno name (`ECONNREFUSED`, `EPIPE`, …). */
 export class NetSystemError extends LatticeError {
   readonly errno: string;
@@ -161,8 +160,6 @@ interface Peer {
   /** Whether a connection to this peer was ever open (a later open is a reconnect). */
   ever_open: boolean;
 }
-
-
 
 /** What the driver takes from its host. */
 export interface NetEnv {

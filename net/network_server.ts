@@ -27,7 +27,16 @@
  */
 import { assert } from '../kernel/assert.js';
 import type { Destination } from '../kernel/channel_table.js';
-import { EgressKind, NET_SIGNAL_ORPHANED, NET_SIGNAL_STOP, egress_call_gen, egress_call_seq, egress_call_slot, egress_channel, read_egress } from '../kernel/egress.js';
+import {
+  EgressKind,
+  NET_SIGNAL_ORPHANED,
+  NET_SIGNAL_STOP,
+  egress_call_gen,
+  egress_call_seq,
+  egress_call_slot,
+  egress_channel,
+  read_egress,
+} from '../kernel/egress.js';
 import { ErrorCode } from '../kernel/error_codes.js';
 import { ConfigError } from '../kernel/errors.js';
 import { Fastpath, IpcFlags } from '../kernel/fastpath.js';
@@ -157,7 +166,14 @@ export class NetworkServer implements RemoteRouter {
   private running = true;
   private closed: Promise<void> | null = null;
   private egress_loop: Promise<void> | null = null;
-  private readonly counters = { sent: 0, delivered: 0, backpressured: 0, egress: 0, notifies_sent: 0, notifies_received: 0 };
+  private readonly counters = {
+    sent: 0,
+    delivered: 0,
+    backpressured: 0,
+    egress: 0,
+    notifies_sent: 0,
+    notifies_received: 0,
+  };
   private readonly call_counters = {
     sent: 0,
     replies_delivered: 0,
@@ -190,14 +206,23 @@ export class NetworkServer implements RemoteRouter {
     if (this.auto_poll && this.timers === null) throw new ConfigError(ErrorCode.BAD_OPTION, 'auto_poll needs timers');
     const max_queue = options.max_queue ?? MAX_QUEUE_DEFAULT;
     if (!Number.isInteger(max_queue) || max_queue < 1 || max_queue > QUEUE_CAPACITY_MAX) {
-      throw new ConfigError(ErrorCode.BAD_LIMIT, `max_queue must be an integer in [1, ${QUEUE_CAPACITY_MAX}], got ${String(max_queue)}`);
+      throw new ConfigError(
+        ErrorCode.BAD_LIMIT,
+        `max_queue must be an integer in [1, ${QUEUE_CAPACITY_MAX}], got ${String(max_queue)}`,
+      );
     }
     const calls_max = options.calls_max ?? INBOUND_CALLS_MAX_DEFAULT;
     if (!Number.isInteger(calls_max) || calls_max < 1 || calls_max > INBOUND_CALLS_LIMIT) {
-      throw new ConfigError(ErrorCode.BAD_LIMIT, `calls_max must be an integer in [1, ${INBOUND_CALLS_LIMIT}], got ${String(calls_max)}`);
+      throw new ConfigError(
+        ErrorCode.BAD_LIMIT,
+        `calls_max must be an integer in [1, ${INBOUND_CALLS_LIMIT}], got ${String(calls_max)}`,
+      );
     }
     if (this.net_pid >= 0 && kernel.memory.core_of(this.net_pid) !== kernel.fastpath.core) {
-      throw new ConfigError(ErrorCode.BAD_CORE, `net_pid ${this.net_pid} must be bound to the server's core ${kernel.fastpath.core}`);
+      throw new ConfigError(
+        ErrorCode.BAD_CORE,
+        `net_pid ${this.net_pid} must be bound to the server's core ${kernel.fastpath.core}`,
+      );
     }
     this.inbox = new PacketInbox(max_queue, options.overflow ?? Overflow.DROP_OLDEST);
     this.outbound = new OutboundCalls(kernel.memory.geometry.pids_max);
@@ -252,12 +277,20 @@ export class NetworkServer implements RemoteRouter {
   reply_remote(src: number, call_slot: number, call_gen: number, m: Message): number {
     const inbound = this.inbound;
     if (!inbound.matches(call_slot, call_gen)) return Status.NO_CAP;
-    if (m.block_offset !== 0 || (m.length >>> 0) > SLOT_PAYLOAD_BYTES_MAX) return Status.TOO_BIG;
+    if (m.block_offset !== 0 || m.length >>> 0 > SLOT_PAYLOAD_BYTES_MAX) return Status.TOO_BIG;
     const cap = inbound.cap_of(call_slot);
     const cap_gen = inbound.cap_gen_of(call_slot);
     assert(this.kernel.caps.kind(cap) === CapKind.REMOTE_ANSWERED, 'reply_remote: the capability was answered');
     const node = inbound.node_of(call_slot);
-    const status = this.transmit(RemoteKind.REPLY, src, node, inbound.pid_of(call_slot), m, inbound.call_seq_of(call_slot), 0);
+    const status = this.transmit(
+      RemoteKind.REPLY,
+      src,
+      node,
+      inbound.pid_of(call_slot),
+      m,
+      inbound.call_seq_of(call_slot),
+      0,
+    );
     if (status !== Status.OK) return status;
     this.kernel.caps.free_if(cap, cap_gen);
     inbound.close(call_slot);
@@ -276,7 +309,13 @@ export class NetworkServer implements RemoteRouter {
       if (cap < 0 || caps.kind(cap) !== CapKind.REMOTE_ORPHANED) continue;
       if (!caps.free_if(cap, inbound.cap_gen_of(slot))) continue;
       m.clear();
-      this.refuse_call(caps.owner_pid(cap), inbound.node_of(slot), inbound.pid_of(slot), inbound.call_seq_of(slot), Status.DEAD_PEER);
+      this.refuse_call(
+        caps.owner_pid(cap),
+        inbound.node_of(slot),
+        inbound.pid_of(slot),
+        inbound.call_seq_of(slot),
+        Status.DEAD_PEER,
+      );
       inbound.close(slot);
       this.call_counters.orphans_answered++;
     }
@@ -286,11 +325,20 @@ export class NetworkServer implements RemoteRouter {
   private refuse_call(src: number, node: number, pid: number, call_seq: number, status: number): void {
     const m = this.scratch;
     m.clear();
-    if (this.transmit(RemoteKind.REPLY, src, node, pid, m, call_seq, status) === Status.OK) this.call_counters.refusals_sent++;
+    if (this.transmit(RemoteKind.REPLY, src, node, pid, m, call_seq, status) === Status.OK)
+      this.call_counters.refusals_sent++;
     else this.drop('refusal_refused');
   }
 
-  private transmit(kind: RemoteKind, src: number, dst_node: number, dst_pid: number, m: Message, call_seq: number, status: number): number {
+  private transmit(
+    kind: RemoteKind,
+    src: number,
+    dst_node: number,
+    dst_pid: number,
+    m: Message,
+    call_seq: number,
+    status: number,
+  ): number {
     // Inline payloads are encoded into one scratch buffer, through a view kept per length (the
     // port copies or seals before returning); block payloads get a buffer of their own.
     let encoded: Uint8Array;
@@ -300,7 +348,9 @@ export class NetworkServer implements RemoteRouter {
       encode_kind_into(encoded, kind, src, dst_pid, m, payload, payload.length, call_seq, status);
     } else {
       const length = Math.min(m.length, SLOT_PAYLOAD_BYTES_MAX);
-      encoded = this.scratch_view(encode_kind_into(this.encode_scratch, kind, src, dst_pid, m, m.payload, length, call_seq, status));
+      encoded = this.scratch_view(
+        encode_kind_into(this.encode_scratch, kind, src, dst_pid, m, m.payload, length, call_seq, status),
+      );
     }
     const result = this.port.send_packet(dst_node, src, dst_pid, encoded);
     if (result === 'success') {
@@ -511,7 +561,13 @@ export class NetworkServer implements RemoteRouter {
   /** Delivers the scratch message into the node; frees its block if it does not go in. */
   private enter(packet: Packet, kernel_flags: number): number {
     const m = this.scratch;
-    const status = this.producer.deliver_remote(packet.src_node, this.header.src_pid, this.header.dst_pid, m, kernel_flags);
+    const status = this.producer.deliver_remote(
+      packet.src_node,
+      this.header.src_pid,
+      this.header.dst_pid,
+      m,
+      kernel_flags,
+    );
     if (status === Status.OK) return DELIVERED;
     if (m.block_offset !== 0) this.producer.free_block(m.block_offset);
     if (status === Status.BACKPRESSURE) return RETRY_LATER;
@@ -523,7 +579,8 @@ export class NetworkServer implements RemoteRouter {
     const node = packet.src_node;
     const dst = header.dst_pid;
     const why = this.undeliverable(dst);
-    if (why !== Status.OK) return this.refuse_incoming(dst, why, why === Status.NOT_BOUND ? 'no_such_pid' : 'not_listening');
+    if (why !== Status.OK)
+      return this.refuse_incoming(dst, why, why === Status.NOT_BOUND ? 'no_such_pid' : 'not_listening');
     const loaded = this.load(packet);
     if (loaded === Status.BACKPRESSURE) return RETRY_LATER;
     if (loaded !== Status.OK) return this.refuse_incoming(dst, Status.TOO_BIG, 'too_big');
@@ -574,7 +631,8 @@ export class NetworkServer implements RemoteRouter {
     }
     const memory = this.kernel.memory;
     if (header.status !== Status.OK) {
-      if (!fail_caller(memory, this.producer.doorbells, caller, header.call_seq, header.status)) return this.drop('late_reply');
+      if (!fail_caller(memory, this.producer.doorbells, caller, header.call_seq, header.status))
+        return this.drop('late_reply');
       this.call_counters.replies_delivered++;
       return DELIVERED;
     }
@@ -584,7 +642,14 @@ export class NetworkServer implements RemoteRouter {
     const m = this.scratch;
     m.src_pid = header.src_pid;
     m.dst_pid = caller;
-    const status = deliver_reply(memory, this.producer.doorbells, caller, header.call_seq, m, header.flags | SlotFlags.REPLY | SlotFlags.REMOTE);
+    const status = deliver_reply(
+      memory,
+      this.producer.doorbells,
+      caller,
+      header.call_seq,
+      m,
+      header.flags | SlotFlags.REPLY | SlotFlags.REMOTE,
+    );
     if (status !== Status.OK) return this.drop('late_reply');
     this.call_counters.replies_delivered++;
     return DELIVERED;
@@ -593,7 +658,8 @@ export class NetworkServer implements RemoteRouter {
   private deliver_notify(): number {
     const header = this.header;
     if (header.badge === 0) return this.drop('malformed');
-    if (signal(this.kernel.memory, this.producer.doorbells, header.dst_pid, header.badge) !== Status.OK) return this.drop('no_such_pid');
+    if (signal(this.kernel.memory, this.producer.doorbells, header.dst_pid, header.badge) !== Status.OK)
+      return this.drop('no_such_pid');
     this.counters.notifies_received++;
     return DELIVERED;
   }

@@ -49,7 +49,11 @@ export interface OpenPort {
  * Initialises a driver on `env` with `config` and, with `secure`, puts a secure channel on it.
  * On a failure nothing is left open.
  */
-export async function open_packet_port(env: NetEnv, config: NetConfig = {}, secure: SecureOptions | null = null): Promise<OpenPort> {
+export async function open_packet_port(
+  env: NetEnv,
+  config: NetConfig = {},
+  secure: SecureOptions | null = null,
+): Promise<OpenPort> {
   const driver = new NetDriver(env);
   await driver.init(config);
   if (secure === null) return { driver, secure: null, port: driver };
@@ -150,11 +154,13 @@ export class NodeNetwork {
    */
   add_remote(node: number, host: string, port: number, proto: Proto = Proto.UDP, keys?: PeerKeys): void {
     if (this.secure === null) {
-      if (keys !== undefined) throw new ConfigError(ErrorCode.BAD_OPTION, `add_remote: node ${node} has keys, but this node does not seal`);
+      if (keys !== undefined)
+        throw new ConfigError(ErrorCode.BAD_OPTION, `add_remote: node ${node} has keys, but this node does not seal`);
       this.driver.add_remote(node, host, port, proto);
       return;
     }
-    if (keys === undefined) throw new ConfigError(ErrorCode.BAD_KEY, `add_remote: a sealed node pins node ${node}'s public key`);
+    if (keys === undefined)
+      throw new ConfigError(ErrorCode.BAD_KEY, `add_remote: a sealed node pins node ${node}'s public key`);
     this.driver.add_remote(node, host, port, proto);
     this.secure.pin(node, keys);
   }

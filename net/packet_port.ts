@@ -83,7 +83,13 @@ export interface FramePort {
    * Sends a frame of `type` whose payload is `head` (if given) followed by `data`; both are
    * copied before this returns. `done`, if given, learns how the write ended.
    */
-  send_frame(node: number, type: number, data: Uint8Array, done?: SendDone | null, head?: Uint8Array | null): SendResult;
+  send_frame(
+    node: number,
+    type: number,
+    data: Uint8Array,
+    done?: SendDone | null,
+    head?: Uint8Array | null,
+  ): SendResult;
   /** Takes every frame and peer change from now on (null: the port handles DATA itself again). */
   set_frame_receiver(receiver: FrameReceiver | null): void;
 }

@@ -176,7 +176,20 @@ export interface RemoteHeader {
 
 /** A header to decode into (one per decoder: `decode_remote_into` allocates nothing). */
 export function remote_header(): RemoteHeader {
-  return { kind: 0, src_pid: 0, dst_pid: 0, m_type: 0, flags: 0, badge: 0, aux0: 0, aux1: 0, aux2: 0, length: 0, call_seq: 0, status: 0 };
+  return {
+    kind: 0,
+    src_pid: 0,
+    dst_pid: 0,
+    m_type: 0,
+    flags: 0,
+    badge: 0,
+    aux0: 0,
+    aux1: 0,
+    aux2: 0,
+    length: 0,
+    call_seq: 0,
+    status: 0,
+  };
 }
 
 /** Decodes the header of `bytes`, or null if it is malformed. */

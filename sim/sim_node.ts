@@ -141,7 +141,11 @@ export class SimNode {
     lane.resume();
     const network = await NodeNetwork.start({
       kernel: this.kernels[0]!,
-      env: { transport: world.network.transport(config.id, life), timers, identity: { interfaces: {}, hostname: sim_host(config.id) } },
+      env: {
+        transport: world.network.transport(config.id, life),
+        timers,
+        identity: { interfaces: {}, hostname: sim_host(config.id) },
+      },
       config: {
         node_id: config.id,
         host: sim_host(config.id),

@@ -44,7 +44,11 @@ function post(message: EchoToMain): void {
 
 async function lattice_echo(proto: Proto, node: number, secure: boolean): Promise<void> {
   const suite = secure ? await CryptoSuite.load() : null;
-  const { driver, secure: channel, port: packets } = await open_packet_port(
+  const {
+    driver,
+    secure: channel,
+    port: packets,
+  } = await open_packet_port(
     node_net_env({ interfaces: {}, hostname: 'bench' }),
     { node_id: node, max_queue: 65_536, pending_bytes_max: 64 << 20 },
     suite === null

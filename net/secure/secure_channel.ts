@@ -404,7 +404,13 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     return now - session.created_ms >= this.limits.reject_after_ms;
   }
 
-  private seal_and_send(peer: SecurePeer, session: Session, src_pid: number, dst_pid: number, data: Uint8Array): SendResult {
+  private seal_and_send(
+    peer: SecurePeer,
+    session: Session,
+    src_pid: number,
+    dst_pid: number,
+    data: Uint8Array,
+  ): SendResult {
     const sealed = session.seal(src_pid, dst_pid, data);
     const result = this.frames.send_frame(peer.node, FrameType.SEALED, sealed, null, session.head);
     if (result === 'success') {
@@ -421,7 +427,8 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     peer.queue = [];
     peer.queue_bytes = 0;
     for (const pending of queue) {
-      if (this.seal_and_send(peer, session, pending.src_pid, pending.dst_pid, pending.data) !== 'success') this.drop(peer.node, 'send_failed');
+      if (this.seal_and_send(peer, session, pending.src_pid, pending.dst_pid, pending.data) !== 'success')
+        this.drop(peer.node, 'send_failed');
     }
     this.check_flushed();
   }
@@ -511,7 +518,8 @@ export class SecureChannel implements PacketPort, FrameReceiver {
   private on_clear(src_node: number, payload: Uint8Array): void {
     if (this.peers.has(src_node))
       this.drop(src_node, 'downgrade'); // Clear data from a peer that must be secure.
-    else if (this.limits.allow_clear) this.receiver.on_packet(src_node, remote_src_pid(payload), remote_dst_pid(payload), payload);
+    else if (this.limits.allow_clear)
+      this.receiver.on_packet(src_node, remote_src_pid(payload), remote_dst_pid(payload), payload);
     else this.drop(src_node, 'unknown_peer');
   }
 

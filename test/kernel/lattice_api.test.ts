@@ -101,3 +101,37 @@ describe('facade error paths', () => {
     expect(api.lattice_call(3, 2, m, reply)).toBe(Status.NO_CHANNEL);
   });
 });
+
+describe('which channel the facade takes when a pid has several to the same pid', () => {
+  it('the one inside the node first, else the lowest-numbered node; a node named explicitly wins', () => {
+    node = test_node(small, { 1: 0, 2: 0 });
+    const kernel = node.kernel(0);
+    const api = lattice(kernel);
+    api.lattice_listen(2);
+    // Connected remotely first, then locally: the local channel must still be reachable.
+    expect(api.lattice_connect(1, 2, 7)).toBe(api.OK);
+    expect(api.lattice_connect(1, 2, api.LOCAL_NODE)).toBe(api.OK);
+    const m = new api.message();
+    m.m_type = 5;
+    expect(api.lattice_send(1, 2, m)).toBe(api.OK);
+    const r = new api.message();
+    expect(api.lattice_recv(2, r, api.IpcFlags.NONBLOCK)).toBe(api.OK);
+    expect([r.m_type, r.src_node]).toEqual([5, api.LOCAL_NODE]);
+    // Naming node 7 takes the remote channel (no network here: NO_ROUTE, counted).
+    expect(api.lattice_send(1, 2, m, api.IpcFlags.NONE, 7)).toBe(Status.NO_ROUTE);
+    expect(api.lattice_notify(1, 2, 1, 7)).toBe(Status.NO_ROUTE);
+    expect(kernel.stats().cores[0]!.rejected.no_route).toBe(2);
+  });
+
+  it('among remote channels only, the lowest node; once it closes, the next', () => {
+    node = test_node(small, { 1: 0 });
+    const kernel = node.kernel(0);
+    const to_9 = kernel.connect(1, 2, 9);
+    const to_4 = kernel.connect(1, 2, 4);
+    expect(kernel.sender_cap(1, 2)).toBe(to_4);
+    expect(kernel.close(kernel.channel_of(1, to_4))).toBe(Status.OK);
+    expect(kernel.sender_cap(1, 2)).toBe(to_9);
+    expect(kernel.sender_cap(1, 2, 4)).toBe(Status.NO_CHANNEL);
+    expect(kernel.sender_cap(1, 3)).toBe(Status.NO_CHANNEL);
+  });
+});

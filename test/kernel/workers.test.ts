@@ -128,6 +128,27 @@ describe('lifecycle', () => {
     expect(workers).toEqual([]);
   });
 
+  it('destroy() cuts a pending close() short: both resolve at once, nothing left', async () => {
+    const host = await start({
+      close_timeout_ms: 60_000,
+      processes: [{ pid: 1, core: 0, module: fixtures, entry: 'stubborn', args: { ms: 60_000 } }],
+    });
+    const started = performance.now();
+    const closing = host.close();
+    let closed = false;
+    void closing.then(() => (closed = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(closed).toBe(false); // The process does not return: close waits for it.
+    await host.destroy();
+    await closing;
+    expect(performance.now() - started).toBeLessThan(20_000);
+    expect(host.live_workers).toBe(0);
+    expect(host.forced_terminations).toBe(0); // Aborted by destroy, not by close's timeout.
+    const [result] = await host.join([1]);
+    expect(result!.error!.code).toBe('ERR_LATTICE_CORE_EXITED');
+    expect(host.destroy()).toBe(host.close()); // Idempotent: the same promise.
+  });
+
   it('destroy() aborts at once and reports the unfinished processes as failed', async () => {
     const host = await start({ processes: [{ pid: 1, core: 0, module: fixtures, entry: 'wait_for_close' }] });
     await host.destroy();

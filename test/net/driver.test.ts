@@ -42,6 +42,48 @@ function drain(d: NetDriver): { src: number; bytes: number[] }[] {
   return out;
 }
 
+describe('the lifecycle', () => {
+  it('close() writes what is in the outboxes first, then stops; sends after it are refused', async () => {
+    const a = await start({ node_id: 21 });
+    const b = await start({ node_id: 22 });
+    a.add_remote(22, '127.0.0.1', b.port, 'tcp');
+    const got = arrivals(b, 500);
+    for (let i = 0; i < 500; i++) expect(a.send_nowait(22, Uint8Array.of(i & 0xff, i >> 8))).toBe('success');
+    const closing = a.close();
+    expect(a.send_nowait(22, Uint8Array.of(1))).toBe('not_running');
+    await closing;
+    await got;
+    expect(drain(b).length).toBe(500);
+    expect(a.stats().send_errors).toEqual({});
+    expect(a.is_running).toBe(false);
+    expect(a.close()).toBe(closing); // Idempotent.
+  });
+
+  it('destroy() stops at once: what waits to be written fails with ESHUTDOWN', async () => {
+    const a = await start({ node_id: 23 });
+    a.add_remote(24, '127.0.0.1', 9, 'tcp'); // Nobody listens: frames wait in the outbox.
+    const sent = a.send(24, Uint8Array.of(1)).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    await a.destroy();
+    expect(await sent).toMatchObject({ errno: 'ESHUTDOWN' });
+  });
+
+  it('destroy() cuts a close() that waits for an unreachable peer short', async () => {
+    const a = await start({ node_id: 25, close_timeout_ms: 60_000 });
+    a.add_remote(26, '127.0.0.1', 9, 'tcp');
+    const sent = a.send(26, Uint8Array.of(1)).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    const closing = a.close();
+    await a.destroy();
+    await closing;
+    expect(await sent).toMatchObject({ errno: 'ESHUTDOWN' });
+  });
+});
+
 describe('two drivers over loopback', () => {
   it('binds UDP and TCP to one ephemeral port and reports it', async () => {
     const a = await start({ node_id: 1 });

@@ -263,8 +263,20 @@ describe('NodeHost with a network', () => {
         network: { core: 0, net_pid: 15, config: { node_id: 200 }, ...(secure ? { secure: { identity: id_a } } : {}) },
       });
       cleanup.push(() => a.close());
-      a.network.add_remote(201, '127.0.0.1', b.network.port, proto, secure ? { public_key: id_b.public_key } : undefined);
-      b.network.add_remote(200, '127.0.0.1', a.network.port, proto, secure ? { public_key: id_a.public_key } : undefined);
+      a.network.add_remote(
+        201,
+        '127.0.0.1',
+        b.network.port,
+        proto,
+        secure ? { public_key: id_b.public_key } : undefined,
+      );
+      b.network.add_remote(
+        200,
+        '127.0.0.1',
+        a.network.port,
+        proto,
+        secure ? { public_key: id_a.public_key } : undefined,
+      );
       a.spawn({ pid: 2, core: 1, module, entry: 'pinger', args: { ready, count, node: 201, peer: 2 } });
 
       const results = [...(await a.join()), ...(await b.join())];

@@ -66,7 +66,14 @@ async function nodes(count: number, proto: Proto, sealed: boolean, calls_max?: n
   for (let i = 0; i < count; i++) all.push(await node(10 + i, sealed, calls_max));
   for (const a of all)
     for (const b of all)
-      if (a !== b) a.network.add_remote(b.id, '127.0.0.1', b.network.port, proto, sealed ? { public_key: b.identity.public_key } : undefined);
+      if (a !== b)
+        a.network.add_remote(
+          b.id,
+          '127.0.0.1',
+          b.network.port,
+          proto,
+          sealed ? { public_key: b.identity.public_key } : undefined,
+        );
   return all;
 }
 
@@ -139,7 +146,9 @@ describe('a call to another node', () => {
     const held = serve_one(b, 2, () => {});
     const request_in = await held;
     const second_reply = new Message();
-    expect(await a.kernel.call_async(4, a.kernel.connect(4, 2, b.id), request(4, 'second'), second_reply, 5000)).toBe(Status.TABLE_FULL);
+    expect(await a.kernel.call_async(4, a.kernel.connect(4, 2, b.id), request(4, 'second'), second_reply, 5000)).toBe(
+      Status.TABLE_FULL,
+    );
     expect(b.kernel.reply(2, request_in.cap, request(5, 'late but fine'))).toBe(Status.OK);
     expect(await first).toBe(Status.OK);
     expect(b.network.server.stats().dropped).toEqual({ not_listening: 1, no_such_pid: 1, calls_full: 1 });
@@ -274,9 +283,27 @@ describe('NodeHost: calls between worker cores of two nodes', () => {
         network: { core: 0, net_pid: 15, config: { node_id: 200 }, ...(sealed ? { secure: { identity: id_a } } : {}) },
       });
       cleanup.push(() => a.close());
-      a.network.add_remote(201, '127.0.0.1', b.network.port, proto, sealed ? { public_key: id_b.public_key } : undefined);
-      b.network.add_remote(200, '127.0.0.1', a.network.port, proto, sealed ? { public_key: id_a.public_key } : undefined);
-      a.spawn({ pid: 3, core: 1, module, entry: 'caller', args: { ready, count, node: 201, peer: 2, last_dead: true } });
+      a.network.add_remote(
+        201,
+        '127.0.0.1',
+        b.network.port,
+        proto,
+        sealed ? { public_key: id_b.public_key } : undefined,
+      );
+      b.network.add_remote(
+        200,
+        '127.0.0.1',
+        a.network.port,
+        proto,
+        sealed ? { public_key: id_a.public_key } : undefined,
+      );
+      a.spawn({
+        pid: 3,
+        core: 1,
+        module,
+        entry: 'caller',
+        args: { ready, count, node: 201, peer: 2, last_dead: true },
+      });
       const results = [...(await a.join()), ...(await b.join())];
       expect(results.map((r) => [r.ok, r.value, r.error?.message])).toEqual([
         [true, count - 1, undefined],

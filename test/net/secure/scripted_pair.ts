@@ -6,7 +6,12 @@ import { Identity } from '../../../net/secure/identity.js';
 import { seeded_random } from '../../../net/secure/random.js';
 import type { SendResult } from '../../../net/packet_port.js';
 import { remote_dst_pid, remote_src_pid } from '../../../net/remote_message.js';
-import { SecureChannel, type PeerKeys, type SecureConfig, type SecureEvent } from '../../../net/secure/secure_channel.js';
+import {
+  SecureChannel,
+  type PeerKeys,
+  type SecureConfig,
+  type SecureEvent,
+} from '../../../net/secure/secure_channel.js';
 import { CryptoSuite } from '../../../net/secure/suite.js';
 import type { Address } from '../../../net/transport.js';
 import { ManualTimers, ScriptedTransport } from '../scripted_network.js';

@@ -217,8 +217,7 @@ describe('two OS processes', () => {
       add_remote(a, 2, port, proto, child_identity.public_key);
       const at_a = counter(a, 10_000);
       for (let window = 0; window < 40; window++) {
-        for (let i = window * 250; i < (window + 1) * 250; i++)
-          expect(send(a, 2, message(i))).toBe('success');
+        for (let i = window * 250; i < (window + 1) * 250; i++) expect(send(a, 2, message(i))).toBe('success');
         if (proto === 'tcp') await until(() => at_a.distinct === (window + 1) * 250, `window ${window}`);
         else await within(3000, () => at_a.distinct === (window + 1) * 250);
       }
