@@ -23,7 +23,7 @@ import { ANY_NODE, IpcFlags, LOCAL_NODE, Rights, type Kernel } from './kernel.js
 import { Message } from './message.js';
 import { Status } from './status.js';
 
-/** Pulls remote packets into the node (the network driver provides it; issue 5). */
+/** Pulls remote packets into the node (the network server's `poll_network`). */
 export type PollNetwork = () => number;
 
 export interface LatticeApi {

@@ -1,5 +1,5 @@
 /**
- * API benchmark (issue: "Channel graph and the lattice API", Benchmark): what the capability
+ * API benchmark: what the capability
  * checked kernel API costs over the raw fastpath, and `call` round trips against a MessagePort
  * request/response, between the same two worker threads in one run.
  *

@@ -1,5 +1,5 @@
 /**
- * Graph benchmark: `add_dep` on a 100k-channel graph (issue: "Channel graph", Benchmark).
+ * Graph benchmark: `add_dep` on a 100k-channel graph.
  *
  * 100,000 channels and 200,000 dependency edges (two per channel) in a hidden order: a chain
  * through every channel plus edges to ranks at most 8 ahead, a braid of long dependency chains

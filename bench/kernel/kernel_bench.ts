@@ -1,6 +1,6 @@
 /**
  * Kernel benchmark: Lattice's fastpath against Node's MessagePort and a bare SAB ring, between
- * the same two worker threads in one run (issue: "Kernel fastpath", Benchmark).
+ * the same two worker threads in one run.
  *
  * The variants of each comparison run interleaved, round by round, and each reports its median:
  * this VM's speed drifts between phases, and interleaving makes the drift hit every variant

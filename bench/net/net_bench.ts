@@ -1,5 +1,5 @@
 /**
- * Network benchmark (issue: "Network driver", Benchmark): Lattice's driver over UDP and TCP on
+ * Network benchmark: Lattice's driver over UDP and TCP on
  * loopback against plain `dgram` and plain `net` with the same message sizes, in one run.
  *
  * Every figure is an echo: the client (this thread) keeps `window` messages in flight to an echo

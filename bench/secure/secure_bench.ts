@@ -1,5 +1,5 @@
 /**
- * Secure-channel benchmark (issue: "Secure channel", Benchmark): handshakes per second, and
+ * Secure-channel benchmark: handshakes per second, and
  * sealed traffic against the clear driver in the same run.
  *
  * - secure.handshakes_per_s: complete handshakes computed on one core, both sides' work (INIT,

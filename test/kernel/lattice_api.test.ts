@@ -18,12 +18,12 @@ const small = {
 };
 
 describe("the spec's example, ported", () => {
-  it('sends m_type 42 from pid 1 to pid 1 and receives it (local: the network part is issue 5)', () => {
+  it('sends m_type 42 from pid 1 to pid 1 and receives it (locally; test/net/remote.test.ts runs it across two nodes)', () => {
     node = test_node(small, { 1: 0 });
     const { lattice_connect, lattice_listen, lattice_send, lattice_recv, poll_network, message, LOCAL_NODE, OK } =
       lattice(node.kernel(0));
 
-    // net::init({0, 15000}); net::add_remote(1, "127.0.0.1", 15001);   (remote: issue 5)
+    // net::init({0, 15000}); net::add_remote(1, "127.0.0.1", 15001);   (remote: test/net/remote.test.ts)
     lattice_listen(1); // Receiving needs listen in Lattice.
     expect(lattice_connect(1, 1, LOCAL_NODE)).toBe(OK);
     const ping = new message();

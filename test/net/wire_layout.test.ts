@@ -80,6 +80,47 @@ describe('remote message layout', () => {
     });
   });
 
+  it('encodes a call and its refusal to the golden bytes of docs/WIRE.md, and decodes them back', () => {
+    const call = new Message();
+    call.m_type = 7;
+    const request = new Uint8Array(rm.rm_header_bytes(rm.RemoteKind.CALL));
+    rm.encode_kind_into(request, rm.RemoteKind.CALL, 1, 2, call, new Uint8Array(0), 0, 1, 0);
+    expect(hex(encode_frame(wire.FrameType.DATA, 100, request))).toBe(
+      '4c 54 01 01 00 00 f7 82 64 00 00 00 2c 00 00 00 01 00 00 00 02 00 00 00 07 00 00 00 00 00 01 00' +
+        `${' 00'.repeat(20)} 01 00 00 00 00 00 00 00`,
+    );
+    const refusal = new Uint8Array(rm.rm_header_bytes(rm.RemoteKind.REPLY));
+    rm.encode_kind_into(refusal, rm.RemoteKind.REPLY, 2, 1, new Message(), new Uint8Array(0), 0, 1, -18);
+    expect(hex(encode_frame(wire.FrameType.DATA, 200, refusal))).toBe(
+      '4c 54 01 01 00 00 6d b0 c8 00 00 00 2c 00 00 00 02 00 00 00 01 00 00 00 00 00 00 00 00 00 02 00' +
+        `${' 00'.repeat(20)} 01 00 00 00 ee ff ff ff`,
+    );
+    expect(rm.decode_remote(request)).toMatchObject({
+      kind: rm.RemoteKind.CALL,
+      src_pid: 1,
+      dst_pid: 2,
+      m_type: 7,
+      call_seq: 1,
+      status: 0,
+    });
+    expect(rm.decode_remote(refusal)).toMatchObject({ kind: rm.RemoteKind.REPLY, call_seq: 1, status: -18, length: 0 });
+  });
+
+  it('refuses an unknown kind, a kind whose header is cut, and a notification with a payload', () => {
+    const m = new Message();
+    m.badge = 1;
+    const notify = new Uint8Array(rm.rm_header_bytes(rm.RemoteKind.NOTIFY) + 1);
+    const n = rm.encode_kind_into(notify, rm.RemoteKind.NOTIFY, 1, 2, m, Uint8Array.of(9), 1, 0, 0);
+    expect(rm.decode_remote(notify.subarray(0, n))).toBeNull(); // A NOTIFY carries no payload.
+    const ok = new Uint8Array(rm.rm_header_bytes(rm.RemoteKind.NOTIFY));
+    rm.encode_kind_into(ok, rm.RemoteKind.NOTIFY, 1, 2, m, new Uint8Array(0), 0, 0, 0);
+    expect(rm.decode_remote(ok)?.kind).toBe(rm.RemoteKind.NOTIFY);
+    expect(rm.decode_remote(ok.subarray(0, rm.RM_HEADER_BYTES))).toBeNull(); // Its header cut.
+    const unknown = ok.slice();
+    unknown[rm.RM_FLAGS + 2] = 4; // Kind 4.
+    expect(rm.decode_remote(unknown)).toBeNull();
+  });
+
   it('refuses a message shorter than its header or whose length does not match', () => {
     const bytes = rm.encode_remote(1, 2, new Message(), Uint8Array.of(1, 2, 3));
     expect(rm.decode_remote(bytes.subarray(0, 35))).toBeNull();
