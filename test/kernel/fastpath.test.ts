@@ -19,10 +19,10 @@ afterEach(() => {
   for (const f of attached.splice(0)) f.detach();
 });
 
-function node(config: NodeConfig = {}) {
+function node(config: NodeConfig = {}, with_env = env) {
   const memory = NodeMemory.create(config);
   const core = (c: number) => {
-    const f = Fastpath.attach_core(memory, c, env);
+    const f = Fastpath.attach_core(memory, c, with_env);
     attached.push(f);
     return f;
   };
@@ -554,7 +554,8 @@ describe('blocking receive', () => {
 
 describe('allocation', () => {
   it('sends and receives two million messages without a single garbage collection', async () => {
-    const { memory, core } = node();
+    // The production configuration: the debug switch off, as in the benchmarks.
+    const { memory, core } = node({}, real_env(0, false));
     memory.bind(1, 0);
     memory.bind(2, 1);
     const c0 = core(0);
