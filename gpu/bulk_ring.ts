@@ -491,7 +491,10 @@ export class BulkRing {
    * copies at the call, so the staging buffer is free again at once), and counted.
    */
   private upload(device: GPUDevice, slot: Slot, payload: Uint8Array): void {
-    if (!(payload.buffer instanceof ArrayBuffer)) return this.upload_staged(device, slot, payload);
+    if (!(payload.buffer instanceof ArrayBuffer)) {
+      this.upload_staged(device, slot, payload);
+      return;
+    }
     const aligned = payload.length & ~3;
     if (aligned > 0) device.queue.writeBuffer(slot.input, 0, payload.buffer, payload.byteOffset, aligned);
     if (aligned < payload.length) {

@@ -1,5 +1,5 @@
 /** Errors of the bulk path, with stable `code`s from the registry (kernel/error_codes.ts; docs/API.md lists them). */
-import { ErrorCode } from '../kernel/error_codes.js';
+import type { ErrorCode } from '../kernel/error_codes.js';
 import { LatticeError } from '../kernel/errors.js';
 
 /** The codes a `BulkError` carries. */

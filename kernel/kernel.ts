@@ -17,9 +17,16 @@
  * safe.
  */
 import { Caps, type CapInfo } from './caps.js';
-import { ChannelTable, REMOTE_PID_MAX } from './channel_table.js';
+import { type ChannelTable, REMOTE_PID_MAX } from './channel_table.js';
 import { lock, unlock } from './control_lock.js';
-import { ANY_NODE, Fastpath, IpcFlags, LOCAL_NODE, RECV_TIMEOUT_MS_DEFAULT, RECV_TIMEOUT_MS_MAX } from './fastpath.js';
+import {
+  ANY_NODE,
+  type Fastpath,
+  IpcFlags,
+  LOCAL_NODE,
+  RECV_TIMEOUT_MS_DEFAULT,
+  RECV_TIMEOUT_MS_MAX,
+} from './fastpath.js';
 import { Graph } from './graph.js';
 import { CapKind, Rights, cap_handle_generation } from './layout/cap_layout.js';
 import {

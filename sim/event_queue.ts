@@ -32,6 +32,7 @@ const SLOT_SPAN = 1 << 24;
 const CAPACITY_START = 1024;
 
 /** What an event runs: called with the argument it was pushed with. */
+// biome-ignore lint/suspicious/noExplicitAny: each event's argument type is its own; the agenda stores them together.
 export type EventFn = (arg: any) => void;
 
 /**

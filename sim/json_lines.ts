@@ -123,7 +123,7 @@ export function parse_located(text: string): LocatedJson {
         space();
         if (text[at] !== ':') fail(`expected ':' after "${key}"`);
         at++;
-        if (Object.prototype.hasOwnProperty.call(obj, key)) fail(`duplicate property "${key}"`);
+        if (Object.hasOwn(obj, key)) fail(`duplicate property "${key}"`);
         obj[key] = value(path === '' ? key : `${path}.${key}`, depth + 1);
         space();
         if (text[at] === ',') {

@@ -208,10 +208,11 @@ export class Ledger {
     const unprotected = remote && !this.sealed_network;
     if (!intact) {
       if (!unprotected) {
-        return this.violate(
+        this.violate(
           'tamper',
           `node ${node} pid ${pid} received a changed payload (${length} bytes, id ${id}, ${remote ? `from node ${m.src_node} over the sealed network` : 'on a local channel'})`,
         );
+        return;
       }
       this.corrupt_delivered++;
       return;
@@ -223,29 +224,35 @@ export class Ledger {
       this.corrupt_delivered++; // The clear message header (pid, badge) changed on the wire.
       return;
     }
-    if (channel === null)
-      return this.violate(
+    if (channel === null) {
+      this.violate(
         'capability',
         `node ${node} pid ${pid} received message id ${id}, which no granted channel sent (badge ${m.badge})`,
       );
+      return;
+    }
     if (channel.dst_node !== node || channel.dst_pid !== pid) {
-      return this.violate(
+      this.violate(
         'misdelivery',
         `message ${id} for node ${channel.dst_node} pid ${channel.dst_pid} reached node ${node} pid ${pid}`,
       );
+      return;
     }
     if (!channel.by_reply && (!listening || m.badge !== channel.badge || m.badge === 0)) {
-      return this.violate(
+      this.violate(
         'capability',
         `node ${node} pid ${pid} received message ${id} with badge ${m.badge}; the capability granted carries ${channel.badge}${listening ? '' : ' (and the pid does not listen)'}`,
       );
+      return;
     }
     if (state === STATE_DELIVERED) {
-      if (channel.once)
-        return this.violate(
+      if (channel.once) {
+        this.violate(
           'duplicate',
           `message ${id} (node ${channel.src_node} pid ${channel.src_pid} → node ${node} pid ${pid}) was delivered twice`,
         );
+        return;
+      }
       this.duplicates_delivered++;
       return;
     }
@@ -266,10 +273,11 @@ export class Ledger {
 
   private fifo_step(channel: LedgerChannel, seq: number, id: number): void {
     if (channel.fifo && seq <= channel.last_seq) {
-      return this.violate(
+      this.violate(
         'fifo',
         `message ${id} (seq ${seq}) from node ${channel.src_node} pid ${channel.src_pid} to node ${channel.dst_node} pid ${channel.dst_pid} arrived after seq ${channel.last_seq}`,
       );
+      return;
     }
     if (seq > channel.last_seq) channel.last_seq = seq;
   }

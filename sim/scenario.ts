@@ -465,8 +465,10 @@ function read_faults(r: Reader, value: unknown, nodes: ReadonlyMap<number, Scena
   const schedule: ScheduledFault[] = [];
   r.array(o, 'schedule', 'faults', false).forEach((f, i) => {
     const path = `faults.schedule[${i}]`;
-    if (f === null || typeof f !== 'object' || Array.isArray(f))
-      return r.error(path, `must be an object, got ${describe(f)}`);
+    if (f === null || typeof f !== 'object' || Array.isArray(f)) {
+      r.error(path, `must be an object, got ${describe(f)}`);
+      return;
+    }
     const kind = r.choice(f as Json, 'kind', path, ['partition', 'heal', 'crash', 'link'] as const);
     const node_ok = (n: number, p: string) => {
       if (!nodes.has(n)) r.error(p, `names node ${n}, which is not in nodes`);
@@ -478,7 +480,7 @@ function read_faults(r: Reader, value: unknown, nodes: ReadonlyMap<number, Scena
           r.error(`${path}.groups[${j}]`, 'must be an array of node ids');
           return [];
         }
-        group.forEach((n) => node_ok(n as number, `${path}.groups[${j}]`));
+        for (const n of group) node_ok(n as number, `${path}.groups[${j}]`);
         return group as number[];
       });
       schedule.push({ kind, at_ms: r.number(g, 'at_ms', path, 0, DURATION_MS_MAX), groups });

@@ -311,13 +311,19 @@ export class Scheduler {
       // Deferred callbacks run once this lane's instant has no event left.
       if (this.soon_count > 0 && t > this.now_us) {
         this.run_soon();
-        if (this.active > 0) return this.await_park();
+        if (this.active > 0) {
+          this.await_park();
+          return;
+        }
         continue;
       }
       if (this.window_lane !== 0) {
         // Inside a window: run this node's events due before it ends.
         if (t < this.window_end_us && t <= until_us) {
-          if (this.run_event(lane, t)) return this.await_park();
+          if (this.run_event(lane, t)) {
+            this.await_park();
+            return;
+          }
           continue;
         }
         next_us[this.window_lane] = t;
@@ -329,7 +335,10 @@ export class Scheduler {
       for (let i = 1; i < this.lanes.length; i++) if (next_us[i]! < tn) tn = next_us[i]!;
       if (t <= tn) {
         if (t > until_us) break;
-        if (this.run_event(lane, t)) return this.await_park();
+        if (this.run_event(lane, t)) {
+          this.await_park();
+          return;
+        }
         continue;
       }
       if (tn > until_us) break;

@@ -166,7 +166,9 @@ export class SimNetwork {
   /** Only nodes in the same group reach each other; connections across groups reset. */
   partition(groups: readonly (readonly number[])[]): void {
     const map = new Map<number, number>();
-    groups.forEach((group, g) => group.forEach((node) => map.set(node, g)));
+    groups.forEach((group, g) => {
+      for (const node of group) map.set(node, g);
+    });
     this.groups = map;
     for (const conn of [...this.conns.values()]) {
       if (conn.peer !== null && !this.reachable(conn.owner.node, conn.peer.owner.node)) this.reset(conn, 'ECONNRESET');
@@ -213,10 +215,19 @@ export class SimNetwork {
     const prng = from.endpoint.prng;
     const data = is_data(bytes);
     const endpoint = this.endpoints.get(to.host);
-    if (endpoint === undefined) return this.drop(from.node, -1, data, 'node_down');
+    if (endpoint === undefined) {
+      this.drop(from.node, -1, data, 'node_down');
+      return;
+    }
     const dst = endpoint.node;
-    if (!this.reachable(from.node, dst)) return this.drop(from.node, dst, data, 'partition');
-    if (prng.chance(f.loss)) return this.drop(from.node, dst, data, 'loss');
+    if (!this.reachable(from.node, dst)) {
+      this.drop(from.node, dst, data, 'partition');
+      return;
+    }
+    if (prng.chance(f.loss)) {
+      this.drop(from.node, dst, data, 'loss');
+      return;
+    }
     if (data && prng.chance(this.sabotage.silent_drop)) {
       this.counters.sabotage_silent_drops++;
       return;
@@ -270,8 +281,14 @@ export class SimNetwork {
     if (data) this.in_flight_data--;
     const dst = endpoint.node;
     const target = endpoint.transport;
-    if (target === null || !target.life.alive) return this.drop(from.node, dst, data, 'node_down');
-    if (!this.reachable(from.node, dst)) return this.drop(from.node, dst, data, 'partition');
+    if (target === null || !target.life.alive) {
+      this.drop(from.node, dst, data, 'node_down');
+      return;
+    }
+    if (!this.reachable(from.node, dst)) {
+      this.drop(from.node, dst, data, 'partition');
+      return;
+    }
     this.counters.datagrams_delivered++;
     target.events!.on_datagram(packet, from.address);
   };

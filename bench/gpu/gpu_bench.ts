@@ -35,7 +35,10 @@ async function ring_rate(ring: BulkRing, payload: Uint8Array, total: number): Pr
           else pump();
         });
         if (status === BulkStatus.FULL) return;
-        if (status !== BulkStatus.OK) return reject(new Error(`status ${status}`));
+        if (status !== BulkStatus.OK) {
+          reject(new Error(`status ${status}`));
+          return;
+        }
         in_flight++;
       }
     };

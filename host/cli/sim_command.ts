@@ -118,7 +118,7 @@ export const sim_command: Command = {
     );
     if (positionals.length === 0) throw new UsageError('a scenario is required');
     const seed = seed_of(values.seed, 1);
-    let loaded;
+    let loaded: ReturnType<typeof load_scenario>;
     try {
       loaded = load_scenario(positionals[0]!);
     } catch (error) {

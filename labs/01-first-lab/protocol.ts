@@ -4,7 +4,7 @@
  * A request is a `call` whose `m_type` says what to do. The name travels in the inline payload
  * (at most 32 bytes of UTF-8); the number travels in `aux0`.
  */
-import { Message } from '../../kernel/message.js';
+import type { Message } from '../../kernel/message.js';
 
 /** Request types (the client's `m_type`). */
 export const REGISTER = 1;

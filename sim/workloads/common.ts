@@ -131,7 +131,7 @@ export function send_steps(
 export async function serve_until_end(
   ctx: SimProcessContext,
   m: Message,
-  handle: ((m: Message) => Promise<unknown> | number | void) | null,
+  handle: ((m: Message) => Promise<unknown> | number | undefined) | null,
 ): Promise<void> {
   const { kernel, pid } = ctx;
   for (;;) {

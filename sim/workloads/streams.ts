@@ -168,7 +168,7 @@ export function all_to_all(spec: AllToAllSpec, counters: WorkloadCounters): Proc
       const inbox = new Message();
       const fraction = spec.remote_fraction;
       const send_next = (): number | Promise<number> => {
-        let pool;
+        let pool: typeof pools.others;
         if (fraction === undefined || local.length === 0 || remote.length === 0) pool = pools.others;
         else pool = ctx.rng.chance(fraction) ? pools.remote : pools.local;
         const k = ctx.rng.int(pool.peers.length); // The draw `rng.pick` makes.

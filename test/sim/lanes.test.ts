@@ -14,8 +14,17 @@ import { scenario, shipped } from './sim_helpers.js';
  * A trace as a sorted list of events, message ids renamed to (sender node, sender pid, nth send
  * of that process): ids are handed out in the order sends run, which lanes change.
  */
+/** The fields of a Chrome trace event this check reads (it keeps the rest as they are). */
+interface TraceEvent {
+  ph: string;
+  name: string;
+  pid: number;
+  id?: number | string;
+  args: { src_pid?: number; id?: number | string; [key: string]: unknown };
+}
+
 function normalized_trace(sim: Simulator): string[] {
-  const events = (JSON.parse(sim.trace_json()) as { traceEvents: Record<string, any>[] }).traceEvents;
+  const events = (JSON.parse(sim.trace_json()) as { traceEvents: TraceEvent[] }).traceEvents;
   const names = new Map<number, string>();
   const sends = new Map<string, number>();
   for (const e of events) {
@@ -23,14 +32,14 @@ function normalized_trace(sim: Simulator): string[] {
     const from = `${e.pid}/${e.args.src_pid}`;
     const n = sends.get(from) ?? 0;
     sends.set(from, n + 1);
-    names.set(e.args.id, `${from}#${n}`);
+    names.set(e.args.id as number, `${from}#${n}`);
   }
   const name = (id: number): string => names.get(id) ?? `unsent ${id}`;
   return events
     .map((e) => {
       const c = { ...e };
-      if (c.args?.id !== undefined) c.args = { ...c.args, id: name(c.args.id) };
-      if (c.ph === 's' || c.ph === 'f') c.id = name(c.id);
+      if (c.args?.id !== undefined) c.args = { ...c.args, id: name(c.args.id as number) };
+      if (c.ph === 's' || c.ph === 'f') c.id = name(c.id as number);
       return JSON.stringify(c);
     })
     .sort();

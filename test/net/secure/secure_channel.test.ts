@@ -365,7 +365,8 @@ describe('secrets', () => {
     b.add_remote(1, a.address.host, a.address.port, 'udp', { public_key: a.identity.public_key, psk });
     for (let i = 0; i < 20; i++) a.send(2, packet(i));
     pump(timers, a, b);
-    const [sealed] = (a.send(2, packet(99)), take(a));
+    a.send(2, packet(99));
+    const [sealed] = take(a);
     const bad = sealed!.slice();
     bad[40]! ^= 1;
     deliver(b, a, bad);
