@@ -313,7 +313,8 @@ export class Fastpath {
    */
   send_channel(src: number, channel: number, m: Message, kernel_flags: number, stage: boolean): number {
     const channels = this.channels;
-    assert(!channels.is_remote(channel), 'send_channel: a channel inside this node (Kernel routes the others)');
+    if (this.debug)
+      assert(!channels.is_remote(channel), 'send_channel: a channel inside this node (Kernel routes the others)');
     const dst = channels.dst_pid(channel);
     if (channels.src_pid(channel) !== src) return this.reject(C_REJECTED_WRONG_CORE, Status.WRONG_CORE);
     const dst_core = this.check_send(src, dst);

@@ -302,13 +302,11 @@ export class NetworkServer implements RemoteRouter {
   orphaned(): void {
     const inbound = this.inbound;
     const caps = this.kernel.caps;
-    const m = this.scratch;
     for (let slot = 0; slot < inbound.calls_max; slot++) {
       if (!inbound.live(slot)) continue;
       const cap = inbound.cap_of(slot);
       if (cap < 0 || caps.kind(cap) !== CapKind.REMOTE_ORPHANED) continue;
       if (!caps.free_if(cap, inbound.cap_gen_of(slot))) continue;
-      m.clear();
       this.refuse_call(
         caps.owner_pid(cap),
         inbound.node_of(slot),
