@@ -14,7 +14,7 @@
  *
  * Layout: layout/cap_layout.ts.
  */
-import { assert } from './assert.js';
+import { assert, assert_range } from './assert.js';
 import type { ChannelTable } from './channel_table.js';
 import {
   CAP_BADGE_WORD,
@@ -153,6 +153,11 @@ export class Caps {
    * index, or -1 when the table is full.
    */
   claim(pid: number, kind: number, rights: number, target: number, target_gen: number, badge: number): number {
+    assert_range(pid, 0, this.pids_max - 1, 'claim: pid');
+    assert(
+      kind === CapKind.CHANNEL || kind === CapKind.REPLY || kind === CapKind.REMOTE_REPLY,
+      'claim: a kind a capability starts as',
+    );
     const i32 = this.i32;
     const first = pid * this.caps_per_pid;
     for (let slot = 0; slot < this.caps_per_pid; slot++) {

@@ -1,7 +1,8 @@
 /**
  * One attachment's counter block (layout/counter_layout.ts): 64-bit counters, each a low and a
  * high Uint32 word, written by the attached thread only, so a count is two plain stores and no
- * atomics. `stats.ts` reads every block of the node into one snapshot.
+ * atomics. The fastpath counts straight on these words (`Fastpath.count`, on the hot path);
+ * `stats.ts` reads every block of the node into one snapshot.
  */
 import { assert_range } from './assert.js';
 import { COUNTER_BLOCK_BYTES, COUNTER_COUNT } from './layout/counter_layout.js';
@@ -10,24 +11,14 @@ import type { NodeMemory } from './node_memory.js';
 
 export class CounterBlock {
   private readonly u32: Uint32Array;
-  /** Word index of the block's first counter. */
-  private readonly first_word: number;
+  /** Word index of the block's first counter (counter `i` is words `first_word + 2i`, low then high). */
+  readonly first_word: number;
 
   /** The counter block of `block`: a core's index, or `cores + producer slot`. */
   constructor(memory: NodeMemory, block: number) {
     assert_range(block, 0, memory.cores + memory.geometry.producers_max - 1, 'counter block');
     this.u32 = memory.u32;
     this.first_word = (memory.layout.counter_blocks + block * COUNTER_BLOCK_BYTES) / WORD_BYTES;
-  }
-
-  /** Adds `n` (≥ 0) to counter `index`. */
-  add(index: number, n: number): void {
-    const w = this.first_word + index * 2;
-    const u32 = this.u32;
-    const before = u32[w]!;
-    const after = (before + n) >>> 0;
-    u32[w] = after;
-    if (after < before) u32[w + 1] = u32[w + 1]! + 1;
   }
 
   /** Counter `index` (tests and tools; snapshots read through stats.ts). */

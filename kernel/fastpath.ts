@@ -73,7 +73,8 @@ import { SPILL_QUEUE_BYTES } from './layout/spill_layout.js';
 import { Mailboxes } from './mailboxes.js';
 import type { Message } from './message.js';
 import type { NodeMemory } from './node_memory.js';
-import { take_reply, take_signal } from './process_table.js';
+import { take_reply } from './process_table.js';
+import { PROCESS_NOTIFY_BITS_WORD, PROCESS_WORDS } from './layout/process_layout.js';
 import { Ring } from './ring.js';
 import { Slab } from './slab.js';
 import { read_slot, write_slot } from './slot_io.js';
@@ -134,7 +135,10 @@ export class Fastpath {
   readonly channels: ChannelTable;
   /** How this thread wakes the node's cores. */
   readonly doorbells: Doorbells;
-  private readonly counters: CounterBlock;
+  /** This attachment's counter block (counter_block.ts has the layout); `count` writes it inline. */
+  readonly counters: CounterBlock;
+  private readonly u32: Uint32Array;
+  private readonly counters_word: number;
   private readonly mailboxes: Mailboxes;
   private readonly i32: Int32Array;
   private readonly r32: Int32Array;
@@ -153,6 +157,8 @@ export class Fastpath {
   private readonly in_spill: SpillQueue | null;
   private readonly owner_word: number;
   private readonly token: number;
+  /** Word index of pid 0's notification word. */
+  private readonly notify_word: number;
   /** The doorbell value recorded by the last `arm`. */
   private armed_bell = 0;
   /** Source the receive merge tries first, and deliveries taken from it in a row. */
@@ -190,6 +196,10 @@ export class Fastpath {
     this.channels = new ChannelTable(memory, env);
     this.doorbells = new Doorbells(memory, env.waiter);
     this.counters = new CounterBlock(memory, core === NO_CORE ? layout.cores + producer_slot : core);
+    this.u32 = memory.u32;
+    this.counters_word = this.counters.first_word;
+    // The receiver's notification words: pid p's is at `notify_word + p * PROCESS_WORDS`.
+    this.notify_word = memory.process_word(0) + PROCESS_NOTIFY_BITS_WORD;
     this.mailboxes = new Mailboxes(memory);
     this.owner_word = owner_word;
     this.token = token;
@@ -201,9 +211,7 @@ export class Fastpath {
     for (let c = 0; c < cores; c++) {
       this.home_tier[c] = memory.topology.home_tier(core, c);
       for (let t = 0; t < 3; t++) {
-        this.out_rings.push(
-          new Ring(memory.i32, ring_offset(layout, c, t), layout.ring_capacities[t as 0 | 1 | 2], this.debug),
-        );
+        this.out_rings.push(new Ring(memory.i32, ring_offset(layout, c, t), layout.ring_capacities[t as 0 | 1 | 2]));
       }
       this.out_spill.push(new SpillQueue(memory.r32, memory.spill.queues_offset + c * SPILL_QUEUE_BYTES));
     }
@@ -211,9 +219,7 @@ export class Fastpath {
     this.in_spill = null;
     if (core !== NO_CORE) {
       for (let t = 0; t < 3; t++) {
-        this.in_rings.push(
-          new Ring(memory.i32, ring_offset(layout, core, t), layout.ring_capacities[t as 0 | 1 | 2], this.debug),
-        );
+        this.in_rings.push(new Ring(memory.i32, ring_offset(layout, core, t), layout.ring_capacities[t as 0 | 1 | 2]));
       }
       this.in_spill = new SpillQueue(memory.r32, memory.spill.queues_offset + core * SPILL_QUEUE_BYTES);
     }
@@ -361,6 +367,7 @@ export class Fastpath {
     const seq_word = this.channels.send_seq_word(channel);
     if (ring.claim(count)) {
       const position = ring.claimed;
+      if (this.debug) ring.check_claim(position, count);
       const seq = this.i32[seq_word]!;
       let bytes = 0;
       for (let i = 0; i < count; i++) {
@@ -381,8 +388,8 @@ export class Fastpath {
       }
       ring.publish(position, count);
       this.i32[seq_word] = (seq + count) | 0;
-      this.counters.add(C_SENT_TIER + tier, count);
-      this.counters.add(C_SENT_BYTES_TIER + tier, bytes);
+      this.count(C_SENT_TIER + tier, count);
+      this.count(C_SENT_BYTES_TIER + tier, bytes);
       this.ring(dst_core);
       return count;
     }
@@ -458,13 +465,17 @@ export class Fastpath {
    * message travels with (`DESCRIPTOR` or 0), or TOO_BIG / STALE_BLOCK, counted.
    */
   check_payload(m: Message): number {
+    if (m.block_offset !== 0) return this.check_descriptor_payload(m);
+    const length = m.length;
+    if (length >>> 0 > SLOT_PAYLOAD_BYTES_MAX || (length | 0) !== length)
+      return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
+    return 0;
+  }
+
+  /** `check_payload` for a descriptor (out of line: the inline case is the hot one). */
+  private check_descriptor_payload(m: Message): number {
     const length = m.length;
     const block = m.block_offset;
-    if (block === 0) {
-      if (length >>> 0 > SLOT_PAYLOAD_BYTES_MAX || (length | 0) !== length)
-        return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
-      return 0;
-    }
     if (!this.slab.is_block(block) || this.slab.state(block) !== BlockState.PAYLOAD) {
       return this.reject(C_REJECTED_BAD_ARGUMENT, Status.STALE_BLOCK);
     }
@@ -501,6 +512,7 @@ export class Fastpath {
       const ring = this.out_rings[dst_core * 3 + tier]!;
       if (ring.claim(1)) {
         const position = ring.claimed;
+        if (this.debug) ring.check_claim(position, 1);
         write_slot(ring.i32, ring.slot_word(position), m, flags, channel, seq, src_node);
         ring.publish(position, 1);
         break;
@@ -513,12 +525,17 @@ export class Fastpath {
       this.out_spill[dst_core]!.push(block);
     }
     this.i32[seq_word] = (seq + 1) | 0;
-    this.counters.add(C_SENT_TIER + tier, 1);
-    this.counters.add(C_SENT_BYTES_TIER + tier, m.length);
-    if (tier !== home) this.counters.add(C_CASCADED, 1);
-    if ((flags & SlotFlags.DESCRIPTOR) !== 0) this.counters.add(C_DESCRIPTOR_SENDS, 1);
-    this.ring(dst_core);
+    this.count(C_SENT_TIER + tier, 1);
+    this.count(C_SENT_BYTES_TIER + tier, m.length);
+    if (tier !== home || (flags & SlotFlags.DESCRIPTOR) !== 0) this.count_unusual(tier !== home, flags);
+    if (this.doorbells.has_sleeper(dst_core)) this.wake(dst_core);
     return Status.OK;
+  }
+
+  /** The counts of a send that cascaded or carried a descriptor (kept out of `enqueue`'s body). */
+  private count_unusual(cascaded: boolean, flags: number): void {
+    if (cascaded) this.count(C_CASCADED, 1);
+    if ((flags & SlotFlags.DESCRIPTOR) !== 0) this.count(C_DESCRIPTOR_SENDS, 1);
   }
 
   /** The writer's side of a slot (debug): what the reader's `check_incoming` will rely on. */
@@ -549,7 +566,7 @@ export class Fastpath {
       write_slot(this.r32, (block + BLOCK_DATA) / WORD_BYTES, m, flags, channel, seq, src_node);
       const taken = this.channels.push_staged(channel, block);
       assert(taken === seq, 'stage: the staged message took the sequence number it was written with');
-      this.counters.add(C_STAGED, 1);
+      this.count(C_STAGED, 1);
       return Status.OK;
     } finally {
       unlock(this.i32, NODE_LOCK_WORD, this.env.waiter);
@@ -567,7 +584,13 @@ export class Fastpath {
 
   /** Rings `core`'s doorbell if a thread sleeps on it, counting the ring. */
   ring(core: number): void {
-    if (this.doorbells.ring(core)) this.counters.add(C_DOORBELLS_RUNG, 1);
+    if (this.doorbells.has_sleeper(core)) this.wake(core);
+  }
+
+  /** The cold half of `ring`: a sleeper was seen. */
+  private wake(core: number): void {
+    this.doorbells.ring_now(core);
+    this.count(C_DOORBELLS_RUNG, 1);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -671,7 +694,7 @@ export class Fastpath {
     if (status !== Status.WOULD_BLOCK) return status;
     if (Atomics.load(this.i32, NODE_CLOSING_WORD) !== 0) return Status.CLOSED;
     if (remaining_ms <= 0) {
-      this.counters.add(C_RECV_TIMEOUTS, 1);
+      this.count(C_RECV_TIMEOUTS, 1);
       return Status.TIMEOUT;
     }
     return this.poll(what, pid, m);
@@ -685,8 +708,11 @@ export class Fastpath {
       if (pid_core < 0) return this.reject(C_REJECTED_NOT_BOUND, Status.NOT_BOUND);
       return this.reject(C_REJECTED_WRONG_CORE, Status.WRONG_CORE);
     }
-    const bits = take_signal(this.memory, pid);
-    if (bits !== 0) return this.deliver_notification(pid, m, bits);
+    const notify = this.notify_word + pid * PROCESS_WORDS;
+    if (this.i32[notify] !== 0) {
+      const bits = Atomics.exchange(this.i32, notify, 0); // process_table.ts `take_signal`, inline.
+      if (bits !== 0) return this.deliver_notification(pid, m, bits);
+    }
     if (this.mailboxes.take(pid, m)) {
       if (this.stalled) this.unstall();
       return Status.OK;
@@ -739,7 +765,7 @@ export class Fastpath {
     m.aux1 = 0;
     m.aux2 = 0;
     m.tier = 0;
-    this.counters.add(C_NOTIFIES_RECEIVED, 1);
+    this.count(C_NOTIFIES_RECEIVED, 1);
     return Status.OK;
   }
 
@@ -792,20 +818,26 @@ export class Fastpath {
     const deliver = target === pid;
     if (!deliver && this.mailboxes.full(target)) {
       this.stalled = true;
-      this.counters.add(C_MAILBOX_STALLS, 1);
+      this.count(C_MAILBOX_STALLS, 1);
       return PUMP_NONE;
     }
     if (source === 3 && !this.in_spill!.pop(block)) return PUMP_NONE; // A push is mid-way.
     const length = array[w + SLOT_LENGTH_WORD]!;
     if (deliver) read_slot(array, w, m, source);
-    else this.mailboxes.put(target, array, w, source);
+    else this.park(target, array, w, source);
     if (source < 3) this.in_rings[source]!.release();
     else this.slab.free(block, this.slab.generation(block), BlockState.SPILLED);
     this.i32[recv_seq_word] = (expected + 1) | 0;
-    this.counters.add(C_RECV_TIER + source, 1);
-    this.counters.add(C_RECV_BYTES, length);
+    this.count(C_RECV_TIER + source, 1);
+    this.count(C_RECV_BYTES, length);
     if (this.stalled) this.unstall();
     return deliver ? PUMP_DELIVERED : PUMP_MOVED;
+  }
+
+  /** Moves the slot at `w` into `target`'s mailbox (room checked by the caller). */
+  private park(target: number, array: Int32Array, w: number, source: number): void {
+    if (this.debug) this.mailboxes.check_room(target);
+    this.mailboxes.put(target, array, w, source);
   }
 
   /** The reader's side of a slot (debug): the invariants `check_outgoing` established. */
@@ -861,7 +893,7 @@ export class Fastpath {
     if (k < 0) return this.reject(C_REJECTED_TOO_BIG, Status.TOO_BIG);
     const block = this.slab.alloc(k, BlockState.PAYLOAD, this.core, bytes);
     if (block === 0) {
-      this.counters.add(C_BLOCK_ALLOC_FAILED, 1);
+      this.count(C_BLOCK_ALLOC_FAILED, 1);
       return Status.BACKPRESSURE;
     }
     return block;
@@ -894,7 +926,7 @@ export class Fastpath {
     if (!this.slab.free(block, m.block_gen, BlockState.PAYLOAD))
       return this.reject(C_STALE_RELEASES, Status.STALE_BLOCK);
     m.block_offset = 0;
-    this.counters.add(C_BLOCKS_RELEASED, 1);
+    this.count(C_BLOCKS_RELEASED, 1);
     return Status.OK;
   }
 
@@ -911,11 +943,21 @@ export class Fastpath {
 
   /** Adds `n` to counter `index` (for the layers above: capabilities, graph, network). */
   note(index: number, n: number): void {
-    this.counters.add(index, n);
+    this.count(index, n);
+  }
+
+  /** Adds `n` to counter `index` of this attachment's block (low word, carry into the high one). */
+  private count(index: number, n: number): void {
+    const u32 = this.u32;
+    const w = this.counters_word + index * 2;
+    const before = u32[w]!;
+    const after = (before + n) >>> 0;
+    u32[w] = after;
+    if (after < before) u32[w + 1] = u32[w + 1]! + 1;
   }
 
   private reject(counter: number, status: number): number {
-    this.counters.add(counter, 1);
+    this.count(counter, 1);
     return status;
   }
 }

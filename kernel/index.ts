@@ -7,6 +7,10 @@
 export { AssertionError } from './assert.js';
 export { Status, status_retriable } from './status.js';
 export { ConfigError, LatticeError, StatusError, check, status_code } from './errors.js';
+export { ErrorCode, is_error_code } from './error_codes.js';
+export { Lifecycle } from './lifecycle.js';
+export { ChannelTable, REMOTE_PID_MAX, type Destination } from './channel_table.js';
+export { EgressRouter } from './egress.js';
 export {
   atomics_waiter,
   performance_clock,

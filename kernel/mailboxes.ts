@@ -15,6 +15,7 @@
  * head and tail count messages taken and put (Int32, wrapping); slot k holds message k mod
  * capacity. A mailbox slot keeps the tier its message travelled through in `publish_seq`.
  */
+import { assert } from './assert.js';
 import { WORD_BYTES } from './layout/cache_line.js';
 import { MAILBOX_HEAD, MAILBOX_HEADER_BYTES, MAILBOX_TAIL } from './layout/node_layout.js';
 import { SLOT_PUBLISH_SEQ_WORD, SLOT_WORDS } from './layout/slot_layout.js';
@@ -58,6 +59,11 @@ export class Mailboxes {
     const slot = mailbox + SLOTS_WORD + (tail % this.capacity) * SLOT_WORDS;
     copy_slot(array, w, this.i32, slot, tier);
     this.i32[mailbox + TAIL_WORD] = (tail + 1) | 0;
+  }
+
+  /** Asserts that `pid`'s mailbox has room (the merge checks `full` before it moves a message in). */
+  check_room(pid: number): void {
+    assert(!this.full(pid), 'mailbox put: the mailbox has room');
   }
 
   /** Takes the oldest message of `pid`'s mailbox into `m`; false if it is empty. */

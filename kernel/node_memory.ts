@@ -26,7 +26,7 @@ import {
   cap_tag,
 } from './layout/cap_layout.js';
 import { EDGE_BYTES, EDGE_NEXT_FREE_WORD, EDGE_PARENT_WORD, EDGE_WORDS } from './layout/edge_layout.js';
-import { PROCESS_BYTES } from './layout/process_layout.js';
+import { PROCESS_WORDS } from './layout/process_layout.js';
 import {
   CORE_CONTROL_BYTES,
   CORE_OWNER,
@@ -129,6 +129,10 @@ export class NodeMemory {
   readonly r32: Int32Array;
   /** The spill region as bytes (payload blocks are read and written through it). */
   readonly r8: Uint8Array;
+  /** Word indexes of the pid table and of pid 0's process entry (integer arithmetic on hot paths). */
+  private readonly pid_table_word: number;
+  private readonly process_table_word: number;
+  private readonly pids_max: number;
 
   private constructor(control: SharedArrayBuffer, region: SharedArrayBuffer, layout: NodeLayout, spill: SpillLayout) {
     this.control = control;
@@ -140,6 +144,9 @@ export class NodeMemory {
     this.u32 = new Uint32Array(control);
     this.r32 = new Int32Array(region);
     this.r8 = new Uint8Array(region);
+    this.pid_table_word = layout.pid_table / WORD_BYTES;
+    this.process_table_word = layout.process_table / WORD_BYTES;
+    this.pids_max = layout.geometry.pids_max;
   }
 
   /** Creates and formats a node. Throws `ConfigError` for unusable configuration. */
@@ -333,8 +340,8 @@ export class NodeMemory {
 
   /** The core `pid` is bound to, or -1. */
   core_of(pid: number): number {
-    if (!Number.isInteger(pid) || pid < 0 || pid >= this.geometry.pids_max) return -1;
-    return Atomics.load(this.i32, this.layout.pid_table / WORD_BYTES + pid);
+    if (!(pid >= 0 && pid < this.pids_max && (pid | 0) === pid)) return -1;
+    return Atomics.load(this.i32, this.pid_table_word + pid);
   }
 
   private check_pid(pid: number): void {
@@ -379,7 +386,7 @@ export class NodeMemory {
 
   /** Word index of the process entry of `pid`. */
   process_word(pid: number): number {
-    return (this.layout.process_table + pid * PROCESS_BYTES) / WORD_BYTES;
+    return this.process_table_word + pid * PROCESS_WORDS;
   }
 
   /** Word index of capability `global` (`pid * caps_per_pid + slot`). */

@@ -81,10 +81,7 @@ export class Ring {
   private head_cache: number;
   /** Consumer: the next position to consume (valid in the consumer's view only). */
   private head: number;
-  /** Whether the hot-path assertions run (`KernelEnv.debug`). */
-  private readonly debug: boolean;
-
-  constructor(i32: Int32Array, ring_offset: number, capacity: number, debug = false) {
+  constructor(i32: Int32Array, ring_offset: number, capacity: number) {
     assert_power_of_two(capacity, 'ring capacity');
     assert(ring_offset % WORD_BYTES === 0, 'ring offset is word aligned');
     this.i32 = i32;
@@ -96,7 +93,6 @@ export class Ring {
     this.slots_word = base + RING_SLOTS / WORD_BYTES;
     this.head = Atomics.load(i32, this.head_word);
     this.head_cache = this.head;
-    this.debug = debug;
   }
 
   /** Word index of the slot that holds `position`. */
@@ -110,7 +106,6 @@ export class Ring {
    * room for all of them (or stayed contended for `CLAIM_ATTEMPTS_MAX` tries).
    */
   claim(count: number): boolean {
-    if (this.debug) assert_range(count, 1, this.capacity, 'ring claim count');
     const i32 = this.i32;
     let position = Atomics.load(i32, this.tail_word);
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS_MAX; attempt++) {
@@ -128,12 +123,18 @@ export class Ring {
     return false;
   }
 
+  /**
+   * The claimer's assertions (debug; called by the writer between `claim` and `publish`, so the
+   * two hot methods stay small enough to be inlined into the send): `count` is in range and the
+   * slots from `position` are claimed.
+   */
+  check_claim(position: number, count: number): void {
+    assert_range(count, 1, this.capacity, 'ring claim count');
+    assert(((Atomics.load(this.i32, this.tail_word) - position) | 0) >= count, 'ring: the slots were claimed');
+  }
+
   /** Publishes `count` slots claimed at `position`, the first one last. */
   publish(position: number, count: number): void {
-    if (this.debug) {
-      assert_range(count, 1, this.capacity, 'ring publish count');
-      assert(((Atomics.load(this.i32, this.tail_word) - position) | 0) >= count, 'publish: the slots were claimed');
-    }
     const i32 = this.i32;
     for (let k = 1; k < count; k++) {
       const p = (position + k) | 0;
@@ -151,7 +152,6 @@ export class Ring {
 
   /** Consumer: frees the head slot (after `peek` returned it and it was read). */
   release(): void {
-    if (this.debug) assert(this.peek() >= 0, 'release: the head slot was published');
     this.head = (this.head + 1) | 0;
     Atomics.store(this.i32, this.head_word, this.head);
   }

@@ -32,6 +32,8 @@ import type { Message } from './message.js';
 const CAP_FLAGS = SlotFlags.GRANT | SlotFlags.CALL | SlotFlags.EGRESS;
 /** Flags under which a slot's `src_node` word is meaningful. */
 const NODE_FLAGS = SlotFlags.REMOTE | SlotFlags.EGRESS;
+/** Flags under which a slot carries any of its optional words. */
+const OPTIONAL_FLAGS = SlotFlags.DESCRIPTOR | NODE_FLAGS | CAP_FLAGS;
 
 /** Payload words a slot of `length` bytes uses (descriptors carry none inline). */
 function payload_words_of(flags: number, length: number): number {
@@ -63,8 +65,18 @@ export function write_slot(
   i32[w + SLOT_SEQ_WORD] = seq;
   i32[w + SLOT_LENGTH_WORD] = m.length;
   i32[w + SLOT_BADGE_WORD] = m.badge;
-  // Fields that only some messages carry are written only then; readers look at them only
-  // under the same flags (read_slot), so a reused slot's stale words are never seen.
+  i32[w + SLOT_AUX0_WORD] = m.aux0;
+  i32[w + SLOT_AUX1_WORD] = m.aux1;
+  i32[w + SLOT_AUX2_WORD] = m.aux2;
+  if ((flags & OPTIONAL_FLAGS) !== 0) write_optional(i32, w, m, flags, src_node);
+}
+
+/**
+ * The fields only some messages carry, written only then; readers look at them only under the
+ * same flags (read_slot), so a reused slot's stale words are never seen. (Out of `write_slot`,
+ * so the common slot write stays small enough for the compiler to inline into the send.)
+ */
+function write_optional(i32: Int32Array, w: number, m: Message, flags: number, src_node: number): void {
   if ((flags & SlotFlags.DESCRIPTOR) !== 0) {
     i32[w + SLOT_BLOCK_OFFSET_WORD] = m.block_offset;
     i32[w + SLOT_BLOCK_GEN_WORD] = m.block_gen;
@@ -72,9 +84,6 @@ export function write_slot(
   if ((flags & SlotFlags.REMOTE) !== 0) i32[w + SLOT_SRC_NODE_WORD] = src_node;
   else if ((flags & SlotFlags.EGRESS) !== 0) i32[w + SLOT_SRC_NODE_WORD] = m.src_node; // egress.ts
   if ((flags & CAP_FLAGS) !== 0) i32[w + SLOT_CAP_WORD] = m.cap;
-  i32[w + SLOT_AUX0_WORD] = m.aux0;
-  i32[w + SLOT_AUX1_WORD] = m.aux1;
-  i32[w + SLOT_AUX2_WORD] = m.aux2;
 }
 
 /** Reads the slot image at word `w` into `m`; `tier` records where it travelled. */

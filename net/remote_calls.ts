@@ -37,6 +37,7 @@ export class OutboundCalls {
   /** Records that `pid`'s call `call_seq` went to `node` (replacing any earlier call of `pid`). */
   add(pid: number, node: number, call_seq: number): void {
     assert(node > 0, 'a remote call names a node');
+    assert_range(pid, 0, this.node_of.length - 1, 'a remote call from a pid of this node');
     if (this.node_of[pid] === 0) this.waiting++;
     this.node_of[pid] = node;
     this.seq_of[pid] = call_seq;
@@ -101,6 +102,7 @@ export class InboundCalls {
 
   /** Takes a free slot for call `call_seq` of `pid` on `node`; returns it, or -1 when every slot is in use. */
   open(node: number, pid: number, call_seq: number): number {
+    assert(node > 0, 'a call from a node');
     if (this.free_top === 0) return -1;
     const slot = this.free[--this.free_top]!;
     this.generation[slot] = (this.generation[slot]! + 1) & 0x3fff_ffff;

@@ -79,7 +79,8 @@ async function rate(
   const scenario = parse_scenario(cluster(nodes, per_process, secure, node_lanes), 'bench');
   const before = process.memoryUsage().rss;
   const t0 = performance.now();
-  const result = await new Simulator(scenario, { seed: 1 }).run();
+  // The debug switch off, as in every benchmark (KernelEnv.debug).
+  const result = await new Simulator(scenario, { seed: 1, debug: false }).run();
   const s = (performance.now() - t0) / 1000;
   if (!result.ok) throw new Error(`bench scenario broke an invariant: ${result.violation!.message}`);
   const mib = (process.memoryUsage().rss - before) / 2 ** 20;

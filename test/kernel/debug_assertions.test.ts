@@ -51,13 +51,18 @@ describe('the debug switch', () => {
     expect(() => on.core.recv(1, on.r, IpcFlags.NONBLOCK)).toThrow(/bound to the consuming core/);
   });
 
-  it('catches a ring claim count out of range', () => {
+  it('catches a ring claim count out of range and slots published without a claim', () => {
     const memory = NodeMemory.create({ sockets: 1, cores_per_socket: 1 });
     const offset = ring_offset(memory.layout, 0, 0);
     const capacity = memory.layout.ring_capacities[0];
-    expect(() => new Ring(memory.i32, offset, capacity, true).claim(0)).toThrow(/ring claim count/);
-    expect(() => new Ring(memory.i32, offset, capacity, true).claim(capacity + 1)).toThrow(/ring claim count/);
-    expect(new Ring(memory.i32, offset, capacity, false).claim(capacity + 1)).toBe(false);
+    const ring = new Ring(memory.i32, offset, capacity);
+    expect(ring.claim(2)).toBe(true);
+    const position = ring.claimed;
+    expect(() => ring.check_claim(position, 2)).not.toThrow();
+    expect(() => ring.check_claim(position, 0)).toThrow(/ring claim count/);
+    expect(() => ring.check_claim(position, capacity + 1)).toThrow(/ring claim count/);
+    expect(() => ring.check_claim((position + 1) | 0, 2)).toThrow(/slots were claimed/);
+    expect(ring.claim(capacity + 1)).toBe(false);
   });
 
   it('asserts the route on both sides: no remote channel reaches the fastpath, no bad pid reaches the wire', () => {
