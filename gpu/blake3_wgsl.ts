@@ -23,6 +23,7 @@
 export const BLAKE3_WORKGROUP_SIZE = 64;
 export const BLAKE3_CHUNK_BYTES = 1024;
 export const BLAKE3_BLOCK_BYTES = 64;
+/** Bytes of a BLAKE3 digest. */
 export const BLAKE3_OUT_BYTES = 32;
 
 /** The initialisation vector: SHA-256's (BLAKE3 spec, section 2.2). */

@@ -18,7 +18,9 @@ export const BULK_MAGIC_0 = 0x4c;
 export const BULK_MAGIC_1 = 0x42;
 export const BULK_VERSION = 1;
 export const BULK_LENGTH_OFFSET = 4;
+/** Where a bulk message's BLAKE3 digest starts. */
 export const BULK_DIGEST_OFFSET = 8;
+/** Bytes of a bulk message's header (magic, version, length, digest). */
 export const BULK_HEADER_BYTES = BULK_DIGEST_OFFSET + BLAKE3_OUT_BYTES;
 
 /** Frames `payload` with its digest (as `BulkRing` computed it), in a new buffer. */

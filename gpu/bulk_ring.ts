@@ -89,7 +89,10 @@ export interface BulkRingConfig {
   /** Largest user-kernel output (bytes; default `slot_bytes_max`). */
   readonly output_bytes_max?: number;
   /** Milliseconds, for the GPU-time counter (default `performance.now`). */
-  readonly clock?: { now_ms(): number };
+  readonly clock?: {
+    /** Milliseconds, monotonic. */
+    now_ms(): number;
+  };
 }
 
 /** Counters of a ring. */
@@ -444,6 +447,7 @@ export class BulkRing {
     this.counters.digest_mismatches++;
   }
 
+  /** A snapshot of the ring's counters. */
   stats(): BulkStats {
     return { ...this.counters };
   }

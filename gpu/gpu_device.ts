@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * What the bulk path needs from its host: a WebGPU device over the standard API, the adapter's
  * description, and a `close()` that owns the device's lifetime. Node opens one with

@@ -13,6 +13,7 @@ import { Fastpath } from '../kernel/fastpath.js';
 import { Kernel } from '../kernel/kernel.js';
 import { lattice } from '../kernel/lattice_api.js';
 import { NodeMemory } from '../kernel/node_memory.js';
+import { Status, status_name } from '../kernel/status.js';
 import { attach_egress } from '../net/node_network.js';
 import { process_context, type ProcessMain } from '../kernel/process.js';
 import type { HostToWorker, ProcessLaunch, WorkerInit, WorkerToHost } from './worker_protocol.js';
@@ -39,7 +40,11 @@ async function run(launch: ProcessLaunch): Promise<void> {
     if (typeof entry !== 'function') {
       throw new TypeError(`process ${launch.pid}: ${launch.module} exports no function '${launch.entry}'`);
     }
-    const context = process_context(kernel, launch.pid, launch.args, api);
+    if (launch.respawn) {
+      const revived = kernel.revive(launch.pid);
+      if (revived !== Status.OK) throw new Error(`process ${launch.pid}: revive failed: ${status_name(revived)}`);
+    }
+    const context = process_context(kernel, launch.pid, launch.args, api, init.trusted);
     const value = await (entry as ProcessMain)(context);
     kernel.exit(launch.pid); // Its capabilities go; callers waiting on its replies get DEAD_PEER.
     try {

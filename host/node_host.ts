@@ -37,6 +37,7 @@ import type { SecureConfig } from '../net/secure/secure_channel.js';
 import { Lifecycle } from '../kernel/lifecycle.js';
 import { node_net_env } from './net/node_net.js';
 import { system_random } from './net/system_random.js';
+import { module_beside } from './module_url.js';
 import { spawn_worker } from './spawn_worker.js';
 import type { HostToWorker, ProcessLaunch, SerializedError, WorkerInit, WorkerToHost } from './worker_protocol.js';
 
@@ -50,8 +51,14 @@ export interface ProcessSpec {
   readonly entry?: string;
   /** Arguments, structured-cloned into the worker (SharedArrayBuffers are shared). */
   readonly args?: unknown;
+  /**
+   * Objects in `args` to move into the worker rather than copy (a `MessagePort`, an
+   * `ArrayBuffer`), as `postMessage`'s transfer list: after the spawn they are unusable here.
+   */
+  readonly transfer?: readonly Transferable[];
 }
 
+/** How `NodeHost.start` builds a node: geometry, processes, main-thread cores, network, switches. */
 export interface NodeHostOptions {
   /** Geometry and regions of the node. */
   readonly node?: NodeConfig;
@@ -71,6 +78,11 @@ export interface NodeHostOptions {
    * variable `LATTICE_DEBUG` is `1` (the test suite sets it), off otherwise.
    */
   readonly debug?: boolean;
+  /**
+   * Hand every process the raw fastpath and the node's memory in `ctx.trusted` (they bypass
+   * capability checks). Default false: processes see only the capability-checked kernel.
+   */
+  readonly trusted?: boolean;
   /** How long `close()` waits for processes to return before terminating workers. Default 10 s. */
   readonly close_timeout_ms?: number;
   /** Connects the node to other nodes (see the header). */
@@ -125,6 +137,10 @@ interface Pending {
 /** Longest wait for `close()` by default. */
 export const CLOSE_TIMEOUT_MS_DEFAULT = 10_000;
 
+/**
+ * One Lattice node on real threads: its shared memory, a worker thread per core, its processes,
+ * and optionally its network on real sockets (see the module comment).
+ */
 export class NodeHost {
   readonly memory: NodeMemory;
   private readonly workers = new Map<number, CoreWorker>();
@@ -133,6 +149,7 @@ export class NodeHost {
   private readonly attachments: Fastpath[] = [];
   private readonly spin_polls: number;
   private readonly debug: boolean;
+  private readonly trusted: boolean;
   private readonly close_timeout_ms: number;
   /** The main thread's clock and waiter (for control-plane work such as cleaning up a crashed core). */
   private readonly env = real_env(0);
@@ -146,6 +163,7 @@ export class NodeHost {
     this.main_cores = new Set(options.main_cores ?? []);
     this.spin_polls = options.spin_polls ?? SPIN_POLLS_DEFAULT;
     this.debug = options.debug ?? process.env.LATTICE_DEBUG === '1';
+    this.trusted = options.trusted ?? false;
     this.close_timeout_ms = options.close_timeout_ms ?? CLOSE_TIMEOUT_MS_DEFAULT;
   }
 
@@ -168,8 +186,11 @@ export class NodeHost {
       }
     }
     const launches = new Map<number, ProcessLaunch[]>();
+    const transfers = new Map<number, Transferable[]>();
     for (const spec of options.processes ?? []) {
       const launch = host.prepare(spec);
+      if (spec.transfer !== undefined)
+        transfers.set(spec.core, [...(transfers.get(spec.core) ?? []), ...spec.transfer]);
       if (host.main_cores.has(spec.core)) {
         throw new ConfigError(ErrorCode.BAD_CORE, `process ${spec.pid}: core ${spec.core} belongs to the main thread`);
       }
@@ -180,7 +201,7 @@ export class NodeHost {
     const attached: Promise<void>[] = [];
     for (let core = 0; core < memory.cores; core++) {
       if (host.main_cores.has(core)) continue;
-      attached.push(host.start_worker(core, launches.get(core) ?? []));
+      attached.push(host.start_worker(core, launches.get(core) ?? [], transfers.get(core) ?? []));
     }
     try {
       await Promise.all(attached);
@@ -191,10 +212,18 @@ export class NodeHost {
     return host;
   }
 
+  /**
+   * Binds a process's pid and records it. A pid whose process has ended may be spawned again, on
+   * any core: the worker revives it (`Kernel.revive`), which makes the old process's
+   * capabilities stale. A pid whose process still runs is refused (PID_BOUND).
+   */
   private prepare(spec: ProcessSpec): ProcessLaunch {
-    if (this.processes.has(spec.pid)) {
-      throw new ConfigError(ErrorCode.PID_BOUND, `pid ${spec.pid} is given twice`);
+    const before = this.processes.get(spec.pid);
+    if (before !== undefined && !before.settled) {
+      throw new ConfigError(ErrorCode.PID_BOUND, `pid ${spec.pid} is given twice (its process is still running)`);
     }
+    const respawn = before !== undefined;
+    if (respawn && this.memory.core_of(spec.pid) !== spec.core) this.memory.unbind(spec.pid);
     this.memory.bind(spec.pid, spec.core);
     let resolve_result!: (result: ProcessResult) => void;
     const done = new Promise<ProcessResult>((r) => (resolve_result = r));
@@ -208,21 +237,27 @@ export class NodeHost {
       },
     };
     this.processes.set(spec.pid, pending);
-    return { pid: spec.pid, module: module_url(spec.module), entry: spec.entry ?? 'main', args: spec.args };
+    return { pid: spec.pid, module: module_url(spec.module), entry: spec.entry ?? 'main', args: spec.args, respawn };
   }
 
-  private start_worker(core: number, processes: readonly ProcessLaunch[]): Promise<void> {
+  private start_worker(
+    core: number,
+    processes: readonly ProcessLaunch[],
+    transfer: readonly Transferable[],
+  ): Promise<void> {
     const net_pid = this.net === null ? -1 : this.net.server.net_pid;
     const init: WorkerInit = {
       shared: this.memory.shared(),
       core,
       spin_polls: this.spin_polls,
       debug: this.debug,
+      trusted: this.trusted,
       net_pid,
       processes,
     };
-    const worker = spawn_worker(new URL('./core_worker.ts', import.meta.url), {
+    const worker = spawn_worker(module_beside('./core_worker', import.meta.url), {
       workerData: init,
+      transferList: transfer as Transferable[] as never,
       name: `lattice-core-${core}`,
     });
     const exited = once(worker, 'exit').then(() => this.on_exit(core));
@@ -281,7 +316,7 @@ export class NodeHost {
     if (entry === undefined) throw new ConfigError(ErrorCode.BAD_CORE, `spawn: core ${spec.core} has no worker`);
     const launch = this.prepare(spec);
     const message: HostToWorker = { type: 'spawn', process: launch };
-    entry.worker.postMessage(message);
+    entry.worker.postMessage(message, (spec.transfer ?? []) as never);
   }
 
   private async start_network(options: NodeNetworkOptions): Promise<void> {

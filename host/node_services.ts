@@ -24,6 +24,7 @@ export interface ServiceTarget {
   readonly pid: number;
 }
 
+/** The arguments of a built-in service in a `lattice node` config. */
 export interface ServiceArgs {
   /** Messages to handle (echo, sink) or send (ping, stream). */
   readonly count?: number;
@@ -43,6 +44,7 @@ export const SERVICE_PAYLOAD_BYTES_MAX = 1 << 20;
 
 /** What the built-in services are called in a config file. */
 export const SERVICES = ['echo', 'sink', 'ping', 'stream'] as const;
+/** The name of a built-in service. */
 export type ServiceName = (typeof SERVICES)[number];
 
 /** A word to wait on for a back-off (nothing ever notifies it), one per service. */

@@ -12,6 +12,8 @@ export interface ProcessLaunch {
   readonly module: string;
   readonly entry: string;
   readonly args: unknown;
+  /** The pid's earlier process has ended: the worker revives the pid first (`Kernel.revive`). */
+  readonly respawn: boolean;
 }
 
 /** `workerData` of a core's worker. */
@@ -21,6 +23,8 @@ export interface WorkerInit {
   readonly spin_polls: number;
   /** Hot-path assertions on (`KernelEnv.debug`). */
   readonly debug: boolean;
+  /** Processes get the raw fastpath and memory (`NodeHostOptions.trusted`). */
+  readonly trusted: boolean;
   /** The node's network pid, or -1: messages to other nodes go to it (`EgressRouter`). */
   readonly net_pid: number;
   readonly processes: readonly ProcessLaunch[];

@@ -64,6 +64,10 @@ export interface Destination {
   pid: number;
 }
 
+/**
+ * The node's channel table: lookup and insert, handles and tags, each channel's route and
+ * sequence words (every access to a channel entry goes through here).
+ */
 export class ChannelTable {
   private readonly memory: NodeMemory;
   private readonly env: KernelEnv;

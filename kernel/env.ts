@@ -9,6 +9,7 @@
 
 /** A monotonic clock in milliseconds. */
 export interface Clock {
+  /** Milliseconds since an arbitrary origin, never decreasing. */
   now_ms(): number;
 }
 
@@ -46,14 +47,29 @@ export interface KernelEnv {
   readonly debug: boolean;
 }
 
+/**
+ * `Atomics.waitAsync` (ES2024; in Node since 16 and in every current browser), typed here rather
+ * than through TypeScript's `ES2024.SharedMemory` lib, so that neither this package's
+ * declarations nor a consumer's build need that lib.
+ */
+interface AtomicsWaitAsync {
+  waitAsync(
+    i32: Int32Array,
+    index: number,
+    value: number,
+    timeout_ms: number,
+  ): { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+}
+
 /** The waiter over `Atomics.wait` / `Atomics.waitAsync` / `Atomics.notify`. */
 export function atomics_waiter(): Waiter {
+  const atomics = Atomics as unknown as AtomicsWaitAsync;
   return {
     wait(i32, index, value, timeout_ms) {
       return Atomics.wait(i32, index, value, timeout_ms);
     },
     async wait_async(i32, index, value, timeout_ms) {
-      const result = Atomics.waitAsync(i32, index, value, timeout_ms);
+      const result = atomics.waitAsync(i32, index, value, timeout_ms);
       return result.async ? await result.value : result.value;
     },
     notify(i32, index, count) {

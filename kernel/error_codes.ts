@@ -100,6 +100,7 @@ export const ErrorCode = {
   GPU: 'ERR_LATTICE_GPU',
   /** No WebGPU adapter on any backend tried (`NoAdapterError`: `attempts`). */
   NO_GPU_ADAPTER: 'ERR_LATTICE_NO_GPU_ADAPTER',
+  WEBGPU_MISSING: 'ERR_LATTICE_WEBGPU_MISSING',
 
   // Files, scenarios and the command line.
   /** A scenario or config file that is not valid JSON (`JsonSyntaxError`: `line`, `column`). */

@@ -123,6 +123,10 @@ export const SOURCE_STREAK_MAX = 64;
 /** `stage` found nothing to stage: the send continues on the fast path. */
 const STAGE_NOT_NEEDED = 1;
 
+/**
+ * One thread's attachment to one core of a node: the raw send/receive merge over the tiered
+ * rings and spill region, without capability checks (the `Kernel` uses it).
+ */
 export class Fastpath {
   readonly memory: NodeMemory;
   /** The attached core, or `NO_CORE` for a producer. */

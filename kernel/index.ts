@@ -5,7 +5,7 @@
  * simulator: it imports no Node built-in and keeps no module-level state.
  */
 export { AssertionError } from './assert.js';
-export { Status, status_retriable } from './status.js';
+export { Status, status_name, status_retriable } from './status.js';
 export { ConfigError, LatticeError, StatusError, check, status_code } from './errors.js';
 export { ErrorCode, is_error_code } from './error_codes.js';
 export { Lifecycle } from './lifecycle.js';
@@ -53,4 +53,4 @@ export { Tier, TIER_NAMES } from './layout/counter_layout.js';
 export { SLOT_PAYLOAD_BYTES_MAX, SlotFlags } from './layout/slot_layout.js';
 export { DEFAULT_SLAB_CLASSES, type SlabClass } from './layout/spill_layout.js';
 export type { NodeGeometry } from './layout/node_layout.js';
-export { process_context, type ProcessContext, type ProcessMain } from './process.js';
+export { process_context, type ProcessContext, type ProcessMain, type TrustedParts } from './process.js';

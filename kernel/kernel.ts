@@ -59,6 +59,7 @@ import {
   deliver_reply,
   fail_caller,
   has_exited,
+  process_revive,
   is_listening,
   listen,
   process_exit,
@@ -100,6 +101,10 @@ export interface ChannelInfo {
   readonly staged: number;
 }
 
+/**
+ * The capability-checked kernel API of one core of one node (channels, capabilities, the
+ * channel graph, send/recv, call/reply, notify). One per thread and node; see docs/API.md.
+ */
 export class Kernel {
   readonly memory: NodeMemory;
   readonly fastpath: Fastpath;
@@ -326,14 +331,73 @@ export class Kernel {
    */
   close(channel: number): number {
     return this.with_channel(channel, (c) => {
-      this.staging.drop(c);
-      const children = this.graph.work_stack();
-      const count = this.graph.remove_all(c, children);
-      this.channels.close(c);
-      const released = children.slice(0, count);
-      for (const child of released) this.staging.release_from(child);
+      this.close_locked(c);
       return Status.OK;
     });
+  }
+
+  /** `close` of channel index `c`, under the lock. */
+  private close_locked(c: number): void {
+    this.staging.drop(c);
+    const children = this.graph.work_stack();
+    const count = this.graph.remove_all(c, children);
+    this.channels.close(c);
+    const released = children.slice(0, count);
+    for (const child of released) this.staging.release_from(child);
+  }
+
+  /**
+   * Makes an exited `pid` a new process that may be spawned again: every open channel from or to
+   * the old one is closed (so each capability naming one fails with STALE_CHANNEL, and a new
+   * `connect` makes a fresh incarnation), and its process entry starts over (not listening, no
+   * notification bits, no call in progress). Messages the old process had not received yet stay
+   * queued and go to the new one. NOT_WAITING if `pid` has not exited.
+   */
+  revive(pid: number): number {
+    if (!this.valid_pid(pid)) return this.deny(Status.BAD_PID);
+    this.lock();
+    try {
+      if (!has_exited(this.memory, pid)) return this.deny(Status.NOT_WAITING);
+      const channels = this.channels;
+      for (let c = 0; c < channels.channels_max; c++) {
+        if (!channels.exists(c) || !channels.is_open(c)) continue;
+        const from = channels.src_node(c) === LOCAL_NODE && channels.src_pid(c) === pid;
+        const to = channels.dst_node(c) === LOCAL_NODE && channels.dst_pid(c) === pid;
+        if (from || to) this.close_locked(c);
+      }
+      process_revive(this.memory, pid);
+    } finally {
+      this.unlock();
+    }
+    return Status.OK;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Payload blocks (zero-copy descriptors): the fastpath's, so that a process needs only its kernel.
+
+  /** A payload block of at least `bytes` (`Fastpath.alloc_block`): its offset, or TOO_BIG / BACKPRESSURE. */
+  alloc_block(bytes: number): number {
+    return this.fastpath.alloc_block(bytes);
+  }
+
+  /** A view of block `block`'s whole data area, for the sender to fill (`Fastpath.block_bytes`). */
+  block_bytes(block: number): Uint8Array {
+    return this.fastpath.block_bytes(block);
+  }
+
+  /** A view of the payload of a received descriptor message, in place (`Fastpath.block_view`). */
+  block_view(m: Message): Uint8Array {
+    return this.fastpath.block_view(m);
+  }
+
+  /** Releases the block of a received descriptor message (`Fastpath.release`); STALE_BLOCK if released already. */
+  release(m: Message): number {
+    return this.fastpath.release(m);
+  }
+
+  /** Frees a block this thread allocated and did not send (`Fastpath.free_block`). */
+  free_block(block: number): number {
+    return this.fastpath.free_block(block);
   }
 
   // ---------------------------------------------------------------------------------------------

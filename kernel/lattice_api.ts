@@ -26,6 +26,7 @@ import { Status } from './status.js';
 /** Pulls remote packets into the node (the network server's `poll_network`). */
 export type PollNetwork = () => number;
 
+/** The spec's C-style functions (`lattice_connect`, `lattice_send`, …) over one `Kernel`. */
 export interface LatticeApi {
   readonly OK: 0;
   readonly IpcFlags: typeof IpcFlags;

@@ -115,6 +115,10 @@ export function message_region_bytes(cores: number, classes: readonly SlabClass[
   return spill_layout(cores, classes).region_bytes;
 }
 
+/**
+ * A node's shared memory: the control region (tables, rings, counters) and the message region
+ * (slab, spill queues), shared by every thread of the node.
+ */
 export class NodeMemory {
   readonly layout: NodeLayout;
   readonly spill: SpillLayout;

@@ -53,6 +53,17 @@ export function is_listening(memory: NodeMemory, pid: number): boolean {
   return (memory.i32[memory.process_word(pid) + PROCESS_FLAGS_WORD]! & ProcessFlags.LISTENING) !== 0;
 }
 
+/**
+ * Under the lock: the entry of an exited `pid` starts over for a new process (`Kernel.revive`):
+ * not exited, not listening, no notification bits. The call number carries on, so a reply meant
+ * for the old process's last call cannot be taken for one of the new process's.
+ */
+export function process_revive(memory: NodeMemory, pid: number): void {
+  const entry = memory.process_word(pid);
+  Atomics.and(memory.i32, entry + PROCESS_FLAGS_WORD, ~(ProcessFlags.EXITED | ProcessFlags.LISTENING));
+  Atomics.store(memory.i32, entry + PROCESS_NOTIFY_BITS_WORD, 0);
+}
+
 /** Whether `pid` has exited. */
 export function has_exited(memory: NodeMemory, pid: number): boolean {
   return has_flag(memory, pid, ProcessFlags.EXITED);

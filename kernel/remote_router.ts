@@ -14,6 +14,7 @@
  */
 import type { Message } from './message.js';
 
+/** Where a `Kernel` sends what goes to another node (the network server implements it). */
 export interface RemoteRouter {
   /** Sends `m` from local pid `src` on `channel` (which leads to another node). */
   send_remote(src: number, channel: number, m: Message): number;

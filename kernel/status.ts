@@ -63,3 +63,13 @@ export type Status = (typeof Status)[keyof typeof Status];
 export function status_retriable(status: number): boolean {
   return status === Status.WOULD_BLOCK || status === Status.TIMEOUT || status === Status.BACKPRESSURE;
 }
+
+const STATUS_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(Status).map(([name, value]) => [value, name]));
+
+/**
+ * The name of a status code as `Status` spells it (`status_name(-1)` is `'WOULD_BLOCK'`), or
+ * `'UNKNOWN(n)'` for a number that is not one. For logs and messages; code compares numbers.
+ */
+export function status_name(status: number): string {
+  return STATUS_NAMES.get(status) ?? `UNKNOWN(${status})`;
+}

@@ -12,6 +12,7 @@ import { Tier } from './layout/counter_layout.js';
 /** Sender "core" of threads that are not cores of the node. */
 export const NO_CORE = -1;
 
+/** A node's sockets and cores, and which tier (L1, L2, L3) lies between two cores. */
 export class Topology {
   readonly sockets: number;
   readonly cores_per_socket: number;

@@ -38,6 +38,7 @@ import type { FramePort, FrameReceiver, PacketPort, PacketReceiver, PeerState, S
 import { Overflow, QUEUE_CAPACITY_MAX, type Packet } from './packet_queue.js';
 import { remote_dst_pid, remote_src_pid } from './remote_message.js';
 import type { Address, Timers, Transport, TransportEvents } from './transport.js';
+import { WritableSignal } from './writable_signal.js';
 import {
   FRAME_BYTES_LIMIT,
   FRAME_BYTES_MAX_DEFAULT,
@@ -159,6 +160,8 @@ interface Peer {
   timer: number;
   /** Whether a connection to this peer was ever open (a later open is a reconnect). */
   ever_open: boolean;
+  /** Whether a send met a full outbox since it last had room (someone may await `writable`). */
+  blocked: boolean;
 }
 
 /** What the driver takes from its host. */
@@ -223,6 +226,8 @@ export class NetDriver implements FramePort, PacketPort {
   private readonly connect_failures = new Map<string, number>();
   private readonly send_errors = new Map<string, number>();
   private readonly lifecycle = new Lifecycle();
+  /** Who awaits `writable`, by node. */
+  private readonly writers = new WritableSignal();
   /** Called by `check_drained` while `close` waits for the outboxes. */
   private on_drained: (() => void) | null = null;
 
@@ -295,6 +300,7 @@ export class NetDriver implements FramePort, PacketPort {
       failures: 0,
       timer: -1,
       ever_open: false,
+      blocked: false,
     });
   }
 
@@ -380,7 +386,10 @@ export class NetDriver implements FramePort, PacketPort {
     if (bytes > this.config.frame_bytes_max) return this.refuse('message_too_large');
     if (peer.proto === Proto.UDP && bytes > UDP_DATAGRAM_BYTES_MAX) return this.refuse('message_too_large');
     if (peer.proto === Proto.TCP) {
-      if (!peer.outbox.append(type, this.local, data, done, head)) return this.refuse('would_block');
+      if (!peer.outbox.append(type, this.local, data, done, head)) {
+        peer.blocked = true;
+        return this.refuse('would_block');
+      }
       if (peer.state === 'open') this.schedule_flush(peer);
       else if (peer.state === 'idle') this.connect(peer);
       return 'success';
@@ -390,6 +399,25 @@ export class NetDriver implements FramePort, PacketPort {
     if (peer.proto === Proto.UDP) this.send_datagram(peer, frame, done);
     else this.send_transient(peer, { frame, done });
     return 'success';
+  }
+
+  /**
+   * PacketPort and FramePort: resolves when a frame to `node` may be queued again after
+   * `would_block` (once the peer's outbox was handed to a write), at once if no send to it was
+   * refused since, and also when the driver stops or the peer's queue is failed (the next send
+   * says why). Only TCP peers have an outbox; UDP sends never meet `would_block`.
+   */
+  writable(node: number): Promise<void> {
+    const peer = this.peers.get(node);
+    if (peer === undefined || !peer.blocked || !this.running || this.lifecycle.ending) return Promise.resolve();
+    return this.writers.wait(node);
+  }
+
+  /** The peer's outbox has room (it was taken, or failed): releases `writable`'s waits. */
+  private unblock(peer: Peer): void {
+    if (!peer.blocked) return;
+    peer.blocked = false;
+    this.writers.release(peer.node);
   }
 
   private refuse(result: Exclude<SendResult, 'success'>): SendResult {
@@ -479,6 +507,7 @@ export class NetDriver implements FramePort, PacketPort {
     const batch = peer.outbox.take();
     if (batch === null) return;
     peer.writing = batch;
+    this.unblock(peer); // The outbox is empty again: senders waiting in `writable` may go on.
     const conn = peer.conn;
     this.env.transport.write(conn, batch.bytes, (error) => this.written(peer, conn, batch, error));
   }
@@ -599,6 +628,7 @@ export class NetDriver implements FramePort, PacketPort {
       this.set_state(peer, 'idle');
       peer.failures = 0;
       for (const batch of peer.outbox.drain()) this.batch_failed(batch, error, 'connect', peer.node);
+      this.unblock(peer);
       this.check_drained();
       return;
     }
@@ -706,6 +736,7 @@ export class NetDriver implements FramePort, PacketPort {
     }
     this.set_state(peer, 'idle');
     for (const batch of peer.outbox.drain()) this.batch_failed(batch, errno, 'write', peer.node);
+    this.unblock(peer);
   }
 
   /**
@@ -769,6 +800,7 @@ export class NetDriver implements FramePort, PacketPort {
     this.transient.clear();
     this.decoders.clear();
     this.peers.clear();
+    this.writers.release_all();
     await this.env.transport.close();
     this.inbox.clear();
   }

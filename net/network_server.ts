@@ -104,6 +104,7 @@ export interface RemoteCallStats {
   serving: number;
 }
 
+/** What a `NetworkServer` is built from: the kernel, its pid, the packet port, its limits. */
 export interface NetworkServerOptions {
   /** Deliver packets as they arrive (default true). */
   readonly auto_poll?: boolean;
@@ -146,6 +147,10 @@ function status_of(result: SendResult): number {
   }
 }
 
+/**
+ * Joins a node's kernel to a packet port: carries messages, calls, replies and notifications to
+ * and from other nodes, and counts every drop.
+ */
 export class NetworkServer implements RemoteRouter {
   readonly kernel: Kernel;
   readonly port: PacketPort;

@@ -59,6 +59,12 @@ export interface PacketPort {
    * copied (or sealed) before this returns. `success` once handed over or queued to leave.
    */
   send_packet(node: number, src_pid: number, dst_pid: number, bytes: Uint8Array): SendResult;
+  /**
+   * Resolves when a send to `node` may succeed again after `would_block` (its queue has room),
+   * at once when nothing is blocked, and also when retrying is pointless (the port stopped, the
+   * peer was dropped): the next send says why. Never rejects.
+   */
+  writable(node: number): Promise<void>;
   /** Where packets and peer losses go (null: the port's own default, if any). */
   set_packet_receiver(receiver: PacketReceiver | null): void;
 }
@@ -90,6 +96,8 @@ export interface FramePort {
     done?: SendDone | null,
     head?: Uint8Array | null,
   ): SendResult;
+  /** As `PacketPort.writable`: resolves when a frame to `node` may be queued again. */
+  writable(node: number): Promise<void>;
   /** Takes every frame and peer change from now on (null: the port handles DATA itself again). */
   set_frame_receiver(receiver: FrameReceiver | null): void;
 }

@@ -157,6 +157,7 @@ function get_u32(bytes: Uint8Array, at: number): number {
   return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
 }
 
+/** The decoded header of a remote message (docs/WIRE.md). */
 export interface RemoteHeader {
   kind: number;
   src_pid: number;

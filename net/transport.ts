@@ -62,6 +62,7 @@ export interface Transport {
 export interface Timers {
   /** Calls `callback` after `delay_ms`; returns a handle for `clear`. */
   set(delay_ms: number, callback: () => void): number;
+  /** Cancels the timer `handle` (nothing if it fired or was cleared). */
   clear(handle: number): void;
   /** Calls `callback` soon, after the current event is handled (batches work per turn). */
   defer(callback: () => void): void;

@@ -22,6 +22,7 @@
  */
 
 export const FRAME_MAGIC = 0x544c;
+/** The frame format's version (docs/WIRE.md); a frame of another version is dropped, counted. */
 export const FRAME_VERSION = 1;
 
 let offset = 0;

@@ -26,6 +26,7 @@ function label_hash(label: string): number {
   return h >>> 0;
 }
 
+/** The simulator's seeded pseudo-random generator: every random choice of a run comes from one. */
 export class Prng {
   /** xoshiro128** state words a, b, c, d (a typed array: the words stay unboxed). */
   private readonly s = new Int32Array(4);

@@ -37,11 +37,15 @@ import { describe, join, JsonFileError, JsonReader as Reader, parse_located_file
 import { SIM_NET_PID } from './sim_node.js';
 import { WORKLOAD_KINDS, type Endpoint, type WorkloadSpec } from './workloads/index.js';
 
-/** Bounds of a scenario. */
+/** Bounds of a scenario: most nodes. */
 export const NODES_MAX = 256;
+/** Most cores in a scenario node. */
 export const CORES_PER_NODE_MAX = 64;
+/** Longest run, virtual ms. */
 export const DURATION_MS_MAX = 3_600_000;
+/** Most messages one workload may plan. */
 export const MESSAGES_PER_WORKLOAD_MAX = 100_000_000;
+/** Most pids in a scenario node. */
 export const PIDS_PER_NODE_MAX = 1024;
 
 /** Channel table entries per node unless the scenario says (the kernel's default). */
@@ -62,6 +66,7 @@ export const SMALL_SLAB: readonly SlabClass[] = [
   { block_bytes: 1 << 20, block_count: 1 },
 ];
 
+/** One node of a scenario: its id and geometry. */
 export interface ScenarioNode {
   readonly id: number;
   readonly sockets: number;
@@ -74,6 +79,7 @@ export interface ScenarioNode {
   readonly ring_capacity: number | undefined;
 }
 
+/** A parsed, validated scenario (sim/README.md has every field). */
 export interface Scenario {
   readonly name: string;
   readonly description: string;

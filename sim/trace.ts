@@ -13,8 +13,10 @@
 /** Thread id of a node's network track. */
 export const NETWORK_TID = 1000;
 
+/** Kinds of trace events. */
 export const TraceKind = { SEND: 1, RECV: 2, DROP: 3, FAULT: 4, PROCESS: 5 } as const;
 
+/** The events of a run (Chrome trace format) and their digest, bounded by `trace_events_max`. */
 export class Trace {
   /** Whether JSON events are kept (false: digest only). */
   readonly enabled: boolean;
@@ -73,6 +75,7 @@ export class Trace {
     this.lines.push(`{"ph":"M","name":"thread_name","pid":${node},"tid":${NETWORK_TID},"args":{"name":"network"}}`);
   }
 
+  /** Records a committed send of message `id`. */
   send(node: number, core: number, pid: number, id: number, dst_node: number, dst_pid: number): void {
     const ts_us = this.clock.now_us;
     this.mix(TraceKind.SEND, ts_us, node * 65536 + core, pid, id, dst_node * 65536 + dst_pid);
@@ -84,6 +87,7 @@ export class Trace {
     this.lines.push(`{"ph":"s","name":"msg","cat":"msg","id":${id},"ts":${ts},"pid":${node},"tid":${core}}`);
   }
 
+  /** Records the delivery of message `id`. */
   recv(node: number, core: number, pid: number, id: number, latency_us: number): void {
     const ts_us = this.clock.now_us;
     this.mix(TraceKind.RECV, ts_us, node * 65536 + core, pid, id, latency_us);
@@ -95,6 +99,7 @@ export class Trace {
     this.lines.push(`{"ph":"f","bp":"e","name":"msg","cat":"msg","id":${id},"ts":${ts},"pid":${node},"tid":${core}}`);
   }
 
+  /** Records a counted drop. */
   drop(node: number, reason: string, to_node: number): void {
     const ts_us = this.clock.now_us;
     this.mix(TraceKind.DROP, ts_us, node, to_node, reason.length, reason.charCodeAt(0));
@@ -104,6 +109,7 @@ export class Trace {
     );
   }
 
+  /** Records a scheduled fault. */
   fault(what: string): void {
     const ts_us = this.clock.now_us;
     this.mix(TraceKind.FAULT, ts_us, what.length, what.charCodeAt(0), what.charCodeAt(what.length - 1), 0);

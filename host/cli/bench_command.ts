@@ -1,28 +1,36 @@
 /** `lattice bench [AREA] [--json] [--quick]`: runs the benchmarks (all areas, or one). */
-import { format_table, make_report, type BenchResult } from '../../bench/report.js';
-import { api_bench } from '../../bench/api/api_bench.js';
-import { graph_bench } from '../../bench/graph/graph_bench.js';
-import { kernel_bench } from '../../bench/kernel/kernel_bench.js';
-import { net_bench } from '../../bench/net/net_bench.js';
-import { secure_bench } from '../../bench/secure/secure_bench.js';
-import { gpu_bench } from '../../bench/gpu/gpu_bench.js';
-import { ring_protocols_bench } from '../../bench/rings/ring_protocols.js';
-import { sim_bench } from '../../bench/sim/sim_bench.js';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { module_beside } from '../module_url.js';
 import { UsageError, parse, type Command } from './command.js';
 
-type Area = (options: { quick: boolean; log: (line: string) => void }) => Promise<BenchResult[]>;
+/** What bench/report.ts reports (the shape of `--json`'s `results`). */
+interface BenchResult {
+  readonly name: string;
+  readonly [field: string]: unknown;
+}
 
-const areas: ReadonlyMap<string, Area> = new Map<string, Area>([
-  ['kernel', kernel_bench],
-  ['graph', graph_bench],
-  ['api', api_bench],
-  ['rings', ring_protocols_bench],
-  ['net', net_bench],
-  ['secure', secure_bench],
-  ['gpu', gpu_bench],
-  ['sim', sim_bench],
-]);
+/** bench/areas.ts, loaded when the command runs (the benchmarks are in a clone, not in the installed package). */
+interface AreasModule {
+  readonly areas: ReadonlyMap<
+    string,
+    (options: { quick: boolean; log: (line: string) => void }) => Promise<BenchResult[]>
+  >;
+  make_report(results: readonly BenchResult[]): { machine: string; date: string };
+  format_table(results: readonly BenchResult[]): string;
+}
+
+/** The areas, in the order they run (bench/areas.ts has the same list). */
+const AREA_NAMES = ['kernel', 'graph', 'api', 'rings', 'net', 'secure', 'gpu', 'sim'] as const;
+
+async function load_areas(): Promise<AreasModule> {
+  const url = module_beside('../../bench/areas', import.meta.url);
+  if (!existsSync(fileURLToPath(url))) {
+    throw new UsageError('the benchmarks run from a clone of the repository (bench/ is not in the installed package)');
+  }
+  return (await import(url.href)) as AreasModule;
+}
 
 export const bench_command: Command = {
   name: 'bench',
@@ -30,7 +38,7 @@ export const bench_command: Command = {
   help: [
     'usage: lattice bench [AREA] [--json] [--quick]',
     '',
-    `  AREA      one of: ${[...areas.keys()].join(', ')} (default: all)`,
+    `  AREA      one of: ${AREA_NAMES.join(', ')} (default: all)`,
     '  --json    print one JSON object { machine, date, results } instead of a table',
     '  --quick   small counts, for a smoke run (figures are not meaningful)',
     '',
@@ -42,7 +50,10 @@ export const bench_command: Command = {
   async run(argv) {
     const { values, positionals } = parse(argv, { json: { type: 'boolean' }, quick: { type: 'boolean' } }, 1);
     const wanted = positionals[0];
-    if (wanted !== undefined && !areas.has(wanted)) throw new UsageError(`unknown area '${wanted}'`);
+    if (wanted !== undefined && !(AREA_NAMES as readonly string[]).includes(wanted)) {
+      throw new UsageError(`unknown area '${wanted}'`);
+    }
+    const { areas, make_report, format_table } = await load_areas();
     const json = values.json === true;
     const log = (line: string) => process.stderr.write(`${line}\n`);
     const results: BenchResult[] = [];

@@ -5,6 +5,11 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** What `parse` returns: `parseArgs`'s result for `options`, with positionals, strict. */
+export type ParsedArgs<O extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>
+>;
+
 export interface Command {
   readonly name: string;
   readonly summary: string;
@@ -22,7 +27,7 @@ export class UsageError extends LatticeError {
 }
 
 /** `parseArgs` that turns its errors into `UsageError`s. */
-export function parse<O extends Options>(argv: readonly string[], options: O, positionals_max: number) {
+export function parse<O extends Options>(argv: readonly string[], options: O, positionals_max: number): ParsedArgs<O> {
   try {
     const parsed = parseArgs({ args: [...argv], options, allowPositionals: true as const, strict: true as const });
     if (parsed.positionals.length > positionals_max) {

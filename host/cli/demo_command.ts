@@ -5,13 +5,14 @@
  * four senders (one per core) into one collector. The demo's rings are small so that a burst
  * cascades outward and spills, and the table shows where every message travelled.
  */
+import { module_beside } from '../module_url.js';
 import { fileURLToPath } from 'node:url';
 import { TIER_NAMES } from '../../kernel/layout/counter_layout.js';
 import { sum_core_stats, type CoreStats, type FastpathStats } from '../../kernel/stats.js';
 import { NodeHost, type ProcessResult } from '../node_host.js';
 import { UsageError, parse, type Command } from './command.js';
 
-const processes = new URL('../demo/demo_processes.ts', import.meta.url);
+const processes = module_beside('../demo/demo_processes', import.meta.url);
 
 export const demo_command: Command = {
   name: 'demo',

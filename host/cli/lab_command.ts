@@ -2,6 +2,7 @@
  * `lattice lab [NAME]`: runs a teaching lab (labs/NAME/lab.ts) and checks its outcome; exit
  * code 0 when every check passes. Without NAME, lists the labs.
  */
+import { module_beside } from '../module_url.js';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UsageError, parse, type Command } from './command.js';
@@ -41,7 +42,7 @@ export const lab_command: Command = {
     }
     const name = all.find((lab) => lab === wanted || lab.startsWith(`${wanted}-`));
     if (name === undefined) throw new UsageError(`no lab '${wanted}' (labs: ${all.join(', ')})`);
-    const module = (await import(new URL(`${name}/lab.ts`, labs_dir).href)) as {
+    const module = (await import(module_beside(`../../labs/${name}/lab`, import.meta.url).href)) as {
       run(out: (line?: string) => void): Promise<LabCheck[]>;
     };
     const out = (line = '') => process.stdout.write(`${line}\n`);

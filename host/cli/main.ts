@@ -7,6 +7,7 @@
  *   lattice demo                 the kernel demo (ping-pong and fan-in across tiers)
  *   lattice lab [NAME]           run a teaching lab and check it
  *   lattice bench [AREA] [--json] [--quick]
+ *   lattice --version            the package's version
  *
  * Exit codes: 0 success, 1 the command ran and failed, 2 bad usage.
  */
@@ -17,6 +18,7 @@ import { node_command } from './node_command.js';
 import { sim_command } from './sim_command.js';
 import { start_command } from './start_command.js';
 import { UsageError, type Command } from './command.js';
+import { package_version } from './version.js';
 
 const commands: readonly Command[] = [
   start_command,
@@ -30,6 +32,12 @@ const commands: readonly Command[] = [
 function usage(): string {
   const lines = ['usage: lattice <command> [options]', '', 'commands:'];
   for (const c of commands) lines.push(`  ${c.name.padEnd(8)} ${c.summary}`);
+  lines.push(
+    '',
+    'options:',
+    '  --version  print the version of lattice-ipc and exit',
+    '  --help     print this help and exit',
+  );
   lines.push('', "run 'lattice <command> --help' for a command's options");
   return lines.join('\n');
 }
@@ -40,6 +48,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${usage()}\n`);
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`${package_version()}\n`);
+    return 0;
   }
   const command = commands.find((c) => c.name === name);
   if (command === undefined) {

@@ -20,6 +20,7 @@
  * `lattice node --keygen FILE` writes a new identity seed (hex, mode 0600) and prints its public
  * key: the value peers pin. Secret keys never appear in output or errors.
  */
+import { module_beside } from '../module_url.js';
 import { ErrorCode } from '../../kernel/error_codes.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -42,7 +43,7 @@ import {
 } from './node_config.js';
 import { parse, UsageError, type Command } from './command.js';
 
-const SERVICES_MODULE = new URL('../node_services.ts', import.meta.url);
+const SERVICES_MODULE = module_beside('../node_services', import.meta.url);
 /** How long a receiving service may take to listen after it is spawned, and how often to look. */
 const LISTEN_WAIT_MS_MAX = 30_000;
 const LISTEN_POLL_MS = 2;

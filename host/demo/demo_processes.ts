@@ -16,9 +16,9 @@ async function receive(ctx: ProcessContext, r: Message): Promise<void> {
   }
 }
 
-async function send(ctx: ProcessContext, dst: number, m: Message): Promise<void> {
+async function send(ctx: ProcessContext, cap: number, m: Message): Promise<void> {
   for (;;) {
-    const status = ctx.send(dst, m);
+    const status = ctx.send(cap, m);
     if (status === Status.OK) return;
     if (status !== Status.BACKPRESSURE) throw new Error(`pid ${ctx.pid}: send status ${status}`);
     await yield_core(); // Let the receiver (maybe on this very core) drain.
@@ -30,10 +30,12 @@ export async function ping(ctx: ProcessContext<{ peer: number; rounds: number }>
   const m = new Message();
   const r = new Message();
   const rtt_us: number[] = [];
+  ctx.listen();
+  const cap = ctx.connect(ctx.args.peer);
   for (let i = 0; i < ctx.args.rounds; i++) {
     m.m_type = i;
     const start = performance.now();
-    await send(ctx, ctx.args.peer, m);
+    await send(ctx, cap, m);
     await receive(ctx, r);
     rtt_us.push((performance.now() - start) * 1000);
     if (r.m_type !== i) throw new Error('pong out of order');
@@ -45,9 +47,12 @@ export async function ping(ctx: ProcessContext<{ peer: number; rounds: number }>
 /** Answers `rounds` pings. */
 export async function pong(ctx: ProcessContext<{ rounds: number }>) {
   const r = new Message();
+  ctx.listen();
+  let back = -1;
   for (let i = 0; i < ctx.args.rounds; i++) {
     await receive(ctx, r);
-    await send(ctx, r.src_pid, r);
+    if (back < 0) back = ctx.connect(r.src_pid);
+    await send(ctx, back, r);
   }
   return { rounds: ctx.args.rounds };
 }
@@ -56,10 +61,11 @@ export async function pong(ctx: ProcessContext<{ rounds: number }>) {
 export async function burst(ctx: ProcessContext<{ sink: number; count: number }>) {
   const m = new Message();
   m.length = 8;
+  const cap = ctx.connect(ctx.args.sink);
   for (let i = 0; i < ctx.args.count; i++) {
     m.m_type = i;
     m.payload_words[0] = ctx.pid;
-    await send(ctx, ctx.args.sink, m);
+    await send(ctx, cap, m);
   }
   return { sent: ctx.args.count };
 }
@@ -69,6 +75,7 @@ export async function collect(ctx: ProcessContext<{ expected: number }>) {
   const r = new Message();
   const next = new Map<number, number>();
   const by_tier = [0, 0, 0, 0];
+  ctx.listen();
   for (let i = 0; i < ctx.args.expected; i++) {
     await receive(ctx, r);
     const want = next.get(r.src_pid) ?? 0;

@@ -36,14 +36,33 @@ export class NoAdapterError extends LatticeError {
   }
 }
 
+/** The version of the optional `webgpu` package (Dawn) this release is tested with. */
+export const WEBGPU_PACKAGE_VERSION = '0.6.2';
+
+/**
+ * The optional `webgpu` package is not installed (it is a peer dependency: the kernel, network,
+ * secure channel and simulator never need it). The bulk path's CPU fallback still works.
+ */
+export class WebGpuMissingError extends LatticeError {
+  constructor(cause: unknown) {
+    super(
+      ErrorCode.WEBGPU_MISSING,
+      `the optional webgpu package is not installed: run 'npm install webgpu@${WEBGPU_PACKAGE_VERSION}' for the GPU path (the CPU fallback works without it)`,
+      { cause },
+    );
+    this.name = 'WebGpuMissingError';
+  }
+}
+
 interface DawnModule {
   create(options: string[]): GPU;
   globals: Record<string, unknown>;
 }
 
 /**
- * Opens a WebGPU device in Node. Rejects with `NoAdapterError` (code
- * `ERR_LATTICE_NO_GPU_ADAPTER`) when no backend gives an adapter.
+ * Opens a WebGPU device in Node. Rejects with `WebGpuMissingError` (`ERR_LATTICE_WEBGPU_MISSING`)
+ * when the optional `webgpu` package is not installed, and with `NoAdapterError`
+ * (`ERR_LATTICE_NO_GPU_ADAPTER`) when no backend gives an adapter.
  */
 export async function open_node_gpu(options: NodeGpuOptions = {}): Promise<GpuHandle> {
   process.env.EGL_PLATFORM ??= 'surfaceless';
@@ -56,6 +75,9 @@ export async function open_node_gpu(options: NodeGpuOptions = {}): Promise<GpuHa
   try {
     dawn = (await import('webgpu')) as unknown as DawnModule;
   } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' && /'webgpu'/.test((error as Error).message))
+      throw new WebGpuMissingError(error);
     throw new NoAdapterError([`the webgpu package did not load: ${(error as Error).message}`]);
   }
   // WebGPU's constants (GPUBufferUsage, GPUMapMode, GPUShaderStage) as the standard names them.

@@ -6,6 +6,7 @@ import type { Random } from '../../net/secure/random.js';
 
 const CHUNK_BYTES_MAX = 65_536;
 
+/** The system CSPRNG (`crypto.getRandomValues`) as the secure channel's `Random`. */
 export function system_random(): Random {
   return {
     fill(bytes) {

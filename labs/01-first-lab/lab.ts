@@ -3,6 +3,7 @@
  * lets the clients look names up once both have registered, stops the server when the clients
  * are done, and checks what happened.
  */
+import { module_beside } from '../../host/module_url.js';
 import { NodeHost } from '../../host/node_host.js';
 import { SlotFlags } from '../../kernel/layout/slot_layout.js';
 import { Message } from '../../kernel/message.js';
@@ -15,8 +16,8 @@ export interface LabCheck {
 }
 
 export async function run(out: (line?: string) => void): Promise<LabCheck[]> {
-  const server = new URL('./server.ts', import.meta.url);
-  const client = new URL('./client.ts', import.meta.url);
+  const server = module_beside('./server', import.meta.url);
+  const client = module_beside('./client', import.meta.url);
   out('Lab 01: a name server in the MINIX style (2 sockets x 2 cores)');
   out('  pid 10  server    core 1 (socket 0)');
   out('  pid 20  client a  core 0 (socket 0)  registers "alpha" = 1001, looks up "beta"');

@@ -64,6 +64,7 @@ export const AEAD_AD_BYTES_MAX = 256;
 /** Scratch capacity reserved at construction. */
 const CAPACITY_INITIAL_BYTES = 128 << 10;
 
+/** XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha) seal and open, in a fixed scratch region. */
 export class XChaCha20Poly1305 {
   private readonly lib: SodiumModule;
   private readonly message_bytes_max: number;

@@ -9,6 +9,7 @@ import { bytes_hex } from './hex.js';
 import { ED25519_SEED_BYTES, type CryptoSuite } from './suite.js';
 import { random_bytes, type Random } from './random.js';
 
+/** A node's long-term Ed25519 identity: its public key (what peers pin) and secret key. */
 export class Identity {
   readonly public_key: Uint8Array;
   /** @internal The 64-byte Ed25519 secret key (seed and public key). */
@@ -38,10 +39,12 @@ export class Identity {
     return fingerprint(this.public_key);
   }
 
+  /** Only the public key (the secret never serialises). */
   toJSON(): { public_key: string } {
     return { public_key: bytes_hex(this.public_key) };
   }
 
+  /** The public key's fingerprint, never the secret. */
   toString(): string {
     return `Identity(${this.fingerprint})`;
   }

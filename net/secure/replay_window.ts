@@ -26,6 +26,7 @@ export const ReplayVerdict = {
 } as const;
 export type ReplayVerdict = (typeof ReplayVerdict)[keyof typeof ReplayVerdict];
 
+/** The sliding window of received sequence numbers (RFC 6479 style) that refuses replays. */
 export class ReplayWindow {
   private readonly bitmap = new Uint32Array(BLOCKS);
   /** The highest sequence number accepted; -1 before the first. */

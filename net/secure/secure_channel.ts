@@ -66,6 +66,7 @@ import {
   get_u32,
 } from './secure_layout.js';
 import { Session } from './session.js';
+import { WritableSignal } from '../writable_signal.js';
 import { AEAD_TAG_BYTES, CryptoSuite, ED25519_PUBLIC_BYTES } from './suite.js';
 
 /** Configuration of a secure channel. Every limit has a default. */
@@ -197,6 +198,8 @@ interface SecurePeer {
   connected_before: boolean;
   /** The driver's last word on the peer's connection (for telling a lost session). */
   link: PeerState;
+  /** Whether a send met a full handshake queue since it last had room (someone may await `writable`). */
+  blocked: boolean;
   queue: Pending[];
   queue_bytes: number;
 }
@@ -227,6 +230,8 @@ export class SecureChannel implements PacketPort, FrameReceiver {
   private listener: ((event: SecureEvent) => void) | null = null;
   private running = true;
   private readonly lifecycle = new Lifecycle();
+  /** Who awaits `writable`, by node. */
+  private readonly writers = new WritableSignal();
   /** The channel's own queue, its packet receiver unless another is set. */
   private readonly inbox: PacketInbox;
   private receiver: PacketReceiver;
@@ -331,6 +336,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
       last_unknown_ms: -Infinity,
       connected_before: false,
       link: 'idle',
+      blocked: false,
       queue: [],
       queue_bytes: 0,
     });
@@ -384,12 +390,33 @@ export class SecureChannel implements PacketPort, FrameReceiver {
       peer.queue_bytes + data.length > this.limits.pending_bytes_max
     ) {
       this.drop(node, 'queue_full');
+      peer.blocked = true;
       return this.refuse('would_block');
     }
     peer.queue.push({ src_pid, dst_pid, data: data.slice() });
     peer.queue_bytes += data.length;
     if (peer.initiating === null && peer.next === null) this.start_handshake(peer, peer.current !== null);
     return 'success';
+  }
+
+  /**
+   * PacketPort: resolves when a packet to `node` may be sent again after `would_block`: when the
+   * packets queued for its handshake have left (or the handshake gave up), or, if this channel's
+   * queue was not what refused it, when the driver's outbox to `node` has room. At once when
+   * nothing is blocked, and when the channel stops.
+   */
+  writable(node: number): Promise<void> {
+    if (!this.running || this.lifecycle.ending) return Promise.resolve();
+    const peer = this.peers.get(node);
+    if (peer?.blocked) return this.writers.wait(node);
+    return this.frames.writable(node);
+  }
+
+  /** The peer's handshake queue has room again: releases `writable`'s waits. */
+  private unblock(peer: SecurePeer): void {
+    if (!peer.blocked) return;
+    peer.blocked = false;
+    this.writers.release(peer.node);
   }
 
   /** The session `peer`'s packets are sealed with now, or null. */
@@ -426,6 +453,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     const queue = peer.queue;
     peer.queue = [];
     peer.queue_bytes = 0;
+    this.unblock(peer);
     for (const pending of queue) {
       if (this.seal_and_send(peer, session, pending.src_pid, pending.dst_pid, pending.data) !== 'success')
         this.drop(peer.node, 'send_failed');
@@ -482,6 +510,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     for (let i = 0; i < peer.queue.length; i++) this.drop(peer.node, 'handshake_timeout');
     peer.queue = [];
     peer.queue_bytes = 0;
+    this.unblock(peer);
     this.receiver.on_peer_lost(peer.node);
     this.check_flushed();
   }
@@ -761,6 +790,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     for (let i = 0; i < peer.queue.length; i++) this.drop(peer.node, reason);
     peer.queue = [];
     peer.queue_bytes = 0;
+    this.unblock(peer);
     this.rate.forget(peer.node);
   }
 
@@ -812,6 +842,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     this.on_flushed = null;
     for (const peer of this.peers.values()) this.forget_peer(peer, 'closed');
     this.peers.clear();
+    this.writers.release_all();
     this.reassembler.clear();
     this.inbox.clear();
     this.frames.set_frame_receiver(null);

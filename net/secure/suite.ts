@@ -38,6 +38,10 @@ export const HASH_BYTES = 32;
 /** Largest message `seal` and `open` take by default (64 MiB, above any frame's payload). */
 export const AEAD_MESSAGE_BYTES_MAX = 64 << 20;
 
+/**
+ * The secure channel's primitives, loaded once: libsodium (X25519, Ed25519,
+ * XChaCha20-Poly1305), ML-KEM-768, SHA-256 and HKDF.
+ */
 export class CryptoSuite {
   private readonly kem: MlKemInterface;
   private readonly aead: XChaCha20Poly1305;
@@ -86,10 +90,12 @@ export class CryptoSuite {
     return { public_key: pair.publicKey, secret_key: pair.privateKey };
   }
 
+  /** Ed25519 signature of `message` (RFC 8032). */
   sign(message: Uint8Array, secret_key: Uint8Array): Uint8Array {
     return sodium.crypto_sign_detached(message, secret_key);
   }
 
+  /** Whether `signature` is `public_key`'s Ed25519 signature of `message`. */
   verify(signature: Uint8Array, message: Uint8Array, public_key: Uint8Array): boolean {
     if (signature.length !== ED25519_SIGNATURE_BYTES || public_key.length !== ED25519_PUBLIC_BYTES) return false;
     try {
@@ -147,16 +153,19 @@ export class CryptoSuite {
 
   // SHA-256 and HKDF -----------------------------------------------------------------------
 
+  /** SHA-256 of the concatenated `parts` (FIPS 180-4). */
   sha256(...parts: Uint8Array[]): Uint8Array {
     const h = sha256.create();
     for (const part of parts) h.update(part);
     return h.digest();
   }
 
+  /** HKDF-Extract with SHA-256 (RFC 5869). */
   hkdf_extract(salt: Uint8Array, ikm: Uint8Array): Uint8Array {
     return hkdf_extract(sha256, ikm, salt);
   }
 
+  /** HKDF-Expand with SHA-256 (RFC 5869): `length` bytes. */
   hkdf_expand(prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
     return hkdf_expand(sha256, prk, info, length);
   }

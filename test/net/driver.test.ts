@@ -292,3 +292,43 @@ describe('configuration and lifecycle', () => {
 function net_handles(): number {
   return process.getActiveResourcesInfo().filter((name) => /TCP|UDP|Pipe(?!Wrap)|Timeout/.test(name)).length;
 }
+
+describe('the writable signal', () => {
+  it('a sender that met would_block awaits writable() instead of polling, and every frame arrives', async () => {
+    const a = await start({ node_id: 41, pending_bytes_max: 4096 });
+    const b = await start({ node_id: 42 });
+    a.add_remote(42, '127.0.0.1', b.port, 'tcp');
+    const frame = new Uint8Array(1000);
+    // The connection is still opening: frames wait in the 4 KiB outbox until it is full.
+    let queued = 0;
+    let result = a.send_nowait(42, frame);
+    while (result === 'success') {
+      queued++;
+      result = a.send_nowait(42, frame);
+    }
+    expect(result).toBe('would_block');
+    expect(queued).toBe(4);
+    let released = false;
+    const writable = a.writable(42).then(() => {
+      released = true;
+    });
+    await Promise.resolve();
+    expect(released).toBe(false);
+    await a.writable(43); // No such peer: nothing to wait for.
+    const got = arrivals(b, 8);
+    await writable; // The outbox went to the socket once the connection opened.
+    for (let i = 0; i < 4; i++) expect(a.send_nowait(42, frame)).toBe('success');
+    await got;
+    expect(drain(b).length).toBe(8);
+    expect(a.stats().refused).toEqual({ would_block: 1 });
+  });
+
+  it('shutdown releases a pending writable()', async () => {
+    const a = await start({ node_id: 43, pending_bytes_max: 1024 });
+    a.add_remote(44, '127.0.0.1', 9, 'tcp'); // Nobody listens there.
+    while (a.send_nowait(44, new Uint8Array(500)) === 'success') {}
+    const writable = a.writable(44);
+    await a.shutdown();
+    await writable;
+  });
+});

@@ -15,9 +15,17 @@ describe('lattice sim', () => {
     const top = await lattice('--help');
     expect(top.code).toBe(0);
     expect(top.stdout).toContain('sim');
+    expect(top.stdout).toContain('--version');
     const sim = await lattice('sim', '--help');
     expect(sim.code).toBe(0);
     expect(sim.stdout).toContain('--swarm N');
+  });
+
+  it('prints the package version with --version', async () => {
+    const version = await lattice('--version');
+    expect(version.code).toBe(0);
+    const { version: expected } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    expect(version.stdout).toBe(`${expected}\n`);
   });
 
   it('runs a scenario, writes the report and the trace, exits 0, and replays byte for byte', async () => {

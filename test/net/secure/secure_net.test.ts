@@ -240,3 +240,35 @@ async function within(limit_ms: number, done: () => boolean): Promise<void> {
   const deadline = performance.now() + limit_ms;
   while (!done() && performance.now() < deadline) await new Promise<void>((resolve) => setImmediate(resolve));
 }
+
+describe('the writable signal', () => {
+  it('a sender refused by a full handshake queue awaits writable() and goes on once the session is in', async () => {
+    const [a, b] = await pair('udp', { pending_packets_max: 8 });
+    const at_b = counter(b, 8);
+    // No session yet: the first 8 packets wait for the handshake, the 9th is refused.
+    for (let i = 0; i < 8; i++) expect(send(a, 2, message(i))).toBe('success');
+    expect(send(a, 2, message(8))).toBe('would_block');
+    let released = false;
+    const writable = a.secure.writable(2).then(() => {
+      released = true;
+    });
+    await Promise.resolve();
+    expect(released).toBe(false); // Still waiting for the handshake.
+    await writable;
+    await until(() => at_b.distinct === 8);
+    expect(send(a, 2, message(8))).toBe('success'); // Room again (the session is in now).
+    // Nothing blocked now: it resolves at once; a stopped channel releases its waiters too.
+    await a.secure.writable(2);
+    expect(a.secure.stats().dropped).toEqual({ queue_full: 1 });
+  });
+
+  it('close() releases a pending writable()', async () => {
+    const [a] = await pair('udp', { pending_packets_max: 1 });
+    expect(send(a, 2, message(0))).toBe('success');
+    expect(send(a, 2, message(1))).toBe('would_block');
+    const writable = a.secure.writable(2);
+    await a.secure.destroy();
+    await writable; // Released, not left hanging.
+    expect(send(a, 2, message(2))).toBe('not_running');
+  });
+});
