@@ -109,6 +109,8 @@ export const ErrorCode = {
   SCENARIO: 'ERR_LATTICE_SCENARIO',
   /** A simulated process that threw. */
   SIM_PROCESS_ERROR: 'ERR_LATTICE_SIM_PROCESS_ERROR',
+  /** A simulated node failed to start (`SimBootError`: `node`, `cause`). */
+  SIM_BOOT_FAILED: 'ERR_LATTICE_SIM_BOOT_FAILED',
   // A broken invariant of a simulated run (`SimViolation`: `invariant`, `at_us`), one per invariant.
   /** A delivered payload differs from the one sent. */
   SIM_TAMPER: 'ERR_LATTICE_SIM_TAMPER',

@@ -106,12 +106,20 @@ export interface ChannelInfo {
  * channel graph, send/recv, call/reply, notify). One per thread and node; see docs/API.md.
  */
 export class Kernel {
+  // The raw parts below bypass capabilities. They are the host's, the network server's and the
+  // simulator's (inside the package), and not in the package's declarations (`@internal`,
+  // stripped): a process gets them only as `ctx.trusted`, from a host started with `trusted`.
+  /** @internal The node's shared memory. */
   readonly memory: NodeMemory;
+  /** @internal The core's raw fastpath (no capability checks). */
   readonly fastpath: Fastpath;
-  /** This thread's view of the node's channels (shared with the fastpath). */
+  /** @internal This thread's view of the node's channels (shared with the fastpath). */
   readonly channels: ChannelTable;
+  /** @internal The capability tables. */
   readonly caps: Caps;
+  /** @internal The channel graph. */
   readonly graph: Graph;
+  /** @internal Staged messages and their release. */
   readonly staging: Staging;
   private readonly pids_max: number;
   private router: RemoteRouter | null = null;

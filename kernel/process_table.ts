@@ -130,25 +130,33 @@ export function deliver_reply(
   m: Message,
   flags: number,
 ): number {
-  const i32 = memory.i32;
   const entry = memory.process_word(caller);
+  if (!begin_reply(memory.i32, entry, call_seq)) return Status.NOT_WAITING;
+  write_slot(memory.i32, entry + PROCESS_REPLY_SLOT_WORD, m, flags, -1, call_seq, m.src_node);
+  end_reply(memory, doorbells, caller, entry, call_seq, Status.OK);
+  return Status.OK;
+}
+
+/** Takes the reply slot of call `call_seq` (WAITING → WRITING) if the caller still waits for it. */
+function begin_reply(i32: Int32Array, entry: number, call_seq: number): boolean {
   const waiting = reply_state(call_seq, ReplyState.WAITING);
-  if (
-    Atomics.compareExchange(
-      i32,
-      entry + PROCESS_REPLY_STATE_WORD,
-      waiting,
-      reply_state(call_seq, ReplyState.WRITING),
-    ) !== waiting
-  ) {
-    return Status.NOT_WAITING;
-  }
-  write_slot(i32, entry + PROCESS_REPLY_SLOT_WORD, m, flags, -1, call_seq, m.src_node);
-  i32[entry + PROCESS_REPLY_STATUS_WORD] = Status.OK;
-  Atomics.store(i32, entry + PROCESS_REPLY_STATE_WORD, reply_state(call_seq, ReplyState.READY));
+  const writing = reply_state(call_seq, ReplyState.WRITING);
+  return Atomics.compareExchange(i32, entry + PROCESS_REPLY_STATE_WORD, waiting, writing) === waiting;
+}
+
+/** Publishes the reply slot's `status` (WRITING → READY) and rings the caller's core. */
+function end_reply(
+  memory: NodeMemory,
+  doorbells: Doorbells,
+  caller: number,
+  entry: number,
+  call_seq: number,
+  status: number,
+): void {
+  memory.i32[entry + PROCESS_REPLY_STATUS_WORD] = status;
+  Atomics.store(memory.i32, entry + PROCESS_REPLY_STATE_WORD, reply_state(call_seq, ReplyState.READY));
   const core = memory.core_of(caller);
   if (core >= 0) doorbells.ring(core);
-  return Status.OK;
 }
 
 /**
@@ -162,23 +170,9 @@ export function fail_caller(
   call_seq: number,
   status: number = Status.DEAD_PEER,
 ): boolean {
-  const i32 = memory.i32;
   const entry = memory.process_word(caller);
-  const waiting = reply_state(call_seq, ReplyState.WAITING);
-  if (
-    Atomics.compareExchange(
-      i32,
-      entry + PROCESS_REPLY_STATE_WORD,
-      waiting,
-      reply_state(call_seq, ReplyState.WRITING),
-    ) !== waiting
-  ) {
-    return false;
-  }
-  i32[entry + PROCESS_REPLY_STATUS_WORD] = status;
-  Atomics.store(i32, entry + PROCESS_REPLY_STATE_WORD, reply_state(call_seq, ReplyState.READY));
-  const core = memory.core_of(caller);
-  if (core >= 0) doorbells.ring(core);
+  if (!begin_reply(memory.i32, entry, call_seq)) return false;
+  end_reply(memory, doorbells, caller, entry, call_seq, status);
   return true;
 }
 

@@ -20,6 +20,6 @@ export {
 } from './scenario.js';
 export { swarm_scenario } from './swarm.js';
 export { report_html } from './report_html.js';
-export { type Invariant, SimViolation } from './violation.js';
+export { type Invariant, SimBootError, SimViolation } from './violation.js';
 export { Prng, SEED_MAX } from './prng.js';
 export { Trace, TraceKind } from './trace.js';

@@ -191,9 +191,10 @@ export class Ledger {
 
   /**
    * Checks one delivery to (`node`, `pid`) of `m`, whose payload bytes are `bytes` (inline or
-   * the block). `tamper` (sabotage) flips a byte first.
+   * the block). `tamper` (sabotage) flips a byte first. Returns the message's latency, µs of
+   * virtual time since its send was committed (0 for an id the ledger never issued).
    */
-  deliver(node: number, pid: number, m: Message, bytes: Uint8Array, listening: boolean, tamper: boolean): void {
+  deliver(node: number, pid: number, m: Message, bytes: Uint8Array, listening: boolean, tamper: boolean): number {
     const length = m.length;
     if (tamper && length > 0) bytes[length - 1] ^= 0x40;
     const id = length >= 4 ? get_u32(bytes, 0) : 0;
@@ -201,6 +202,9 @@ export class Ledger {
     const state = meta & META_STATE_MASK;
     const intact = payload_intact(bytes, length);
     const channel = state !== 0 ? this.channels[meta >>> META_CHANNEL_SHIFT]! : null;
+    const now = this.clock.now_us;
+    // From the send's commit to now; 0 for an id the ledger never issued (a changed payload).
+    const latency_us = state !== 0 ? now - this.records[2 * id]! : 0;
     // Judge by the path the receiver sees (a changed id cannot be trusted to name its channel).
     // A clear network protects only its frame header: a changed message on it is counted, not a
     // violation. Locally, and through the sealed network, nothing may ever arrive changed.
@@ -212,38 +216,38 @@ export class Ledger {
           'tamper',
           `node ${node} pid ${pid} received a changed payload (${length} bytes, id ${id}, ${remote ? `from node ${m.src_node} over the sealed network` : 'on a local channel'})`,
         );
-        return;
+        return latency_us;
       }
       this.corrupt_delivered++;
-      return;
+      return latency_us;
     }
     if (
       unprotected &&
       (channel === null || channel.dst_node !== node || channel.dst_pid !== pid || m.badge !== channel.badge)
     ) {
       this.corrupt_delivered++; // The clear message header (pid, badge) changed on the wire.
-      return;
+      return latency_us;
     }
     if (channel === null) {
       this.violate(
         'capability',
         `node ${node} pid ${pid} received message id ${id}, which no granted channel sent (badge ${m.badge})`,
       );
-      return;
+      return latency_us;
     }
     if (channel.dst_node !== node || channel.dst_pid !== pid) {
       this.violate(
         'misdelivery',
         `message ${id} for node ${channel.dst_node} pid ${channel.dst_pid} reached node ${node} pid ${pid}`,
       );
-      return;
+      return latency_us;
     }
     if (!channel.by_reply && (!listening || m.badge !== channel.badge || m.badge === 0)) {
       this.violate(
         'capability',
         `node ${node} pid ${pid} received message ${id} with badge ${m.badge}; the capability granted carries ${channel.badge}${listening ? '' : ' (and the pid does not listen)'}`,
       );
-      return;
+      return latency_us;
     }
     if (state === STATE_DELIVERED) {
       if (channel.once) {
@@ -251,24 +255,23 @@ export class Ledger {
           'duplicate',
           `message ${id} (node ${channel.src_node} pid ${channel.src_pid} → node ${node} pid ${pid}) was delivered twice`,
         );
-        return;
+        return latency_us;
       }
       this.duplicates_delivered++;
-      return;
+      return latency_us;
     }
     const seq = get_u32(bytes, 4);
     this.fifo_step(channel, seq, id);
     this.records[2 * id + 1] = (meta & ~META_STATE_MASK) | STATE_DELIVERED;
     this.delivered++;
     this.bytes_delivered += length;
-    const now = this.clock.now_us;
     this.bump_at(this.timeline_delivered, now);
-    const latency_us = now - this.records[2 * id]!;
     // Histograms by class index (L1, L2, L3 by the tier that carried it; remote): no keyed lookup.
     const cls = channel.src_node !== channel.dst_node ? 3 : m.tier < 3 ? m.tier : 2;
     // floor(log2(latency)) from the leading zeros of its integer part (latencies below 2^31 µs).
     const b = latency_us < 2 ? 0 : Math.min(LATENCY_BUCKETS - 1, 31 - Math.clz32(Math.min(latency_us, 0x7fff_ffff)));
     this.histograms[cls]![b]!++;
+    return latency_us;
   }
 
   private fifo_step(channel: LedgerChannel, seq: number, id: number): void {

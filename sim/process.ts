@@ -141,8 +141,8 @@ export function sim_process_context(
 
   const check = (m: Message, bytes: Uint8Array): void => {
     const tamper = world.tamper_delivered > 0 && rng.chance(world.tamper_delivered);
-    ledger.deliver(node, pid, m, bytes, kernel.listening(pid), tamper);
-    trace.recv(node, base.core, pid, m.length >= 4 ? get_u32(bytes, 0) : 0, 0);
+    const latency_us = ledger.deliver(node, pid, m, bytes, kernel.listening(pid), tamper);
+    trace.recv(node, base.core, pid, m.length >= 4 ? get_u32(bytes, 0) : 0, latency_us);
   };
 
   return {

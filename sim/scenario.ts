@@ -34,6 +34,7 @@ import {
   type ScheduledFault,
 } from './faults.js';
 import { describe, join, JsonFileError, JsonReader as Reader, parse_located_file, type Json } from './json_lines.js';
+import { SECURE_LIMIT_NAMES } from '../net/secure/secure_limits.js';
 import { SIM_NET_PID } from './sim_node.js';
 import { WORKLOAD_KINDS, type Endpoint, type WorkloadSpec } from './workloads/index.js';
 
@@ -146,15 +147,7 @@ export function parse_scenario(text: string, file = 'scenario.json'): Scenario {
   let secure = false as false | Record<string, number>;
   if (net.secure === true) secure = {};
   else if (net.secure !== undefined && net.secure !== false) {
-    const s = r.object(net.secure, 'network.secure', [
-      'rekey_after_messages',
-      'rekey_after_ms',
-      'reject_after_messages',
-      'reject_after_ms',
-      'previous_keep_ms',
-      'handshake_retry_ms',
-      'handshake_attempts_max',
-    ]);
+    const s = r.object(net.secure, 'network.secure', SECURE_LIMIT_NAMES);
     secure = {};
     if (s !== null) for (const key of Object.keys(s)) secure[key] = r.number(s, key, 'network.secure', 1, 2 ** 48);
   }

@@ -104,6 +104,7 @@ export class SimNode {
   async boot(shared: NodeShared | null): Promise<void> {
     const { world, config } = this;
     const epoch = ++this.epoch;
+    this.booted = false;
     const life: Incarnation = { alive: true, epoch };
     this.life = life;
     const lane = this.lane;
@@ -173,6 +174,7 @@ export class SimNode {
     this.driver = network.driver;
     this.secure = network.secure;
     this.server = network.server;
+    this.booted = true;
     world.trace.node(config.id, memory.cores);
 
     for (const p of this.processes) {
@@ -204,7 +206,7 @@ export class SimNode {
   /** Stops the node at once. Returns its shared memory (for a restart that keeps it). */
   crash(): NodeShared {
     const memory = this.memory!;
-    this.past.push(this.snapshot());
+    if (this.booted) this.past.push(this.snapshot());
     this.life.alive = false;
     this.waiter!.abandon();
     this.world.network.crash(this.config.id);
@@ -237,9 +239,11 @@ export class SimNode {
   }
 
   private cached: { readonly at: number; readonly stats: IncarnationStats } | null = null;
+  /** Whether the live incarnation finished booting (its memory, driver and server exist). */
+  private booted = false;
 
-  /** Every incarnation's counters, the live one last. */
+  /** Every incarnation's counters, the live one last (once it has booted). */
   incarnations(): IncarnationStats[] {
-    return this.alive ? [...this.past, this.snapshot()] : [...this.past];
+    return this.alive && this.booted ? [...this.past, this.snapshot()] : [...this.past];
   }
 }

@@ -17,7 +17,7 @@ import { Identity } from '../net/secure/identity.js';
 import { CryptoSuite } from '../net/secure/suite.js';
 import { LINK_FAULTS_NONE, type LinkFaults } from './faults.js';
 import { LATENCY_BUCKETS, LATENCY_CLASSES, Ledger } from './ledger.js';
-import { SimViolation } from './violation.js';
+import { SimBootError, SimViolation } from './violation.js';
 import { Prng } from './prng.js';
 import type { Scenario } from './scenario.js';
 import { Scheduler } from './scheduler.js';
@@ -273,7 +273,7 @@ export class Simulator {
     node.boot(shared).then(
       () => scheduler.park(),
       (error: unknown) => {
-        scheduler.fail(error);
+        scheduler.fail(error instanceof SimViolation ? error : new SimBootError(node.config.id, error));
         scheduler.park();
       },
     );
@@ -384,7 +384,7 @@ export class Simulator {
       const v = failure instanceof SimViolation ? failure : null;
       const error = failure as Error;
       violation = {
-        invariant: v?.invariant ?? 'process_error',
+        invariant: v?.invariant ?? (failure instanceof SimBootError ? 'boot' : 'process_error'),
         code: (error as { code?: string }).code ?? ErrorCode.SIM_PROCESS_ERROR,
         message: error.message ?? String(failure),
         at_ms: (v?.at_us ?? scheduler.now_us) / 1000,
@@ -480,6 +480,11 @@ export class Simulator {
       trace_digest: this.trace.digest(),
       trace_events: this.trace.events,
     };
+  }
+
+  /** Whether the trace file holds every event, in words (see `Trace.completeness`). */
+  trace_completeness(): string {
+    return this.trace.completeness();
   }
 
   /** The Chrome trace-event JSON of the run (needs `trace: true`). */

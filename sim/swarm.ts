@@ -45,3 +45,14 @@ export function swarm_scenario(base: Scenario, seed: number): Scenario {
     : base.faults.clock_skew;
   return { ...base, faults: { ...base.faults, link, schedule, clock_skew } };
 }
+
+/**
+ * The seeds of shard `shard` (1-based) of `shards` over the swarm `first … first + count - 1`:
+ * every `shards`-th seed from the shard's own offset, so the shards are disjoint, their union is
+ * the whole swarm, and their sizes differ by at most one (a job runner's index I of K).
+ */
+export function shard_seeds(first: number, count: number, shard: number, shards: number): number[] {
+  const seeds: number[] = [];
+  for (let i = shard - 1; i < count; i += shards) seeds.push(first + i);
+  return seeds;
+}

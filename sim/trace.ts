@@ -25,6 +25,8 @@ export class Trace {
   private readonly lines: string[] = [];
   events = 0;
   events_skipped = 0;
+  /** Virtual time of the first event not kept (the cut), µs; -1 while every event is kept. */
+  cut_at_us = -1;
   private h1 = 0x811c9dc5;
   private h2 = 0x01000193;
 
@@ -59,6 +61,7 @@ export class Trace {
   private keep(): boolean {
     if (!this.enabled) return false;
     if (this.lines.length >= this.events_max) {
+      if (this.events_skipped === 0) this.cut_at_us = this.clock.now_us;
       this.events_skipped++;
       return false;
     }
@@ -124,8 +127,24 @@ export class Trace {
     return (this.h1 >>> 0).toString(16).padStart(8, '0') + (this.h2 >>> 0).toString(16).padStart(8, '0');
   }
 
-  /** The Chrome trace-event JSON (empty events when tracing was off). */
+  /**
+   * The Chrome trace-event JSON (empty events when tracing was off). Its metadata says how many
+   * events the file holds of the run's, and where the cut fell when `events_max` stopped it.
+   */
   json(metadata: Record<string, unknown>): string {
-    return `{"displayTimeUnit":"ms","otherData":${JSON.stringify(metadata)},"traceEvents":[\n${this.lines.join(',\n')}\n]}\n`;
+    const kept = {
+      events_total: this.events,
+      events_in_file: this.lines.length,
+      events_skipped: this.events_skipped,
+      events_max: this.events_max,
+      ...(this.cut_at_us >= 0 ? { cut_at_ms: this.cut_at_us / 1000 } : {}),
+    };
+    return `{"displayTimeUnit":"ms","otherData":${JSON.stringify({ ...metadata, ...kept })},"traceEvents":[\n${this.lines.join(',\n')}\n]}\n`;
+  }
+
+  /** In words: whether the file holds every event, or where `events_max` cut it. */
+  completeness(): string {
+    if (this.events_skipped === 0) return 'every event';
+    return `the first ${this.lines.length.toLocaleString('en-US')} events; ${this.events_skipped.toLocaleString('en-US')} after ${(this.cut_at_us / 1000).toFixed(3)} ms were cut by trace_events_max (${this.events_max.toLocaleString('en-US')})`;
   }
 }

@@ -31,3 +31,17 @@ export class SimViolation extends LatticeError {
     this.at_us = at_us;
   }
 }
+
+/** A node of the run failed to start; `cause` is why (the run reports it as itself). */
+export class SimBootError extends LatticeError {
+  readonly node: number;
+  constructor(node: number, cause: unknown) {
+    super(
+      ErrorCode.SIM_BOOT_FAILED,
+      `node ${node} failed to boot: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`,
+      { cause },
+    );
+    this.name = 'SimBootError';
+    this.node = node;
+  }
+}

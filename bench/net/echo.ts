@@ -11,7 +11,7 @@ import type { Worker } from 'node:worker_threads';
 import { spawn_worker } from '../../host/spawn_worker.js';
 import { Overflow, PacketInbox } from '../../net/packet_inbox.js';
 import type { PacketPort } from '../../net/packet_port.js';
-import { median, percentile } from '../report.js';
+import { median, percentile, type BenchResult } from '../report.js';
 import { LengthPrefixParser, length_prefixed } from './length_prefix.js';
 import type { EchoInit, EchoToMain, MainToEcho } from './echo_protocol.js';
 
@@ -245,6 +245,20 @@ export interface Case {
 }
 
 /** Median rate and total losses of every variant over `rounds` rounds (order rotating). */
+/** The bench result of one compared case: Lattice's rate, each baseline's, and any losses in the note. */
+export function case_result(c: Case, r: Map<string, { rate: number; lost: number }>): BenchResult {
+  const { lattice, ...baselines } = Object.fromEntries([...r].map(([n, v]) => [n, v.rate]));
+  const losses = [...r].filter(([, v]) => v.lost > 0).map(([n, v]) => `${n} lost ${v.lost}`);
+  return {
+    name: c.name,
+    unit: c.unit,
+    better: 'higher',
+    lattice: lattice!,
+    baselines,
+    note: [c.note, ...losses].join('; '),
+  };
+}
+
 export async function compare_case(c: Case, rounds: number): Promise<Map<string, { rate: number; lost: number }>> {
   const rate = (run: Run) =>
     (c.unit === 'MB/s' ? ((c.total - run.lost) * c.size) / 1e6 : c.total - run.lost) / (run.ms / 1000);

@@ -21,6 +21,7 @@ import { create_net_driver } from '../../host/net/node_net.js';
 import { Proto, type NetDriver } from '../../net/driver.js';
 import type { BenchResult } from '../report.js';
 import {
+  case_result,
   compare_case,
   dgram_client,
   net_client,
@@ -119,17 +120,7 @@ export async function net_bench(options: NetBenchOptions): Promise<BenchResult[]
     const results: BenchResult[] = [];
     for (const c of cases) {
       log(`net: ${c.name} (${c.total} x ${rounds} rounds)`);
-      const r = await compare_case(c, rounds);
-      const { lattice, ...baselines } = Object.fromEntries([...r].map(([n, v]) => [n, v.rate]));
-      const losses = [...r].filter(([, v]) => v.lost > 0).map(([n, v]) => `${n} lost ${v.lost}`);
-      results.push({
-        name: c.name,
-        unit: c.unit,
-        better: 'higher',
-        lattice: lattice!,
-        baselines,
-        note: [c.note, ...losses].join('; '),
-      });
+      results.push(case_result(c, await compare_case(c, rounds)));
     }
     const rtt_count = count(20_000);
     for (const [proto, lattice, baseline, baseline_name] of [

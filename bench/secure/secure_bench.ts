@@ -23,7 +23,15 @@ import type { SecureChannel } from '../../net/secure/secure_channel.js';
 import { Session } from '../../net/secure/session.js';
 import { CryptoSuite } from '../../net/secure/suite.js';
 import { median, type BenchResult } from '../report.js';
-import { compare_case, packet_client, start_agent, type Agent, type Case, type EchoTransport } from '../net/echo.js';
+import {
+  case_result,
+  compare_case,
+  packet_client,
+  start_agent,
+  type Agent,
+  type Case,
+  type EchoTransport,
+} from '../net/echo.js';
 import {
   AGENT_IDENTITY_SEED,
   AGENT_NODE,
@@ -219,17 +227,7 @@ export async function secure_bench(options: SecureBenchOptions): Promise<BenchRe
       log(`secure: ${c.name} (${c.total} x ${rounds} rounds)`);
       for (const agent of agents.values()) await agent.mode(c.ack_bytes ?? 0);
       (globalThis as { gc?: () => void }).gc?.(); // Each case starts on a collected heap.
-      const r = await compare_case(c, rounds);
-      const { lattice, ...baselines } = Object.fromEntries([...r].map(([n, v]) => [n, v.rate]));
-      const losses = [...r].filter(([, v]) => v.lost > 0).map(([n, v]) => `${n} lost ${v.lost}`);
-      results.push({
-        name: c.name,
-        unit: c.unit,
-        better: 'higher',
-        lattice: lattice!,
-        baselines,
-        note: [c.note, ...losses].join('; '),
-      });
+      results.push(case_result(c, await compare_case(c, rounds)));
     }
     const stats = channel.stats();
     const drops = Object.values(stats.dropped).reduce((a, b) => a + b, 0);

@@ -21,6 +21,7 @@
 import { ErrorCode } from '../../kernel/error_codes.js';
 import { dirname, resolve } from 'node:path';
 import { describe, JsonFileError, JsonReader, parse_located_file, type Json } from '../../sim/json_lines.js';
+import { SECURE_LIMIT_NAMES } from '../../net/secure/secure_limits.js';
 import { SERVICE_PAYLOAD_BYTES_MAX, SERVICES, type ServiceArgs, type ServiceName } from '../node_services.js';
 
 /** Bounds of a config. */
@@ -78,15 +79,7 @@ export interface NodeRunConfig {
   readonly exit_when_done: boolean;
 }
 
-const SECURE_LIMITS = [
-  'rekey_after_messages',
-  'rekey_after_ms',
-  'reject_after_messages',
-  'reject_after_ms',
-  'previous_keep_ms',
-  'handshake_retry_ms',
-  'handshake_attempts_max',
-] as const;
+const SECURE_LIMITS = SECURE_LIMIT_NAMES;
 
 /** Parses and checks a node config; throws `NodeConfigError` listing every mistake with its line. */
 export function parse_node_config(text: string, file: string): NodeRunConfig {

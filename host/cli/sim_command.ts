@@ -11,7 +11,7 @@ import { SEED_MAX } from '../../sim/prng.js';
 import { report_html } from '../../sim/report_html.js';
 import { parse_scenario, ScenarioError, type Scenario } from '../../sim/scenario.js';
 import { scheduler_summary, Simulator, type SimResult } from '../../sim/simulator.js';
-import { swarm_scenario } from '../../sim/swarm.js';
+import { shard_seeds, swarm_scenario } from '../../sim/swarm.js';
 import { UsageError, parse, type Command } from './command.js';
 
 /** Where the shipped scenarios live. */
@@ -90,15 +90,17 @@ export const sim_command: Command = {
   name: 'sim',
   summary: 'run a scenario in the deterministic simulator (report, trace, swarm)',
   help: [
-    'usage: lattice sim <scenario> [--seed N] [--report FILE] [--trace FILE] [--swarm N] [--mix] [--json]',
+    'usage: lattice sim <scenario> [--seed N] [--report FILE] [--trace FILE] [--swarm N [--shard I/K]] [--mix] [--json]',
     '',
     '  <scenario>      a scenario file, or the name of one in sim/scenarios/ (e.g. ping-pong)',
     '  --seed N        the seed (default 1); the same scenario and seed replay exactly',
     '  --report FILE   write the self-contained HTML report there',
     '  --trace FILE    write a Chrome trace-event JSON (open it in Perfetto)',
     '  --swarm N       run N seeds (from --seed on), each with a random fault mix; print failures',
+    '  --shard I/K     with --swarm: run only the I-th of K disjoint slices of its seeds (every K-th',
+    '                  seed from the I-th), to spread one swarm over K jobs; merge their --json lines',
     '  --mix           add the swarm fault mix of --seed (replays a swarm failure)',
-    '  --json          print the result as JSON',
+    '  --json          print the result as JSON (with --swarm: one line per seed)',
     '',
     'Exit codes: 0 all invariants held, 1 an invariant broke (the replay command is printed),',
     '2 bad usage or a scenario with errors (each printed as file:line: path: message).',
@@ -111,6 +113,7 @@ export const sim_command: Command = {
         report: { type: 'string' },
         trace: { type: 'string' },
         swarm: { type: 'string' },
+        shard: { type: 'string' },
         mix: { type: 'boolean' },
         json: { type: 'boolean' },
       },
@@ -133,8 +136,10 @@ export const sim_command: Command = {
     if (values.swarm !== undefined) {
       if (!/^\d+$/.test(values.swarm) || Number(values.swarm) < 1 || Number(values.swarm) > 100_000)
         throw new UsageError(`--swarm must be an integer in [1, 100000], got '${values.swarm}'`);
-      return swarm(shown, scenario, seed, Number(values.swarm));
+      const [shard, shards] = shard_of(values.shard);
+      return swarm(shown, scenario, shard_seeds(seed, Number(values.swarm), shard, shards), values.json === true);
     }
+    if (values.shard !== undefined) throw new UsageError('--shard needs --swarm');
     const run_scenario = values.mix === true ? swarm_scenario(scenario, seed) : scenario;
     const t0 = performance.now();
     const on_progress = progress_bar(scenario.name);
@@ -155,7 +160,9 @@ export const sim_command: Command = {
     if (values.trace !== undefined) {
       write(values.trace, sim.trace_json());
       if (values.json !== true)
-        process.stdout.write(`  trace:  ${resolve(values.trace)} (open in https://ui.perfetto.dev)\n`);
+        process.stdout.write(
+          `  trace:  ${resolve(values.trace)} (open in https://ui.perfetto.dev): ${sim.trace_completeness()}\n`,
+        );
     }
     return result.ok ? 0 : 1;
   },
@@ -166,18 +173,44 @@ function write(file: string, text: string): void {
   writeFileSync(file, text);
 }
 
-async function swarm(shown: string, scenario: Scenario, first: number, count: number): Promise<number> {
+/** `--shard I/K` as [I, K] (1 ≤ I ≤ K ≤ 100000); [1, 1] when absent. */
+function shard_of(text: string | undefined): [number, number] {
+  if (text === undefined) return [1, 1];
+  const match = /^(\d+)\/(\d+)$/.exec(text);
+  const shard = Number(match?.[1]);
+  const shards = Number(match?.[2]);
+  if (match === null || shards < 1 || shards > 100_000 || shard < 1 || shard > shards) {
+    throw new UsageError(`--shard must be I/K with 1 <= I <= K <= 100000, got '${text}'`);
+  }
+  return [shard, shards];
+}
+
+async function swarm(shown: string, scenario: Scenario, seeds: readonly number[], json: boolean): Promise<number> {
   const failures: { seed: number; message: string }[] = [];
-  const bar = progress_bar(`swarm ${scenario.name}`);
-  for (let i = 0; i < count; i++) {
-    const seed = first + i;
+  const bar = json ? undefined : progress_bar(`swarm ${scenario.name}`);
+  for (let i = 0; i < seeds.length; i++) {
+    const seed = seeds[i]!;
     const result = await new Simulator(swarm_scenario(scenario, seed), { seed, scenario_path: `${shown} --mix` }).run();
     if (!result.ok) failures.push({ seed, message: result.violation!.message });
-    bar?.((i + 1) / count);
+    if (json) {
+      const line = {
+        scenario: scenario.name,
+        seed,
+        ok: result.ok,
+        violation: result.violation,
+        trace_digest: result.trace_digest,
+        sent: result.sent,
+        delivered: result.delivered,
+        drops_total: result.drops_total,
+        replay: `lattice sim ${shown} --seed ${seed} --mix`,
+      };
+      process.stdout.write(`${JSON.stringify(line)}\n`);
+    }
+    bar?.((i + 1) / seeds.length);
   }
-  process.stdout.write(
-    `swarm ${scenario.name}: ${count} seeds (${first}..${first + count - 1}), ${failures.length} failed\n`,
-  );
+  if (json) return failures.length === 0 ? 0 : 1;
+  const range = seeds.length === 0 ? 'none' : `${seeds[0]}..${seeds[seeds.length - 1]}`;
+  process.stdout.write(`swarm ${scenario.name}: ${seeds.length} seeds (${range}), ${failures.length} failed\n`);
   for (const f of failures)
     process.stdout.write(`  seed ${f.seed}: ${f.message}\n  replay: lattice sim ${shown} --seed ${f.seed} --mix\n`);
   return failures.length === 0 ? 0 : 1;

@@ -19,3 +19,4 @@ export { bytes_hex, hex_bytes } from './hex.js';
 export { CryptoSuite } from './suite.js';
 export { XChaCha20Poly1305 } from './aead.js';
 export { REPLAY_WINDOW_SIZE, ReplayWindow, ReplayVerdict } from './replay_window.js';
+export { SECURE_LIMIT_NAMES } from './secure_limits.js';

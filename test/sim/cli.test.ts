@@ -65,9 +65,56 @@ describe('lattice sim', () => {
     expect(r.stderr).toContain('bad.json:3: duration_ms: must be a number, got "soon"');
   });
 
+  it('says whether the trace file holds every event or where trace_events_max cut it; receives carry latencies', async () => {
+    const full = await lattice('sim', 'ping-pong', '--seed', '2', '--trace', 'full.json');
+    expect(full.stdout).toMatch(/trace: .*full\.json .*: every event$/m);
+    const trace = JSON.parse(readFileSync(join(dir, 'full.json'), 'utf8')) as {
+      otherData: { events_skipped: number; events_total: number };
+      traceEvents: { name: string; args?: { latency_us?: number } }[];
+    };
+    expect(trace.otherData.events_skipped).toBe(0);
+    const recvs = trace.traceEvents.filter((e) => e.name === 'recv');
+    expect(recvs.length).toBeGreaterThan(1000);
+    expect(recvs.every((e) => (e.args?.latency_us ?? 0) > 0)).toBe(true);
+    const scenario = JSON.parse(readFileSync(new URL('../../sim/scenarios/ping-pong.json', import.meta.url), 'utf8'));
+    writeFileSync(join(dir, 'capped.json'), JSON.stringify({ ...scenario, trace_events_max: 500 }));
+    const capped = await lattice('sim', 'capped.json', '--seed', '2', '--trace', 'cut.json');
+    expect(capped.stdout).toMatch(/the first 50\d events; [\d,]+ after [\d.]+ ms were cut by trace_events_max \(500\)/);
+    const cut = JSON.parse(readFileSync(join(dir, 'cut.json'), 'utf8')) as {
+      otherData: { events_skipped: number; events_in_file: number; cut_at_ms: number; events_total: number };
+    };
+    expect(cut.otherData.events_in_file).toBeGreaterThanOrEqual(500); // The cap, and the nodes' track names.
+    expect(cut.otherData.events_in_file).toBeLessThan(510);
+    expect(cut.otherData.events_skipped).toBeGreaterThan(0);
+    expect(cut.otherData.cut_at_ms).toBeGreaterThan(0);
+    expect(cut.otherData.events_total).toBe(trace.otherData.events_total); // Same run, same events.
+  });
+
   it('runs a small swarm and reports no failing seed', async () => {
     const r = await lattice('sim', 'ping-pong', '--swarm', '8');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('8 seeds (1..8), 0 failed');
+  });
+
+  it('spreads a swarm over shards: --shard I/K slices are disjoint, their --json lines make the whole swarm', async () => {
+    const lines = async (shard: string) => {
+      const r = await lattice('sim', 'ping-pong', '--swarm', '5', '--seed', '3', '--shard', shard, '--json');
+      expect(r.code).toBe(0);
+      return r.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { seed: number; ok: boolean; trace_digest: string });
+    };
+    const [a, b] = [await lines('1/2'), await lines('2/2')];
+    expect(a.map((l) => l.seed)).toEqual([3, 5, 7]);
+    expect(b.map((l) => l.seed)).toEqual([4, 6]);
+    expect([...a, ...b].every((l) => l.ok && /^[0-9a-f]{16}$/.test(l.trace_digest))).toBe(true);
+    // The same seed in a shard and alone gives the same run.
+    const whole = await lattice('sim', 'ping-pong', '--swarm', '5', '--seed', '3', '--json');
+    const by_seed = new Map(whole.stdout.trim().split('\n').map((l) => [JSON.parse(l).seed, JSON.parse(l).trace_digest]));
+    for (const l of [...a, ...b]) expect(by_seed.get(l.seed)).toBe(l.trace_digest);
+    expect(by_seed.size).toBe(5);
+    expect((await lattice('sim', 'ping-pong', '--swarm', '5', '--shard', '3/2')).code).toBe(2);
+    expect((await lattice('sim', 'ping-pong', '--shard', '1/2')).code).toBe(2);
   });
 });

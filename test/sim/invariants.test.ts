@@ -91,3 +91,21 @@ describe('invariants', () => {
     }
   });
 });
+
+describe('a failing boot', () => {
+  it('is reported as itself (the node and its error), not as an error of the result step', async () => {
+    const real = globalThis.SharedArrayBuffer;
+    // As on a page that is not cross-origin isolated: no SharedArrayBuffer.
+    (globalThis as { SharedArrayBuffer?: unknown }).SharedArrayBuffer = undefined;
+    let result: Awaited<ReturnType<typeof run>>['result'];
+    try {
+      ({ result } = await run(scenario({ network: { proto: 'udp', secure: false } }), 1));
+    } finally {
+      globalThis.SharedArrayBuffer = real;
+    }
+    expect(result.ok).toBe(false);
+    expect(result.violation).toMatchObject({ invariant: 'boot', code: 'ERR_LATTICE_SIM_BOOT_FAILED' });
+    expect(result.violation!.message).toMatch(/^node 1 failed to boot: TypeError: .*SharedArrayBuffer/);
+    expect(result.nodes.map((n) => n.id)).toEqual([1, 2]); // The summary still describes every node.
+  });
+});

@@ -9,6 +9,11 @@ import { BulkRing, type BulkBackend, type GpuHandle } from 'lattice-ipc/gpu';
 import { WebGpuMissingError, node_net_env, open_node_gpu, system_random } from 'lattice-ipc/node';
 
 export function body(ctx: ProcessContext<{ peer: number }>): number {
+  // The raw fastpath is not part of the kernel's public type (only `ctx.trusted` has it):
+  // @ts-expect-error
+  void ctx.kernel.fastpath;
+  // @ts-expect-error
+  void ctx.kernel.memory;
   const m = new ctx.Message();
   m.m_type = 7;
   const cap = ctx.connect(ctx.args.peer);
