@@ -213,9 +213,11 @@ export class NodeHost {
   }
 
   /**
-   * Binds a process's pid and records it. A pid whose process has ended may be spawned again, on
-   * any core: the worker revives it (`Kernel.revive`), which makes the old process's
-   * capabilities stale. A pid whose process still runs is refused (PID_BOUND).
+   * Binds a process's pid and records it. A pid whose process has ended may be spawned again on
+   * the same core: that core's worker revives it first (`Kernel.revive`), which makes the old
+   * process's capabilities stale and drops what was sent to it and not received (counted). A pid
+   * whose process still runs is refused (PID_BOUND), and so is a respawn on another core
+   * (BAD_CORE: what is still on its way to the pid is that core's to drop).
    */
   private prepare(spec: ProcessSpec): ProcessLaunch {
     const before = this.processes.get(spec.pid);
@@ -223,7 +225,12 @@ export class NodeHost {
       throw new ConfigError(ErrorCode.PID_BOUND, `pid ${spec.pid} is given twice (its process is still running)`);
     }
     const respawn = before !== undefined;
-    if (respawn && this.memory.core_of(spec.pid) !== spec.core) this.memory.unbind(spec.pid);
+    if (respawn && before.core !== spec.core) {
+      throw new ConfigError(
+        ErrorCode.BAD_CORE,
+        `pid ${spec.pid} is spawned again on core ${spec.core}; its earlier process ran on core ${before.core}, where it must run again`,
+      );
+    }
     this.memory.bind(spec.pid, spec.core);
     let resolve_result!: (result: ProcessResult) => void;
     const done = new Promise<ProcessResult>((r) => (resolve_result = r));

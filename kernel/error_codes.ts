@@ -126,6 +126,8 @@ export const ErrorCode = {
   SIM_SILENT_LOSS: 'ERR_LATTICE_SIM_SILENT_LOSS',
   /** Virtual time stopped advancing. */
   SIM_LIVELOCK: 'ERR_LATTICE_SIM_LIVELOCK',
+  /** A call waited out its timeout on a path that cannot lose it, its callee up: a wake-up was lost. */
+  SIM_LIVENESS: 'ERR_LATTICE_SIM_LIVENESS',
   /** A `lattice node` config file that does not check (`NodeConfigError`: `errors`). */
   NODE_CONFIG: 'ERR_LATTICE_NODE_CONFIG',
   /** A `lattice node` that could not start (bind, identity, processes). */

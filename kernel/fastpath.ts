@@ -55,6 +55,7 @@ import {
   C_SENT_TIER,
   C_NOTIFIES_RECEIVED,
   C_STAGED,
+  C_STALE_DROPPED,
   C_STALE_RELEASES,
 } from './layout/counter_layout.js';
 import { CORE_OWNER, NODE_CLOSING_WORD, NODE_LOCK_WORD, NODE_TOKENS_WORD, ring_offset } from './layout/node_layout.js';
@@ -812,10 +813,14 @@ export class Fastpath {
       array = this.r32;
       w = (block + BLOCK_DATA) / WORD_BYTES;
     }
-    if (this.debug) this.check_incoming(array, w);
     const recv_seq_word = this.channels.recv_seq_word(array[w + SLOT_CHANNEL_WORD]!);
     const expected = this.i32[recv_seq_word]!;
-    if (array[w + SLOT_SEQ_WORD] !== expected) return PUMP_NONE; // An earlier one is elsewhere.
+    const seq = array[w + SLOT_SEQ_WORD]!;
+    if (seq !== expected) {
+      // Later: an earlier one is elsewhere. Earlier: sent to a process that has gone since (revive).
+      return ((seq - expected) | 0) < 0 ? this.skip_stale(source, array, w, block) : PUMP_NONE;
+    }
+    if (this.debug) this.check_incoming(array, w);
     if ((array[w + SLOT_FLAGS_WORD]! & SlotFlags.DROPPED) !== 0)
       return this.skip_tombstone(source, array, w, block, recv_seq_word, expected);
     const target = array[w + SLOT_DST_PID_WORD]!;
@@ -871,15 +876,46 @@ export class Fastpath {
     recv_seq_word: number,
     expected: number,
   ): number {
-    if (source === 3 && !this.in_spill!.pop(block)) return PUMP_NONE;
+    if (!this.discard(source, array, w, block)) return PUMP_NONE;
+    this.i32[recv_seq_word] = (expected + 1) | 0;
+    if (this.stalled) this.unstall();
+    return PUMP_MOVED;
+  }
+
+  /** Consumes a message for a process that has gone since it was sent (`forget_inbound`): counted, not delivered. */
+  private skip_stale(source: number, array: Int32Array, w: number, block: number): number {
+    if (!this.discard(source, array, w, block)) return PUMP_NONE;
+    this.count(C_STALE_DROPPED, 1);
+    if (this.stalled) this.unstall();
+    return PUMP_MOVED;
+  }
+
+  /** Takes the head slot of `source` without delivering it, freeing its payload block. False if a spill push is mid-way. */
+  private discard(source: number, array: Int32Array, w: number, block: number): boolean {
+    if (source === 3 && !this.in_spill!.pop(block)) return false;
     if ((array[w + SLOT_FLAGS_WORD]! & SlotFlags.DESCRIPTOR) !== 0) {
       this.slab.free(array[w + SLOT_BLOCK_OFFSET_WORD]!, array[w + SLOT_BLOCK_GEN_WORD]!, BlockState.PAYLOAD);
     }
     if (source < 3) this.in_rings[source]!.release();
     else this.slab.free(block, this.slab.generation(block), BlockState.SPILLED);
-    this.i32[recv_seq_word] = (expected + 1) | 0;
-    if (this.stalled) this.unstall();
-    return PUMP_MOVED;
+    return true;
+  }
+
+  /**
+   * Forgets what was sent to `pid` and not received yet (`Kernel.revive`, on `pid`'s own core):
+   * its mailbox is emptied, and every message still on the way on `channels` (those to `pid`) is
+   * dropped when the merge reaches it (its sequence number falls behind the channel's). Each is
+   * counted as `stale_dropped`. Returns how many the mailbox held.
+   */
+  forget_inbound(pid: number, channels: readonly number[], scratch: Message): number {
+    let dropped = 0;
+    while (this.mailboxes.take(pid, scratch)) {
+      if (scratch.block_offset !== 0) this.free_block(scratch.block_offset);
+      dropped++;
+    }
+    this.count(C_STALE_DROPPED, dropped);
+    for (const c of channels) this.i32[this.channels.recv_seq_word(c)] = this.i32[this.channels.send_seq_word(c)]!;
+    return dropped;
   }
 
   // ---------------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ import {
 } from './layout/counter_layout.js';
 import { NODE_LOCK_WORD } from './layout/node_layout.js';
 import { SLOT_PAYLOAD_BYTES_MAX, SlotFlags } from './layout/slot_layout.js';
-import type { Message } from './message.js';
+import { Message } from './message.js';
 import type { NodeMemory } from './node_memory.js';
 import {
   abandon_call,
@@ -358,21 +358,28 @@ export class Kernel {
    * Makes an exited `pid` a new process that may be spawned again: every open channel from or to
    * the old one is closed (so each capability naming one fails with STALE_CHANNEL, and a new
    * `connect` makes a fresh incarnation), and its process entry starts over (not listening, no
-   * notification bits, no call in progress). Messages the old process had not received yet stay
-   * queued and go to the new one. NOT_WAITING if `pid` has not exited.
+   * notification bits, no call in progress). What was sent to the old process and not received
+   * is dropped, counted as `stale_dropped` (the new process never sees it). Runs on `pid`'s own
+   * core (WRONG_CORE otherwise: its mailbox and rings are that core's); NOT_WAITING if `pid` has
+   * not exited.
    */
   revive(pid: number): number {
     if (!this.valid_pid(pid)) return this.deny(Status.BAD_PID);
+    if (this.memory.core_of(pid) !== this.fastpath.core) return this.deny(Status.WRONG_CORE);
+    const inbound: number[] = [];
     this.lock();
     try {
       if (!has_exited(this.memory, pid)) return this.deny(Status.NOT_WAITING);
       const channels = this.channels;
       for (let c = 0; c < channels.channels_max; c++) {
-        if (!channels.exists(c) || !channels.is_open(c)) continue;
+        if (!channels.exists(c)) continue;
         const from = channels.src_node(c) === LOCAL_NODE && channels.src_pid(c) === pid;
         const to = channels.dst_node(c) === LOCAL_NODE && channels.dst_pid(c) === pid;
-        if (from || to) this.close_locked(c);
+        if (to) inbound.push(c);
+        if ((from || to) && channels.is_open(c)) this.close_locked(c);
       }
+      // What the old process had not received is not the new one's: dropped, counted.
+      this.fastpath.forget_inbound(pid, inbound, new Message());
       process_revive(this.memory, pid);
     } finally {
       this.unlock();

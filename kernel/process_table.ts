@@ -62,6 +62,19 @@ export function process_revive(memory: NodeMemory, pid: number): void {
   const entry = memory.process_word(pid);
   Atomics.and(memory.i32, entry + PROCESS_FLAGS_WORD, ~(ProcessFlags.EXITED | ProcessFlags.LISTENING));
   Atomics.store(memory.i32, entry + PROCESS_NOTIFY_BITS_WORD, 0);
+  forget_call(memory, pid);
+}
+
+/**
+ * Ends whatever call `pid` was waiting for, without a result: its reply state becomes IDLE at
+ * the current call number, so a reply to that call, arriving now, is refused (NOT_WAITING) rather
+ * than left in a slot nobody will read. For a process that is gone (a revived pid, a node that
+ * restarts on its kept memory).
+ */
+export function forget_call(memory: NodeMemory, pid: number): void {
+  const entry = memory.process_word(pid);
+  const call_seq = memory.i32[entry + PROCESS_CALL_SEQ_WORD]!;
+  Atomics.store(memory.i32, entry + PROCESS_REPLY_STATE_WORD, reply_state(call_seq, ReplyState.IDLE));
 }
 
 /** Whether `pid` has exited. */

@@ -34,6 +34,7 @@ import {
   C_STAGED,
   C_RELEASED,
   C_STAGED_DROPPED,
+  C_STALE_DROPPED,
   C_NOTIFIES_SENT,
   C_NOTIFIES_RECEIVED,
   C_CALLS,
@@ -113,6 +114,8 @@ export interface CoreStats {
   staged: number;
   released: number;
   staged_dropped: number;
+  /** Messages for an exited process dropped when its pid was spawned again (`Kernel.revive`). */
+  stale_dropped: number;
   notifies_sent: number;
   notifies_received: number;
   calls: number;
@@ -213,6 +216,7 @@ function block_stats(memory: NodeMemory, block: number, core: number): CoreStats
     staged: c(C_STAGED),
     released: c(C_RELEASED),
     staged_dropped: c(C_STAGED_DROPPED),
+    stale_dropped: c(C_STALE_DROPPED),
     notifies_sent: c(C_NOTIFIES_SENT),
     notifies_received: c(C_NOTIFIES_RECEIVED),
     calls: c(C_CALLS),
@@ -291,6 +295,7 @@ export function sum_core_stats(list: readonly CoreStats[]): Omit<CoreStats, 'cor
     staged: 0,
     released: 0,
     staged_dropped: 0,
+    stale_dropped: 0,
     notifies_sent: 0,
     notifies_received: 0,
     calls: 0,
@@ -322,6 +327,7 @@ export function sum_core_stats(list: readonly CoreStats[]): Omit<CoreStats, 'cor
     total.staged += s.staged;
     total.released += s.released;
     total.staged_dropped += s.staged_dropped;
+    total.stale_dropped += s.stale_dropped;
     total.notifies_sent += s.notifies_sent;
     total.notifies_received += s.notifies_received;
     total.calls += s.calls;

@@ -96,6 +96,8 @@ export interface SabotageFaults {
   readonly tamper_delivered: number;
   /** Deliveries the simulator swaps with the next on the same channel (breaks FIFO). */
   readonly reorder_delivered: number;
+  /** Wake-ups the waiter drops (a sleeper waits out its timeout instead; breaks liveness). */
+  readonly drop_wake: number;
 }
 
 export const SABOTAGE_NONE: SabotageFaults = {
@@ -103,4 +105,5 @@ export const SABOTAGE_NONE: SabotageFaults = {
   forge_send: 0,
   tamper_delivered: 0,
   reorder_delivered: 0,
+  drop_wake: 0,
 };

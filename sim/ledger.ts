@@ -339,6 +339,11 @@ export class Ledger {
     return shown.join('; ');
   }
 
+  /** Reports a broken invariant found outside the ledger's own checks (a process's, e.g. liveness). */
+  report(invariant: Invariant, message: string): void {
+    this.violate(invariant, message);
+  }
+
   private violate(invariant: Invariant, message: string): void {
     this.fail(new SimViolation(invariant, message, this.clock.now_us));
   }

@@ -47,6 +47,30 @@ export interface ProcessWorld {
   readonly forge_send: number;
   readonly tamper_delivered: number;
   readonly reorder_delivered: number;
+  /** How the run's tracked calls ended (the liveness side of calls: timeouts while the callee was there). */
+  readonly calls: CallStats;
+  /** Whether node `to` is up and reachable from node `from` now. */
+  peer_up(from: number, to: number): boolean;
+}
+
+/** How the tracked calls of a run ended. */
+export interface CallStats {
+  /** Calls answered. */
+  completed: number;
+  /** Calls that waited out their timeout. */
+  timed_out: number;
+  /**
+   * Of those, calls whose callee's node was up and reachable when the wait ended: a reply lost,
+   * late, or a caller that was never woken. With no faults this must be 0.
+   */
+  timed_out_peer_up: number;
+  /** Calls that ended with DEAD_PEER (the callee exited or its node's session was lost). */
+  dead_peer: number;
+}
+
+/** A `CallStats` with every count 0. */
+export function call_stats(): CallStats {
+  return { completed: 0, timed_out: 0, timed_out_peer_up: 0, dead_peer: 0 };
 }
 
 /** What a `turns` step returns to end the steps. */
@@ -228,9 +252,31 @@ export function sim_process_context(
       // Committed before the call parks: the server may receive it before call_async returns.
       ledger.commit(channel.ledger_channel, id);
       trace.send(node, base.core, pid, id, node, channel.dst_pid);
+      const since_us = lane.now_us;
       const status = await kernel.call_async(pid, channel.cap, m, reply, timeout_ms);
-      if (status === Status.OK) check(reply, reply.payload);
-      else if (status !== Status.TIMEOUT && status !== Status.DEAD_PEER) ledger.uncommit(id); // It never left.
+      const calls = world.calls;
+      if (status === Status.OK) {
+        calls.completed++;
+        check(reply, reply.payload);
+      } else if (status === Status.TIMEOUT) {
+        calls.timed_out++;
+        const callee = channel.dst_node === LOCAL_NODE ? node : channel.dst_node;
+        if (world.peer_up(node, callee)) {
+          calls.timed_out_peer_up++;
+          // Inside a node nothing is lost on the way: a call that waits out its timeout there, its
+          // server running, was never woken (the liveness side of the wake path).
+          if (callee === node && life.alive) {
+            ledger.report(
+              'liveness',
+              `node ${node} pid ${pid} waited in a call to pid ${channel.dst_pid} on its own node from ${(since_us / 1000).toFixed(3)} ms until its ${timeout_ms} ms timeout, with the callee's node up`,
+            );
+          }
+        }
+      } else if (status === Status.DEAD_PEER) {
+        calls.dead_peer++;
+      } else {
+        ledger.uncommit(id); // It never left.
+      }
       return status;
     },
     reply_tracked(reply_cap, back, m, length) {

@@ -460,6 +460,7 @@ function read_faults(r: Reader, value: unknown, nodes: ReadonlyMap<number, Scena
     forge_send: r.number(sb, 'forge_send', 'faults.sabotage', 0, 1, 0),
     tamper_delivered: r.number(sb, 'tamper_delivered', 'faults.sabotage', 0, 1, 0),
     reorder_delivered: r.number(sb, 'reorder_delivered', 'faults.sabotage', 0, 1, 0),
+    drop_wake: r.number(sb, 'drop_wake', 'faults.sabotage', 0, 1, 0),
   };
   const schedule: ScheduledFault[] = [];
   r.array(o, 'schedule', 'faults', false).forEach((f, i) => {

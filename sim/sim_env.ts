@@ -72,6 +72,8 @@ interface Sleeper {
 export interface WakeLatency {
   readonly wake_us_min: number;
   readonly wake_us_max: number;
+  /** Sabotage (tests only): the chance that a wake-up is dropped (`faults.sabotage.drop_wake`). */
+  readonly drop_wake: number;
 }
 
 /**
@@ -134,6 +136,7 @@ export class SimWaiter implements Waiter {
     const list = this.sleepers.get(index);
     if (list === undefined || list.length === 0) return 0;
     const woken = Math.min(count, list.length);
+    if (this.latency.drop_wake > 0 && this.prng.chance(this.latency.drop_wake)) return 0; // Sabotage.
     for (let i = 0; i < woken; i++) {
       const sleeper = list[i]!;
       this.lane.cancel(sleeper.timer);

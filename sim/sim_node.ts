@@ -11,6 +11,7 @@
 import { Fastpath } from '../kernel/fastpath.js';
 import { Kernel } from '../kernel/kernel.js';
 import { NodeMemory, type NodeShared } from '../kernel/node_memory.js';
+import { forget_call } from '../kernel/process_table.js';
 import type { SlabClass } from '../kernel/layout/spill_layout.js';
 import { fastpath_stats, type FastpathStats } from '../kernel/stats.js';
 import { Overflow, type NetDriver, type NetStats, type Proto } from '../net/driver.js';
@@ -128,6 +129,10 @@ export class SimNode {
     } else {
       memory = NodeMemory.open(shared);
       memory.reclaim_attachments();
+      // The crashed incarnation's processes are gone: a call one of them was waiting in is over,
+      // so a reply to it (the server may still answer a request it finds in the kept rings) is
+      // refused and counted, not written to a slot no process will read.
+      for (const p of this.processes) forget_call(memory, p.pid);
     }
     this.memory = memory;
     this.memory_bytes = memory.control.byteLength + memory.region.byteLength;

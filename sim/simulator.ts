@@ -19,6 +19,7 @@ import { LINK_FAULTS_NONE, type LinkFaults } from './faults.js';
 import { LATENCY_BUCKETS, LATENCY_CLASSES, Ledger } from './ledger.js';
 import { SimBootError, SimViolation } from './violation.js';
 import { Prng } from './prng.js';
+import { call_stats, type CallStats } from './process.js';
 import type { Scenario } from './scenario.js';
 import { Scheduler } from './scheduler.js';
 import { SimNode, type IncarnationStats, type NodeWorld } from './sim_node.js';
@@ -105,6 +106,8 @@ export interface SimResult {
   readonly workloads: readonly { kind: string; counters: WorkloadCounters }[];
   readonly trace_digest: string;
   readonly trace_events: number;
+  /** How the tracked calls ended: answered, timed out (and of those, with the callee up and reachable), DEAD_PEER. */
+  readonly calls: CallStats;
 }
 
 function sum(record: Record<string, number>): number {
@@ -156,6 +159,7 @@ export class Simulator {
   private readonly options: SimOptions;
   private readonly workloads: { kind: string; counters: WorkloadCounters }[] = [];
   private readonly fault_log: { at_ms: number; what: string }[] = [];
+  private readonly calls: CallStats = call_stats();
   private crash_lost = 0;
   private ran = false;
 
@@ -216,9 +220,15 @@ export class Simulator {
       forge_send: scenario.faults.sabotage.forge_send,
       tamper_delivered: scenario.faults.sabotage.tamper_delivered,
       reorder_delivered: scenario.faults.sabotage.reorder_delivered,
+      calls: this.calls,
+      peer_up: (from, to) => this.network.reachable(from, to) && (this.nodes.get(to)?.alive ?? false),
       network: this.network,
       prng: this.prng,
-      wake: { wake_us_min: scenario.scheduler.wake_us_min, wake_us_max: scenario.scheduler.wake_us_max },
+      wake: {
+        wake_us_min: scenario.scheduler.wake_us_min,
+        wake_us_max: scenario.scheduler.wake_us_max,
+        drop_wake: scenario.faults.sabotage.drop_wake,
+      },
       peers: scenario.nodes.map((n) => n.id),
       suite,
       identities,
@@ -479,6 +489,7 @@ export class Simulator {
       workloads: this.workloads,
       trace_digest: this.trace.digest(),
       trace_events: this.trace.events,
+      calls: { ...this.calls },
     };
   }
 

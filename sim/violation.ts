@@ -15,6 +15,7 @@ const INVARIANT_CODES = {
   fifo: ErrorCode.SIM_FIFO,
   silent_loss: ErrorCode.SIM_SILENT_LOSS,
   livelock: ErrorCode.SIM_LIVELOCK,
+  liveness: ErrorCode.SIM_LIVENESS,
 } as const;
 
 /** The name of an invariant. */

@@ -34,7 +34,7 @@ async function load_areas(): Promise<AreasModule> {
 
 export const bench_command: Command = {
   name: 'bench',
-  summary: 'run the benchmarks and compare with their baselines',
+  summary: 'run the benchmarks and compare with their baselines (from a clone)',
   help: [
     'usage: lattice bench [AREA] [--json] [--quick]',
     '',
@@ -46,6 +46,7 @@ export const bench_command: Command = {
     "area's JIT feedback, heap and native threads do not weigh on the next.",
     '',
     'Run through `npm run bench -- AREA` so that Node has --expose-gc (heap figures need it).',
+    'The benchmarks run from a clone of the repository; the installed package does not ship them.',
   ].join('\n'),
   async run(argv) {
     const { values, positionals } = parse(argv, { json: { type: 'boolean' }, quick: { type: 'boolean' } }, 1);

@@ -69,6 +69,11 @@ export function summary_lines(r: SimResult, wall_ms: number, peak_rss_bytes: num
   lines.push(
     `  received by tier     L1 ${n(tiers[0]!)}  L2 ${n(tiers[1]!)}  L3 ${n(tiers[2]!)}  spill ${n(tiers[3]!)}`,
   );
+  const c = r.calls;
+  if (c.completed + c.timed_out + c.dead_peer > 0)
+    lines.push(
+      `  calls                ${n(c.completed).padStart(12)}   answered; ${n(c.timed_out)} timed out (${n(c.timed_out_peer_up)} with the callee up and reachable), ${n(c.dead_peer)} DEAD_PEER`,
+    );
   if (r.secure !== null)
     lines.push(
       `  secure channel       ${n(r.secure.handshakes_completed)} handshakes, ${n(r.secure.rekeys)} rekeys, ${n(r.secure.sealed_packets)} sealed`,

@@ -85,6 +85,8 @@ export const C_CYCLES_REFUSED = n++;
 export const C_REJECTED_TABLE_FULL = n++;
 /** Sends on remote channels refused because no network route exists. */
 export const C_REJECTED_NO_ROUTE = n++;
+/** Messages for an exited process that its pid's next process will not see (dropped at `Kernel.revive`). */
+export const C_STALE_DROPPED = n++;
 /** Number of counters in a block. */
 export const COUNTER_COUNT = n;
 

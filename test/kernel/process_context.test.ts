@@ -70,7 +70,7 @@ describe('spawning a pid again', () => {
     host.spawn({ pid: 5, core: 0, module: fixtures, entry: 'receive_one', args: { gate: shared, generation: 1 } });
     // Its process still runs: refused.
     expect(() =>
-      host.spawn({ pid: 5, core: 1, module: fixtures, entry: 'receive_one', args: { gate: shared, generation: 9 } }),
+      host.spawn({ pid: 5, core: 0, module: fixtures, entry: 'receive_one', args: { gate: shared, generation: 9 } }),
     ).toThrow(/still running/);
     await gate_reaches(gate, 1);
     const cap = main.connect(9, 5);
@@ -79,8 +79,14 @@ describe('spawning a pid again', () => {
     expect(main.send(9, cap, m)).toBe(Status.OK);
     const [first] = await host.join([5]);
     expect(first!.value).toEqual({ m_type: 100, generation: 1 });
-    // Exited: spawned again, on another core.
-    host.spawn({ pid: 5, core: 1, module: fixtures, entry: 'receive_one', args: { gate: shared, generation: 2 } });
+    // Sent after it exited: queued for a process that is gone.
+    m.m_type = 150;
+    expect(main.send(9, cap, m)).toBe(Status.OK);
+    // Not on another core (what is on its way to the pid is core 0's to drop).
+    expect(() =>
+      host.spawn({ pid: 5, core: 1, module: fixtures, entry: 'receive_one', args: { gate: shared, generation: 2 } }),
+    ).toThrow(/must run again/);
+    host.spawn({ pid: 5, core: 0, module: fixtures, entry: 'receive_one', args: { gate: shared, generation: 2 } });
     await gate_reaches(gate, 2);
     m.m_type = 200;
     expect(main.send(9, cap, m)).toBe(Status.STALE_CHANNEL); // The old process's channel is closed.
@@ -88,6 +94,8 @@ describe('spawning a pid again', () => {
     m.m_type = 300;
     expect(main.send(9, fresh, m)).toBe(Status.OK);
     const [second] = await host.join([5]);
+    // The new process sees only what was sent to it: 150, meant for the old one, was dropped, counted.
     expect(second!.value).toEqual({ m_type: 300, generation: 2 });
+    expect(host.stats().cores[0]!.stale_dropped).toBe(1);
   });
 });

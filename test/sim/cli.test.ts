@@ -111,7 +111,12 @@ describe('lattice sim', () => {
     expect([...a, ...b].every((l) => l.ok && /^[0-9a-f]{16}$/.test(l.trace_digest))).toBe(true);
     // The same seed in a shard and alone gives the same run.
     const whole = await lattice('sim', 'ping-pong', '--swarm', '5', '--seed', '3', '--json');
-    const by_seed = new Map(whole.stdout.trim().split('\n').map((l) => [JSON.parse(l).seed, JSON.parse(l).trace_digest]));
+    const by_seed = new Map(
+      whole.stdout
+        .trim()
+        .split('\n')
+        .map((l) => [JSON.parse(l).seed, JSON.parse(l).trace_digest]),
+    );
     for (const l of [...a, ...b]) expect(by_seed.get(l.seed)).toBe(l.trace_digest);
     expect(by_seed.size).toBe(5);
     expect((await lattice('sim', 'ping-pong', '--swarm', '5', '--shard', '3/2')).code).toBe(2);

@@ -1,0 +1,50 @@
+// Calls in the simulator: replies wake their callers through the injected waiter, so calls
+// complete in a round trip of virtual time, never by timeout when the server answered; a wake
+// dropped on purpose (sabotage) is caught by the liveness check, naming the stuck caller.
+import { describe, expect, it } from 'vitest';
+import { run, scenario, shipped } from './sim_helpers.js';
+
+/** The case from the issue: one node, a server on core 0, clients on cores 2 and 3, 500 calls each. */
+function one_node_calls(sabotage: Record<string, number> = {}) {
+  return scenario({
+    duration_ms: 2000,
+    drain_ms: 200,
+    nodes: [{ id: 1, sockets: 2, cores_per_socket: 2 }],
+    workloads: [
+      {
+        kind: 'call_reply',
+        server: { node: 1, core: 0, pid: 20 },
+        clients: [
+          { node: 1, core: 2, pid: 21 },
+          { node: 1, core: 3, pid: 22 },
+        ],
+        calls_per_client: 500,
+        payload_bytes: 24,
+      },
+    ],
+    faults: { sabotage },
+  });
+}
+
+describe('calls in the simulator', () => {
+  it('complete in about a round trip: all 1,000 answered, none by timeout', async () => {
+    const { result } = await run(one_node_calls(), 1);
+    expect(result.violation).toBeNull();
+    expect(result.calls).toEqual({ completed: 1000, timed_out: 0, timed_out_peer_up: 0, dead_peer: 0 });
+    expect(result.delivered).toBe(2000); // Each call and its reply.
+  });
+
+  it("a shipped scenario's calls all complete (ping-pong: 2 clients x 500)", async () => {
+    const { result } = await run(shipped('ping-pong'), 1);
+    expect(result.calls.completed).toBe(1000);
+    expect(result.calls.timed_out).toBe(0);
+  });
+
+  it('a dropped wake-up (sabotage) fails the liveness check, naming the stuck caller', async () => {
+    const { result } = await run(one_node_calls({ drop_wake: 0.2 }), 1);
+    expect(result.violation).toMatchObject({ invariant: 'liveness', code: 'ERR_LATTICE_SIM_LIVENESS' });
+    expect(result.violation!.message).toMatch(
+      /node 1 pid 2[12] waited in a call to pid 20 on its own node from [\d.]+ ms until its 100 ms timeout/,
+    );
+  });
+});
