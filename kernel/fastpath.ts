@@ -813,6 +813,7 @@ export class Fastpath {
       array = this.r32;
       w = (block + BLOCK_DATA) / WORD_BYTES;
     }
+    if (this.debug) this.check_incoming(array, w);
     const recv_seq_word = this.channels.recv_seq_word(array[w + SLOT_CHANNEL_WORD]!);
     const expected = this.i32[recv_seq_word]!;
     const seq = array[w + SLOT_SEQ_WORD]!;
@@ -820,7 +821,6 @@ export class Fastpath {
       // Later: an earlier one is elsewhere. Earlier: sent to a process that has gone since (revive).
       return ((seq - expected) | 0) < 0 ? this.skip_stale(source, array, w, block) : PUMP_NONE;
     }
-    if (this.debug) this.check_incoming(array, w);
     if ((array[w + SLOT_FLAGS_WORD]! & SlotFlags.DROPPED) !== 0)
       return this.skip_tombstone(source, array, w, block, recv_seq_word, expected);
     const target = array[w + SLOT_DST_PID_WORD]!;
