@@ -136,6 +136,14 @@ export function report_html(result: SimResult): string {
       'undelivered',
       `${fmt(result.undelivered)} (counted drops ${fmt(result.drops_total)}, lost in crashes ${fmt(result.crash_lost)})`,
     ],
+    [
+      'accounting',
+      `undelivered ${fmt(result.undelivered)} ≤ counted drops ${fmt(result.drops_total)} + lost in crashes ${fmt(result.crash_lost)} + changed on a clear path ${fmt(result.corrupt_delivered)} (an upper bound, checked: counted drops also count handshake packets and duplicates)`,
+    ],
+    [
+      'calls',
+      `${fmt(result.calls.completed)} answered, ${fmt(result.calls.timed_out)} timed out (${fmt(result.calls.timed_out_peer_up)} with the callee up and reachable), ${fmt(result.calls.dead_peer)} DEAD_PEER`,
+    ],
     ['duplicates delivered (clear UDP)', fmt(result.duplicates_delivered)],
     ['corrupted payloads delivered (clear)', fmt(result.corrupt_delivered)],
     ['ring hits / spills', `${fmt(hits)} / ${fmt(spills)}`],

@@ -29,6 +29,9 @@ describe.skipIf(!available)('report in Chromium', () => {
     expect(dom).toContain('aria-label="latency remote"');
     expect(dom).toContain(result.trace_digest);
     for (const name of Object.keys(result.drops)) expect(dom).toContain(name);
+    // The accounting bound and how the calls ended, with the run's own numbers.
+    expect(dom).toContain(`undelivered ${result.undelivered.toLocaleString('en-US')} ≤ counted drops`);
+    expect(dom).toContain(`${result.calls.completed.toLocaleString('en-US')} answered`);
     const png = join(dir, 'report.png');
     chromium([`--screenshot=${png}`, '--window-size=1200,1600', `file://${file}`]);
     expect(existsSync(png)).toBe(true);
