@@ -88,6 +88,24 @@ describe('the tarball', () => {
   });
 });
 
+describe('the portable entries', () => {
+  it('bundle for a browser (esbuild, platform browser): no Node module is pulled in', async () => {
+    const esbuild = await import('esbuild');
+    for (const entry of ['kernel', 'net', 'net/secure', 'sim', 'gpu']) {
+      const built = await esbuild.build({
+        entryPoints: [join(root, 'dist', entry, 'index.js')],
+        bundle: true,
+        platform: 'browser',
+        format: 'esm',
+        write: false,
+        logLevel: 'silent',
+      });
+      expect(built.errors, entry).toEqual([]);
+      expect(built.outputFiles[0]!.text).not.toMatch(/from ["']node:/);
+    }
+  });
+});
+
 describe('installed without webgpu (the kernel-only install)', () => {
   let dir = '';
   beforeAll(async () => {
