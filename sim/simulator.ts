@@ -120,6 +120,17 @@ function add_into(into: Record<string, number>, prefix: string, record: Record<s
   for (const [k, v] of Object.entries(record)) if (v !== 0) into[`${prefix}.${k}`] = (into[`${prefix}.${k}`] ?? 0) + v;
 }
 
+/** When the run's faults happen, µs: each scheduled one, each crash's restart, and the drain that lifts them. */
+function fault_times_us(scenario: Scenario): number[] {
+  const times: number[] = [];
+  for (const f of scenario.faults.schedule) {
+    times.push(f.at_ms * 1000);
+    if (f.kind === 'crash' && f.restart_after_ms !== undefined) times.push((f.at_ms + f.restart_after_ms) * 1000);
+  }
+  if (times.length > 0) times.push(scenario.duration_ms * 1000);
+  return times;
+}
+
 /** Which scheduler a run used, in words (the CLI summary and the HTML report show it). */
 export function scheduler_summary(r: SimResult): string {
   return r.lookahead_us > 0
@@ -177,7 +188,7 @@ export class Simulator {
       scenario.network.secure !== false,
       planned,
     );
-    this.trace = new Trace(scheduler, options.trace === true, scenario.trace_events_max);
+    this.trace = new Trace(scheduler, options.trace === true, scenario.trace_events_max, fault_times_us(scenario));
     this.network = new SimNetwork(
       scheduler,
       this.prng.fork('network'),

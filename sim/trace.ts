@@ -13,6 +13,12 @@
 /** Thread id of a node's network track. */
 export const NETWORK_TID = 1000;
 
+/** Length of a send or receive slice, µs: short enough that slices on one thread rarely touch. */
+export const SLICE_US = 0.1;
+
+/** Events within this many µs of a scheduled fault are kept past `events_max` (as many again). */
+export const FAULT_WINDOW_US = 1000;
+
 /** Kinds of trace events. */
 export const TraceKind = { SEND: 1, RECV: 2, DROP: 3, FAULT: 4, PROCESS: 5 } as const;
 
@@ -27,16 +33,41 @@ export class Trace {
   events_skipped = 0;
   /** Virtual time of the first event not kept (the cut), µs; -1 while every event is kept. */
   cut_at_us = -1;
+  /** Events kept past the cap because they fell within `FAULT_WINDOW_US` of a fault. */
+  events_near_faults = 0;
+  /** Scheduled fault times, µs (events around them are kept past the cap). */
+  private readonly fault_us: readonly number[];
+  /** Where the last slice on each thread (node × 65536 + tid) ends, µs: slices on a thread never overlap. */
+  private readonly slice_end = new Map<number, number>();
   private h1 = 0x811c9dc5;
   private h2 = 0x01000193;
 
   /** Events are stamped with this clock's time (the scheduler's, read here: a double passed as an argument cost an allocation per event). */
   private readonly clock: { readonly now_us: number };
 
-  constructor(clock: { readonly now_us: number }, enabled: boolean, events_max: number) {
+  constructor(
+    clock: { readonly now_us: number },
+    enabled: boolean,
+    events_max: number,
+    fault_us: readonly number[] = [],
+  ) {
     this.clock = clock;
     this.enabled = enabled;
     this.events_max = events_max;
+    this.fault_us = fault_us;
+  }
+
+  /** Where a slice at `ts_us` on (`node`, `tid`) starts: no earlier than the thread's last slice ends. */
+  private slice_start(node: number, tid: number, ts_us: number): number {
+    const key = node * 65536 + tid;
+    const start = Math.max(ts_us, this.slice_end.get(key) ?? 0);
+    this.slice_end.set(key, start + SLICE_US);
+    return start;
+  }
+
+  private near_fault(ts_us: number): boolean {
+    for (const at of this.fault_us) if (Math.abs(ts_us - at) <= FAULT_WINDOW_US) return true;
+    return false;
   }
 
   private step(v: number): void {
@@ -60,12 +91,14 @@ export class Trace {
 
   private keep(): boolean {
     if (!this.enabled) return false;
-    if (this.lines.length >= this.events_max) {
-      if (this.events_skipped === 0) this.cut_at_us = this.clock.now_us;
-      this.events_skipped++;
-      return false;
+    if (this.lines.length < this.events_max) return true;
+    if (this.events_near_faults < this.events_max && this.near_fault(this.clock.now_us)) {
+      this.events_near_faults++;
+      return true;
     }
-    return true;
+    if (this.events_skipped === 0) this.cut_at_us = this.clock.now_us;
+    this.events_skipped++;
+    return false;
   }
 
   /** Names a node's tracks. */
@@ -83,9 +116,9 @@ export class Trace {
     const ts_us = this.clock.now_us;
     this.mix(TraceKind.SEND, ts_us, node * 65536 + core, pid, id, dst_node * 65536 + dst_pid);
     if (!this.keep()) return;
-    const ts = ts_us.toFixed(3);
+    const ts = this.slice_start(node, core, ts_us).toFixed(3);
     this.lines.push(
-      `{"ph":"X","name":"send","cat":"msg","ts":${ts},"dur":1,"pid":${node},"tid":${core},"args":{"id":${id},"src_pid":${pid},"dst":"${dst_node}:${dst_pid}"}}`,
+      `{"ph":"X","name":"send","cat":"msg","ts":${ts},"dur":${SLICE_US},"pid":${node},"tid":${core},"args":{"id":${id},"src_pid":${pid},"dst":"${dst_node}:${dst_pid}"}}`,
     );
     this.lines.push(`{"ph":"s","name":"msg","cat":"msg","id":${id},"ts":${ts},"pid":${node},"tid":${core}}`);
   }
@@ -95,9 +128,9 @@ export class Trace {
     const ts_us = this.clock.now_us;
     this.mix(TraceKind.RECV, ts_us, node * 65536 + core, pid, id, latency_us);
     if (!this.keep()) return;
-    const ts = ts_us.toFixed(3);
+    const ts = this.slice_start(node, core, ts_us).toFixed(3);
     this.lines.push(
-      `{"ph":"X","name":"recv","cat":"msg","ts":${ts},"dur":1,"pid":${node},"tid":${core},"args":{"id":${id},"pid":${pid},"latency_us":${latency_us.toFixed(3)}}}`,
+      `{"ph":"X","name":"recv","cat":"msg","ts":${ts},"dur":${SLICE_US},"pid":${node},"tid":${core},"args":{"id":${id},"pid":${pid},"latency_us":${latency_us.toFixed(3)}}}`,
     );
     this.lines.push(`{"ph":"f","bp":"e","name":"msg","cat":"msg","id":${id},"ts":${ts},"pid":${node},"tid":${core}}`);
   }
@@ -137,6 +170,8 @@ export class Trace {
       events_in_file: this.lines.length,
       events_skipped: this.events_skipped,
       events_max: this.events_max,
+      events_near_faults: this.events_near_faults,
+      fault_window_ms: FAULT_WINDOW_US / 1000,
       ...(this.cut_at_us >= 0 ? { cut_at_ms: this.cut_at_us / 1000 } : {}),
     };
     return `{"displayTimeUnit":"ms","otherData":${JSON.stringify({ ...metadata, ...kept })},"traceEvents":[\n${this.lines.join(',\n')}\n]}\n`;
@@ -145,6 +180,11 @@ export class Trace {
   /** In words: whether the file holds every event, or where `events_max` cut it. */
   completeness(): string {
     if (this.events_skipped === 0) return 'every event';
-    return `the first ${this.lines.length.toLocaleString('en-US')} events; ${this.events_skipped.toLocaleString('en-US')} after ${(this.cut_at_us / 1000).toFixed(3)} ms were cut by trace_events_max (${this.events_max.toLocaleString('en-US')})`;
+    const near =
+      this.fault_us.length === 0
+        ? ''
+        : `, and ${this.events_near_faults.toLocaleString('en-US')} within ${FAULT_WINDOW_US / 1000} ms of its ${this.fault_us.length} faults`;
+    const first = this.lines.length - this.events_near_faults;
+    return `the first ${first.toLocaleString('en-US')} events${near}; ${this.events_skipped.toLocaleString('en-US')} after ${(this.cut_at_us / 1000).toFixed(3)} ms were cut by trace_events_max (${this.events_max.toLocaleString('en-US')})`;
   }
 }

@@ -90,6 +90,39 @@ describe('lattice sim', () => {
     expect(cut.otherData.events_total).toBe(trace.otherData.events_total); // Same run, same events.
   });
 
+  it("keeps a capped trace's events around every fault, and no two slices on one thread overlap", async () => {
+    const scenario = JSON.parse(
+      readFileSync(new URL('../../sim/scenarios/crash-restart.json', import.meta.url), 'utf8'),
+    );
+    writeFileSync(join(dir, 'crash-capped.json'), JSON.stringify({ ...scenario, trace_events_max: 2000 }));
+    const r = await lattice('sim', 'crash-capped.json', '--seed', '3', '--trace', 'crash.json');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/and [\d,]+ within 1 ms of its \d+ faults; [\d,]+ after/);
+    const file = JSON.parse(readFileSync(join(dir, 'crash.json'), 'utf8')) as {
+      otherData: { cut_at_ms: number; events_near_faults: number };
+      traceEvents: { ph: string; cat?: string; ts: number; dur?: number; pid: number; tid: number }[];
+    };
+    const faults = file.traceEvents.filter((e) => e.cat === 'fault').map((e) => e.ts);
+    expect(faults.length).toBeGreaterThan(0);
+    const late = faults.filter((ts) => ts / 1000 > file.otherData.cut_at_ms);
+    expect(late.length).toBeGreaterThan(0); // Faults after the cut…
+    const slices = file.traceEvents.filter((e) => e.ph === 'X');
+    for (const at of late) {
+      // …still have message events around them.
+      expect(slices.some((e) => Math.abs(e.ts - at) <= 1000)).toBe(true);
+    }
+    const by_thread = new Map<string, { ts: number; dur: number }[]>();
+    for (const e of slices) {
+      const key = `${e.pid}/${e.tid}`;
+      by_thread.set(key, [...(by_thread.get(key) ?? []), { ts: e.ts, dur: e.dur ?? 0 }]);
+    }
+    for (const list of by_thread.values()) {
+      list.sort((a, b) => a.ts - b.ts);
+      for (let i = 1; i < list.length; i++)
+        expect(list[i]!.ts).toBeGreaterThanOrEqual(list[i - 1]!.ts + list[i - 1]!.dur - 1e-6);
+    }
+  });
+
   it('runs a small swarm and reports no failing seed', async () => {
     const r = await lattice('sim', 'ping-pong', '--swarm', '8');
     expect(r.code).toBe(0);
