@@ -17,7 +17,7 @@
  *   "faults": { "link": { …LinkFaults }, "clock_skew": { "offset_ms_max", "drift_ppm_max" },
  *               "schedule": [ { "kind": "partition" | "heal" | "crash" | "link", "at_ms", … } ],
  *               "sabotage": { … } },   // tests only
- *   "trace_events_max": 200000
+ *   "trace_events_max": 200000   // absent: every event when the trace streams to a file (lattice sim --trace), 200,000 in memory
  * }
  *
  * Endpoints are `{ "node", "core", "pid" }`; `"participants": { "every_core": true, "pid_base": 16 }`
@@ -108,8 +108,12 @@ export interface Scenario {
     readonly schedule: readonly ScheduledFault[];
     readonly sabotage: SabotageFaults;
   };
-  readonly trace_events_max: number;
+  /** Trace events kept at most; null when the scenario sets none (see `TRACE_EVENTS_MAX_DEFAULT`). */
+  readonly trace_events_max: number | null;
 }
+
+/** Trace events kept in memory when a scenario sets no `trace_events_max` and the trace does not stream. */
+export const TRACE_EVENTS_MAX_DEFAULT = 200_000;
 
 /** A scenario that does not fit the schema; `errors` has every mistake found. */
 export class ScenarioError extends JsonFileError {
@@ -141,7 +145,8 @@ export function parse_scenario(text: string, file = 'scenario.json'): Scenario {
   const description = r.string(top, 'description', '', '');
   const duration_ms = r.number(top, 'duration_ms', '', 0.001, DURATION_MS_MAX);
   const drain_ms = r.number(top, 'drain_ms', '', 0, DURATION_MS_MAX, 1000);
-  const trace_events_max = r.int(top, 'trace_events_max', '', 0, 10_000_000, 200_000);
+  const trace_events_max =
+    top.trace_events_max === undefined ? null : r.int(top, 'trace_events_max', '', 0, 10_000_000);
 
   const net = r.object(top.network ?? {}, 'network', ['proto', 'secure', 'max_queue', 'overflow']) ?? {};
   let secure = false as false | Record<string, number>;

@@ -20,7 +20,7 @@ import { LATENCY_BUCKETS, LATENCY_CLASSES, Ledger } from './ledger.js';
 import { SimBootError, SimViolation } from './violation.js';
 import { Prng } from './prng.js';
 import { call_stats, type CallStats } from './process.js';
-import type { Scenario } from './scenario.js';
+import { TRACE_EVENTS_MAX_DEFAULT, type Scenario } from './scenario.js';
 import { Scheduler } from './scheduler.js';
 import { SimNode, type IncarnationStats, type NodeWorld } from './sim_node.js';
 import { SimNetwork, type SimNetworkStats } from './sim_network.js';
@@ -37,6 +37,12 @@ export interface SimOptions {
   readonly seed: number;
   /** Keep trace events for a Chrome trace file (the digest is always computed). */
   readonly trace?: boolean;
+  /**
+   * Stream the trace file as the run goes (with `trace`): chunks of the JSON, in order, so the
+   * trace's memory stays bounded; call `finish_trace()` after `run()` for its end. Without
+   * `trace_events_max` in the scenario, every event is kept then.
+   */
+  readonly trace_sink?: (chunk: string) => void;
   /** Called now and then with the fraction of virtual time done. */
   readonly on_progress?: (fraction: number) => void;
   /** The scenario's path, for the replay command a violation prints. */
@@ -188,7 +194,10 @@ export class Simulator {
       scenario.network.secure !== false,
       planned,
     );
-    this.trace = new Trace(scheduler, options.trace === true, scenario.trace_events_max, fault_times_us(scenario));
+    const sink = options.trace_sink ?? null;
+    const events_max =
+      scenario.trace_events_max ?? (sink !== null ? Number.MAX_SAFE_INTEGER : TRACE_EVENTS_MAX_DEFAULT);
+    this.trace = new Trace(scheduler, options.trace === true, events_max, fault_times_us(scenario), sink);
     this.network = new SimNetwork(
       scheduler,
       this.prng.fork('network'),
@@ -509,8 +518,17 @@ export class Simulator {
     return this.trace.completeness();
   }
 
-  /** The Chrome trace-event JSON of the run (needs `trace: true`). */
+  /** With `trace_sink`: hands the sink the end of the trace file (after `run()`). */
+  finish_trace(): void {
+    this.trace.finish(this.trace_metadata());
+  }
+
+  private trace_metadata(): Record<string, unknown> {
+    return { scenario: this.scenario.name, seed: this.seed, digest: this.trace.digest() };
+  }
+
+  /** The Chrome trace-event JSON of the run (needs `trace: true`, without `trace_sink`). */
   trace_json(): string {
-    return this.trace.json({ scenario: this.scenario.name, seed: this.seed, digest: this.trace.digest() });
+    return this.trace.json(this.trace_metadata());
   }
 }

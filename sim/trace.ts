@@ -16,6 +16,9 @@ export const NETWORK_TID = 1000;
 /** Length of a send or receive slice, µs: short enough that slices on one thread rarely touch. */
 export const SLICE_US = 0.1;
 
+/** Lines held before they go to a streaming sink (bounds the trace's memory when it streams). */
+export const TRACE_FLUSH_LINES = 4096;
+
 /** Events within this many µs of a scheduled fault are kept past `events_max` (as many again). */
 export const FAULT_WINDOW_US = 1000;
 
@@ -28,7 +31,11 @@ export class Trace {
   readonly enabled: boolean;
   /** Events kept at most; the rest count in `events_skipped`. */
   readonly events_max: number;
-  private readonly lines: string[] = [];
+  private lines: string[] = [];
+  /** Lines already handed to the sink. */
+  private flushed = 0;
+  /** Where the file goes as the run goes (null: held in memory until `json`). */
+  private readonly sink: ((chunk: string) => void) | null;
   events = 0;
   events_skipped = 0;
   /** Virtual time of the first event not kept (the cut), µs; -1 while every event is kept. */
@@ -50,11 +57,31 @@ export class Trace {
     enabled: boolean,
     events_max: number,
     fault_us: readonly number[] = [],
+    sink: ((chunk: string) => void) | null = null,
   ) {
     this.clock = clock;
     this.enabled = enabled;
     this.events_max = events_max;
     this.fault_us = fault_us;
+    this.sink = enabled ? sink : null;
+    this.sink?.('{"displayTimeUnit":"ms","traceEvents":[\n');
+  }
+
+  /** Lines kept so far (handed to the sink or held). */
+  private get kept(): number {
+    return this.flushed + this.lines.length;
+  }
+
+  private push(line: string): void {
+    this.lines.push(line);
+    if (this.sink !== null && this.lines.length >= TRACE_FLUSH_LINES) this.flush();
+  }
+
+  private flush(): void {
+    if (this.lines.length === 0) return;
+    this.sink!(`${this.flushed > 0 ? ',\n' : ''}${this.lines.join(',\n')}`);
+    this.flushed += this.lines.length;
+    this.lines = [];
   }
 
   /** Where a slice at `ts_us` on (`node`, `tid`) starts: no earlier than the thread's last slice ends. */
@@ -91,7 +118,7 @@ export class Trace {
 
   private keep(): boolean {
     if (!this.enabled) return false;
-    if (this.lines.length < this.events_max) return true;
+    if (this.kept < this.events_max) return true;
     if (this.events_near_faults < this.events_max && this.near_fault(this.clock.now_us)) {
       this.events_near_faults++;
       return true;
@@ -105,10 +132,10 @@ export class Trace {
   node(node: number, cores: number): void {
     this.mix(TraceKind.PROCESS, 0, node, cores, 0, 0);
     if (!this.enabled) return;
-    this.lines.push(`{"ph":"M","name":"process_name","pid":${node},"args":{"name":"node ${node}"}}`);
+    this.push(`{"ph":"M","name":"process_name","pid":${node},"args":{"name":"node ${node}"}}`);
     for (let c = 0; c < cores; c++)
-      this.lines.push(`{"ph":"M","name":"thread_name","pid":${node},"tid":${c},"args":{"name":"core ${c}"}}`);
-    this.lines.push(`{"ph":"M","name":"thread_name","pid":${node},"tid":${NETWORK_TID},"args":{"name":"network"}}`);
+      this.push(`{"ph":"M","name":"thread_name","pid":${node},"tid":${c},"args":{"name":"core ${c}"}}`);
+    this.push(`{"ph":"M","name":"thread_name","pid":${node},"tid":${NETWORK_TID},"args":{"name":"network"}}`);
   }
 
   /** Records a committed send of message `id`. */
@@ -117,10 +144,10 @@ export class Trace {
     this.mix(TraceKind.SEND, ts_us, node * 65536 + core, pid, id, dst_node * 65536 + dst_pid);
     if (!this.keep()) return;
     const ts = this.slice_start(node, core, ts_us).toFixed(3);
-    this.lines.push(
+    this.push(
       `{"ph":"X","name":"send","cat":"msg","ts":${ts},"dur":${SLICE_US},"pid":${node},"tid":${core},"args":{"id":${id},"src_pid":${pid},"dst":"${dst_node}:${dst_pid}"}}`,
     );
-    this.lines.push(`{"ph":"s","name":"msg","cat":"msg","id":${id},"ts":${ts},"pid":${node},"tid":${core}}`);
+    this.push(`{"ph":"s","name":"msg","cat":"msg","id":${id},"ts":${ts},"pid":${node},"tid":${core}}`);
   }
 
   /** Records the delivery of message `id`. */
@@ -129,10 +156,10 @@ export class Trace {
     this.mix(TraceKind.RECV, ts_us, node * 65536 + core, pid, id, latency_us);
     if (!this.keep()) return;
     const ts = this.slice_start(node, core, ts_us).toFixed(3);
-    this.lines.push(
+    this.push(
       `{"ph":"X","name":"recv","cat":"msg","ts":${ts},"dur":${SLICE_US},"pid":${node},"tid":${core},"args":{"id":${id},"pid":${pid},"latency_us":${latency_us.toFixed(3)}}}`,
     );
-    this.lines.push(`{"ph":"f","bp":"e","name":"msg","cat":"msg","id":${id},"ts":${ts},"pid":${node},"tid":${core}}`);
+    this.push(`{"ph":"f","bp":"e","name":"msg","cat":"msg","id":${id},"ts":${ts},"pid":${node},"tid":${core}}`);
   }
 
   /** Records a counted drop. */
@@ -140,7 +167,7 @@ export class Trace {
     const ts_us = this.clock.now_us;
     this.mix(TraceKind.DROP, ts_us, node, to_node, reason.length, reason.charCodeAt(0));
     if (!this.keep()) return;
-    this.lines.push(
+    this.push(
       `{"ph":"i","s":"t","name":"drop: ${reason}","cat":"drop","ts":${ts_us.toFixed(3)},"pid":${node},"tid":${NETWORK_TID},"args":{"to_node":${to_node}}}`,
     );
   }
@@ -150,7 +177,7 @@ export class Trace {
     const ts_us = this.clock.now_us;
     this.mix(TraceKind.FAULT, ts_us, what.length, what.charCodeAt(0), what.charCodeAt(what.length - 1), 0);
     if (!this.enabled) return;
-    this.lines.push(
+    this.push(
       `{"ph":"i","s":"g","name":${JSON.stringify(what)},"cat":"fault","ts":${ts_us.toFixed(3)},"pid":0,"tid":0}`,
     );
   }
@@ -167,14 +194,24 @@ export class Trace {
   json(metadata: Record<string, unknown>): string {
     const kept = {
       events_total: this.events,
-      events_in_file: this.lines.length,
+      events_in_file: this.kept,
       events_skipped: this.events_skipped,
-      events_max: this.events_max,
+      events_max: this.events_max === Number.MAX_SAFE_INTEGER ? null : this.events_max,
       events_near_faults: this.events_near_faults,
       fault_window_ms: FAULT_WINDOW_US / 1000,
       ...(this.cut_at_us >= 0 ? { cut_at_ms: this.cut_at_us / 1000 } : {}),
     };
-    return `{"displayTimeUnit":"ms","otherData":${JSON.stringify({ ...metadata, ...kept })},"traceEvents":[\n${this.lines.join(',\n')}\n]}\n`;
+    return `{"displayTimeUnit":"ms","traceEvents":[\n${this.lines.join(',\n')}\n],"otherData":${JSON.stringify({ ...metadata, ...kept })}}\n`;
+  }
+
+  /** With a sink: hands it the rest of the file (the last lines, then the metadata, as `json` has it). */
+  finish(metadata: Record<string, unknown>): void {
+    if (this.sink === null) return;
+    const total = this.kept;
+    this.flush();
+    const text = this.json(metadata);
+    // `json` over no held lines: its tail, after the (now empty) list of events.
+    this.sink(`${total > 0 ? '\n' : ''}${text.slice(text.indexOf('],"otherData"'))}`);
   }
 
   /** In words: whether the file holds every event, or where `events_max` cut it. */
@@ -184,7 +221,7 @@ export class Trace {
       this.fault_us.length === 0
         ? ''
         : `, and ${this.events_near_faults.toLocaleString('en-US')} within ${FAULT_WINDOW_US / 1000} ms of its ${this.fault_us.length} faults`;
-    const first = this.lines.length - this.events_near_faults;
+    const first = this.kept - this.events_near_faults;
     return `the first ${first.toLocaleString('en-US')} events${near}; ${this.events_skipped.toLocaleString('en-US')} after ${(this.cut_at_us / 1000).toFixed(3)} ms were cut by trace_events_max (${this.events_max.toLocaleString('en-US')})`;
   }
 }

@@ -4,7 +4,7 @@
  * random fault mixes and reports the failing ones. Exit codes: 0 every invariant held, 1 one
  * broke (the seed and the replay command are printed), 2 bad usage or a bad scenario.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SEED_MAX } from '../../sim/prng.js';
@@ -148,13 +148,27 @@ export const sim_command: Command = {
     const run_scenario = values.mix === true ? swarm_scenario(scenario, seed) : scenario;
     const t0 = performance.now();
     const on_progress = progress_bar(scenario.name);
+    // The trace streams to its file as the run goes (memory stays bounded; every event is kept
+    // unless the scenario sets trace_events_max).
+    let trace_fd = -1;
+    if (values.trace !== undefined) {
+      mkdirSync(dirname(resolve(values.trace)), { recursive: true });
+      trace_fd = openSync(values.trace, 'w');
+    }
     const sim = new Simulator(run_scenario, {
       seed,
       trace: values.trace !== undefined,
       scenario_path: values.mix === true ? `${shown} --mix` : shown,
       ...(on_progress === undefined ? {} : { on_progress }),
+      ...(trace_fd < 0 ? {} : { trace_sink: (chunk: string) => void writeSync(trace_fd, chunk) }),
     });
-    const result = await sim.run();
+    let result: SimResult;
+    try {
+      result = await sim.run();
+      if (trace_fd >= 0) sim.finish_trace();
+    } finally {
+      if (trace_fd >= 0) closeSync(trace_fd);
+    }
     const wall_ms = performance.now() - t0;
     if (values.json === true) process.stdout.write(`${JSON.stringify(result)}\n`);
     else process.stdout.write(`${summary_lines(result, wall_ms, process.resourceUsage().maxRSS * 1024).join('\n')}\n`);
@@ -163,7 +177,6 @@ export const sim_command: Command = {
       if (values.json !== true) process.stdout.write(`  report: ${resolve(values.report)}\n`);
     }
     if (values.trace !== undefined) {
-      write(values.trace, sim.trace_json());
       if (values.json !== true)
         process.stdout.write(
           `  trace:  ${resolve(values.trace)} (open in https://ui.perfetto.dev): ${sim.trace_completeness()}\n`,

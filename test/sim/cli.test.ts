@@ -70,9 +70,15 @@ describe('lattice sim', () => {
     expect(full.stdout).toMatch(/trace: .*full\.json .*: every event$/m);
     const trace = JSON.parse(readFileSync(join(dir, 'full.json'), 'utf8')) as {
       otherData: { events_skipped: number; events_total: number };
-      traceEvents: { name: string; args?: { latency_us?: number } }[];
+      traceEvents: { name: string; ph: string; cat?: string; args?: { latency_us?: number } }[];
     };
     expect(trace.otherData.events_skipped).toBe(0);
+    // Every event of the run is in the file: one slice per send and receive, one instant per
+    // drop and fault, one process name per node.
+    const kinds = trace.traceEvents.filter(
+      (e) => e.ph === 'X' || e.cat === 'drop' || e.cat === 'fault' || e.name === 'process_name',
+    );
+    expect(kinds.length).toBe(trace.otherData.events_total);
     const recvs = trace.traceEvents.filter((e) => e.name === 'recv');
     expect(recvs.length).toBeGreaterThan(1000);
     expect(recvs.every((e) => (e.args?.latency_us ?? 0) > 0)).toBe(true);
