@@ -87,6 +87,8 @@ export class Ledger {
   readonly timeline_bucket_us: number;
   readonly timeline_sent: number[] = [];
   readonly timeline_delivered: number[] = [];
+  /** Deliveries per timeline bucket by latency class (`LATENCY_CLASSES`: L1, L2, L3 and spill, remote). */
+  readonly timeline_by_class: number[][] = LATENCY_CLASSES.map(() => []);
   /** Read for every record (a closure returning a double cost an allocation per call). */
   private readonly clock: { readonly now_us: number };
   private readonly fail: (violation: SimViolation) => void;
@@ -268,6 +270,7 @@ export class Ledger {
     this.bump_at(this.timeline_delivered, now);
     // Histograms by class index (L1, L2, L3 by the tier that carried it; remote): no keyed lookup.
     const cls = channel.src_node !== channel.dst_node ? 3 : m.tier < 3 ? m.tier : 2;
+    this.bump_at(this.timeline_by_class[cls]!, now);
     // floor(log2(latency)) from the leading zeros of its integer part (latencies below 2^31 µs).
     const b = latency_us < 2 ? 0 : Math.min(LATENCY_BUCKETS - 1, 31 - Math.clz32(Math.min(latency_us, 0x7fff_ffff)));
     this.histograms[cls]![b]!++;

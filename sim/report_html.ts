@@ -62,27 +62,94 @@ function legend(): string {
   return `<p class="legend">${TIER_LABELS.map((l, i) => `<span><i style="background:${TIER_COLORS[i]}"></i>${l}</span>`).join(' ')} — messages received per core, by the tier they came through</p>`;
 }
 
+/** Round step for `n` ticks over [0, max]: 1, 2 or 5 times a power of ten. */
+function tick_step(max: number, ticks: number): number {
+  const raw = Math.max(1e-9, max / ticks);
+  const p = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 5, 10].map((k) => k * p).find((s) => s >= raw)!;
+}
+
+/** The series as a chart over the active span of the run: axes with units and ticks, labelled fault lines. */
 function timeline(result: SimResult): string {
-  const { sent, delivered } = result.timeline;
-  const n = Math.max(sent.length, delivered.length, Math.ceil(result.virtual_ms / result.timeline_bucket_ms), 1);
+  const { sent, delivered, delivered_by_class } = result.timeline;
+  const bucket_ms = result.timeline_bucket_ms;
+  const all = [sent, delivered, ...Object.values(delivered_by_class)];
+  const n = Math.max(...all.map((s) => s.length), 1);
+  // The active span: from the first bucket with traffic to the last (faults stay in view too).
+  let first = n;
+  let last = 0;
+  for (const series of all)
+    for (let i = 0; i < series.length; i++)
+      if ((series[i] ?? 0) > 0) {
+        first = Math.min(first, i);
+        last = Math.max(last, i);
+      }
+  for (const f of result.faults) {
+    first = Math.min(first, Math.floor(f.at_ms / bucket_ms));
+    last = Math.max(last, Math.floor(f.at_ms / bucket_ms));
+  }
+  if (first > last) [first, last] = [0, n - 1];
+  const from_ms = first * bucket_ms;
+  const to_ms = Math.max(from_ms + bucket_ms, (last + 1) * bucket_ms);
   const w = 760;
-  const h = 160;
-  const max = Math.max(1, ...sent, ...delivered);
-  const line = (series: number[], color: string) => {
+  const h = 200;
+  const left = 60;
+  const bottom = h - 30;
+  const top = 24;
+  const max = Math.max(1, ...all.flatMap((s) => s.slice(first, last + 1)));
+  const x_of = (ms: number) => left + ((ms - from_ms) / (to_ms - from_ms)) * (w - left - 10);
+  const y_of = (v: number) => bottom - (v / max) * (bottom - top);
+  const line = (series: number[], color: string, label: string) => {
     const pts: string[] = [];
-    for (let i = 0; i < n; i++)
-      pts.push(
-        `${((i / Math.max(1, n - 1)) * (w - 50) + 45).toFixed(1)},${(h - 20 - ((series[i] ?? 0) / max) * (h - 40)).toFixed(1)}`,
-      );
-    return `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${pts.join(' ')}"/>`;
+    for (let i = first; i <= last; i++)
+      pts.push(`${x_of((i + 0.5) * bucket_ms).toFixed(1)},${y_of(series[i] ?? 0).toFixed(1)}`);
+    return `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${pts.join(' ')}"><title>${esc(label)}</title></polyline>`;
   };
+  const ticks: string[] = [];
+  const xs = tick_step(to_ms - from_ms, 6);
+  for (let t = Math.ceil(from_ms / xs) * xs; t <= to_ms + 1e-9; t += xs) {
+    const x = x_of(t).toFixed(1);
+    ticks.push(
+      `<line x1="${x}" x2="${x}" y1="${bottom}" y2="${bottom + 4}" stroke="#999"/><text x="${x}" y="${bottom + 16}" class="s" text-anchor="middle">${Number(t.toPrecision(6))}</text>`,
+    );
+  }
+  const ys = tick_step(max, 4);
+  for (let v = 0; v <= max + 1e-9; v += ys) {
+    const y = y_of(v).toFixed(1);
+    ticks.push(
+      `<line x1="${left - 4}" x2="${left}" y1="${y}" y2="${y}" stroke="#999"/><text x="${left - 6}" y="${y}" class="s" text-anchor="end" dominant-baseline="middle">${fmt(v)}</text>`,
+    );
+  }
   const faults = result.faults
-    .map((f) => {
-      const x = (f.at_ms / Math.max(1e-9, result.virtual_ms)) * (w - 50) + 45;
-      return `<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="10" y2="${h - 20}" stroke="#ef6c00" stroke-dasharray="3,3"><title>${esc(f.what)} at ${f.at_ms.toFixed(2)} ms</title></line>`;
+    .map((f, i) => {
+      const at = x_of(f.at_ms);
+      const x = at.toFixed(1);
+      const anchor = at > w - 160 ? 'end' : 'start';
+      return `<line x1="${x}" x2="${x}" y1="${top}" y2="${bottom}" stroke="#ef6c00" stroke-dasharray="3,3"/><text x="${x}" y="${top - 6 - (i % 2) * 9}" class="s fault" text-anchor="${anchor}">${esc(f.what)}</text>`;
     })
     .join('');
-  return `<svg width="${w}" height="${h}" role="img" aria-label="timeline"><line x1="45" x2="${w - 5}" y1="${h - 20}" y2="${h - 20}" stroke="#999"/><text x="2" y="16" class="s">${fmt(max)}</text><text x="2" y="${h - 22}" class="s">0</text><text x="45" y="${h - 4}" class="s">0 ms</text><text x="${w - 80}" y="${h - 4}" class="s">${result.virtual_ms.toFixed(1)} ms</text>${faults}${line(sent, '#1565c0')}${line(delivered, '#2e7d32')}</svg><p class="legend"><span><i style="background:#1565c0"></i>sent</span> <span><i style="background:#2e7d32"></i>delivered</span> <span><i style="background:#ef6c00"></i>fault</span> — per ${result.timeline_bucket_ms.toFixed(2)} ms of virtual time</p>`;
+  const classes = Object.entries(delivered_by_class).filter(([, s]) => s.some((v) => v > 0));
+  const class_colors: Record<string, string> = {
+    L1: TIER_COLORS[0]!,
+    L2: TIER_COLORS[1]!,
+    L3: TIER_COLORS[2]!,
+    remote: '#00838f',
+  };
+  const lines = [
+    line(sent, '#90a4ae', 'sent'),
+    line(delivered, '#263238', 'delivered'),
+    ...classes.map(([c, s]) => line(s, class_colors[c] ?? '#777', `delivered via ${c}`)),
+  ].join('');
+  const legend = [
+    '<span><i style="background:#90a4ae"></i>sent</span>',
+    '<span><i style="background:#263238"></i>delivered</span>',
+    ...classes.map(
+      ([c]) =>
+        `<span><i style="background:${class_colors[c] ?? '#777'}"></i>delivered via ${c === 'L3' ? 'L3 or spill' : c}</span>`,
+    ),
+    '<span><i style="background:#ef6c00"></i>fault</span>',
+  ].join(' ');
+  return `<svg width="${w}" height="${h}" role="img" aria-label="timeline"><line x1="${left}" x2="${w - 10}" y1="${bottom}" y2="${bottom}" stroke="#999"/><line x1="${left}" x2="${left}" y1="${top}" y2="${bottom}" stroke="#999"/>${ticks.join('')}<text x="${(left + w) / 2}" y="${h - 2}" class="s" text-anchor="middle">virtual time (ms)</text><text x="12" y="${(top + bottom) / 2}" class="s" transform="rotate(-90 12 ${(top + bottom) / 2})" text-anchor="middle">messages per ${bucket_ms.toFixed(2)} ms</text>${faults}${lines}</svg><p class="legend">${legend} — ${from_ms.toFixed(1)} to ${to_ms.toFixed(1)} ms, the span with traffic or faults</p>`;
 }
 
 function histogram(name: string, buckets: number[]): string {

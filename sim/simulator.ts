@@ -107,7 +107,8 @@ export interface SimResult {
   readonly nodes: readonly NodeSummary[];
   readonly latency: Record<string, number[]>;
   readonly timeline_bucket_ms: number;
-  readonly timeline: { sent: number[]; delivered: number[] };
+  /** Messages per timeline bucket: sent, delivered, and delivered by class (L1, L2, L3 with spill, remote). */
+  readonly timeline: { sent: number[]; delivered: number[]; delivered_by_class: Record<string, number[]> };
   readonly faults: readonly { at_ms: number; what: string }[];
   readonly workloads: readonly { kind: string; counters: WorkloadCounters }[];
   readonly trace_digest: string;
@@ -504,7 +505,11 @@ export class Simulator {
       nodes,
       latency,
       timeline_bucket_ms: this.ledger.timeline_bucket_us / 1000,
-      timeline: { sent: this.ledger.timeline_sent, delivered: this.ledger.timeline_delivered },
+      timeline: {
+        sent: this.ledger.timeline_sent,
+        delivered: this.ledger.timeline_delivered,
+        delivered_by_class: Object.fromEntries(LATENCY_CLASSES.map((c, i) => [c, this.ledger.timeline_by_class[i]!])),
+      },
       faults: this.fault_log,
       workloads: this.workloads,
       trace_digest: this.trace.digest(),

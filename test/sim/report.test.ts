@@ -29,6 +29,11 @@ describe.skipIf(!available)('report in Chromium', () => {
     expect(dom).toContain('aria-label="latency remote"');
     expect(dom).toContain(result.trace_digest);
     for (const name of Object.keys(result.drops)) expect(dom).toContain(name);
+    // The timeline: axes with units, labelled faults, deliveries by tier over time.
+    expect(dom).toContain('virtual time (ms)');
+    expect(dom).toMatch(/messages per [\d.]+ ms/);
+    expect(dom).toMatch(/class="s fault"[^>]*>crash node 2 \(memory lost\)</);
+    expect(dom).toContain('delivered via remote');
     // The accounting bound and how the calls ended, with the run's own numbers.
     expect(dom).toContain(`undelivered ${result.undelivered.toLocaleString('en-US')} ≤ counted drops`);
     expect(dom).toContain(`${result.calls.completed.toLocaleString('en-US')} answered`);
