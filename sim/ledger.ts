@@ -54,6 +54,9 @@ const META_CHANNEL_SHIFT = 3;
 /** Message records a ledger starts with, at least and at most (it grows past them as needed). */
 const RECORDS_START = 1 << 16;
 const RECORDS_HINT_MAX = 1 << 22;
+/** Messages (the first ids) whose whole path the ledger keeps for the report's "follow one message". */
+export const FOLLOW_MESSAGES_MAX = 2000;
+
 /** Channels a ledger records at most (the meta word holds the index in 28 bits). */
 export const LEDGER_CHANNELS_MAX = 1 << 28;
 /** How many undelivered messages a silent_loss violation names. */
@@ -68,6 +71,9 @@ export class Ledger {
    * `channel << 3 | crash_hit << 2 | state` (an integer below 2^31).
    */
   private records: Float64Array;
+  /** For the first `FOLLOW_MESSAGES_MAX` ids: when each was delivered (µs; -1 not yet) and the tier that carried it. */
+  private readonly follow_delivered_us = new Float64Array(FOLLOW_MESSAGES_MAX + 1).fill(-1);
+  private readonly follow_tier = new Int8Array(FOLLOW_MESSAGES_MAX + 1);
   /**
    * Each channel's next sequence number, by channel: the sender's side of a channel apart from
    * its record, so a send touches four bytes of a dense array rather than the channel object.
@@ -268,6 +274,10 @@ export class Ledger {
     this.delivered++;
     this.bytes_delivered += length;
     this.bump_at(this.timeline_delivered, now);
+    if (id <= FOLLOW_MESSAGES_MAX) {
+      this.follow_delivered_us[id] = now;
+      this.follow_tier[id] = m.tier;
+    }
     // Histograms by class index (L1, L2, L3 by the tier that carried it; remote): no keyed lookup.
     const cls = channel.src_node !== channel.dst_node ? 3 : m.tier < 3 ? m.tier : 2;
     this.bump_at(this.timeline_by_class[cls]!, now);
@@ -286,6 +296,41 @@ export class Ledger {
       return;
     }
     if (seq > channel.last_seq) channel.last_seq = seq;
+  }
+
+  /**
+   * The path of each of the first `FOLLOW_MESSAGES_MAX` messages: who sent it to whom and when,
+   * and when it was delivered and through which tier (or that it was not, and why if known).
+   */
+  follow(): FollowedMessage[] {
+    const out: FollowedMessage[] = [];
+    const last = Math.min(this.next_id - 1, FOLLOW_MESSAGES_MAX);
+    for (let id = 1; id <= last; id++) {
+      const state = this.state_of(id);
+      if (state === 0) continue; // Never committed.
+      const c = this.channels[this.channel_of(id)]!;
+      const delivered_us = this.follow_delivered_us[id]!;
+      const remote = c.src_node !== c.dst_node;
+      out.push({
+        id,
+        from: `node ${c.src_node} pid ${c.src_pid}`,
+        to: `node ${c.dst_node} pid ${c.dst_pid}`,
+        reply: c.by_reply,
+        sent_ms: Math.round(this.records[2 * id]!) / 1000,
+        delivered_ms: delivered_us < 0 ? null : Math.round(delivered_us) / 1000,
+        via:
+          delivered_us < 0
+            ? null
+            : `${remote ? 'the network, then ' : ''}${['L1', 'L2', 'L3', 'spill'][this.follow_tier[id]!] ?? '?'} on node ${c.dst_node}`,
+        outcome:
+          delivered_us >= 0
+            ? 'delivered'
+            : this.crash_hit(id)
+              ? 'lost with a crashed node'
+              : 'not delivered: in a counted drop, or still in flight at the end',
+      });
+    }
+    return out;
   }
 
   /** Node `node` crashed: every message it had sent or was owed, not yet delivered, may be lost with it. */
@@ -371,4 +416,17 @@ export class Ledger {
   private grow(): void {
     this.records = grown(this.records);
   }
+}
+
+/** One message's path, for the report. */
+export interface FollowedMessage {
+  readonly id: number;
+  readonly from: string;
+  readonly to: string;
+  readonly reply: boolean;
+  readonly sent_ms: number;
+  readonly delivered_ms: number | null;
+  /** The tier (and the network hop) that carried it, once delivered. */
+  readonly via: string | null;
+  readonly outcome: string;
 }

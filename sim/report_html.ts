@@ -23,6 +23,8 @@ function topology(result: SimResult): string {
   const cell_w = 150;
   const rows = Math.ceil(nodes.length / cols);
   const max_cores = Math.max(...nodes.map((n) => n.sockets * n.cores_per_socket));
+  // One scale for every node's bars, so nodes compare at a glance.
+  const max = Math.max(1, ...nodes.flatMap((n) => n.cores_received.map((c) => c.reduce((a, b) => a + b, 0))));
   const cell_h = 46 + max_cores * 14;
   const parts: string[] = [];
   nodes.forEach((n, i) => {
@@ -38,7 +40,6 @@ function topology(result: SimResult): string {
     parts.push(
       `<text x="${x + 8}" y="${y + 30}" class="s">${n.sockets}×${n.cores_per_socket} cores · ${n.processes.length} procs</text>`,
     );
-    const max = Math.max(1, ...n.cores_received.map((c) => c.reduce((a, b) => a + b, 0)));
     for (let c = 0; c < cores; c++) {
       const cy = y + 40 + c * 14;
       parts.push(`<text x="${x + 8}" y="${cy + 9}" class="s">c${c}</text>`);
@@ -59,7 +60,7 @@ function topology(result: SimResult): string {
 }
 
 function legend(): string {
-  return `<p class="legend">${TIER_LABELS.map((l, i) => `<span><i style="background:${TIER_COLORS[i]}"></i>${l}</span>`).join(' ')} — messages received per core, by the tier they came through</p>`;
+  return `<p class="legend">${TIER_LABELS.map((l, i) => `<span><i style="background:${TIER_COLORS[i]}"></i>${l}</span>`).join(' ')} — messages received per core, by the tier they came through (one scale for every node; a red node is down, ×N counts its boots)</p>`;
 }
 
 /** Round step for `n` ticks over [0, max]: 1, 2 or 5 times a power of ten. */
@@ -245,6 +246,7 @@ svg .t{font-size:12px;font-weight:600}svg .s{font-size:10px;fill:#555}.hist{disp
 .none{color:#888}
 </style></head><body>
 <h1>Lattice simulation: ${esc(result.scenario)}</h1>
+${result.description === '' ? '' : `<p id="description">${esc(result.description)}</p>`}
 <p>seed <b id="seed">${result.seed}</b> · ${result.nodes.length} nodes · replay with <code>lattice sim ${esc(result.scenario)} --seed ${result.seed}</code></p>
 ${verdict}
 <h2>Summary</h2>
@@ -263,6 +265,41 @@ ${table(
   result.faults.map((f): [string, string] => [`${f.at_ms.toFixed(3)} ms`, f.what]),
   ['at', 'what'],
 )}
+<h2>Follow one message</h2>
+${follow(result)}
 </body></html>
 `;
+}
+
+/**
+ * Pick a message id, see its path: sent by whom to whom and when, delivered when and through
+ * which tier (and the network), or what became of it. The first messages' paths are in the page
+ * (JSON in a script element, `<` escaped); a few lines of script show the one picked.
+ */
+function follow(result: SimResult): string {
+  const list = result.followed;
+  if (list.length === 0) return '<p class="none">no messages</p>';
+  const data = JSON.stringify(list).replace(/</g, '\\u003c');
+  const first = list[0]!;
+  return `<p>Message <input id="follow-id" type="number" min="${first.id}" max="${list[list.length - 1]!.id}" value="${first.id}"> of the first ${fmt(list.length)} the run sent.</p>
+<pre id="follow-path"></pre>
+<script type="application/json" id="followed">${data}</script>
+<script>
+(() => {
+  const list = JSON.parse(document.getElementById('followed').textContent);
+  const by_id = new Map(list.map((m) => [m.id, m]));
+  const show = () => {
+    const m = by_id.get(Number(document.getElementById('follow-id').value));
+    const out = document.getElementById('follow-path');
+    if (m === undefined) { out.textContent = 'no such message among those kept'; return; }
+    const lines = ['message ' + m.id + (m.reply ? ' (a reply)' : '') + ': ' + m.from + ' → ' + m.to,
+      '  ' + m.sent_ms.toFixed(3) + ' ms  sent'];
+    if (m.delivered_ms !== null) lines.push('  ' + m.delivered_ms.toFixed(3) + ' ms  delivered via ' + m.via + ' (' + ((m.delivered_ms - m.sent_ms) * 1000).toFixed(1) + ' µs after the send)');
+    else lines.push('  ' + m.outcome);
+    out.textContent = lines.join('\\n');
+  };
+  document.getElementById('follow-id').addEventListener('input', show);
+  show();
+})();
+</script>`;
 }

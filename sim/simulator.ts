@@ -16,7 +16,7 @@ import type { NodeShared } from '../kernel/node_memory.js';
 import { Identity } from '../net/secure/identity.js';
 import { CryptoSuite } from '../net/secure/suite.js';
 import { LINK_FAULTS_NONE, type LinkFaults } from './faults.js';
-import { LATENCY_BUCKETS, LATENCY_CLASSES, Ledger } from './ledger.js';
+import { type FollowedMessage, LATENCY_BUCKETS, LATENCY_CLASSES, Ledger } from './ledger.js';
 import { SimBootError, SimViolation } from './violation.js';
 import { Prng } from './prng.js';
 import { call_stats, type CallStats } from './process.js';
@@ -73,6 +73,8 @@ export interface NodeSummary {
 
 export interface SimResult {
   readonly scenario: string;
+  /** The scenario's description, as its file gives it ('' when none). */
+  readonly description: string;
   readonly seed: number;
   readonly ok: boolean;
   readonly violation: { invariant: string; code: string; message: string; at_ms: number; replay: string } | null;
@@ -115,6 +117,8 @@ export interface SimResult {
   readonly trace_events: number;
   /** How the tracked calls ended: answered, timed out (and of those, with the callee up and reachable), DEAD_PEER. */
   readonly calls: CallStats;
+  /** The paths of the first messages (`FOLLOW_MESSAGES_MAX`), for the report's "follow one message". */
+  readonly followed: readonly FollowedMessage[];
 }
 
 function sum(record: Record<string, number>): number {
@@ -479,6 +483,7 @@ export class Simulator {
       latency[cls] = Array.from(this.ledger.latency[cls]!.subarray(0, LATENCY_BUCKETS));
     return {
       scenario: this.scenario.name,
+      description: this.scenario.description,
       seed: this.seed,
       ok: violation === null,
       violation,
@@ -515,6 +520,7 @@ export class Simulator {
       trace_digest: this.trace.digest(),
       trace_events: this.trace.events,
       calls: { ...this.calls },
+      followed: this.ledger.follow(),
     };
   }
 

@@ -34,6 +34,11 @@ describe.skipIf(!available)('report in Chromium', () => {
     expect(dom).toMatch(/messages per [\d.]+ ms/);
     expect(dom).toMatch(/class="s fault"[^>]*>crash node 2 \(memory lost\)</);
     expect(dom).toContain('delivered via remote');
+    // Follow one message: the first message's path, rendered by the page's script.
+    const m1 = result.followed[0]!;
+    expect(dom).toContain(`message 1: ${m1.from} → ${m1.to}`);
+    expect(dom).toContain(`${m1.sent_ms.toFixed(3)} ms  sent`);
+    if (m1.delivered_ms !== null) expect(dom).toContain(`${m1.delivered_ms.toFixed(3)} ms  delivered via ${m1.via}`);
     // The accounting bound and how the calls ended, with the run's own numbers.
     expect(dom).toContain(`undelivered ${result.undelivered.toLocaleString('en-US')} ≤ counted drops`);
     expect(dom).toContain(`${result.calls.completed.toLocaleString('en-US')} answered`);
