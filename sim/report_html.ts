@@ -201,6 +201,12 @@ export function report_html(result: SimResult): string {
     ['messages sent', fmt(result.sent)],
     ['delivered', fmt(result.delivered)],
     [
+      'delivered by path',
+      `${Object.entries(result.latency)
+        .map(([c, b]) => `${c === 'L3' ? 'L3 or spill' : c} ${fmt(b.reduce((x, y) => x + y, 0))}`)
+        .join(' · ')} (the latency histograms below count the same messages)`,
+    ],
+    [
       'undelivered',
       `${fmt(result.undelivered)} (counted drops ${fmt(result.drops_total)}, lost in crashes ${fmt(result.crash_lost)})`,
     ],
@@ -215,7 +221,10 @@ export function report_html(result: SimResult): string {
     ['duplicates delivered (clear UDP)', fmt(result.duplicates_delivered)],
     ['corrupted payloads delivered (clear)', fmt(result.corrupt_delivered)],
     ['ring hits / spills', `${fmt(hits)} / ${fmt(spills)}`],
-    ...TIER_LABELS.map((l, i): [string, string] => [`received via ${l}`, fmt(tiers[i]!)]),
+    ...TIER_LABELS.map((l, i): [string, string] => [
+      `received via ${l}`,
+      `${fmt(tiers[i]!)}${i === 0 ? " (every message a core took from its rings, the network's own included)" : ''}`,
+    ]),
     ["nodes' shared memory", `${(result.node_memory_bytes / 2 ** 20).toFixed(1)} MiB`],
     ['trace digest', result.trace_digest],
   ];

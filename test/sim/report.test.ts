@@ -39,6 +39,10 @@ describe.skipIf(!available)('report in Chromium', () => {
     expect(dom).toContain(`message 1: ${m1.from} → ${m1.to}`);
     expect(dom).toContain(`${m1.sent_ms.toFixed(3)} ms  sent`);
     if (m1.delivered_ms !== null) expect(dom).toContain(`${m1.delivered_ms.toFixed(3)} ms  delivered via ${m1.via}`);
+    // Deliveries by path add up to the delivered count (and the histograms count the same).
+    const by_path = Object.values(result.latency).reduce((a, b) => a + b.reduce((x, y) => x + y, 0), 0);
+    expect(by_path).toBe(result.delivered);
+    expect(dom).toContain('the latency histograms below count the same messages');
     // The accounting bound and how the calls ended, with the run's own numbers.
     expect(dom).toContain(`undelivered ${result.undelivered.toLocaleString('en-US')} ≤ counted drops`);
     expect(dom).toContain(`${result.calls.completed.toLocaleString('en-US')} answered`);
