@@ -66,11 +66,21 @@ export interface CallStats {
   timed_out_peer_up: number;
   /** Calls that ended with DEAD_PEER (the callee exited or its node's session was lost). */
   dead_peer: number;
+  /** Answers (a ping-pong's pong) a process stopped waiting for, and of those, with the peer's node up and reachable. */
+  answers_waited_out: number;
+  answers_waited_out_peer_up: number;
 }
 
 /** A `CallStats` with every count 0. */
 export function call_stats(): CallStats {
-  return { completed: 0, timed_out: 0, timed_out_peer_up: 0, dead_peer: 0 };
+  return {
+    completed: 0,
+    timed_out: 0,
+    timed_out_peer_up: 0,
+    dead_peer: 0,
+    answers_waited_out: 0,
+    answers_waited_out_peer_up: 0,
+  };
 }
 
 /** What a `turns` step returns to end the steps. */
@@ -119,6 +129,8 @@ export interface SimProcessContext extends ProcessContext<unknown> {
   open_reply(dst_node: number, dst_pid: number): TrackedChannel;
   /** Checks a received message against the ledger and releases its block. */
   received(m: Message): void;
+  /** Records that this process stopped waiting for an answer from node `peer_node` (counted with whether that node was up and reachable). */
+  waited_out(peer_node: number): void;
 }
 
 /** The context of process `pid` of `node`, whose events run on the node's `lane`. */
@@ -284,6 +296,11 @@ export function sim_process_context(
       const status = kernel.reply(pid, reply_cap, m);
       if (status === Status.OK) committed(back, id);
       return status;
+    },
+    waited_out(peer_node) {
+      world.calls.answers_waited_out++;
+      const peer = peer_node === LOCAL_NODE ? node : peer_node;
+      if (world.peer_up(node, peer)) world.calls.answers_waited_out_peer_up++;
     },
     received(m) {
       const bytes = m.block_offset !== 0 ? fastpath.block_view(m) : m.payload;

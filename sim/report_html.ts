@@ -218,6 +218,10 @@ export function report_html(result: SimResult): string {
       'calls',
       `${fmt(result.calls.completed)} answered, ${fmt(result.calls.timed_out)} timed out (${fmt(result.calls.timed_out_peer_up)} with the callee up and reachable), ${fmt(result.calls.dead_peer)} DEAD_PEER`,
     ],
+    [
+      'answers waited out',
+      `${fmt(result.calls.answers_waited_out)} ping-pong rounds ended by timeout (${fmt(result.calls.answers_waited_out_peer_up)} with the peer up and reachable: a lost ping or pong)`,
+    ],
     ['duplicates delivered (clear UDP)', fmt(result.duplicates_delivered)],
     ['corrupted payloads delivered (clear)', fmt(result.corrupt_delivered)],
     ['ring hits / spills', `${fmt(hits)} / ${fmt(spills)}`],

@@ -74,6 +74,10 @@ export function summary_lines(r: SimResult, wall_ms: number, peak_rss_bytes: num
     lines.push(
       `  calls                ${n(c.completed).padStart(12)}   answered; ${n(c.timed_out)} timed out (${n(c.timed_out_peer_up)} with the callee up and reachable), ${n(c.dead_peer)} DEAD_PEER`,
     );
+  if (c.answers_waited_out > 0)
+    lines.push(
+      `  answers waited out  ${n(c.answers_waited_out).padStart(12)}   (ping-pong rounds; ${n(c.answers_waited_out_peer_up)} with the peer up and reachable)`,
+    );
   if (r.secure !== null)
     lines.push(
       `  secure channel       ${n(r.secure.handshakes_completed)} handshakes, ${n(r.secure.rekeys)} rekeys, ${n(r.secure.sealed_packets)} sealed`,

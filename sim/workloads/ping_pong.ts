@@ -54,7 +54,10 @@ export function ping_pong(spec: PingPongSpec, counters: WorkloadCounters): Proce
           const deadline = ctx.now_ms() + timeout_ms;
           for (;;) {
             const left = deadline - ctx.now_ms();
-            if (left < TIME_RESOLUTION_MS) break;
+            if (left < TIME_RESOLUTION_MS) {
+              ctx.waited_out(server.node); // The ping or the pong was lost (or never woke us).
+              break;
+            }
             if ((await ctx.kernel.recv_async(ctx.pid, pong, left)) === Status.OK) {
               ctx.received(pong);
               break;

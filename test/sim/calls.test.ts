@@ -30,7 +30,7 @@ describe('calls in the simulator', () => {
   it('complete in about a round trip: all 1,000 answered, none by timeout', async () => {
     const { result } = await run(one_node_calls(), 1);
     expect(result.violation).toBeNull();
-    expect(result.calls).toEqual({ completed: 1000, timed_out: 0, timed_out_peer_up: 0, dead_peer: 0 });
+    expect(result.calls).toMatchObject({ completed: 1000, timed_out: 0, timed_out_peer_up: 0, dead_peer: 0 });
     expect(result.delivered).toBe(2000); // Each call and its reply.
   });
 
@@ -38,6 +38,30 @@ describe('calls in the simulator', () => {
     const { result } = await run(shipped('ping-pong'), 1);
     expect(result.calls.completed).toBe(1000);
     expect(result.calls.timed_out).toBe(0);
+  });
+
+  it('counts ping-pong rounds that waited out their pong: none without faults, some under loss', async () => {
+    const clean = await run(shipped('ping-pong'), 1);
+    expect(clean.result.calls.answers_waited_out).toBe(0);
+    const lossy = await run(
+      scenario({
+        workloads: [
+          {
+            kind: 'ping_pong',
+            client: { node: 1, core: 0, pid: 20 },
+            server: { node: 2, core: 1, pid: 21 },
+            rounds: 300,
+            payload_bytes: 24,
+          },
+        ],
+        faults: { link: { loss: 0.2 } },
+      }),
+      3,
+    );
+    expect(lossy.result.violation).toBeNull();
+    expect(lossy.result.calls.answers_waited_out).toBeGreaterThan(0);
+    // Loss, not a crash or a partition: the peer was up and reachable each time.
+    expect(lossy.result.calls.answers_waited_out_peer_up).toBe(lossy.result.calls.answers_waited_out);
   });
 
   it('a dropped wake-up (sabotage) fails the liveness check, naming the stuck caller', async () => {
