@@ -1,23 +1,14 @@
 // The kernel API across real worker threads: calls between cores, a server that dies before
 // replying (the caller gets DEAD_PEER, not a hang), and a revoke on one thread refusing sends
 // on another.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IpcFlags } from '../../kernel/fastpath.js';
 import { Message } from '../../kernel/message.js';
 import { Status } from '../../kernel/status.js';
-import { NodeHost } from '../../host/node_host.js';
+import { hosts_per_test } from './host_helpers.js';
 
 const fixtures = new URL('../fixtures/kernel_api_processes.ts', import.meta.url);
-const hosts: NodeHost[] = [];
-afterEach(async () => {
-  for (const host of hosts.splice(0)) await host.destroy();
-});
-
-async function start(options: Parameters<typeof NodeHost.start>[0]): Promise<NodeHost> {
-  const host = await NodeHost.start(options);
-  hosts.push(host);
-  return host;
-}
+const start = hosts_per_test();
 
 describe('call across workers', () => {
   it('round-trips 2000 calls between cores on different sockets', async () => {

@@ -3,22 +3,13 @@
 // process exited, with the old process's capabilities stale.
 import { MessageChannel } from 'node:worker_threads';
 import { once } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
-import { NodeHost } from '../../host/node_host.js';
+import { describe, expect, it } from 'vitest';
+import { hosts_per_test } from './host_helpers.js';
 import { Message } from '../../kernel/message.js';
 import { Status } from '../../kernel/status.js';
 
 const fixtures = new URL('../fixtures/context_processes.ts', import.meta.url);
-const hosts: NodeHost[] = [];
-afterEach(async () => {
-  for (const host of hosts.splice(0)) await host.destroy();
-});
-
-async function start(...args: Parameters<typeof NodeHost.start>): Promise<NodeHost> {
-  const host = await NodeHost.start(...args);
-  hosts.push(host);
-  return host;
-}
+const start = hosts_per_test();
 
 describe('the process context', () => {
   it('offers the kernel, Message and status names, and no raw fastpath or memory unless trusted', async () => {

@@ -1,22 +1,13 @@
 // The fastpath across real worker threads: contention from several producers, per-channel
 // FIFO under forced cascades and spills, blocking receives that wake, and clean shutdown.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Message } from '../../kernel/message.js';
 import { Status } from '../../kernel/status.js';
 import { NodeHost } from '../../host/node_host.js';
+import { hosts_per_test } from './host_helpers.js';
 
 const fixtures = new URL('../fixtures/kernel_processes.ts', import.meta.url);
-const hosts: NodeHost[] = [];
-
-afterEach(async () => {
-  for (const host of hosts.splice(0)) await host.destroy();
-});
-
-async function start(...args: Parameters<typeof NodeHost.start>): Promise<NodeHost> {
-  const host = await NodeHost.start(...args);
-  hosts.push(host);
-  return host;
-}
+const start = hosts_per_test();
 
 describe('many producers, one receiving core', () => {
   it('keeps per-channel FIFO and loses nothing under forced cascade and spill (4 senders, 5 workers)', async () => {
