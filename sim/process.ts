@@ -40,6 +40,8 @@ export interface ProcessWorld {
   readonly send_until_us: number;
   /** Virtual µs at which the run ends: receivers return. */
   readonly end_us: number;
+  /** What a receipt costs its receiver by the tier that carried it (L1, L2, L3, spill), µs (costs.ts). */
+  readonly tier_costs_us: Float64Array;
   /** Bounds of the virtual CPU time a `yield` costs, µs. */
   readonly step_us_min: number;
   readonly step_us_max: number;
@@ -150,6 +152,13 @@ export function sim_process_context(
   let held: { m: Message; bytes: Uint8Array } | null = null;
   const sleeper: Sleeper = { life, resolve: null };
   const step_us = (): number => world.step_us_min + rng.float() * (world.step_us_max - world.step_us_min);
+  // The cost model (costs.ts): each receipt keeps the process busy for its transfer, so its
+  // delivery completes then, and the process's next step starts no earlier.
+  const tier_costs_us = world.tier_costs_us;
+  let busy_until_us = 0;
+  const busy_us = (): number => (busy_until_us > lane.now_us ? busy_until_us - lane.now_us : 0);
+  const my_core = base.core;
+  const topology = kernel.memory.topology;
 
   const path_to = (dst_node: number): PathKind =>
     dst_node === LOCAL_NODE || dst_node === node ? 'local' : world.proto;
@@ -175,10 +184,14 @@ export function sim_process_context(
     trace.send(node, base.core, pid, id, channel.dst_node === LOCAL_NODE ? node : channel.dst_node, channel.dst_pid);
   };
 
-  const check = (m: Message, bytes: Uint8Array): void => {
+  /** Checks a receipt that came through `tier` (the ring's, or the reply slot's path). */
+  const check = (m: Message, bytes: Uint8Array, tier: number): void => {
     const tamper = world.tamper_delivered > 0 && rng.chance(world.tamper_delivered);
-    const latency_us = ledger.deliver(node, pid, m, bytes, kernel.listening(pid), tamper);
-    trace.recv(node, base.core, pid, m.length >= 4 ? get_u32(bytes, 0) : 0, latency_us);
+    const now_us = lane.now_us;
+    busy_until_us = (busy_until_us > now_us ? busy_until_us : now_us) + tier_costs_us[tier & 3]!;
+    const delay_us = busy_until_us - now_us;
+    const latency_us = ledger.deliver(node, pid, m, bytes, kernel.listening(pid), tamper, delay_us);
+    trace.recv(node, base.core, pid, m.length >= 4 ? get_u32(bytes, 0) : 0, latency_us, delay_us);
   };
 
   return {
@@ -186,8 +199,8 @@ export function sim_process_context(
     node,
     rng,
     now_ms: () => fastpath.env.clock.now_ms(),
-    sleep: (ms) => lane.sleep_as(ms * 1000, sleeper),
-    yield: () => lane.sleep_as(step_us(), sleeper),
+    sleep: (ms) => lane.sleep_as(ms * 1000 + busy_us(), sleeper),
+    yield: () => lane.sleep_as(step_us() + busy_us(), sleeper),
     step_us,
     turns(turn) {
       return new Promise<void>((resolve, reject) => {
@@ -206,7 +219,7 @@ export function sim_process_context(
             resolve();
           } else {
             lane.park();
-            lane.after_with(next, step, undefined);
+            lane.after_with(next + busy_us(), step, undefined);
           }
         };
         const step = (): void => {
@@ -269,7 +282,9 @@ export function sim_process_context(
       const calls = world.calls;
       if (status === Status.OK) {
         calls.completed++;
-        check(reply, reply.payload);
+        // The reply slot is written by the callee's core (or by the network server: L3).
+        const callee_core = channel.dst_node === LOCAL_NODE ? kernel.memory.core_of(channel.dst_pid) : -1;
+        check(reply, reply.payload, topology.home_tier(callee_core, my_core));
       } else if (status === Status.TIMEOUT) {
         calls.timed_out++;
         const callee = channel.dst_node === LOCAL_NODE ? node : channel.dst_node;
@@ -309,11 +324,11 @@ export function sim_process_context(
         const copy = new Message().copy_from(m);
         held = { m: copy, bytes: bytes.slice() };
       } else {
-        check(m, bytes);
+        check(m, bytes, m.tier);
         if (held !== null) {
           const h = held;
           held = null;
-          check(h.m, h.bytes);
+          check(h.m, h.bytes, h.m.tier);
         }
       }
       if (m.block_offset !== 0) fastpath.release(m);

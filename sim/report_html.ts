@@ -134,6 +134,7 @@ function timeline(result: SimResult): string {
     L1: TIER_COLORS[0]!,
     L2: TIER_COLORS[1]!,
     L3: TIER_COLORS[2]!,
+    spill: TIER_COLORS[3]!,
     remote: '#00838f',
   };
   const lines = [
@@ -203,7 +204,7 @@ export function report_html(result: SimResult): string {
     [
       'delivered by path',
       `${Object.entries(result.latency)
-        .map(([c, b]) => `${c === 'L3' ? 'L3 or spill' : c} ${fmt(b.reduce((x, y) => x + y, 0))}`)
+        .map(([c, b]) => `${c} ${fmt(b.reduce((x, y) => x + y, 0))}`)
         .join(' · ')} (the latency histograms below count the same messages)`,
     ],
     [
@@ -272,6 +273,7 @@ ${timeline(result)}
 <h2>Drops by reason</h2>
 <div id="drops">${table([...drops, ...control], ['counter', 'count'])}</div>
 <h2>Latency</h2>
+${latency_table(result)}
 <div id="latency">${hists || '<p class="none">no deliveries</p>'}</div>
 <h2>Faults</h2>
 ${table(
@@ -282,6 +284,24 @@ ${table(
 ${follow(result)}
 </body></html>
 `;
+}
+
+/**
+ * Latency by path, from send to receipt: count, mean, p50, p99 and max. Local paths are named by
+ * the tier that carried the message; what one costs is the scenario's cost model (sim/costs.ts).
+ */
+function latency_table(result: SimResult): string {
+  const us = (v: number) => (v < 10 ? v.toFixed(2) : fmt(Math.round(v)));
+  const rows = Object.entries(result.latency_stats)
+    .filter(([, v]) => v.count > 0)
+    .map(
+      ([k, v]) =>
+        `<tr><td>${esc(k === 'remote' ? 'remote (across nodes)' : `local via ${k}`)}</td><td class="n">${fmt(v.count)}</td><td class="n">${us(v.mean_us)}</td><td class="n">${us(v.p50_us)}</td><td class="n">${us(v.p99_us)}</td><td class="n">${us(v.max_us)}</td></tr>`,
+    )
+    .join('');
+  const c = result.costs;
+  return `<div id="latency-table"><table><tr><th>path</th><th>messages</th><th>mean µs</th><th>p50 µs</th><th>p99 µs</th><th>max µs</th></tr>${rows}</table>
+<p class="legend">Cost model: a transfer costs L1 ${c.transfer_l1_us} µs, L2 ${c.transfer_l2_us} µs, L3 ${c.transfer_l3_us} µs, spill ${c.transfer_spill_us} µs; a remote hop's host work ${c.remote_hop_us} µs; a wake ${result.wake.wake_local_us} µs from the same core, ${result.wake.wake_us_min}–${result.wake.wake_us_max} µs from another (sim/costs.ts). The rest of a latency is waiting: for a wake-up, for the receiver's next step, behind full rings.</p></div>`;
 }
 
 /**

@@ -8,8 +8,10 @@
  *   "drain_ms": 2000,              // then every fault lifts and traffic drains, [0, 3 600 000]
  *   "network": { "proto": "tcp" | "udp", "secure": false | { rekey_after_messages, rekey_after_ms, … },
  *                "max_queue": 4096, "overflow": "drop_oldest" | "drop_newest" },
- *   "scheduler": { "step_us_min": 1, "step_us_max": 4, "wake_us_min": 2, "wake_us_max": 20,
+ *   "scheduler": { "step_us_min": 1, "step_us_max": 4, "wake_us_min": 26.1, "wake_us_max": 33.1, "wake_local_us": 2.87,
  *                  "node_lanes": true },   // false: one time-ordered agenda (scheduler.ts)
+ *   "costs": { "transfer_l1_us", "transfer_l2_us", "transfer_l3_us", "transfer_spill_us",
+ *              "remote_hop_us" },          // the cost model (costs.ts); absent: measured defaults
  *   "nodes": [ { "id": 1, "sockets": 2, "cores_per_socket": 2, "slab": "default" | "small",
  *                "pids_max": 64, "channels_max": 4096, "ring_capacity": 256 } ]
  *          | { "count": 64, "sockets": 2, "cores_per_socket": 4, "slab": "small", … },
@@ -33,6 +35,14 @@ import {
   type SabotageFaults,
   type ScheduledFault,
 } from './faults.js';
+import {
+  TRANSFER_COSTS_DEFAULT,
+  TRANSFER_COST_NAMES,
+  WAKE_LOCAL_US_DEFAULT,
+  WAKE_US_MAX_DEFAULT,
+  WAKE_US_MIN_DEFAULT,
+  type TransferCosts,
+} from './costs.js';
 import { describe, join, JsonFileError, JsonReader as Reader, parse_located_file, type Json } from './json_lines.js';
 import { SECURE_LIMIT_NAMES } from '../net/secure/secure_limits.js';
 import { SIM_NET_PID } from './sim_node.js';
@@ -97,9 +107,13 @@ export interface Scenario {
     readonly step_us_max: number;
     readonly wake_us_min: number;
     readonly wake_us_max: number;
+    /** A wake from the sleeper's own core, µs (sim_env.ts). */
+    readonly wake_local_us: number;
     /** Whether each node runs ahead in a lane of its own when the network allows it (scheduler.ts); false keeps one time-ordered agenda. */
     readonly node_lanes: boolean;
   };
+  /** Virtual-time costs of transfers and remote hops (costs.ts). */
+  readonly costs: TransferCosts;
   readonly nodes: readonly ScenarioNode[];
   readonly workloads: readonly WorkloadSpec[];
   readonly faults: {
@@ -134,6 +148,7 @@ export function parse_scenario(text: string, file = 'scenario.json'): Scenario {
     'drain_ms',
     'network',
     'scheduler',
+    'costs',
     'nodes',
     'workloads',
     'faults',
@@ -169,17 +184,27 @@ export function parse_scenario(text: string, file = 'scenario.json'): Scenario {
       'step_us_max',
       'wake_us_min',
       'wake_us_max',
+      'wake_local_us',
       'node_lanes',
     ]) ?? {};
   const scheduler = {
     step_us_min: r.number(sch, 'step_us_min', 'scheduler', 0, 1e6, 0.5),
     step_us_max: r.number(sch, 'step_us_max', 'scheduler', 0, 1e6, 3),
-    wake_us_min: r.number(sch, 'wake_us_min', 'scheduler', 0, 1e6, 1),
-    wake_us_max: r.number(sch, 'wake_us_max', 'scheduler', 0, 1e6, 10),
+    wake_us_min: r.number(sch, 'wake_us_min', 'scheduler', 0, 1e6, WAKE_US_MIN_DEFAULT),
+    wake_us_max: r.number(sch, 'wake_us_max', 'scheduler', 0, 1e6, WAKE_US_MAX_DEFAULT),
+    wake_local_us: r.number(sch, 'wake_local_us', 'scheduler', 0, 1e6, WAKE_LOCAL_US_DEFAULT),
     node_lanes: r.bool(sch, 'node_lanes', 'scheduler', true),
   };
   if (scheduler.step_us_max < scheduler.step_us_min) r.error('scheduler.step_us_max', 'must be ≥ step_us_min');
   if (scheduler.wake_us_max < scheduler.wake_us_min) r.error('scheduler.wake_us_max', 'must be ≥ wake_us_min');
+
+  const cost_fields = r.object(top.costs ?? {}, 'costs', TRANSFER_COST_NAMES) ?? {};
+  const costs = Object.fromEntries(
+    TRANSFER_COST_NAMES.map((name) => [
+      name,
+      r.number(cost_fields, name, 'costs', 0, 1e6, TRANSFER_COSTS_DEFAULT[name]),
+    ]),
+  ) as unknown as TransferCosts;
 
   const nodes = read_nodes(r, top.nodes);
   const by_id = new Map(nodes.map((n) => [n.id, n]));
@@ -210,7 +235,19 @@ export function parse_scenario(text: string, file = 'scenario.json'): Scenario {
 
   const faults = read_faults(r, top.faults ?? {}, by_id);
   if (r.errors.length > 0) throw new ScenarioError(file, r.errors);
-  return { name, description, duration_ms, drain_ms, network, scheduler, nodes, workloads, faults, trace_events_max };
+  return {
+    name,
+    description,
+    duration_ms,
+    drain_ms,
+    network,
+    scheduler,
+    costs,
+    nodes,
+    workloads,
+    faults,
+    trace_events_max,
+  };
 }
 
 function read_nodes(r: Reader, value: unknown): ScenarioNode[] {

@@ -64,14 +64,21 @@ export function sim_timers(lane: Lane, clock: NodeClock, life: Incarnation): Tim
 interface Sleeper {
   /** The sleepers of its doorbell, which it is on until woken or timed out. */
   readonly list: Sleeper[];
+  /** The core whose thread waits (a wake from the same core costs `wake_local_us`). */
+  readonly core: number;
   resolve: ((result: WaitResult) => void) | null;
   timer: number;
 }
 
-/** Wake-up latency bounds of a doorbell, microseconds (a futex wake on real hardware). */
+/**
+ * Wake-up latency of a doorbell, microseconds: from another core, drawn between the bounds (a
+ * futex wake of another thread on real hardware); from the sleeper's own core, `wake_local_us`
+ * (its thread settles an `Atomics.waitAsync` it notified itself). Defaults: costs.ts.
+ */
 export interface WakeLatency {
   readonly wake_us_min: number;
   readonly wake_us_max: number;
+  readonly wake_local_us: number;
   /** Sabotage (tests only): the chance that a wake-up is dropped (`faults.sabotage.drop_wake`). */
   readonly drop_wake: number;
 }
@@ -104,12 +111,22 @@ export class SimWaiter implements Waiter {
   }
 
   wait_async(i32: Int32Array, index: number, value: number, timeout_ms: number): Promise<WaitResult> {
+    return this.wait_async_on(-1, i32, index, value, timeout_ms);
+  }
+
+  /** The waiter a core's attachment uses: its waits and its wakes know their core. */
+  for_core(core: number): Waiter {
+    return new CoreWaiter(this, core);
+  }
+
+  /** @internal `CoreWaiter.wait_async`. */
+  wait_async_on(core: number, i32: Int32Array, index: number, value: number, timeout_ms: number): Promise<WaitResult> {
     if (Atomics.load(i32, index) !== value) return Promise.resolve('not-equal');
     this.lane.park();
     return new Promise((resolve) => {
       let list = this.sleepers.get(index);
       if (list === undefined) this.sleepers.set(index, (list = []));
-      const sleeper: Sleeper = { list, resolve, timer: -1 };
+      const sleeper: Sleeper = { list, core, resolve, timer: -1 };
       list.push(sleeper);
       // At least a nanosecond, so a timed-out wait always finds the clock moved on (a rounding
       // remainder of a timeout would otherwise fire at the same instant, again and again).
@@ -132,7 +149,12 @@ export class SimWaiter implements Waiter {
     this.fire(sleeper, 'ok');
   };
 
-  notify(_i32: Int32Array, index: number, count: number): number {
+  notify(i32: Int32Array, index: number, count: number): number {
+    return this.notify_from(-1, i32, index, count);
+  }
+
+  /** @internal `CoreWaiter.notify`. */
+  notify_from(core: number, _i32: Int32Array, index: number, count: number): number {
     const list = this.sleepers.get(index);
     if (list === undefined || list.length === 0) return 0;
     const woken = Math.min(count, list.length);
@@ -141,7 +163,9 @@ export class SimWaiter implements Waiter {
       const sleeper = list[i]!;
       this.lane.cancel(sleeper.timer);
       const delay_us =
-        this.latency.wake_us_min + this.prng.float() * (this.latency.wake_us_max - this.latency.wake_us_min);
+        core >= 0 && sleeper.core === core
+          ? this.latency.wake_local_us
+          : this.latency.wake_us_min + this.prng.float() * (this.latency.wake_us_max - this.latency.wake_us_min);
       this.wakes++;
       this.lane.after_with(delay_us, this.wake_up, sleeper);
     }
@@ -166,7 +190,30 @@ export class SimWaiter implements Waiter {
   }
 }
 
+/** One core's view of its node's `SimWaiter` (a class, so the doorbell's calls stay monomorphic). */
+class CoreWaiter implements Waiter {
+  private readonly owner: SimWaiter;
+  private readonly core: number;
+
+  constructor(owner: SimWaiter, core: number) {
+    this.owner = owner;
+    this.core = core;
+  }
+
+  wait(): WaitResult {
+    return this.owner.wait();
+  }
+
+  wait_async(i32: Int32Array, index: number, value: number, timeout_ms: number): Promise<WaitResult> {
+    return this.owner.wait_async_on(this.core, i32, index, value, timeout_ms);
+  }
+
+  notify(i32: Int32Array, index: number, count: number): number {
+    return this.owner.notify_from(this.core, i32, index, count);
+  }
+}
+
 /** The kernel environment of a simulated node: virtual clock, parking waiter, no spinning. */
-export function sim_kernel_env(clock: NodeClock, waiter: SimWaiter, debug: boolean): KernelEnv {
+export function sim_kernel_env(clock: NodeClock, waiter: Waiter, debug: boolean): KernelEnv {
   return { clock, waiter, spin_polls: 0, debug };
 }

@@ -125,6 +125,7 @@ export class SimNetwork {
     sabotage_silent_drops: 0,
   };
   private readonly dropped_data = new Map<string, number>();
+  private readonly host_us: number;
   private readonly dropped_control = new Map<string, number>();
   /** Data frames on their way now (datagrams scheduled, TCP writes not yet arrived). */
   in_flight_data = 0;
@@ -133,8 +134,13 @@ export class SimNetwork {
   /** Called for every data packet the network destroys, for tracing. */
   on_drop: ((from: number, to: number, reason: string) => void) | null = null;
 
-  constructor(scheduler: Scheduler, prng: Prng, faults: LinkFaults, sabotage: SabotageFaults) {
+  /**
+   * `host_us`: the host-side work of a hop (costs.ts `remote_hop_us`), added to every datagram's
+   * and stream frame's link delay.
+   */
+  constructor(scheduler: Scheduler, prng: Prng, faults: LinkFaults, sabotage: SabotageFaults, host_us = 0) {
     this.scheduler = scheduler;
+    this.host_us = host_us;
     this.prng = prng;
     this.faults = faults;
     this.sabotage = sabotage;
@@ -305,7 +311,7 @@ export class SimNetwork {
     if (d.distribution === 'fixed') ms = d.min_ms;
     else if (d.distribution === 'uniform') ms = d.min_ms + prng.float() * (d.max_ms - d.min_ms);
     else ms = Math.min(d.max_ms, d.min_ms + prng.exponential(Math.max(0, d.mean_ms - d.min_ms)));
-    return ms * 1000;
+    return ms * 1000 + this.host_us;
   }
 
   private corrupt(prng: Prng, bytes: Uint8Array): Uint8Array {

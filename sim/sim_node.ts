@@ -112,7 +112,6 @@ export class SimNode {
     const clock = new NodeClock(lane, config.clock_offset_ms, config.clock_drift_ppm);
     const waiter = new SimWaiter(lane, clock, world.prng.fork(`wake/${config.id}/${epoch}`), world.wake, life);
     this.waiter = waiter;
-    const env = sim_kernel_env(clock, waiter, world.debug);
     let memory: NodeMemory;
     if (shared === null) {
       const rings = config.ring_capacity;
@@ -138,7 +137,9 @@ export class SimNode {
     this.memory_bytes = memory.control.byteLength + memory.region.byteLength;
     this.kernels = [];
     for (let core = 0; core < memory.cores; core++)
-      this.kernels.push(new Kernel(Fastpath.attach_core(memory, core, env)));
+      this.kernels.push(
+        new Kernel(Fastpath.attach_core(memory, core, sim_kernel_env(clock, waiter.for_core(core), world.debug))),
+      );
     for (let core = 1; core < memory.cores; core++) attach_egress(this.kernels[core]!, SIM_NET_PID);
 
     const timers = sim_timers(lane, clock, life);

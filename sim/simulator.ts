@@ -16,7 +16,8 @@ import type { NodeShared } from '../kernel/node_memory.js';
 import { Identity } from '../net/secure/identity.js';
 import { CryptoSuite } from '../net/secure/suite.js';
 import { LINK_FAULTS_NONE, type LinkFaults } from './faults.js';
-import { type FollowedMessage, LATENCY_BUCKETS, LATENCY_CLASSES, Ledger } from './ledger.js';
+import { costs_by_tier, type TransferCosts } from './costs.js';
+import { type FollowedMessage, type LatencyStats, LATENCY_BUCKETS, LATENCY_CLASSES, Ledger } from './ledger.js';
 import { SimBootError, SimViolation } from './violation.js';
 import { Prng } from './prng.js';
 import { call_stats, type CallStats } from './process.js';
@@ -108,6 +109,11 @@ export interface SimResult {
   } | null;
   readonly nodes: readonly NodeSummary[];
   readonly latency: Record<string, number[]>;
+  /** The cost model the run used (costs.ts) and its wake-up costs, µs. */
+  readonly costs: TransferCosts;
+  readonly wake: { readonly wake_us_min: number; readonly wake_us_max: number; readonly wake_local_us: number };
+  /** Count, mean, p50, p99 and max latency of each class (µs; quantiles within 0.2 %). */
+  readonly latency_stats: Record<string, LatencyStats>;
   readonly timeline_bucket_ms: number;
   /** Messages per timeline bucket: sent, delivered, and delivered by class (L1, L2, L3 with spill, remote). */
   readonly timeline: { sent: number[]; delivered: number[]; delivered_by_class: Record<string, number[]> };
@@ -157,7 +163,7 @@ export const LOOKAHEAD_US_MIN = 5;
 
 /**
  * The lookahead of a scenario, µs (scheduler.ts): the shortest one-way delay any datagram can
- * have, over the run's link faults and every scheduled change of them; 0 (one lane) for TCP,
+ * have, over the run's link faults and every scheduled change of them, plus a hop's host work; 0 (one lane) for TCP,
  * for a single node, with `scheduler.node_lanes: false`, or below `LOOKAHEAD_US_MIN`.
  */
 export function lookahead_us(scenario: Scenario): number {
@@ -165,7 +171,8 @@ export function lookahead_us(scenario: Scenario): number {
   let min_ms = scenario.faults.link.delay.min_ms;
   for (const f of scenario.faults.schedule)
     if (f.kind === 'link' && f.set.delay !== undefined) min_ms = Math.min(min_ms, f.set.delay.min_ms);
-  const us = min_ms * 1000;
+  // Every datagram also pays the hop's host work (costs.ts) on top of its link's delay.
+  const us = min_ms * 1000 + scenario.costs.remote_hop_us;
   return us >= LOOKAHEAD_US_MIN ? us : 0;
 }
 
@@ -208,6 +215,7 @@ export class Simulator {
       this.prng.fork('network'),
       { ...scenario.faults.link },
       scenario.faults.sabotage,
+      scenario.costs.remote_hop_us,
     );
     this.network.on_drop = (from, to, reason) => this.trace.drop(from, reason, to);
   }
@@ -240,6 +248,7 @@ export class Simulator {
       sealed,
       send_until_us,
       end_us,
+      tier_costs_us: costs_by_tier(scenario.costs),
       step_us_min: scenario.scheduler.step_us_min,
       step_us_max: scenario.scheduler.step_us_max,
       forge_send: scenario.faults.sabotage.forge_send,
@@ -252,6 +261,7 @@ export class Simulator {
       wake: {
         wake_us_min: scenario.scheduler.wake_us_min,
         wake_us_max: scenario.scheduler.wake_us_max,
+        wake_local_us: scenario.scheduler.wake_local_us,
         drop_wake: scenario.faults.sabotage.drop_wake,
       },
       peers: scenario.nodes.map((n) => n.id),
@@ -509,6 +519,13 @@ export class Simulator {
           : { handshakes_completed, handshakes_started, rekeys, sealed_packets, opened_packets },
       nodes,
       latency,
+      latency_stats: this.ledger.latency_stats(),
+      costs: this.scenario.costs,
+      wake: {
+        wake_us_min: this.scenario.scheduler.wake_us_min,
+        wake_us_max: this.scenario.scheduler.wake_us_max,
+        wake_local_us: this.scenario.scheduler.wake_local_us,
+      },
       timeline_bucket_ms: this.ledger.timeline_bucket_us / 1000,
       timeline: {
         sent: this.ledger.timeline_sent,

@@ -150,9 +150,9 @@ export class Trace {
     this.push(`{"ph":"s","name":"msg","cat":"msg","id":${id},"ts":${ts},"pid":${node},"tid":${core}}`);
   }
 
-  /** Records the delivery of message `id`. */
-  recv(node: number, core: number, pid: number, id: number, latency_us: number): void {
-    const ts_us = this.clock.now_us;
+  /** Records the delivery of message `id`, completed `delay_us` after now (the receipt's cost). */
+  recv(node: number, core: number, pid: number, id: number, latency_us: number, delay_us: number): void {
+    const ts_us = this.clock.now_us + delay_us;
     this.mix(TraceKind.RECV, ts_us, node * 65536 + core, pid, id, latency_us);
     if (!this.keep()) return;
     const ts = this.slice_start(node, core, ts_us).toFixed(3);

@@ -8,10 +8,14 @@
  * - ring_*: a bare single-producer SAB ring of 64-byte slots, spinning: the ceiling any design
  *   on SharedArrayBuffers can reach. `batch` publishes the tail once per batch.
  * - lattice_*: the Lattice fastpath (send / send_batch / descriptor blocks; blocking recv).
+ * - transfer_*: what one message costs in one thread, from its send to its receipt, through
+ *   core 0's own L1 ring (`transfer_l1`) or through the spill region once its rings are full
+ *   (`transfer_spill`); the simulator's cost model (sim/costs.ts) takes its defaults from them.
+ *   Only agent A works; B answers at once.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { real_env } from '../../kernel/env.js';
-import { Fastpath } from '../../kernel/fastpath.js';
+import { Fastpath, IpcFlags } from '../../kernel/fastpath.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { Message } from '../../kernel/message.js';
 import { NodeMemory } from '../../kernel/node_memory.js';
@@ -274,6 +278,87 @@ function lattice_pong(n: number, ready: () => void): PhaseResult {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Transfers inside one thread, for the simulator's cost model: pid 1 sends to `LOCAL_PEER`,
+// which is bound to the same core (start_agents binds it), and takes its messages back.
+
+/** The pid on agent A's own core that the transfer phases send to. */
+const LOCAL_PEER = 3;
+/** Messages per sample of a transfer phase. */
+const TRANSFER_SAMPLE = 128;
+
+/** Sends `count` messages to `LOCAL_PEER`; false if one was refused. */
+function send_local(m: Message, count: number): boolean {
+  for (let i = 0; i < count; i++) if (fastpath.send(init.pid, LOCAL_PEER, m) !== Status.OK) return false;
+  return true;
+}
+
+function recv_local(r: Message, count: number): void {
+  for (let i = 0; i < count; i++)
+    if (fastpath.recv(LOCAL_PEER, r, IpcFlags.NONBLOCK) !== Status.OK)
+      throw new Error('transfer: a message went missing');
+}
+
+/** µs per message of `TRANSFER_SAMPLE` sends and their receipts through core 0's L1 ring. */
+function transfer_l1(n: number): PhaseResult {
+  const m = new Message();
+  const r = new Message();
+  m.length = 64;
+  const samples = new Float64Array(n);
+  const start = now();
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    if (!send_local(m, TRANSFER_SAMPLE)) throw new Error('transfer_l1: a send was refused');
+    recv_local(r, TRANSFER_SAMPLE);
+    samples[i] = ((performance.now() - t) * 1000) / TRANSFER_SAMPLE;
+  }
+  return result(start, now(), n, { samples });
+}
+
+/**
+ * µs per message of `TRANSFER_SAMPLE` sends that spill (every ring from core 0 to itself is
+ * filled first, untimed) and their receipts, taken after the rings' messages.
+ */
+function transfer_spill(n: number): PhaseResult {
+  const m = new Message();
+  const r = new Message();
+  m.length = 64;
+  const g = memory.layout.geometry;
+  const rings = g.ring_capacity_l1 + g.ring_capacity_l2 + g.ring_capacity_l3;
+  const samples = new Float64Array(n);
+  const start = now();
+  for (let i = 0; i < n; i++) {
+    if (!send_local(m, rings)) throw new Error('transfer_spill: the rings did not take their capacity');
+    const t0 = performance.now();
+    if (!send_local(m, TRANSFER_SAMPLE)) throw new Error('transfer_spill: the spill region refused a send');
+    const sent_ms = performance.now() - t0;
+    recv_local(r, rings);
+    const t1 = performance.now();
+    recv_local(r, TRANSFER_SAMPLE);
+    samples[i] = ((sent_ms + performance.now() - t1) * 1000) / TRANSFER_SAMPLE;
+  }
+  return result(start, now(), n, { samples });
+}
+
+/**
+ * µs from an `Atomics.notify` to the settling of the `Atomics.waitAsync` it woke, both in this
+ * thread: what a wake-up costs between two processes of one core.
+ */
+async function wake_local(n: number): Promise<PhaseResult> {
+  const bell = new Int32Array(new SharedArrayBuffer(4));
+  const samples = new Float64Array(n);
+  const start = now();
+  for (let i = 0; i < n; i++) {
+    const waiting = Atomics.waitAsync(bell, 0, 0);
+    if (!waiting.async) throw new Error('wake_local: the wait did not park');
+    const t = performance.now();
+    Atomics.notify(bell, 0);
+    await waiting.value;
+    samples[i] = (performance.now() - t) * 1000;
+  }
+  return result(start, now(), n, { samples });
+}
+
+// ---------------------------------------------------------------------------------------------
 // The kernel API (capability-checked send, listen-checked recv, call/reply).
 
 function api_send(n: number): PhaseResult {
@@ -331,6 +416,12 @@ function api_serve(n: number, ready: () => void): PhaseResult {
 
 // ---------------------------------------------------------------------------------------------
 
+/** B's side of a phase only A works in. */
+function idle(ready: () => void): PhaseResult {
+  ready();
+  return result(now(), now(), 0);
+}
+
 async function run(command: PhaseCommand, ready: () => void): Promise<PhaseResult> {
   const { phase, n } = command;
   const bytes = command.bytes ?? 64;
@@ -351,6 +442,12 @@ async function run(command: PhaseCommand, ready: () => void): Promise<PhaseResul
       return sender ? lattice_bulk_send(n, bytes) : lattice_bulk_recv(n, ready);
     case 'lattice_rtt':
       return sender ? lattice_ping(n) : lattice_pong(n, ready);
+    case 'transfer_l1':
+      return sender ? transfer_l1(n) : idle(ready);
+    case 'transfer_spill':
+      return sender ? transfer_spill(n) : idle(ready);
+    case 'wake_local':
+      return sender ? wake_local(n) : idle(ready);
     case 'api_oneway':
       return sender ? api_send(n) : api_recv(n, ready);
     case 'api_call':

@@ -16,20 +16,31 @@ export interface Agents {
   close(): Promise<void>;
 }
 
+/** Where agent B runs, and how its receives wait. */
+export interface AgentPlacement {
+  /** B's core: 1 (the default) shares socket 0 with A, so messages travel through L2; 2 is on socket 1 (L3). */
+  readonly b_core?: number;
+  /** Polls before a blocking receive sleeps on its doorbell (0: every receive that finds nothing sleeps). */
+  readonly spin_polls?: number;
+}
+
 /**
- * Starts agents A (pid 1, core 0) and B (pid 2, core 1) on a fresh default node: cores 0 and 1
- * share socket 0, so messages between them travel through L2.
+ * Starts agents A (pid 1, core 0) and B (pid 2, core 1 unless `placement` says) on a fresh
+ * default node of 2 sockets × 2 cores: cores 0 and 1 share socket 0, so messages between them
+ * travel through L2. Pid 3 is bound to core 0 too, for the transfer phases inside A.
  */
-export function start_agents(): Agents {
+export function start_agents(placement: AgentPlacement = {}): Agents {
+  const b_core = placement.b_core ?? 1;
   const memory = NodeMemory.create({ ring_capacity_l2: 1024 });
   memory.bind(1, 0);
-  memory.bind(2, 1);
+  memory.bind(2, b_core);
+  memory.bind(3, 0);
   const ring = new SharedArrayBuffer(BARE_RING_BYTES);
   const channel = new MessageChannel();
   const entry = new URL('./agent.ts', import.meta.url);
-  const base = { shared: memory.shared(), ring, spin_polls: 20_000 };
+  const base = { shared: memory.shared(), ring, spin_polls: placement.spin_polls ?? 20_000 };
   const init_a: AgentInit = { ...base, role: 'A', core: 0, pid: 1, peer: 2, port: channel.port1 };
-  const init_b: AgentInit = { ...base, role: 'B', core: 1, pid: 2, peer: 1, port: channel.port2 };
+  const init_b: AgentInit = { ...base, role: 'B', core: b_core, pid: 2, peer: 1, port: channel.port2 };
   const a = spawn_worker(entry, { workerData: init_a, transferList: [channel.port1] });
   const b = spawn_worker(entry, { workerData: init_b, transferList: [channel.port2] });
   return {

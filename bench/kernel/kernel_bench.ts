@@ -8,7 +8,8 @@
  * round trips are timed by the sender. The heap figure comes from a last, warm, 10M-message run.
  */
 import type { BenchResult } from '../report.js';
-import { compare, compare_rtt, phase, start_agents, type BenchOptions } from './agents.js';
+import { median, percentile } from '../report.js';
+import { compare, compare_rtt, phase, start_agents, type Agents, type BenchOptions } from './agents.js';
 
 /** Rounds of each throughput comparison (variants interleaved; medians reported). */
 const ROUNDS = 5;
@@ -97,6 +98,8 @@ export async function kernel_bench(options: BenchOptions = {}): Promise<BenchRes
       baselines: { MessagePort: rtt.p99.MessagePort! },
     });
 
+    results.push(...(await transfer_costs(agents, count, log)));
+
     log('kernel: heap growth over 10M messages');
     const heap = await phase(agents, { phase: 'lattice_oneway', n: count(10_000_000) });
     results.push({
@@ -108,6 +111,97 @@ export async function kernel_bench(options: BenchOptions = {}): Promise<BenchRes
       note: `heap growth over ${count(10_000_000)} messages, warm (max of sender, receiver)`,
     });
     return results;
+  } finally {
+    await agents.close();
+  }
+}
+
+/** Rounds of each transfer measurement (medians of the rounds' medians are reported). */
+const TRANSFER_ROUNDS = 5;
+
+async function median_samples(agents: Agents, phase_name: string, n: number): Promise<number> {
+  const medians: number[] = [];
+  for (let round = 0; round < TRANSFER_ROUNDS; round++) {
+    medians.push(percentile((await phase(agents, { phase: phase_name, n })).a.samples!, 0.5));
+  }
+  return median(medians);
+}
+
+async function half_rtt(agents: Agents, n: number): Promise<number> {
+  return (await compare_rtt(agents, TRANSFER_ROUNDS, { lattice: { phase: 'lattice_rtt', n } })).p50.lattice! / 2;
+}
+
+/** Quartiles and median of half the round trips of `TRANSFER_ROUNDS` rounds (each round's, then their median). */
+async function half_rtt_quartiles(agents: Agents, n: number): Promise<{ p25: number; p50: number; p75: number }> {
+  const q: Record<'p25' | 'p50' | 'p75', number[]> = { p25: [], p50: [], p75: [] };
+  for (let round = 0; round < TRANSFER_ROUNDS; round++) {
+    const samples = (await phase(agents, { phase: 'lattice_rtt', n })).a.samples!;
+    q.p25.push(percentile(samples, 0.25) / 2);
+    q.p50.push(percentile(samples, 0.5) / 2);
+    q.p75.push(percentile(samples, 0.75) / 2);
+  }
+  return { p25: median(q.p25), p50: median(q.p50), p75: median(q.p75) };
+}
+
+/**
+ * What one message costs from send to receipt through each tier, and what a wake-up adds: the
+ * medians the simulator's cost model takes its defaults from (sim/costs.ts).
+ *
+ * - L1 and spill: one thread sends to a pid on its own core and takes the messages back (the
+ *   spill row fills every ring first); µs per message, send and receipt together.
+ * - L2: half the median round trip between cores 0 and 1 (one socket), receivers spinning.
+ * - L3: the same between cores 0 and 2 (two sockets of the node's topology). On a machine whose
+ *   threads all share one socket's caches this measures the same hardware path as L2.
+ * - wake: half the round trip with receivers that sleep on their doorbell every time, less the
+ *   L2 transfer (median and quartiles); wake_local: a notify to the settling of a `waitAsync`
+ *   in the same thread (two processes of one core).
+ * The three agent pairs run one after another, not interleaved.
+ */
+export async function transfer_costs(
+  agents: Agents,
+  count: (n: number) => number,
+  log: (line: string) => void,
+): Promise<BenchResult[]> {
+  log('kernel: transfer costs per tier (L1, spill, L2)');
+  const l1 = await median_samples(agents, 'transfer_l1', count(4_000));
+  const spill = await median_samples(agents, 'transfer_spill', count(400));
+  const l2 = await half_rtt(agents, count(50_000));
+  log('kernel: transfer cost across sockets (L3)');
+  const l3 = await with_agents({ b_core: 2 }, (pair) => half_rtt(pair, count(50_000)));
+  log('kernel: wake-up cost');
+  const wake_local = await median_samples(agents, 'wake_local', count(20_000));
+  const sleeping = await with_agents({ spin_polls: 0 }, (pair) => half_rtt_quartiles(pair, count(10_000)));
+  const row = (name: string, value: number, note: string): BenchResult => ({
+    name,
+    unit: 'µs',
+    better: 'lower',
+    lattice: value,
+    baselines: {},
+    note,
+  });
+  return [
+    row('kernel.transfer_L1_us', l1, 'send + receipt on one core, through its L1 ring (µs per message)'),
+    row('kernel.transfer_L2_us', l2, 'half a round trip between two cores of one socket, spinning'),
+    row('kernel.transfer_L3_us', l3, 'half a round trip between cores on two sockets of the topology, spinning'),
+    row('kernel.transfer_spill_us', spill, 'send + receipt on one core through the spill region (rings full)'),
+    row(
+      'kernel.wake_us',
+      Math.max(0, sleeping.p50 - l2),
+      'half a round trip with sleeping receivers, less the L2 transfer',
+    ),
+    row('kernel.wake_p25_us', Math.max(0, sleeping.p25 - l2), 'the same, first quartile'),
+    row('kernel.wake_p75_us', Math.max(0, sleeping.p75 - l2), 'the same, third quartile'),
+    row('kernel.wake_local_us', wake_local, 'Atomics.notify to the settling of a waitAsync in the same thread'),
+  ];
+}
+
+async function with_agents<T>(
+  placement: Parameters<typeof start_agents>[0],
+  body: (agents: Agents) => Promise<T>,
+): Promise<T> {
+  const agents = start_agents(placement);
+  try {
+    return await body(agents);
   } finally {
     await agents.close();
   }

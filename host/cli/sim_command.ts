@@ -69,6 +69,11 @@ export function summary_lines(r: SimResult, wall_ms: number, peak_rss_bytes: num
   lines.push(
     `  received by tier     L1 ${n(tiers[0]!)}  L2 ${n(tiers[1]!)}  L3 ${n(tiers[2]!)}  spill ${n(tiers[3]!)}`,
   );
+  const latency = Object.entries(r.latency_stats).filter(([, v]) => v.count > 0);
+  if (latency.length > 0)
+    lines.push(
+      `  latency p50          ${latency.map(([k, v]) => `${k} ${v.p50_us < 10 ? v.p50_us.toFixed(2) : n(Math.round(v.p50_us))} µs`).join('  ')}`,
+    );
   const c = r.calls;
   if (c.completed + c.timed_out + c.dead_peer > 0)
     lines.push(

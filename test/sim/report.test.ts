@@ -43,6 +43,13 @@ describe.skipIf(!available)('report in Chromium', () => {
     const by_path = Object.values(result.latency).reduce((a, b) => a + b.reduce((x, y) => x + y, 0), 0);
     expect(by_path).toBe(result.delivered);
     expect(dom).toContain('the latency histograms below count the same messages');
+    // Latency by path, with the cost model that shaped it.
+    const remote = result.latency_stats.remote!;
+    expect(remote.count).toBeGreaterThan(0);
+    expect(dom).toMatch(
+      new RegExp(`<td>remote \\(across nodes\\)</td><td class="n">${remote.count.toLocaleString('en-US')}</td>`),
+    );
+    expect(dom).toContain(`a transfer costs L1 ${result.costs.transfer_l1_us} µs`);
     // The accounting bound and how the calls ended, with the run's own numbers.
     expect(dom).toContain(`undelivered ${result.undelivered.toLocaleString('en-US')} ≤ counted drops`);
     expect(dom).toContain(`${result.calls.completed.toLocaleString('en-US')} answered`);
