@@ -46,7 +46,8 @@ const FINE_BUCKETS = FINE_SUB_BUCKETS * (FINE_OCTAVES + 1);
 /** 2^-e for each octave e, so a bucket costs a multiply, not a logarithm. */
 const INVERSE_POWERS = Float64Array.from({ length: FINE_OCTAVES }, (_, e) => 2 ** -e);
 
-function fine_bucket(latency_us: number): number {
+/** @internal The fine bucket of a latency (exported for its test). */
+export function fine_bucket(latency_us: number): number {
   if (latency_us < 1) return latency_us > 0 ? Math.floor(latency_us * FINE_SUB_BUCKETS) : 0;
   if (latency_us >= 2 ** FINE_OCTAVES) return FINE_BUCKETS - 1;
   const e = 31 - Math.clz32(latency_us); // floor(log2) of the integer part (ToUint32 truncates).
@@ -55,7 +56,7 @@ function fine_bucket(latency_us: number): number {
 }
 
 /** The middle of fine bucket `b`, µs. */
-function fine_value(b: number): number {
+export function fine_value(b: number): number {
   const sub = b % FINE_SUB_BUCKETS;
   if (b < FINE_SUB_BUCKETS) return (sub + 0.5) / FINE_SUB_BUCKETS;
   const e = Math.floor(b / FINE_SUB_BUCKETS) - 1;
@@ -124,10 +125,10 @@ export class Ledger {
   duplicates_delivered = 0;
   corrupt_delivered = 0;
   bytes_delivered = 0;
-  readonly latency: Record<(typeof LATENCY_CLASSES)[number], Float64Array>;
-  /** The same histograms, in `LATENCY_CLASSES` order. */
-  private readonly histograms: readonly Float64Array[];
-  /** Fine histograms by class, with each class's latency sum and maximum, for `latency_stats`. */
+  /**
+   * Fine histograms by class (`LATENCY_CLASSES` order), with each class's latency sum and
+   * maximum: `latency_stats` and `latency_histograms` read them.
+   */
   private readonly fine: readonly Float64Array[];
   private readonly latency_sum_us = new Float64Array(LATENCY_CLASSES.length);
   private readonly latency_max_us = new Float64Array(LATENCY_CLASSES.length);
@@ -161,15 +162,7 @@ export class Ledger {
     this.clock = clock;
     this.fail = fail;
     this.timeline_bucket_us = timeline_bucket_us;
-    this.histograms = LATENCY_CLASSES.map(() => new Float64Array(LATENCY_BUCKETS));
     this.fine = LATENCY_CLASSES.map(() => new Float64Array(FINE_BUCKETS));
-    this.latency = {
-      L1: this.histograms[0]!,
-      L2: this.histograms[1]!,
-      L3: this.histograms[2]!,
-      spill: this.histograms[3]!,
-      remote: this.histograms[CLASS_REMOTE]!,
-    };
   }
 
   /** Records that `src` was granted a capability to send to `dst` with `badge`; returns the channel. */
@@ -334,13 +327,29 @@ export class Ledger {
     // Histograms by class index (L1, L2, L3, spill by the tier that carried it; remote): no keyed lookup.
     const cls = channel.src_node !== channel.dst_node ? CLASS_REMOTE : m.tier & 3;
     this.bump_at(this.timeline_by_class[cls]!, now);
-    // floor(log2(latency)) from the leading zeros of its integer part (latencies below 2^31 µs).
-    const b = latency_us < 2 ? 0 : Math.min(LATENCY_BUCKETS - 1, 31 - Math.clz32(Math.min(latency_us, 0x7fff_ffff)));
-    this.histograms[cls]![b]!++;
     this.fine[cls]![fine_bucket(latency_us)]!++;
     this.latency_sum_us[cls]! += latency_us;
     if (latency_us > this.latency_max_us[cls]!) this.latency_max_us[cls] = latency_us;
     return latency_us;
+  }
+
+  /**
+   * The report's histograms of each class, from the fine buckets: bucket b counts latencies in
+   * [2^b, 2^(b+1)) µs, and bucket 0 also those below 1 µs.
+   */
+  latency_histograms(): Record<(typeof LATENCY_CLASSES)[number], number[]> {
+    const out = {} as Record<(typeof LATENCY_CLASSES)[number], number[]>;
+    LATENCY_CLASSES.forEach((name, cls) => {
+      const fine = this.fine[cls]!;
+      const coarse = new Array<number>(LATENCY_BUCKETS).fill(0);
+      // Fine octave k (k ≥ 1) is [2^(k-1), 2^k) µs; octave 0 is below 1 µs.
+      for (let b = 0; b < FINE_BUCKETS; b++) {
+        const octave = Math.floor(b / FINE_SUB_BUCKETS);
+        coarse[Math.min(LATENCY_BUCKETS - 1, Math.max(0, octave - 1))]! += fine[b]!;
+      }
+      out[name] = coarse;
+    });
+    return out;
   }
 
   /** Count, mean and quantiles of each latency class. */

@@ -83,9 +83,21 @@ export interface WakeLatency {
   readonly drop_wake: number;
 }
 
+/** What the waiters of one node incarnation's cores share: who sleeps on which doorbell, and the counts. */
+class WaitState {
+  readonly sleepers = new Map<number, Sleeper[]>();
+  /** Doorbells rung that woke someone, and waits that ended by timeout. */
+  wakes = 0;
+  timeouts = 0;
+}
+
 /**
- * The `Waiter` of one node incarnation. `wait` (blocking) is a programmer error here: simulated
+ * The `Waiter` of one core of a node incarnation (`for_core`), or of the node as a whole (the
+ * one the node makes: its core is -1, so its wakes all count as from another core). All of a
+ * node's waiters share one `WaitState`. `wait` (blocking) is a programmer error here: simulated
  * processes receive with `recv_async` / `call_async`, as a browser page or a shared core would.
+ * Each core gets an instance of this one class, not a wrapper, so the doorbell's calls stay
+ * monomorphic and one level deep (a wrapper cost the 64-node bench 5 %: V8's inlining budget).
  */
 export class SimWaiter implements Waiter {
   private readonly lane: Lane;
@@ -93,17 +105,41 @@ export class SimWaiter implements Waiter {
   private readonly prng: Prng;
   private readonly latency: WakeLatency;
   private readonly life: Incarnation;
-  private readonly sleepers = new Map<number, Sleeper[]>();
-  /** Doorbells rung that woke someone, and waits that ended by timeout. */
-  wakes = 0;
-  timeouts = 0;
+  /** The core whose attachment waits and wakes through this waiter; -1 for the node's. */
+  private readonly core: number;
+  private readonly state: WaitState;
 
-  constructor(lane: Lane, clock: NodeClock, prng: Prng, latency: WakeLatency, life: Incarnation) {
+  constructor(
+    lane: Lane,
+    clock: NodeClock,
+    prng: Prng,
+    latency: WakeLatency,
+    life: Incarnation,
+    core = -1,
+    state: WaitState = new WaitState(),
+  ) {
     this.lane = lane;
     this.clock = clock;
     this.prng = prng;
     this.latency = latency;
     this.life = life;
+    this.core = core;
+    this.state = state;
+  }
+
+  /** Doorbells rung that woke someone, over the node's cores. */
+  get wakes(): number {
+    return this.state.wakes;
+  }
+
+  /** Waits that ended by timeout, over the node's cores. */
+  get timeouts(): number {
+    return this.state.timeouts;
+  }
+
+  /** The waiter of `core`'s attachment: its waits and its wakes know their core. */
+  for_core(core: number): SimWaiter {
+    return new SimWaiter(this.lane, this.clock, this.prng, this.latency, this.life, core, this.state);
   }
 
   wait(): WaitResult {
@@ -111,22 +147,13 @@ export class SimWaiter implements Waiter {
   }
 
   wait_async(i32: Int32Array, index: number, value: number, timeout_ms: number): Promise<WaitResult> {
-    return this.wait_async_on(-1, i32, index, value, timeout_ms);
-  }
-
-  /** The waiter a core's attachment uses: its waits and its wakes know their core. */
-  for_core(core: number): Waiter {
-    return new CoreWaiter(this, core);
-  }
-
-  /** @internal `CoreWaiter.wait_async`. */
-  wait_async_on(core: number, i32: Int32Array, index: number, value: number, timeout_ms: number): Promise<WaitResult> {
     if (Atomics.load(i32, index) !== value) return Promise.resolve('not-equal');
     this.lane.park();
     return new Promise((resolve) => {
-      let list = this.sleepers.get(index);
-      if (list === undefined) this.sleepers.set(index, (list = []));
-      const sleeper: Sleeper = { list, core, resolve, timer: -1 };
+      const sleepers = this.state.sleepers;
+      let list = sleepers.get(index);
+      if (list === undefined) sleepers.set(index, (list = []));
+      const sleeper: Sleeper = { list, core: this.core, resolve, timer: -1 };
       list.push(sleeper);
       // At least a nanosecond, so a timed-out wait always finds the clock moved on (a rounding
       // remainder of a timeout would otherwise fire at the same instant, again and again).
@@ -141,7 +168,7 @@ export class SimWaiter implements Waiter {
   private readonly time_out = (sleeper: Sleeper): void => {
     const at = sleeper.list.indexOf(sleeper);
     if (at >= 0) sleeper.list.splice(at, 1);
-    this.timeouts++;
+    this.state.timeouts++;
     this.fire(sleeper, 'timed-out');
   };
 
@@ -149,16 +176,12 @@ export class SimWaiter implements Waiter {
     this.fire(sleeper, 'ok');
   };
 
-  notify(i32: Int32Array, index: number, count: number): number {
-    return this.notify_from(-1, i32, index, count);
-  }
-
-  /** @internal `CoreWaiter.notify`. */
-  notify_from(core: number, _i32: Int32Array, index: number, count: number): number {
-    const list = this.sleepers.get(index);
+  notify(_i32: Int32Array, index: number, count: number): number {
+    const list = this.state.sleepers.get(index);
     if (list === undefined || list.length === 0) return 0;
     const woken = Math.min(count, list.length);
     if (this.latency.drop_wake > 0 && this.prng.chance(this.latency.drop_wake)) return 0; // Sabotage.
+    const core = this.core;
     for (let i = 0; i < woken; i++) {
       const sleeper = list[i]!;
       this.lane.cancel(sleeper.timer);
@@ -166,7 +189,7 @@ export class SimWaiter implements Waiter {
         core >= 0 && sleeper.core === core
           ? this.latency.wake_local_us
           : this.latency.wake_us_min + this.prng.float() * (this.latency.wake_us_max - this.latency.wake_us_min);
-      this.wakes++;
+      this.state.wakes++;
       this.lane.after_with(delay_us, this.wake_up, sleeper);
     }
     // Drop the woken from the front without the array `splice` would return.
@@ -185,31 +208,8 @@ export class SimWaiter implements Waiter {
 
   /** Forgets every sleeper (the node crashed): their processes never resume. */
   abandon(): void {
-    for (const list of this.sleepers.values()) for (const s of list) this.lane.cancel(s.timer);
-    this.sleepers.clear();
-  }
-}
-
-/** One core's view of its node's `SimWaiter` (a class, so the doorbell's calls stay monomorphic). */
-class CoreWaiter implements Waiter {
-  private readonly owner: SimWaiter;
-  private readonly core: number;
-
-  constructor(owner: SimWaiter, core: number) {
-    this.owner = owner;
-    this.core = core;
-  }
-
-  wait(): WaitResult {
-    return this.owner.wait();
-  }
-
-  wait_async(i32: Int32Array, index: number, value: number, timeout_ms: number): Promise<WaitResult> {
-    return this.owner.wait_async_on(this.core, i32, index, value, timeout_ms);
-  }
-
-  notify(i32: Int32Array, index: number, count: number): number {
-    return this.owner.notify_from(this.core, i32, index, count);
+    for (const list of this.state.sleepers.values()) for (const s of list) this.lane.cancel(s.timer);
+    this.state.sleepers.clear();
   }
 }
 

@@ -17,7 +17,7 @@ import { Identity } from '../net/secure/identity.js';
 import { CryptoSuite } from '../net/secure/suite.js';
 import { LINK_FAULTS_NONE, type LinkFaults } from './faults.js';
 import { costs_by_tier, type TransferCosts } from './costs.js';
-import { type FollowedMessage, type LatencyStats, LATENCY_BUCKETS, LATENCY_CLASSES, Ledger } from './ledger.js';
+import { type FollowedMessage, type LatencyStats, LATENCY_CLASSES, Ledger } from './ledger.js';
 import { SimBootError, SimViolation } from './violation.js';
 import { Prng } from './prng.js';
 import { call_stats, type CallStats } from './process.js';
@@ -488,9 +488,7 @@ export class Simulator {
     }
     const undelivered = this.ledger.undelivered();
     const drops = this.drops();
-    const latency: Record<string, number[]> = {};
-    for (const cls of LATENCY_CLASSES)
-      latency[cls] = Array.from(this.ledger.latency[cls]!.subarray(0, LATENCY_BUCKETS));
+    const latency: Record<string, number[]> = this.ledger.latency_histograms();
     return {
       scenario: this.scenario.name,
       description: this.scenario.description,

@@ -83,3 +83,21 @@ describe('the cost model', () => {
     expect(() => three_pairs({ transfer_l2_us: -1 })).toThrow(/costs\.transfer_l2_us/);
   });
 });
+
+describe('the fine latency buckets', () => {
+  it('are monotone, and a bucket names its latencies within 0.2 % (1/512 µs below 1 µs)', async () => {
+    const { fine_bucket, fine_value } = await import('../../sim/ledger.js');
+    let last = -1;
+    for (let v = 0.001; v < 2 ** 31; v *= 1.0007) {
+      const b = fine_bucket(v);
+      expect(b).toBeGreaterThanOrEqual(last);
+      last = b;
+      const middle = fine_value(b);
+      if (v < 1) expect(Math.abs(middle - v)).toBeLessThanOrEqual(1 / 512 + 1e-12);
+      else expect(Math.abs(middle - v) / v).toBeLessThanOrEqual(1 / 512 + 1e-12);
+    }
+    expect(fine_bucket(0)).toBe(0);
+    expect(fine_bucket(1)).toBe(256);
+    expect(fine_bucket(2)).toBe(512);
+  });
+});
