@@ -208,6 +208,12 @@ export class Ledger {
     return this.next_id;
   }
 
+  /** When message `id` was sent (its commit), virtual µs; -1 for an id the ledger never issued. */
+  sent_at_us(id: number): number {
+    if (id <= 0 || id >= this.next_id || this.state_of(id) === 0) return -1;
+    return this.records[2 * id]!;
+  }
+
   /** The channel sequence number the next message on `channel` gets. */
   next_seq(channel: number): number {
     return this.next_seqs[channel]!;
@@ -464,6 +470,35 @@ export class Ledger {
         'silent_loss',
         `${total - crash - drops - this.corrupt_delivered - in_flight} messages were neither delivered nor counted (${total} undelivered, ${crash} explained by crashes, ${drops} counted drops, ${this.corrupt_delivered} delivered changed, ${in_flight} still in flight); undelivered: ${this.describe_undelivered(UNDELIVERED_SHOWN_MAX)}`,
       );
+    }
+  }
+
+  /**
+   * The liveness check at the end of a run, for messages inside one node: the first one still
+   * undelivered whose receiver was waiting in a receive from before it was sent until at least
+   * `due_us` after (`last_wait(node, pid)`: the receiver's last wait, [since, until] in µs,
+   * until = Infinity while it still waits; null if it never waited) lost its wake-up. Reported
+   * as a `liveness` violation; `alive(node)` excludes crashed nodes.
+   */
+  check_stranded(
+    last_wait: (node: number, pid: number) => readonly [number, number] | null,
+    alive: (node: number) => boolean,
+    due_us: number,
+  ): void {
+    const now = this.clock.now_us;
+    for (let id = 1; id < this.next_id; id++) {
+      if (this.state_of(id) !== STATE_SENT || this.crash_hit(id)) continue;
+      const c = this.channels[this.channel_of(id)]!;
+      if (c.src_node !== c.dst_node || !alive(c.dst_node)) continue;
+      const sent = this.records[2 * id]!;
+      if (now - sent <= due_us) continue;
+      const wait = last_wait(c.dst_node, c.dst_pid);
+      if (wait === null || wait[0] > sent || wait[1] < sent + due_us) continue;
+      this.violate(
+        'liveness',
+        `node ${c.dst_node} pid ${c.dst_pid} waited for a message from ${(wait[0] / 1000).toFixed(3)} ms${wait[1] === Number.POSITIVE_INFINITY ? '' : ` to ${(wait[1] / 1000).toFixed(3)} ms`}, while message ${id} from pid ${c.src_pid} of its own node, sent at ${(sent / 1000).toFixed(3)} ms, was never delivered: its wake-up was lost`,
+      );
+      return;
     }
   }
 

@@ -17,7 +17,7 @@ import type { Ledger, PathKind } from './ledger.js';
 import { PAYLOAD_HEADER_BYTES, get_u32, write_payload } from './payload.js';
 import type { Prng } from './prng.js';
 import type { Lane, Scheduler, Sleeper } from './scheduler.js';
-import type { Incarnation } from './sim_env.js';
+import { SimWaiter, type Incarnation } from './sim_env.js';
 import type { Trace } from './trace.js';
 
 /** A channel a process opened through `open`: its capability and its ledger entry. */
@@ -40,6 +40,8 @@ export interface ProcessWorld {
   readonly send_until_us: number;
   /** Virtual µs at which the run ends: receivers return. */
   readonly end_us: number;
+  /** The longest a wake-up can take, with a step and a transfer on top, µs: a receive that waits longer for a message already sent has lost its wake-up. */
+  readonly wake_due_us: number;
   /** What a receipt costs its receiver by the tier that carried it (L1, L2, L3, spill), µs (costs.ts). */
   readonly tier_costs_us: Float64Array;
   /** Bounds of the virtual CPU time a `yield` costs, µs. */
@@ -51,6 +53,11 @@ export interface ProcessWorld {
   readonly reorder_delivered: number;
   /** How the run's tracked calls ended (the liveness side of calls: timeouts while the callee was there). */
   readonly calls: CallStats;
+  /**
+   * Each process's last wait in `recv_async`, [since, until] in virtual µs (until = Infinity while
+   * it waits), by `waiter_key(node, pid)`. The end-of-run liveness check reads it.
+   */
+  readonly last_waits: Map<number, [number, number]>;
   /** Whether node `to` is up and reachable from node `from` now. */
   peer_up(from: number, to: number): boolean;
 }
@@ -71,6 +78,11 @@ export interface CallStats {
   /** Answers (a ping-pong's pong) a process stopped waiting for, and of those, with the peer's node up and reachable. */
   answers_waited_out: number;
   answers_waited_out_peer_up: number;
+}
+
+/** The key of (`node`, `pid`) in `ProcessWorld.receiving_since_us`. */
+export function waiter_key(node: number, pid: number): number {
+  return node * 65_536 + pid;
 }
 
 /** A `CallStats` with every count 0. */
@@ -133,6 +145,15 @@ export interface SimProcessContext extends ProcessContext<unknown> {
   received(m: Message): void;
   /** Records that this process stopped waiting for an answer from node `peer_node` (counted with whether that node was up and reachable). */
   waited_out(peer_node: number): void;
+  /**
+   * `kernel.recv_async` for this process, with the liveness check of receives: a wait that ends
+   * by its timer (the kernel's last look then finds a message) while a message from this node,
+   * sent after the wait began, had waited longer than a wake-up takes (the wake bound, a step and
+   * a transfer: `wake_due_us`) lost its wake-up, and the run fails with `liveness`. (A message
+   * merely late, behind another pid's full mailbox, is woken by the kernel's unstall ring, not
+   * the timer, and is not flagged.)
+   */
+  recv_async(m: Message, timeout_ms: number): Promise<number>;
 }
 
 /** The context of process `pid` of `node`, whose events run on the node's `lane`. */
@@ -158,6 +179,7 @@ export function sim_process_context(
   let busy_until_us = 0;
   const busy_us = (): number => (busy_until_us > lane.now_us ? busy_until_us - lane.now_us : 0);
   const my_core = base.core;
+  const core_waiter = fastpath.env.waiter instanceof SimWaiter ? fastpath.env.waiter : null;
   const topology = kernel.memory.topology;
 
   const path_to = (dst_node: number): PathKind =>
@@ -310,6 +332,28 @@ export function sim_process_context(
       const id = stamp(back, m, Math.min(Math.max(length, PAYLOAD_HEADER_BYTES), SLOT_PAYLOAD_BYTES_MAX));
       const status = kernel.reply(pid, reply_cap, m);
       if (status === Status.OK) committed(back, id);
+      return status;
+    },
+    async recv_async(m, timeout_ms) {
+      const since_us = lane.now_us;
+      const key = waiter_key(node, pid);
+      let wait = world.last_waits.get(key);
+      if (wait === undefined) world.last_waits.set(key, (wait = [since_us, Number.POSITIVE_INFINITY]));
+      wait[0] = since_us;
+      wait[1] = Number.POSITIVE_INFINITY;
+      const status = await kernel.recv_async(pid, m, timeout_ms);
+      wait[1] = lane.now_us;
+      if (status !== Status.OK || !life.alive || (m.src_node !== LOCAL_NODE && m.src_node !== node)) return status;
+      if (core_waiter === null || core_waiter.last_timeout_us !== lane.now_us) return status; // Woken, not timed out.
+      const bytes = m.block_offset !== 0 ? fastpath.block_view(m) : m.payload;
+      const id = m.length >= 4 ? get_u32(bytes, 0) : 0;
+      const sent_us = ledger.sent_at_us(id);
+      if (sent_us >= since_us && lane.now_us - sent_us > world.wake_due_us) {
+        ledger.report(
+          'liveness',
+          `node ${node} pid ${pid} waited for a message from ${(since_us / 1000).toFixed(3)} ms to ${(lane.now_us / 1000).toFixed(3)} ms (its timeout ${timeout_ms.toFixed(3)} ms), while message ${id} from pid ${m.src_pid} of its own node, sent at ${(sent_us / 1000).toFixed(3)} ms, waited for it: its wake-up was lost`,
+        );
+      }
       return status;
     },
     waited_out(peer_node) {

@@ -17,6 +17,11 @@ function fmt(n: number): string {
 const TIER_LABELS = ['L1', 'L2', 'L3', 'spill'];
 const TIER_COLORS = ['#2e7d32', '#1565c0', '#6a1b9a', '#c62828'];
 
+/** Most nodes whose links the topology draws as lines (beyond, the link table alone shows them). */
+const LINK_LINES_NODES_MAX = 16;
+/** Links the link table lists, the busiest first. */
+const LINK_ROWS_MAX = 20;
+
 function topology(result: SimResult): string {
   const nodes = result.nodes;
   const cols = Math.min(8, nodes.length);
@@ -25,11 +30,22 @@ function topology(result: SimResult): string {
   const max_cores = Math.max(...nodes.map((n) => n.sockets * n.cores_per_socket));
   // One scale for every node's bars, so nodes compare at a glance.
   const max = Math.max(1, ...nodes.flatMap((n) => n.cores_received.map((c) => c.reduce((a, b) => a + b, 0))));
-  const cell_h = 46 + max_cores * 14;
+  const crashes_of = new Map<number, SimResult['crashes'][number][]>();
+  for (const c of result.crashes) crashes_of.set(c.node, [...(crashes_of.get(c.node) ?? []), c]);
+  const crash_lines = Math.max(0, ...[...crashes_of.values()].map((l) => l.length));
+  const cell_h = 46 + max_cores * 14 + crash_lines * 12;
+  const top = nodes.length <= LINK_LINES_NODES_MAX && result.links.length > 0 ? 70 : 4; // Room for the links' arcs.
   const parts: string[] = [];
+  const centre = new Map<number, { x: number; y: number }>();
   nodes.forEach((n, i) => {
     const x = (i % cols) * cell_w + 4;
-    const y = Math.floor(i / cols) * (cell_h + 8) + 4;
+    const y = top + Math.floor(i / cols) * (cell_h + 8) + 4;
+    centre.set(n.id, { x: x + (cell_w - 10) / 2, y: y + cell_h / 2 });
+  });
+  if (nodes.length <= LINK_LINES_NODES_MAX) parts.push(link_lines(result, centre, cell_h));
+  nodes.forEach((n, i) => {
+    const x = (i % cols) * cell_w + 4;
+    const y = top + Math.floor(i / cols) * (cell_h + 8) + 4;
     const cores = n.sockets * n.cores_per_socket;
     parts.push(
       `<g><rect x="${x}" y="${y}" width="${cell_w - 10}" height="${cell_h}" rx="6" fill="${n.alive ? '#f5f9ff' : '#fdecea'}" stroke="#90a4ae"/>`,
@@ -54,9 +70,75 @@ function topology(result: SimResult): string {
         cx += w;
       });
     }
+    (crashes_of.get(n.id) ?? []).forEach((c, k) => {
+      parts.push(
+        `<text x="${x + 8}" y="${y + 50 + cores * 14 + k * 12}" class="s crash" fill="#c62828">down ${c.at_ms.toFixed(1)}–${c.restart_ms === null ? 'end' : c.restart_ms.toFixed(1)} ms</text>`,
+      );
+    });
     parts.push('</g>');
   });
-  return `<svg width="${cols * cell_w + 8}" height="${rows * (cell_h + 8) + 8}" role="img" aria-label="topology">${parts.join('')}</svg>`;
+  return `<svg width="${cols * cell_w + 8}" height="${top + rows * (cell_h + 8) + 8}" role="img" aria-label="topology">${parts.join('')}</svg>
+${partitions(result)}
+${link_table(result)}`;
+}
+
+/**
+ * The links between nodes as arcs between their boxes, each pair once: width by traffic (log),
+ * red and dashed where the wire dropped some of it; the tooltip has both directions' counts.
+ */
+function link_lines(result: SimResult, centre: Map<number, { x: number; y: number }>, cell_h: number): string {
+  const pairs = new Map<string, { a: number; b: number; sent: number; dropped: number; text: string[] }>();
+  for (const l of result.links) {
+    const [a, b] = l.from < l.to ? [l.from, l.to] : [l.to, l.from];
+    const key = `${a}-${b}`;
+    const pair = pairs.get(key) ?? { a, b, sent: 0, dropped: 0, text: [] };
+    pair.sent += l.sent;
+    pair.dropped += l.dropped;
+    pair.text.push(`node ${l.from} → node ${l.to}: ${fmt(l.sent)} sent, ${fmt(l.dropped)} dropped on the wire`);
+    pairs.set(key, pair);
+  }
+  const heaviest = Math.max(1, ...[...pairs.values()].map((p) => p.sent));
+  const out: string[] = [];
+  for (const p of pairs.values()) {
+    const from = centre.get(p.a);
+    const to = centre.get(p.b);
+    if (from === undefined || to === undefined || p.a === p.b) continue;
+    // A quadratic arc that rises above the boxes (its peak is halfway to the control point), higher
+    // the farther apart its nodes, so links do not run under the boxes between them.
+    const mx = (from.x + to.x) / 2;
+    const my = Math.min(from.y, to.y);
+    const cx = mx;
+    const cy = my - cell_h - 24 - Math.abs(to.x - from.x) * 0.08;
+    const width = 1 + 4 * (Math.log1p(p.sent) / Math.log1p(heaviest));
+    const lossy = p.dropped > 0;
+    out.push(
+      `<path class="link" d="M${from.x.toFixed(1)},${from.y.toFixed(1)} Q${cx.toFixed(1)},${cy.toFixed(1)} ${to.x.toFixed(1)},${to.y.toFixed(1)}" fill="none" stroke="${lossy ? '#c62828' : '#78909c'}" stroke-opacity="0.55" stroke-width="${width.toFixed(1)}"${lossy ? ' stroke-dasharray="6,3"' : ''}><title>${esc(p.text.join('; '))}</title></path>`,
+    );
+  }
+  return out.join('');
+}
+
+/** When the network was split, into which groups. */
+function partitions(result: SimResult): string {
+  if (result.partitions.length === 0) return '<p class="legend" id="partitions">No partitions.</p>';
+  const rows = result.partitions.map(
+    (p) =>
+      `${p.from_ms.toFixed(3)}–${p.to_ms === null ? 'end' : p.to_ms.toFixed(3)} ms: ${p.groups.map((g) => `{${g.join(', ')}}`).join(' | ')}`,
+  );
+  return `<p class="legend" id="partitions">Partitions (nodes in different groups cannot reach each other): ${rows.map(esc).join('; ')}.</p>`;
+}
+
+/** The busiest links, with what the wire dropped on each. */
+function link_table(result: SimResult): string {
+  if (result.links.length === 0) return '';
+  const busiest = [...result.links].sort((a, b) => b.sent - a.sent).slice(0, LINK_ROWS_MAX);
+  const rows = busiest.map((l): [string, string] => [
+    `node ${l.from} → node ${l.to}`,
+    `${fmt(l.sent)} sent, ${fmt(l.dropped)} dropped on the wire (${l.sent === 0 ? '0' : ((100 * l.dropped) / l.sent).toFixed(1)} %)`,
+  ]);
+  const more =
+    result.links.length > LINK_ROWS_MAX ? ` (the ${LINK_ROWS_MAX} busiest of ${fmt(result.links.length)})` : '';
+  return `<h3>Links${more}</h3><div id="links">${table(rows, ['link', 'datagrams and TCP writes'])}</div>`;
 }
 
 function legend(): string {

@@ -108,6 +108,8 @@ export class SimWaiter implements Waiter {
   /** The core whose attachment waits and wakes through this waiter; -1 for the node's. */
   private readonly core: number;
   private readonly state: WaitState;
+  /** When a wait on this waiter last ended by its timer, virtual µs (-1: never). */
+  last_timeout_us = -1;
 
   constructor(
     lane: Lane,
@@ -169,6 +171,7 @@ export class SimWaiter implements Waiter {
     const at = sleeper.list.indexOf(sleeper);
     if (at >= 0) sleeper.list.splice(at, 1);
     this.state.timeouts++;
+    this.last_timeout_us = this.lane.now_us;
     this.fire(sleeper, 'timed-out');
   };
 

@@ -101,6 +101,16 @@ export interface SimNetworkStats {
   sabotage_silent_drops: number;
 }
 
+/** Traffic on one link (sender to receiver node), for the report's topology. */
+export interface LinkStats {
+  readonly from: number;
+  readonly to: number;
+  /** Datagrams and TCP writes sent on it (data and control). */
+  sent: number;
+  /** Of those, dropped on the wire (loss, partition, queue full, node down), data and control. */
+  dropped: number;
+}
+
 export class SimNetwork {
   private readonly scheduler: Scheduler;
   private readonly prng: Prng;
@@ -125,6 +135,8 @@ export class SimNetwork {
     sabotage_silent_drops: 0,
   };
   private readonly dropped_data = new Map<string, number>();
+  /** Traffic by link, keyed `from * 65536 + to`. */
+  private readonly link_stats = new Map<number, LinkStats>();
   private readonly host_us: number;
   private readonly dropped_control = new Map<string, number>();
   /** Data frames on their way now (datagrams scheduled, TCP writes not yet arrived). */
@@ -226,6 +238,7 @@ export class SimNetwork {
       return;
     }
     const dst = endpoint.node;
+    this.link_count(from.node, dst).sent++;
     if (!this.reachable(from.node, dst)) {
       this.drop(from.node, dst, data, 'partition');
       return;
@@ -299,7 +312,21 @@ export class SimNetwork {
     target.events!.on_datagram(packet, from.address);
   };
 
+  /** The traffic counts of the link from node `from` to node `to`. */
+  private link_count(from: number, to: number): LinkStats {
+    const key = from * 65_536 + to;
+    let link = this.link_stats.get(key);
+    if (link === undefined) this.link_stats.set(key, (link = { from, to, sent: 0, dropped: 0 }));
+    return link;
+  }
+
+  /** Traffic on every link that carried any, by sender then receiver. */
+  links(): LinkStats[] {
+    return [...this.link_stats.values()].sort((a, b) => a.from - b.from || a.to - b.to).map((l) => ({ ...l }));
+  }
+
   private drop(from: number, to: number, data: boolean, reason: string): void {
+    if (to >= 0) this.link_count(from, to).dropped++;
     const map = data ? this.dropped_data : this.dropped_control;
     map.set(reason, (map.get(reason) ?? 0) + 1);
     if (data) this.on_drop?.(from, to, reason);
@@ -384,6 +411,7 @@ export class SimNetwork {
     }
     this.counters.tcp_writes++;
     this.counters.tcp_bytes += bytes.length;
+    this.link_count(from.node, conn.peer.owner.node).sent++;
     const f = this.faults;
     let copy: Uint8Array = bytes.slice();
     const frames = data_frames(copy);

@@ -20,11 +20,11 @@ import { costs_by_tier, type TransferCosts } from './costs.js';
 import { type FollowedMessage, type LatencyStats, LATENCY_CLASSES, Ledger } from './ledger.js';
 import { SimBootError, SimViolation } from './violation.js';
 import { Prng } from './prng.js';
-import { call_stats, type CallStats } from './process.js';
+import { call_stats, waiter_key, type CallStats } from './process.js';
 import { TRACE_EVENTS_MAX_DEFAULT, type Scenario } from './scenario.js';
 import { Scheduler } from './scheduler.js';
 import { SimNode, type IncarnationStats, type NodeWorld } from './sim_node.js';
-import { SimNetwork, type SimNetworkStats } from './sim_network.js';
+import { SimNetwork, type LinkStats, type SimNetworkStats } from './sim_network.js';
 import { Trace } from './trace.js';
 import {
   place_workload,
@@ -100,6 +100,12 @@ export interface SimResult {
   /** Control-plane drops (handshakes) that the network counted, for the report. */
   readonly control_drops: Record<string, number>;
   readonly network: SimNetworkStats;
+  /** Traffic on each link between nodes (datagrams and TCP writes sent, and dropped on the wire). */
+  readonly links: readonly LinkStats[];
+  /** When the network was partitioned, into which groups (until a heal or the drain; null: to the end). */
+  readonly partitions: readonly { from_ms: number; to_ms: number | null; groups: readonly (readonly number[])[] }[];
+  /** Each crash: the node, when, and when it restarted (null: it did not). */
+  readonly crashes: readonly { node: number; at_ms: number; restart_ms: number | null }[];
   readonly secure: {
     handshakes_completed: number;
     handshakes_started: number;
@@ -188,8 +194,12 @@ export class Simulator {
   private readonly options: SimOptions;
   private readonly workloads: { kind: string; counters: WorkloadCounters }[] = [];
   private readonly fault_log: { at_ms: number; what: string }[] = [];
+  private readonly partitions: { from_ms: number; to_ms: number | null; groups: number[][] }[] = [];
+  private readonly crashes: { node: number; at_ms: number; restart_ms: number | null }[] = [];
   private readonly calls: CallStats = call_stats();
   private crash_lost = 0;
+  /** Each process's last wait in a receive (process.ts `recv_async`). */
+  private readonly last_waits = new Map<number, [number, number]>();
   private ran = false;
 
   constructor(scenario: Scenario, options: SimOptions) {
@@ -249,6 +259,8 @@ export class Simulator {
       send_until_us,
       end_us,
       tier_costs_us: costs_by_tier(scenario.costs),
+      wake_due_us: this.wake_due_us(),
+      last_waits: this.last_waits,
       step_us_min: scenario.scheduler.step_us_min,
       step_us_max: scenario.scheduler.step_us_max,
       forge_send: scenario.faults.sabotage.forge_send,
@@ -308,8 +320,20 @@ export class Simulator {
       this.options.on_progress?.(Math.min(1, scheduler.now_us / end_us));
       if (scheduler.failed !== null || t >= end_us) break;
     }
+    if (scheduler.failed === null)
+      this.ledger.check_stranded(
+        (node, pid) => this.last_waits.get(waiter_key(node, pid)) ?? null,
+        (node) => this.nodes.get(node)?.alive ?? false,
+        this.wake_due_us(),
+      );
     if (scheduler.failed === null) this.ledger.check_accounting(this.drops_total(), this.in_flight());
     return this.result();
+  }
+
+  /** The longest a wake-up can take, with a step and a transfer on top, µs (the liveness checks of receives). */
+  private wake_due_us(): number {
+    const s = this.scenario.scheduler;
+    return Math.max(s.wake_us_max, s.wake_local_us) + s.step_us_max + Math.max(...costs_by_tier(this.scenario.costs));
   }
 
   private boot(node: SimNode, shared: NodeShared | null): void {
@@ -333,10 +357,17 @@ export class Simulator {
     if (this.scheduler.now_us >= this.scenario.duration_ms * 1000) return; // The drain phase lifts every fault.
     switch (fault.kind) {
       case 'partition':
+        this.end_partition();
+        this.partitions.push({
+          from_ms: this.scheduler.now_us / 1000,
+          to_ms: null,
+          groups: fault.groups.map((g) => [...g]),
+        });
         this.network.partition(fault.groups);
         this.log(`partition ${fault.groups.map((g) => `[${g.join(',')}]`).join(' ')}`);
         return;
       case 'heal':
+        this.end_partition();
         this.network.heal();
         this.log('heal');
         return;
@@ -350,9 +381,12 @@ export class Simulator {
         const shared = node.crash();
         this.crash_lost += this.ledger.crash(fault.node);
         this.log(`crash node ${fault.node} (memory ${fault.memory})`);
+        const crash = { node: fault.node, at_ms: this.scheduler.now_us / 1000, restart_ms: null as number | null };
+        this.crashes.push(crash);
         if (fault.restart_after_ms !== undefined) {
           this.scheduler.global.after(fault.restart_after_ms * 1000, () => {
             if (node.alive) return;
+            crash.restart_ms = this.scheduler.now_us / 1000;
             this.log(`restart node ${fault.node}`);
             node.lane.after(0, () => this.boot(node, fault.memory === 'kept' ? shared : null));
           });
@@ -362,7 +396,14 @@ export class Simulator {
     }
   }
 
+  /** The partition in force (if any) ends now. */
+  private end_partition(): void {
+    const last = this.partitions[this.partitions.length - 1];
+    if (last !== undefined && last.to_ms === null) last.to_ms = this.scheduler.now_us / 1000;
+  }
+
   private begin_drain(): void {
+    this.end_partition();
     this.network.heal();
     const link: LinkFaults = { ...LINK_FAULTS_NONE, delay: this.network.faults.delay };
     this.network.faults = link;
@@ -511,6 +552,9 @@ export class Simulator {
       drops_total: sum(drops),
       control_drops: this.network.stats().dropped_control,
       network: this.network.stats(),
+      links: this.network.links(),
+      partitions: this.partitions.map((p) => ({ ...p, groups: p.groups.map((g) => [...g]) })),
+      crashes: this.crashes.map((c) => ({ ...c })),
       secure:
         this.scenario.network.secure === false
           ? null

@@ -141,7 +141,7 @@ export async function serve_until_end(
     if (left < TIME_RESOLUTION_MS) return;
     // A message already waiting is taken without a promise; only an empty inbox parks.
     let status = kernel.recv(pid, m, IpcFlags.NONBLOCK);
-    if (status === Status.WOULD_BLOCK) status = await kernel.recv_async(pid, m, Math.min(RECV_POLL_MS, left));
+    if (status === Status.WOULD_BLOCK) status = await ctx.recv_async(m, Math.min(RECV_POLL_MS, left));
     if (status === Status.OK) {
       ctx.received(m);
       if (handle !== null) {

@@ -58,7 +58,7 @@ export function ping_pong(spec: PingPongSpec, counters: WorkloadCounters): Proce
               ctx.waited_out(server.node); // The ping or the pong was lost (or never woke us).
               break;
             }
-            if ((await ctx.kernel.recv_async(ctx.pid, pong, left)) === Status.OK) {
+            if ((await ctx.recv_async(pong, left)) === Status.OK) {
               ctx.received(pong);
               break;
             }

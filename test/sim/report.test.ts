@@ -24,8 +24,17 @@ describe.skipIf(!available)('report in Chromium', () => {
     expect(dom).toContain('<b id="seed">5</b>');
     expect(dom).toContain('All invariants held.');
     expect(dom).toContain('aria-label="topology"');
-    expect((dom.match(/>node \d+/g) ?? []).length).toBe(3);
+    expect((dom.match(/class="t">node \d+/g) ?? []).length).toBe(3);
     expect(dom).toContain('crash node 2 (memory lost)');
+    // Topology: links between the nodes (arcs and the link table), crashes in the node's box, partitions.
+    expect(result.links.length).toBeGreaterThan(0);
+    expect((dom.match(/class="link"/g) ?? []).length).toBeGreaterThan(0);
+    const busiest = [...result.links].sort((a, b) => b.sent - a.sent)[0]!;
+    expect(dom).toContain(`<td>node ${busiest.from} → node ${busiest.to}</td>`);
+    for (const c of result.crashes)
+      expect(dom).toContain(`down ${c.at_ms.toFixed(1)}–${c.restart_ms === null ? 'end' : c.restart_ms.toFixed(1)} ms`);
+    expect(result.crashes.length).toBeGreaterThan(0);
+    expect(dom).toContain('id="partitions"');
     expect(dom).toContain('aria-label="latency remote"');
     expect(dom).toContain(result.trace_digest);
     for (const name of Object.keys(result.drops)) expect(dom).toContain(name);
