@@ -37,7 +37,7 @@ export const REMOTE_TO_LOCAL_DISTANCE = 20 / 10;
 
 /**
  * Medians of three runs of the real kernel on the machine of docs/PERFORMANCE.md's "Cost model
- * of the simulator" (Intel Xeon, 2 vCPUs, one socket, Node 20, 2026-12-02):
+ * of the simulator" (AMD EPYC, 2 vCPUs, one socket, Node 20, 2026-12-02):
  * - L1 and L2 are `kernel.transfer_L1_us` (0.194) and `kernel.transfer_L2_us` (0.351).
  * - L3 is the L2 figure times `REMOTE_TO_LOCAL_DISTANCE`: on a one-socket machine the bench's
  *   L3 row crosses the same caches as its L2 row (it measured 0.291, within the L2 row's spread),

@@ -154,6 +154,13 @@ export interface SimProcessContext extends ProcessContext<unknown> {
    * the timer, and is not flagged.)
    */
   recv_async(m: Message, timeout_ms: number): Promise<number>;
+  /**
+   * The two halves of `recv_async` around the caller's own `await kernel.recv_async(…)`, for a
+   * hot receive loop (no promise of its own): `wait_begin` before, returning the start time;
+   * `wait_end` after, with the status, returning it.
+   */
+  wait_begin(): number;
+  wait_end(m: Message, status: number, since_us: number, timeout_ms: number): number;
 }
 
 /** The context of process `pid` of `node`, whose events run on the node's `lane`. */
@@ -334,15 +341,23 @@ export function sim_process_context(
       if (status === Status.OK) committed(back, id);
       return status;
     },
-    async recv_async(m, timeout_ms) {
+    recv_async(m, timeout_ms) {
+      const since_us = this.wait_begin();
+      return kernel.recv_async(pid, m, timeout_ms).then((status) => this.wait_end(m, status, since_us, timeout_ms));
+    },
+    wait_begin() {
       const since_us = lane.now_us;
       const key = waiter_key(node, pid);
-      let wait = world.last_waits.get(key);
-      if (wait === undefined) world.last_waits.set(key, (wait = [since_us, Number.POSITIVE_INFINITY]));
-      wait[0] = since_us;
-      wait[1] = Number.POSITIVE_INFINITY;
-      const status = await kernel.recv_async(pid, m, timeout_ms);
-      wait[1] = lane.now_us;
+      const wait = world.last_waits.get(key);
+      if (wait === undefined) world.last_waits.set(key, [since_us, Number.POSITIVE_INFINITY]);
+      else {
+        wait[0] = since_us;
+        wait[1] = Number.POSITIVE_INFINITY;
+      }
+      return since_us;
+    },
+    wait_end(m, status, since_us, timeout_ms) {
+      world.last_waits.get(waiter_key(node, pid))![1] = lane.now_us;
       if (status !== Status.OK || !life.alive || (m.src_node !== LOCAL_NODE && m.src_node !== node)) return status;
       if (core_waiter === null || core_waiter.last_timeout_us !== lane.now_us) return status; // Woken, not timed out.
       const bytes = m.block_offset !== 0 ? fastpath.block_view(m) : m.payload;

@@ -141,7 +141,12 @@ export async function serve_until_end(
     if (left < TIME_RESOLUTION_MS) return;
     // A message already waiting is taken without a promise; only an empty inbox parks.
     let status = kernel.recv(pid, m, IpcFlags.NONBLOCK);
-    if (status === Status.WOULD_BLOCK) status = await ctx.recv_async(m, Math.min(RECV_POLL_MS, left));
+    if (status === Status.WOULD_BLOCK) {
+      // ctx.recv_async's halves around the kernel's own promise: no second promise per wait.
+      const timeout_ms = Math.min(RECV_POLL_MS, left);
+      const since_us = ctx.wait_begin();
+      status = ctx.wait_end(m, await kernel.recv_async(pid, m, timeout_ms), since_us, timeout_ms);
+    }
     if (status === Status.OK) {
       ctx.received(m);
       if (handle !== null) {
