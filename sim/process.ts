@@ -80,7 +80,7 @@ export interface CallStats {
   answers_waited_out_peer_up: number;
 }
 
-/** The key of (`node`, `pid`) in `ProcessWorld.receiving_since_us`. */
+/** The key of (`node`, `pid`) in `ProcessWorld.last_waits`. */
 export function waiter_key(node: number, pid: number): number {
   return node * 65_536 + pid;
 }
@@ -188,6 +188,8 @@ export function sim_process_context(
   const my_core = base.core;
   const core_waiter = fastpath.env.waiter instanceof SimWaiter ? fastpath.env.waiter : null;
   const topology = kernel.memory.topology;
+  /** This process's entry in `world.last_waits`, made at its first wait. */
+  let last_wait: [number, number] | null = null;
 
   const path_to = (dst_node: number): PathKind =>
     dst_node === LOCAL_NODE || dst_node === node ? 'local' : world.proto;
@@ -347,17 +349,13 @@ export function sim_process_context(
     },
     wait_begin() {
       const since_us = lane.now_us;
-      const key = waiter_key(node, pid);
-      const wait = world.last_waits.get(key);
-      if (wait === undefined) world.last_waits.set(key, [since_us, Number.POSITIVE_INFINITY]);
-      else {
-        wait[0] = since_us;
-        wait[1] = Number.POSITIVE_INFINITY;
-      }
+      if (last_wait === null) world.last_waits.set(waiter_key(node, pid), (last_wait = [since_us, 0]));
+      last_wait[0] = since_us;
+      last_wait[1] = Number.POSITIVE_INFINITY;
       return since_us;
     },
     wait_end(m, status, since_us, timeout_ms) {
-      world.last_waits.get(waiter_key(node, pid))![1] = lane.now_us;
+      last_wait![1] = lane.now_us;
       if (status !== Status.OK || !life.alive || (m.src_node !== LOCAL_NODE && m.src_node !== node)) return status;
       if (core_waiter === null || core_waiter.last_timeout_us !== lane.now_us) return status; // Woken, not timed out.
       const bytes = m.block_offset !== 0 ? fastpath.block_view(m) : m.payload;

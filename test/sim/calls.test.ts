@@ -2,15 +2,12 @@
 // complete in a round trip of virtual time, never by timeout when the server answered; a wake
 // dropped on purpose (sabotage) is caught by the liveness check, naming the stuck caller.
 import { describe, expect, it } from 'vitest';
-import { run, scenario, shipped } from './sim_helpers.js';
+import { one_node, run, scenario, shipped } from './sim_helpers.js';
 
 /** The case from the issue: one node, a server on core 0, clients on cores 2 and 3, 500 calls each. */
 function one_node_calls(sabotage: Record<string, number> = {}) {
-  return scenario({
-    duration_ms: 2000,
-    drain_ms: 200,
-    nodes: [{ id: 1, sockets: 2, cores_per_socket: 2 }],
-    workloads: [
+  return one_node(
+    [
       {
         kind: 'call_reply',
         server: { node: 1, core: 0, pid: 20 },
@@ -22,8 +19,8 @@ function one_node_calls(sabotage: Record<string, number> = {}) {
         payload_bytes: 24,
       },
     ],
-    faults: { sabotage },
-  });
+    { duration_ms: 2000, drain_ms: 200, faults: { sabotage } },
+  );
 }
 
 describe('calls in the simulator', () => {

@@ -5,7 +5,7 @@
 // comes from the model and not from the workloads.
 import { describe, expect, it } from 'vitest';
 import { TRANSFER_COSTS_DEFAULT } from '../../sim/costs.js';
-import { run, scenario, shipped } from './sim_helpers.js';
+import { base_workloads, one_node, run, scenario, shipped } from './sim_helpers.js';
 
 /** A ping-pong pair on each tier of one node of 2 sockets × 2 cores (the tiers scenario without its burst). */
 function three_pairs(costs: Record<string, number> = {}, scheduler: Record<string, number> = {}) {
@@ -16,11 +16,9 @@ function three_pairs(costs: Record<string, number> = {}, scheduler: Record<strin
     rounds: 400,
     payload_bytes: 32,
   });
-  return scenario({
+  return one_node([pair(0, 0, 10), pair(0, 1, 12), pair(1, 2, 14)], {
     duration_ms: 30,
     drain_ms: 50,
-    nodes: [{ id: 1, sockets: 2, cores_per_socket: 2 }],
-    workloads: [pair(0, 0, 10), pair(0, 1, 12), pair(1, 2, 14)],
     costs,
     scheduler,
   });
@@ -67,12 +65,8 @@ describe('the cost model', () => {
 
   it("adds a remote hop's host work to each datagram", async () => {
     const remote_p50 = async (remote_hop_us: number) =>
-      (
-        await run(
-          scenario({ costs: { remote_hop_us }, workloads: [(await import('./sim_helpers.js')).base_workloads()[0]] }),
-          1,
-        )
-      ).result.latency_stats.remote!.p50_us;
+      (await run(scenario({ costs: { remote_hop_us }, workloads: [base_workloads()[0]] }), 1)).result.latency_stats
+        .remote!.p50_us;
     const none = await remote_p50(0);
     const hop = await remote_p50(400);
     expect(hop - none).toBeGreaterThan(350);

@@ -4,14 +4,11 @@
 // wake dropped on purpose (the `drop_wake` sabotage: the broken build) is caught this way in a
 // one-way workload, where no call would have noticed it.
 import { describe, expect, it } from 'vitest';
-import { run, scenario, shipped } from './sim_helpers.js';
+import { one_node, run, shipped } from './sim_helpers.js';
 
 function local_fan_in(sabotage: Record<string, number> = {}) {
-  return scenario({
-    duration_ms: 20,
-    drain_ms: 100,
-    nodes: [{ id: 1, sockets: 2, cores_per_socket: 2 }],
-    workloads: [
+  return one_node(
+    [
       {
         kind: 'fan_in',
         receiver: { node: 1, core: 3, pid: 10 },
@@ -24,8 +21,8 @@ function local_fan_in(sabotage: Record<string, number> = {}) {
         interval_us: 50,
       },
     ],
-    faults: { sabotage },
-  });
+    { duration_ms: 20, drain_ms: 100, faults: { sabotage } },
+  );
 }
 
 describe('liveness of receives', () => {

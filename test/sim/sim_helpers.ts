@@ -43,6 +43,11 @@ export function scenario(overrides: Record<string, unknown>): Scenario {
   return parse_scenario(JSON.stringify(base, null, 2), 'test.json');
 }
 
+/** One node of 2 sockets × 2 cores running `workloads`, with `overrides` on top (the base's timing unless they say). */
+export function one_node(workloads: Record<string, unknown>[], overrides: Record<string, unknown> = {}): Scenario {
+  return scenario({ nodes: [{ id: 1, sockets: 2, cores_per_socket: 2 }], workloads, ...overrides });
+}
+
 export function shipped(name: string): Scenario {
   const path = new URL(`../../sim/scenarios/${name}.json`, import.meta.url);
   return parse_scenario(readFileSync(path, 'utf8'), `${name}.json`);
