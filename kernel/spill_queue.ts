@@ -89,6 +89,19 @@ export class SpillQueue {
     this.r32[this.head_word] = block;
   }
 
+  /** Data blocks in the queue, counted along the links (racy; for statistics, at most `count_max`). */
+  count(count_max: number): number {
+    let count = 0;
+    let block = Atomics.load(this.r32, this.head_word);
+    if (block !== this.stub) count++;
+    for (;;) {
+      const next = Atomics.load(this.r32, block / WORD_BYTES + BLOCK_NEXT_WORD);
+      if (next === 0 || count >= count_max) return count;
+      if (next !== this.stub) count++;
+      block = next;
+    }
+  }
+
   /** Whether the queue holds no data block (racy; for statistics). */
   is_empty(): boolean {
     const head = Atomics.load(this.r32, this.head_word);

@@ -57,6 +57,9 @@ import { Ring } from './ring.js';
 import { Slab } from './slab.js';
 import { SpillQueue } from './spill_queue.js';
 
+/** Spilled messages a statistics snapshot counts at most per core (it walks the queue's links). */
+export const SPILL_COUNT_MAX = 1 << 20;
+
 /** A count per tier. */
 export interface TierCounts {
   L1: number;
@@ -128,8 +131,8 @@ export interface CoreStats {
   stale_releases: number;
   recv_timeouts: number;
   doorbells_rung: number;
-  /** Messages waiting in this core's inbound rings now, and whether its spill queue is empty. */
-  pending: { L1: number; L2: number; L3: number; spill_empty: boolean };
+  /** Messages waiting in this core's inbound rings and spill queue now (the spill counted up to `SPILL_COUNT_MAX`), and whether the spill queue is empty. */
+  pending: { L1: number; L2: number; L3: number; spill: number; spill_empty: boolean };
 }
 
 /** Occupancy of one slab class. */
@@ -176,13 +179,14 @@ function block_stats(memory: NodeMemory, block: number, core: number): CoreStats
   const u32 = memory.u32;
   const base = (memory.layout.counter_blocks + block * COUNTER_BLOCK_BYTES) / WORD_BYTES;
   const c = (index: number) => read64(u32, base + index * 2);
-  let pending = { L1: 0, L2: 0, L3: 0, spill_empty: true };
+  let pending = { L1: 0, L2: 0, L3: 0, spill: 0, spill_empty: true };
   if (core >= 0) {
     const layout = memory.layout;
     const occupancy = (tier: number) =>
       new Ring(memory.i32, ring_offset(layout, core, tier), layout.ring_capacities[tier as 0 | 1 | 2]).occupancy();
     const queue = new SpillQueue(memory.r32, memory.spill.queues_offset + core * SPILL_QUEUE_BYTES);
-    pending = { L1: occupancy(0), L2: occupancy(1), L3: occupancy(2), spill_empty: queue.is_empty() };
+    const spill = queue.count(SPILL_COUNT_MAX);
+    pending = { L1: occupancy(0), L2: occupancy(1), L3: occupancy(2), spill, spill_empty: spill === 0 };
   }
   return {
     core,

@@ -32,6 +32,7 @@ import { Outbox, type Batch, type SendDone } from './outbox.js';
 import { ByteArena } from './byte_arena.js';
 import { FRAME_STATUS_NAMES, FrameHeader, FrameStatus, read_datagram, write_frame } from './frame.js';
 import { FrameDecoder } from './frame_decoder.js';
+import type { MessageTap } from './message_tap.js';
 import { local_node_id, type IdentityPath, type IdentitySource } from './node_identity.js';
 import { PacketInbox } from './packet_inbox.js';
 import type { FramePort, FrameReceiver, PacketPort, PacketReceiver, PeerState, SendResult } from './packet_port.js';
@@ -170,6 +171,8 @@ export interface NetEnv {
   readonly timers: Timers;
   /** Interfaces and host name, for `local_node` when no id is configured. */
   readonly identity: IdentitySource;
+  /** Told where data messages go and where one is destroyed (message_tap.ts); the simulator's ledger sets one. */
+  readonly tap?: MessageTap | null;
 }
 
 const DEFAULTS = {
@@ -194,6 +197,7 @@ export class NetDriver implements FramePort, PacketPort {
   private bound_port = 0;
   /** The driver's own receive queue (`recv`), its packet receiver unless another is set. */
   private readonly inbox = new PacketInbox(DEFAULTS.max_queue, DEFAULTS.overflow);
+  private readonly tap: MessageTap | null;
   private readonly peers = new Map<number, Peer>();
   /** Connection id → the peer it belongs to (outbound persistent), or a decoder (inbound). */
   private readonly conn_peer = new Map<number, Peer>();
@@ -233,6 +237,8 @@ export class NetDriver implements FramePort, PacketPort {
 
   constructor(env: NetEnv) {
     this.env = env;
+    this.tap = env.tap ?? null;
+    this.inbox.set_tap(this.tap, 'driver');
   }
 
   /** Validates `config`, binds UDP and TCP, and starts receiving. Throws `ConfigError`. */
@@ -438,13 +444,15 @@ export class NetDriver implements FramePort, PacketPort {
 
   /** A datagram nobody waits for costs no closure; a waiter gets its own, after the counts. */
   private send_datagram(peer: Peer, frame: Uint8Array, done: SendDone | null): void {
-    if (done === null) {
+    const tap = this.tap;
+    if (done === null && tap === null) {
       this.env.transport.send_datagram(peer.address, frame, this.datagram_done);
       return;
     }
     this.env.transport.send_datagram(peer.address, frame, (error, sent_bytes) => {
       this.datagram_done(error, sent_bytes);
-      done(error === null ? null : new NetSystemError(error, 'send', peer.node));
+      if (error !== null) tap?.lost_frames('driver', 'send_errors', frame, peer.node);
+      done?.(error === null ? null : new NetSystemError(error, 'send', peer.node));
     });
   }
 
@@ -456,6 +464,7 @@ export class NetDriver implements FramePort, PacketPort {
 
   private failed(out: Outgoing, errno: string, syscall: string, node: number): void {
     this.send_errors.set(errno, (this.send_errors.get(errno) ?? 0) + 1);
+    this.tap?.lost_frames('driver', 'send_errors', out.frame, node);
     out.done?.(new NetSystemError(errno, syscall, node));
   }
 
@@ -468,6 +477,7 @@ export class NetDriver implements FramePort, PacketPort {
 
   private batch_failed(batch: Batch, errno: string, syscall: string, node: number): void {
     this.send_errors.set(errno, (this.send_errors.get(errno) ?? 0) + batch.frames);
+    this.tap?.lost_frames('driver', 'send_errors', batch.bytes, node);
     if (batch.waiters !== null) for (const done of batch.waiters) done(new NetSystemError(errno, syscall, node));
   }
 
@@ -693,6 +703,7 @@ export class NetDriver implements FramePort, PacketPort {
     }
     if (type !== FrameType.DATA) {
       this.counters.unhandled_frames++;
+      if (type === FrameType.SEALED) this.tap?.lost_sealed('driver', 'unhandled_frames', payload, src_node);
       return;
     }
     this.counters.packets_received++;

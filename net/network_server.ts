@@ -47,6 +47,7 @@ import { Message } from '../kernel/message.js';
 import { deliver_reply, fail_caller, has_exited, signal } from '../kernel/process_table.js';
 import type { RemoteRouter } from '../kernel/remote_router.js';
 import { Status } from '../kernel/status.js';
+import type { MessageTap } from './message_tap.js';
 import { Overflow, PacketInbox, type Packet } from './packet_inbox.js';
 import type { PacketPort, SendResult } from './packet_port.js';
 import { QUEUE_CAPACITY_MAX } from './packet_queue.js';
@@ -117,8 +118,11 @@ export interface NetworkServerOptions {
   readonly overflow?: Overflow;
   /** Calls from other nodes served at once (default 1024); more are refused with TABLE_FULL. */
   readonly calls_max?: number;
+  /** Told of each data message taken from the kernel, put into it, or destroyed here (message_tap.ts). */
+  readonly tap?: MessageTap | null;
 }
 
+const EMPTY_PAYLOAD = new Uint8Array(0);
 /** How long auto mode waits before retrying delivery into full rings. */
 const BACKPRESSURE_RETRY_MS = 1;
 /** Packets one `poll_network` takes at most (it is called again for the rest). */
@@ -161,6 +165,9 @@ export class NetworkServer implements RemoteRouter {
   /** The network pid, or -1 when other cores do not send through this server. */
   readonly net_pid: number;
   private readonly timers: Timers | null;
+  private readonly tap: MessageTap | null;
+  /** The payload of the packet being delivered (what an inbound drop destroys). */
+  private packet_payload: Uint8Array = EMPTY_PAYLOAD;
   private readonly scratch = new Message();
   private readonly egress_message = new Message();
   private readonly destination: Destination = { node: 0, pid: 0 };
@@ -230,6 +237,8 @@ export class NetworkServer implements RemoteRouter {
       );
     }
     this.inbox = new PacketInbox(max_queue, options.overflow ?? Overflow.DROP_OLDEST);
+    this.tap = options.tap ?? null;
+    this.inbox.set_tap(this.tap, 'server');
     this.outbound = new OutboundCalls(kernel.memory.geometry.pids_max);
     this.inbound = new InboundCalls(calls_max);
     this.producer = Fastpath.attach_producer(kernel.memory, kernel.fastpath.env);
@@ -358,9 +367,11 @@ export class NetworkServer implements RemoteRouter {
     const result = this.port.send_packet(dst_node, src, dst_pid, encoded);
     if (result === 'success') {
       this.counters.sent++;
+      this.tap?.taken(encoded);
       return Status.OK;
     }
     this.send_refused.set(result, (this.send_refused.get(result) ?? 0) + 1);
+    this.tap?.lost('server', 'send_refused', encoded);
     return status_of(result);
   }
 
@@ -502,8 +513,9 @@ export class NetworkServer implements RemoteRouter {
   private deliver(packet: Packet): number {
     const header = this.header;
     this.packet_node = packet.src_node;
-    if (!decode_remote_into(packet.payload, header)) return this.drop('malformed');
-    if (header.src_pid !== packet.src_pid || header.dst_pid !== packet.dst_pid) return this.drop('pid_mismatch');
+    this.packet_payload = packet.payload;
+    if (!decode_remote_into(packet.payload, header)) return this.drop_in('malformed');
+    if (header.src_pid !== packet.src_pid || header.dst_pid !== packet.dst_pid) return this.drop_in('pid_mismatch');
     switch (header.kind) {
       case RemoteKind.DATA:
         return this.deliver_data(packet, 0);
@@ -553,11 +565,11 @@ export class NetworkServer implements RemoteRouter {
   private deliver_data(packet: Packet, kernel_flags: number): number {
     const dst = this.header.dst_pid;
     const why = this.undeliverable(dst);
-    if (why === Status.NOT_BOUND) return this.drop('no_such_pid');
-    if (why !== Status.OK) return this.drop('not_listening');
+    if (why === Status.NOT_BOUND) return this.drop_in('no_such_pid');
+    if (why !== Status.OK) return this.drop_in('not_listening');
     const loaded = this.load(packet);
     if (loaded === Status.BACKPRESSURE) return RETRY_LATER;
-    if (loaded !== Status.OK) return this.drop('too_big');
+    if (loaded !== Status.OK) return this.drop_in('too_big');
     return this.enter(packet, kernel_flags);
   }
 
@@ -571,10 +583,13 @@ export class NetworkServer implements RemoteRouter {
       m,
       kernel_flags,
     );
-    if (status === Status.OK) return DELIVERED;
+    if (status === Status.OK) {
+      this.tap?.entered(packet.payload);
+      return DELIVERED;
+    }
     if (m.block_offset !== 0) this.producer.free_block(m.block_offset);
     if (status === Status.BACKPRESSURE) return RETRY_LATER;
-    return this.drop(status === Status.BAD_PID || status === Status.NOT_BOUND ? 'no_such_pid' : `status_${status}`);
+    return this.drop_in(status === Status.BAD_PID || status === Status.NOT_BOUND ? 'no_such_pid' : `status_${status}`);
   }
 
   private deliver_call(packet: Packet): number {
@@ -614,7 +629,7 @@ export class NetworkServer implements RemoteRouter {
   private refuse_incoming(dst: number, status: number, reason: string): number {
     const header = this.header;
     this.refuse_call(dst, this.packet_node, header.src_pid, header.call_seq, status);
-    return this.drop(reason);
+    return this.drop_in(reason);
   }
 
   /** As `refuse_incoming`, once the scratch message holds the request (its block is freed). */
@@ -630,16 +645,16 @@ export class NetworkServer implements RemoteRouter {
       // From the node the caller's current call went to (or with no call waiting): an answer to
       // an earlier call, which timed out or failed. From any other node: not an answer at all.
       const node = this.outbound.node_of_call(caller);
-      return this.drop(node === 0 || node === packet.src_node ? 'late_reply' : 'unexpected_reply');
+      return this.drop_in(node === 0 || node === packet.src_node ? 'late_reply' : 'unexpected_reply');
     }
     const memory = this.kernel.memory;
     if (header.status !== Status.OK) {
       if (!fail_caller(memory, this.producer.doorbells, caller, header.call_seq, header.status))
-        return this.drop('late_reply');
+        return this.drop_in('late_reply');
       this.call_counters.replies_delivered++;
       return DELIVERED;
     }
-    if (header.length > SLOT_PAYLOAD_BYTES_MAX) return this.drop('too_big');
+    if (header.length > SLOT_PAYLOAD_BYTES_MAX) return this.drop_in('too_big');
     const loaded = this.load(packet);
     assert(loaded === Status.OK, 'an inline reply loads');
     const m = this.scratch;
@@ -653,16 +668,17 @@ export class NetworkServer implements RemoteRouter {
       m,
       header.flags | SlotFlags.REPLY | SlotFlags.REMOTE,
     );
-    if (status !== Status.OK) return this.drop('late_reply');
+    if (status !== Status.OK) return this.drop_in('late_reply');
+    this.tap?.entered(packet.payload);
     this.call_counters.replies_delivered++;
     return DELIVERED;
   }
 
   private deliver_notify(): number {
     const header = this.header;
-    if (header.badge === 0) return this.drop('malformed');
+    if (header.badge === 0) return this.drop_in('malformed');
     if (signal(this.kernel.memory, this.producer.doorbells, header.dst_pid, header.badge) !== Status.OK)
-      return this.drop('no_such_pid');
+      return this.drop_in('no_such_pid');
     this.counters.notifies_received++;
     return DELIVERED;
   }
@@ -674,6 +690,12 @@ export class NetworkServer implements RemoteRouter {
     this.outbound.take_all(node, (pid, call_seq) => {
       if (fail_caller(memory, doorbells, pid, call_seq, Status.DEAD_PEER)) this.call_counters.failed_peer_lost++;
     });
+  }
+
+  /** Drops the packet being delivered; the tap learns which message it held. */
+  private drop_in(reason: string): number {
+    this.tap?.lost('server', reason, this.packet_payload);
+    return this.drop(reason);
   }
 
   private drop(reason: string): number {

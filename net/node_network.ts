@@ -28,7 +28,7 @@ import type { CryptoSuite } from './secure/suite.js';
 import type { Clock } from '../kernel/env.js';
 
 /** How a node seals its packets: its identity, its clock and randomness, the channel's limits. */
-export interface SecureOptions extends Omit<SecureConfig, 'timers' | 'random' | 'clock' | 'identity'> {
+export interface SecureOptions extends Omit<SecureConfig, 'timers' | 'random' | 'clock' | 'identity' | 'tap'> {
   readonly identity: Identity;
   readonly random: Random;
   /** Wall-clock milliseconds (INIT timestamps must grow across restarts). */
@@ -62,7 +62,11 @@ export async function open_packet_port(
     const { SecureChannel } = await import('./secure/secure_channel.js');
     const { CryptoSuite } = await import('./secure/suite.js');
     const { suite, ...limits } = secure;
-    const channel = new SecureChannel(driver, suite ?? (await CryptoSuite.load()), { ...limits, timers: env.timers });
+    const channel = new SecureChannel(driver, suite ?? (await CryptoSuite.load()), {
+      ...limits,
+      timers: env.timers,
+      tap: env.tap ?? null,
+    });
     return { driver, secure: channel, port: channel };
   } catch (error) {
     await driver.destroy();
@@ -125,6 +129,7 @@ export class NodeNetwork {
         auto_poll: options.auto_poll ?? true,
         net_pid: options.net_pid ?? -1,
         timers: options.env.timers,
+        tap: options.env.tap ?? null,
         ...(config.max_queue === undefined ? {} : { max_queue: config.max_queue }),
         ...(config.overflow === undefined ? {} : { overflow: config.overflow }),
         ...(options.calls_max === undefined ? {} : { calls_max: options.calls_max }),

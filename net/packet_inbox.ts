@@ -9,6 +9,7 @@
  * keeps one as its default receiver, so `driver.recv()` works without a server.
  */
 import { Overflow, PacketQueue, type Packet } from './packet_queue.js';
+import type { MessageTap } from './message_tap.js';
 import type { PacketReceiver } from './packet_port.js';
 
 export { Overflow, type Packet };
@@ -17,6 +18,8 @@ export class PacketInbox implements PacketReceiver {
   private queue: PacketQueue;
   private arrival: ((packet: Packet) => void) | null = null;
   private lost: ((node: number) => void) | null = null;
+  private tap: MessageTap | null = null;
+  private tap_layer = '';
   /** Packets accepted, and their bytes. */
   received = 0;
   received_bytes = 0;
@@ -30,6 +33,24 @@ export class PacketInbox implements PacketReceiver {
   /** Replaces the queue with an empty one of `capacity` and `overflow` (a driver's `init`). */
   configure(capacity: number, overflow: Overflow): void {
     this.queue = new PacketQueue(capacity, overflow);
+    this.watch_drops();
+  }
+
+  /** Tells `tap` of every packet this inbox drops, as a drop of `layer` (message_tap.ts). */
+  set_tap(tap: MessageTap | null, layer: string): void {
+    this.tap = tap;
+    this.tap_layer = layer;
+    this.watch_drops();
+  }
+
+  private watch_drops(): void {
+    const tap = this.tap;
+    const layer = this.tap_layer;
+    this.queue.on_drop =
+      tap === null
+        ? null
+        : (packet, newest) =>
+            tap.lost(layer, newest ? 'queue_dropped_newest' : 'queue_dropped_oldest', packet.payload);
   }
 
   on_packet(src_node: number, src_pid: number, dst_pid: number, bytes: Uint8Array): void {
@@ -81,6 +102,8 @@ export class PacketInbox implements PacketReceiver {
   /** Discards every waiting packet (counted in `reset_discarded`). */
   reset(): void {
     this.reset_discarded += this.queue.length;
+    const tap = this.tap;
+    if (tap !== null) this.queue.for_each((packet) => tap.lost(this.tap_layer, 'reset_discarded', packet.payload));
     this.queue.clear();
   }
 

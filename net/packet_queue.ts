@@ -33,6 +33,8 @@ export class PacketQueue {
   /** Packets dropped to make room (DROP_OLDEST) and packets refused (DROP_NEWEST). */
   dropped_oldest = 0;
   dropped_newest = 0;
+  /** Told of each packet dropped, and whether it was the newest (refused) or the oldest (evicted). */
+  on_drop: ((packet: Packet, newest: boolean) => void) | null = null;
 
   constructor(capacity: number, overflow: Overflow) {
     assert_range(capacity, 1, QUEUE_CAPACITY_MAX, 'queue capacity');
@@ -50,8 +52,10 @@ export class PacketQueue {
     if (this.size === this.capacity) {
       if (this.overflow === Overflow.DROP_NEWEST) {
         this.dropped_newest++;
+        this.on_drop?.(packet, true);
         return false;
       }
+      if (this.on_drop !== null) this.on_drop(this.slots[this.head]!, false);
       this.slots[this.head] = undefined;
       this.head = (this.head + 1) % this.capacity;
       this.size--;
@@ -67,7 +71,9 @@ export class PacketQueue {
     if (this.size === this.capacity) {
       // Full: the newest packet makes room for the older one, which was here first.
       this.size--;
-      this.slots[(this.head + this.size) % this.capacity] = undefined;
+      const newest = (this.head + this.size) % this.capacity;
+      if (this.on_drop !== null) this.on_drop(this.slots[newest]!, true);
+      this.slots[newest] = undefined;
       this.dropped_newest++;
     }
     this.head = (this.head + this.capacity - 1) % this.capacity;
@@ -83,6 +89,11 @@ export class PacketQueue {
     this.head = (this.head + 1) % this.capacity;
     this.size--;
     return packet;
+  }
+
+  /** Calls `fn` with every packet, oldest first. */
+  for_each(fn: (packet: Packet) => void): void {
+    for (let i = 0; i < this.size; i++) fn(this.slots[(this.head + i) % this.capacity]!);
   }
 
   /** Removes every packet (not counted as drops: the owner asked for it). */

@@ -17,6 +17,7 @@
 import { assert } from '../kernel/assert.js';
 import type { Message } from '../kernel/message.js';
 import { grown } from './grow.js';
+import { MessageFates, type Accounting } from './message_fates.js';
 import { get_u32, payload_intact } from './payload.js';
 import { SimViolation, type Invariant } from './violation.js';
 
@@ -104,6 +105,8 @@ const STATE_DELIVERED = 2;
 
 export class Ledger {
   private readonly channels: LedgerChannel[] = [];
+  /** Where each message is (message_fates.ts): the exact accounting. */
+  readonly fates: MessageFates;
   /**
    * One record per message id, both words side by side so a delivery reads one cache line:
    * `records[2 id]` the send time (virtual µs), `records[2 id + 1]` the meta word
@@ -163,6 +166,33 @@ export class Ledger {
     this.fail = fail;
     this.timeline_bucket_us = timeline_bucket_us;
     this.fine = LATENCY_CLASSES.map(() => new Float64Array(FINE_BUCKETS));
+    this.fates = new MessageFates(this, clock);
+    this.fates.reserve(ids);
+  }
+
+  /** Whether message `id` was sent (committed and not taken back). */
+  committed(id: number): boolean {
+    return id > 0 && id < this.next_id && this.state_of(id) !== 0;
+  }
+
+  /** The sending node of `id`'s channel. */
+  src_node_of(id: number): number {
+    return this.channels[this.channel_of(id)]!.src_node;
+  }
+
+  /** The receiving node of `id`'s channel. */
+  dst_node_of(id: number): number {
+    return this.channels[this.channel_of(id)]!.dst_node;
+  }
+
+  /** Whether `id` is a reply to a call. */
+  by_reply_of(id: number): boolean {
+    return this.channels[this.channel_of(id)]!.by_reply;
+  }
+
+  /** The receiving pid of `id`'s channel. */
+  dst_pid_of(id: number): number {
+    return this.channels[this.channel_of(id)]!.dst_pid;
   }
 
   /** Records that `src` was granted a capability to send to `dst` with `badge`; returns the channel. */
@@ -200,11 +230,21 @@ export class Ledger {
   uncommit(id: number): void {
     if (this.state_of(id) !== STATE_SENT) return;
     this.set_state(id, 0);
+    this.fates.uncommitted(id);
     this.sent--;
   }
 
   /** The id the next message gets (call `commit` once its send succeeded). */
   get next_id_value(): number {
+    return this.next_id;
+  }
+
+  /**
+   * The id of the message about to be sent (call `commit` once its send succeeded): its fate is
+   * cleared, since the network layers may report it before the send returns.
+   */
+  begin_send(): number {
+    this.fates.begin(this.next_id);
     return this.next_id;
   }
 
@@ -226,6 +266,7 @@ export class Ledger {
     this.records[2 * id + 1] = (channel << META_CHANNEL_SHIFT) | STATE_SENT;
     this.next_seqs[channel]!++;
     this.next_id = id + 1;
+    this.fates.committed(id);
     this.sent++;
     this.bump(this.timeline_sent);
   }
@@ -323,6 +364,7 @@ export class Ledger {
     const seq = get_u32(bytes, 4);
     this.fifo_step(channel, seq, id);
     this.records[2 * id + 1] = (meta & ~META_STATE_MASK) | STATE_DELIVERED;
+    this.fates.delivered(id);
     this.delivered++;
     this.bytes_delivered += length;
     this.bump_at(this.timeline_delivered, now);
@@ -459,18 +501,51 @@ export class Ledger {
   }
 
   /**
-   * The end-of-run check: what was not delivered must be covered by counted drops. `drops` is
-   * the sum of every named drop counter that can destroy a data message.
+   * The end-of-run check, exact and message by message (message_fates.ts): every message sent
+   * is delivered, dropped for a named reason, lost in a crash, or in flight; and the messages in
+   * flight in a live node's kernel or network layers are there by that node's own counts
+   * (`counted(node)`: messages in its rings, and packets in its queues and outboxes; null for a
+   * node that is down). A message the ledger places where no count holds it was destroyed by a
+   * drop site that did not say so: `silent_loss`, naming it and where it was last seen.
    */
-  check_accounting(drops: number, in_flight = 0): void {
-    const { total, crash } = this.undelivered();
-    // A changed message delivered on a clear path stands for the one message it was.
-    if (total - crash > drops + this.corrupt_delivered + in_flight) {
-      this.violate(
-        'silent_loss',
-        `${total - crash - drops - this.corrupt_delivered - in_flight} messages were neither delivered nor counted (${total} undelivered, ${crash} explained by crashes, ${drops} counted drops, ${this.corrupt_delivered} delivered changed, ${in_flight} still in flight); undelivered: ${this.describe_undelivered(UNDELIVERED_SHOWN_MAX)}`,
-      );
+  check_accounting(
+    nodes: readonly number[],
+    counted: (node: number) => { readonly kernel: number; readonly network: number } | null,
+  ): Accounting {
+    const fates = this.fates;
+    const accounting = fates.account(this.next_id, (node) => counted(node) !== null);
+    assert(accounting.sent === this.sent, 'Ledger.check_accounting: every committed message has a fate');
+    assert(
+      accounting.sent ===
+        accounting.delivered + accounting.dropped_total + accounting.lost_in_crash + accounting.in_flight_total,
+      'Ledger.check_accounting: the fates add up',
+    );
+    const lost_on_wire = fates.wire_without_copies(this.next_id);
+    if (lost_on_wire > 0) {
+      this.violate('silent_loss', `message ${lost_on_wire} is on the wire with no copy there (${this.describe(lost_on_wire)})`);
+      return accounting;
     }
+    for (const node of nodes) {
+      const count = counted(node);
+      if (count === null) continue;
+      for (const kernel of [true, false]) {
+        const held = kernel ? count.kernel : count.network;
+        const placed = fates.in_flight_at(node, kernel, this.next_id, UNDELIVERED_SHOWN_MAX);
+        if (placed.count <= held) continue;
+        this.violate(
+          'silent_loss',
+          `${placed.count - held} messages were neither delivered nor counted in a drop: the ledger places ${placed.count} in node ${node}'s ${kernel ? 'kernel' : 'network layers'}, which hold ${held}; the oldest there: ${placed.ids.map((id) => this.describe(id)).join('; ')}`,
+        );
+        return accounting;
+      }
+    }
+    return accounting;
+  }
+
+  /** One message, for a violation: its id, channel, send time and where it was last seen. */
+  private describe(id: number): string {
+    const c = this.channels[this.channel_of(id)]!;
+    return `id ${id} node ${c.src_node} pid ${c.src_pid} → node ${c.dst_node} pid ${c.dst_pid}${c.by_reply ? ' (reply)' : ''} sent at ${(this.records[2 * id]! / 1000).toFixed(3)} ms, last seen ${this.fates.where(id)}`;
   }
 
   /**
@@ -500,19 +575,6 @@ export class Ledger {
       );
       return;
     }
-  }
-
-  /** The first `count_max` undelivered messages not explained by a crash, for a violation's message. */
-  private describe_undelivered(count_max: number): string {
-    const shown: string[] = [];
-    for (let id = 1; id < this.next_id && shown.length < count_max; id++) {
-      if (this.state_of(id) !== STATE_SENT || this.crash_hit(id)) continue;
-      const c = this.channels[this.channel_of(id)]!;
-      shown.push(
-        `id ${id} node ${c.src_node} pid ${c.src_pid} → node ${c.dst_node} pid ${c.dst_pid}${c.by_reply ? ' (reply)' : ''} sent at ${(this.records[2 * id]! / 1000).toFixed(3)} ms`,
-      );
-    }
-    return shown.join('; ');
   }
 
   /** Reports a broken invariant found outside the ledger's own checks (a process's, e.g. liveness). */

@@ -195,7 +195,7 @@ export function sim_process_context(
     dst_node === LOCAL_NODE || dst_node === node ? 'local' : world.proto;
 
   const stamp = (channel: TrackedChannel, m: Message, length: number): number => {
-    const id = ledger.next_id_value;
+    const id = ledger.begin_send();
     const seq = ledger.next_seq(channel.ledger_channel);
     m.length = length;
     if (length <= SLOT_PAYLOAD_BYTES_MAX) {

@@ -27,6 +27,7 @@ import { assert } from '../kernel/assert.js';
 import type { Address, Transport, TransportEvents } from '../net/transport.js';
 import { FRAME_HEADER_BYTES, FRAME_LENGTH_OFFSET, FRAME_TYPE_OFFSET, FrameType } from '../net/wire_layout.js';
 import type { LinkFaults, SabotageFaults } from './faults.js';
+import type { MessageFates } from './message_fates.js';
 import type { Prng } from './prng.js';
 import type { Lane, Scheduler } from './scheduler.js';
 import { TimeHeap } from './time_heap.js';
@@ -70,6 +71,8 @@ interface Datagram {
   endpoint: Endpoint;
   packet: Uint8Array;
   data: boolean;
+  /** The tracked message this copy carries (message_fates.ts), or 0. */
+  id: number;
 }
 
 const EMPTY_PACKET = new Uint8Array(0);
@@ -77,8 +80,12 @@ const EMPTY_PACKET = new Uint8Array(0);
 interface PendingWrite {
   readonly done: (error: string | null) => void;
   readonly frames: number;
+  /** The tracked messages the write carries (message_fates.ts). */
+  readonly ids: readonly number[];
   event: number;
 }
+
+const NO_IDS: readonly number[] = [];
 
 /** What the network counted. */
 export interface SimNetworkStats {
@@ -143,8 +150,8 @@ export class SimNetwork {
   in_flight_data = 0;
   /** Records of datagrams that arrived, for the next ones (see `hold`). */
   private readonly wire_free: Datagram[] = [];
-  /** Called for every data packet the network destroys, for tracing. */
-  on_drop: ((from: number, to: number, reason: string) => void) | null = null;
+  /** Where each tracked message is (the ledger's): told what goes on the wire, arrives, and is lost there. */
+  fates: MessageFates | null = null;
 
   /**
    * `host_us`: the host-side work of a hop (costs.ts `remote_hop_us`), added to every datagram's
@@ -233,18 +240,16 @@ export class SimNetwork {
     const prng = from.endpoint.prng;
     const data = is_data(bytes);
     const endpoint = this.endpoints.get(to.host);
-    if (endpoint === undefined) {
-      this.drop(from.node, -1, data, 'node_down');
-      return;
-    }
+    assert(endpoint !== undefined, 'SimNetwork.send_datagram: to a simulated node');
     const dst = endpoint.node;
+    const id = data ? this.datagram_id(bytes, dst) : 0;
     this.link_count(from.node, dst).sent++;
     if (!this.reachable(from.node, dst)) {
-      this.drop(from.node, dst, data, 'partition');
+      this.drop(from.node, dst, data, 'partition', id);
       return;
     }
     if (prng.chance(f.loss)) {
-      this.drop(from.node, dst, data, 'loss');
+      this.drop(from.node, dst, data, 'loss', id);
       return;
     }
     if (data && prng.chance(this.sabotage.silent_drop)) {
@@ -255,9 +260,11 @@ export class SimNetwork {
     if (copies === 2) this.counters.duplicated++;
     const link = this.link(from.endpoint, dst);
     const now_us = this.scheduler.now_us;
+    let live = 0;
+    let lost_reason = 'queue_full';
     for (let i = 0; i < copies; i++) {
       if (link.drop_due(now_us) >= f.link_queue_packets_max) {
-        this.drop(from.node, dst, data, 'queue_full');
+        this.drop(from.node, dst, data, 'queue_full', 0);
         continue;
       }
       let delay_us = this.delay_us(prng);
@@ -266,12 +273,44 @@ export class SimNetwork {
         this.counters.reordered++;
       }
       let packet = i === 0 ? bytes : bytes.slice();
-      if (prng.chance(f.corrupt)) packet = this.corrupt(prng, packet);
+      // A changed copy no longer carries the message: whatever arrives is another packet.
+      let carries = id;
+      if (prng.chance(f.corrupt)) {
+        packet = this.corrupt(prng, packet);
+        carries = 0;
+        lost_reason = 'corrupted';
+      }
+      if (carries !== 0) live++;
       const at_us = now_us + delay_us;
       link.push(at_us);
       if (data) this.in_flight_data++;
-      endpoint.lane.at_with(at_us, this.arrive, this.hold(from, endpoint, packet, data));
+      endpoint.lane.at_with(at_us, this.arrive, this.hold(from, endpoint, packet, data, carries));
     }
+    if (id !== 0) {
+      if (live > 0) this.fates!.on_wire(id, live);
+      else this.fates!.lost(id, 'network', lost_reason);
+    }
+  }
+
+  /** The tracked message in a data datagram to node `dst` (0 for none, or with no ledger). */
+  private datagram_id(bytes: Uint8Array, dst: number): number {
+    const fates = this.fates;
+    if (fates === null) return 0;
+    const length = get_frame_length(bytes, 0);
+    return fates.frame_id(
+      bytes[FRAME_TYPE_OFFSET]!,
+      bytes.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length),
+      dst,
+    );
+  }
+
+  /** The tracked messages in a TCP write to node `dst`. */
+  private write_ids(bytes: Uint8Array, dst: number): readonly number[] {
+    const fates = this.fates;
+    if (fates === null) return NO_IDS;
+    const ids: number[] = [];
+    fates.frames_ids(bytes, dst, (id) => ids.push(id));
+    return ids;
   }
 
   /** The arrival times of what `from` has in flight towards node `dst`. */
@@ -282,33 +321,37 @@ export class SimNetwork {
   }
 
   /** Keeps a datagram on the wire until it arrives: a pooled record, so no closure per packet. */
-  private hold(from: SimTransport, endpoint: Endpoint, packet: Uint8Array, data: boolean): Datagram {
+  private hold(from: SimTransport, endpoint: Endpoint, packet: Uint8Array, data: boolean, id: number): Datagram {
     const d = this.wire_free.pop();
-    if (d === undefined) return { from, endpoint, packet, data };
+    if (d === undefined) return { from, endpoint, packet, data, id };
     d.from = from;
     d.endpoint = endpoint;
     d.packet = packet;
     d.data = data;
+    d.id = id;
     return d;
   }
 
   /** A datagram arrives (scheduled by `send_datagram`). */
   private readonly arrive = (d: Datagram): void => {
-    const { from, endpoint, packet, data } = d;
+    const { from, endpoint, packet, data, id } = d;
     d.packet = EMPTY_PACKET; // Its bytes belong to the receiver now.
     this.wire_free.push(d);
     if (data) this.in_flight_data--;
     const dst = endpoint.node;
     const target = endpoint.transport;
     if (target === null || !target.life.alive) {
-      this.drop(from.node, dst, data, 'node_down');
+      this.drop(from.node, dst, data, 'node_down', 0);
+      if (id !== 0) this.fates!.wire_lost(id, 'node_down');
       return;
     }
     if (!this.reachable(from.node, dst)) {
-      this.drop(from.node, dst, data, 'partition');
+      this.drop(from.node, dst, data, 'partition', 0);
+      if (id !== 0) this.fates!.wire_lost(id, 'partition');
       return;
     }
     this.counters.datagrams_delivered++;
+    if (id !== 0) this.fates!.arrived(id);
     target.events!.on_datagram(packet, from.address);
   };
 
@@ -325,11 +368,12 @@ export class SimNetwork {
     return [...this.link_stats.values()].sort((a, b) => a.from - b.from || a.to - b.to).map((l) => ({ ...l }));
   }
 
-  private drop(from: number, to: number, data: boolean, reason: string): void {
-    if (to >= 0) this.link_count(from, to).dropped++;
+  /** Counts a packet dropped on the wire; `id`: the message it destroys before it left (0: none, or told apart). */
+  private drop(from: number, to: number, data: boolean, reason: string, id: number): void {
+    this.link_count(from, to).dropped++;
     const map = data ? this.dropped_data : this.dropped_control;
     map.set(reason, (map.get(reason) ?? 0) + 1);
-    if (data) this.on_drop?.(from, to, reason);
+    if (id !== 0) this.fates!.lost(id, 'network', reason);
   }
 
   private delay_us(prng: Prng): number {
@@ -415,16 +459,22 @@ export class SimNetwork {
     const f = this.faults;
     let copy: Uint8Array = bytes.slice();
     const frames = data_frames(copy);
+    let ids = this.write_ids(copy, conn.peer.owner.node);
     let corrupted = false;
     if (f.corrupt_tcp && from.endpoint.prng.chance(f.corrupt)) {
       copy = this.corrupt(from.endpoint.prng, copy);
       corrupted = true;
+      // A changed write desynchronises the stream: its messages are lost (frames before the
+      // change may still arrive, and are then delivered after all).
+      for (const id of ids) this.fates!.lost(id, 'network', 'stream_frames_lost');
+      ids = NO_IDS;
     }
+    for (const id of ids) this.fates!.on_wire(id, 1);
     let arrival = this.scheduler.now_us + this.delay_us(from.endpoint.prng);
     if (from.endpoint.prng.chance(f.loss)) arrival += f.tcp_rto_ms * 1000;
     if (arrival < conn.last_arrival_us) arrival = conn.last_arrival_us;
     conn.last_arrival_us = arrival;
-    const pending: PendingWrite = { done, frames, event: -1 };
+    const pending: PendingWrite = { done, frames, ids, event: -1 };
     conn.pending.add(pending);
     this.in_flight_data += frames;
     pending.event = this.scheduler.global.at(arrival, () => {
@@ -433,13 +483,16 @@ export class SimNetwork {
       const peer = conn.peer;
       if (peer === null || !this.conns.has(peer.id)) {
         this.counters.stream_frames_lost += frames;
+        for (const id of ids) this.fates!.wire_lost(id, 'stream_frames_lost');
         done('ECONNRESET');
         return;
       }
       if (peer.desynced) {
         this.counters.stream_frames_lost += frames; // Arrives on a stream its reader gave up.
+        for (const id of ids) this.fates!.wire_lost(id, 'stream_frames_lost');
       } else {
         if (corrupted) this.counters.stream_frames_lost += frames;
+        for (const id of ids) this.fates!.arrived(id);
         peer.owner.events!.on_data(peer.id, copy);
       }
       done(null);
@@ -476,6 +529,7 @@ export class SimNetwork {
       for (const p of conn.pending) this.scheduler.global.cancel(p.event);
       for (const p of conn.pending) this.counters.stream_frames_lost += p.frames;
       for (const p of conn.pending) this.in_flight_data -= p.frames;
+      for (const p of conn.pending) for (const id of p.ids) this.fates!.wire_lost(id, 'stream_frames_lost');
       conn.pending.clear();
     } else {
       this.close_now(conn, error);
@@ -496,6 +550,7 @@ export class SimNetwork {
   private fail_write(p: PendingWrite): void {
     this.scheduler.global.cancel(p.event);
     this.in_flight_data -= p.frames;
+    for (const id of p.ids) this.fates!.wire_returned(id); // The sender's driver retries or fails it.
     this.scheduler.global.after(0, () => p.done('ECONNRESET'));
   }
 
@@ -520,18 +575,24 @@ function is_data(bytes: Uint8Array): boolean {
   return type === FrameType.DATA || type === FrameType.SEALED;
 }
 
+/** The payload length in the frame header at `at`. */
+function get_frame_length(bytes: Uint8Array, at: number): number {
+  return (
+    (bytes[at + FRAME_LENGTH_OFFSET]! |
+      (bytes[at + FRAME_LENGTH_OFFSET + 1]! << 8) |
+      (bytes[at + FRAME_LENGTH_OFFSET + 2]! << 16) |
+      (bytes[at + FRAME_LENGTH_OFFSET + 3]! << 24)) >>>
+    0
+  );
+}
+
 /** Data frames in a TCP write (walks the frame headers; the write is a whole number of frames). */
 function data_frames(bytes: Uint8Array): number {
   let frames = 0;
   let at = 0;
   while (at + FRAME_HEADER_BYTES <= bytes.length) {
     const type = bytes[at + FRAME_TYPE_OFFSET];
-    const length =
-      (bytes[at + FRAME_LENGTH_OFFSET]! |
-        (bytes[at + FRAME_LENGTH_OFFSET + 1]! << 8) |
-        (bytes[at + FRAME_LENGTH_OFFSET + 2]! << 16) |
-        (bytes[at + FRAME_LENGTH_OFFSET + 3]! << 24)) >>>
-      0;
+    const length = get_frame_length(bytes, at);
     if (type === FrameType.DATA || type === FrameType.SEALED) frames++;
     at += FRAME_HEADER_BYTES + length;
   }

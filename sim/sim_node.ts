@@ -152,6 +152,7 @@ export class SimNode {
         transport: world.network.transport(config.id, life),
         timers,
         identity: { interfaces: {}, hostname: sim_host(config.id) },
+        tap: world.ledger.fates.tap(config.id),
       },
       config: {
         node_id: config.id,

@@ -18,6 +18,7 @@ import { CryptoSuite } from '../net/secure/suite.js';
 import { LINK_FAULTS_NONE, type LinkFaults } from './faults.js';
 import { costs_by_tier, type TransferCosts } from './costs.js';
 import { type FollowedMessage, type LatencyStats, LATENCY_CLASSES, Ledger } from './ledger.js';
+import type { Accounting } from './message_fates.js';
 import { SimBootError, SimViolation } from './violation.js';
 import { Prng } from './prng.js';
 import { call_stats, waiter_key, type CallStats } from './process.js';
@@ -89,7 +90,14 @@ export interface SimResult {
   readonly node_memory_bytes: number;
   readonly sent: number;
   readonly delivered: number;
+  /**
+   * The exact accounting, message by message (message_fates.ts): `sent = delivered + Σ
+   * dropped[reason] + lost_in_crash + in_flight`.
+   */
+  readonly accounting: Accounting;
+  /** Messages sent and not delivered (`accounting` says what became of each). */
   readonly undelivered: number;
+  /** Messages lost with a node that crashed (`accounting.lost_in_crash`). */
   readonly crash_lost: number;
   readonly duplicates_delivered: number;
   readonly corrupt_delivered: number;
@@ -197,7 +205,8 @@ export class Simulator {
   private readonly partitions: { from_ms: number; to_ms: number | null; groups: number[][] }[] = [];
   private readonly crashes: { node: number; at_ms: number; restart_ms: number | null }[] = [];
   private readonly calls: CallStats = call_stats();
-  private crash_lost = 0;
+  /** The run's accounting, once checked (or taken at the end of a run that failed first). */
+  private accounting: Accounting | null = null;
   /** Each process's last wait in a receive (process.ts `recv_async`). */
   private readonly last_waits = new Map<number, [number, number]>();
   private ran = false;
@@ -227,7 +236,8 @@ export class Simulator {
       scenario.faults.sabotage,
       scenario.costs.remote_hop_us,
     );
-    this.network.on_drop = (from, to, reason) => this.trace.drop(from, reason, to);
+    this.network.fates = this.ledger.fates;
+    this.ledger.fates.on_lost = (id, node, reason) => this.trace.drop(node, id, reason);
   }
 
   /** Runs the scenario once. */
@@ -326,7 +336,8 @@ export class Simulator {
         (node) => this.nodes.get(node)?.alive ?? false,
         this.wake_due_us(),
       );
-    if (scheduler.failed === null) this.ledger.check_accounting(this.drops_total(), this.in_flight());
+    const nodes = [...this.nodes.keys()];
+    if (scheduler.failed === null) this.accounting = this.ledger.check_accounting(nodes, (node) => this.counted(node));
     return this.result();
   }
 
@@ -379,7 +390,12 @@ export class Simulator {
         const node = this.nodes.get(fault.node)!;
         if (!node.alive) return;
         const shared = node.crash();
-        this.crash_lost += this.ledger.crash(fault.node);
+        this.ledger.crash(fault.node);
+        this.ledger.fates.crash(
+          fault.node,
+          fault.memory === 'kept' && fault.restart_after_ms !== undefined,
+          this.ledger.next_id_value,
+        );
         this.log(`crash node ${fault.node} (memory ${fault.memory})`);
         const crash = { node: fault.node, at_ms: this.scheduler.now_us / 1000, restart_ms: null as number | null };
         this.crashes.push(crash);
@@ -443,24 +459,20 @@ export class Simulator {
   }
 
   /**
-   * Messages still on their way when the run ends (not lost): frames on the simulated wire,
-   * frames waiting in TCP outboxes (a reconnect still under way), packets in receive queues and in secure-channel queues, and messages in live nodes' rings.
+   * What node `node`'s own counts hold now, for the accounting (null when it is down): messages
+   * in its rings and spill queues, and packets in its network layers (receive queues, TCP
+   * outboxes, the secure channel's queues for a handshake).
    */
-  in_flight(): number {
-    let n = this.network.in_flight_data;
-    for (const node of this.nodes.values()) {
-      if (!node.alive) continue;
-      const s = node.snapshot();
-      n += s.server.queued + s.driver.queued + s.driver.outbox_data_frames + (s.secure?.queued ?? 0);
-      for (const c of s.fastpath.cores)
-        n += c.pending.L1 + c.pending.L2 + c.pending.L3 + (c.pending.spill_empty ? 0 : 1);
-    }
-    return n;
+  private counted(node: number): { kernel: number; network: number } | null {
+    const n = this.nodes.get(node);
+    if (n === undefined || !n.alive) return null;
+    const s = n.snapshot();
+    let kernel = 0;
+    for (const c of s.fastpath.cores) kernel += c.pending.L1 + c.pending.L2 + c.pending.L3 + c.pending.spill;
+    const network = s.server.queued + s.driver.queued + s.driver.outbox_data_frames + (s.secure?.queued ?? 0);
+    return { kernel, network };
   }
 
-  private drops_total(): number {
-    return sum(this.drops());
-  }
 
   private result(): SimResult {
     const scheduler = this.scheduler;
@@ -527,7 +539,9 @@ export class Simulator {
         wakes,
       });
     }
-    const undelivered = this.ledger.undelivered();
+    const accounting =
+      this.accounting ??
+      this.ledger.fates.account(this.ledger.next_id_value, (node) => this.nodes.get(node)?.alive ?? false);
     const drops = this.drops();
     const latency: Record<string, number[]> = this.ledger.latency_histograms();
     return {
@@ -543,8 +557,9 @@ export class Simulator {
       node_memory_bytes: [...this.nodes.values()].reduce((sum, node) => sum + node.memory_bytes, 0),
       sent: this.ledger.sent,
       delivered: this.ledger.delivered,
-      undelivered: undelivered.total,
-      crash_lost: undelivered.crash,
+      accounting,
+      undelivered: accounting.sent - accounting.delivered,
+      crash_lost: accounting.lost_in_crash,
       duplicates_delivered: this.ledger.duplicates_delivered,
       corrupt_delivered: this.ledger.corrupt_delivered,
       bytes_delivered: this.ledger.bytes_delivered,

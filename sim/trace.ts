@@ -162,14 +162,16 @@ export class Trace {
     this.push(`{"ph":"f","bp":"e","name":"msg","cat":"msg","id":${id},"ts":${ts},"pid":${node},"tid":${core}}`);
   }
 
-  /** Records a counted drop. */
-  drop(node: number, reason: string, to_node: number): void {
+  /** Records the drop of message `id` at `node`, under its counter's name ("layer.reason"): its flow ends here. */
+  drop(node: number, id: number, reason: string): void {
     const ts_us = this.clock.now_us;
-    this.mix(TraceKind.DROP, ts_us, node, to_node, reason.length, reason.charCodeAt(0));
+    this.mix(TraceKind.DROP, ts_us, node, id, reason.length, reason.charCodeAt(reason.length - 1));
     if (!this.keep()) return;
+    const ts = ts_us.toFixed(3);
     this.push(
-      `{"ph":"i","s":"t","name":"drop: ${reason}","cat":"drop","ts":${ts_us.toFixed(3)},"pid":${node},"tid":${NETWORK_TID},"args":{"to_node":${to_node}}}`,
+      `{"ph":"i","s":"t","name":"drop: ${reason}","cat":"drop","ts":${ts},"pid":${node},"tid":${NETWORK_TID},"args":{"id":${id},"reason":"${reason}"}}`,
     );
+    this.push(`{"ph":"f","bp":"e","name":"msg","cat":"msg","id":${id},"ts":${ts},"pid":${node},"tid":${NETWORK_TID}}`);
   }
 
   /** Records a scheduled fault. */

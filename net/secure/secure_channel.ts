@@ -37,6 +37,7 @@ import { ErrorCode } from '../../kernel/error_codes.js';
 import type { Clock } from '../../kernel/env.js';
 import { ConfigError } from '../../kernel/errors.js';
 import { Lifecycle } from '../../kernel/lifecycle.js';
+import type { MessageTap } from '../message_tap.js';
 import { Overflow, PacketInbox, type Packet } from '../packet_inbox.js';
 import type { FramePort, FrameReceiver, PacketPort, PacketReceiver, PeerState, SendResult } from '../packet_port.js';
 import { remote_dst_pid, remote_src_pid } from '../remote_message.js';
@@ -78,6 +79,8 @@ export interface SecureConfig {
   /** Milliseconds; wall-clock time in production (INIT timestamps must grow across restarts). */
   readonly clock: Clock;
   readonly timers: Timers;
+  /** Told of each data message sealed and of each one destroyed here (message_tap.ts); the simulator's ledger sets one. */
+  readonly tap?: MessageTap | null;
   /** Accept and send clear DATA for nodes with no pinned key (default false: refuse them). */
   readonly allow_clear?: boolean;
   /** Start a new handshake after this many packets sealed under a session (default 2^32). */
@@ -111,7 +114,7 @@ export interface SecureConfig {
   readonly max_queue?: number;
 }
 
-type Limits = Required<Omit<SecureConfig, 'identity' | 'random' | 'clock' | 'timers'>>;
+type Limits = Required<Omit<SecureConfig, 'identity' | 'random' | 'clock' | 'timers' | 'tap'>>;
 
 const DEFAULTS: Limits = {
   allow_clear: false,
@@ -221,6 +224,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
   private readonly random: Random;
   private readonly clock: Clock;
   private readonly timers: Timers;
+  private readonly tap: MessageTap | null;
   private readonly limits: Limits;
   private readonly peers = new Map<number, SecurePeer>();
   /** Every live session by its local index. */
@@ -258,10 +262,12 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     this.random = config.random;
     this.clock = config.clock;
     this.timers = config.timers;
+    this.tap = config.tap ?? null;
     this.limits = validate(config);
     this.reassembler = new Reassembler(this.limits.reassembly_max, this.limits.reassembly_timeout_ms);
     this.rate = new RateLimiter(this.limits.handshake_rate_per_s, this.limits.handshake_burst);
     this.inbox = new PacketInbox(this.limits.max_queue, Overflow.DROP_OLDEST);
+    this.inbox.set_tap(this.tap, 'secure');
     this.receiver = this.inbox;
     frames.set_frame_receiver(this);
   }
@@ -439,6 +445,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     data: Uint8Array,
   ): SendResult {
     const sealed = session.seal(src_pid, dst_pid, data);
+    this.tap?.sealed(session.head, data, peer.node);
     const result = this.frames.send_frame(peer.node, FrameType.SEALED, sealed, null, session.head);
     if (result === 'success') {
       this.counters.sealed_packets++;
@@ -456,7 +463,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     this.unblock(peer);
     for (const pending of queue) {
       if (this.seal_and_send(peer, session, pending.src_pid, pending.dst_pid, pending.data) !== 'success')
-        this.drop(peer.node, 'send_failed');
+        this.drop_queued(peer.node, 'send_failed', pending.data);
     }
     this.check_flushed();
   }
@@ -507,7 +514,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     forget_initiator(this.suite, peer.initiating);
     peer.initiating = null;
     this.fail(peer.node, 'timeout');
-    for (let i = 0; i < peer.queue.length; i++) this.drop(peer.node, 'handshake_timeout');
+    for (const pending of peer.queue) this.drop_queued(peer.node, 'handshake_timeout', pending.data);
     peer.queue = [];
     peer.queue_bytes = 0;
     this.unblock(peer);
@@ -546,10 +553,10 @@ export class SecureChannel implements PacketPort, FrameReceiver {
 
   private on_clear(src_node: number, payload: Uint8Array): void {
     if (this.peers.has(src_node))
-      this.drop(src_node, 'downgrade'); // Clear data from a peer that must be secure.
+      this.drop_queued(src_node, 'downgrade', payload); // Clear data from a peer that must be secure.
     else if (this.limits.allow_clear)
       this.receiver.on_packet(src_node, remote_src_pid(payload), remote_dst_pid(payload), payload);
-    else this.drop(src_node, 'unknown_peer');
+    else this.drop_queued(src_node, 'unknown_peer', payload);
   }
 
   private on_fragment(src_node: number, payload: Uint8Array): void {
@@ -671,23 +678,23 @@ export class SecureChannel implements PacketPort, FrameReceiver {
 
   private on_sealed(src_node: number, payload: Uint8Array): void {
     if (payload.length < SEALED_HEADER_BYTES + AEAD_TAG_BYTES) {
-      this.drop(src_node, 'malformed');
+      this.drop_sealed(src_node, 'malformed', payload);
       return;
     }
     const session = this.sessions.get(get_u32(payload, SEALED_RECEIVER));
     const peer = this.peers.get(src_node);
     if (session === undefined || peer === undefined) {
-      this.drop(src_node, 'unknown_session');
+      this.drop_sealed(src_node, 'unknown_session', payload);
       if (peer !== undefined) this.recover(peer);
       return;
     }
     if (session.peer_node !== src_node) {
-      this.drop(src_node, 'wrong_peer');
+      this.drop_sealed(src_node, 'wrong_peer', payload);
       return;
     }
     const now = this.clock.now_ms();
     if (this.expired(session, now) || (session === peer.previous && now >= peer.previous_until_ms)) {
-      this.drop(src_node, 'expired');
+      this.drop_sealed(src_node, 'expired', payload);
       if (session === peer.previous) {
         this.retire(session);
         peer.previous = null;
@@ -696,7 +703,9 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     }
     const opened = session.open(payload);
     if (typeof opened === 'string') {
-      this.drop(src_node, opened);
+      // A replay is a copy of a packet already opened: the message itself is not lost by it.
+      if (opened === 'replay') this.drop(src_node, opened);
+      else this.drop_sealed(src_node, opened, payload);
       return;
     }
     this.counters.opened_packets++;
@@ -746,6 +755,18 @@ export class SecureChannel implements PacketPort, FrameReceiver {
   // -------------------------------------------------------------------------------------------
   // Counting.
 
+  /** Drops a data message held in the clear (queued, or a clear frame); the tap learns which. */
+  private drop_queued(node: number, reason: string, message: Uint8Array): void {
+    this.drop(node, reason);
+    this.tap?.lost('secure', reason, message);
+  }
+
+  /** Drops a sealed packet from `node` that was not opened; the tap learns which. */
+  private drop_sealed(node: number, reason: string, packet: Uint8Array): void {
+    this.drop(node, reason);
+    this.tap?.lost_sealed('secure', reason, packet, node);
+  }
+
   private drop(node: number, reason: string): void {
     this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
     this.emit({ kind: 'dropped', node, reason });
@@ -787,7 +808,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     peer.initiating = null;
     for (const session of [peer.current, peer.previous, peer.next]) if (session !== null) this.retire(session);
     peer.current = peer.previous = peer.next = null;
-    for (let i = 0; i < peer.queue.length; i++) this.drop(peer.node, reason);
+    for (const pending of peer.queue) this.drop_queued(peer.node, reason, pending.data);
     peer.queue = [];
     peer.queue_bytes = 0;
     this.unblock(peer);

@@ -1,0 +1,466 @@
+/**
+ * Message fates: where each tracked message is, so a run accounts for every message exactly.
+ *
+ * Each message id has one stage at a time:
+ *
+ *   KERNEL_SRC ── taken ──▶ NET_SRC ── on the wire ──▶ WIRE ── arrives ──▶ NET_DST ── entered ──▶ KERNEL_DST ──▶ DELIVERED
+ *        │                    │  ▲                        │                  │                      │
+ *        │                    │  └─ a TCP write fails ────┘                  │                      │
+ *        └────────────────────┴──────────── DROPPED (reason) ◀───────────────┴──────────────────────┘
+ *                                           CRASHED (in a node that crashed)
+ *
+ * A local message goes from KERNEL_SRC straight to DELIVERED. Stages are moved by the ledger
+ * (commit, delivery), by the network layers through their message tap (net/message_tap.ts:
+ * taken, entered, and every drop site that destroys a data message), and by the simulated
+ * network (on the wire, arrived, lost on the wire). A node that crashes takes with it what was
+ * in its network layers, and what was in its kernel unless its memory is kept for a restart.
+ *
+ * So at the end every id is delivered, dropped for one named reason, lost in a crash, or in
+ * flight at a stage of a live node, and `sent = delivered + Σ dropped[reason] + lost_in_crash +
+ * in_flight` holds message by message. What makes it a check: the messages said to be in
+ * flight in a node's kernel or network layers must be there, by the layers' own counts (ring
+ * occupancy; queues and outboxes). A drop site that destroys a message without reporting it
+ * leaves the message at its last stage, in flight by the ledger but in no queue: `silent_loss`,
+ * naming the message and where and when it was last seen.
+ *
+ * Sealed packets carry no readable id: the secure channel's tap reports each packet it seals,
+ * and `SealedIds` keeps the id by (receiver, session index, sequence number), the packet's
+ * clear header, so the network and the receiving node can name what a sealed packet held.
+ *
+ * Duplicates (a datagram the network doubled, a TCP batch written again) are followed by their
+ * copies on the wire: the first copy to arrive moves the message on, a later one is a ghost. A
+ * ghost still queued at the end makes the counts exceed the ledger's, never fall short of it,
+ * so the check cannot blame a message for it.
+ */
+import { assert } from '../kernel/assert.js';
+import type { MessageTap } from '../net/message_tap.js';
+import { RemoteKind, decode_remote_into, remote_header, remote_payload } from '../net/remote_message.js';
+import { SEALED_RECEIVER, SEALED_SEQ } from '../net/secure/secure_layout.js';
+import { FRAME_HEADER_BYTES, FRAME_LENGTH_OFFSET, FRAME_TYPE_OFFSET, FrameType } from '../net/wire_layout.js';
+import { grown } from './grow.js';
+import { get_u32 } from './payload.js';
+
+/** Where a message is (see the diagram above). */
+export const Stage = {
+  NONE: 0,
+  KERNEL_SRC: 1,
+  NET_SRC: 2,
+  WIRE: 3,
+  NET_DST: 4,
+  KERNEL_DST: 5,
+  DELIVERED: 6,
+  DROPPED: 7,
+  CRASHED: 8,
+} as const;
+export type Stage = (typeof Stage)[keyof typeof Stage];
+
+const STAGE_WHERE = [
+  'never sent',
+  "in its sender's kernel",
+  "in its sender's network layers",
+  'on the wire',
+  "in its receiver's network layers",
+  "in its receiver's kernel",
+  'delivered',
+  'dropped',
+  'lost in a crash',
+] as const;
+
+/** What the fates need from the ledger about an id. */
+export interface FateLedger {
+  /** The id the next send gets (a tap may see it before the send returns and commits it). */
+  readonly next_id_value: number;
+  /** Whether `id` was committed (sent). */
+  committed(id: number): boolean;
+  /** The nodes and receiving pid of `id`'s channel. */
+  src_node_of(id: number): number;
+  dst_node_of(id: number): number;
+  dst_pid_of(id: number): number;
+  /** Whether `id` is a reply to a call (carried by the reply capability). */
+  by_reply_of(id: number): boolean;
+}
+
+/** The accounting of a run: the equation's terms, by message. */
+export interface Accounting {
+  readonly sent: number;
+  readonly delivered: number;
+  /** Messages dropped, by "layer.reason" (each message once, under the first drop that destroyed it). */
+  readonly dropped: Record<string, number>;
+  readonly dropped_total: number;
+  readonly lost_in_crash: number;
+  /** Messages still on their way at the end, by where: kernel, network layers, wire. */
+  readonly in_flight: { readonly kernel: number; readonly network: number; readonly wire: number };
+  readonly in_flight_total: number;
+}
+
+/** Ids of the sealed packets of one session, by sequence number (0 for a packet with no tracked message). */
+class SessionIds {
+  ids = new Int32Array(64);
+}
+
+/**
+ * The ids inside sealed packets, by their clear header. Sequence numbers start at 0 and grow by
+ * one per packet in a session, so each session keeps a dense array (4 bytes a packet).
+ */
+class SealedIds {
+  private readonly sessions = new Map<number, SessionIds>();
+
+  private static key(receiver: number, index: number): number {
+    assert(receiver >= 0 && receiver < 1024, 'SealedIds: node ids below 1024');
+    return index * 1024 + receiver;
+  }
+
+  put(receiver: number, packet: Uint8Array, id: number): void {
+    const key = SealedIds.key(receiver, get_u32(packet, SEALED_RECEIVER));
+    let session = this.sessions.get(key);
+    if (session === undefined) this.sessions.set(key, (session = new SessionIds()));
+    const seq = sealed_seq(packet);
+    while (seq >= session.ids.length) session.ids = grown(session.ids);
+    session.ids[seq] = id;
+  }
+
+  get(receiver: number, packet: Uint8Array): number {
+    if (packet.length < SEALED_SEQ + 8) return 0;
+    const session = this.sessions.get(SealedIds.key(receiver, get_u32(packet, SEALED_RECEIVER)));
+    if (session === undefined) return 0;
+    const seq = sealed_seq(packet);
+    return seq < session.ids.length ? session.ids[seq]! : 0;
+  }
+}
+
+function sealed_seq(packet: Uint8Array): number {
+  return get_u32(packet, SEALED_SEQ) + get_u32(packet, SEALED_SEQ + 4) * 0x1_0000_0000;
+}
+
+export class MessageFates {
+  private stage = new Uint8Array(1 << 16);
+  /** Drop reason of a DROPPED message (an index into `reasons`). */
+  private reason = new Uint16Array(1 << 16);
+  /** When the message last changed stage, virtual µs. */
+  private seen_us = new Float64Array(1 << 16);
+  /** Copies of the message on the wire now. */
+  private copies = new Uint8Array(1 << 16);
+  private readonly reasons: string[] = [];
+  private readonly reason_index = new Map<string, number>();
+  private readonly sealed_ids = new SealedIds();
+  private readonly ledger: FateLedger;
+  private readonly clock: { readonly now_us: number };
+  private readonly header = remote_header();
+  /** Sabotage: a drop reason whose reports are ignored, as a drop site that forgets the id would (tests only). */
+  forget_reason: string | null = null;
+  /** Told of each message dropped: where (the node that held it, or its sender's for the wire), and why. */
+  on_lost: ((id: number, node: number, reason: string) => void) | null = null;
+
+  constructor(ledger: FateLedger, clock: { readonly now_us: number }) {
+    this.ledger = ledger;
+    this.clock = clock;
+  }
+
+  /** Makes room for ids below `ids`. */
+  reserve(ids: number): void {
+    while (ids > this.stage.length) {
+      this.stage = grown(this.stage);
+      this.reason = grown(this.reason);
+      this.seen_us = grown(this.seen_us);
+      this.copies = grown(this.copies);
+    }
+  }
+
+  stage_of(id: number): Stage {
+    return this.stage[id] as Stage;
+  }
+
+  private move(id: number, stage: Stage): void {
+    this.stage[id] = stage;
+    this.seen_us[id] = this.clock.now_us;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // From the ledger.
+
+  /** `id` is about to be sent: no stage yet (a send that failed may have left one on this id). */
+  begin(id: number): void {
+    this.reserve(id + 1);
+    this.stage[id] = Stage.NONE;
+    this.copies[id] = 0;
+  }
+
+  /** `id` was committed: it is in its sender's kernel, unless a tap already saw it leave (a send from the network core). */
+  committed(id: number): void {
+    this.reserve(id + 1);
+    if (this.stage[id] === Stage.NONE) this.move(id, Stage.KERNEL_SRC);
+  }
+
+  /** A send the ledger took back (it never left). */
+  uncommitted(id: number): void {
+    this.stage[id] = Stage.NONE;
+  }
+
+  delivered(id: number): void {
+    this.move(id, Stage.DELIVERED);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // From the network layers' taps and the simulated network.
+
+  /**
+   * The tracked message a remote message (header and payload) carries: its id, or 0 for none
+   * (a notification, a refusal, a keepalive, bytes that do not name a message sent on that pid).
+   */
+  id_of(message: Uint8Array): number {
+    const header = this.header;
+    if (!decode_remote_into(message, header)) return 0;
+    if (header.kind === RemoteKind.NOTIFY || (header.kind === RemoteKind.REPLY && header.status !== 0)) return 0;
+    const payload = remote_payload(message, header);
+    if (payload.length < 12) return 0;
+    const id = get_u32(payload, 0);
+    const ledger = this.ledger;
+    if (id === ledger.next_id_value) {
+      this.reserve(id + 1);
+      return id; // Being sent now, from the network core: the tap sees it before the commit.
+    }
+    if (id <= 0 || id > ledger.next_id_value || !ledger.committed(id)) return 0;
+    return ledger.dst_pid_of(id) === header.dst_pid ? id : 0;
+  }
+
+  /** The id a sealed packet for `receiver` holds (0 for none). */
+  sealed_id(receiver: number, packet: Uint8Array): number {
+    return this.sealed_ids.get(receiver, packet);
+  }
+
+  /** The id inside one frame's payload of `type` travelling to `receiver` (0 for none). */
+  frame_id(type: number, payload: Uint8Array, receiver: number): number {
+    if (type === FrameType.DATA) return this.id_of(payload);
+    if (type === FrameType.SEALED) return this.sealed_id(receiver, payload);
+    return 0;
+  }
+
+  /** Calls `fn` with the id of every data frame in `frames` (whole frames) to `receiver`. */
+  frames_ids(frames: Uint8Array, receiver: number, fn: (id: number) => void): void {
+    let at = 0;
+    while (at + FRAME_HEADER_BYTES <= frames.length) {
+      const type = frames[at + FRAME_TYPE_OFFSET]!;
+      const length = get_u32(frames, at + FRAME_LENGTH_OFFSET);
+      const payload = frames.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length);
+      const id = this.frame_id(type, payload, receiver);
+      if (id > 0) fn(id);
+      at += FRAME_HEADER_BYTES + length;
+    }
+  }
+
+  taken(id: number): void {
+    const s = this.stage[id];
+    if (s === Stage.NONE || s === Stage.KERNEL_SRC) this.move(id, Stage.NET_SRC);
+  }
+
+  entered(id: number): void {
+    // Only what arrived moves on: a changed copy (its message already lost as `network.corrupted`)
+    // may still name a valid id when it enters.
+    if (this.stage[id] === Stage.NET_DST) this.move(id, Stage.KERNEL_DST);
+  }
+
+  /** `id` was destroyed by `layer`'s drop `reason` (the first drop that destroyed it is kept). */
+  lost(id: number, layer: string, reason: string): void {
+    const s = this.stage[id];
+    if (s === Stage.DELIVERED || s === Stage.DROPPED) return;
+    const name = `${layer}.${reason}`;
+    if (name === this.forget_reason) return;
+    let index = this.reason_index.get(name);
+    if (index === undefined) {
+      index = this.reasons.length;
+      this.reasons.push(name);
+      this.reason_index.set(name, index);
+    }
+    this.reason[id] = index;
+    // A send refused while it is being made (not committed) is a refusal its sender is told of, not a drop.
+    if (this.on_lost !== null && this.ledger.committed(id)) {
+      const held = this.node_of(id);
+      this.on_lost(id, held >= 0 ? held : this.ledger.src_node_of(id), name);
+    }
+    this.move(id, Stage.DROPPED);
+  }
+
+  /** `copies` copies of `id` went on the wire. */
+  on_wire(id: number, copies: number): void {
+    this.copies[id] = this.copies[id]! + copies;
+    const s = this.stage[id];
+    if (s === Stage.NONE || s === Stage.KERNEL_SRC || s === Stage.NET_SRC) this.move(id, Stage.WIRE);
+  }
+
+  /** A copy of `id` arrived at its receiver's network layers. */
+  arrived(id: number): void {
+    this.copies[id] = this.copies[id]! - 1;
+    const s = this.stage[id];
+    // The first copy moves the message on; a copy of one that already arrived is a ghost. One
+    // arriving after an earlier copy was dropped at the receiver is the message's second chance.
+    if (s !== Stage.NET_DST && s !== Stage.KERNEL_DST && s !== Stage.DELIVERED) this.move(id, Stage.NET_DST);
+  }
+
+  /** A copy of `id` was lost on the wire for `reason`: the message is lost once no copy is left. */
+  wire_lost(id: number, reason: string): void {
+    this.copies[id] = this.copies[id]! - 1;
+    if (this.copies[id] === 0 && this.stage[id] === Stage.WIRE) this.lost(id, 'network', reason);
+  }
+
+  /** A TCP write of `id` failed before it arrived: the message is back in its sender's driver, to be retried or failed. */
+  wire_returned(id: number): void {
+    this.copies[id] = this.copies[id]! - 1;
+    if (this.copies[id] === 0 && this.stage[id] === Stage.WIRE) this.move(id, Stage.NET_SRC);
+  }
+
+  /**
+   * Node `node` crashed: what was in its network layers is lost, and what was in its kernel
+   * too unless the memory is kept for a restart (replies to calls are lost either way: the
+   * calls end with the crash). Returns the messages lost.
+   */
+  crash(node: number, memory_kept: boolean, next_id: number): number {
+    let lost = 0;
+    const ledger = this.ledger;
+    for (let id = 1; id < next_id; id++) {
+      const s = this.stage[id]!;
+      let here = false;
+      if (s === Stage.NET_SRC) here = ledger.src_node_of(id) === node;
+      else if (s === Stage.NET_DST) here = ledger.dst_node_of(id) === node;
+      // A kept memory keeps its rings for the next incarnation, but not its calls: a reply
+      // waiting in a slot answers a call that ended with the crash.
+      else if (s === Stage.KERNEL_SRC && (!memory_kept || ledger.by_reply_of(id)))
+        here = ledger.src_node_of(id) === node || (ledger.by_reply_of(id) && ledger.dst_node_of(id) === node);
+      else if (s === Stage.KERNEL_DST && (!memory_kept || ledger.by_reply_of(id))) here = ledger.dst_node_of(id) === node;
+      if (here) {
+        this.move(id, Stage.CRASHED);
+        lost++;
+      }
+    }
+    return lost;
+  }
+
+  /** The node whose memory holds `id` at its stage, or -1 on the wire or when it is nowhere. */
+  node_of(id: number): number {
+    const s = this.stage[id];
+    if (s === Stage.KERNEL_SRC || s === Stage.NET_SRC) return this.ledger.src_node_of(id);
+    if (s === Stage.NET_DST || s === Stage.KERNEL_DST) return this.ledger.dst_node_of(id);
+    return -1;
+  }
+
+  /** Where `id` was last seen, and when, for a violation's message. */
+  where(id: number): string {
+    const s = this.stage[id]!;
+    const node = this.node_of(id);
+    return `${STAGE_WHERE[s]}${node >= 0 ? ` (node ${node})` : ''} since ${(this.seen_us[id]! / 1000).toFixed(3)} ms`;
+  }
+
+  /**
+   * The end of a run. Messages in the kernel or network layers of a node that is down now are
+   * lost with it (a kept memory that never came back). Returns the accounting.
+   */
+  account(next_id: number, alive: (node: number) => boolean): Accounting {
+    const dropped_by = new Array<number>(this.reasons.length).fill(0);
+    let sent = 0;
+    let delivered = 0;
+    let crashed = 0;
+    let kernel = 0;
+    let network = 0;
+    let wire = 0;
+    for (let id = 1; id < next_id; id++) {
+      let s = this.stage[id]!;
+      if (!this.ledger.committed(id)) continue;
+      sent++;
+      const node = this.node_of(id);
+      if (node >= 0 && !alive(node)) {
+        this.move(id, Stage.CRASHED);
+        s = Stage.CRASHED;
+      }
+      if (s === Stage.DELIVERED) delivered++;
+      else if (s === Stage.DROPPED) dropped_by[this.reason[id]!]!++;
+      else if (s === Stage.CRASHED) crashed++;
+      else if (s === Stage.WIRE) wire++;
+      else if (s === Stage.NET_SRC || s === Stage.NET_DST) network++;
+      else kernel++;
+    }
+    const dropped: Record<string, number> = {};
+    this.reasons.forEach((name, i) => {
+      if (dropped_by[i]! > 0) dropped[name] = dropped_by[i]!;
+    });
+    const dropped_total = dropped_by.reduce((a, b) => a + b, 0);
+    return {
+      sent,
+      delivered,
+      dropped,
+      dropped_total,
+      lost_in_crash: crashed,
+      in_flight: { kernel, network, wire },
+      in_flight_total: kernel + network + wire,
+    };
+  }
+
+  /**
+   * The ids said to be in flight in `node`'s kernel (`kernel` true) or network layers, oldest
+   * stage change first, at most `count_max` (for a violation's message), and how many there are.
+   */
+  in_flight_at(node: number, kernel: boolean, next_id: number, count_max: number): { count: number; ids: number[] } {
+    const ids: number[] = [];
+    let count = 0;
+    for (let id = 1; id < next_id; id++) {
+      const s = this.stage[id];
+      const at_kernel = s === Stage.KERNEL_SRC || s === Stage.KERNEL_DST;
+      const at_net = s === Stage.NET_SRC || s === Stage.NET_DST;
+      if (!(kernel ? at_kernel : at_net) || this.node_of(id) !== node) continue;
+      count++;
+      ids.push(id);
+    }
+    ids.sort((a, b) => this.seen_us[a]! - this.seen_us[b]!);
+    return { count, ids: ids.slice(0, count_max) };
+  }
+
+  /** Ids on the wire with no copy there (the simulated network lost track of them). */
+  wire_without_copies(next_id: number): number {
+    for (let id = 1; id < next_id; id++) if (this.stage[id] === Stage.WIRE && this.copies[id] === 0) return id;
+    return 0;
+  }
+
+  /** The tap of node `node`'s network layers. */
+  tap(node: number): MessageTap {
+    return new NodeTap(this, node, this.sealed_ids);
+  }
+}
+
+/** One node's message tap: turns what its layers report into stage changes. */
+class NodeTap implements MessageTap {
+  private readonly fates: MessageFates;
+  private readonly node: number;
+  private readonly sealed_ids: SealedIds;
+
+  constructor(fates: MessageFates, node: number, sealed_ids: SealedIds) {
+    this.fates = fates;
+    this.node = node;
+    this.sealed_ids = sealed_ids;
+  }
+
+  taken(message: Uint8Array): void {
+    const id = this.fates.id_of(message);
+    if (id > 0) this.fates.taken(id);
+  }
+
+  entered(message: Uint8Array): void {
+    const id = this.fates.id_of(message);
+    if (id > 0) this.fates.entered(id);
+  }
+
+  lost(layer: string, reason: string, message: Uint8Array): void {
+    const id = this.fates.id_of(message);
+    if (id > 0) this.fates.lost(id, layer, reason);
+  }
+
+  lost_frames(layer: string, reason: string, frames: Uint8Array, to: number): void {
+    this.fates.frames_ids(frames, to, (id) => this.fates.lost(id, layer, reason));
+  }
+
+  lost_sealed(layer: string, reason: string, packet: Uint8Array, _from: number): void {
+    const id = this.sealed_ids.get(this.node, packet);
+    if (id > 0) this.fates.lost(id, layer, reason);
+  }
+
+  sealed(head: Uint8Array, message: Uint8Array, to: number): void {
+    this.sealed_ids.put(to, head, message.length === 0 ? 0 : this.fates.id_of(message));
+  }
+}
