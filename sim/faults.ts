@@ -98,6 +98,12 @@ export interface SabotageFaults {
   readonly reorder_delivered: number;
   /** Wake-ups the waiter drops (a sleeper waits out its timeout instead; breaks liveness). */
   readonly drop_wake: number;
+  /**
+   * Drops in the network layers (driver, secure channel, server) whose message the drop site
+   * forgets to report: the layer still counts the drop, but not which message it destroyed
+   * (breaks exact accounting, message_fates.ts).
+   */
+  readonly forget_drop: number;
 }
 
 export const SABOTAGE_NONE: SabotageFaults = {
@@ -106,4 +112,5 @@ export const SABOTAGE_NONE: SabotageFaults = {
   tamper_delivered: 0,
   reorder_delivered: 0,
   drop_wake: 0,
+  forget_drop: 0,
 };

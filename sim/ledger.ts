@@ -463,12 +463,7 @@ export class Ledger {
           delivered_us < 0
             ? null
             : `${remote ? 'the network, then ' : ''}${['L1', 'L2', 'L3', 'spill'][this.follow_tier[id]!] ?? '?'} on node ${c.dst_node}`,
-        outcome:
-          delivered_us >= 0
-            ? 'delivered'
-            : this.crash_hit(id)
-              ? 'lost with a crashed node'
-              : 'not delivered: in a counted drop, or still in flight at the end',
+        outcome: delivered_us >= 0 ? 'delivered' : this.fates.fate_of(id),
       });
     }
     return out;
@@ -520,11 +515,6 @@ export class Ledger {
         accounting.delivered + accounting.dropped_total + accounting.lost_in_crash + accounting.in_flight_total,
       'Ledger.check_accounting: the fates add up',
     );
-    const lost_on_wire = fates.wire_without_copies(this.next_id);
-    if (lost_on_wire > 0) {
-      this.violate('silent_loss', `message ${lost_on_wire} is on the wire with no copy there (${this.describe(lost_on_wire)})`);
-      return accounting;
-    }
     for (const node of nodes) {
       const count = counted(node);
       if (count === null) continue;
@@ -538,6 +528,11 @@ export class Ledger {
         );
         return accounting;
       }
+    }
+    const lost_on_wire = fates.wire_without_copies(this.next_id);
+    if (lost_on_wire > 0) {
+      this.violate('silent_loss', `message ${lost_on_wire} is on the wire with no copy there (${this.describe(lost_on_wire)})`);
+      return accounting;
     }
     return accounting;
   }

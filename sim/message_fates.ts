@@ -146,8 +146,12 @@ export class MessageFates {
   private readonly ledger: FateLedger;
   private readonly clock: { readonly now_us: number };
   private readonly header = remote_header();
-  /** Sabotage: a drop reason whose reports are ignored, as a drop site that forgets the id would (tests only). */
-  forget_reason: string | null = null;
+  /**
+   * Sabotage (`faults.sabotage.forget_drop`): draws which drop reports of the network layers
+   * (driver, secure channel, server; not the simulated wire) are ignored, as a drop site there
+   * that forgets the message would.
+   */
+  forget_drop: { readonly chance: (p: number) => boolean; readonly p: number } | null = null;
   /** Told of each message dropped: where (the node that held it, or its sender's for the wire), and why. */
   on_lost: ((id: number, node: number, reason: string) => void) | null = null;
 
@@ -263,8 +267,8 @@ export class MessageFates {
   lost(id: number, layer: string, reason: string): void {
     const s = this.stage[id];
     if (s === Stage.DELIVERED || s === Stage.DROPPED) return;
+    if (this.forget_drop !== null && layer !== 'network' && this.forget_drop.chance(this.forget_drop.p)) return;
     const name = `${layer}.${reason}`;
-    if (name === this.forget_reason) return;
     let index = this.reason_index.get(name);
     if (index === undefined) {
       index = this.reasons.length;
@@ -340,6 +344,15 @@ export class MessageFates {
     if (s === Stage.KERNEL_SRC || s === Stage.NET_SRC) return this.ledger.src_node_of(id);
     if (s === Stage.NET_DST || s === Stage.KERNEL_DST) return this.ledger.dst_node_of(id);
     return -1;
+  }
+
+  /** What became of an undelivered `id`, in words, with when (the report's "follow one message"). */
+  fate_of(id: number): string {
+    const s = this.stage[id]!;
+    const at = `at ${(this.seen_us[id]! / 1000).toFixed(3)} ms`;
+    if (s === Stage.DROPPED) return `dropped ${at}: ${this.reasons[this.reason[id]!]}`;
+    if (s === Stage.CRASHED) return `lost in a crash ${at}`;
+    return `in flight at the end: ${this.where(id)}`;
   }
 
   /** Where `id` was last seen, and when, for a violation's message. */
@@ -463,4 +476,22 @@ class NodeTap implements MessageTap {
   sealed(head: Uint8Array, message: Uint8Array, to: number): void {
     this.sealed_ids.put(to, head, message.length === 0 ? 0 : this.fates.id_of(message));
   }
+}
+
+const count = (x: number): string => x.toLocaleString('en-US');
+
+/** The accounting equation with its numbers, for the summary and the report. */
+export function accounting_equation(a: Accounting): string {
+  const flight = a.in_flight;
+  const where =
+    a.in_flight_total === 0
+      ? ''
+      : ` (kernel ${count(flight.kernel)}, network layers ${count(flight.network)}, wire ${count(flight.wire)})`;
+  return `sent ${count(a.sent)} = delivered ${count(a.delivered)} + dropped ${count(a.dropped_total)} + lost in crashes ${count(a.lost_in_crash)} + in flight ${count(a.in_flight_total)}${where}`;
+}
+
+/** The messages dropped, by "layer.reason", most first (`none` when nothing was dropped). */
+export function dropped_by_reason(a: Accounting, separator = '  '): string {
+  const entries = Object.entries(a.dropped).sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
+  return entries.length === 0 ? 'none' : entries.map(([name, n]) => `${name} ${count(n)}`).join(separator);
 }

@@ -4,6 +4,7 @@
  * the latency histograms. Pure string building: the host writes the file.
  */
 import { LATENCY_BUCKETS } from './ledger.js';
+import { accounting_equation, dropped_by_reason } from './message_fates.js';
 import { scheduler_summary, type SimResult } from './simulator.js';
 
 function esc(text: string): string {
@@ -290,12 +291,13 @@ export function report_html(result: SimResult): string {
         .join(' · ')} (the latency histograms below count the same messages)`,
     ],
     [
-      'undelivered',
-      `${fmt(result.undelivered)} (counted drops ${fmt(result.drops_total)}, lost in crashes ${fmt(result.crash_lost)})`,
-    ],
-    [
       'accounting',
-      `undelivered ${fmt(result.undelivered)} ≤ counted drops ${fmt(result.drops_total)} + lost in crashes ${fmt(result.crash_lost)} + changed on a clear path ${fmt(result.corrupt_delivered)} (an upper bound, checked: counted drops also count handshake packets and duplicates)`,
+      `${accounting_equation(result.accounting)}: exact, message by message (each message is in exactly one term; those in flight are where their node's own counts hold them)`,
+    ],
+    ['dropped messages, by reason', dropped_by_reason(result.accounting, ' · ')],
+    [
+      "the layers' drop counters",
+      `${fmt(result.drops_total)} packets: they also count handshake packets, replayed duplicates, and a message refused by two layers once by each, so they need not equal the messages dropped`,
     ],
     [
       'calls',

@@ -503,6 +503,7 @@ function read_faults(r: Reader, value: unknown, nodes: ReadonlyMap<number, Scena
     tamper_delivered: r.number(sb, 'tamper_delivered', 'faults.sabotage', 0, 1, 0),
     reorder_delivered: r.number(sb, 'reorder_delivered', 'faults.sabotage', 0, 1, 0),
     drop_wake: r.number(sb, 'drop_wake', 'faults.sabotage', 0, 1, 0),
+    forget_drop: r.number(sb, 'forget_drop', 'faults.sabotage', 0, 1, 0),
   };
   const schedule: ScheduledFault[] = [];
   r.array(o, 'schedule', 'faults', false).forEach((f, i) => {

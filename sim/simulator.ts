@@ -238,6 +238,11 @@ export class Simulator {
     );
     this.network.fates = this.ledger.fates;
     this.ledger.fates.on_lost = (id, node, reason) => this.trace.drop(node, id, reason);
+    const forget = scenario.faults.sabotage.forget_drop;
+    if (forget > 0) {
+      const prng = this.prng.fork('sabotage/forget_drop');
+      this.ledger.fates.forget_drop = { chance: (p) => prng.chance(p), p: forget };
+    }
   }
 
   /** Runs the scenario once. */

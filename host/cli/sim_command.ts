@@ -8,6 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SEED_MAX } from '../../sim/prng.js';
+import { accounting_equation, dropped_by_reason } from '../../sim/message_fates.js';
 import { report_html } from '../../sim/report_html.js';
 import { parse_scenario, ScenarioError, type Scenario } from '../../sim/scenario.js';
 import { scheduler_summary, Simulator, type SimResult } from '../../sim/simulator.js';
@@ -59,7 +60,8 @@ export function summary_lines(r: SimResult, wall_ms: number, peak_rss_bytes: num
     '',
     `  messages sent        ${n(r.sent).padStart(12)}   (${n(r.sent / Math.max(1e-9, wall_ms / 1000))} simulated msg/s)`,
     `  delivered            ${n(r.delivered).padStart(12)}`,
-    `  undelivered          ${n(r.undelivered).padStart(12)}   counted drops ${n(r.drops_total)}, lost in crashes ${n(r.crash_lost)}`,
+    `  accounting           ${accounting_equation(r.accounting)}`,
+    `  dropped, by reason   ${dropped_by_reason(r.accounting)}`,
     `  memory               ${mib(r.node_memory_bytes).padStart(12)}   nodes' shared memory${peak_rss_bytes === null ? '' : `; process peak RSS ${mib(peak_rss_bytes)}`}`,
     `  scheduler            ${n(r.events).padStart(12)}   events; ${scheduler_summary(r)}`,
   ];

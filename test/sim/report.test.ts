@@ -60,7 +60,11 @@ describe.skipIf(!available)('report in Chromium', () => {
     );
     expect(dom).toContain(`a transfer costs L1 ${result.costs.transfer_l1_us} µs`);
     // The accounting bound and how the calls ended, with the run's own numbers.
-    expect(dom).toContain(`undelivered ${result.undelivered.toLocaleString('en-US')} ≤ counted drops`);
+    const acc = result.accounting;
+    expect(dom).toContain(
+      `sent ${acc.sent.toLocaleString('en-US')} = delivered ${acc.delivered.toLocaleString('en-US')} + dropped ${acc.dropped_total.toLocaleString('en-US')} + lost in crashes ${acc.lost_in_crash.toLocaleString('en-US')} + in flight ${acc.in_flight_total.toLocaleString('en-US')}`,
+    );
+    expect(dom).toContain('dropped messages, by reason');
     expect(dom).toContain(`${result.calls.completed.toLocaleString('en-US')} answered`);
     const png = join(dir, 'report.png');
     chromium([`--screenshot=${png}`, '--window-size=1200,1600', `file://${file}`]);

@@ -110,6 +110,8 @@ describe('scenario schema', () => {
       const { result } = await run(shipped(name), 1);
       expect(result.violation, name).toBeNull();
       expect(result.delivered, name).toBeGreaterThan(0);
+      const acc = result.accounting; // Exact, message by message (test/sim/accounting.test.ts).
+      expect(acc.sent, name).toBe(acc.delivered + acc.dropped_total + acc.lost_in_crash + acc.in_flight_total);
     }
   }, 120_000);
 });
