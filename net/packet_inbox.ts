@@ -49,8 +49,7 @@ export class PacketInbox implements PacketReceiver {
     this.queue.on_drop =
       tap === null
         ? null
-        : (packet, newest) =>
-            tap.lost(layer, newest ? 'queue_dropped_newest' : 'queue_dropped_oldest', packet.payload);
+        : (packet, newest) => tap.lost(layer, newest ? 'queue_dropped_newest' : 'queue_dropped_oldest', packet.payload);
   }
 
   on_packet(src_node: number, src_pid: number, dst_pid: number, bytes: Uint8Array): void {

@@ -235,6 +235,22 @@ export function remote_payload(bytes: Uint8Array, header: RemoteHeader): Uint8Ar
   return bytes.subarray(rm_header_bytes(header.kind));
 }
 
+/**
+ * Where the payload of the remote message in `bytes[at, at + length)` begins (an index into
+ * `bytes`), or -1 when it carries no payload a reader could name: too short or an unknown kind,
+ * a NOTIFY, or a REPLY whose status refuses the call. Reads three words and allocates nothing
+ * (the simulator's ledger finds each message's id with it).
+ */
+export function remote_payload_at(bytes: Uint8Array, at: number, length: number): number {
+  if (length < RM_HEADER_BYTES) return -1;
+  const kind = (get_u32(bytes, at + RM_FLAGS) >>> KIND_SHIFT) & KIND_MASK;
+  if (kind === RemoteKind.DATA) return at + RM_HEADER_BYTES;
+  if (kind !== RemoteKind.CALL && kind !== RemoteKind.REPLY) return -1;
+  if (length < RM_CALL_HEADER_BYTES) return -1;
+  if (kind === RemoteKind.REPLY && get_u32(bytes, at + RM_STATUS) !== 0) return -1;
+  return at + RM_CALL_HEADER_BYTES;
+}
+
 /** The sending pid a remote message names, or -1 if `bytes` is too short to be one (ports' receive hooks). */
 export function remote_src_pid(bytes: Uint8Array): number {
   return bytes.length < RM_HEADER_BYTES ? -1 : get_u32(bytes, RM_SRC_PID);

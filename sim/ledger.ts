@@ -17,7 +17,9 @@
 import { assert } from '../kernel/assert.js';
 import type { Message } from '../kernel/message.js';
 import { grown } from './grow.js';
-import { MessageFates, type Accounting } from './message_fates.js';
+import { FOLLOW_MESSAGES_MAX, MessageFates, type Accounting, type PathStep } from './message_fates.js';
+
+export { FOLLOW_MESSAGES_MAX };
 import { get_u32, payload_intact } from './payload.js';
 import { SimViolation, type Invariant } from './violation.js';
 
@@ -94,8 +96,6 @@ const META_CHANNEL_SHIFT = 3;
 /** Message records a ledger starts with, at least and at most (it grows past them as needed). */
 const RECORDS_START = 1 << 16;
 const RECORDS_HINT_MAX = 1 << 22;
-/** Messages (the first ids) whose whole path the ledger keeps for the report's "follow one message". */
-export const FOLLOW_MESSAGES_MAX = 2000;
 
 /** Channels a ledger records at most (the meta word holds the index in 28 bits). */
 export const LEDGER_CHANNELS_MAX = 1 << 28;
@@ -464,6 +464,7 @@ export class Ledger {
             ? null
             : `${remote ? 'the network, then ' : ''}${['L1', 'L2', 'L3', 'spill'][this.follow_tier[id]!] ?? '?'} on node ${c.dst_node}`,
         outcome: delivered_us >= 0 ? 'delivered' : this.fates.fate_of(id),
+        path: this.fates.path_of(id),
       });
     }
     return out;
@@ -515,13 +516,16 @@ export class Ledger {
         accounting.delivered + accounting.dropped_total + accounting.lost_in_crash + accounting.in_flight_total,
       'Ledger.check_accounting: the fates add up',
     );
+    const in_flight = fates.in_flight_by_node(this.next_id);
     for (const node of nodes) {
+      const placed_here = in_flight.get(node);
+      if (placed_here === undefined) continue;
       const count = counted(node);
       if (count === null) continue;
       for (const kernel of [true, false]) {
         const held = kernel ? count.kernel : count.network;
+        if ((kernel ? placed_here.kernel : placed_here.network) <= held) continue;
         const placed = fates.in_flight_at(node, kernel, this.next_id, UNDELIVERED_SHOWN_MAX);
-        if (placed.count <= held) continue;
         this.violate(
           'silent_loss',
           `${placed.count - held} messages were neither delivered nor counted in a drop: the ledger places ${placed.count} in node ${node}'s ${kernel ? 'kernel' : 'network layers'}, which hold ${held}; the oldest there: ${placed.ids.map((id) => this.describe(id)).join('; ')}`,
@@ -531,7 +535,10 @@ export class Ledger {
     }
     const lost_on_wire = fates.wire_without_copies(this.next_id);
     if (lost_on_wire > 0) {
-      this.violate('silent_loss', `message ${lost_on_wire} is on the wire with no copy there (${this.describe(lost_on_wire)})`);
+      this.violate(
+        'silent_loss',
+        `message ${lost_on_wire} is on the wire with no copy there (${this.describe(lost_on_wire)})`,
+      );
       return accounting;
     }
     return accounting;
@@ -614,4 +621,6 @@ export interface FollowedMessage {
   /** The tier (and the network hop) that carried it, once delivered. */
   readonly via: string | null;
   readonly outcome: string;
+  /** Where it went on the way, with virtual times: through the network layers, on and off the wire, copies lost, retries. */
+  readonly path: readonly PathStep[];
 }

@@ -34,11 +34,23 @@
  */
 import { assert } from '../kernel/assert.js';
 import type { MessageTap } from '../net/message_tap.js';
-import { RemoteKind, decode_remote_into, remote_header, remote_payload } from '../net/remote_message.js';
+import { RM_DST_PID, remote_payload_at } from '../net/remote_message.js';
 import { SEALED_RECEIVER, SEALED_SEQ } from '../net/secure/secure_layout.js';
 import { FRAME_HEADER_BYTES, FRAME_LENGTH_OFFSET, FRAME_TYPE_OFFSET, FrameType } from '../net/wire_layout.js';
 import { grown } from './grow.js';
 import { get_u32 } from './payload.js';
+
+/** Bytes of the simulator's payload header (id, channel sequence, check: payload.ts). */
+const PAYLOAD_ID_BYTES_MIN = 12;
+
+/** Messages (the first ids) whose whole path is kept for the report's "follow one message". */
+export const FOLLOW_MESSAGES_MAX = 2000;
+
+/** One step of a followed message's path. */
+export interface PathStep {
+  readonly at_ms: number;
+  readonly what: string;
+}
 
 /** Where a message is (see the diagram above). */
 export const Stage = {
@@ -53,6 +65,19 @@ export const Stage = {
   CRASHED: 8,
 } as const;
 export type Stage = (typeof Stage)[keyof typeof Stage];
+
+/** A path step's words for each stage a message moves to (DROPPED says its reason itself). */
+const STEP_OF_STAGE: readonly string[] = [
+  'sent again (an earlier send of this id was refused)',
+  "in its sender's kernel",
+  "taken by its sender's network server",
+  'on the wire',
+  "arrived at its receiver's network layers",
+  "entered its receiver's kernel",
+  'delivered',
+  '',
+  'lost in a crash',
+];
 
 const STAGE_WHERE = [
   'never sent',
@@ -72,6 +97,8 @@ export interface FateLedger {
   readonly next_id_value: number;
   /** Whether `id` was committed (sent). */
   committed(id: number): boolean;
+  /** When `id` was committed, virtual µs. */
+  sent_at_us(id: number): number;
   /** The nodes and receiving pid of `id`'s channel. */
   src_node_of(id: number): number;
   dst_node_of(id: number): number;
@@ -114,22 +141,23 @@ class SealedIds {
     const key = SealedIds.key(receiver, get_u32(packet, SEALED_RECEIVER));
     let session = this.sessions.get(key);
     if (session === undefined) this.sessions.set(key, (session = new SessionIds()));
-    const seq = sealed_seq(packet);
+    const seq = sealed_seq(packet, 0);
     while (seq >= session.ids.length) session.ids = grown(session.ids);
     session.ids[seq] = id;
   }
 
-  get(receiver: number, packet: Uint8Array): number {
-    if (packet.length < SEALED_SEQ + 8) return 0;
-    const session = this.sessions.get(SealedIds.key(receiver, get_u32(packet, SEALED_RECEIVER)));
+  /** The id in the sealed packet at `bytes[at, at + length)` to `receiver`, or 0. */
+  get(receiver: number, bytes: Uint8Array, at = 0, length = bytes.length - at): number {
+    if (length < SEALED_SEQ + 8) return 0;
+    const session = this.sessions.get(SealedIds.key(receiver, get_u32(bytes, at + SEALED_RECEIVER)));
     if (session === undefined) return 0;
-    const seq = sealed_seq(packet);
+    const seq = sealed_seq(bytes, at);
     return seq < session.ids.length ? session.ids[seq]! : 0;
   }
 }
 
-function sealed_seq(packet: Uint8Array): number {
-  return get_u32(packet, SEALED_SEQ) + get_u32(packet, SEALED_SEQ + 4) * 0x1_0000_0000;
+function sealed_seq(bytes: Uint8Array, at: number): number {
+  return get_u32(bytes, at + SEALED_SEQ) + get_u32(bytes, at + SEALED_SEQ + 4) * 0x1_0000_0000;
 }
 
 export class MessageFates {
@@ -141,11 +169,12 @@ export class MessageFates {
   /** Copies of the message on the wire now. */
   private copies = new Uint8Array(1 << 16);
   private readonly reasons: string[] = [];
+  /** The path of each of the first `FOLLOW_MESSAGES_MAX` ids: virtual µs and what happened, in turn. */
+  private readonly paths: (number | string)[][] = [];
   private readonly reason_index = new Map<string, number>();
   private readonly sealed_ids = new SealedIds();
   private readonly ledger: FateLedger;
   private readonly clock: { readonly now_us: number };
-  private readonly header = remote_header();
   /**
    * Sabotage (`faults.sabotage.forget_drop`): draws which drop reports of the network layers
    * (driver, secure channel, server; not the simulated wire) are ignored, as a drop site there
@@ -174,9 +203,26 @@ export class MessageFates {
     return this.stage[id] as Stage;
   }
 
-  private move(id: number, stage: Stage): void {
+  private move(id: number, stage: Stage, what = STEP_OF_STAGE[stage]!): void {
     this.stage[id] = stage;
     this.seen_us[id] = this.clock.now_us;
+    if (id <= FOLLOW_MESSAGES_MAX && what !== '') this.step(id, what);
+  }
+
+  /** Adds a step to a followed message's path (ids up to `FOLLOW_MESSAGES_MAX`). */
+  private step(id: number, what: string): void {
+    let path = this.paths[id];
+    if (path === undefined) this.paths[id] = path = [];
+    path.push(this.clock.now_us, what);
+  }
+
+  /** The path of followed message `id` (empty past `FOLLOW_MESSAGES_MAX`). */
+  path_of(id: number): PathStep[] {
+    const path = this.paths[id] ?? [];
+    const out: PathStep[] = [];
+    for (let i = 0; i < path.length; i += 2)
+      out.push({ at_ms: Math.round(path[i] as number) / 1000, what: path[i + 1] as string });
+    return out;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -184,15 +230,16 @@ export class MessageFates {
 
   /** `id` is about to be sent: no stage yet (a send that failed may have left one on this id). */
   begin(id: number): void {
-    this.reserve(id + 1);
-    this.stage[id] = Stage.NONE;
-    this.copies[id] = 0;
+    if (id >= this.stage.length) this.reserve(id + 1);
+    if (this.stage[id] !== Stage.NONE) this.stage[id] = Stage.NONE;
+    if (this.copies[id] !== 0) this.copies[id] = 0;
   }
 
   /** `id` was committed: it is in its sender's kernel, unless a tap already saw it leave (a send from the network core). */
   committed(id: number): void {
-    this.reserve(id + 1);
-    if (this.stage[id] === Stage.NONE) this.move(id, Stage.KERNEL_SRC);
+    if (id >= this.stage.length) this.reserve(id + 1);
+    // Its time is the send's, which the ledger keeps (`where` reads it there).
+    if (this.stage[id] === Stage.NONE) this.stage[id] = Stage.KERNEL_SRC;
   }
 
   /** A send the ledger took back (it never left). */
@@ -201,41 +248,40 @@ export class MessageFates {
   }
 
   delivered(id: number): void {
-    this.move(id, Stage.DELIVERED);
+    this.stage[id] = Stage.DELIVERED; // Its time is the ledger's (the delivery is final).
   }
 
   // -------------------------------------------------------------------------------------------
   // From the network layers' taps and the simulated network.
 
   /**
-   * The tracked message a remote message (header and payload) carries: its id, or 0 for none
-   * (a notification, a refusal, a keepalive, bytes that do not name a message sent on that pid).
+   * The tracked message a remote message (header and payload, `bytes[at, at + length)`)
+   * carries: its id, or 0 for none (a notification, a refusal, a keepalive, bytes that do not
+   * name a message sent to that pid).
    */
-  id_of(message: Uint8Array): number {
-    const header = this.header;
-    if (!decode_remote_into(message, header)) return 0;
-    if (header.kind === RemoteKind.NOTIFY || (header.kind === RemoteKind.REPLY && header.status !== 0)) return 0;
-    const payload = remote_payload(message, header);
-    if (payload.length < 12) return 0;
-    const id = get_u32(payload, 0);
+  id_of(bytes: Uint8Array, at = 0, length = bytes.length - at): number {
+    const payload = remote_payload_at(bytes, at, length);
+    if (payload < 0 || at + length - payload < PAYLOAD_ID_BYTES_MIN) return 0;
+    const id = get_u32(bytes, payload);
     const ledger = this.ledger;
-    if (id === ledger.next_id_value) {
+    const next = ledger.next_id_value;
+    if (id === next) {
       this.reserve(id + 1);
       return id; // Being sent now, from the network core: the tap sees it before the commit.
     }
-    if (id <= 0 || id > ledger.next_id_value || !ledger.committed(id)) return 0;
-    return ledger.dst_pid_of(id) === header.dst_pid ? id : 0;
+    if (id <= 0 || id > next || !ledger.committed(id)) return 0;
+    return ledger.dst_pid_of(id) === get_u32(bytes, at + RM_DST_PID) ? id : 0;
   }
 
-  /** The id a sealed packet for `receiver` holds (0 for none). */
-  sealed_id(receiver: number, packet: Uint8Array): number {
-    return this.sealed_ids.get(receiver, packet);
+  /** The id a sealed packet (`bytes` from `at`) for `receiver` holds (0 for none). */
+  sealed_id(receiver: number, bytes: Uint8Array, at = 0): number {
+    return this.sealed_ids.get(receiver, bytes, at);
   }
 
-  /** The id inside one frame's payload of `type` travelling to `receiver` (0 for none). */
-  frame_id(type: number, payload: Uint8Array, receiver: number): number {
-    if (type === FrameType.DATA) return this.id_of(payload);
-    if (type === FrameType.SEALED) return this.sealed_id(receiver, payload);
+  /** The id inside one frame's payload, `bytes[at, at + length)` of `type`, travelling to `receiver` (0 for none). */
+  frame_id(type: number, bytes: Uint8Array, at: number, length: number, receiver: number): number {
+    if (type === FrameType.DATA) return this.id_of(bytes, at, length);
+    if (type === FrameType.SEALED) return this.sealed_ids.get(receiver, bytes, at, length);
     return 0;
   }
 
@@ -245,8 +291,8 @@ export class MessageFates {
     while (at + FRAME_HEADER_BYTES <= frames.length) {
       const type = frames[at + FRAME_TYPE_OFFSET]!;
       const length = get_u32(frames, at + FRAME_LENGTH_OFFSET);
-      const payload = frames.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length);
-      const id = this.frame_id(type, payload, receiver);
+      const held = Math.min(length, frames.length - at - FRAME_HEADER_BYTES);
+      const id = this.frame_id(type, frames, at + FRAME_HEADER_BYTES, held, receiver);
       if (id > 0) fn(id);
       at += FRAME_HEADER_BYTES + length;
     }
@@ -276,6 +322,7 @@ export class MessageFates {
       this.reason_index.set(name, index);
     }
     this.reason[id] = index;
+    if (id <= FOLLOW_MESSAGES_MAX) this.step(id, `dropped: ${name}`);
     // A send refused while it is being made (not committed) is a refusal its sender is told of, not a drop.
     if (this.on_lost !== null && this.ledger.committed(id)) {
       const held = this.node_of(id);
@@ -289,6 +336,8 @@ export class MessageFates {
     this.copies[id] = this.copies[id]! + copies;
     const s = this.stage[id];
     if (s === Stage.NONE || s === Stage.KERNEL_SRC || s === Stage.NET_SRC) this.move(id, Stage.WIRE);
+    else if (id <= FOLLOW_MESSAGES_MAX) this.step(id, 'on the wire again (a retried write)');
+    if (copies > 1 && id <= FOLLOW_MESSAGES_MAX) this.step(id, `${copies} copies on the wire (duplicated)`);
   }
 
   /** A copy of `id` arrived at its receiver's network layers. */
@@ -304,12 +353,14 @@ export class MessageFates {
   wire_lost(id: number, reason: string): void {
     this.copies[id] = this.copies[id]! - 1;
     if (this.copies[id] === 0 && this.stage[id] === Stage.WIRE) this.lost(id, 'network', reason);
+    else if (id <= FOLLOW_MESSAGES_MAX) this.step(id, `a copy lost on the wire (network.${reason})`);
   }
 
   /** A TCP write of `id` failed before it arrived: the message is back in its sender's driver, to be retried or failed. */
   wire_returned(id: number): void {
     this.copies[id] = this.copies[id]! - 1;
-    if (this.copies[id] === 0 && this.stage[id] === Stage.WIRE) this.move(id, Stage.NET_SRC);
+    if (this.copies[id] === 0 && this.stage[id] === Stage.WIRE)
+      this.move(id, Stage.NET_SRC, "its TCP write failed: back in its sender's driver, to be retried or failed");
   }
 
   /**
@@ -329,7 +380,8 @@ export class MessageFates {
       // waiting in a slot answers a call that ended with the crash.
       else if (s === Stage.KERNEL_SRC && (!memory_kept || ledger.by_reply_of(id)))
         here = ledger.src_node_of(id) === node || (ledger.by_reply_of(id) && ledger.dst_node_of(id) === node);
-      else if (s === Stage.KERNEL_DST && (!memory_kept || ledger.by_reply_of(id))) here = ledger.dst_node_of(id) === node;
+      else if (s === Stage.KERNEL_DST && (!memory_kept || ledger.by_reply_of(id)))
+        here = ledger.dst_node_of(id) === node;
       if (here) {
         this.move(id, Stage.CRASHED);
         lost++;
@@ -349,17 +401,22 @@ export class MessageFates {
   /** What became of an undelivered `id`, in words, with when (the report's "follow one message"). */
   fate_of(id: number): string {
     const s = this.stage[id]!;
-    const at = `at ${(this.seen_us[id]! / 1000).toFixed(3)} ms`;
+    const at = `at ${(this.seen_at_us(id) / 1000).toFixed(3)} ms`;
     if (s === Stage.DROPPED) return `dropped ${at}: ${this.reasons[this.reason[id]!]}`;
     if (s === Stage.CRASHED) return `lost in a crash ${at}`;
     return `in flight at the end: ${this.where(id)}`;
+  }
+
+  /** When `id` last changed stage, virtual µs (a message still in its sender's kernel: its send). */
+  private seen_at_us(id: number): number {
+    return this.stage[id] === Stage.KERNEL_SRC ? this.ledger.sent_at_us(id) : this.seen_us[id]!;
   }
 
   /** Where `id` was last seen, and when, for a violation's message. */
   where(id: number): string {
     const s = this.stage[id]!;
     const node = this.node_of(id);
-    return `${STAGE_WHERE[s]}${node >= 0 ? ` (node ${node})` : ''} since ${(this.seen_us[id]! / 1000).toFixed(3)} ms`;
+    return `${STAGE_WHERE[s]}${node >= 0 ? ` (node ${node})` : ''} since ${(this.seen_at_us(id) / 1000).toFixed(3)} ms`;
   }
 
   /**
@@ -406,6 +463,22 @@ export class MessageFates {
     };
   }
 
+  /** How many messages are in flight in each node's kernel and network layers (one pass over the ids). */
+  in_flight_by_node(next_id: number): Map<number, { kernel: number; network: number }> {
+    const out = new Map<number, { kernel: number; network: number }>();
+    for (let id = 1; id < next_id; id++) {
+      const s = this.stage[id];
+      const kernel = s === Stage.KERNEL_SRC || s === Stage.KERNEL_DST;
+      if (!kernel && s !== Stage.NET_SRC && s !== Stage.NET_DST) continue;
+      const node = this.node_of(id);
+      let counts = out.get(node);
+      if (counts === undefined) out.set(node, (counts = { kernel: 0, network: 0 }));
+      if (kernel) counts.kernel++;
+      else counts.network++;
+    }
+    return out;
+  }
+
   /**
    * The ids said to be in flight in `node`'s kernel (`kernel` true) or network layers, oldest
    * stage change first, at most `count_max` (for a violation's message), and how many there are.
@@ -421,7 +494,7 @@ export class MessageFates {
       count++;
       ids.push(id);
     }
-    ids.sort((a, b) => this.seen_us[a]! - this.seen_us[b]!);
+    ids.sort((a, b) => this.seen_at_us(a) - this.seen_at_us(b));
     return { count, ids: ids.slice(0, count_max) };
   }
 

@@ -411,6 +411,7 @@ function follow(result: SimResult): string {
     if (m === undefined) { out.textContent = 'no such message among those kept'; return; }
     const lines = ['message ' + m.id + (m.reply ? ' (a reply)' : '') + ': ' + m.from + ' → ' + m.to,
       '  ' + m.sent_ms.toFixed(3) + ' ms  sent'];
+    for (const step of m.path) if (step.what !== 'delivered') lines.push('  ' + step.at_ms.toFixed(3) + ' ms  ' + step.what);
     if (m.delivered_ms !== null) lines.push('  ' + m.delivered_ms.toFixed(3) + ' ms  delivered via ' + m.via + ' (' + ((m.delivered_ms - m.sent_ms) * 1000).toFixed(1) + ' µs after the send)');
     else lines.push('  ' + m.outcome);
     out.textContent = lines.join('\\n');

@@ -296,12 +296,8 @@ export class SimNetwork {
   private datagram_id(bytes: Uint8Array, dst: number): number {
     const fates = this.fates;
     if (fates === null) return 0;
-    const length = get_frame_length(bytes, 0);
-    return fates.frame_id(
-      bytes[FRAME_TYPE_OFFSET]!,
-      bytes.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length),
-      dst,
-    );
+    const length = Math.min(get_frame_length(bytes, 0), bytes.length - FRAME_HEADER_BYTES);
+    return fates.frame_id(bytes[FRAME_TYPE_OFFSET]!, bytes, FRAME_HEADER_BYTES, length, dst);
   }
 
   /** The tracked messages in a TCP write to node `dst`. */

@@ -478,7 +478,6 @@ export class Simulator {
     return { kernel, network };
   }
 
-
   private result(): SimResult {
     const scheduler = this.scheduler;
     const failure = scheduler.failed;

@@ -13,7 +13,10 @@ function expect_exact(result: SimResult, label: string): void {
   expect(a.sent, label).toBe(result.sent);
   expect(a.delivered, label).toBe(result.delivered);
   expect(a.sent, label).toBe(a.delivered + a.dropped_total + a.lost_in_crash + a.in_flight_total);
-  expect(Object.values(a.dropped).reduce((x, y) => x + y, 0), label).toBe(a.dropped_total);
+  expect(
+    Object.values(a.dropped).reduce((x, y) => x + y, 0),
+    label,
+  ).toBe(a.dropped_total);
 }
 
 describe('exact accounting', () => {
@@ -29,6 +32,25 @@ describe('exact accounting', () => {
     // The layers' counters count packets (handshakes and replayed duplicates too), not messages.
     expect(result.drops['secure.dropped.replay']).toBeGreaterThan(0);
     expect(result.accounting.dropped['secure.replay']).toBeUndefined();
+  });
+
+  it('follows a message through the network layers and the wire, to its delivery or its drop', async () => {
+    const { result } = await run(shipped('lossy-secure-udp'), 1);
+    const remote = result.followed.filter((m) => m.from.split(' pid')[0] !== m.to.split(' pid')[0]);
+    const delivered = remote.find((m) => m.delivered_ms !== null)!;
+    expect(delivered.path.map((p) => p.what)).toEqual([
+      "taken by its sender's network server",
+      'on the wire',
+      "arrived at its receiver's network layers",
+      "entered its receiver's kernel",
+    ]);
+    const times = delivered.path.map((p) => p.at_ms);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(times[0]).toBeGreaterThanOrEqual(delivered.sent_ms);
+    expect(times[3]).toBeLessThanOrEqual(delivered.delivered_ms!);
+    const dropped = remote.find((m) => m.delivered_ms === null)!;
+    expect(dropped.outcome).toMatch(/^dropped at [\d.]+ ms: network\./);
+    expect(dropped.path[dropped.path.length - 1]!.what).toMatch(/^dropped: network\./);
   });
 
   it('counts what a crash on fresh memory takes with it, and nothing twice', async () => {
@@ -60,7 +82,10 @@ describe('exact accounting', () => {
       /in node \d's network layers, which hold \d+; the oldest there: id \d+ node \d pid \d+ → node \d pid \d+ .*last seen in its (sender|receiver)'s network layers \(node \d\) since [\d.]+ ms/,
     );
     // The wire itself is the simulator's: the sabotage leaves its reports alone.
-    const lossy = { network: { proto: 'udp', secure: true }, faults: { link: { loss: 0.1 }, sabotage: { forget_drop: 1 } } };
+    const lossy = {
+      network: { proto: 'udp', secure: true },
+      faults: { link: { loss: 0.1 }, sabotage: { forget_drop: 1 } },
+    };
     const wire_only = (await run(scenario(lossy), 3)).result;
     expect(wire_only.violation).toBeNull();
     expect(wire_only.accounting.dropped['network.loss']).toBeGreaterThan(10);
@@ -72,6 +97,7 @@ function fake_ledger(n: number): FateLedger {
   return {
     next_id_value: n + 1,
     committed: (id) => id >= 1 && id <= n,
+    sent_at_us: () => 0,
     src_node_of: () => 1,
     dst_node_of: () => 2,
     dst_pid_of: () => 10,
@@ -144,7 +170,12 @@ describe('message fates', () => {
     f.on_wire(4, 1);
     f.arrived(4); // In node 2.
     expect(f.crash(1, true, 5)).toBe(1); // Kept memory: message 1 stays in the rings.
-    expect([1, 2, 3, 4].map((id) => f.stage_of(id))).toEqual([Stage.KERNEL_SRC, Stage.CRASHED, Stage.WIRE, Stage.NET_DST]);
+    expect([1, 2, 3, 4].map((id) => f.stage_of(id))).toEqual([
+      Stage.KERNEL_SRC,
+      Stage.CRASHED,
+      Stage.WIRE,
+      Stage.NET_DST,
+    ]);
     expect(f.crash(1, false, 5)).toBe(1);
     expect(f.stage_of(1)).toBe(Stage.CRASHED);
     const a = f.account(5, (node) => node !== 2); // Node 2 is down at the end: message 4 is lost with it.

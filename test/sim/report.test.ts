@@ -48,6 +48,7 @@ describe.skipIf(!available)('report in Chromium', () => {
     expect(dom).toContain(`message 1: ${m1.from} → ${m1.to}`);
     expect(dom).toContain(`${m1.sent_ms.toFixed(3)} ms  sent`);
     if (m1.delivered_ms !== null) expect(dom).toContain(`${m1.delivered_ms.toFixed(3)} ms  delivered via ${m1.via}`);
+    for (const step of m1.path) expect(dom).toContain(`${step.at_ms.toFixed(3)} ms  ${step.what}`);
     // Deliveries by path add up to the delivered count (and the histograms count the same).
     const by_path = Object.values(result.latency).reduce((a, b) => a + b.reduce((x, y) => x + y, 0), 0);
     expect(by_path).toBe(result.delivered);
