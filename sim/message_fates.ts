@@ -273,14 +273,28 @@ export class MessageFates {
     return ledger.dst_pid_of(id) === get_u32(bytes, at + RM_DST_PID) ? id : 0;
   }
 
+  /**
+   * As `id_of`, for bytes a node made itself (what its server took from its kernel, a frame as it
+   * goes on the wire): no check that they name a message sent to that pid, which only bytes
+   * from the network need.
+   */
+  own_id(bytes: Uint8Array, at = 0, length = bytes.length - at): number {
+    const payload = remote_payload_at(bytes, at, length);
+    if (payload < 0 || at + length - payload < PAYLOAD_ID_BYTES_MIN) return 0;
+    const id = get_u32(bytes, payload);
+    if (id <= 0 || id > this.ledger.next_id_value) return 0;
+    if (id >= this.stage.length) this.reserve(id + 1);
+    return id;
+  }
+
   /** The id a sealed packet (`bytes` from `at`) for `receiver` holds (0 for none). */
   sealed_id(receiver: number, bytes: Uint8Array, at = 0): number {
     return this.sealed_ids.get(receiver, bytes, at);
   }
 
-  /** The id inside one frame's payload, `bytes[at, at + length)` of `type`, travelling to `receiver` (0 for none). */
+  /** The id inside one frame's payload, `bytes[at, at + length)` of `type`, that its sender sends to `receiver` (0 for none). */
   frame_id(type: number, bytes: Uint8Array, at: number, length: number, receiver: number): number {
-    if (type === FrameType.DATA) return this.id_of(bytes, at, length);
+    if (type === FrameType.DATA) return this.own_id(bytes, at, length);
     if (type === FrameType.SEALED) return this.sealed_ids.get(receiver, bytes, at, length);
     return 0;
   }
@@ -523,7 +537,7 @@ class NodeTap implements MessageTap {
   }
 
   taken(message: Uint8Array): void {
-    const id = this.fates.id_of(message);
+    const id = this.fates.own_id(message);
     if (id > 0) this.fates.taken(id);
   }
 
@@ -547,7 +561,7 @@ class NodeTap implements MessageTap {
   }
 
   sealed(head: Uint8Array, message: Uint8Array, to: number): void {
-    this.sealed_ids.put(to, head, message.length === 0 ? 0 : this.fates.id_of(message));
+    this.sealed_ids.put(to, head, message.length === 0 ? 0 : this.fates.own_id(message));
   }
 }
 
