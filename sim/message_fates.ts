@@ -239,7 +239,11 @@ export class MessageFates {
   committed(id: number): void {
     if (id >= this.stage.length) this.reserve(id + 1);
     // Its time is the send's, which the ledger keeps (`where` reads it there).
-    if (this.stage[id] === Stage.NONE) this.stage[id] = Stage.KERNEL_SRC;
+    const s = this.stage[id];
+    if (s === Stage.NONE) this.stage[id] = Stage.KERNEL_SRC;
+    // Dropped while the send was being made (from the network core): traced now it counts.
+    else if (s === Stage.DROPPED && this.on_lost !== null)
+      this.on_lost(id, this.ledger.src_node_of(id), this.reasons[this.reason[id]!]!);
   }
 
   /** A send the ledger took back (it never left). */

@@ -211,8 +211,9 @@ export function sim_process_context(
   };
 
   const committed = (channel: TrackedChannel, id: number): void => {
-    ledger.commit(channel.ledger_channel, id);
+    // The send's event first: a drop the network layers reported during the send is traced at the commit.
     trace.send(node, base.core, pid, id, channel.dst_node === LOCAL_NODE ? node : channel.dst_node, channel.dst_pid);
+    ledger.commit(channel.ledger_channel, id);
   };
 
   /** Checks a receipt that came through `tier` (the ring's, or the reply slot's path). */
@@ -306,8 +307,8 @@ export function sim_process_context(
       const id = stamp(channel, m, length);
       if (id < 0) return id;
       // Committed before the call parks: the server may receive it before call_async returns.
-      ledger.commit(channel.ledger_channel, id);
       trace.send(node, base.core, pid, id, node, channel.dst_pid);
+      ledger.commit(channel.ledger_channel, id);
       const since_us = lane.now_us;
       const status = await kernel.call_async(pid, channel.cap, m, reply, timeout_ms);
       const calls = world.calls;

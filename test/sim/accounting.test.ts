@@ -7,6 +7,14 @@ import type { SimResult } from '../../sim/simulator.js';
 import { swarm_scenario } from '../../sim/swarm.js';
 import { run, scenario, shipped } from './sim_helpers.js';
 
+interface TraceEvent {
+  readonly ph: string;
+  readonly cat?: string;
+  readonly name: string;
+  readonly id?: number;
+  readonly args?: { readonly id: number; readonly reason: string };
+}
+
 /** The equation, term by term, and its terms against the result's own counts. */
 function expect_exact(result: SimResult, label: string): void {
   const a = result.accounting;
@@ -51,6 +59,25 @@ describe('exact accounting', () => {
     const dropped = remote.find((m) => m.delivered_ms === null)!;
     expect(dropped.outcome).toMatch(/^dropped at [\d.]+ ms: network\./);
     expect(dropped.path[dropped.path.length - 1]!.what).toMatch(/^dropped: network\./);
+  });
+
+  it("ends each dropped message's flow in the trace at its drop, with its id and reason", async () => {
+    const { result, sim } = await run(shipped('lossy-secure-udp'), 1, true);
+    const events = (JSON.parse(sim.trace_json()) as { traceEvents: TraceEvent[] }).traceEvents;
+    const drops = events.filter((e) => e.cat === 'drop');
+    // A drop event per message dropped (the layers' packet drops, replays and handshakes, are not
+    // messages), and one more at most per copy the network made: a copy dropped at the receiver
+    // while the other went on.
+    expect(drops.length).toBeGreaterThanOrEqual(result.accounting.dropped_total);
+    expect(drops.length).toBeLessThanOrEqual(result.accounting.dropped_total + result.network.duplicated);
+    expect(result.accounting.dropped_total).toBeGreaterThan(100);
+    const ends = new Set(events.filter((e) => e.ph === 'f').map((e) => e.id));
+    const sent = new Set(events.filter((e) => e.ph === 's').map((e) => e.id));
+    for (const d of drops) {
+      expect(d.name).toBe(`drop: ${d.args!.reason}`);
+      expect(sent.has(d.args!.id)).toBe(true); // The flow began at its send ...
+      expect(ends.has(d.args!.id)).toBe(true); // ... and ends here.
+    }
   });
 
   it('counts what a crash on fresh memory takes with it, and nothing twice', async () => {
