@@ -116,6 +116,8 @@ export interface NetStats {
   malformed: Record<string, number>;
   /** TCP connections closed because their stream carried a bad frame. */
   desyncs: number;
+  /** TCP frames cut by their connection closing before they were whole (thrown away). */
+  cut_frames: number;
   queue_dropped_oldest: number;
   queue_dropped_newest: number;
   /** Packets discarded by `reset()`. */
@@ -218,6 +220,7 @@ export class NetDriver implements FramePort, PacketPort {
     udp_sent: 0,
     tcp_sent: 0,
     desyncs: 0,
+    cut_frames: 0,
     connects: 0,
     accepted: 0,
     reconnects: 0,
@@ -603,6 +606,9 @@ export class NetDriver implements FramePort, PacketPort {
   }
 
   private on_closed(conn: number, error: string | null): void {
+    const decoder = this.decoders.get(conn);
+    // The peer closed in the middle of a frame: its bytes so far are thrown away, counted.
+    if (decoder !== undefined && decoder.buffered > 0) this.counters.cut_frames++;
     this.decoders.delete(conn);
     const pending = this.transient.get(conn);
     if (pending !== undefined) {

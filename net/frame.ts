@@ -34,6 +34,8 @@ export const FrameStatus = {
   BAD_LENGTH: 7,
   /** The source node is 0 or over 2^31 - 1. */
   BAD_NODE: 8,
+  /** The reserved flags (bytes 4–5) are not 0. */
+  BAD_FLAGS: 9,
 } as const;
 export type FrameStatus = (typeof FrameStatus)[keyof typeof FrameStatus];
 
@@ -48,6 +50,7 @@ export const FRAME_STATUS_NAMES = [
   'oversized',
   'bad_length',
   'bad_node',
+  'bad_flags',
 ] as const;
 
 /**
@@ -146,6 +149,9 @@ export function read_header(
   if (check !== header_check(bytes, at)) return FrameStatus.BAD_CHECK;
   const type = bytes[at + FRAME_TYPE_OFFSET]!;
   if (type < 1 || type > FRAME_TYPE_MAX) return FrameStatus.BAD_TYPE;
+  // Reserved: a header that passes holds exactly what `write_header` writes for its type, node
+  // and length, so a receiver may rebuild it (the secure channel's associated data) byte for byte.
+  if ((bytes[at + FRAME_FLAGS_OFFSET]! | bytes[at + FRAME_FLAGS_OFFSET + 1]!) !== 0) return FrameStatus.BAD_FLAGS;
   const src_node = u32(bytes, at + FRAME_SRC_NODE_OFFSET);
   const length = u32(bytes, at + FRAME_LENGTH_OFFSET);
   if (src_node === 0 || src_node > 0x7fff_ffff) return FrameStatus.BAD_NODE;

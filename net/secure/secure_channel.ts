@@ -63,8 +63,10 @@ import {
   SEALED_DST_PID,
   SEALED_HEADER_BYTES,
   SEALED_RECEIVER,
+  SEALED_SEQ,
   SEALED_SRC_PID,
   get_u32,
+  get_u64,
 } from './secure_layout.js';
 import { Session } from './session.js';
 import { WritableSignal } from '../writable_signal.js';
@@ -699,6 +701,12 @@ export class SecureChannel implements PacketPort, FrameReceiver {
         this.retire(session);
         peer.previous = null;
       }
+      return;
+    }
+    // Limits hold on both sides: a sender never seals at or past reject-after, so a packet that
+    // claims such a number is dropped unopened (its number is in the clear, and authenticated).
+    if (get_u64(payload, SEALED_SEQ) >= this.limits.reject_after_messages) {
+      this.drop_sealed(src_node, 'exhausted', payload);
       return;
     }
     const opened = session.open(payload);

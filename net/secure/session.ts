@@ -135,6 +135,9 @@ export class Session {
     const dst_pid = get_u32(payload, SEALED_DST_PID);
     const no_channel = src_pid === NO_CHANNEL_PID && dst_pid === NO_CHANNEL_PID;
     if (!no_channel && (src_pid > CHANNEL_PID_MAX || dst_pid > CHANNEL_PID_MAX)) return 'malformed';
+    // The frame header as received: one that passed `read_header` (flags 0, the check matching)
+    // is exactly what `write_header` writes for its type, source and length, and the channel
+    // opens only a SEALED frame from this session's peer.
     write_header(this.ad, 0, FrameType.SEALED, this.peer_node, payload.length);
     this.ad.set(payload.subarray(0, SEALED_HEADER_BYTES), FRAME_HEADER_BYTES);
     this.fill_nonce(seq, this.local_index);

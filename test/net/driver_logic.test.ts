@@ -4,7 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { NetDriver, NetSystemError } from '../../net/driver.js';
 import { FrameDecoder } from '../../net/frame_decoder.js';
-import { FRAME_HEADER_BYTES } from '../../net/wire_layout.js';
+import { encode_frame } from '../../net/frame.js';
+import { RM_HEADER_BYTES } from '../../net/remote_message.js';
+import { FRAME_HEADER_BYTES, FrameType } from '../../net/wire_layout.js';
 import { ManualTimers, ScriptedTransport } from './scripted_network.js';
 
 const identity = { interfaces: {}, hostname: 'test' };
@@ -196,5 +198,24 @@ describe('persistent TCP', () => {
     expect(transport.closed).toBe(true);
     expect(d.send_nowait(2, Uint8Array.of(1))).toBe('not_running');
     await d.shutdown(); // Idempotent.
+  });
+});
+
+describe('a TCP frame cut by its connection closing', () => {
+  it('is counted as cut_frames, and a close between whole frames is not', async () => {
+    const { d, transport } = await driver();
+    const events = transport.events!;
+    const frame = encode_frame(FrameType.DATA, 9, new Uint8Array(RM_HEADER_BYTES + 40));
+    events.on_open(101, true);
+    events.on_data(101, frame); // Whole.
+    events.on_closed(101, null);
+    expect(d.stats().cut_frames).toBe(0);
+    for (const cut of [3, FRAME_HEADER_BYTES, frame.length - 1]) {
+      events.on_open(102 + cut, true);
+      events.on_data(102 + cut, frame.subarray(0, cut));
+      events.on_closed(102 + cut, 'ECONNRESET');
+    }
+    expect(d.stats().cut_frames).toBe(3);
+    expect(d.stats().packets_received).toBe(1);
   });
 });

@@ -54,6 +54,9 @@ describe('frame header', () => {
     expect(with_byte(2, 2, false)).toBe(FrameStatus.BAD_VERSION);
     expect(with_byte(3, 9)).toBe(FrameStatus.BAD_TYPE);
     expect(with_byte(8, 0, false)).toBe(FrameStatus.BAD_CHECK);
+    // The reserved flags, each bit alone, with the check made right: refused as themselves.
+    for (let bit = 0; bit < 16; bit++)
+      expect(with_byte(4 + (bit >> 3), 1 << (bit & 7)), `bit ${bit}`).toBe(FrameStatus.BAD_FLAGS);
     const huge = good.slice();
     write_header(huge, 0, FrameType.DATA, 5, 1 << 30);
     expect(read_header(huge, 0, huge.length, MAX, header)).toBe(FrameStatus.OVERSIZED);

@@ -5,14 +5,15 @@
 // key material in anything the channel reports. Deterministic: fixed seeds, no real time.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encode_frame } from '../../../net/frame.js';
+import { encode_frame, header_check } from '../../../net/frame.js';
 import { create_init } from '../../../net/secure/handshake.js';
 import { fragment } from '../../../net/secure/fragments.js';
 import { Identity } from '../../../net/secure/identity.js';
 import { seeded_random } from '../../../net/secure/random.js';
-import { HandshakeKind } from '../../../net/secure/secure_layout.js';
+import { HandshakeKind, SEALED_HEADER_BYTES } from '../../../net/secure/secure_layout.js';
 import { FRAME_HEADER_BYTES, FrameType } from '../../../net/wire_layout.js';
-import { deliver, pump, scripted_node, scripted_pair, take, type ScriptedNode } from './scripted_pair.js';
+import { ManualTimers } from '../scripted_network.js';
+import { deliver, load_suite, pump, scripted_node, scripted_pair, take, type ScriptedNode } from './scripted_pair.js';
 
 /** A kernel-message-like packet: src_pid, dst_pid, then `n` as a marker byte. */
 function packet(n: number, src_pid = 1, dst_pid = 2, extra = 8): Uint8Array {
@@ -116,6 +117,67 @@ describe('under attack', () => {
     deliver(b, a, sealed!);
     expect(b.received().map(marker)).toEqual([42]);
     expect(b.secure.stats().dropped.auth_failed).toBeGreaterThan(0);
+  });
+
+  it('authenticates the whole header: every bit of the frame and sealed headers flipped, the check made right, is dropped and counted once', async () => {
+    const { a, b } = await established();
+    a.send(2, packet(43, 1, 2, 30));
+    const [sealed] = take(a);
+    const header_bits = (FRAME_HEADER_BYTES + SEALED_HEADER_BYTES) * 8;
+    const all_drops = () => {
+      const h = b.secure.stats().handshakes_failed;
+      return total_drops(b) + Object.values(h).reduce((x, y) => x + y, 0);
+    };
+    for (let bit = 0; bit < header_bits; bit++) {
+      const bad = sealed!.slice();
+      bad[bit >> 3]! ^= 1 << (bit & 7);
+      const check_byte = bit >> 3 === 6 || bit >> 3 === 7;
+      if (!check_byte) {
+        // As an attacker would: the unkeyed header check recomputed, so only the keyed checks stand.
+        const check = header_check(bad, 0);
+        bad[6] = check & 0xff;
+        bad[7] = check >>> 8;
+      }
+      const before = all_drops();
+      const flags_before = b.driver.stats().malformed.bad_flags ?? 0;
+      deliver(b, a, bad);
+      expect(b.received(), `bit ${bit}`).toEqual([]);
+      expect(all_drops(), `bit ${bit}`).toBe(before + 1);
+      const flags_bit = bit >> 3 === 4 || bit >> 3 === 5;
+      expect(b.driver.stats().malformed.bad_flags ?? 0, `bit ${bit}`).toBe(flags_before + (flags_bit ? 1 : 0));
+    }
+    expect(b.driver.stats().malformed.bad_flags).toBe(16);
+    deliver(b, a, sealed!);
+    expect(b.received().map(marker)).toEqual([43]);
+  });
+
+  it('enforces reject_after_messages when opening: a packet numbered at or past it is dropped unopened', async () => {
+    // A seals under the default limit; B's is 4, so B must refuse what A may still send.
+    const suite = await load_suite();
+    const timers = new ManualTimers();
+    const a = await scripted_node(suite, timers, 1, 0xa1, {}, 'node-1');
+    const b = await scripted_node(
+      suite,
+      timers,
+      2,
+      0xb2,
+      { reject_after_messages: 4, rekey_after_messages: 2 },
+      'node-2',
+    );
+    a.add_remote(2, b.address.host, b.address.port, 'udp', { public_key: b.identity.public_key });
+    b.add_remote(1, a.address.host, a.address.port, 'udp', { public_key: a.identity.public_key });
+    a.secure.connect(2);
+    pump(timers, a, b);
+    expect(b.secure.state(1)).toBe('established');
+    const sent: Uint8Array[] = [];
+    for (let i = 0; i < 6; i++) {
+      a.send(2, packet(100 + i));
+      sent.push(...take(a));
+    }
+    for (const d of sent) deliver(b, a, d);
+    // A's first sealed packet (seq 0) confirmed the session; then 100.. take seqs 1, 2, 3, 4, 5, 6.
+    expect(b.received().map(marker)).toEqual([100, 101, 102]);
+    expect(b.secure.stats().dropped.exhausted).toBe(3);
   });
 
   it('drops a replayed packet, delivers reordered ones once each, refuses those older than the window', async () => {
