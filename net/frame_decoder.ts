@@ -3,9 +3,14 @@
  *
  * A frame wholly inside one read is handed out as a view of that read's bytes. One that spans
  * reads is gathered, from its header on, once its header has been checked (so into at most
- * `frame_bytes_max`): a DATA frame into a buffer of exactly its size, which the caller may keep;
- * any other frame (the secure channel's, consumed on the spot) into one buffer the decoder
- * reuses, so bulk sealed traffic allocates nothing here. The sink learns which (`owned`).
+ * `frame_bytes_max`): a DATA frame into a buffer of its own, which the caller may keep; any other
+ * frame (the secure channel's, consumed on the spot) into one buffer the decoder reuses, so bulk
+ * sealed traffic allocates nothing here. The sink learns which (`owned`).
+ *
+ * Memory follows the bytes that arrived, never the length a header claims: a gathering buffer
+ * starts at `ASSEMBLY_START_BYTES` (or the frame's size, if smaller) and doubles as bytes come,
+ * up to the frame's size, so a connection holds at most about twice what it sent (a header that
+ * claims 1 MiB followed by one byte costs 4 KiB, not 1 MiB).
  *
  * The first bad header ends the stream's usefulness: `push` returns the status and the decoder
  * stays failed, so the caller closes the connection and counts it (a desynchronised stream is
@@ -21,6 +26,9 @@ import { FRAME_HEADER_BYTES, FrameType } from './wire_layout.js';
  */
 export type FrameSink = (header: FrameHeader, payload: Uint8Array, owned: boolean) => void;
 
+/** The first size of a buffer gathering a split frame; it doubles as the frame's bytes arrive. */
+export const ASSEMBLY_START_BYTES = 4096;
+
 export class FrameDecoder {
   private readonly frame_bytes_max: number;
   private readonly sink: FrameSink;
@@ -28,9 +36,10 @@ export class FrameDecoder {
   /** The first bytes of a header split across reads. */
   private readonly header_bytes = new Uint8Array(FRAME_HEADER_BYTES);
   private header_have = 0;
-  /** A frame (header included) split across reads, and how much of it is here. */
+  /** A frame (header included) split across reads: its buffer (grown as bytes come), how much of it is here, and its whole size. */
   private frame: Uint8Array | null = null;
   private frame_have = 0;
+  private frame_size = 0;
   private frame_owned = false;
   /** The reused buffer of frames other than DATA (grown as needed, up to `frame_bytes_max`). */
   private scratch = new Uint8Array(0);
@@ -45,6 +54,11 @@ export class FrameDecoder {
   /** Bytes held of a partial frame. */
   get buffered(): number {
     return this.header_have + this.frame_have;
+  }
+
+  /** Bytes allocated to gather the partial frame now (0 when none is split), at most about twice `buffered`. */
+  get gathering_bytes(): number {
+    return this.frame === null ? 0 : this.frame.length;
   }
 
   /**
@@ -93,16 +107,27 @@ export class FrameDecoder {
   /** Opens the buffer of a frame whose checked header (in `this.header`) starts `bytes`. */
   private start_frame(bytes: Uint8Array): void {
     const size = FRAME_HEADER_BYTES + this.header.length;
+    this.frame_size = size;
     this.frame_owned = this.header.type === FrameType.DATA;
+    const first = Math.min(size, Math.max(ASSEMBLY_START_BYTES, bytes.length));
     if (this.frame_owned) {
-      this.frame = new Uint8Array(size);
+      this.frame = new Uint8Array(first);
     } else {
-      if (this.scratch.length < size)
-        this.scratch = new Uint8Array(Math.max(size, Math.min(this.frame_bytes_max, this.scratch.length * 2)));
-      this.frame = this.scratch.subarray(0, size);
+      if (this.scratch.length < first) this.scratch = new Uint8Array(first);
+      this.frame = this.scratch;
     }
     this.frame.set(bytes);
     this.frame_have = bytes.length;
+  }
+
+  /** Makes room for `needed` bytes of the split frame: at least doubling, at most its size. */
+  private grow(needed: number): Uint8Array {
+    const old = this.frame!;
+    const next = new Uint8Array(Math.min(this.frame_size, Math.max(needed, old.length * 2)));
+    next.set(old.subarray(0, this.frame_have));
+    if (!this.frame_owned) this.scratch = next;
+    this.frame = next;
+    return next;
   }
 
   /**
@@ -126,14 +151,16 @@ export class FrameDecoder {
 
   /** Adds from `chunk[at..]` to the split frame, handing it out when whole; returns the new `at`. */
   private complete_frame(chunk: Uint8Array, at: number): number {
-    const frame = this.frame!;
-    const take = Math.min(chunk.length - at, frame.length - this.frame_have);
+    const size = this.frame_size;
+    const take = Math.min(chunk.length - at, size - this.frame_have);
+    let frame = this.frame!;
+    if (this.frame_have + take > frame.length) frame = this.grow(this.frame_have + take);
     frame.set(chunk.subarray(at, at + take), this.frame_have);
     this.frame_have += take;
-    if (this.frame_have === frame.length) {
+    if (this.frame_have === size) {
       this.frame = null;
       this.frame_have = 0;
-      this.sink(this.header, frame.subarray(FRAME_HEADER_BYTES), this.frame_owned);
+      this.sink(this.header, frame.subarray(FRAME_HEADER_BYTES, size), this.frame_owned);
     }
     return at + take;
   }

@@ -12,7 +12,7 @@ import {
   read_header,
   write_header,
 } from '../../net/frame.js';
-import { FrameDecoder } from '../../net/frame_decoder.js';
+import { ASSEMBLY_START_BYTES, FrameDecoder } from '../../net/frame_decoder.js';
 import { FRAME_HEADER_BYTES, FrameType } from '../../net/wire_layout.js';
 
 const MAX = 4096 + FRAME_HEADER_BYTES;
@@ -188,6 +188,54 @@ describe('FrameDecoder', () => {
         expect(delivered).toBe(payloads.length);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('holds memory by the bytes that arrived, not by the length a header claims', () => {
+    for (const type of [FrameType.DATA, FrameType.SEALED, FrameType.HANDSHAKE]) {
+      const claimed = (1 << 20) - FRAME_HEADER_BYTES; // The largest frame a node accepts by default.
+      const header = new Uint8Array(FRAME_HEADER_BYTES + 1);
+      write_header(header, 0, type, 1, claimed);
+      const decoder = new FrameDecoder(1 << 20, () => {});
+      expect(decoder.push(header)).toBe(FrameStatus.OK);
+      expect(decoder.buffered).toBe(FRAME_HEADER_BYTES + 1);
+      expect(decoder.gathering_bytes, `type ${type}`).toBe(ASSEMBLY_START_BYTES);
+      // Byte by byte, and then in chunks: the buffer stays within twice what arrived.
+      const chunk = new Uint8Array(1000);
+      for (let sent = 0; sent < 300_000; sent += chunk.length) {
+        decoder.push(chunk);
+        expect(decoder.gathering_bytes).toBeLessThanOrEqual(Math.max(ASSEMBLY_START_BYTES, 2 * decoder.buffered));
+      }
+    }
+  });
+
+  it('reassembles frames larger than the first gathering buffer across any split, through its growth (property)', () => {
+    const big = fc.array(fc.integer({ min: 0, max: 20_000 }), { minLength: 1, maxLength: 4 });
+    fc.assert(
+      fc.property(big, fc.array(fc.nat(), { maxLength: 40 }), fc.boolean(), (sizes, cuts, sealed) => {
+        const payloads = sizes.map((n, i) => new Uint8Array(n).map((_, j) => (i * 31 + j * 7) & 0xff));
+        const type = sealed ? FrameType.SEALED : FrameType.DATA;
+        const stream = concat(payloads.map((p, i) => encode_frame(type, i + 1, p)));
+        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+        const out: Uint8Array[] = [];
+        // The reused buffer of sealed frames keeps the size of the largest it gathered, a frame that arrived whole.
+        let largest = 0;
+        const decoder = new FrameDecoder(1 << 20, (_h, p) => {
+          out.push(p.slice()); // Copied: the sealed frames' buffer is reused.
+          largest = Math.max(largest, FRAME_HEADER_BYTES + p.length);
+        });
+        let start = 0;
+        for (const point of [...points, stream.length]) {
+          expect(decoder.push(stream.subarray(start, point))).toBe(FrameStatus.OK);
+          const bound = Math.max(ASSEMBLY_START_BYTES, 2 * decoder.buffered, sealed ? largest : 0);
+          expect(decoder.gathering_bytes).toBeLessThanOrEqual(bound);
+          start = point;
+        }
+        expect(out.length).toBe(payloads.length);
+        out.forEach((p, i) => expect(Buffer.compare(p, payloads[i]!), `frame ${i}`).toBe(0));
+        expect(decoder.buffered).toBe(0);
+      }),
+      { numRuns: 100 },
     );
   });
 
