@@ -118,6 +118,9 @@ export interface NetStats {
   desyncs: number;
   /** TCP frames cut by their connection closing before they were whole (thrown away). */
   cut_frames: number;
+  /** Bytes of partial TCP frames held now, over every connection, and the bytes allocated to gather them. */
+  partial_frame_bytes: number;
+  gathering_bytes: number;
   queue_dropped_oldest: number;
   queue_dropped_newest: number;
   /** Packets discarded by `reset()`. */
@@ -822,6 +825,16 @@ export class NetDriver implements FramePort, PacketPort {
     this.inbox.clear();
   }
 
+  private partial_frames(): { partial_frame_bytes: number; gathering_bytes: number } {
+    let partial_frame_bytes = 0;
+    let gathering_bytes = 0;
+    for (const decoder of this.decoders.values()) {
+      partial_frame_bytes += decoder.buffered;
+      gathering_bytes += decoder.gathering_bytes;
+    }
+    return { partial_frame_bytes, gathering_bytes };
+  }
+
   private outbox_data_frames(): number {
     let frames = 0;
     for (const peer of this.peers.values()) frames += peer.outbox.pending_data_frames;
@@ -843,6 +856,7 @@ export class NetDriver implements FramePort, PacketPort {
       send_errors: Object.fromEntries(this.send_errors),
       queued: this.inbox.length,
       outbox_data_frames: this.outbox_data_frames(),
+      ...this.partial_frames(),
     };
   }
 }

@@ -10,7 +10,7 @@
  * Memory follows the bytes that arrived, never the length a header claims: a gathering buffer
  * starts at `ASSEMBLY_START_BYTES` (or the frame's size, if smaller) and doubles as bytes come,
  * up to the frame's size, so a connection holds at most about twice what it sent (a header that
- * claims 1 MiB followed by one byte costs 4 KiB, not 1 MiB).
+ * claims 1 MiB followed by one byte costs 1 KiB, not 1 MiB).
  *
  * The first bad header ends the stream's usefulness: `push` returns the status and the decoder
  * stays failed, so the caller closes the connection and counts it (a desynchronised stream is
@@ -27,7 +27,7 @@ import { FRAME_HEADER_BYTES, FrameType } from './wire_layout.js';
 export type FrameSink = (header: FrameHeader, payload: Uint8Array, owned: boolean) => void;
 
 /** The first size of a buffer gathering a split frame; it doubles as the frame's bytes arrive. */
-export const ASSEMBLY_START_BYTES = 4096;
+export const ASSEMBLY_START_BYTES = 1024;
 
 export class FrameDecoder {
   private readonly frame_bytes_max: number;
@@ -109,7 +109,8 @@ export class FrameDecoder {
     const size = FRAME_HEADER_BYTES + this.header.length;
     this.frame_size = size;
     this.frame_owned = this.header.type === FrameType.DATA;
-    const first = Math.min(size, Math.max(ASSEMBLY_START_BYTES, bytes.length));
+    // Twice what came with the header: a frame most of whose bytes came at once is gathered without a copy more.
+    const first = Math.min(size, Math.max(ASSEMBLY_START_BYTES, 2 * bytes.length));
     if (this.frame_owned) {
       this.frame = new Uint8Array(first);
     } else {

@@ -20,6 +20,7 @@
 import { create_net_driver } from '../../host/net/node_net.js';
 import { Proto, type NetDriver } from '../../net/driver.js';
 import type { BenchResult } from '../report.js';
+import { hostile_conns_bench } from './hostile_conns.js';
 import {
   case_result,
   compare_case,
@@ -148,6 +149,8 @@ export async function net_bench(options: NetBenchOptions): Promise<BenchResult[]
       });
     }
     results.push(driver_counters(driver));
+    log('  hostile connections: headers that claim 1 MiB, with a ping stream beside them');
+    results.push(...(await hostile_conns_bench(quick ? 500 : 5000, count(20_000))));
     return results;
   } finally {
     for (const t of transports) await t.close();
