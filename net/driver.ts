@@ -83,6 +83,15 @@ export interface NetConfig {
   readonly reconnect_attempts_max?: number;
   /** Longest `close()` waits for outboxes to be written before it stops anyway; default 2000 ms. */
   readonly close_timeout_ms?: number;
+  /** Inbound TCP connections held at once; one more is closed at once and counted (`connections_refused`); default 1024. */
+  readonly tcp_connections_max?: number;
+  /** An inbound TCP connection that sends nothing this long is closed (`closed_idle`); default 300000 ms, 0 never. */
+  readonly tcp_idle_timeout_ms?: number;
+  /**
+   * A connection that holds part of a frame and completes none this long is closed
+   * (`closed_assembly_timeout`: a frame trickled, or a header never finished); default 10000 ms, 0 never.
+   */
+  readonly frame_assembly_timeout_ms?: number;
 }
 
 /** A socket failure, carrying the errno name (`ECONNREFUSED`, `EPIPE`, …). */
@@ -118,6 +127,11 @@ export interface NetStats {
   desyncs: number;
   /** TCP frames cut by their connection closing before they were whole (thrown away). */
   cut_frames: number;
+  /** Inbound connections closed at once, over `tcp_connections_max`. */
+  connections_refused: number;
+  /** Inbound connections closed by `tcp_idle_timeout_ms`, and by `frame_assembly_timeout_ms`. */
+  closed_idle: number;
+  closed_assembly_timeout: number;
   /** Bytes of partial TCP frames held now, over every connection, and the bytes allocated to gather them. */
   partial_frame_bytes: number;
   gathering_bytes: number;
@@ -191,7 +205,22 @@ const DEFAULTS = {
   reconnect_delay_ms_max: 2000,
   reconnect_attempts_max: 8,
   close_timeout_ms: 2000,
+  tcp_connections_max: 1024,
+  tcp_idle_timeout_ms: 300_000,
+  frame_assembly_timeout_ms: 10_000,
 } as const;
+
+/** How often the connection sweep runs, as a fraction of the shortest timeout it enforces (precision ±1/4). */
+const SWEEPS_PER_TIMEOUT = 4;
+
+/** What the sweep knows of an inbound connection. */
+interface InboundConn {
+  /** Sweeps since its last byte. */
+  idle_sweeps: number;
+  /** Sweeps in a row with part of a frame held and no frame completed; and the frames completed at the last sweep. */
+  stuck_sweeps: number;
+  frames_seen: number;
+}
 
 export class NetDriver implements FramePort, PacketPort {
   private readonly env: NetEnv;
@@ -207,6 +236,10 @@ export class NetDriver implements FramePort, PacketPort {
   /** Connection id → the peer it belongs to (outbound persistent), or a decoder (inbound). */
   private readonly conn_peer = new Map<number, Peer>();
   private readonly decoders = new Map<number, FrameDecoder>();
+  /** Inbound connections, for their limit and timeouts (the sweep). */
+  private readonly inbound = new Map<number, InboundConn>();
+  private sweep_timer = -1;
+  private sweep_ms = 0;
   private readonly transient = new Map<number, { readonly node: number; readonly out: Outgoing; written: boolean }>();
   private readonly datagram_header = new FrameHeader();
   /** Where datagram and transient frames are carved from (net/byte_arena.ts). */
@@ -224,6 +257,9 @@ export class NetDriver implements FramePort, PacketPort {
     tcp_sent: 0,
     desyncs: 0,
     cut_frames: 0,
+    connections_refused: 0,
+    closed_idle: 0,
+    closed_assembly_timeout: 0,
     connects: 0,
     accepted: 0,
     reconnects: 0,
@@ -252,6 +288,8 @@ export class NetDriver implements FramePort, PacketPort {
     if (this.running) throw new LatticeError(ErrorCode.NET_RUNNING, 'init: the driver is already running');
     const c = validate(config);
     this.config = c.rest;
+    const timeouts = [c.rest.tcp_idle_timeout_ms, c.rest.frame_assembly_timeout_ms].filter((ms) => ms > 0);
+    this.sweep_ms = timeouts.length === 0 ? 0 : Math.max(1, Math.floor(Math.min(...timeouts) / SWEEPS_PER_TIMEOUT));
     this.inbox.configure(c.rest.max_queue, c.rest.overflow);
     const identity = local_node_id(c.node_id, this.env.identity);
     this.local = identity.id;
@@ -576,8 +614,15 @@ export class NetDriver implements FramePort, PacketPort {
 
   private on_open(conn: number, inbound: boolean): void {
     if (inbound) {
+      if (this.inbound.size >= this.config.tcp_connections_max) {
+        this.counters.connections_refused++;
+        this.env.transport.destroy(conn);
+        return;
+      }
       this.counters.accepted++;
       this.decoders.set(conn, this.decoder(conn));
+      this.inbound.set(conn, { idle_sweeps: 0, stuck_sweeps: 0, frames_seen: 0 });
+      this.arm_sweep();
       return;
     }
     const pending = this.transient.get(conn);
@@ -609,6 +654,7 @@ export class NetDriver implements FramePort, PacketPort {
   }
 
   private on_closed(conn: number, error: string | null): void {
+    this.inbound.delete(conn);
     const decoder = this.decoders.get(conn);
     // The peer closed in the middle of a frame: its bytes so far are thrown away, counted.
     if (decoder !== undefined && decoder.buffered > 0) this.counters.cut_frames++;
@@ -676,6 +722,8 @@ export class NetDriver implements FramePort, PacketPort {
   private on_data(conn: number, bytes: Uint8Array): void {
     const decoder = this.decoders.get(conn);
     if (decoder === undefined) return;
+    const inbound = this.inbound.get(conn);
+    if (inbound !== undefined) inbound.idle_sweeps = 0;
     const status = decoder.push(bytes);
     if (status !== FrameStatus.OK) {
       this.count_malformed(status);
@@ -819,11 +867,46 @@ export class NetDriver implements FramePort, PacketPort {
     }
     this.transient.clear();
     this.decoders.clear();
+    this.inbound.clear();
+    if (this.sweep_timer !== -1) this.env.timers.clear(this.sweep_timer);
+    this.sweep_timer = -1;
     this.peers.clear();
     this.writers.release_all();
     await this.env.transport.close();
     this.inbox.clear();
   }
+
+  // -------------------------------------------------------------------------------------------
+  // The connection sweep: idle and stuck inbound connections.
+
+  /** Starts the sweep while there are inbound connections and a timeout to enforce. */
+  private arm_sweep(): void {
+    if (this.sweep_timer !== -1 || this.sweep_ms === 0 || this.inbound.size === 0) return;
+    this.sweep_timer = this.env.timers.set(this.sweep_ms, this.sweep);
+  }
+
+  /** Closes what was idle, or stuck in a frame, for a timeout's worth of sweeps (each counted). */
+  private readonly sweep = (): void => {
+    this.sweep_timer = -1;
+    if (!this.running) return;
+    const { tcp_idle_timeout_ms: idle_ms, frame_assembly_timeout_ms: assembly_ms } = this.config;
+    for (const [conn, state] of this.inbound) {
+      state.idle_sweeps++;
+      const decoder = this.decoders.get(conn);
+      if (decoder !== undefined && decoder.buffered > 0 && decoder.frames === state.frames_seen) state.stuck_sweeps++;
+      else state.stuck_sweeps = 0;
+      if (decoder !== undefined) state.frames_seen = decoder.frames;
+      let counter: 'closed_idle' | 'closed_assembly_timeout' | null = null;
+      if (assembly_ms > 0 && state.stuck_sweeps * this.sweep_ms >= assembly_ms) counter = 'closed_assembly_timeout';
+      else if (idle_ms > 0 && state.idle_sweeps * this.sweep_ms >= idle_ms) counter = 'closed_idle';
+      if (counter === null) continue;
+      this.counters[counter]++;
+      this.inbound.delete(conn);
+      this.decoders.delete(conn); // Its partial frame goes with it, counted here, not as cut.
+      this.env.transport.destroy(conn);
+    }
+    this.arm_sweep();
+  };
 
   private partial_frames(): { partial_frame_bytes: number; gathering_bytes: number } {
     let partial_frame_bytes = 0;
@@ -890,6 +973,9 @@ function validate(config: NetConfig): { node_id: number; rest: Required<Omit<Net
     reconnect_delay_ms_max: int('reconnect_delay_ms_max', 1, 600_000),
     reconnect_attempts_max: int('reconnect_attempts_max', 1, 1000),
     close_timeout_ms: int('close_timeout_ms', 0, 600_000),
+    tcp_connections_max: int('tcp_connections_max', 1, 1 << 20),
+    tcp_idle_timeout_ms: int('tcp_idle_timeout_ms', 0, 86_400_000),
+    frame_assembly_timeout_ms: int('frame_assembly_timeout_ms', 0, 86_400_000),
   };
   if (rest.reconnect_delay_ms_max < rest.reconnect_delay_ms_min) {
     throw new ConfigError(ErrorCode.BAD_LIMIT, 'reconnect_delay_ms_max must be at least reconnect_delay_ms_min');

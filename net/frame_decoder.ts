@@ -43,6 +43,8 @@ export class FrameDecoder {
   private frame_owned = false;
   /** The reused buffer of frames other than DATA (grown as needed, up to `frame_bytes_max`). */
   private scratch = new Uint8Array(0);
+  /** Frames handed out so far. */
+  frames = 0;
   /** Set once a bad frame is seen; the decoder then refuses everything. */
   failed: FrameStatus = FrameStatus.OK;
 
@@ -90,6 +92,7 @@ export class FrameDecoder {
         this.start_frame(chunk.subarray(at, end));
         return FrameStatus.OK;
       }
+      this.frames++;
       this.sink(this.header, chunk.subarray(at + FRAME_HEADER_BYTES, frame_end), true);
       at = frame_end;
     }
@@ -161,6 +164,7 @@ export class FrameDecoder {
     if (this.frame_have === size) {
       this.frame = null;
       this.frame_have = 0;
+      this.frames++;
       this.sink(this.header, frame.subarray(FRAME_HEADER_BYTES, size), this.frame_owned);
     }
     return at + take;

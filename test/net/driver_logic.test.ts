@@ -219,3 +219,57 @@ describe('a TCP frame cut by its connection closing', () => {
     expect(d.stats().packets_received).toBe(1);
   });
 });
+
+describe('inbound TCP connections: a limit and two timeouts', () => {
+  const frame = () => encode_frame(FrameType.DATA, 9, new Uint8Array(RM_HEADER_BYTES + 40));
+
+  it('closes a connection over tcp_connections_max at once, counted, and takes one again when a slot frees', async () => {
+    const { d, transport } = await driver({ tcp_connections_max: 3 });
+    const events = transport.events!;
+    for (let conn = 201; conn <= 205; conn++) events.on_open(conn, true);
+    expect(d.stats().connections_refused).toBe(2);
+    expect(d.stats().accepted).toBe(3);
+    expect(transport.destroyed).toEqual([204, 205]);
+    events.on_closed(201, null);
+    events.on_open(206, true);
+    expect(d.stats().accepted).toBe(4);
+    expect(d.stats().connections_refused).toBe(2);
+  });
+
+  it('closes a connection that sends nothing for tcp_idle_timeout_ms; a byte restarts its clock', async () => {
+    const { d, transport, timers } = await driver({ tcp_idle_timeout_ms: 1000, frame_assembly_timeout_ms: 0 });
+    const events = transport.events!;
+    events.on_open(301, true);
+    events.on_open(302, true);
+    timers.advance(750);
+    events.on_data(302, frame()); // 302 is busy; 301 is not.
+    timers.advance(500); // 1,250 ms: 301 idle past the timeout (sweeps every 250 ms), 302 for 500 ms.
+    expect(transport.destroyed).toEqual([301]);
+    expect(d.stats().closed_idle).toBe(1);
+    timers.advance(1000);
+    expect(transport.destroyed).toEqual([301, 302]);
+    expect(d.stats().closed_idle).toBe(2);
+    expect(d.stats().packets_received).toBe(1);
+  });
+
+  it('closes a connection that trickles a frame, or never finishes a header, after frame_assembly_timeout_ms; one completing frames stays', async () => {
+    const { d, transport, timers } = await driver({ tcp_idle_timeout_ms: 0, frame_assembly_timeout_ms: 1000 });
+    const events = transport.events!;
+    const f = frame();
+    events.on_open(401, true); // Trickles one frame, a byte every 100 ms.
+    events.on_open(402, true); // Sends half a header and stops.
+    events.on_open(403, true); // Always holds part of a frame, but completes one every 100 ms.
+    events.on_data(402, f.subarray(0, 8));
+    const rest_and_next = new Uint8Array([...f.subarray(20), ...f.subarray(0, 20)]);
+    events.on_data(403, f.subarray(0, 20));
+    for (let t = 0; t < 30; t++) {
+      events.on_data(401, f.subarray(t, t + 1));
+      timers.advance(100);
+      events.on_data(403, rest_and_next);
+    }
+    expect(transport.destroyed.sort()).toEqual([401, 402]);
+    expect(d.stats().closed_assembly_timeout).toBe(2);
+    expect(d.stats().cut_frames).toBe(0); // Closed by the timeout, counted there.
+    expect(d.stats().packets_received).toBe(30);
+  });
+});
