@@ -21,9 +21,13 @@ const MiB = 2 ** 20;
 
 export async function hostile_conns_bench(connections: number, pings: number): Promise<BenchResult[]> {
   const script = fileURLToPath(new URL('./hostile_node.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', script], {
+  // tsx by its own URL: the bench may run from any directory.
+  const tsx = import.meta.resolve('tsx');
+  const child = spawn(process.execPath, ['--expose-gc', '--import', tsx, script], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
+  child.stdin!.on('error', () => {}); // A node that died says so through `next`, not as an EPIPE here.
+  const exited = new Promise((resolve) => child.once('exit', resolve));
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const next = async (): Promise<Record<string, number>> => {
     const line = await lines.next();
@@ -92,7 +96,7 @@ export async function hostile_conns_bench(connections: number, pings: number): P
     ];
   } finally {
     await pinger.shutdown();
-    child.stdin!.end('exit\n');
-    await new Promise((resolve) => child.once('exit', resolve));
+    if (child.exitCode === null) child.stdin!.end('exit\n');
+    await exited;
   }
 }

@@ -27,6 +27,7 @@ describe('lattice bench', () => {
       'graph.add_dep_100k',
       'api.oneway_64B',
       'net.udp_64B',
+      'net.hostile_conns_rss_MiB',
       'secure.tcp_64KiB_MBps',
       'gpu.blake3_16MiB_MBps',
       'sim.msgs_per_s_1node',
