@@ -83,9 +83,18 @@ export interface NetConfig {
   readonly reconnect_attempts_max?: number;
   /** Longest `close()` waits for outboxes to be written before it stops anyway; default 2000 ms. */
   readonly close_timeout_ms?: number;
-  /** Inbound TCP connections held at once; one more is closed at once and counted (`connections_refused`); default 1024. */
+  /**
+   * Inbound TCP connections held at once; default 1024. At the limit, a new connection takes the
+   * place of the oldest that has not yet sent a whole frame (`connections_evicted`), or, if every
+   * one has, is closed at once (`connections_refused`): connections that send nothing cannot
+   * lock a real peer out.
+   */
   readonly tcp_connections_max?: number;
-  /** An inbound TCP connection that sends nothing this long is closed (`closed_idle`); default 300000 ms, 0 never. */
+  /**
+   * An inbound TCP connection that has not sent a whole frame yet, and sends nothing this long,
+   * is closed (`closed_idle`); default 10000 ms, 0 never. A peer's connection that has carried
+   * frames is never closed for being quiet (its calls would fail with it).
+   */
   readonly tcp_idle_timeout_ms?: number;
   /**
    * A connection that holds part of a frame and completes none this long is closed
@@ -127,8 +136,9 @@ export interface NetStats {
   desyncs: number;
   /** TCP frames cut by their connection closing before they were whole (thrown away). */
   cut_frames: number;
-  /** Inbound connections closed at once, over `tcp_connections_max`. */
+  /** Inbound connections closed at once, over `tcp_connections_max`; and those closed to make room for a new one. */
   connections_refused: number;
+  connections_evicted: number;
   /** Inbound connections closed by `tcp_idle_timeout_ms`, and by `frame_assembly_timeout_ms`. */
   closed_idle: number;
   closed_assembly_timeout: number;
@@ -206,7 +216,7 @@ const DEFAULTS = {
   reconnect_attempts_max: 8,
   close_timeout_ms: 2000,
   tcp_connections_max: 1024,
-  tcp_idle_timeout_ms: 300_000,
+  tcp_idle_timeout_ms: 10_000,
   frame_assembly_timeout_ms: 10_000,
 } as const;
 
@@ -258,6 +268,7 @@ export class NetDriver implements FramePort, PacketPort {
     desyncs: 0,
     cut_frames: 0,
     connections_refused: 0,
+    connections_evicted: 0,
     closed_idle: 0,
     closed_assembly_timeout: 0,
     connects: 0,
@@ -614,7 +625,7 @@ export class NetDriver implements FramePort, PacketPort {
 
   private on_open(conn: number, inbound: boolean): void {
     if (inbound) {
-      if (this.inbound.size >= this.config.tcp_connections_max) {
+      if (this.inbound.size >= this.config.tcp_connections_max && !this.evict_unproven()) {
         this.counters.connections_refused++;
         this.env.transport.destroy(conn);
         return;
@@ -879,6 +890,24 @@ export class NetDriver implements FramePort, PacketPort {
   // -------------------------------------------------------------------------------------------
   // The connection sweep: idle and stuck inbound connections.
 
+  /** Closes the oldest inbound connection that has sent no whole frame (counted); false if every one has. */
+  private evict_unproven(): boolean {
+    for (const conn of this.inbound.keys()) {
+      if ((this.decoders.get(conn)?.frames ?? 0) > 0) continue;
+      this.forget_inbound(conn);
+      this.counters.connections_evicted++;
+      return true;
+    }
+    return false;
+  }
+
+  /** Drops an inbound connection's state and closes it. */
+  private forget_inbound(conn: number): void {
+    this.inbound.delete(conn);
+    this.decoders.delete(conn); // A partial frame goes with it, counted by the caller, not as cut.
+    this.env.transport.destroy(conn);
+  }
+
   /** Starts the sweep while there are inbound connections and a timeout to enforce. */
   private arm_sweep(): void {
     if (this.sweep_timer !== -1 || this.sweep_ms === 0 || this.inbound.size === 0) return;
@@ -896,14 +925,13 @@ export class NetDriver implements FramePort, PacketPort {
       if (decoder !== undefined && decoder.buffered > 0 && decoder.frames === state.frames_seen) state.stuck_sweeps++;
       else state.stuck_sweeps = 0;
       if (decoder !== undefined) state.frames_seen = decoder.frames;
+      const proven = decoder !== undefined && decoder.frames > 0;
       let counter: 'closed_idle' | 'closed_assembly_timeout' | null = null;
       if (assembly_ms > 0 && state.stuck_sweeps * this.sweep_ms >= assembly_ms) counter = 'closed_assembly_timeout';
-      else if (idle_ms > 0 && state.idle_sweeps * this.sweep_ms >= idle_ms) counter = 'closed_idle';
+      else if (idle_ms > 0 && !proven && state.idle_sweeps * this.sweep_ms >= idle_ms) counter = 'closed_idle';
       if (counter === null) continue;
       this.counters[counter]++;
-      this.inbound.delete(conn);
-      this.decoders.delete(conn); // Its partial frame goes with it, counted here, not as cut.
-      this.env.transport.destroy(conn);
+      this.forget_inbound(conn);
     }
     this.arm_sweep();
   };

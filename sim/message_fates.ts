@@ -32,7 +32,6 @@
  * ghost still queued at the end makes the counts exceed the ledger's, never fall short of it,
  * so the check cannot blame a message for it.
  */
-import { assert } from '../kernel/assert.js';
 import type { MessageTap } from '../net/message_tap.js';
 import { RM_DST_PID, remote_payload_at } from '../net/remote_message.js';
 import { SEALED_RECEIVER, SEALED_SEQ } from '../net/secure/secure_layout.js';
@@ -130,17 +129,15 @@ class SessionIds {
  * one per packet in a session, so each session keeps a dense array (4 bytes a packet).
  */
 class SealedIds {
-  private readonly sessions = new Map<number, SessionIds>();
-
-  private static key(receiver: number, index: number): number {
-    assert(receiver >= 0 && receiver < 1024, 'SealedIds: node ids below 1024');
-    return index * 1024 + receiver;
-  }
+  /** By receiving node, then by the session index it chose. */
+  private readonly receivers = new Map<number, Map<number, SessionIds>>();
 
   put(receiver: number, packet: Uint8Array, id: number): void {
-    const key = SealedIds.key(receiver, get_u32(packet, SEALED_RECEIVER));
-    let session = this.sessions.get(key);
-    if (session === undefined) this.sessions.set(key, (session = new SessionIds()));
+    let sessions = this.receivers.get(receiver);
+    if (sessions === undefined) this.receivers.set(receiver, (sessions = new Map()));
+    const index = get_u32(packet, SEALED_RECEIVER);
+    let session = sessions.get(index);
+    if (session === undefined) sessions.set(index, (session = new SessionIds()));
     const seq = sealed_seq(packet, 0);
     while (seq >= session.ids.length) session.ids = grown(session.ids);
     session.ids[seq] = id;
@@ -149,7 +146,7 @@ class SealedIds {
   /** The id in the sealed packet at `bytes[at, at + length)` to `receiver`, or 0. */
   get(receiver: number, bytes: Uint8Array, at = 0, length = bytes.length - at): number {
     if (length < SEALED_SEQ + 8) return 0;
-    const session = this.sessions.get(SealedIds.key(receiver, get_u32(bytes, at + SEALED_RECEIVER)));
+    const session = this.receivers.get(receiver)?.get(get_u32(bytes, at + SEALED_RECEIVER));
     if (session === undefined) return 0;
     const seq = sealed_seq(bytes, at);
     return seq < session.ids.length ? session.ids[seq]! : 0;
@@ -325,6 +322,22 @@ export class MessageFates {
     // Only what arrived moves on: a changed copy (its message already lost as `network.corrupted`)
     // may still name a valid id when it enters.
     if (this.stage[id] === Stage.NET_DST) this.move(id, Stage.KERNEL_DST);
+  }
+
+  /**
+   * Node `node`'s network layers destroyed `id` (`layer`'s drop `reason`): it counts where the
+   * message is, on its way out of `node` or in `node`'s network layers on its way in. A copy
+   * dropped elsewhere (a duplicate, once the message went on into the kernel) changes nothing.
+   */
+  lost_at(node: number, id: number, layer: string, reason: string): void {
+    const s = this.stage[id];
+    const leaving = s === Stage.NONE || s === Stage.KERNEL_SRC || s === Stage.NET_SRC;
+    if (
+      leaving
+        ? s === Stage.NONE || this.ledger.src_node_of(id) === node
+        : s === Stage.NET_DST && this.ledger.dst_node_of(id) === node
+    )
+      this.lost(id, layer, reason);
   }
 
   /** `id` was destroyed by `layer`'s drop `reason` (the first drop that destroyed it is kept). */
@@ -552,16 +565,16 @@ class NodeTap implements MessageTap {
 
   lost(layer: string, reason: string, message: Uint8Array): void {
     const id = this.fates.id_of(message);
-    if (id > 0) this.fates.lost(id, layer, reason);
+    if (id > 0) this.fates.lost_at(this.node, id, layer, reason);
   }
 
   lost_frames(layer: string, reason: string, frames: Uint8Array, to: number): void {
-    this.fates.frames_ids(frames, to, (id) => this.fates.lost(id, layer, reason));
+    this.fates.frames_ids(frames, to, (id) => this.fates.lost_at(this.node, id, layer, reason));
   }
 
   lost_sealed(layer: string, reason: string, packet: Uint8Array, _from: number): void {
     const id = this.sealed_ids.get(this.node, packet);
-    if (id > 0) this.fates.lost(id, layer, reason);
+    if (id > 0) this.fates.lost_at(this.node, id, layer, reason);
   }
 
   sealed(head: Uint8Array, message: Uint8Array, to: number): void {

@@ -479,7 +479,8 @@ export class SimNetwork {
       const peer = conn.peer;
       if (peer === null || !this.conns.has(peer.id)) {
         this.counters.stream_frames_lost += frames;
-        for (const id of ids) this.fates!.wire_lost(id, 'stream_frames_lost');
+        // The write fails: its sender's driver retries the batch or fails it (and says so).
+        for (const id of ids) this.fates!.wire_returned(id);
         done('ECONNRESET');
         return;
       }

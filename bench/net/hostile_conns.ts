@@ -27,6 +27,7 @@ export async function hostile_conns_bench(connections: number, pings: number): P
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   child.stdin!.on('error', () => {}); // A node that died says so through `next`, not as an EPIPE here.
+  child.on('error', () => {}); // Likewise a spawn that failed.
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const next = async (): Promise<Record<string, number>> => {
@@ -72,6 +73,8 @@ export async function hostile_conns_bench(connections: number, pings: number): P
         i++
       )
         now = await ask();
+      if (now.partial < connections * header.length)
+        throw new Error(`the node holds ${now.partial} bytes of the ${connections} connections' headers`);
       if (round === 0) received = now.received;
       worst = Math.max(worst, (now.rss - before) / MiB);
       for (const s of sockets) s.destroy();

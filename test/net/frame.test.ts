@@ -232,7 +232,7 @@ describe('FrameDecoder', () => {
           start = point;
         }
         expect(out.length).toBe(payloads.length);
-        out.forEach((p, i) => expect(Buffer.compare(p, payloads[i]!), `frame ${i}`).toBe(0));
+        for (const [i, p] of out.entries()) expect(Buffer.compare(p, payloads[i]!), `frame ${i}`).toBe(0);
         expect(decoder.buffered).toBe(0);
       }),
       { numRuns: 100 },

@@ -151,6 +151,23 @@ describe('message fates', () => {
     expect(f.stage_of(1)).toBe(Stage.DELIVERED);
   });
 
+  it('a drop counts only where the message is: a copy dropped at the receiver once the message entered its kernel changes nothing', () => {
+    const f = new MessageFates(fake_ledger(2), clock);
+    for (const id of [1, 2]) {
+      f.committed(id);
+      f.taken(id);
+      f.on_wire(id, 2);
+      f.arrived(id);
+    }
+    f.entered(1);
+    f.lost_at(2, 1, 'server', 'late_reply'); // The second copy, at node 2: message 1 is in the kernel.
+    expect(f.stage_of(1)).toBe(Stage.KERNEL_DST);
+    f.lost_at(1, 2, 'server', 'queue_dropped_oldest'); // Reported by the wrong node: not where it is.
+    expect(f.stage_of(2)).toBe(Stage.NET_DST);
+    f.lost_at(2, 2, 'server', 'queue_dropped_oldest');
+    expect(f.stage_of(2)).toBe(Stage.DROPPED);
+  });
+
   it('loses a message on the wire only with its last copy, under the first reason', () => {
     const f = new MessageFates(fake_ledger(1), clock);
     f.committed(1);
