@@ -126,6 +126,28 @@ export function read_init(message: Uint8Array): InitSummary | HandshakeFault {
   };
 }
 
+/**
+ * Checks that `init` names us (`local_node`) and is signed by `initiator_node`'s pinned key:
+ * the responder's work before it spends anything on the claimed peer (one Ed25519 verification
+ * and one hash; no ML-KEM, no X25519, no signing). Returns the INIT's transcript hash, for
+ * `respond`, or the fault.
+ */
+export function verify_init(
+  suite: CryptoSuite,
+  init: Uint8Array,
+  initiator_node: number,
+  local_node: number,
+  initiator_key: Uint8Array,
+): Uint8Array | HandshakeFault {
+  const summary = read_init(init);
+  if (typeof summary === 'string') return summary;
+  if (summary.responder_node !== local_node) return 'wrong_node';
+  const th1 = transcript_init(suite, initiator_node, init.subarray(0, INIT_SIGNATURE));
+  const sig_i = init.subarray(INIT_SIGNATURE, INIT_BYTES);
+  if (!suite.verify(sig_i, signed_message(SIGN_INIT_LABEL, th1), initiator_key)) return 'bad_signature';
+  return th1;
+}
+
 /** A responder's result: the RESPONSE to send and the session's keys. */
 export interface Responded {
   readonly message: Uint8Array;
@@ -135,7 +157,8 @@ export interface Responded {
 
 /**
  * Answers `init` from `initiator_node`, whose pinned key is `initiator_key`. `local_node` is us
- * (the INIT must name it); `index` is the session index we chose.
+ * (the INIT must name it); `index` is the session index we chose. `verified`: the transcript
+ * hash `verify_init` returned for this INIT, if it was checked already (not checked again).
  */
 export function respond(
   suite: CryptoSuite,
@@ -147,13 +170,13 @@ export function respond(
   initiator_key: Uint8Array,
   psk: Uint8Array | null,
   index: number,
+  verified: Uint8Array | null = null,
 ): Responded | HandshakeFault {
   const summary = read_init(init);
   if (typeof summary === 'string') return summary;
-  if (summary.responder_node !== local_node) return 'wrong_node';
-  const th1 = transcript_init(suite, initiator_node, init.subarray(0, INIT_SIGNATURE));
+  const th1 = verified ?? verify_init(suite, init, initiator_node, local_node, initiator_key);
+  if (typeof th1 === 'string') return th1;
   const sig_i = init.slice(INIT_SIGNATURE, INIT_BYTES);
-  if (!suite.verify(sig_i, signed_message(SIGN_INIT_LABEL, th1), initiator_key)) return 'bad_signature';
   const kem_message = random_bytes(random, MLKEM768_ENCAP_SEED_BYTES);
   const encapsulated = suite.mlkem_encap(init.subarray(INIT_EK, INIT_EK + MLKEM768_EK_BYTES), kem_message);
   suite.wipe(kem_message);

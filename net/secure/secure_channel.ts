@@ -51,6 +51,7 @@ import {
   read_init,
   respond,
   response_initiator_index,
+  verify_init,
   type InitiatorState,
 } from './handshake.js';
 import type { Identity } from './identity.js';
@@ -110,6 +111,11 @@ export interface SecureConfig {
   /** INITs answered per peer: rate and burst (defaults 20 per second, 10). */
   readonly handshake_rate_per_s?: number;
   readonly handshake_burst?: number;
+  /**
+   * INIT signatures checked per second over all peers (default 2000, one second's worth in a
+   * burst): the budget a flood of forged INITs spends before any peer's `handshake_rate_per_s`.
+   */
+  readonly handshake_verify_per_s?: number;
   /** Channel keys cached per session direction (default 1024). */
   readonly channel_keys_max?: number;
   /** Packets the channel's own queue holds when no packet receiver is set (default 4096). */
@@ -134,6 +140,7 @@ const DEFAULTS: Limits = {
   reassembly_timeout_ms: 5000,
   handshake_rate_per_s: 20,
   handshake_burst: 10,
+  handshake_verify_per_s: 2000,
   channel_keys_max: 1024,
   max_queue: 4096,
 };
@@ -233,6 +240,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
   private readonly sessions = new Map<number, Session>();
   private readonly reassembler: Reassembler;
   private readonly rate: RateLimiter;
+  private readonly verify_rate: RateLimiter;
   private listener: ((event: SecureEvent) => void) | null = null;
   private running = true;
   private readonly lifecycle = new Lifecycle();
@@ -268,6 +276,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     this.limits = validate(config);
     this.reassembler = new Reassembler(this.limits.reassembly_max, this.limits.reassembly_timeout_ms);
     this.rate = new RateLimiter(this.limits.handshake_rate_per_s, this.limits.handshake_burst);
+    this.verify_rate = new RateLimiter(this.limits.handshake_verify_per_s, this.limits.handshake_verify_per_s);
     this.inbox = new PacketInbox(this.limits.max_queue, Overflow.DROP_OLDEST);
     this.inbox.set_tap(this.tap, 'secure');
     this.receiver = this.inbox;
@@ -590,6 +599,18 @@ export class SecureChannel implements PacketPort, FrameReceiver {
       return;
     }
     const now = this.clock.now_ms();
+    // The signature first, on the node-wide budget of verifications: an INIT forged in a pinned
+    // peer's name fails here and never spends that peer's allowance of answers, so a flood of
+    // them cannot starve the real peer's handshake.
+    if (!this.verify_rate.take(0, now)) {
+      this.drop(peer.node, 'verify_rate_limited');
+      return;
+    }
+    const th1 = verify_init(this.suite, init, peer.node, this.frames.local_node(), peer.public_key);
+    if (typeof th1 === 'string') {
+      this.fail(peer.node, th1);
+      return;
+    }
     if (!this.rate.take(peer.node, now)) {
       this.drop(peer.node, 'rate_limited');
       return;
@@ -605,6 +626,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
       peer.public_key,
       peer.psk,
       index,
+      th1,
     );
     if (typeof answer === 'string') {
       this.fail(peer.node, answer);

@@ -307,6 +307,42 @@ describe('under attack', () => {
     expect(b.secure.stats().dropped.rate_limited).toBe(8 + 7);
     expect(b.secure.stats().sessions).toBe(1); // Each answered INIT replaced the unconfirmed one.
   });
+
+  it("cannot be starved by INITs forged in a pinned peer's name: they fail the signature before spending its allowance", async () => {
+    const { suite, timers, a, b } = await scripted_pair({ handshake_rate_per_s: 5, handshake_burst: 3 });
+    const mallory = Identity.from_seed(suite, new Uint8Array(32).fill(0x66));
+    const forge = (ts: number) => {
+      const init = create_init(suite, seeded_random(`forged${ts}`), mallory, 1, 2, 900 + ts, ts).message;
+      for (const piece of fragment(HandshakeKind.INIT, 900 + ts, init, 1024))
+        b.transport.events!.on_datagram(encode_frame(FrameType.HANDSHAKE, 1, piece), a.address);
+    };
+    // A second's worth of a 300-per-second flood, spread over the second, in node 1's name.
+    for (let i = 1; i <= 300; i++) {
+      forge(1000 + i);
+      if (i % 30 === 0) timers.advance(100);
+    }
+    expect(take(b)).toEqual([]); // Nothing answered.
+    expect(b.secure.stats().handshakes_failed.bad_signature).toBe(300);
+    expect(b.secure.stats().dropped.rate_limited ?? 0).toBe(0);
+    // The real peer's handshake, in the middle of the flood, completes.
+    a.secure.connect(2);
+    forge(5000);
+    pump(timers, a, b);
+    expect(a.secure.state(2)).toBe('established');
+    expect(b.secure.state(1)).toBe('established');
+  });
+
+  it('caps signature checks over all peers (handshake_verify_per_s), counted', async () => {
+    const { suite, b, a } = await scripted_pair({ handshake_verify_per_s: 20 });
+    const mallory = Identity.from_seed(suite, new Uint8Array(32).fill(0x67));
+    for (let i = 1; i <= 50; i++) {
+      const init = create_init(suite, seeded_random(`v${i}`), mallory, 1, 2, 700 + i, 2000 + i).message;
+      for (const piece of fragment(HandshakeKind.INIT, 700 + i, init, 1024))
+        b.transport.events!.on_datagram(encode_frame(FrameType.HANDSHAKE, 1, piece), a.address);
+    }
+    expect(b.secure.stats().handshakes_failed.bad_signature).toBe(20);
+    expect(b.secure.stats().dropped.verify_rate_limited).toBe(30);
+  });
 });
 
 describe('rekeying', () => {
