@@ -115,6 +115,23 @@ describe('persistent TCP', () => {
     expect(d.stats()).toMatchObject({ retries: 1, send_errors: { ECONNRESET: 1 } });
   });
 
+  for (const errno of ['ECONNRESET', 'ENOTCONN', 'ECONNABORTED']) {
+    it(`reopens and retries once after ${errno}, as after EPIPE`, async () => {
+      const { d, transport, timers } = await driver();
+      const outcome = d.send(2, Uint8Array.of(7));
+      transport.events!.on_open(transport.last_conn(), false);
+      timers.advance();
+      transport.writes[0]!.done(errno);
+      expect(transport.connects.length).toBe(2); // Reopened for the retry.
+      transport.events!.on_open(transport.last_conn(), false);
+      timers.advance();
+      expect(frames_of(transport.writes[1]!.bytes)).toEqual([7]);
+      transport.writes[1]!.done(null);
+      expect(await outcome).toBe('success');
+      expect(d.stats()).toMatchObject({ retries: 1, send_errors: {} });
+    });
+  }
+
   it('does not retry other write errors', async () => {
     const { d, transport, timers } = await driver();
     const outcome = d.send(2, Uint8Array.of(1)).catch((e: NetSystemError) => e.errno);
@@ -140,6 +157,16 @@ describe('persistent TCP', () => {
     transport.writes[0]!.done(null);
     expect(await result).toBe('success');
     expect(d.stats()).toMatchObject({ backoffs: 3, connect_failures: { ECONNREFUSED: 3 }, connects: 1, reconnects: 0 });
+  });
+
+  it('caps the back-off at reconnect_delay_ms_max', async () => {
+    const { transport, timers, d } = await driver({ reconnect_delay_ms_max: 40, reconnect_attempts_max: 8 });
+    void d.send(2, Uint8Array.of(1)).catch(() => {});
+    for (let i = 0; i < 6; i++) {
+      transport.events!.on_closed(transport.last_conn(), 'ECONNREFUSED');
+      timers.advance(1000);
+    }
+    expect(timers.delays).toEqual([10, 20, 40, 40, 40, 40]); // Uncapped it would go on 80, 160, 320.
   });
 
   it('gives up after reconnect_attempts_max refusals: waiting sends fail with ECONNREFUSED', async () => {
