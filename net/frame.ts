@@ -177,3 +177,17 @@ export function read_datagram(bytes: Uint8Array, frame_bytes_max: number, out: F
   if (FRAME_HEADER_BYTES + out.length !== bytes.length) return FrameStatus.BAD_LENGTH;
   return FrameStatus.OK;
 }
+
+/**
+ * Calls `fn` with the type, payload offset and payload length of each frame in `bytes`, whole
+ * frames back to back as a TCP write holds them (headers not checked: bytes this node framed);
+ * a last frame cut short is given with the bytes that are there.
+ */
+export function for_each_frame(bytes: Uint8Array, fn: (type: number, at: number, length: number) => void): void {
+  for (let at = 0; at + FRAME_HEADER_BYTES <= bytes.length; ) {
+    const length = u32(bytes, at + FRAME_LENGTH_OFFSET);
+    const payload = at + FRAME_HEADER_BYTES;
+    fn(bytes[at + FRAME_TYPE_OFFSET]!, payload, Math.min(length, bytes.length - payload));
+    at = payload + length;
+  }
+}

@@ -484,18 +484,6 @@ export class Ledger {
     return hit;
   }
 
-  /** Messages sent and never delivered: [all, of which a crash may explain]. */
-  undelivered(): { total: number; crash: number } {
-    let total = 0;
-    let crash = 0;
-    for (let id = 1; id < this.next_id; id++) {
-      if (this.state_of(id) !== STATE_SENT) continue;
-      total++;
-      if (this.crash_hit(id)) crash++;
-    }
-    return { total, crash };
-  }
-
   /**
    * The end-of-run check, exact and message by message (message_fates.ts): every message sent
    * is delivered, dropped for a named reason, lost in a crash, or in flight; and the messages in

@@ -34,8 +34,9 @@
  */
 import type { MessageTap } from '../net/message_tap.js';
 import { RM_DST_PID, remote_payload_at } from '../net/remote_message.js';
+import { for_each_frame } from '../net/frame.js';
 import { SEALED_RECEIVER, SEALED_SEQ } from '../net/secure/secure_layout.js';
-import { FRAME_HEADER_BYTES, FRAME_LENGTH_OFFSET, FRAME_TYPE_OFFSET, FrameType } from '../net/wire_layout.js';
+import { FrameType } from '../net/wire_layout.js';
 import { grown } from './grow.js';
 import { get_u32 } from './payload.js';
 
@@ -288,11 +289,6 @@ export class MessageFates {
     return id;
   }
 
-  /** The id a sealed packet (`bytes` from `at`) for `receiver` holds (0 for none). */
-  sealed_id(receiver: number, bytes: Uint8Array, at = 0): number {
-    return this.sealed_ids.get(receiver, bytes, at);
-  }
-
   /** The id inside one frame's payload, `bytes[at, at + length)` of `type`, that its sender sends to `receiver` (0 for none). */
   frame_id(type: number, bytes: Uint8Array, at: number, length: number, receiver: number): number {
     if (type === FrameType.DATA) return this.own_id(bytes, at, length);
@@ -302,15 +298,10 @@ export class MessageFates {
 
   /** Calls `fn` with the id of every data frame in `frames` (whole frames) to `receiver`. */
   frames_ids(frames: Uint8Array, receiver: number, fn: (id: number) => void): void {
-    let at = 0;
-    while (at + FRAME_HEADER_BYTES <= frames.length) {
-      const type = frames[at + FRAME_TYPE_OFFSET]!;
-      const length = get_u32(frames, at + FRAME_LENGTH_OFFSET);
-      const held = Math.min(length, frames.length - at - FRAME_HEADER_BYTES);
-      const id = this.frame_id(type, frames, at + FRAME_HEADER_BYTES, held, receiver);
+    for_each_frame(frames, (type, at, length) => {
+      const id = this.frame_id(type, frames, at, length, receiver);
       if (id > 0) fn(id);
-      at += FRAME_HEADER_BYTES + length;
-    }
+    });
   }
 
   taken(id: number): void {

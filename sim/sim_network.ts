@@ -24,10 +24,12 @@
  *   desynchronised stream takes with it are counted in `stream_frames_lost` (an upper bound).
  */
 import { assert } from '../kernel/assert.js';
+import { for_each_frame } from '../net/frame.js';
 import type { Address, Transport, TransportEvents } from '../net/transport.js';
 import { FRAME_HEADER_BYTES, FRAME_LENGTH_OFFSET, FRAME_TYPE_OFFSET, FrameType } from '../net/wire_layout.js';
 import type { LinkFaults, SabotageFaults } from './faults.js';
 import type { MessageFates } from './message_fates.js';
+import { get_u32 } from './payload.js';
 import type { Prng } from './prng.js';
 import type { Lane, Scheduler } from './scheduler.js';
 import { TimeHeap } from './time_heap.js';
@@ -296,17 +298,25 @@ export class SimNetwork {
   private datagram_id(bytes: Uint8Array, dst: number): number {
     const fates = this.fates;
     if (fates === null) return 0;
-    const length = Math.min(get_frame_length(bytes, 0), bytes.length - FRAME_HEADER_BYTES);
+    const length = Math.min(get_u32(bytes, FRAME_LENGTH_OFFSET), bytes.length - FRAME_HEADER_BYTES);
     return fates.frame_id(bytes[FRAME_TYPE_OFFSET]!, bytes, FRAME_HEADER_BYTES, length, dst);
   }
 
-  /** The tracked messages in a TCP write to node `dst`. */
-  private write_ids(bytes: Uint8Array, dst: number): readonly number[] {
+  /**
+   * The data frames in a TCP write to node `dst` (it is a whole number of frames), one walk of
+   * their headers: how many, and the tracked messages they carry (none without a ledger).
+   */
+  private write_frames(bytes: Uint8Array, dst: number): { frames: number; ids: readonly number[] } {
     const fates = this.fates;
-    if (fates === null) return NO_IDS;
     const ids: number[] = [];
-    fates.frames_ids(bytes, dst, (id) => ids.push(id));
-    return ids;
+    let frames = 0;
+    for_each_frame(bytes, (type, at, length) => {
+      if (type !== FrameType.DATA && type !== FrameType.SEALED) return;
+      frames++;
+      const id = fates === null ? 0 : fates.frame_id(type, bytes, at, length, dst);
+      if (id > 0) ids.push(id);
+    });
+    return { frames, ids: ids.length === 0 ? NO_IDS : ids };
   }
 
   /** The arrival times of what `from` has in flight towards node `dst`. */
@@ -454,8 +464,9 @@ export class SimNetwork {
     this.link_count(from.node, conn.peer.owner.node).sent++;
     const f = this.faults;
     let copy: Uint8Array = bytes.slice();
-    const frames = data_frames(copy);
-    let ids = this.write_ids(copy, conn.peer.owner.node);
+    const carried = this.write_frames(copy, conn.peer.owner.node);
+    const frames = carried.frames;
+    let ids = carried.ids;
     let corrupted = false;
     if (f.corrupt_tcp && from.endpoint.prng.chance(f.corrupt)) {
       copy = this.corrupt(from.endpoint.prng, copy);
@@ -570,30 +581,6 @@ function is_data(bytes: Uint8Array): boolean {
   if (bytes.length < FRAME_HEADER_BYTES) return false;
   const type = bytes[FRAME_TYPE_OFFSET];
   return type === FrameType.DATA || type === FrameType.SEALED;
-}
-
-/** The payload length in the frame header at `at`. */
-function get_frame_length(bytes: Uint8Array, at: number): number {
-  return (
-    (bytes[at + FRAME_LENGTH_OFFSET]! |
-      (bytes[at + FRAME_LENGTH_OFFSET + 1]! << 8) |
-      (bytes[at + FRAME_LENGTH_OFFSET + 2]! << 16) |
-      (bytes[at + FRAME_LENGTH_OFFSET + 3]! << 24)) >>>
-    0
-  );
-}
-
-/** Data frames in a TCP write (walks the frame headers; the write is a whole number of frames). */
-function data_frames(bytes: Uint8Array): number {
-  let frames = 0;
-  let at = 0;
-  while (at + FRAME_HEADER_BYTES <= bytes.length) {
-    const type = bytes[at + FRAME_TYPE_OFFSET];
-    const length = get_frame_length(bytes, at);
-    if (type === FrameType.DATA || type === FrameType.SEALED) frames++;
-    at += FRAME_HEADER_BYTES + length;
-  }
-  return frames;
 }
 
 /** The `Transport` of one node incarnation on a `SimNetwork`. */
