@@ -258,6 +258,7 @@ export async function stream(ctx: ProcessContext<ServiceArgs>) {
   const idle = idle_word();
   let sent = 0;
   let refused = 0;
+  const refused_before = kernel.net_refused(pid);
   const started = performance.now();
   for (let i = 0; i < count && !closing(kernel); i++) {
     if ((await fill(kernel, m, length, i, idle)) !== Status.OK) {
@@ -272,5 +273,14 @@ export async function stream(ctx: ProcessContext<ServiceArgs>) {
     }
   }
   const seconds = (performance.now() - started) / 1000;
-  return { service: 'stream', sent, refused, msgs_per_s: Math.round(sent / Math.max(seconds, 1e-9)) };
+  // Sends the kernel took that the network has refused or lost so far; the node's `closed` event
+  // gives each process's final count (`net_refused`), once everything has drained.
+  const net_refused = kernel.net_refused(pid) - refused_before;
+  return {
+    service: 'stream',
+    sent,
+    refused: refused + net_refused,
+    net_refused,
+    msgs_per_s: Math.round(sent / Math.max(seconds, 1e-9)),
+  };
 }

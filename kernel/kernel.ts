@@ -62,6 +62,7 @@ import {
   process_revive,
   is_listening,
   listen,
+  net_refused,
   process_exit,
   signal,
 } from './process_table.js';
@@ -423,6 +424,17 @@ export class Kernel {
     if (!this.valid_pid(pid)) return this.deny(Status.BAD_PID);
     listen(this.memory, pid);
     return Status.OK;
+  }
+
+  /**
+   * Messages of `pid` to other nodes that the kernel took (its send returned OK) and the network
+   * then refused or failed to send: handed to the network core and refused there, a write that
+   * failed, a handshake that gave up. Together with the statuses its sends return, what a
+   * process sent that never left is all told. 0 for a pid outside the table.
+   */
+  net_refused(pid: number): number {
+    if (!this.valid_pid(pid)) return 0;
+    return net_refused(this.memory, pid);
   }
 
   /** Whether `pid` may receive. */

@@ -24,6 +24,7 @@ import {
   CALL_SEQ_MASK,
   PROCESS_CALL_SEQ_WORD,
   PROCESS_FLAGS_WORD,
+  PROCESS_NET_REFUSED_WORD,
   PROCESS_NOTIFY_BITS_WORD,
   PROCESS_REPLY_SLOT_WORD,
   PROCESS_REPLY_STATE_WORD,
@@ -199,6 +200,20 @@ export function signal(memory: NodeMemory, doorbells: Doorbells, pid: number, bi
   Atomics.or(memory.i32, memory.process_word(pid) + PROCESS_NOTIFY_BITS_WORD, bits);
   doorbells.ring(core);
   return Status.OK;
+}
+
+/**
+ * Adds `count` to `pid`'s messages the network refused after the kernel took them (the network
+ * core calls it; layout/process_layout.ts `net_refused`). A pid outside the table is ignored.
+ */
+export function count_net_refused(memory: NodeMemory, pid: number, count: number): void {
+  if (!Number.isInteger(pid) || pid < 0 || pid >= memory.geometry.pids_max) return;
+  Atomics.add(memory.i32, memory.process_word(pid) + PROCESS_NET_REFUSED_WORD, count);
+}
+
+/** `pid`'s messages the network refused after the kernel took them, since the node started. */
+export function net_refused(memory: NodeMemory, pid: number): number {
+  return Atomics.load(memory.i32, memory.process_word(pid) + PROCESS_NET_REFUSED_WORD) >>> 0;
 }
 
 /** Takes `pid`'s pending notification bits (0 if none), clearing them. */

@@ -30,14 +30,14 @@ import { ConfigError, LatticeError } from '../kernel/errors.js';
 import { Lifecycle } from '../kernel/lifecycle.js';
 import { Outbox, type Batch, type SendDone } from './outbox.js';
 import { ByteArena } from './byte_arena.js';
-import { FRAME_STATUS_NAMES, FrameHeader, FrameStatus, read_datagram, write_frame } from './frame.js';
+import { FRAME_STATUS_NAMES, FrameHeader, FrameStatus, for_each_frame, read_datagram, write_frame } from './frame.js';
 import { FrameDecoder } from './frame_decoder.js';
 import type { MessageTap } from './message_tap.js';
 import { local_node_id, type IdentityPath, type IdentitySource } from './node_identity.js';
 import { PacketInbox } from './packet_inbox.js';
 import type { FramePort, FrameReceiver, PacketPort, PacketReceiver, PeerState, SendResult } from './packet_port.js';
 import { Overflow, QUEUE_CAPACITY_MAX, type Packet } from './packet_queue.js';
-import { remote_dst_pid, remote_src_pid } from './remote_message.js';
+import { RM_HEADER_BYTES, remote_dst_pid, remote_src_pid } from './remote_message.js';
 import type { Address, Timers, Transport, TransportEvents } from './transport.js';
 import { WritableSignal } from './writable_signal.js';
 import {
@@ -45,7 +45,9 @@ import {
   FRAME_BYTES_MAX_DEFAULT,
   FRAME_HEADER_BYTES,
   FrameType,
-  UDP_DATAGRAM_BYTES_MAX,
+  MTU_BYTES_DEFAULT,
+  MTU_BYTES_MIN,
+  datagram_bytes_max,
 } from './wire_layout.js';
 
 export { Overflow, type Packet, type PeerState, type SendResult };
@@ -72,8 +74,18 @@ export interface NetConfig {
   readonly max_queue?: number;
   /** What a full queue drops; default DROP_OLDEST. */
   readonly overflow?: Overflow;
-  /** Largest frame, header included; default 1 MiB + 16 bytes, at most 16 MiB. */
+  /**
+   * Largest frame, header included; default 1 MiB + 96 bytes (a message with a full 1 MiB block,
+   * sealed, with every header), at most 16 MiB.
+   */
   readonly frame_bytes_max?: number;
+  /**
+   * The path MTU to UDP peers, in bytes (default 1500, at least 1280): a UDP frame is at most
+   * `mtu_bytes − 48` (IPv6 and UDP headers), so that IP never fragments it. A larger send to a
+   * UDP peer is refused with `message_too_large`; send blocks over TCP. Loopback-only nodes may
+   * raise it (up to 65,535: datagrams of 65,507 bytes).
+   */
+  readonly mtu_bytes?: number;
   /** Bytes a TCP peer may have waiting to be written; default 8 MiB. */
   readonly pending_bytes_max?: number;
   /** First and longest delay before reconnecting a failed TCP peer; default 10 ms and 2 s. */
@@ -210,6 +222,7 @@ const DEFAULTS = {
   max_queue: 4096,
   overflow: Overflow.DROP_OLDEST,
   frame_bytes_max: FRAME_BYTES_MAX_DEFAULT,
+  mtu_bytes: MTU_BYTES_DEFAULT,
   pending_bytes_max: 8 << 20,
   reconnect_delay_ms_min: 10,
   reconnect_delay_ms_max: 2000,
@@ -236,6 +249,8 @@ export class NetDriver implements FramePort, PacketPort {
   private readonly env: NetEnv;
   private running = false;
   private config: Required<Omit<NetConfig, 'node_id'>> = { ...DEFAULTS };
+  /** The largest UDP frame, from `mtu_bytes`. */
+  private datagram_max = datagram_bytes_max(DEFAULTS.mtu_bytes);
   private local = 0;
   private identity_path: IdentityPath = 'configured';
   private bound_port = 0;
@@ -299,6 +314,7 @@ export class NetDriver implements FramePort, PacketPort {
     if (this.running) throw new LatticeError(ErrorCode.NET_RUNNING, 'init: the driver is already running');
     const c = validate(config);
     this.config = c.rest;
+    this.datagram_max = Math.min(datagram_bytes_max(c.rest.mtu_bytes), c.rest.frame_bytes_max);
     const timeouts = [c.rest.tcp_idle_timeout_ms, c.rest.frame_assembly_timeout_ms].filter((ms) => ms > 0);
     this.sweep_ms = timeouts.length === 0 ? 0 : Math.max(1, Math.floor(Math.min(...timeouts) / SWEEPS_PER_TIMEOUT));
     this.inbox.configure(c.rest.max_queue, c.rest.overflow);
@@ -400,6 +416,13 @@ export class NetDriver implements FramePort, PacketPort {
     return this.send_frame(node, FrameType.DATA, bytes);
   }
 
+  /** FramePort: the largest payload a frame to `node` may carry (0 for an unknown node). */
+  payload_bytes_max(node: number): number {
+    const peer = this.peers.get(node);
+    if (peer === undefined) return 0;
+    return (peer.proto === Proto.UDP ? this.datagram_max : this.config.frame_bytes_max) - FRAME_HEADER_BYTES;
+  }
+
   /** The state of a persistent TCP peer, or undefined for an unknown node. */
   peer_state(node: number): PeerState | undefined {
     return this.peers.get(node)?.state;
@@ -445,7 +468,7 @@ export class NetDriver implements FramePort, PacketPort {
     if (peer === undefined) return this.refuse('unknown_node');
     const bytes = FRAME_HEADER_BYTES + (head === null ? 0 : head.length) + data.length;
     if (bytes > this.config.frame_bytes_max) return this.refuse('message_too_large');
-    if (peer.proto === Proto.UDP && bytes > UDP_DATAGRAM_BYTES_MAX) return this.refuse('message_too_large');
+    if (peer.proto === Proto.UDP && bytes > this.datagram_max) return this.refuse('message_too_large');
     if (peer.proto === Proto.TCP) {
       if (!peer.outbox.append(type, this.local, data, done, head)) {
         peer.blocked = true;
@@ -486,14 +509,18 @@ export class NetDriver implements FramePort, PacketPort {
     return result;
   }
 
-  /** Counts how a datagram's send ended (one callback for every datagram nobody waits for). */
-  private readonly datagram_done = (error: string | null, sent_bytes: number): void => {
+  /**
+   * Counts how a datagram's send ended (one callback for every datagram nobody waits for); a
+   * failed one is reported up (`report_failed`).
+   */
+  private readonly datagram_done = (error: string | null, frame: Uint8Array): void => {
     if (error === null) {
       this.counters.udp_sent++;
       this.counters.packets_sent++;
-      this.counters.bytes_sent += sent_bytes;
+      this.counters.bytes_sent += frame.length;
     } else {
       this.send_errors.set(error, (this.send_errors.get(error) ?? 0) + 1);
+      this.report_failed(frame);
     }
   };
 
@@ -504,10 +531,24 @@ export class NetDriver implements FramePort, PacketPort {
       this.env.transport.send_datagram(peer.address, frame, this.datagram_done);
       return;
     }
-    this.env.transport.send_datagram(peer.address, frame, (error, sent_bytes) => {
-      this.datagram_done(error, sent_bytes);
+    this.env.transport.send_datagram(peer.address, frame, (error) => {
+      this.datagram_done(error, frame);
       if (error !== null) tap?.lost_frames('driver', 'send_errors', frame, peer.node);
       done?.(error === null ? null : new NetSystemError(error, 'send', peer.node));
+    });
+  }
+
+  /**
+   * Frames accepted by `send_frame` that were not written (`bytes`: one or more whole frames):
+   * the frame receiver hears of each, or the packet receiver of each DATA frame's sender, so the
+   * sending process learns of it (PacketReceiver.on_send_failed).
+   */
+  private report_failed(bytes: Uint8Array): void {
+    for_each_frame(bytes, (type, at, length) => {
+      const payload = bytes.subarray(at, at + length);
+      if (this.frame_receiver !== null) this.frame_receiver.on_frame_failed(type, payload);
+      else if (type === FrameType.DATA && length >= RM_HEADER_BYTES)
+        this.packet_receiver.on_send_failed(remote_src_pid(payload), 1);
     });
   }
 
@@ -520,6 +561,7 @@ export class NetDriver implements FramePort, PacketPort {
   private failed(out: Outgoing, errno: string, syscall: string, node: number): void {
     this.send_errors.set(errno, (this.send_errors.get(errno) ?? 0) + 1);
     this.tap?.lost_frames('driver', 'send_errors', out.frame, node);
+    this.report_failed(out.frame);
     out.done?.(new NetSystemError(errno, syscall, node));
   }
 
@@ -533,6 +575,7 @@ export class NetDriver implements FramePort, PacketPort {
   private batch_failed(batch: Batch, errno: string, syscall: string, node: number): void {
     this.send_errors.set(errno, (this.send_errors.get(errno) ?? 0) + batch.frames);
     this.tap?.lost_frames('driver', 'send_errors', batch.bytes, node);
+    this.report_failed(batch.bytes);
     if (batch.waiters !== null) for (const done of batch.waiters) done(new NetSystemError(errno, syscall, node));
   }
 
@@ -996,6 +1039,7 @@ function validate(config: NetConfig): { node_id: number; rest: Required<Omit<Net
     max_queue: int('max_queue', 1, QUEUE_CAPACITY_MAX),
     overflow,
     frame_bytes_max: int('frame_bytes_max', FRAME_HEADER_BYTES + 64, FRAME_BYTES_LIMIT),
+    mtu_bytes: int('mtu_bytes', MTU_BYTES_MIN, 65_535),
     pending_bytes_max: int('pending_bytes_max', 1024, 1 << 30),
     reconnect_delay_ms_min: int('reconnect_delay_ms_min', 1, 60_000),
     reconnect_delay_ms_max: int('reconnect_delay_ms_max', 1, 600_000),

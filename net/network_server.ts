@@ -44,7 +44,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import { CapKind } from '../kernel/layout/cap_layout.js';
 import { SLOT_PAYLOAD_BYTES_MAX, SlotFlags } from '../kernel/layout/slot_layout.js';
 import { Message } from '../kernel/message.js';
-import { deliver_reply, fail_caller, has_exited, signal } from '../kernel/process_table.js';
+import { count_net_refused, deliver_reply, fail_caller, has_exited, signal } from '../kernel/process_table.js';
 import type { RemoteRouter } from '../kernel/remote_router.js';
 import { Status } from '../kernel/status.js';
 import type { MessageTap } from './message_tap.js';
@@ -68,6 +68,12 @@ export interface NetworkServerStats {
   /** Messages handed to the port, and refused by it, by result. */
   sent: number;
   send_refused: Record<string, number>;
+  /**
+   * Messages the port accepted and then lost (a write or connect that failed, a handshake that
+   * gave up): each is added to its sending process's `Kernel.net_refused`, as is each egress
+   * message refused here (`dropped.egress_refused`, a call excepted: its status tells the caller).
+   */
+  send_failed: number;
   /** Messages delivered into the node, and dropped on the way in, by reason. */
   delivered: number;
   dropped: Record<string, number>;
@@ -244,6 +250,7 @@ export class NetworkServer implements RemoteRouter {
     this.producer = Fastpath.attach_producer(kernel.memory, kernel.fastpath.env);
     if (this.auto_poll) this.inbox.set_callback(() => this.schedule_poll());
     this.inbox.set_lost_callback((node) => this.on_peer_lost(node));
+    this.inbox.set_send_failed_callback((pid, count) => count_net_refused(kernel.memory, pid, count));
     port.set_packet_receiver(this.inbox);
     kernel.set_router(this);
     if (this.net_pid >= 0) this.egress_loop = this.serve_egress();
@@ -422,7 +429,12 @@ export class NetworkServer implements RemoteRouter {
         status = this.notify_remote(m.src_pid, channel, m.badge);
       }
     }
-    if (status !== Status.OK) this.drop('egress_refused');
+    if (status !== Status.OK) {
+      this.drop('egress_refused');
+      // The sender's send returned OK on its own core: its own count tells it (Kernel.net_refused);
+      // a caller was told already, by its call's status.
+      if (kind !== EgressKind.CALL) count_net_refused(this.kernel.memory, m.src_pid, 1);
+    }
     if (m.block_offset !== 0) this.kernel.fastpath.release(m); // The packet carries a copy now.
   }
 
@@ -715,6 +727,7 @@ export class NetworkServer implements RemoteRouter {
       send_refused: Object.fromEntries(this.send_refused),
       dropped: Object.fromEntries(this.dropped),
       queued: this.inbox.length,
+      send_failed: this.inbox.send_failed,
       queue_dropped_oldest: this.inbox.dropped_oldest,
       queue_dropped_newest: this.inbox.dropped_newest,
       reset_discarded: this.inbox.reset_discarded,

@@ -18,6 +18,9 @@ export class PacketInbox implements PacketReceiver {
   private queue: PacketQueue;
   private arrival: ((packet: Packet) => void) | null = null;
   private lost: ((node: number) => void) | null = null;
+  private failed: ((src_pid: number, count: number) => void) | null = null;
+  /** Packets the port accepted and then could not send (`on_send_failed`). */
+  send_failed = 0;
   private tap: MessageTap | null = null;
   private tap_layer = '';
   /** Packets accepted, and their bytes. */
@@ -64,9 +67,19 @@ export class PacketInbox implements PacketReceiver {
     this.lost?.(node);
   }
 
+  on_send_failed(src_pid: number, count: number): void {
+    this.send_failed += count;
+    this.failed?.(src_pid, count);
+  }
+
   /** Calls `callback` with every packet on arrival (it stays queued for `recv`); null removes it. */
   set_callback(callback: ((packet: Packet) => void) | null): void {
     this.arrival = callback;
+  }
+
+  /** Calls `callback` with the sending pid of packets accepted and then lost (`on_send_failed`); null removes it. */
+  set_send_failed_callback(callback: ((src_pid: number, count: number) => void) | null): void {
+    this.failed = callback;
   }
 
   /** Calls `callback` when a peer's session is lost; null removes it. */

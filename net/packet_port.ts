@@ -25,7 +25,7 @@ export type SendResult =
   | 'success'
   /** No `add_remote` (or no pinned key) for that node. */
   | 'unknown_node'
-  /** The frame is over `frame_bytes_max`, or over a datagram for a UDP peer (EMSGSIZE). */
+  /** The frame is over `frame_bytes_max`, or, for a UDP peer, over the datagram `mtu_bytes` allows. */
   | 'message_too_large'
   /** The peer's outbox (or the secure channel's queue) is full: retry later. */
   | 'would_block'
@@ -48,6 +48,12 @@ export interface PacketReceiver {
    * what was in flight may never arrive, and nothing sent before will be answered on it.
    */
   on_peer_lost(node: number): void;
+  /**
+   * `count` packets from local `src_pid`, which `send_packet` had accepted, will never leave:
+   * their write failed, or the handshake they waited for gave up. Each was also counted by the
+   * layer that lost it.
+   */
+  on_send_failed(src_pid: number, count: number): void;
 }
 
 /** Packets between pids of two nodes. */
@@ -79,6 +85,11 @@ export interface FrameReceiver {
   on_frame(type: number, src_node: number, payload: Uint8Array, via: Address | number): void;
   /** A persistent TCP peer changed state (connects, reconnects, failures). */
   on_peer_state(node: number, state: PeerState): void;
+  /**
+   * A frame of `type` that `send_frame` had accepted was not written (its write or connect
+   * failed); `payload` is valid only during the call.
+   */
+  on_frame_failed(type: number, payload: Uint8Array): void;
 }
 
 /** Frames of any type to and from registered peers. */
@@ -98,6 +109,11 @@ export interface FramePort {
   ): SendResult;
   /** As `PacketPort.writable`: resolves when a frame to `node` may be queued again. */
   writable(node: number): Promise<void>;
+  /**
+   * The largest payload one frame to `node` may carry, its header excluded: `frame_bytes_max`
+   * for a TCP peer, the datagram `mtu_bytes` allows for a UDP peer; 0 for an unknown node.
+   */
+  payload_bytes_max(node: number): number;
   /** Takes every frame and peer change from now on (null: the port handles DATA itself again). */
   set_frame_receiver(receiver: FrameReceiver | null): void;
 }

@@ -39,10 +39,11 @@ export interface Transport {
    */
   bind(host: string, port: number, events: TransportEvents): Promise<number>;
   /**
-   * Sends one datagram; `done` gets the errno name if the send failed, else null and the bytes
-   * sent (so a caller can count them with one callback for every datagram).
+   * Sends one datagram; `done` gets the errno name if the send failed, else null, and the
+   * datagram itself (so a caller can count it, or see what was lost, with one callback for every
+   * datagram). The driver leaves `bytes` unchanged until then.
    */
-  send_datagram(to: Address, bytes: Uint8Array, done: (error: string | null, sent_bytes: number) => void): void;
+  send_datagram(to: Address, bytes: Uint8Array, done: (error: string | null, bytes: Uint8Array) => void): void;
   /** Opens a TCP connection; returns its id at once, then `on_open` or `on_closed(error)`. */
   connect(to: Address): number;
   /**

@@ -56,7 +56,29 @@ export const FRAME_TYPE_MAX = 4;
 
 /** Largest frame the driver accepts at all: 16 MiB. */
 export const FRAME_BYTES_LIMIT = 16 << 20;
-/** Default largest frame: 1 MiB of payload plus the header. */
-export const FRAME_BYTES_MAX_DEFAULT = (1 << 20) + FRAME_HEADER_BYTES;
+/** The largest payload block a kernel message carries by default (the slab's 1 MiB class). */
+export const BLOCK_BYTES_DEFAULT = 1 << 20;
+/**
+ * The most bytes the layers above the frame add around a message's payload: a call's
+ * remote-message header (44, net/remote_message.ts `RM_CALL_HEADER_BYTES`) and sealing (a
+ * 20-byte sealed header and a 16-byte tag, net/secure). test/net/wire_layout.test.ts checks the sum.
+ */
+export const PACKET_OVERHEAD_BYTES_MAX = 44 + 20 + 16;
+/**
+ * Default largest frame: a message with a full 1 MiB block, sealed or clear, with every header
+ * around it (1 MiB + 96 bytes).
+ */
+export const FRAME_BYTES_MAX_DEFAULT = BLOCK_BYTES_DEFAULT + PACKET_OVERHEAD_BYTES_MAX + FRAME_HEADER_BYTES;
 /** Largest UDP payload over IPv4 (65,535 − 8 UDP − 20 IP): a frame in one datagram is at most this. */
 export const UDP_DATAGRAM_BYTES_MAX = 65_507;
+/** Default path MTU (`mtu_bytes`): Ethernet's 1500 bytes. */
+export const MTU_BYTES_DEFAULT = 1500;
+/** The smallest MTU a node may be configured with: IPv6's minimum link MTU. */
+export const MTU_BYTES_MIN = 1280;
+/** IP and UDP headers a datagram's payload shares the MTU with: IPv6 (40) + UDP (8), the larger family. */
+export const IP_UDP_HEADER_BYTES = 48;
+
+/** The largest UDP datagram payload (one frame) that fits a path MTU of `mtu_bytes` unfragmented by IP. */
+export function datagram_bytes_max(mtu_bytes: number): number {
+  return Math.min(UDP_DATAGRAM_BYTES_MAX, mtu_bytes - IP_UDP_HEADER_BYTES);
+}

@@ -612,10 +612,10 @@ export class SimTransport implements Transport {
     return port === 0 ? SIM_PORT : port;
   }
 
-  send_datagram(to: Address, bytes: Uint8Array, done: (error: string | null, sent_bytes: number) => void): void {
+  send_datagram(to: Address, bytes: Uint8Array, done: (error: string | null, bytes: Uint8Array) => void): void {
     if (!this.life.alive) return;
     this.network.send_datagram(this, to, bytes);
-    done(null, bytes.length);
+    done(null, bytes);
   }
 
   connect(to: Address): number {

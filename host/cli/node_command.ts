@@ -297,6 +297,10 @@ class RunningNode {
       driver: net.driver.stats(),
       server: net.server.stats(),
       secure: net.secure?.stats() ?? null,
+      // Per process: messages its sends handed over (OK) that the network then refused or lost.
+      net_refused: Object.fromEntries(
+        [...this.results.keys()].map((pid) => [pid, net.kernel.net_refused(pid)]).filter(([, n]) => n !== 0),
+      ),
     };
   }
 

@@ -100,13 +100,13 @@ export class NodeTransport implements Transport {
     return id;
   }
 
-  send_datagram(to: Address, bytes: Uint8Array, done: (error: string | null, sent_bytes: number) => void): void {
+  send_datagram(to: Address, bytes: Uint8Array, done: (error: string | null, bytes: Uint8Array) => void): void {
     const udp = this.udp;
     if (udp === null || this.closed) {
-      queueMicrotask(() => done('ESHUTDOWN', 0));
+      queueMicrotask(() => done('ESHUTDOWN', bytes));
       return;
     }
-    udp.send(bytes, to.port, to.host, (error, sent) => (error ? done(errno_of(error), 0) : done(null, sent)));
+    udp.send(bytes, to.port, to.host, (error) => done(error ? errno_of(error) : null, bytes));
   }
 
   connect(to: Address): number {

@@ -6,7 +6,9 @@
  *   | notify_bits   | (line 0: notifiers' atomic OR only)           |  64
  *   +---------------+---------------+---------------+---------------+
  *   | flags         | call_seq      | reply_state   | reply_status  |  line 1: process state
- *   +---------------+---------------+---------------+---------------+  128
+ *   +---------------+---------------+---------------+---------------+
+ *   | net_refused   |                                               |
+ *   +---------------+-----------------------------------------------+  128
  *   | reply slot: one message slot (128 bytes, layout/slot_layout.ts)|  lines 2-3
  *   +---------------------------------------------------------------+  256
  *
@@ -19,6 +21,10 @@
  * - reply_state: `(call_seq << 2) | ReplyState`. The caller sets WAITING; the replier moves it
  *   WAITING → WRITING → READY by compare-and-swap and store; process exit moves it to DEAD.
  * - reply_status: the status the caller's `call` returns (OK, or DEAD_PEER).
+ * - net_refused: messages of this process the network refused or failed to send after the
+ *   kernel took them (a send handed to the network core, a write that failed later, a handshake
+ *   that gave up): the network core adds to it, the process reads it (`Kernel.net_refused`).
+ *   A send the network refuses at once returns its status instead and is not counted here.
  * - reply slot: the reply message, written by the replier, read by the caller.
  */
 import { CACHE_LINE_BYTES, WORD_BYTES } from './cache_line.js';
@@ -35,6 +41,8 @@ export const PROCESS_REPLY_STATE = offset;
 offset += WORD_BYTES;
 export const PROCESS_REPLY_STATUS = offset;
 offset += WORD_BYTES;
+export const PROCESS_NET_REFUSED = offset;
+offset += WORD_BYTES;
 offset = 2 * CACHE_LINE_BYTES;
 /** Byte offset of the reply slot. */
 export const PROCESS_REPLY_SLOT = offset;
@@ -48,6 +56,7 @@ export const PROCESS_FLAGS_WORD = PROCESS_FLAGS / WORD_BYTES;
 export const PROCESS_CALL_SEQ_WORD = PROCESS_CALL_SEQ / WORD_BYTES;
 export const PROCESS_REPLY_STATE_WORD = PROCESS_REPLY_STATE / WORD_BYTES;
 export const PROCESS_REPLY_STATUS_WORD = PROCESS_REPLY_STATUS / WORD_BYTES;
+export const PROCESS_NET_REFUSED_WORD = PROCESS_NET_REFUSED / WORD_BYTES;
 export const PROCESS_REPLY_SLOT_WORD = PROCESS_REPLY_SLOT / WORD_BYTES;
 
 /** Bits of a process entry's `flags`. */

@@ -60,6 +60,7 @@ import { random_u32_nonzero, type Random } from './random.js';
 import { RateLimiter } from './rate_limiter.js';
 import {
   HandshakeKind,
+  FRAG_HEADER_BYTES,
   NO_CHANNEL_PID,
   SEALED_DST_PID,
   SEALED_HEADER_BYTES,
@@ -103,7 +104,11 @@ export interface SecureConfig {
   /** Packets (and bytes) per peer waiting for a session (defaults 1024 and 4 MiB). */
   readonly pending_packets_max?: number;
   readonly pending_bytes_max?: number;
-  /** Largest handshake fragment's data (default 1024 bytes: each datagram stays under 1100). */
+  /**
+   * Largest handshake fragment's data, in bytes; default 0: as much as one frame to the peer
+   * carries (`FramePort.payload_bytes_max`: the driver's `mtu_bytes` for a UDP peer, so an INIT
+   * of 1300 bytes goes in one datagram at the default MTU and in two at 1280).
+   */
   readonly fragment_bytes?: number;
   /** Handshake messages reassembled at once, and how long one may take (defaults 64, 5000 ms). */
   readonly reassembly_max?: number;
@@ -135,7 +140,7 @@ const DEFAULTS: Limits = {
   handshake_attempts_max: 10,
   pending_packets_max: 1024,
   pending_bytes_max: 4 << 20,
-  fragment_bytes: 1024,
+  fragment_bytes: 0,
   reassembly_max: 64,
   reassembly_timeout_ms: 5000,
   handshake_rate_per_s: 20,
@@ -391,6 +396,9 @@ export class SecureChannel implements PacketPort, FrameReceiver {
       if (this.limits.allow_clear) return this.frames.send_frame(node, FrameType.DATA, data);
       return this.refuse('unknown_node');
     }
+    // Refused here, not when a queued packet is sealed after the handshake: the sender learns it.
+    if (SEALED_HEADER_BYTES + data.length + AEAD_TAG_BYTES > this.frames.payload_bytes_max(node))
+      return this.refuse('message_too_large');
     const now = this.clock.now_ms();
     const session = this.sendable(peer, now);
     if (session !== null) {
@@ -474,7 +482,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     this.unblock(peer);
     for (const pending of queue) {
       if (this.seal_and_send(peer, session, pending.src_pid, pending.dst_pid, pending.data) !== 'success')
-        this.drop_queued(peer.node, 'send_failed', pending.data);
+        this.lose_queued(peer.node, 'send_failed', pending);
     }
     this.check_flushed();
   }
@@ -525,7 +533,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     forget_initiator(this.suite, peer.initiating);
     peer.initiating = null;
     this.fail(peer.node, 'timeout');
-    for (const pending of peer.queue) this.drop_queued(peer.node, 'handshake_timeout', pending.data);
+    for (const pending of peer.queue) this.lose_queued(peer.node, 'handshake_timeout', pending);
     peer.queue = [];
     peer.queue_bytes = 0;
     this.unblock(peer);
@@ -534,7 +542,10 @@ export class SecureChannel implements PacketPort, FrameReceiver {
   }
 
   private send_fragments(node: number, kind: number, handshake_id: number, message: Uint8Array): void {
-    for (const bytes of fragment(kind, handshake_id, message, this.limits.fragment_bytes)) {
+    const fits = this.frames.payload_bytes_max(node) - FRAG_HEADER_BYTES;
+    const configured = this.limits.fragment_bytes;
+    const fragment_bytes = configured === 0 ? fits : Math.min(configured, fits);
+    for (const bytes of fragment(kind, handshake_id, message, fragment_bytes)) {
       const result = this.frames.send_frame(node, FrameType.HANDSHAKE, bytes);
       if (result !== 'success') this.drop(node, `handshake_send_${result}`);
     }
@@ -764,6 +775,18 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     this.frame_in(type, src_node, payload, via);
   }
 
+  /**
+   * FrameReceiver: a frame accepted by the driver was not written. The sender of a sealed packet
+   * (its clear header's `src_pid`) or of a clear one is told; handshake frames are retried by
+   * their own timer.
+   */
+  on_frame_failed(type: number, payload: Uint8Array): void {
+    let src_pid = NO_CHANNEL_PID;
+    if (type === FrameType.SEALED && payload.length >= SEALED_HEADER_BYTES) src_pid = get_u32(payload, SEALED_SRC_PID);
+    else if (type === FrameType.DATA && payload.length >= 8) src_pid = remote_src_pid(payload);
+    if (src_pid !== NO_CHANNEL_PID) this.receiver.on_send_failed(src_pid, 1);
+  }
+
   /** FrameReceiver: a persistent TCP peer changed state. */
   on_peer_state(node: number, state: PeerState): void {
     const peer = this.peers.get(node);
@@ -789,6 +812,16 @@ export class SecureChannel implements PacketPort, FrameReceiver {
   private drop_queued(node: number, reason: string, message: Uint8Array): void {
     this.drop(node, reason);
     this.tap?.lost('secure', reason, message);
+  }
+
+  /** Drops a packet `send_packet` had queued for a session: counted, and its sender is told. */
+  private lose_queued(
+    node: number,
+    reason: string,
+    pending: { readonly src_pid: number; readonly data: Uint8Array },
+  ): void {
+    this.drop_queued(node, reason, pending.data);
+    this.receiver.on_send_failed(pending.src_pid, 1);
   }
 
   /** Drops a sealed packet from `node` that was not opened; the tap learns which. */
@@ -838,7 +871,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     peer.initiating = null;
     for (const session of [peer.current, peer.previous, peer.next]) if (session !== null) this.retire(session);
     peer.current = peer.previous = peer.next = null;
-    for (const pending of peer.queue) this.drop_queued(peer.node, reason, pending.data);
+    for (const pending of peer.queue) this.lose_queued(peer.node, reason, pending);
     peer.queue = [];
     peer.queue_bytes = 0;
     this.unblock(peer);
@@ -911,7 +944,8 @@ function validate(config: SecureConfig): Limits {
       limits.allow_clear = value;
       continue;
     }
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    const min = name === 'fragment_bytes' ? 0 : 1; // 0: follow the frame port's limit.
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
       throw new ConfigError(ErrorCode.BAD_LIMIT, `${name} must be a positive integer, got ${String(value)}`);
     }
     (limits as Record<string, number | boolean>)[name] = value;
@@ -922,7 +956,7 @@ function validate(config: SecureConfig): Limits {
     throw new ConfigError(ErrorCode.BAD_LIMIT, 'rekey_after_messages must be at most reject_after_messages');
   if (limits.rekey_after_ms > limits.reject_after_ms)
     throw new ConfigError(ErrorCode.BAD_LIMIT, 'rekey_after_ms must be at most reject_after_ms');
-  if (limits.fragment_bytes < 256 || limits.fragment_bytes > 8192)
-    throw new ConfigError(ErrorCode.BAD_LIMIT, 'fragment_bytes must be in [256, 8192]');
+  if (limits.fragment_bytes !== 0 && (limits.fragment_bytes < 256 || limits.fragment_bytes > 65_535))
+    throw new ConfigError(ErrorCode.BAD_LIMIT, 'fragment_bytes must be 0 (follow the MTU) or in [256, 65535]');
   return limits;
 }

@@ -114,16 +114,26 @@ describe('two drivers over loopback', () => {
     });
   }
 
-  it('refuses a UDP payload too large for a datagram (EMSGSIZE), and any frame over frame_bytes_max', async () => {
+  it('refuses a UDP frame over mtu_bytes − 48 (or over a datagram), and any frame over frame_bytes_max', async () => {
     const a = await start({ node_id: 1, frame_bytes_max: 1 << 20 });
     const b = await start({ node_id: 2 });
     a.add_remote(2, '127.0.0.1', b.port, 'udp');
-    expect(await a.send(2, new Uint8Array(UDP_DATAGRAM_BYTES_MAX - 16))).toBe('success');
-    expect(await a.send(2, new Uint8Array(UDP_DATAGRAM_BYTES_MAX - 15))).toBe('message_too_large');
+    expect(a.payload_bytes_max(2)).toBe(1500 - 48 - 16);
+    expect(await a.send(2, new Uint8Array(1500 - 48 - 16))).toBe('success');
+    expect(await a.send(2, new Uint8Array(1500 - 48 - 15))).toBe('message_too_large');
     a.add_remote(2, '127.0.0.1', b.port, 'tcp');
+    expect(a.payload_bytes_max(2)).toBe((1 << 20) - 16);
     expect(await a.send(2, new Uint8Array((1 << 20) - 16))).toBe('success');
     expect(await a.send(2, new Uint8Array(1 << 20))).toBe('message_too_large');
     expect(a.stats().refused).toEqual({ message_too_large: 2 });
+    expect(a.payload_bytes_max(77)).toBe(0);
+    // A loopback node may raise the MTU to 65,535: datagrams of up to 65,487 bytes (under IPv4's 65,507).
+    const c = await start({ node_id: 3, mtu_bytes: 65_535 });
+    c.add_remote(2, '127.0.0.1', b.port, 'udp');
+    expect(await c.send(2, new Uint8Array(65_487 - 16))).toBe('success');
+    expect(await c.send(2, new Uint8Array(65_487 - 15))).toBe('message_too_large');
+    expect(65_487).toBeLessThan(UDP_DATAGRAM_BYTES_MAX);
+    await expect(start({ node_id: 4, mtu_bytes: 1279 })).rejects.toThrow(/mtu_bytes/);
   });
 
   it('reports ECONNREFUSED as a typed NetSystemError carrying the errno', async () => {

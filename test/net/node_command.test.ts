@@ -155,6 +155,51 @@ describe('lattice node', () => {
     expect(await b.exited).toBe(0);
   }, 60_000);
 
+  it('a stream the network refuses is told: egress refusals and failed connects count in its net_refused', async () => {
+    // Node 7 is registered at a port nothing listens on (connects fail: ECONNREFUSED); node 8 is
+    // not registered at all (the network core refuses with unknown_node). The kernel takes every
+    // send (the streams run on core 1, the network on core 0), so only the process's net_refused
+    // can tell them.
+    const a = start(
+      {
+        node_id: 5,
+        port: 0,
+        secure: false,
+        peers: [{ node_id: 7, host: '127.0.0.1', port: 1 }],
+        processes: [
+          { pid: 20, core: 1, service: 'stream', to: { node: 7, pid: 1 }, count: 40 },
+          { pid: 21, core: 1, service: 'stream', to: { node: 8, pid: 1 }, count: 30 },
+        ],
+      },
+      'refused.json',
+    );
+    await a.next((e) => e.event === 'ready');
+    for (const pid of [20, 21]) {
+      const done = await a.next((e) => e.event === 'exited' && e.pid === pid);
+      expect(done).toMatchObject({ ok: true, value: { service: 'stream', sent: pid === 20 ? 40 : 30 } });
+    }
+    // The connect attempts back off (10 ms doubling, 8 attempts) before the 40 frames fail.
+    const deadline = Date.now() + 20_000;
+    let stats: Record<string, unknown> = {};
+    for (let k = 0; Date.now() < deadline; k++) {
+      a.send({ cmd: 'stats' });
+      let i = 0;
+      stats = await a.next((e) => e.event === 'stats' && i++ === k); // The answer to this request.
+      if ((stats.server as { send_failed: number }).send_failed === 40) break;
+    }
+    expect(stats.net_refused).toEqual({ 20: 40, 21: 30 });
+    expect(stats.server).toMatchObject({
+      send_failed: 40,
+      dropped: { egress_refused: 30 },
+      send_refused: { unknown_node: 30 },
+    });
+    expect((stats.driver as { send_errors: object }).send_errors).toEqual({ ECONNREFUSED: 40 });
+    a.send({ cmd: 'close' });
+    const closed = await a.next((e) => e.event === 'closed');
+    expect(closed.net_refused).toEqual({ 20: 40, 21: 30 });
+    expect(await a.exited).toBe(0);
+  }, 60_000);
+
   it('a peer with a different identity gets no session: pings time out, the failure is counted', async () => {
     const key_c = await keygen('c.key');
     await keygen('d.key');

@@ -56,7 +56,8 @@ async function node(
   const network = await NodeNetwork.start({
     kernel,
     env: node_net_env({ interfaces: {}, hostname: 'test-host' }),
-    config: { node_id },
+    // Loopback's jumbo MTU, so a 5,000-byte block fits one UDP datagram (mtu_bytes − 48).
+    config: { node_id, mtu_bytes: 9000 },
     auto_poll: options.auto_poll ?? false,
   });
   cleanup.push(async () => {

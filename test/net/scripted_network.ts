@@ -25,10 +25,9 @@ export class ScriptedTransport implements Transport {
   /** When set, every datagram send fails with this errno. */
   datagram_error: string | null = null;
 
-  send_datagram(to: Address, bytes: Uint8Array, done: (error: string | null, sent_bytes: number) => void): void {
+  send_datagram(to: Address, bytes: Uint8Array, done: (error: string | null, bytes: Uint8Array) => void): void {
     this.datagrams.push({ to, bytes });
-    if (this.datagram_error !== null) done(this.datagram_error, 0);
-    else done(null, bytes.length);
+    done(this.datagram_error, bytes);
   }
   connect(to: Address): number {
     const conn = this.next++;

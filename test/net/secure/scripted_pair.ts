@@ -1,7 +1,7 @@
 // Two nodes with secure channels on scripted transports and manual timers: every datagram is in
 // the test's hands (capture, drop, duplicate, reorder, corrupt, deliver) and time moves only when
 // the test says. Deterministic: identities and randomness come from fixed seeds.
-import { NetDriver } from '../../../net/driver.js';
+import { NetDriver, type NetConfig } from '../../../net/driver.js';
 import { Identity } from '../../../net/secure/identity.js';
 import { seeded_random } from '../../../net/secure/random.js';
 import type { SendResult } from '../../../net/packet_port.js';
@@ -48,10 +48,11 @@ export async function scripted_node(
   identity_byte: number,
   overrides: Overrides = {},
   seed = `node-${node}`,
+  net: NetConfig = {},
 ): Promise<ScriptedNode> {
   const transport = new ScriptedTransport();
   const driver = new NetDriver({ transport, timers, identity: { interfaces: {}, hostname: `n${node}` } });
-  await driver.init({ node_id: node, port: 1000 + node });
+  await driver.init({ node_id: node, port: 1000 + node, ...net });
   const identity = Identity.from_seed(suite, new Uint8Array(32).fill(identity_byte));
   const events: SecureEvent[] = [];
   const secure = new SecureChannel(driver, suite, {
@@ -59,6 +60,9 @@ export async function scripted_node(
     random: seeded_random(seed),
     clock: { now_ms: () => timers.now },
     timers,
+    // Fragments of 1,024 bytes, so that the scripted exchanges split every handshake message in
+    // two (the default follows the MTU: one datagram each at 1500; secure_channel.test.ts).
+    fragment_bytes: 1024,
     ...overrides,
   });
   secure.set_event_listener((e) => events.push(e));

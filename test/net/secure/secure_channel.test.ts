@@ -46,6 +46,30 @@ function total_drops(node: ScriptedNode): number {
 }
 
 describe('a session', () => {
+  it("splits handshake messages to fit the driver's MTU by default: one datagram at 1500, two INIT fragments at 1280", async () => {
+    const suite = await load_suite();
+    for (const [mtu_bytes, init_count, response_count] of [
+      [1500, 1, 1],
+      [1280, 2, 1],
+    ] as const) {
+      const timers = new ManualTimers();
+      const net = { mtu_bytes };
+      const a = await scripted_node(suite, timers, 1, 0xa1, { fragment_bytes: 0 }, 'node-1', net);
+      const b = await scripted_node(suite, timers, 2, 0xb2, { fragment_bytes: 0 }, 'node-2', net);
+      a.add_remote(2, b.address.host, b.address.port, 'udp', { public_key: b.identity.public_key });
+      b.add_remote(1, a.address.host, a.address.port, 'udp', { public_key: a.identity.public_key });
+      a.send(2, packet(1));
+      const init = take(a);
+      expect(init.length).toBe(init_count);
+      expect(init.every((d) => d.length <= mtu_bytes - 48)).toBe(true);
+      for (const d of init) deliver(b, a, d);
+      const response = take(b);
+      expect(response.length).toBe(response_count);
+      for (const d of response) deliver(a, b, d);
+      expect(a.secure.state(2)).toBe('established');
+    }
+  });
+
   it('is set up in one round trip plus confirmation, and carries packets both ways', async () => {
     const { timers, a, b } = await scripted_pair();
     expect(a.send(2, packet(1))).toBe('success'); // Queued: no session yet.
@@ -415,9 +439,19 @@ describe('rekeying', () => {
 describe('failure and recovery', () => {
   it('gives up after handshake_attempts_max INITs, failing what waits', async () => {
     const { timers, a } = await scripted_pair({ handshake_retry_ms: 100, handshake_attempts_max: 3 });
-    a.send(2, packet(1));
-    a.send(2, packet(2));
+    const failed: [number, number][] = [];
+    a.secure.set_packet_receiver({
+      on_packet: () => {},
+      on_peer_lost: () => {},
+      on_send_failed: (src_pid, count) => failed.push([src_pid, count]),
+    });
+    a.secure.send_packet(2, 1, 2, packet(1));
+    a.secure.send_packet(2, 7, 2, packet(2));
     timers.advance(1000);
+    expect(failed).toEqual([
+      [1, 1],
+      [7, 1],
+    ]); // Each sender is told.
     expect(take(a).length).toBe(3 * 2); // Three INITs of two fragments, nobody answering.
     expect(a.secure.stats()).toMatchObject({
       handshakes_started: 3,
@@ -428,6 +462,25 @@ describe('failure and recovery', () => {
     expect(a.events.filter((e) => e.kind === 'handshake_failed')).toEqual([
       { kind: 'handshake_failed', node: 2, reason: 'timeout' },
     ]);
+  });
+
+  it('tells the sender of a sealed packet whose datagram failed, from its clear header', async () => {
+    const { a } = await established();
+    const failed: [number, number][] = [];
+    a.secure.set_packet_receiver({
+      on_packet: () => {},
+      on_peer_lost: () => {},
+      on_send_failed: (src_pid, count) => failed.push([src_pid, count]),
+    });
+    a.transport.datagram_error = 'ENETUNREACH';
+    expect(a.secure.send_packet(2, 3, 2, packet(1))).toBe('success');
+    expect(a.secure.send_packet(2, 4, 2, packet(2))).toBe('success');
+    await Promise.resolve();
+    expect(failed).toEqual([
+      [3, 1],
+      [4, 1],
+    ]);
+    expect(a.driver.stats().send_errors).toEqual({ ENETUNREACH: 2 });
   });
 
   it('recovers when the peer lost its sessions (restarted): it offers a new handshake', async () => {
