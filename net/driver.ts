@@ -38,7 +38,7 @@ import { PacketInbox } from './packet_inbox.js';
 import type { FramePort, FrameReceiver, PacketPort, PacketReceiver, PeerState, SendResult } from './packet_port.js';
 import { Overflow, QUEUE_CAPACITY_MAX, type Packet } from './packet_queue.js';
 import { RM_HEADER_BYTES, remote_dst_pid, remote_src_pid } from './remote_message.js';
-import type { Address, Timers, Transport, TransportEvents } from './transport.js';
+import type { Address, Timers, Transport, TransportEvents, UdpReceiveState } from './transport.js';
 import { WritableSignal } from './writable_signal.js';
 import {
   FRAME_BYTES_LIMIT,
@@ -113,7 +113,28 @@ export interface NetConfig {
    * (`closed_assembly_timeout`: a frame trickled, or a header never finished); default 10000 ms, 0 never.
    */
   readonly frame_assembly_timeout_ms?: number;
+  /**
+   * The UDP socket's receive buffer, in bytes (SO_RCVBUF); default 0, the OS default (Linux:
+   * `net.core.rmem_default`, and at most `rmem_max` whatever is asked). Datagrams that arrive
+   * while it is full are dropped by the OS and counted in `udp_receive_overflow`.
+   */
+  readonly udp_receive_buffer_bytes?: number;
 }
+
+/** The driver's limits that are plain integers (a host's config file may set each, by this name). */
+export const NET_LIMIT_NAMES = [
+  'frame_bytes_max',
+  'mtu_bytes',
+  'pending_bytes_max',
+  'reconnect_delay_ms_min',
+  'reconnect_delay_ms_max',
+  'reconnect_attempts_max',
+  'close_timeout_ms',
+  'tcp_connections_max',
+  'tcp_idle_timeout_ms',
+  'frame_assembly_timeout_ms',
+  'udp_receive_buffer_bytes',
+] as const satisfies readonly (keyof NetConfig)[];
 
 /** A socket failure, carrying the errno name (`ECONNREFUSED`, `EPIPE`, …). */
 export class NetSystemError extends LatticeError {
@@ -180,6 +201,13 @@ export interface NetStats {
   queued: number;
   /** Data frames waiting in persistent-TCP outboxes (not yet written, or waiting to be retried). */
   outbox_data_frames: number;
+  /** The UDP socket's receive buffer as the OS reports it, in bytes (0: unknown). */
+  udp_receive_buffer_bytes: number;
+  /**
+   * Datagrams the OS dropped at this node's UDP socket because its receive buffer was full
+   * (Linux: the socket's `drops` in /proc/net/udp); null where the host cannot tell.
+   */
+  udp_receive_overflow: number | null;
 }
 
 /** A frame that leaves on its own (UDP, transient TCP). */
@@ -231,6 +259,7 @@ const DEFAULTS = {
   tcp_connections_max: 1024,
   tcp_idle_timeout_ms: 10_000,
   frame_assembly_timeout_ms: 10_000,
+  udp_receive_buffer_bytes: 0,
 } as const;
 
 /** How often the connection sweep runs, as a fraction of the shortest timeout it enforces (precision ±1/4). */
@@ -248,6 +277,8 @@ interface InboundConn {
 export class NetDriver implements FramePort, PacketPort {
   private readonly env: NetEnv;
   private running = false;
+  /** The UDP receive state read just before the transport closed (its OS counters go with it). */
+  private udp_state_at_close: UdpReceiveState = { buffer_bytes: 0, dropped: null };
   private config: Required<Omit<NetConfig, 'node_id'>> = { ...DEFAULTS };
   /** The largest UDP frame, from `mtu_bytes`. */
   private datagram_max = datagram_bytes_max(DEFAULTS.mtu_bytes);
@@ -327,7 +358,9 @@ export class NetDriver implements FramePort, PacketPort {
       on_data: (conn, bytes) => this.on_data(conn, bytes),
       on_closed: (conn, error) => this.on_closed(conn, error),
     };
-    this.bound_port = await this.env.transport.bind(c.rest.host, c.rest.port, events);
+    this.bound_port = await this.env.transport.bind(c.rest.host, c.rest.port, events, {
+      udp_receive_buffer_bytes: c.rest.udp_receive_buffer_bytes,
+    });
     this.running = true;
   }
 
@@ -926,6 +959,7 @@ export class NetDriver implements FramePort, PacketPort {
     this.sweep_timer = -1;
     this.peers.clear();
     this.writers.release_all();
+    this.udp_state_at_close = this.read_udp_state();
     await this.env.transport.close();
     this.inbox.clear();
   }
@@ -995,6 +1029,16 @@ export class NetDriver implements FramePort, PacketPort {
     return frames;
   }
 
+  /** The UDP socket's receive state: read from the transport while bound, else as it was at `close`. */
+  private udp_receive(): Pick<NetStats, 'udp_receive_buffer_bytes' | 'udp_receive_overflow'> {
+    const state = this.running ? this.read_udp_state() : this.udp_state_at_close;
+    return { udp_receive_buffer_bytes: state.buffer_bytes, udp_receive_overflow: state.dropped };
+  }
+
+  private read_udp_state(): UdpReceiveState {
+    return this.env.transport.udp_receive_state?.() ?? { buffer_bytes: 0, dropped: null };
+  }
+
   /** A snapshot of the counters. */
   stats(): NetStats {
     return {
@@ -1011,8 +1055,24 @@ export class NetDriver implements FramePort, PacketPort {
       queued: this.inbox.length,
       outbox_data_frames: this.outbox_data_frames(),
       ...this.partial_frames(),
+      ...this.udp_receive(),
     };
   }
+}
+
+/** Smallest receive buffer that may be asked for (below it a 1500-byte datagram may not fit at all). */
+const UDP_RECEIVE_BUFFER_BYTES_MIN = 4096;
+
+/** `udp_receive_buffer_bytes`: 0 (the OS default), or a size in [4 KiB, 1 GiB]. */
+function udp_buffer(value: unknown): number {
+  if (value === 0) return 0;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < UDP_RECEIVE_BUFFER_BYTES_MIN || value > 1 << 30) {
+    throw new ConfigError(
+      ErrorCode.BAD_LIMIT,
+      `udp_receive_buffer_bytes must be 0 (the OS default) or an integer in [${UDP_RECEIVE_BUFFER_BYTES_MIN}, ${1 << 30}], got ${String(value)}`,
+    );
+  }
+  return value;
 }
 
 function validate(config: NetConfig): { node_id: number; rest: Required<Omit<NetConfig, 'node_id'>> } {
@@ -1048,6 +1108,7 @@ function validate(config: NetConfig): { node_id: number; rest: Required<Omit<Net
     tcp_connections_max: int('tcp_connections_max', 1, 1 << 20),
     tcp_idle_timeout_ms: int('tcp_idle_timeout_ms', 0, 86_400_000),
     frame_assembly_timeout_ms: int('frame_assembly_timeout_ms', 0, 86_400_000),
+    udp_receive_buffer_bytes: udp_buffer(config.udp_receive_buffer_bytes ?? DEFAULTS.udp_receive_buffer_bytes),
   };
   if (rest.reconnect_delay_ms_max < rest.reconnect_delay_ms_min) {
     throw new ConfigError(ErrorCode.BAD_LIMIT, 'reconnect_delay_ms_max must be at least reconnect_delay_ms_min');

@@ -31,13 +31,32 @@ export interface TransportEvents {
   on_closed(conn: number, error: string | null): void;
 }
 
+/** What `bind` sets up besides the address. */
+export interface BindOptions {
+  /** The UDP socket's receive buffer (SO_RCVBUF), in bytes; 0 leaves the OS default. */
+  readonly udp_receive_buffer_bytes: number;
+}
+
+/** The UDP socket's receive side as the host's OS reports it. */
+export interface UdpReceiveState {
+  /** The receive buffer's size, in bytes, as the OS reports it (Linux doubles what was asked, up to `rmem_max`); 0 if unknown. */
+  readonly buffer_bytes: number;
+  /** Datagrams the OS dropped at this socket for want of buffer room since it was bound; null where the host cannot tell. */
+  readonly dropped: number | null;
+}
+
 /** The socket operations the driver needs. */
 export interface Transport {
   /**
    * Binds UDP and a TCP listener on `port` of `host` (0: any free port, the same for both) and
    * starts delivering events. Resolves to the bound port.
    */
-  bind(host: string, port: number, events: TransportEvents): Promise<number>;
+  bind(host: string, port: number, events: TransportEvents, options?: BindOptions): Promise<number>;
+  /**
+   * The UDP socket's receive buffer and the datagrams the OS dropped there (read on demand, for
+   * stats; not on a hot path). A transport without an OS beneath it (the simulator's) leaves it out.
+   */
+  udp_receive_state?(): UdpReceiveState;
   /**
    * Sends one datagram; `done` gets the errno name if the send failed, else null, and the
    * datagram itself (so a caller can count it, or see what was lost, with one callback for every

@@ -147,6 +147,7 @@ class RunningNode {
           port: config.port,
           max_queue: config.max_queue,
           overflow: config.overflow === 'drop_oldest' ? Overflow.DROP_OLDEST : Overflow.DROP_NEWEST,
+          ...config.net,
         },
         ...(identity === null ? {} : { secure: { identity, ...config.secure!.limits } }),
       },

@@ -9,6 +9,7 @@
  *     "proto": "tcp",                                 the default for peers (tcp | udp)
  *     "sockets": 1, "cores_per_socket": 2,            topology; core 0 runs the network
  *     "max_queue": 4096, "overflow": "drop_oldest",   the receive queue
+ *     "net": { "mtu_bytes": 1500, … },                the driver's limits (NET_LIMIT_NAMES; API.md's NetConfig)
  *     "secure": { "identity_file": "node1.key" },     or false (clear frames; trusted networks only)
  *     "peers": [ { "node_id": 2, "host": "10.0.0.2", "port": 7002, "public_key": "<64 hex>" } ],
  *     "processes": [ { "pid": 10, "core": 1, "service": "echo" },
@@ -21,6 +22,7 @@
 import { ErrorCode } from '../../kernel/error_codes.js';
 import { dirname, resolve } from 'node:path';
 import { describe, JsonFileError, JsonReader, parse_located_file, type Json } from '../../sim/json_lines.js';
+import { NET_LIMIT_NAMES } from '../../net/driver.js';
 import { SECURE_LIMIT_NAMES } from '../../net/secure/secure_limits.js';
 import { SERVICE_PAYLOAD_BYTES_MAX, SERVICES, type ServiceArgs, type ServiceName } from '../node_services.js';
 
@@ -72,6 +74,8 @@ export interface NodeRunConfig {
   readonly cores_per_socket: number;
   readonly max_queue: number;
   readonly overflow: 'drop_oldest' | 'drop_newest';
+  /** The driver's limits set in the file (`net`), by name; the driver checks each one's range. */
+  readonly net: Partial<Record<(typeof NET_LIMIT_NAMES)[number], number>>;
   /** Null: clear frames. Else the identity file (absolute) and the channel's limits. */
   readonly secure: { readonly identity_file: string; readonly limits: Record<string, number> } | null;
   readonly peers: readonly PeerConfig[];
@@ -95,6 +99,7 @@ export function parse_node_config(text: string, file: string): NodeRunConfig {
     'cores_per_socket',
     'max_queue',
     'overflow',
+    'net',
     'secure',
     'peers',
     'processes',
@@ -114,6 +119,12 @@ export function parse_node_config(text: string, file: string): NodeRunConfig {
   if (cores > CONFIG_CORES_MAX) r.error('sockets', `${cores} cores: at most ${CONFIG_CORES_MAX}`);
   const max_queue = r.int(top, 'max_queue', '', 1, 1 << 20, 4096);
   const overflow = r.choice(top, 'overflow', '', ['drop_oldest', 'drop_newest'] as const, 'drop_oldest');
+
+  const net: Record<string, number> = {};
+  if (top.net !== undefined) {
+    const n = r.object(top.net, 'net', [...NET_LIMIT_NAMES]);
+    if (n !== null) for (const key of NET_LIMIT_NAMES) if (n[key] !== undefined) net[key] = r.int(n, key, 'net', 0, 2 ** 31);
+  }
 
   let secure: NodeRunConfig['secure'] = null;
   if (top.secure === undefined || top.secure === true) {
@@ -174,6 +185,7 @@ export function parse_node_config(text: string, file: string): NodeRunConfig {
     cores_per_socket,
     max_queue,
     overflow,
+    net,
     secure,
     peers,
     processes,

@@ -9,7 +9,8 @@
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, connect as tcp_connect, type Server, type Socket } from 'node:net';
-import type { Address, Transport, TransportEvents } from '../../net/transport.js';
+import type { Address, BindOptions, Transport, TransportEvents, UdpReceiveState } from '../../net/transport.js';
+import { udp_socket_drops } from './udp_drops.js';
 
 /** Attempts at finding a port free for both UDP and TCP. */
 const BIND_ATTEMPTS_MAX = 16;
@@ -33,7 +34,12 @@ export class NodeTransport implements Transport {
   private next_conn = 1;
   private closed = false;
 
-  async bind(host: string, port: number, events: TransportEvents): Promise<number> {
+  async bind(
+    host: string,
+    port: number,
+    events: TransportEvents,
+    options: BindOptions = { udp_receive_buffer_bytes: 0 },
+  ): Promise<number> {
     this.events = events;
     let last: unknown = null;
     for (let attempt = 0; attempt < BIND_ATTEMPTS_MAX; attempt++) {
@@ -76,11 +82,19 @@ export class NodeTransport implements Transport {
         });
       });
       udp.on('error', () => {}); // Per-send errors arrive in the send callbacks.
+      if (options.udp_receive_buffer_bytes > 0) udp.setRecvBufferSize(options.udp_receive_buffer_bytes);
       this.udp = udp;
       this.server = server;
       return bound;
     }
     throw Object.assign(new Error(`bind ${host}:${port} failed: ${errno_of(last)}`), { code: errno_of(last) });
+  }
+
+  udp_receive_state(): UdpReceiveState {
+    const udp = this.udp;
+    if (udp === null) return { buffer_bytes: 0, dropped: null };
+    const local = udp.address();
+    return { buffer_bytes: udp.getRecvBufferSize(), dropped: udp_socket_drops(local.address, local.port) };
   }
 
   private adopt(socket: Socket, inbound: boolean, id = this.next_conn++): number {

@@ -108,6 +108,7 @@ describe('lattice node', () => {
         node_id: 5,
         port: 0,
         secure: false,
+        net: { udp_receive_buffer_bytes: 65_536, tcp_connections_max: 16 },
         exit_when_done: true,
         processes: [
           { pid: 10, core: 1, service: 'sink', count: 500 },
@@ -151,6 +152,8 @@ describe('lattice node', () => {
     const closed_a = await a.next((e) => e.event === 'closed');
     expect((closed_a.fastpath as { payload_blocks_outstanding: number }).payload_blocks_outstanding).toBe(0);
     expect((closed_a.server as { dropped: object }).dropped).toEqual({}); // Nothing refused, e.g. as not_listening.
+    // The file's `net` limits reached the driver (Linux reports the receive buffer doubled).
+    expect(closed_a.driver).toMatchObject({ udp_receive_buffer_bytes: 131_072, udp_receive_overflow: 0 });
     expect(await a.exited).toBe(0);
     expect(await b.exited).toBe(0);
   }, 60_000);
@@ -239,14 +242,15 @@ describe('lattice node', () => {
   it('reports every config mistake with its line, and bad commands as error events', async () => {
     writeFileSync(
       join(dir, 'bad.json'),
-      '{\n  "node_id": 0,\n  "secure": false,\n  "processes": [\n    { "pid": 1, "core": 9, "service": "echo" },\n    { "pid": 5, "core": 1, "service": "ping" }\n  ]\n}\n',
+      '{\n  "node_id": 0,\n  "secure": false,\n  "net": { "mtu": 1500 },\n  "processes": [\n    { "pid": 1, "core": 9, "service": "echo" },\n    { "pid": 5, "core": 1, "service": "ping" }\n  ]\n}\n',
     );
     const r = await lattice(dir, 'node', '--config', 'bad.json');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('bad.json:2: node_id: must be in [1, 2147483647], got 0');
-    expect(r.stderr).toContain('bad.json:5: processes[0].core: must be in [1, 1], got 9');
-    expect(r.stderr).toContain("bad.json:5: processes[0].pid: pid 1 is the network's");
-    expect(r.stderr).toContain('bad.json:6: processes[1].to: is required for ping');
+    expect(r.stderr).toContain('bad.json:4: net.mtu:');
+    expect(r.stderr).toContain('bad.json:6: processes[0].core: must be in [1, 1], got 9');
+    expect(r.stderr).toContain("bad.json:6: processes[0].pid: pid 1 is the network's");
+    expect(r.stderr).toContain('bad.json:7: processes[1].to: is required for ping');
     expect((await lattice(dir, 'node')).code).toBe(2);
     expect((await lattice(dir, 'node', '--config', 'missing.json')).code).toBe(2);
     expect((await lattice(dir, 'node', '--help')).stdout).toContain('--keygen FILE');
