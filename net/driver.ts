@@ -1066,7 +1066,12 @@ const UDP_RECEIVE_BUFFER_BYTES_MIN = 4096;
 /** `udp_receive_buffer_bytes`: 0 (the OS default), or a size in [4 KiB, 1 GiB]. */
 function udp_buffer(value: unknown): number {
   if (value === 0) return 0;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < UDP_RECEIVE_BUFFER_BYTES_MIN || value > 1 << 30) {
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < UDP_RECEIVE_BUFFER_BYTES_MIN ||
+    value > 1 << 30
+  ) {
     throw new ConfigError(
       ErrorCode.BAD_LIMIT,
       `udp_receive_buffer_bytes must be 0 (the OS default) or an integer in [${UDP_RECEIVE_BUFFER_BYTES_MIN}, ${1 << 30}], got ${String(value)}`,

@@ -123,7 +123,8 @@ export function parse_node_config(text: string, file: string): NodeRunConfig {
   const net: Record<string, number> = {};
   if (top.net !== undefined) {
     const n = r.object(top.net, 'net', [...NET_LIMIT_NAMES]);
-    if (n !== null) for (const key of NET_LIMIT_NAMES) if (n[key] !== undefined) net[key] = r.int(n, key, 'net', 0, 2 ** 31);
+    if (n !== null)
+      for (const key of NET_LIMIT_NAMES) if (n[key] !== undefined) net[key] = r.int(n, key, 'net', 0, 2 ** 31);
   }
 
   let secure: NodeRunConfig['secure'] = null;
