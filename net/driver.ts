@@ -4,8 +4,12 @@
  *
  * - `init(config)` binds UDP and a TCP listener (through the injected `Transport`) and works out
  *   the local node id (node_identity.ts).
- * - `add_remote(node, host, port, proto)` registers a peer: UDP, persistent TCP, or transient TCP
- *   (a connection per send).
+ * - `add_remote(node, host, port, proto)` registers a peer: UDP, persistent TCP, transient TCP
+ *   (a connection per send), or inbound TCP (no address: the peer dials in, and is answered on
+ *   its connection once the secure channel has proved it there).
+ * - A handshake is answered the way it came (`reply_frame`): to the UDP address or on the TCP
+ *   connection the INIT arrived by, whatever protocol the peer was registered with; one that
+ *   came by another protocol is counted (`off_route_handshakes`, a sign of a config mismatch).
  * - `send(node, data)` frames `[header | data]` (the header carries the local node) and transmits.
  *   It resolves to an errc-style result, `'success'` or a named code; socket failures reject with
  *   a `NetSystemError` that carries the errno name. `send_nowait` is the same without a promise.
@@ -59,6 +63,12 @@ export const Proto = {
   TCP: 'tcp',
   /** A new connection for every send, closed after it. */
   TCP_TRANSIENT: 'tcp_transient',
+  /**
+   * No address: the peer dials in (a client on an ephemeral port). Frames to it go over the
+   * connection it opened, once the secure channel has proved the peer on it (`authenticated`);
+   * with none open, sends are refused `not_connected`. Sealed nodes only.
+   */
+  TCP_INBOUND: 'tcp_inbound',
 } as const;
 export type Proto = (typeof Proto)[keyof typeof Proto];
 
@@ -198,6 +208,14 @@ export interface NetStats {
   send_errors: Record<string, number>;
   /** Frames of a type this driver does not handle. */
   unhandled_frames: number;
+  /**
+   * Handshake frames from a registered peer that came by another protocol than the one it was
+   * registered with (a UDP peer's INIT over TCP, or the reverse): answered the way they came,
+   * and counted because the two nodes' configs disagree.
+   */
+  off_route_handshakes: number;
+  /** Connections a `tcp_inbound` peer was proved on and is reached over (one per dial-in). */
+  inbound_routes: number;
   queued: number;
   /** Data frames waiting in persistent-TCP outboxes (not yet written, or waiting to be retried). */
   outbox_data_frames: number;
@@ -323,6 +341,8 @@ export class NetDriver implements FramePort, PacketPort {
     retries: 0,
     backoffs: 0,
     unhandled_frames: 0,
+    off_route_handshakes: 0,
+    inbound_routes: 0,
   };
   private readonly malformed = new Map<string, number>();
   private readonly refused = new Map<string, number>();
@@ -385,16 +405,26 @@ export class NetDriver implements FramePort, PacketPort {
   }
 
   /**
-   * Registers node `node` at `host:port`, reached by `proto` (default UDP). Replacing a peer
-   * drops its connection; frames waiting for it fail.
+   * Registers node `node` at `host:port`, reached by `proto` (default UDP); a `tcp_inbound` peer
+   * has no address (`''`, port 0). Replacing a peer drops its connection; frames waiting for it
+   * fail.
    */
   add_remote(node: number, host: string, port: number, proto: Proto = Proto.UDP): void {
     if (!Number.isInteger(node) || node < 1 || node > 0x7fff_ffff)
       throw new ConfigError(ErrorCode.BAD_NODE, `node ${node} is outside [1, 2^31 - 1]`);
-    if (!Number.isInteger(port) || port < 1 || port > 65535)
+    if (proto === Proto.TCP_INBOUND) {
+      if (host !== '' || port !== 0)
+        throw new ConfigError(
+          ErrorCode.BAD_PORT,
+          `a tcp_inbound peer has no address: host '' and port 0, got ${host}:${port}`,
+        );
+    } else if (!Number.isInteger(port) || port < 1 || port > 65535)
       throw new ConfigError(ErrorCode.BAD_PORT, `port ${port} is outside [1, 65535]`);
-    if (proto !== Proto.UDP && proto !== Proto.TCP && proto !== Proto.TCP_TRANSIENT) {
-      throw new ConfigError(ErrorCode.BAD_PROTO, `proto must be 'udp', 'tcp' or 'tcp_transient', got ${String(proto)}`);
+    if (proto !== Proto.UDP && proto !== Proto.TCP && proto !== Proto.TCP_TRANSIENT && proto !== Proto.TCP_INBOUND) {
+      throw new ConfigError(
+        ErrorCode.BAD_PROTO,
+        `proto must be 'udp', 'tcp', 'tcp_transient' or 'tcp_inbound', got ${String(proto)}`,
+      );
     }
     const old = this.peers.get(node);
     if (old !== undefined) this.drop_peer(old, 'ECONNABORTED');
@@ -502,7 +532,8 @@ export class NetDriver implements FramePort, PacketPort {
     const bytes = FRAME_HEADER_BYTES + (head === null ? 0 : head.length) + data.length;
     if (bytes > this.config.frame_bytes_max) return this.refuse('message_too_large');
     if (peer.proto === Proto.UDP && bytes > this.datagram_max) return this.refuse('message_too_large');
-    if (peer.proto === Proto.TCP) {
+    if (peer.proto === Proto.TCP || peer.proto === Proto.TCP_INBOUND) {
+      if (peer.proto === Proto.TCP_INBOUND && peer.state !== 'open') return this.refuse('not_connected');
       if (!peer.outbox.append(type, this.local, data, done, head)) {
         peer.blocked = true;
         return this.refuse('would_block');
@@ -516,6 +547,61 @@ export class NetDriver implements FramePort, PacketPort {
     if (peer.proto === Proto.UDP) this.send_datagram(peer, frame, done);
     else this.send_transient(peer, { frame, done });
     return 'success';
+  }
+
+  /**
+   * FramePort: sends a frame back the way one from `node` came (`via`, as `on_frame` gave it):
+   * to that UDP address, or on that TCP connection while it is open; by the peer's own route when
+   * `via` is that route, or the connection has closed. The secure channel answers INITs here.
+   */
+  reply_frame(node: number, via: Address | number, type: number, data: Uint8Array): SendResult {
+    if (!this.running || this.lifecycle.ending) return this.refuse('not_running');
+    const peer = this.peers.get(node);
+    if (peer === undefined) return this.refuse('unknown_node');
+    const bytes = FRAME_HEADER_BYTES + data.length;
+    if (typeof via === 'number') {
+      if (via === peer.conn || !this.inbound.has(via)) return this.send_frame(node, type, data);
+      if (bytes > this.config.frame_bytes_max) return this.refuse('message_too_large');
+      const frame = this.arena.alloc(bytes);
+      write_frame(frame, 0, type, this.local, data, null);
+      const out: Outgoing = { frame, done: null };
+      this.env.transport.write(via, frame, (error) => {
+        if (error !== null) this.failed(out, error, 'write', node);
+        else {
+          this.counters.tcp_sent++;
+          this.sent(out);
+        }
+      });
+      return 'success';
+    }
+    if (peer.proto === Proto.UDP && same_address(via, peer.address)) return this.send_frame(node, type, data);
+    if (bytes > this.datagram_max) return this.refuse('message_too_large');
+    const frame = this.arena.alloc(bytes);
+    write_frame(frame, 0, type, this.local, data, null);
+    this.env.transport.send_datagram(via, frame, this.datagram_done);
+    return 'success';
+  }
+
+  /** FramePort: the largest payload `reply_frame` may carry back by `via`. */
+  reply_bytes_max(via: Address | number): number {
+    return (typeof via === 'number' ? this.config.frame_bytes_max : this.datagram_max) - FRAME_HEADER_BYTES;
+  }
+
+  /**
+   * FramePort: the secure channel proved that `node` sent a frame that came by `via`. A
+   * `tcp_inbound` peer is reached over that connection from now on (a connection it had before
+   * stays open, as any inbound one); for any other peer, nothing changes.
+   */
+  authenticated(node: number, via: Address | number): void {
+    if (typeof via !== 'number') return;
+    const peer = this.peers.get(node);
+    if (peer === undefined || peer.proto !== Proto.TCP_INBOUND || peer.conn === via || !this.inbound.has(via)) return;
+    if (peer.conn !== -1) this.conn_peer.delete(peer.conn);
+    peer.conn = via;
+    this.conn_peer.set(via, peer);
+    this.counters.inbound_routes++;
+    this.set_state(peer, 'open');
+    if (!peer.outbox.empty) this.schedule_flush(peer);
   }
 
   /**
@@ -628,6 +714,14 @@ export class NetDriver implements FramePort, PacketPort {
   }
 
   private connect(peer: Peer): void {
+    if (peer.proto === Proto.TCP_INBOUND) {
+      // Nothing to dial: what waits fails, and the peer is reached again when it dials in.
+      this.set_state(peer, 'idle');
+      for (const batch of peer.outbox.drain()) this.batch_failed(batch, 'ENOTCONN', 'write', peer.node);
+      this.unblock(peer);
+      this.check_drained();
+      return;
+    }
     this.set_state(peer, 'connecting');
     peer.conn = this.env.transport.connect(peer.address);
     this.conn_peer.set(peer.conn, peer);
@@ -835,12 +929,21 @@ export class NetDriver implements FramePort, PacketPort {
     );
   }
 
+  /** A handshake from a registered peer by another protocol than its own is counted (it is answered the way it came). */
+  private check_route(src_node: number, via: Address | number): void {
+    const peer = this.peers.get(src_node);
+    if (peer === undefined) return;
+    const by_udp = typeof via !== 'number';
+    if (by_udp !== (peer.proto === Proto.UDP)) this.counters.off_route_handshakes++;
+  }
+
   private count_malformed(status: FrameStatus): void {
     const name = FRAME_STATUS_NAMES[status] ?? `status_${status}`;
     this.malformed.set(name, (this.malformed.get(name) ?? 0) + 1);
   }
 
   private on_frame(type: number, src_node: number, payload: Uint8Array, via: Address | number): void {
+    if (type === FrameType.HANDSHAKE) this.check_route(src_node, via);
     if (this.frame_receiver !== null) {
       this.frame_receiver.on_frame(type, src_node, payload, via);
       return;
@@ -1119,4 +1222,9 @@ function validate(config: NetConfig): { node_id: number; rest: Required<Omit<Net
     throw new ConfigError(ErrorCode.BAD_LIMIT, 'reconnect_delay_ms_max must be at least reconnect_delay_ms_min');
   }
   return { node_id: int('node_id', 0, 0x7fff_ffff), rest };
+}
+
+/** Whether two addresses name the same endpoint. */
+function same_address(a: Address, b: Address): boolean {
+  return a.port === b.port && a.host === b.host;
 }

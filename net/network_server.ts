@@ -147,6 +147,7 @@ function status_of(result: SendResult): number {
     case 'success':
       return Status.OK;
     case 'unknown_node':
+    case 'not_connected':
       return Status.NO_ROUTE;
     case 'message_too_large':
       return Status.TOO_BIG;

@@ -155,12 +155,19 @@ export class NodeNetwork {
   /**
    * Registers node `node` at `host:port`, reached by `proto` (default UDP). On a sealed node
    * `keys` pins its identity (required: only that identity gets a session); on a clear node
-   * `keys` must be absent.
+   * `keys` must be absent. A client that dials in from an ephemeral port is
+   * `add_remote(node, '', 0, Proto.TCP_INBOUND, keys)` (sealed nodes only): it is answered on
+   * the connection it was proved on.
    */
   add_remote(node: number, host: string, port: number, proto: Proto = Proto.UDP, keys?: PeerKeys): void {
     if (this.secure === null) {
       if (keys !== undefined)
         throw new ConfigError(ErrorCode.BAD_OPTION, `add_remote: node ${node} has keys, but this node does not seal`);
+      if (proto === Proto.TCP_INBOUND)
+        throw new ConfigError(
+          ErrorCode.BAD_PROTO,
+          `add_remote: node ${node} is tcp_inbound, which needs a sealed node (the peer is proved on its connection)`,
+        );
       this.driver.add_remote(node, host, port, proto);
       return;
     }

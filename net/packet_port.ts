@@ -30,7 +30,9 @@ export type SendResult =
   /** The peer's outbox (or the secure channel's queue) is full: retry later. */
   | 'would_block'
   /** The port is not running (before `init`, after `shutdown` or `close`). */
-  | 'not_running';
+  | 'not_running'
+  /** A peer that only dials in (`tcp_inbound`) has no connection open to it now. */
+  | 'not_connected';
 
 /** The state of a persistent TCP peer. */
 export type PeerState = 'idle' | 'connecting' | 'open' | 'backoff';
@@ -114,6 +116,19 @@ export interface FramePort {
    * for a TCP peer, the datagram `mtu_bytes` allows for a UDP peer; 0 for an unknown node.
    */
   payload_bytes_max(node: number): number;
+  /**
+   * Sends a frame back the way one from `node` came (`via`, as `on_frame` gave it): to that UDP
+   * address, or on that TCP connection while it is open, else by the peer's own route.
+   */
+  reply_frame(node: number, via: Address | number, type: number, data: Uint8Array): SendResult;
+  /** The largest payload `reply_frame` may carry back by `via`, its header excluded. */
+  reply_bytes_max(via: Address | number): number;
+  /**
+   * The layer above proved that `node` sent a frame that came by `via` (it opened under the
+   * peer's keys, or carried its signature). A peer that only dials in is reached that way from
+   * now on; for others nothing changes.
+   */
+  authenticated(node: number, via: Address | number): void;
   /** Takes every frame and peer change from now on (null: the port handles DATA itself again). */
   set_frame_receiver(receiver: FrameReceiver | null): void;
 }

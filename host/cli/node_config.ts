@@ -12,6 +12,8 @@
  *     "net": { "mtu_bytes": 1500, … },                the driver's limits (NET_LIMIT_NAMES; API.md's NetConfig)
  *     "secure": { "identity_file": "node1.key" },     or false (clear frames; trusted networks only)
  *     "peers": [ { "node_id": 2, "host": "10.0.0.2", "port": 7002, "public_key": "<64 hex>" } ],
+ *                                                     a peer's proto defaults to the top-level one;
+ *                                                     "tcp_inbound" (no host, port): it dials in
  *     "processes": [ { "pid": 10, "core": 1, "service": "echo" },
  *                    { "pid": 11, "core": 1, "module": "./my_process.ts", "entry": "main", "args": {} } ],
  *     "exit_when_done": false                         close once every process has returned
@@ -45,9 +47,10 @@ export class NodeConfigError extends JsonFileError {
 
 export interface PeerConfig {
   readonly node_id: number;
+  /** Where the peer listens ('' and 0 for a `tcp_inbound` peer, which dials in). */
   readonly host: string;
   readonly port: number;
-  readonly proto: 'tcp' | 'udp';
+  readonly proto: 'tcp' | 'udp' | 'tcp_inbound';
   /** Hex Ed25519 public key (required when secure). */
   readonly public_key: string | null;
   /** Absolute path of a file holding a 32-byte pre-shared key in hex, or null. */
@@ -203,9 +206,18 @@ function read_peer(
   base: string,
 ): PeerConfig {
   const node_id = r.int(p, 'node_id', path, 1, NODE_ID_MAX);
-  const host = r.string(p, 'host', path);
-  const port = r.int(p, 'port', path, 1, 65535);
-  const peer_proto = r.choice(p, 'proto', path, ['tcp', 'udp'] as const, proto);
+  const peer_proto = r.choice(p, 'proto', path, ['tcp', 'udp', 'tcp_inbound'] as const, proto);
+  let host = '';
+  let port = 0;
+  if (peer_proto === 'tcp_inbound') {
+    // A client on an ephemeral port: no address, answered on the connection it dials in on.
+    if (!secure) r.error(`${path}.proto`, 'tcp_inbound needs secure (the peer is proved on its connection)');
+    if (p.host !== undefined) r.error(`${path}.host`, 'a tcp_inbound peer dials in: it has no host');
+    if (p.port !== undefined) r.error(`${path}.port`, 'a tcp_inbound peer dials in: it has no port');
+  } else {
+    host = r.string(p, 'host', path);
+    port = r.int(p, 'port', path, 1, 65535);
+  }
   let public_key: string | null = null;
   if (p.public_key !== undefined || secure) {
     public_key = r.string(p, 'public_key', path);

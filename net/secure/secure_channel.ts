@@ -248,6 +248,8 @@ export class SecureChannel implements PacketPort, FrameReceiver {
   private readonly verify_rate: RateLimiter;
   private listener: ((event: SecureEvent) => void) | null = null;
   private running = true;
+  /** The peer being reported proved to the driver (its link opening then starts no handshake). */
+  private proving = 0;
   private readonly lifecycle = new Lifecycle();
   /** Who awaits `writable`, by node. */
   private readonly writers = new WritableSignal();
@@ -541,14 +543,36 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     this.check_flushed();
   }
 
-  private send_fragments(node: number, kind: number, handshake_id: number, message: Uint8Array): void {
-    const fits = this.frames.payload_bytes_max(node) - FRAG_HEADER_BYTES;
+  /** Sends a handshake message in fragments: to the peer's route, or back the way `via` came. */
+  private send_fragments(
+    node: number,
+    kind: number,
+    handshake_id: number,
+    message: Uint8Array,
+    via: Address | number | null = null,
+  ): void {
+    const fits =
+      (via === null ? this.frames.payload_bytes_max(node) : this.frames.reply_bytes_max(via)) - FRAG_HEADER_BYTES;
     const configured = this.limits.fragment_bytes;
     const fragment_bytes = configured === 0 ? fits : Math.min(configured, fits);
     for (const bytes of fragment(kind, handshake_id, message, fragment_bytes)) {
-      const result = this.frames.send_frame(node, FrameType.HANDSHAKE, bytes);
+      const result =
+        via === null
+          ? this.frames.send_frame(node, FrameType.HANDSHAKE, bytes)
+          : this.frames.reply_frame(node, via, FrameType.HANDSHAKE, bytes);
       if (result !== 'success') this.drop(node, `handshake_send_${result}`);
     }
+  }
+
+  /**
+   * Tells the driver that `peer` was proved on `via` (a peer that dials in is reached there).
+   * The link opening meanwhile is not a reconnect to start a handshake on: the peer is in one,
+   * or already holds a session.
+   */
+  private proved(peer: SecurePeer, via: Address | number): void {
+    this.proving = peer.node;
+    this.frames.authenticated(peer.node, via);
+    this.proving = 0;
   }
 
   /** A fresh session index: random, nonzero, unused. */
@@ -565,10 +589,10 @@ export class SecureChannel implements PacketPort, FrameReceiver {
   // -------------------------------------------------------------------------------------------
   // Frames from the network.
 
-  private frame_in(type: number, src_node: number, payload: Uint8Array, _via: Address | number): void {
+  private frame_in(type: number, src_node: number, payload: Uint8Array, via: Address | number): void {
     if (!this.running) return;
-    if (type === FrameType.SEALED) this.on_sealed(src_node, payload);
-    else if (type === FrameType.HANDSHAKE) this.on_fragment(src_node, payload);
+    if (type === FrameType.SEALED) this.on_sealed(src_node, payload, via);
+    else if (type === FrameType.HANDSHAKE) this.on_fragment(src_node, payload, via);
     else if (type === FrameType.DATA) this.on_clear(src_node, payload);
     else this.drop(src_node, 'unexpected_frame');
   }
@@ -581,7 +605,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     else this.drop_queued(src_node, 'unknown_peer', payload);
   }
 
-  private on_fragment(src_node: number, payload: Uint8Array): void {
+  private on_fragment(src_node: number, payload: Uint8Array, via: Address | number): void {
     const peer = this.peers.get(src_node);
     if (peer === undefined) {
       this.drop(src_node, 'unknown_peer');
@@ -595,11 +619,12 @@ export class SecureChannel implements PacketPort, FrameReceiver {
       this.drop(src_node, result);
       return;
     }
-    if (result.kind === HandshakeKind.INIT) this.on_init(peer, result.message);
+    if (result.kind === HandshakeKind.INIT) this.on_init(peer, result.message, via);
     else this.on_response(peer, result.message);
   }
 
-  private on_init(peer: SecurePeer, init: Uint8Array): void {
+  /** An INIT, whole; `via` is how its last fragment came, and where the RESPONSE goes. */
+  private on_init(peer: SecurePeer, init: Uint8Array, via: Address | number): void {
     const summary = read_init(init);
     if (typeof summary === 'string') {
       this.fail(peer.node, summary);
@@ -626,6 +651,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
       this.drop(peer.node, 'rate_limited');
       return;
     }
+    this.proved(peer, via);
     const index = this.new_index();
     const answer = respond(
       this.suite,
@@ -647,7 +673,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     const session = this.new_session(peer, index, answer.initiator_index, false, answer.keys, now);
     if (peer.next !== null) this.retire(peer.next);
     peer.next = session;
-    this.send_fragments(peer.node, HandshakeKind.RESPONSE, answer.initiator_index, answer.message);
+    this.send_fragments(peer.node, HandshakeKind.RESPONSE, answer.initiator_index, answer.message, via);
   }
 
   private on_response(peer: SecurePeer, response: Uint8Array): void {
@@ -711,7 +737,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     session.wipe();
   }
 
-  private on_sealed(src_node: number, payload: Uint8Array): void {
+  private on_sealed(src_node: number, payload: Uint8Array, via: Address | number): void {
     if (payload.length < SEALED_HEADER_BYTES + AEAD_TAG_BYTES) {
       this.drop_sealed(src_node, 'malformed', payload);
       return;
@@ -751,6 +777,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     }
     this.counters.opened_packets++;
     this.counters.opened_bytes += opened.length;
+    if (peer.link !== 'open') this.proved(peer, via);
     if (session === peer.next) {
       peer.next = null;
       this.install(peer, session);
@@ -796,7 +823,9 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     // An open connection closed, or the last connect attempt failed: the session is lost.
     if (was === 'open' || (was === 'connecting' && state === 'idle')) this.receiver.on_peer_lost(node);
     if (state !== 'open') return;
-    if (!peer.connected_before) {
+    if (!peer.connected_before || this.proving === node) {
+      // The first connection, or one the peer dialed in on and was just proved on (it holds a
+      // session or is in a handshake: none to start).
       peer.connected_before = true;
       return;
     }

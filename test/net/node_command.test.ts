@@ -242,15 +242,17 @@ describe('lattice node', () => {
   it('reports every config mistake with its line, and bad commands as error events', async () => {
     writeFileSync(
       join(dir, 'bad.json'),
-      '{\n  "node_id": 0,\n  "secure": false,\n  "net": { "mtu": 1500 },\n  "processes": [\n    { "pid": 1, "core": 9, "service": "echo" },\n    { "pid": 5, "core": 1, "service": "ping" }\n  ]\n}\n',
+      '{\n  "node_id": 0,\n  "secure": false,\n  "net": { "mtu": 1500 },\n  "peers": [{ "node_id": 2, "proto": "tcp_inbound", "host": "h" }],\n  "processes": [\n    { "pid": 1, "core": 9, "service": "echo" },\n    { "pid": 5, "core": 1, "service": "ping" }\n  ]\n}\n',
     );
     const r = await lattice(dir, 'node', '--config', 'bad.json');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('bad.json:2: node_id: must be in [1, 2147483647], got 0');
     expect(r.stderr).toContain('bad.json:4: net.mtu:');
-    expect(r.stderr).toContain('bad.json:6: processes[0].core: must be in [1, 1], got 9');
-    expect(r.stderr).toContain("bad.json:6: processes[0].pid: pid 1 is the network's");
-    expect(r.stderr).toContain('bad.json:7: processes[1].to: is required for ping');
+    expect(r.stderr).toContain('bad.json:5: peers[0].proto: tcp_inbound needs secure');
+    expect(r.stderr).toContain('bad.json:5: peers[0].host: a tcp_inbound peer dials in');
+    expect(r.stderr).toContain('bad.json:7: processes[0].core: must be in [1, 1], got 9');
+    expect(r.stderr).toContain("bad.json:7: processes[0].pid: pid 1 is the network's");
+    expect(r.stderr).toContain('bad.json:8: processes[1].to: is required for ping');
     expect((await lattice(dir, 'node')).code).toBe(2);
     expect((await lattice(dir, 'node', '--config', 'missing.json')).code).toBe(2);
     expect((await lattice(dir, 'node', '--help')).stdout).toContain('--keygen FILE');

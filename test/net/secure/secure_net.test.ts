@@ -197,6 +197,100 @@ describe('secure channel on real sockets', () => {
   });
 });
 
+describe('routes: a client that dials in, a handshake answered the way it came', () => {
+  /** Pins `client` on `server` as a peer with no address (it dials in). */
+  function pin_inbound(server: Node, client_id: number, public_key: Uint8Array): void {
+    server.driver.add_remote(client_id, '', 0, 'tcp_inbound');
+    server.secure.pin(client_id, { public_key });
+  }
+
+  it('a client on an ephemeral port is answered on its own connection, and again after it dials in anew', async () => {
+    const server = await node(1, 0xa1);
+    const client = await node(2, 0xb2);
+    pin_inbound(server, 2, client.identity.public_key);
+    add_remote(client, 1, server.driver.port, 'tcp', server.identity.public_key);
+    // Before the client dials in there is no way to it: a sealed send cannot even start.
+    expect(server.driver.send_frame(2, 3, new Uint8Array(8))).toBe('not_connected');
+
+    const at_server = counter(server, 200);
+    const at_client = counter(client, 200);
+    for (let i = 0; i < 100; i++) expect(send(client, 1, message(i))).toBe('success');
+    await until(() => at_server.distinct === 100, 'client to server');
+    for (let i = 0; i < 100; i++) expect(send(server, 2, message(i))).toBe('success');
+    await until(() => at_client.distinct === 100, 'server to client');
+    // The server never dialed: its RESPONSE and its data left on the client's connection.
+    expect(server.driver.stats()).toMatchObject({
+      connects: 0,
+      accepted: 1,
+      inbound_routes: 1,
+      off_route_handshakes: 0,
+    });
+    expect(server.driver.peer_state(2)).toBe('open');
+    expect(client.driver.stats().accepted).toBe(0);
+
+    // The client goes away: the server has no route until it dials in again.
+    await client.secure.close();
+    await client.driver.close();
+    await until(() => server.driver.peer_state(2) === 'idle', 'connection closed');
+    expect(send(server, 2, message(100))).toBe('not_connected');
+
+    const again = await node(2, 0xb2);
+    add_remote(again, 1, server.driver.port, 'tcp', server.identity.public_key);
+    const at_again = counter(again, 200);
+    for (let i = 101; i < 111; i++) expect(send(again, 1, message(i))).toBe('success');
+    await until(() => at_server.distinct === 110, 'the new connection to the server');
+    for (let i = 111; i < 121; i++) expect(send(server, 2, message(i))).toBe('success');
+    await until(() => at_again.distinct === 10, 'the server back over the new connection');
+    expect(server.driver.stats()).toMatchObject({ connects: 0, accepted: 2, inbound_routes: 2 });
+    expect(server.secure.stats().handshakes_failed).toEqual({});
+  });
+
+  it("an INIT in a dial-in peer's name, signed by another identity, does not take its route", async () => {
+    const server = await node(1, 0xa1);
+    const client = await node(2, 0xb2);
+    const forger = await node(2, 0xc3); // Claims node 2, holds another key.
+    pin_inbound(server, 2, client.identity.public_key);
+    add_remote(forger, 1, server.driver.port, 'tcp', server.identity.public_key);
+    send(forger, 1, message(0));
+    await until(() => Object.keys(server.secure.stats().handshakes_failed).length > 0, 'forged INIT refused');
+    expect(server.driver.stats()).toMatchObject({ accepted: 1, inbound_routes: 0 });
+    expect(server.driver.peer_state(2)).toBe('idle');
+    await forger.secure.destroy(); // Its message never gets a session: do not wait to drain it.
+    await forger.driver.destroy();
+    // The real client then dials in and is answered.
+    add_remote(client, 1, server.driver.port, 'tcp', server.identity.public_key);
+    const at_client = counter(client, 10);
+    const at_server = counter(server, 10);
+    send(client, 1, message(0));
+    await until(() => at_server.distinct === 1, 'client to server');
+    send(server, 2, message(1));
+    await until(() => at_client.distinct === 1, 'server to client');
+    expect(server.driver.stats()).toMatchObject({ accepted: 2, inbound_routes: 1 });
+  });
+
+  it("a UDP peer's INIT is answered over UDP by a node that registered it as TCP, and counted", async () => {
+    const a = await node(1, 0xa1);
+    const b = await node(2, 0xb2);
+    add_remote(a, 2, b.driver.port, 'udp', b.identity.public_key);
+    add_remote(b, 1, a.driver.port, 'tcp', a.identity.public_key); // The configs disagree.
+    const at_b = counter(b, 10);
+    const at_a = counter(a, 10);
+    for (let i = 0; i < 5; i++) send(a, 2, message(i));
+    await until(() => at_b.distinct === 5, 'a to b');
+    const b_stats = b.driver.stats();
+    // The RESPONSE went back by UDP, where the INIT came from; nothing of it by TCP.
+    expect(b_stats.udp_sent).toBeGreaterThan(0);
+    expect(b_stats.tcp_sent).toBe(0);
+    expect(b_stats.connects).toBe(0);
+    expect(b_stats.off_route_handshakes).toBe(1); // A's INIT, one datagram.
+    expect(a.driver.stats().off_route_handshakes).toBe(0);
+    // B's own data goes by its own route (TCP), and A takes it.
+    for (let i = 0; i < 5; i++) send(b, 1, message(i));
+    await until(() => at_a.distinct === 5, 'b to a');
+    expect(b.driver.stats().connects).toBe(1);
+  });
+});
+
 describe('two OS processes', () => {
   for (const proto of ['tcp', 'udp'] as const) {
     it(`complete a handshake and exchange 10,000 messages over ${proto}`, async () => {
