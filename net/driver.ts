@@ -29,6 +29,7 @@
  *
  * Wire format: wire_layout.ts and docs/WIRE.md.
  */
+import { assert } from '../kernel/assert.js';
 import { ErrorCode } from '../kernel/error_codes.js';
 import { ConfigError, LatticeError } from '../kernel/errors.js';
 import { Lifecycle } from '../kernel/lifecycle.js';
@@ -113,6 +114,21 @@ export interface NetConfig {
    */
   readonly tcp_connections_max?: number;
   /**
+   * Inbound TCP connections held at once from one source address (its host, whatever the
+   * port); default 256. At the limit, a new one from that address takes the place of its oldest
+   * unproven connection (`connections_evicted`), or is closed at once
+   * (`connections_refused_per_address`).
+   */
+  readonly tcp_connections_per_address_max?: number;
+  /**
+   * Bytes that inbound connections not yet proven may hold in partial frames, over the whole
+   * node; default 64 MiB, at least `frame_bytes_max`. Past it, the oldest unproven connections
+   * holding bytes are closed (`closed_over_budget`) until the rest fit. A connection is proven
+   * once the layer above authenticated a frame from it (the secure channel opened a packet or
+   * checked an INIT's signature), or, on a clear driver, once it delivered a whole frame.
+   */
+  readonly tcp_unproven_bytes_max?: number;
+  /**
    * An inbound TCP connection that has not sent a whole frame yet, and sends nothing this long,
    * is closed (`closed_idle`); default 10000 ms, 0 never. A peer's connection that has carried
    * frames is never closed for being quiet (its calls would fail with it).
@@ -141,6 +157,8 @@ export const NET_LIMIT_NAMES = [
   'reconnect_attempts_max',
   'close_timeout_ms',
   'tcp_connections_max',
+  'tcp_connections_per_address_max',
+  'tcp_unproven_bytes_max',
   'tcp_idle_timeout_ms',
   'frame_assembly_timeout_ms',
   'udp_receive_buffer_bytes',
@@ -182,6 +200,12 @@ export interface NetStats {
   /** Inbound connections closed at once, over `tcp_connections_max`; and those closed to make room for a new one. */
   connections_refused: number;
   connections_evicted: number;
+  /** Inbound connections closed at once, over `tcp_connections_per_address_max` for their address. */
+  connections_refused_per_address: number;
+  /** Unproven inbound connections closed because together they held over `tcp_unproven_bytes_max`. */
+  closed_over_budget: number;
+  /** Bytes held now in partial frames by inbound connections not yet proven (bounded by `tcp_unproven_bytes_max`). */
+  unproven_bytes: number;
   /** Inbound connections closed by `tcp_idle_timeout_ms`, and by `frame_assembly_timeout_ms`. */
   closed_idle: number;
   closed_assembly_timeout: number;
@@ -275,6 +299,8 @@ const DEFAULTS = {
   reconnect_attempts_max: 8,
   close_timeout_ms: 2000,
   tcp_connections_max: 1024,
+  tcp_connections_per_address_max: 256,
+  tcp_unproven_bytes_max: 64 << 20,
   tcp_idle_timeout_ms: 10_000,
   frame_assembly_timeout_ms: 10_000,
   udp_receive_buffer_bytes: 0,
@@ -285,6 +311,12 @@ const SWEEPS_PER_TIMEOUT = 4;
 
 /** What the sweep knows of an inbound connection. */
 interface InboundConn {
+  /** The source address's host (connections are limited per host, whatever the port). */
+  readonly address: string;
+  /** Whether the layer above authenticated a frame from it (clear driver: it sent a whole frame). */
+  proven: boolean;
+  /** Bytes its partial frame holds, counted in the node's unproven bytes while it is unproven. */
+  held: number;
   /** Sweeps since its last byte. */
   idle_sweeps: number;
   /** Sweeps in a row with part of a frame held and no frame completed; and the frames completed at the last sweep. */
@@ -312,6 +344,10 @@ export class NetDriver implements FramePort, PacketPort {
   private readonly decoders = new Map<number, FrameDecoder>();
   /** Inbound connections, for their limit and timeouts (the sweep). */
   private readonly inbound = new Map<number, InboundConn>();
+  /** Inbound connections held now, by source host. */
+  private readonly inbound_per_address = new Map<string, number>();
+  /** Bytes held in partial frames by unproven inbound connections (the sum of their `held`). */
+  private unproven_bytes = 0;
   private sweep_timer = -1;
   private sweep_ms = 0;
   private readonly transient = new Map<number, { readonly node: number; readonly out: Outgoing; written: boolean }>();
@@ -333,6 +369,8 @@ export class NetDriver implements FramePort, PacketPort {
     cut_frames: 0,
     connections_refused: 0,
     connections_evicted: 0,
+    connections_refused_per_address: 0,
+    closed_over_budget: 0,
     closed_idle: 0,
     closed_assembly_timeout: 0,
     connects: 0,
@@ -374,7 +412,7 @@ export class NetDriver implements FramePort, PacketPort {
     this.identity_path = identity.path;
     const events: TransportEvents = {
       on_datagram: (bytes, from) => this.on_datagram(bytes, from),
-      on_open: (conn, inbound) => this.on_open(conn, inbound),
+      on_open: (conn, inbound, from_host) => this.on_open(conn, inbound, from_host),
       on_data: (conn, bytes) => this.on_data(conn, bytes),
       on_closed: (conn, error) => this.on_closed(conn, error),
     };
@@ -594,6 +632,8 @@ export class NetDriver implements FramePort, PacketPort {
    */
   authenticated(node: number, via: Address | number): void {
     if (typeof via !== 'number') return;
+    const conn = this.inbound.get(via);
+    if (conn !== undefined && !conn.proven) this.prove(conn);
     const peer = this.peers.get(node);
     if (peer === undefined || peer.proto !== Proto.TCP_INBOUND || peer.conn === via || !this.inbound.has(via)) return;
     if (peer.conn !== -1) this.conn_peer.delete(peer.conn);
@@ -793,16 +833,30 @@ export class NetDriver implements FramePort, PacketPort {
   // -------------------------------------------------------------------------------------------
   // Transport events.
 
-  private on_open(conn: number, inbound: boolean): void {
+  private on_open(conn: number, inbound: boolean, from_host = ''): void {
     if (inbound) {
-      if (this.inbound.size >= this.config.tcp_connections_max && !this.evict_unproven()) {
+      const from_address = this.inbound_per_address.get(from_host) ?? 0;
+      if (from_address >= this.config.tcp_connections_per_address_max && !this.evict_unproven(from_host)) {
+        this.counters.connections_refused_per_address++;
+        this.env.transport.destroy(conn);
+        return;
+      }
+      if (this.inbound.size >= this.config.tcp_connections_max && !this.evict_unproven(null)) {
         this.counters.connections_refused++;
         this.env.transport.destroy(conn);
         return;
       }
       this.counters.accepted++;
       this.decoders.set(conn, this.decoder(conn));
-      this.inbound.set(conn, { idle_sweeps: 0, stuck_sweeps: 0, frames_seen: 0 });
+      this.inbound.set(conn, {
+        address: from_host,
+        proven: false,
+        held: 0,
+        idle_sweeps: 0,
+        stuck_sweeps: 0,
+        frames_seen: 0,
+      });
+      this.inbound_per_address.set(from_host, (this.inbound_per_address.get(from_host) ?? 0) + 1);
       this.arm_sweep();
       return;
     }
@@ -835,7 +889,7 @@ export class NetDriver implements FramePort, PacketPort {
   }
 
   private on_closed(conn: number, error: string | null): void {
-    this.inbound.delete(conn);
+    this.release_inbound(conn);
     const decoder = this.decoders.get(conn);
     // The peer closed in the middle of a frame: its bytes so far are thrown away, counted.
     if (decoder !== undefined && decoder.buffered > 0) this.counters.cut_frames++;
@@ -903,15 +957,28 @@ export class NetDriver implements FramePort, PacketPort {
   private on_data(conn: number, bytes: Uint8Array): void {
     const decoder = this.decoders.get(conn);
     if (decoder === undefined) return;
-    const inbound = this.inbound.get(conn);
-    if (inbound !== undefined) inbound.idle_sweeps = 0;
     const status = decoder.push(bytes);
     if (status !== FrameStatus.OK) {
       this.count_malformed(status);
       this.counters.desyncs++;
+      this.release_inbound(conn);
       this.decoders.delete(conn);
       this.env.transport.destroy(conn);
+      return;
     }
+    // Looked up after the push: a frame in it may have proved the connection meanwhile.
+    const inbound = this.inbound.get(conn);
+    if (inbound === undefined) return;
+    inbound.idle_sweeps = 0;
+    if (inbound.proven) return;
+    if (this.frame_receiver === null && decoder.frames > 0) {
+      this.prove(inbound); // A clear driver has nothing stronger to go on than a whole frame.
+      return;
+    }
+    const held = decoder.gathering_bytes;
+    this.unproven_bytes += held - inbound.held;
+    inbound.held = held;
+    if (this.unproven_bytes > this.config.tcp_unproven_bytes_max) this.shed_unproven();
   }
 
   private on_datagram(bytes: Uint8Array, from: Address): void {
@@ -1058,6 +1125,8 @@ export class NetDriver implements FramePort, PacketPort {
     this.transient.clear();
     this.decoders.clear();
     this.inbound.clear();
+    this.inbound_per_address.clear();
+    this.unproven_bytes = 0;
     if (this.sweep_timer !== -1) this.env.timers.clear(this.sweep_timer);
     this.sweep_timer = -1;
     this.peers.clear();
@@ -1070,10 +1139,13 @@ export class NetDriver implements FramePort, PacketPort {
   // -------------------------------------------------------------------------------------------
   // The connection sweep: idle and stuck inbound connections.
 
-  /** Closes the oldest inbound connection that has sent no whole frame (counted); false if every one has. */
-  private evict_unproven(): boolean {
-    for (const conn of this.inbound.keys()) {
-      if ((this.decoders.get(conn)?.frames ?? 0) > 0) continue;
+  /**
+   * Closes the oldest unproven inbound connection (from `address`, or from anywhere with null),
+   * counted; false if there is none.
+   */
+  private evict_unproven(address: string | null): boolean {
+    for (const [conn, state] of this.inbound) {
+      if (state.proven || (address !== null && state.address !== address)) continue;
       this.forget_inbound(conn);
       this.counters.connections_evicted++;
       return true;
@@ -1081,9 +1153,38 @@ export class NetDriver implements FramePort, PacketPort {
     return false;
   }
 
+  /** Closes the oldest unproven connections holding bytes until they all fit the node's budget. */
+  private shed_unproven(): void {
+    for (const [conn, state] of this.inbound) {
+      if (this.unproven_bytes <= this.config.tcp_unproven_bytes_max) break;
+      if (state.proven || state.held === 0) continue;
+      this.forget_inbound(conn);
+      this.counters.closed_over_budget++;
+    }
+    assert(this.unproven_bytes <= this.config.tcp_unproven_bytes_max, 'unproven bytes within their budget');
+  }
+
+  /** A frame from this connection was authenticated: its bytes no longer count against the budget. */
+  private prove(state: InboundConn): void {
+    this.unproven_bytes -= state.held;
+    state.held = 0;
+    state.proven = true;
+  }
+
+  /** Forgets an inbound connection's limits state (its address's count, its unproven bytes). */
+  private release_inbound(conn: number): void {
+    const state = this.inbound.get(conn);
+    if (state === undefined) return;
+    this.inbound.delete(conn);
+    this.unproven_bytes -= state.held;
+    const left = (this.inbound_per_address.get(state.address) ?? 1) - 1;
+    if (left === 0) this.inbound_per_address.delete(state.address);
+    else this.inbound_per_address.set(state.address, left);
+  }
+
   /** Drops an inbound connection's state and closes it. */
   private forget_inbound(conn: number): void {
-    this.inbound.delete(conn);
+    this.release_inbound(conn);
     this.decoders.delete(conn); // A partial frame goes with it, counted by the caller, not as cut.
     this.env.transport.destroy(conn);
   }
@@ -1105,7 +1206,7 @@ export class NetDriver implements FramePort, PacketPort {
       if (decoder !== undefined && decoder.buffered > 0 && decoder.frames === state.frames_seen) state.stuck_sweeps++;
       else state.stuck_sweeps = 0;
       if (decoder !== undefined) state.frames_seen = decoder.frames;
-      const proven = decoder !== undefined && decoder.frames > 0;
+      const proven = state.proven;
       let counter: 'closed_idle' | 'closed_assembly_timeout' | null = null;
       if (assembly_ms > 0 && state.stuck_sweeps * this.sweep_ms >= assembly_ms) counter = 'closed_assembly_timeout';
       else if (idle_ms > 0 && !proven && state.idle_sweeps * this.sweep_ms >= idle_ms) counter = 'closed_idle';
@@ -1158,6 +1259,7 @@ export class NetDriver implements FramePort, PacketPort {
       queued: this.inbox.length,
       outbox_data_frames: this.outbox_data_frames(),
       ...this.partial_frames(),
+      unproven_bytes: this.unproven_bytes,
       ...this.udp_receive(),
     };
   }
@@ -1214,10 +1316,18 @@ function validate(config: NetConfig): { node_id: number; rest: Required<Omit<Net
     reconnect_attempts_max: int('reconnect_attempts_max', 1, 1000),
     close_timeout_ms: int('close_timeout_ms', 0, 600_000),
     tcp_connections_max: int('tcp_connections_max', 1, 1 << 20),
+    tcp_connections_per_address_max: int('tcp_connections_per_address_max', 1, 1 << 20),
+    tcp_unproven_bytes_max: int('tcp_unproven_bytes_max', 64 << 10, 1 << 30),
     tcp_idle_timeout_ms: int('tcp_idle_timeout_ms', 0, 86_400_000),
     frame_assembly_timeout_ms: int('frame_assembly_timeout_ms', 0, 86_400_000),
     udp_receive_buffer_bytes: udp_buffer(config.udp_receive_buffer_bytes ?? DEFAULTS.udp_receive_buffer_bytes),
   };
+  if (rest.tcp_unproven_bytes_max < rest.frame_bytes_max) {
+    throw new ConfigError(
+      ErrorCode.BAD_LIMIT,
+      "tcp_unproven_bytes_max must be at least frame_bytes_max (a peer's first frame must fit)",
+    );
+  }
   if (rest.reconnect_delay_ms_max < rest.reconnect_delay_ms_min) {
     throw new ConfigError(ErrorCode.BAD_LIMIT, 'reconnect_delay_ms_max must be at least reconnect_delay_ms_min');
   }

@@ -20,8 +20,11 @@ export interface Address {
 export interface TransportEvents {
   /** A datagram arrived. `bytes` is the driver's from now on: the transport never reuses it. */
   on_datagram(bytes: Uint8Array, from: Address): void;
-  /** A TCP connection is open: one the driver asked for (`inbound` false) or one accepted. */
-  on_open(conn: number, inbound: boolean): void;
+  /**
+   * A TCP connection is open: one the driver asked for (`inbound` false) or one accepted, from
+   * `from_host` (the remote address's host; the driver limits connections per host).
+   */
+  on_open(conn: number, inbound: boolean, from_host?: string): void;
   /**
    * Bytes arrived on a connection. They are the driver's from now on (packets are views of
    * them, not copies): the transport never reuses or changes them.

@@ -442,7 +442,7 @@ export class SimNetwork {
       };
       this.conns.set(inbound.id, inbound);
       conn.peer = inbound;
-      target.events!.on_open(inbound.id, true);
+      target.events!.on_open(inbound.id, true, from.address.host);
       this.scheduler.global.after(this.delay_us(from.endpoint.prng), () => {
         if (!this.conns.has(conn.id) || !from.life.alive) return;
         conn.open = true;

@@ -9,7 +9,7 @@ import { create_net_driver } from '../../host/net/node_net.js';
 
 const node = create_net_driver({ interfaces: {}, hostname: 'bench-node' });
 // Room for every hostile connection: the figure is what they cost while held.
-await node.init({ node_id: 1, tcp_connections_max: 1 << 16 });
+await node.init({ node_id: 1, tcp_connections_max: 1 << 16, tcp_connections_per_address_max: 1 << 16 });
 let received = 0;
 node.set_recv_callback(() => {
   node.recv();

@@ -110,7 +110,7 @@ export class NodeTransport implements Transport {
       this.failures.delete(id);
       this.events?.on_closed(id, failure);
     });
-    if (inbound) this.events?.on_open(id, true);
+    if (inbound) this.events?.on_open(id, true, socket.remoteAddress ?? '');
     return id;
   }
 

@@ -213,6 +213,8 @@ interface SecurePeer {
   /** When an unknown session index from this peer last made us start a handshake. */
   last_unknown_ms: number;
   connected_before: boolean;
+  /** The TCP connection the driver was last told the peer was proved on (-1: none). */
+  proved_conn: number;
   /** The driver's last word on the peer's connection (for telling a lost session). */
   link: PeerState;
   /** Whether a send met a full handshake queue since it last had room (someone may await `writable`). */
@@ -359,6 +361,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
       last_sent_init_ms: -1,
       last_unknown_ms: -Infinity,
       connected_before: false,
+      proved_conn: -1,
       link: 'idle',
       blocked: false,
       queue: [],
@@ -570,6 +573,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
    * or already holds a session.
    */
   private proved(peer: SecurePeer, via: Address | number): void {
+    if (typeof via === 'number') peer.proved_conn = via;
     this.proving = peer.node;
     this.frames.authenticated(peer.node, via);
     this.proving = 0;
@@ -777,7 +781,9 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     }
     this.counters.opened_packets++;
     this.counters.opened_bytes += opened.length;
-    if (peer.link !== 'open') this.proved(peer, via);
+    // The driver learns each connection a packet opened on (it is proven: off the budget and
+    // the limits for strangers), and a peer that dials in is reached there.
+    if (peer.link !== 'open' || (typeof via === 'number' && via !== peer.proved_conn)) this.proved(peer, via);
     if (session === peer.next) {
       peer.next = null;
       this.install(peer, session);

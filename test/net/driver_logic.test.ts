@@ -305,4 +305,73 @@ describe('inbound TCP connections: a limit and two timeouts', () => {
     expect(d.stats().cut_frames).toBe(0); // Closed by the timeout, counted there.
     expect(d.stats().packets_received).toBe(30);
   });
+
+  it('at tcp_connections_per_address_max, a new connection from that host takes the place of its oldest unproven one, else is refused; other hosts are not touched', async () => {
+    const { d, transport } = await driver({ tcp_connections_per_address_max: 2 });
+    const events = transport.events!;
+    events.on_open(501, true, '10.9.9.9'); // Unproven, from the crowded host.
+    events.on_open(502, true, '10.0.0.2'); // Unproven, from another host: never evicted for 10.9.9.9.
+    events.on_open(503, true, '10.9.9.9');
+    events.on_open(504, true, '10.9.9.9'); // Takes 501's place, not 502's.
+    expect(transport.destroyed).toEqual([501]);
+    expect(d.stats()).toMatchObject({ connections_evicted: 1, connections_refused_per_address: 0 });
+    events.on_data(503, frame());
+    events.on_data(504, frame()); // Both of 10.9.9.9's are proven now (a clear driver: a whole frame).
+    events.on_open(505, true, '10.9.9.9'); // Refused: nothing of its host to evict.
+    expect(transport.destroyed).toEqual([501, 505]);
+    expect(d.stats()).toMatchObject({
+      connections_evicted: 1,
+      connections_refused_per_address: 1,
+      connections_refused: 0,
+    });
+    events.on_open(506, true, '10.0.0.2'); // Its host has one: accepted.
+    events.on_closed(503, null);
+    events.on_open(507, true, '10.9.9.9'); // A place came free.
+    expect(transport.destroyed).toEqual([501, 505]);
+    expect(d.stats()).toMatchObject({ accepted: 6, connections_refused_per_address: 1 });
+  });
+
+  it('past tcp_unproven_bytes_max, closes the oldest unproven connections holding bytes until the rest fit; proven ones are never closed for it', async () => {
+    const kib = 1024;
+    const { d, transport } = await driver({ frame_bytes_max: 64 * kib, tcp_unproven_bytes_max: 64 * kib });
+    const events = transport.events!;
+    // A header claiming a 60 KiB frame, and 20 KiB of it: gathered in a 40 KiB buffer (twice what came).
+    const big = encode_frame(FrameType.DATA, 9, new Uint8Array(60 * kib));
+    const part = big.subarray(0, 20 * kib);
+    events.on_open(601, true, '10.0.0.7');
+    events.on_data(601, frame()); // Proven (a clear driver: a whole frame) ...
+    events.on_data(601, part); // ... so its 40 KiB do not count.
+    events.on_open(602, true, '10.0.0.8');
+    events.on_data(602, part);
+    expect(d.stats()).toMatchObject({ unproven_bytes: 40 * kib, closed_over_budget: 0 });
+    events.on_open(603, true, '10.0.0.9');
+    events.on_data(603, part); // 80 KiB unproven: 602, the oldest holding bytes, goes.
+    expect(transport.destroyed).toEqual([602]);
+    expect(d.stats()).toMatchObject({ unproven_bytes: 40 * kib, closed_over_budget: 1 });
+    events.on_data(603, big.subarray(20 * kib)); // Completes its frame: proven, nothing held.
+    expect(d.stats()).toMatchObject({ unproven_bytes: 0, packets_received: 2 });
+    events.on_closed(601, null);
+    expect(d.stats().cut_frames).toBe(1); // 601's partial frame, thrown away when it closed.
+  });
+
+  it('with a frame receiver above it (the secure channel), a whole frame proves nothing: only authenticated() does', async () => {
+    const { d, transport } = await driver({ tcp_connections_max: 2 });
+    const events = transport.events!;
+    d.set_frame_receiver({ on_frame: () => {}, on_peer_state: () => {}, on_frame_failed: () => {} });
+    events.on_open(701, true, '10.0.0.2');
+    events.on_open(702, true, '10.0.0.3');
+    events.on_data(701, frame()); // Whole but unauthenticated: still a stranger.
+    d.authenticated(2, 702); // The layer above opened a packet from node 2 on 702.
+    events.on_open(703, true, '10.0.0.4'); // Takes 701's place (the oldest unproven), never 702's.
+    expect(transport.destroyed).toEqual([701]);
+    events.on_open(704, true, '10.0.0.5'); // Takes 703's.
+    expect(transport.destroyed).toEqual([701, 703]);
+    expect(d.stats()).toMatchObject({ connections_evicted: 2, connections_refused: 0 });
+  });
+
+  it('refuses tcp_unproven_bytes_max below frame_bytes_max (a first frame must fit)', async () => {
+    await expect(driver({ frame_bytes_max: 1 << 20, tcp_unproven_bytes_max: 512 << 10 })).rejects.toMatchObject({
+      code: 'ERR_LATTICE_BAD_LIMIT',
+    });
+  });
 });

@@ -2,7 +2,9 @@
 // 300 packets under continuous TCP traffic with nothing lost; a TCP peer restarted on the same
 // port, after which a new session is made before data flows; the spec's example through the
 // network server with every packet sealed; and two OS processes that complete a handshake and
-// exchange 10,000 messages over UDP and over TCP.
+// exchange 10,000 messages over UDP and over TCP; at the connection limit, strangers that sent
+// whole frames give way to a pinned peer whose connection its sealed packets proved.
+import { connect as tcp_connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { real_env } from '../../../kernel/env.js';
 import { Fastpath } from '../../../kernel/fastpath.js';
@@ -10,7 +12,9 @@ import { Kernel } from '../../../kernel/kernel.js';
 import { lattice } from '../../../kernel/lattice_api.js';
 import { NodeMemory } from '../../../kernel/node_memory.js';
 import { create_net_driver, node_timers } from '../../../host/net/node_net.js';
-import type { NetDriver, Proto } from '../../../net/driver.js';
+import type { NetConfig, NetDriver, Proto } from '../../../net/driver.js';
+import { encode_frame } from '../../../net/frame.js';
+import { FrameType } from '../../../net/wire_layout.js';
 import { NetworkServer } from '../../../net/network_server.js';
 import { bytes_hex } from '../../../net/secure/hex.js';
 import { Identity } from '../../../net/secure/identity.js';
@@ -45,10 +49,16 @@ function send(node: Node, to: number, bytes: Uint8Array): string {
   return node.secure.send_packet(to, remote_src_pid(bytes), remote_dst_pid(bytes), bytes);
 }
 
-async function node(node_id: number, seed: number, options: Partial<SecureConfig> = {}, port = 0): Promise<Node> {
+async function node(
+  node_id: number,
+  seed: number,
+  options: Partial<SecureConfig> = {},
+  port = 0,
+  net: NetConfig = {},
+): Promise<Node> {
   const suite = await load_suite();
   const driver = create_net_driver({ interfaces: {}, hostname: 'test' });
-  await driver.init({ node_id, port, max_queue: 1 << 16 });
+  await driver.init({ node_id, port, max_queue: 1 << 16, ...net });
   const identity = Identity.from_seed(suite, new Uint8Array(32).fill(seed));
   const secure = new SecureChannel(driver, suite, {
     identity,
@@ -288,6 +298,53 @@ describe('routes: a client that dials in, a handshake answered the way it came',
     for (let i = 0; i < 5; i++) send(b, 1, message(i));
     await until(() => at_a.distinct === 5, 'b to a');
     expect(b.driver.stats().connects).toBe(1);
+  });
+});
+
+describe('strangers and peers at the connection limit', () => {
+  /** A raw TCP connection to `port` that writes one well-formed clear DATA frame; resolves once open. */
+  async function stranger(port: number): Promise<{ socket: Socket; closed: Promise<void> }> {
+    const socket = tcp_connect({ host: '127.0.0.1', port });
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => {});
+    cleanup.push(() => {
+      socket.destroy();
+      return closed;
+    });
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(encode_frame(FrameType.DATA, 77, message(0)));
+    return { socket, closed };
+  }
+
+  it("a connection that sent whole frames but proved nothing gives way to a pinned peer's; a proven one never does", async () => {
+    const server = await node(1, 0xa1, {}, 0, { tcp_connections_max: 2 });
+    const client = await node(2, 0xb2);
+    add_remote(server, 2, client.driver.port, 'tcp', client.identity.public_key);
+    add_remote(client, 1, server.driver.port, 'tcp', server.identity.public_key);
+    const first = await stranger(server.driver.port);
+    const second = await stranger(server.driver.port);
+    // Both frames were whole (the channel saw them, from a node it does not know): the limit is full.
+    await until(() => server.secure.stats().dropped.unknown_peer === 2, 'the strangers framed');
+    // The server starts the session, on its own connection: the client's connection, when it
+    // comes, carries only sealed packets, and only their opening proves it.
+    const at_client = counter(client, 1);
+    expect(send(server, 2, message(0))).toBe('success');
+    await until(() => at_client.distinct === 1, 'server to client');
+    const at_server = counter(server, 100);
+    for (let i = 0; i < 50; i++) expect(send(client, 1, message(i))).toBe('success');
+    await first.closed; // The client's connection took the oldest stranger's place ...
+    await until(() => at_server.distinct === 50, 'client to server');
+    expect(server.driver.stats()).toMatchObject({ connections_evicted: 1, connections_refused: 0, accepted: 3 });
+    expect(server.secure.stats().handshakes_completed).toBe(1);
+    // ... and, proven (its packets opened), it is not the one the next strangers evict.
+    const third = await stranger(server.driver.port);
+    await second.closed; // Older than the client's.
+    await stranger(server.driver.port);
+    await third.closed; // Younger than the client's: the client's, older still, is proven.
+    for (let i = 50; i < 100; i++) expect(send(client, 1, message(i))).toBe('success');
+    await until(() => at_server.distinct === 100, 'client to server, still on its first connection');
+    expect(server.driver.stats()).toMatchObject({ connections_evicted: 3, connections_refused: 0, accepted: 5 });
+    expect(client.driver.stats()).toMatchObject({ connects: 1, reconnects: 0 });
   });
 });
 
