@@ -43,6 +43,7 @@ import type { FramePort, FrameReceiver, PacketPort, PacketReceiver, PeerState, S
 import { remote_dst_pid, remote_src_pid } from '../remote_message.js';
 import type { Address, Timers } from '../transport.js';
 import { FrameType } from '../wire_layout.js';
+import { cookie_mac, CookieSecret } from './cookie.js';
 import { fragment, Reassembler } from './fragments.js';
 import {
   create_init,
@@ -59,8 +60,16 @@ import { PSK_BYTES } from './key_schedule.js';
 import { random_u32_nonzero, type Random } from './random.js';
 import { RateLimiter } from './rate_limiter.js';
 import {
+  COOKIE_BYTES,
+  COOKIE_FRAME_BYTES,
+  COOKIE_HANDSHAKE_ID,
+  COOKIE_RESERVED,
+  COOKIE_VALUE,
   HandshakeKind,
   FRAG_HEADER_BYTES,
+  INIT_BYTES,
+  INIT_COOKIE_BYTES,
+  INIT_INDEX,
   NO_CHANNEL_PID,
   SEALED_DST_PID,
   SEALED_HEADER_BYTES,
@@ -69,6 +78,7 @@ import {
   SEALED_SRC_PID,
   get_u32,
   get_u64,
+  put_u32,
 } from './secure_layout.js';
 import { Session } from './session.js';
 import { WritableSignal } from '../writable_signal.js';
@@ -121,6 +131,16 @@ export interface SecureConfig {
    * burst): the budget a flood of forged INITs spends before any peer's `handshake_rate_per_s`.
    */
   readonly handshake_verify_per_s?: number;
+  /**
+   * INITs by UDP taken per second, over all peers, without a cookie (default 50, as a burst
+   * too). Past it the node is under load: an INIT by UDP without a valid `mac2` is answered with
+   * a COOKIE frame (one HMAC, no signature or ML-KEM work) and dropped (`cookie_required`, or
+   * `bad_cookie` for a wrong mac2); the initiator sends it again with the cookie's mac2 at once.
+   * INITs by TCP never need one (the connection proved the address).
+   */
+  readonly cookie_free_inits_per_s?: number;
+  /** How long the responder's cookie secret is used before a new one (default 120000 ms); a cookie lives one to two periods. */
+  readonly cookie_secret_ms?: number;
   /** Channel keys cached per session direction (default 1024). */
   readonly channel_keys_max?: number;
   /** Packets the channel's own queue holds when no packet receiver is set (default 4096). */
@@ -146,6 +166,8 @@ const DEFAULTS: Limits = {
   handshake_rate_per_s: 20,
   handshake_burst: 10,
   handshake_verify_per_s: 2000,
+  cookie_free_inits_per_s: 50,
+  cookie_secret_ms: 120_000,
   channel_keys_max: 1024,
   max_queue: 4096,
 };
@@ -189,6 +211,9 @@ export interface SecureStats {
   reassembling: number;
   reassembly_evicted: number;
   reassembly_expired: number;
+  /** COOKIE frames sent (INITs by UDP asked for a cookie under load) and taken (our INIT sent again with its mac2). */
+  cookies_sent: number;
+  cookies_received: number;
 }
 
 /** The state of a peer's security, for tools and tests. */
@@ -213,6 +238,12 @@ interface SecurePeer {
   /** When an unknown session index from this peer last made us start a handshake. */
   last_unknown_ms: number;
   connected_before: boolean;
+  /** The INIT of the handshake we are making (to send again with a cookie's mac2), and whether it was. */
+  init_message: Uint8Array | null;
+  init_cookie_sent: boolean;
+  /** The last cookie this peer handed us, and when (used while younger than `cookie_secret_ms`). */
+  cookie: Uint8Array | null;
+  cookie_ms: number;
   /** The TCP connection the driver was last told the peer was proved on (-1: none). */
   proved_conn: number;
   /** The driver's last word on the peer's connection (for telling a lost session). */
@@ -248,6 +279,8 @@ export class SecureChannel implements PacketPort, FrameReceiver {
   private readonly reassembler: Reassembler;
   private readonly rate: RateLimiter;
   private readonly verify_rate: RateLimiter;
+  private readonly cookie_free: RateLimiter;
+  private readonly cookies: CookieSecret;
   private listener: ((event: SecureEvent) => void) | null = null;
   private running = true;
   /** The peer being reported proved to the driver (its link opening then starts no handshake). */
@@ -268,6 +301,8 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     sealed_bytes: 0,
     opened_packets: 0,
     opened_bytes: 0,
+    cookies_sent: 0,
+    cookies_received: 0,
   };
   private readonly failed = new Map<string, number>();
   private readonly dropped = new Map<string, number>();
@@ -286,6 +321,8 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     this.reassembler = new Reassembler(this.limits.reassembly_max, this.limits.reassembly_timeout_ms);
     this.rate = new RateLimiter(this.limits.handshake_rate_per_s, this.limits.handshake_burst);
     this.verify_rate = new RateLimiter(this.limits.handshake_verify_per_s, this.limits.handshake_verify_per_s);
+    this.cookie_free = new RateLimiter(this.limits.cookie_free_inits_per_s, this.limits.cookie_free_inits_per_s);
+    this.cookies = new CookieSecret(suite, this.random, this.clock, this.limits.cookie_secret_ms);
     this.inbox = new PacketInbox(this.limits.max_queue, Overflow.DROP_OLDEST);
     this.inbox.set_tap(this.tap, 'secure');
     this.receiver = this.inbox;
@@ -361,6 +398,10 @@ export class SecureChannel implements PacketPort, FrameReceiver {
       last_sent_init_ms: -1,
       last_unknown_ms: -Infinity,
       connected_before: false,
+      init_message: null,
+      init_cookie_sent: false,
+      cookie: null,
+      cookie_ms: -Infinity,
       proved_conn: -1,
       link: 'idle',
       blocked: false,
@@ -521,11 +562,51 @@ export class SecureChannel implements PacketPort, FrameReceiver {
       timestamp,
     );
     peer.initiating = init.state;
+    peer.init_message = init.message;
+    peer.init_cookie_sent = false;
     peer.attempts++;
     this.counters.handshakes_started++;
-    this.send_fragments(peer.node, HandshakeKind.INIT, index, init.message);
+    if (peer.cookie !== null && this.clock.now_ms() - peer.cookie_ms < this.limits.cookie_secret_ms) {
+      this.send_init_cookie(peer, index); // The peer asked for one lately: it may still be under load.
+    } else {
+      this.send_fragments(peer.node, HandshakeKind.INIT, index, init.message);
+    }
     if (peer.retry_timer !== -1) this.timers.clear(peer.retry_timer);
     peer.retry_timer = this.timers.set(this.limits.handshake_retry_ms, () => this.on_retry(peer));
+  }
+
+  /** Sends the current INIT again with the mac2 of the peer's cookie. */
+  private send_init_cookie(peer: SecurePeer, index: number): void {
+    const init = peer.init_message!;
+    const message = new Uint8Array(INIT_COOKIE_BYTES);
+    message.set(init);
+    message.set(cookie_mac(this.suite, peer.cookie!, init), INIT_BYTES);
+    peer.init_cookie_sent = true;
+    this.send_fragments(peer.node, HandshakeKind.INIT_COOKIE, index, message);
+  }
+
+  /** A COOKIE frame: the peer is under load and wants our INIT again with this cookie's mac2. */
+  private on_cookie(src_node: number, payload: Uint8Array): void {
+    const peer = this.peers.get(src_node);
+    if (peer === undefined) {
+      this.drop(src_node, 'unknown_peer');
+      return;
+    }
+    if (payload.length !== COOKIE_FRAME_BYTES || get_u32(payload, COOKIE_RESERVED) !== 0) {
+      this.drop(src_node, 'malformed');
+      return;
+    }
+    // Only for the INIT we have out, and once per INIT: a stream of COOKIE frames (forged by
+    // someone who learnt the index) cannot make us send INITs faster than one per cookie asked.
+    const initiating = peer.initiating;
+    if (initiating === null || get_u32(payload, COOKIE_HANDSHAKE_ID) !== initiating.index || peer.init_cookie_sent) {
+      this.drop(src_node, 'unexpected_cookie');
+      return;
+    }
+    this.counters.cookies_received++;
+    peer.cookie = payload.slice(COOKIE_VALUE, COOKIE_VALUE + COOKIE_BYTES);
+    peer.cookie_ms = this.clock.now_ms();
+    this.send_init_cookie(peer, initiating.index);
   }
 
   private on_retry(peer: SecurePeer): void {
@@ -598,6 +679,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     if (type === FrameType.SEALED) this.on_sealed(src_node, payload, via);
     else if (type === FrameType.HANDSHAKE) this.on_fragment(src_node, payload, via);
     else if (type === FrameType.DATA) this.on_clear(src_node, payload);
+    else if (type === FrameType.COOKIE) this.on_cookie(src_node, payload);
     else this.drop(src_node, 'unexpected_frame');
   }
 
@@ -623,12 +705,34 @@ export class SecureChannel implements PacketPort, FrameReceiver {
       this.drop(src_node, result);
       return;
     }
-    if (result.kind === HandshakeKind.INIT) this.on_init(peer, result.message, via);
+    if (result.kind === HandshakeKind.INIT) this.on_init(peer, result.message, null, via);
+    else if (result.kind === HandshakeKind.INIT_COOKIE)
+      this.on_init(peer, result.message.subarray(0, INIT_BYTES), result.message.subarray(INIT_BYTES), via);
     else this.on_response(peer, result.message);
   }
 
+  /**
+   * Whether an INIT that came by UDP from `via` may cost us a signature check: it carries a valid
+   * mac2 for that address, or the node is not under load (a cookie-free token is left). Else it
+   * is answered with a COOKIE frame and dropped, counted.
+   */
+  private address_proved(peer: SecurePeer, init: Uint8Array, mac2: Uint8Array | null, via: Address): boolean {
+    const address = `${via.host}:${via.port}`;
+    if (mac2 !== null && this.cookies.check(init, mac2, peer.node, address)) return true;
+    if (mac2 === null && this.cookie_free.take(0, this.clock.now_ms())) return true;
+    this.drop(peer.node, mac2 === null ? 'cookie_required' : 'bad_cookie');
+    const frame = new Uint8Array(COOKIE_FRAME_BYTES);
+    put_u32(frame, COOKIE_HANDSHAKE_ID, get_u32(init, INIT_INDEX));
+    frame.set(this.cookies.cookie(peer.node, address), COOKIE_VALUE);
+    const result = this.frames.reply_frame(peer.node, via, FrameType.COOKIE, frame);
+    if (result === 'success') this.counters.cookies_sent++;
+    else this.drop(peer.node, `cookie_send_${result}`);
+    return false;
+  }
+
   /** An INIT, whole; `via` is how its last fragment came, and where the RESPONSE goes. */
-  private on_init(peer: SecurePeer, init: Uint8Array, via: Address | number): void {
+  private on_init(peer: SecurePeer, init: Uint8Array, mac2: Uint8Array | null, via: Address | number): void {
+    if (typeof via !== 'number' && !this.address_proved(peer, init, mac2, via)) return;
     const summary = read_init(init);
     if (typeof summary === 'string') {
       this.fail(peer.node, summary);
@@ -963,6 +1067,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     this.peers.clear();
     this.writers.release_all();
     this.reassembler.clear();
+    this.cookies.wipe();
     this.inbox.clear();
     this.frames.set_frame_receiver(null);
   }

@@ -38,6 +38,8 @@ export const SUITE_V1 = 1;
 export const HandshakeKind = {
   INIT: 1,
   RESPONSE: 2,
+  /** An INIT followed by its 16-byte `mac2` under a cookie the responder handed out (cookie.ts). */
+  INIT_COOKIE: 3,
 } as const;
 export type HandshakeKind = (typeof HandshakeKind)[keyof typeof HandshakeKind];
 
@@ -79,6 +81,31 @@ at += ED25519_SIGNATURE_BYTES;
 /** Bytes of an INIT. */
 export const INIT_BYTES = at;
 
+/** Bytes of a cookie, and of the `mac2` an INIT_COOKIE carries after its INIT. */
+export const COOKIE_BYTES = 16;
+/** Bytes of an INIT_COOKIE: the INIT, then its mac2. */
+export const INIT_COOKIE_BYTES = INIT_BYTES + COOKIE_BYTES;
+
+/*
+ * The payload of a COOKIE frame (type 4), responder to initiator, 24 bytes:
+ *
+ *   0        4        8                        24
+ *   +--------+--------+------------------------+
+ *   | hs id  | 0      | cookie (16)            |
+ *   +--------+--------+------------------------+
+ *
+ * `hs id` is the initiator index of the INIT it answers.
+ */
+at = 0;
+export const COOKIE_HANDSHAKE_ID = at;
+at += 4;
+export const COOKIE_RESERVED = at;
+at += 4;
+export const COOKIE_VALUE = at;
+at += COOKIE_BYTES;
+/** Bytes of a COOKIE frame's payload. */
+export const COOKIE_FRAME_BYTES = at;
+
 at = 0;
 export const RESP_SUITE = at;
 at += 4;
@@ -117,6 +144,7 @@ export const SEQ_LIMIT = 2 ** 53;
 export function handshake_bytes(kind: number): number {
   if (kind === HandshakeKind.INIT) return INIT_BYTES;
   if (kind === HandshakeKind.RESPONSE) return RESP_BYTES;
+  if (kind === HandshakeKind.INIT_COOKIE) return INIT_COOKIE_BYTES;
   return 0;
 }
 

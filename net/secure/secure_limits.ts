@@ -13,4 +13,6 @@ export const SECURE_LIMIT_NAMES = [
   'previous_keep_ms',
   'handshake_retry_ms',
   'handshake_attempts_max',
+  'cookie_free_inits_per_s',
+  'cookie_secret_ms',
 ] as const;

@@ -333,7 +333,12 @@ describe('under attack', () => {
   });
 
   it("cannot be starved by INITs forged in a pinned peer's name: they fail the signature before spending its allowance", async () => {
-    const { suite, timers, a, b } = await scripted_pair({ handshake_rate_per_s: 5, handshake_burst: 3 });
+    // Cookies out of the way (below): every forged INIT reaches the signature check.
+    const { suite, timers, a, b } = await scripted_pair({
+      handshake_rate_per_s: 5,
+      handshake_burst: 3,
+      cookie_free_inits_per_s: 1000,
+    });
     const mallory = Identity.from_seed(suite, new Uint8Array(32).fill(0x66));
     const forge = (ts: number) => {
       const init = create_init(suite, seeded_random(`forged${ts}`), mallory, 1, 2, 900 + ts, ts).message;
@@ -354,6 +359,79 @@ describe('under attack', () => {
     pump(timers, a, b);
     expect(a.secure.state(2)).toBe('established');
     expect(b.secure.state(1)).toBe('established');
+  });
+
+  it('under load, answers an INIT by UDP with a COOKIE and checks no signature; the real peer comes back with its mac2 and completes', async () => {
+    const { suite, timers, a, b } = await scripted_pair({ cookie_free_inits_per_s: 10 });
+    const mallory = Identity.from_seed(suite, new Uint8Array(32).fill(0x66));
+    const forge = (i: number, mac2: Uint8Array | null) => {
+      const init = create_init(suite, seeded_random(`spoofed${i}`), mallory, 1, 2, 7000 + i, 2000 + i).message;
+      const message = mac2 === null ? init : new Uint8Array([...init, ...mac2]);
+      const kind = mac2 === null ? HandshakeKind.INIT : HandshakeKind.INIT_COOKIE;
+      for (const piece of fragment(kind, 7000 + i, message, 1024))
+        b.transport.events!.on_datagram(encode_frame(FrameType.HANDSHAKE, 1, piece), {
+          host: 'spoofed',
+          port: 20_000 + i,
+        });
+    };
+    // 300 INITs in node 1's name, each from another (spoofed) address, at one instant.
+    for (let i = 0; i < 300; i++) forge(i, null);
+    const stats = b.secure.stats();
+    expect(stats.handshakes_failed.bad_signature).toBe(10); // The cookie-free burst, and no more.
+    expect(stats.dropped.cookie_required).toBe(290);
+    expect(stats.cookies_sent).toBe(290);
+    const replies = b.transport.datagrams.splice(0);
+    expect(replies.length).toBe(290);
+    // Each COOKIE went back to the address its INIT claimed (where a spoofer cannot read it), in 40 bytes.
+    expect(replies.every((d) => d.to.host === 'spoofed' && d.bytes[3] === FrameType.COOKIE)).toBe(true);
+    expect(replies.every((d) => d.bytes.length === FRAME_HEADER_BYTES + 24)).toBe(true);
+    // A mac2 that is not the cookie's costs no signature either.
+    forge(300, new Uint8Array(16).fill(7));
+    expect(b.secure.stats().dropped.bad_cookie).toBe(1);
+    expect(b.secure.stats().handshakes_failed.bad_signature).toBe(10);
+    b.transport.datagrams.splice(0);
+    // Still under load, the real peer: its INIT gets a COOKIE, it sends the INIT again with the
+    // cookie's mac2 at once, and the handshake completes with no timer run.
+    a.secure.connect(2);
+    pump(timers, a, b);
+    expect(a.secure.state(2)).toBe('established');
+    expect(b.secure.state(1)).toBe('established');
+    expect(a.secure.stats()).toMatchObject({ cookies_received: 1, handshakes_started: 1 });
+    expect(b.secure.stats()).toMatchObject({ cookies_sent: 292, handshakes_completed: 1 });
+    expect(b.secure.stats().handshakes_failed.bad_signature).toBe(10);
+  });
+
+  it('a COOKIE frame for the INIT we have out is answered once, with that INIT and its mac2; any other sends nothing', async () => {
+    const { a, b } = await scripted_pair();
+    const cookie = (id: number) => {
+      const payload = new Uint8Array(24).fill(0x5a, 8);
+      new DataView(payload.buffer).setUint32(0, id, true);
+      a.transport.events!.on_datagram(encode_frame(FrameType.COOKIE, 2, payload), b.address);
+    };
+    cookie(12345); // No handshake out.
+    expect(a.secure.stats().dropped.unexpected_cookie).toBe(1);
+    expect(take(a)).toEqual([]);
+    a.secure.connect(2);
+    // The fragments' data, in order (the scripted pair fragments at 1024 bytes).
+    const fragment_at = FRAME_HEADER_BYTES;
+    const data_of = (frames: Uint8Array[]) => new Uint8Array(frames.flatMap((f) => [...f.subarray(fragment_at + 12)]));
+    const init = take(a);
+    expect(init.every((f) => f[fragment_at] === HandshakeKind.INIT)).toBe(true);
+    const id = new DataView(init[0]!.buffer).getUint32(fragment_at + 4, true);
+    cookie(id + 1); // Another INIT's.
+    expect(take(a)).toEqual([]);
+    cookie(id);
+    const again = take(a);
+    expect(again.every((f) => f[fragment_at] === HandshakeKind.INIT_COOKIE)).toBe(true);
+    expect(again.every((f) => new DataView(f.buffer).getUint32(fragment_at + 4, true) === id)).toBe(true);
+    // The same INIT's bytes, then 16 of mac2.
+    const sent = data_of(again);
+    expect(sent.length).toBe(1300 + 16);
+    expect(sent.subarray(0, 1300)).toEqual(data_of(init));
+    cookie(id); // Once per INIT.
+    expect(take(a)).toEqual([]);
+    expect(a.secure.stats().dropped.unexpected_cookie).toBe(3);
+    expect(a.secure.stats().cookies_received).toBe(1);
   });
 
   it('caps signature checks over all peers (handshake_verify_per_s), counted', async () => {
