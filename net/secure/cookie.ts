@@ -20,7 +20,8 @@ import { type Random, random_bytes } from './random.js';
 import { COOKIE_BYTES } from './secure_layout.js';
 import type { CryptoSuite } from './suite.js';
 
-const COOKIE_LABEL = new TextEncoder().encode('LT1 cookie');
+const utf8 = new TextEncoder();
+const COOKIE_LABEL = utf8.encode('LT1 cookie');
 
 /** `HMAC-SHA-256(key, message)` cut to a cookie's (or a mac2's) 16 bytes. */
 export function cookie_mac(suite: CryptoSuite, key: Uint8Array, message: Uint8Array): Uint8Array {
@@ -74,7 +75,7 @@ export class CookieSecret {
   }
 
   private cookie_under(secret: Uint8Array, node: number, address: string): Uint8Array {
-    const text = new TextEncoder().encode(`${node >>> 0} ${address}`);
+    const text = utf8.encode(`${node >>> 0} ${address}`);
     const message = new Uint8Array(COOKIE_LABEL.length + text.length);
     message.set(COOKIE_LABEL);
     message.set(text, COOKIE_LABEL.length);
