@@ -13,6 +13,9 @@
  * - `send(node, data)` frames `[header | data]` (the header carries the local node) and transmits.
  *   It resolves to an errc-style result, `'success'` or a named code; socket failures reject with
  *   a `NetSystemError` that carries the errno name. `send_nowait` is the same without a promise.
+ * - One connection per peer pair on sealed nodes (`authenticated`): a peer's dial-in, once the
+ *   secure channel proved the peer on it, is its route; a simultaneous dial keeps the connection
+ *   the lower node id dialed, on both sides. A clear driver keeps one connection per direction.
  * - Persistent TCP: frames are encoded into a bounded outbox (outbox.ts) and leave in batches,
  *   one write in flight per connection: what is sent while a write is in flight leaves in the
  *   next one. A write that fails with EPIPE, ECONNRESET, ENOTCONN or ECONNABORTED reopens the
@@ -221,6 +224,8 @@ export interface NetStats {
   /** Connections opened, by us and accepted. */
   connects: number;
   accepted: number;
+  /** Inbound connections held now (bounded by `tcp_connections_max`). */
+  inbound_connections: number;
   /** Connections to a peer opened again after an earlier one to it failed or closed. */
   reconnects: number;
   /** Frames re-sent once after a write failed. */
@@ -238,8 +243,10 @@ export interface NetStats {
    * and counted because the two nodes' configs disagree.
    */
   off_route_handshakes: number;
-  /** Connections a `tcp_inbound` peer was proved on and is reached over (one per dial-in). */
+  /** Connections a peer dialed in on and was proved on that became its route (`tcp_inbound`, or a `tcp` peer reached over its own dial). */
   inbound_routes: number;
+  /** Connections of our own given up for the one the peer dialed (a simultaneous dial resolved, or a dial made needless). */
+  duplicate_connections_closed: number;
   queued: number;
   /** Data frames waiting in persistent-TCP outboxes (not yet written, or waiting to be retried). */
   outbox_data_frames: number;
@@ -274,6 +281,10 @@ interface Peer {
   ever_open: boolean;
   /** Whether a send met a full outbox since it last had room (someone may await `writable`). */
   blocked: boolean;
+  /** The latest inbound connection the peer was proved on (-1: none open), its route once it has no other. */
+  dialed_in: number;
+  /** Our own connection given up for the peer's, closed once its write in flight ends (-1: none). */
+  retiring: number;
 }
 
 /** What the driver takes from its host. */
@@ -322,6 +333,8 @@ interface InboundConn {
   /** Sweeps in a row with part of a frame held and no frame completed; and the frames completed at the last sweep. */
   stuck_sweeps: number;
   frames_seen: number;
+  /** The node the layer above proved on it (0: none yet). */
+  node: number;
 }
 
 export class NetDriver implements FramePort, PacketPort {
@@ -381,6 +394,7 @@ export class NetDriver implements FramePort, PacketPort {
     unhandled_frames: 0,
     off_route_handshakes: 0,
     inbound_routes: 0,
+    duplicate_connections_closed: 0,
   };
   private readonly malformed = new Map<string, number>();
   private readonly refused = new Map<string, number>();
@@ -479,6 +493,8 @@ export class NetDriver implements FramePort, PacketPort {
       timer: -1,
       ever_open: false,
       blocked: false,
+      dialed_in: -1,
+      retiring: -1,
     });
   }
 
@@ -626,17 +642,53 @@ export class NetDriver implements FramePort, PacketPort {
   }
 
   /**
-   * FramePort: the secure channel proved that `node` sent a frame that came by `via`. A
-   * `tcp_inbound` peer is reached over that connection from now on (a connection it had before
-   * stays open, as any inbound one); for any other peer, nothing changes.
+   * FramePort: the secure channel proved that `node` sent a frame that came by `via`. If `via`
+   * is a connection the peer dialed in on, it becomes the peer's route when the peer has none
+   * that wins over it (one connection per peer pair, docs/WIRE.md "One connection per pair"):
+   * - a `tcp_inbound` peer, or a `tcp` peer with no connection of ours open or opening, is
+   *   reached over it from now on (no dial);
+   * - when both nodes dialed (a simultaneous dial), the connection dialed by the lower node id
+   *   wins on both sides: the higher node takes the peer's connection and closes its own once
+   *   its write in flight ends (`duplicate_connections_closed`); the lower node keeps its own;
+   * - a newer dial-in replaces an older one as the route (the older stays open, as any inbound
+   *   connection, until it closes or times out).
+   * Any other peer, or a connection of our own, changes nothing.
    */
   authenticated(node: number, via: Address | number): void {
     if (typeof via !== 'number') return;
     const conn = this.inbound.get(via);
-    if (conn !== undefined && !conn.proven) this.prove(conn);
+    if (conn === undefined) return;
+    if (!conn.proven) this.prove(conn);
     const peer = this.peers.get(node);
-    if (peer === undefined || peer.proto !== Proto.TCP_INBOUND || peer.conn === via || !this.inbound.has(via)) return;
-    if (peer.conn !== -1) this.conn_peer.delete(peer.conn);
+    if (peer === undefined || (peer.proto !== Proto.TCP_INBOUND && peer.proto !== Proto.TCP)) return;
+    conn.node = node;
+    peer.dialed_in = via;
+    if (peer.conn === via) return;
+    const ours_wins =
+      peer.proto === Proto.TCP &&
+      (peer.state === 'open' || peer.state === 'connecting') &&
+      !this.inbound.has(peer.conn) &&
+      this.local < node;
+    if (!ours_wins) this.take_route(peer, via);
+  }
+
+  /** Makes the inbound connection `via` the peer's route, giving up a connection of our own. */
+  private take_route(peer: Peer, via: number): void {
+    const old = peer.conn;
+    if (old !== -1) {
+      this.conn_peer.delete(old);
+      if (!this.inbound.has(old)) {
+        // Ours: one that is still opening goes at once; an open one once its write in flight
+        // has ended (the peer reads it to its end, so nothing written on it is lost).
+        this.counters.duplicate_connections_closed++;
+        if (peer.state === 'connecting') this.env.transport.destroy(old);
+        else if (peer.writing === null) this.env.transport.end(old);
+        else peer.retiring = old;
+      }
+    }
+    if (peer.timer !== -1) this.env.timers.clear(peer.timer);
+    peer.timer = -1;
+    peer.failures = 0;
     peer.conn = via;
     this.conn_peer.set(via, peer);
     this.counters.inbound_routes++;
@@ -754,6 +806,11 @@ export class NetDriver implements FramePort, PacketPort {
   }
 
   private connect(peer: Peer): void {
+    if (peer.dialed_in !== -1 && peer.dialed_in !== peer.conn && this.inbound.has(peer.dialed_in)) {
+      // The peer's own connection is open: no need to dial.
+      this.take_route(peer, peer.dialed_in);
+      return;
+    }
     if (peer.proto === Proto.TCP_INBOUND) {
       // Nothing to dial: what waits fails, and the peer is reached again when it dials in.
       this.set_state(peer, 'idle');
@@ -789,6 +846,10 @@ export class NetDriver implements FramePort, PacketPort {
 
   private written(peer: Peer, conn: number, batch: Batch, error: string | null): void {
     if (peer.writing === batch) peer.writing = null;
+    if (peer.retiring === conn) {
+      peer.retiring = -1;
+      this.env.transport.end(conn);
+    }
     if (error === null) {
       this.batch_sent(batch);
       peer.outbox.recycle(batch);
@@ -855,6 +916,7 @@ export class NetDriver implements FramePort, PacketPort {
         idle_sweeps: 0,
         stuck_sweeps: 0,
         frames_seen: 0,
+        node: 0,
       });
       this.inbound_per_address.set(from_host, (this.inbound_per_address.get(from_host) ?? 0) + 1);
       this.arm_sweep();
@@ -1059,6 +1121,8 @@ export class NetDriver implements FramePort, PacketPort {
       this.env.transport.destroy(peer.conn);
       peer.conn = -1;
     }
+    if (peer.retiring !== -1) this.env.transport.destroy(peer.retiring);
+    peer.retiring = -1;
     this.set_state(peer, 'idle');
     for (const batch of peer.outbox.drain()) this.batch_failed(batch, errno, 'write', peer.node);
     this.unblock(peer);
@@ -1177,6 +1241,10 @@ export class NetDriver implements FramePort, PacketPort {
     if (state === undefined) return;
     this.inbound.delete(conn);
     this.unproven_bytes -= state.held;
+    if (state.node !== 0) {
+      const peer = this.peers.get(state.node);
+      if (peer !== undefined && peer.dialed_in === conn) peer.dialed_in = -1;
+    }
     const left = (this.inbound_per_address.get(state.address) ?? 1) - 1;
     if (left === 0) this.inbound_per_address.delete(state.address);
     else this.inbound_per_address.set(state.address, left);
@@ -1257,6 +1325,7 @@ export class NetDriver implements FramePort, PacketPort {
       connect_failures: Object.fromEntries(this.connect_failures),
       send_errors: Object.fromEntries(this.send_errors),
       queued: this.inbox.length,
+      inbound_connections: this.inbound.size,
       outbox_data_frames: this.outbox_data_frames(),
       ...this.partial_frames(),
       unproven_bytes: this.unproven_bytes,

@@ -3,7 +3,9 @@
 // port, after which a new session is made before data flows; the spec's example through the
 // network server with every packet sealed; and two OS processes that complete a handshake and
 // exchange 10,000 messages over UDP and over TCP; at the connection limit, strangers that sent
-// whole frames give way to a pinned peer whose connection its sealed packets proved.
+// whole frames give way to a pinned peer whose connection its sealed packets proved; one
+// connection per peer pair: a dial-in is answered on its connection, and a simultaneous dial
+// keeps the lower node id's connection on both sides with nothing lost.
 import { connect as tcp_connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { real_env } from '../../../kernel/env.js';
@@ -301,6 +303,74 @@ describe('routes: a client that dials in, a handshake answered the way it came',
   });
 });
 
+describe('one connection per peer pair', () => {
+  it('a peer that dials in is answered on its connection: the other side never dials', async () => {
+    const [a, b] = await pair('tcp');
+    const at_b = counter(b, 100);
+    const at_a = counter(a, 100);
+    for (let i = 0; i < 100; i++) expect(send(a, 2, message(i))).toBe('success');
+    await until(() => at_b.distinct === 100, 'a to b');
+    for (let i = 0; i < 100; i++) expect(send(b, 1, message(i))).toBe('success');
+    await until(() => at_a.distinct === 100, 'b to a');
+    expect(at_a.in_order && at_b.in_order).toBe(true);
+    expect(a.driver.stats()).toMatchObject({ connects: 1, accepted: 0, inbound_routes: 0 });
+    expect(b.driver.stats()).toMatchObject({
+      connects: 0,
+      accepted: 1,
+      inbound_routes: 1,
+      inbound_connections: 1,
+      duplicate_connections_closed: 0,
+    });
+    expect(a.secure.stats().handshakes_completed + b.secure.stats().handshakes_completed).toBe(2);
+  });
+
+  // Both nodes dial at once (in the same turn): the connection the lower node id dialed is kept
+  // on both sides, whichever node is which; the other closes without losing a message.
+  for (const [a_id, b_id] of [
+    [1, 2],
+    [2, 1],
+  ] as const) {
+    it(`a simultaneous dial between nodes ${a_id} and ${b_id} resolves to node 1's connection`, async () => {
+      const a = await node(a_id, 0xa1);
+      const b = await node(b_id, 0xb2);
+      add_remote(a, b_id, b.driver.port, 'tcp', b.identity.public_key);
+      add_remote(b, a_id, a.driver.port, 'tcp', a.identity.public_key);
+      const at_b = counter(b, 400);
+      const at_a = counter(a, 400);
+      for (let i = 0; i < 200; i++) {
+        expect(send(a, b_id, message(i))).toBe('success');
+        expect(send(b, a_id, message(i))).toBe('success');
+      }
+      expect(a.driver.stats().connects + b.driver.stats().connects).toBe(0); // Both dials are in flight.
+      await until(() => at_a.distinct === 200 && at_b.distinct === 200, 'both ways');
+      const [low, high] = a_id === 1 ? [a, b] : [b, a];
+      // The higher node gave its own connection up; the lower one's inbound connection closes.
+      await until(() => low.driver.stats().inbound_connections === 0, "the higher node's connection closed");
+      expect(high.driver.stats()).toMatchObject({
+        connects: 1,
+        accepted: 1,
+        inbound_routes: 1,
+        inbound_connections: 1,
+        duplicate_connections_closed: 1,
+      });
+      expect(low.driver.stats()).toMatchObject({ connects: 1, accepted: 1, duplicate_connections_closed: 0 });
+      // From now on both ways go over the one connection: no new dial, nothing lost.
+      for (let i = 200; i < 400; i++) {
+        expect(send(a, b_id, message(i))).toBe('success');
+        expect(send(b, a_id, message(i))).toBe('success');
+      }
+      await until(() => at_a.distinct === 400 && at_b.distinct === 400, 'both ways, on one connection');
+      for (const n of [a, b]) {
+        expect(n.driver.stats()).toMatchObject({ connects: 1, accepted: 1, reconnects: 0, cut_frames: 0 });
+        expect(n.driver.stats().send_errors).toEqual({});
+        expect(n.secure.stats().dropped).toEqual({});
+      }
+      expect(at_a.duplicates + at_b.duplicates).toBe(0);
+      expect(low.driver.stats().inbound_connections).toBe(0);
+    });
+  }
+});
+
 describe('strangers and peers at the connection limit', () => {
   /** A raw TCP connection to `port` that writes one well-formed clear DATA frame; resolves once open. */
   async function stranger(port: number): Promise<{ socket: Socket; closed: Promise<void> }> {
@@ -319,14 +389,16 @@ describe('strangers and peers at the connection limit', () => {
   it("a connection that sent whole frames but proved nothing gives way to a pinned peer's; a proven one never does", async () => {
     const server = await node(1, 0xa1, {}, 0, { tcp_connections_max: 2 });
     const client = await node(2, 0xb2);
-    add_remote(server, 2, client.driver.port, 'tcp', client.identity.public_key);
+    // The server reaches the client by UDP: the client's TCP connection, when it comes, is its own
+    // (a connection the server dialed would carry the client's packets instead).
+    add_remote(server, 2, client.driver.port, 'udp', client.identity.public_key);
     add_remote(client, 1, server.driver.port, 'tcp', server.identity.public_key);
     const first = await stranger(server.driver.port);
     const second = await stranger(server.driver.port);
     // Both frames were whole (the channel saw them, from a node it does not know): the limit is full.
     await until(() => server.secure.stats().dropped.unknown_peer === 2, 'the strangers framed');
-    // The server starts the session, on its own connection: the client's connection, when it
-    // comes, carries only sealed packets, and only their opening proves it.
+    // The server starts the session, by UDP: the client's connection carries only sealed
+    // packets, and only their opening proves it.
     const at_client = counter(client, 1);
     expect(send(server, 2, message(0))).toBe('success');
     await until(() => at_client.distinct === 1, 'server to client');
