@@ -870,6 +870,7 @@ export class NetDriver implements FramePort, PacketPort {
       // The socket reported the failed write before (or instead of) closing: reopen now.
       this.conn_peer.delete(conn);
       this.env.transport.destroy(conn);
+      peer.conn = -1;
       this.reopen(peer);
     } else if (peer.state === 'idle') {
       // It closed first (with nothing waiting then); the frames to retry are waiting now.
@@ -983,6 +984,10 @@ export class NetDriver implements FramePort, PacketPort {
     peer.failures++;
     if (!this.running) {
       this.set_state(peer, 'idle');
+      return;
+    }
+    if (peer.dialed_in !== -1 && this.inbound.has(peer.dialed_in)) {
+      this.take_route(peer, peer.dialed_in); // The peer's own connection is open: no need to retry.
       return;
     }
     if (peer.failures >= this.config.reconnect_attempts_max) {

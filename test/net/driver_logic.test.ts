@@ -375,3 +375,111 @@ describe('inbound TCP connections: a limit and two timeouts', () => {
     });
   });
 });
+
+describe('one connection per peer pair (a sealed node: a frame receiver above the driver)', () => {
+  const receiver = { on_frame: () => {}, on_peer_state: () => {}, on_frame_failed: () => {} };
+
+  /** A driver as node `node_id` with peer 2 registered by TCP, under a frame receiver. */
+  async function sealed(node_id: number) {
+    const made = await driver({ node_id });
+    made.d.set_frame_receiver(receiver);
+    return made;
+  }
+
+  it('a proved dial-in is the route: the node never dials, and dials again once it closes', async () => {
+    const { d, transport, timers } = await sealed(1);
+    transport.events!.on_open(901, true, '10.0.0.2');
+    d.authenticated(2, 901);
+    expect(d.peer_state(2)).toBe('open');
+    expect(d.send_nowait(2, Uint8Array.of(7))).toBe('success');
+    timers.advance();
+    expect(transport.connects).toEqual([]);
+    expect(transport.writes.map((w) => w.conn)).toEqual([901]);
+    transport.writes[0]!.done(null);
+    transport.events!.on_closed(901, null);
+    expect(d.peer_state(2)).toBe('idle');
+    expect(d.send_nowait(2, Uint8Array.of(8))).toBe('success');
+    expect(transport.connects.length).toBe(1); // No dial-in left: its own dial.
+    expect(d.stats()).toMatchObject({ inbound_routes: 1, duplicate_connections_closed: 0, inbound_connections: 0 });
+  });
+
+  it('an unproved dial-in, or one proved for another node, is not a route', async () => {
+    const { d, transport, timers } = await sealed(1);
+    d.add_remote(3, '10.0.0.3', 7000, 'udp');
+    transport.events!.on_open(901, true, '10.0.0.2');
+    transport.events!.on_data(901, encode_frame(FrameType.DATA, 2, new Uint8Array(RM_HEADER_BYTES))); // Claims node 2.
+    transport.events!.on_open(902, true, '10.0.0.3');
+    d.authenticated(3, 902); // A UDP peer: its connection is proved, but routes nothing.
+    expect(d.send_nowait(2, Uint8Array.of(7))).toBe('success');
+    expect(transport.connects.length).toBe(1);
+    transport.events!.on_open(transport.last_conn(), false);
+    timers.advance();
+    expect(transport.writes.map((w) => w.conn)).toEqual([transport.last_conn()]);
+    expect(d.stats()).toMatchObject({ inbound_routes: 0, inbound_connections: 2 });
+  });
+
+  it('the lower node keeps its own dial; it takes the dial-in only when its own fails', async () => {
+    const { d, transport, timers } = await sealed(1);
+    expect(d.send_nowait(2, Uint8Array.of(7))).toBe('success');
+    const own = transport.last_conn();
+    transport.events!.on_open(901, true, '10.0.0.2');
+    d.authenticated(2, 901); // Node 2 dialed too; 1 < 2: our connection wins.
+    expect(d.peer_state(2)).toBe('connecting');
+    transport.events!.on_closed(own, 'ECONNREFUSED'); // ... but it fails: the dial-in is there.
+    expect(d.peer_state(2)).toBe('open');
+    timers.advance(1000);
+    expect(transport.connects.length).toBe(1); // No retry, no back-off.
+    expect(transport.writes.map((w) => w.conn)).toEqual([901]);
+    expect(d.stats()).toMatchObject({ backoffs: 0, inbound_routes: 1, duplicate_connections_closed: 0 });
+  });
+
+  it('the lower node in back-off takes a proved dial-in at once and stops backing off', async () => {
+    const { d, transport, timers } = await sealed(1);
+    expect(d.send_nowait(2, Uint8Array.of(7))).toBe('success');
+    transport.events!.on_closed(transport.last_conn(), 'ECONNREFUSED');
+    expect(d.peer_state(2)).toBe('backoff');
+    transport.events!.on_open(901, true, '10.0.0.2'); // 2 dialed in meanwhile, and was proved.
+    d.authenticated(2, 901);
+    expect(d.peer_state(2)).toBe('open');
+    timers.advance(1000); // The back-off's timer was cleared: no dial.
+    expect(transport.connects.length).toBe(1);
+    expect(transport.writes.map((w) => w.conn)).toEqual([901]);
+    expect(d.stats()).toMatchObject({ backoffs: 1, inbound_routes: 1, duplicate_connections_closed: 0 });
+  });
+
+  it('the higher node gives its open connection up for the lower one’s dial-in, after its write in flight', async () => {
+    const { d, transport, timers } = await sealed(3); // Node 3; its peer 2 is the lower.
+    expect(d.send_nowait(2, Uint8Array.of(1))).toBe('success');
+    const own = transport.last_conn();
+    transport.events!.on_open(own, false);
+    timers.advance();
+    expect(transport.writes.map((w) => w.conn)).toEqual([own]); // In flight.
+    transport.events!.on_open(901, true, '10.0.0.2');
+    d.authenticated(2, 901);
+    expect(d.send_nowait(2, Uint8Array.of(2))).toBe('success');
+    timers.advance();
+    expect(transport.writes.length).toBe(1); // One write in flight per peer: 2 waits for 1.
+    expect(transport.ended).toEqual([]); // Not closed under its write.
+    transport.writes[0]!.done(null);
+    expect(transport.ended).toEqual([own]);
+    expect(transport.destroyed).toEqual([]);
+    expect(transport.writes.map((w) => w.conn)).toEqual([own, 901]);
+    expect(frames_of(transport.writes[1]!.bytes)).toEqual([2]); // The second send, on 901.
+    transport.events!.on_closed(own, null); // Its end: nothing to reopen.
+    expect(d.peer_state(2)).toBe('open');
+    expect(transport.connects.length).toBe(1);
+    expect(d.stats()).toMatchObject({ duplicate_connections_closed: 1, inbound_routes: 1, reconnects: 0 });
+  });
+
+  it('the higher node drops its dial still opening, at once', async () => {
+    const { d, transport } = await sealed(3);
+    expect(d.send_nowait(2, Uint8Array.of(1))).toBe('success');
+    const own = transport.last_conn();
+    transport.events!.on_open(901, true, '10.0.0.2');
+    d.authenticated(2, 901);
+    expect(transport.destroyed).toEqual([own]);
+    transport.events!.on_open(own, false); // Too late: it is not ours any more.
+    expect(d.stats()).toMatchObject({ connects: 0, duplicate_connections_closed: 1, inbound_routes: 1 });
+    expect(d.peer_state(2)).toBe('open');
+  });
+});

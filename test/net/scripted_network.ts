@@ -37,8 +37,10 @@ export class ScriptedTransport implements Transport {
   write(conn: number, bytes: Uint8Array, done: (error: string | null) => void): void {
     this.writes.push({ conn, bytes, done });
   }
+  /** Connections closed after their writes (`end`), in order. */
+  readonly ended: number[] = [];
   end(conn: number): void {
-    this.destroyed.push(conn);
+    this.ended.push(conn);
   }
   destroy(conn: number): void {
     this.destroyed.push(conn);
