@@ -33,6 +33,8 @@ import { process_exit } from '../kernel/process_table.js';
 import { fastpath_stats, type FastpathStats } from '../kernel/stats.js';
 import type { NetConfig } from '../net/driver.js';
 import { NodeNetwork } from '../net/node_network.js';
+import { CryptoSuite } from '../net/secure/suite.js';
+import { node_aead_choice } from './net/aead_choice.js';
 import type { SecureConfig } from '../net/secure/secure_channel.js';
 import { Lifecycle } from '../kernel/lifecycle.js';
 import { node_net_env } from './net/node_net.js';
@@ -106,7 +108,11 @@ export interface NodeNetworkOptions {
    * is the system CSPRNG and the clock is wall time unless given. Pin peers with
    * `network.add_remote(node, host, port, proto, { public_key })`.
    */
-  readonly secure?: Omit<SecureConfig, 'random' | 'clock' | 'timers'> & Partial<Pick<SecureConfig, 'random' | 'clock'>>;
+  readonly secure?: Omit<SecureConfig, 'random' | 'clock' | 'timers'> &
+    Partial<Pick<SecureConfig, 'random' | 'clock'>> & {
+      /** The crypto suite; default one on this host's fastest AEAD (host/net/aead_choice.ts). */
+      readonly suite?: CryptoSuite;
+    };
 }
 
 export type { NodeNetwork };
@@ -337,7 +343,16 @@ export class NodeHost {
       net_pid: options.net_pid,
       auto_poll: options.auto_poll ?? true,
       ...(options.calls_max === undefined ? {} : { calls_max: options.calls_max }),
-      secure: secure === undefined ? null : { random: system_random(), clock: { now_ms: () => Date.now() }, ...secure },
+      secure:
+        secure === undefined
+          ? null
+          : {
+              random: system_random(),
+              clock: { now_ms: () => Date.now() },
+              // The native AEAD path where Node has one (host/net/aead_choice.ts): the same bytes.
+              suite: secure.suite ?? (await CryptoSuite.load({ aead: node_aead_choice() })),
+              ...secure,
+            },
     });
   }
 

@@ -14,6 +14,7 @@
  * In ack mode (`mode` message) the Lattice agents answer each message with its first bytes only,
  * so a throughput figure counts one direction's payload.
  */
+import { node_aead_choice } from '../../host/net/aead_choice.js';
 import { createSocket } from 'node:dgram';
 import { createServer, type Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -43,7 +44,7 @@ function post(message: EchoToMain): void {
 }
 
 async function lattice_echo(proto: Proto, node: number, secure: boolean): Promise<void> {
-  const suite = secure ? await CryptoSuite.load() : null;
+  const suite = secure ? await CryptoSuite.load({ aead: node_aead_choice() }) : null;
   const {
     driver,
     secure: channel,

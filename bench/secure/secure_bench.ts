@@ -11,7 +11,14 @@
  *   the same echo through the clear driver (bench/net/echo.ts has the method).
  * - secure.tcp_64KiB_MBps: one-way payload throughput over TCP: 64 KiB messages, 16 in flight,
  *   each answered by an 8-byte acknowledgement, sealed vs clear.
+ * - secure.aead_64B … secure.aead_64KiB: XChaCha20-Poly1305 seal+open pairs per second on one
+ *   core, on the backend this host runs (host/net/aead_choice.ts) against each backend alone.
+ * Both sides of the traffic rows run the host's AEAD choice (LATTICE_AEAD forces one).
  */
+import { NodeXChaCha20Poly1305 } from '../../host/net/aead_node.js';
+import { sodium_native_aead } from '../../host/net/aead_sodium_native.js';
+import { type Aead, XChaCha20Poly1305 } from '../../net/secure/aead.js';
+import { node_aead_choice } from '../../host/net/aead_choice.js';
 import { node_net_env } from '../../host/net/node_net.js';
 import { Proto, type NetDriver } from '../../net/driver.js';
 import { open_packet_port } from '../../net/node_network.js';
@@ -115,11 +122,70 @@ function handshake_rates(suite: CryptoSuite, count: number, rounds: number): { p
   return { protocol: median(p), primitives: median(q) };
 }
 
+/** Seal+open pairs per second of one message size on one backend, medians of rounds. */
+function aead_rate(aead: Aead, bytes: number, rounds: number, quick: boolean): number {
+  const key = new Uint8Array(32).fill(1);
+  const nonce = new Uint8Array(24).fill(2);
+  const ad = new Uint8Array(36).fill(3);
+  const message = new Uint8Array(bytes).fill(7);
+  const count = Math.max(20, Math.round(((quick ? 2 : 20) << 20) / Math.max(bytes, 256)));
+  const round = () => {
+    const start = performance.now();
+    for (let i = 0; i < count; i++) {
+      nonce[0] = i & 0xff;
+      if (aead.open(aead.seal(message, ad, nonce, key).slice(), ad, nonce, key) === null)
+        throw new Error(`${aead.name}: a sealed message did not open`);
+    }
+    return count / ((performance.now() - start) / 1000);
+  };
+  round();
+  const rates: number[] = [];
+  for (let r = 0; r < rounds; r++) rates.push(round());
+  return median(rates);
+}
+
+/**
+ * secure.aead_*: seal+open pairs per second for each message size, on the backend this host
+ * runs (host/net/aead_choice.ts) against each backend alone: the table the choice was made from.
+ */
+function aead_rates(quick: boolean, rounds: number): BenchResult[] {
+  const bytes_max = 1 << 20;
+  const backends: [string, Aead][] = [
+    ['libsodium_wasm', new XChaCha20Poly1305(bytes_max)],
+    ['node_crypto', new NodeXChaCha20Poly1305(bytes_max)],
+  ];
+  const native = sodium_native_aead();
+  if (native !== null) backends.push(['sodium_native', native(bytes_max)]);
+  const chosen = node_aead_choice()(bytes_max);
+  const results: BenchResult[] = [];
+  for (const [label, bytes] of [
+    ['64B', 64],
+    ['1200B', 1200],
+    ['4KiB', 4096],
+    ['16KiB', 16384],
+    ['64KiB', 65536],
+  ] as const) {
+    const baselines: Record<string, number> = {};
+    for (const [name, aead] of backends) baselines[name] = aead_rate(aead, bytes, rounds, quick);
+    results.push({
+      name: `secure.aead_${label}`,
+      unit: 'seal+open/s',
+      better: 'higher',
+      lattice: aead_rate(chosen, bytes, rounds, quick),
+      baselines,
+      note: `XChaCha20-Poly1305 seal then open of ${bytes} B, one core; lattice: ${chosen.name}`,
+    });
+  }
+  for (const [, aead] of backends) aead.close();
+  chosen.close();
+  return results;
+}
+
 export async function secure_bench(options: SecureBenchOptions): Promise<BenchResult[]> {
   const { quick, log } = options;
   const rounds = quick ? 1 : 5;
   const count = (n: number) => Math.max(50, Math.round(n * (quick ? 0.05 : 1)));
-  const suite = await CryptoSuite.load();
+  const suite = await CryptoSuite.load({ aead: node_aead_choice() });
   const results: BenchResult[] = [];
 
   log('secure: handshakes');
@@ -132,6 +198,9 @@ export async function secure_bench(options: SecureBenchOptions): Promise<BenchRe
     baselines: { primitives_only: hs.primitives },
     note: 'both sides of a full handshake on one core, vs its bare primitives',
   });
+
+  log('secure: AEAD backends');
+  results.push(...aead_rates(quick, rounds));
 
   const kinds: EchoKind[] = ['lattice_udp', 'lattice_tcp', 'secure_udp', 'secure_tcp'];
   const agents = new Map<EchoKind, Agent>();

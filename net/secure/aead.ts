@@ -59,13 +59,33 @@ interface SodiumModule {
   ): number;
 }
 
+/**
+ * The AEAD seam: XChaCha20-Poly1305 seal and open, whichever code runs them. Every backend
+ * produces the same bytes (test/net/secure/aead_backends.test.ts checks the draft's vector and
+ * random cross-checks); the suite takes one at load (`CryptoSuite.load({ aead })`).
+ */
+export interface Aead {
+  /** The backend's name, for benches and stats (`libsodium-wasm`, `node-crypto`, …). */
+  readonly name: string;
+  /** Seals `plaintext`: ciphertext and 16-byte tag, as a view valid until the next call on this instance. */
+  seal(plaintext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array;
+  /** Opens ciphertext and tag: the plaintext in a buffer of its own (the caller keeps it), or null when the tag fails. */
+  open(sealed: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null;
+  /** Zeroes and frees what the backend holds; unusable after. Idempotent. */
+  close(): void;
+}
+
+/** Makes a backend for messages of at most `message_bytes_max` bytes (after `sodium.ready`). */
+export type AeadFactory = (message_bytes_max: number) => Aead;
+
 /** Largest associated data accepted (the secure channel's is 36 bytes). */
 export const AEAD_AD_BYTES_MAX = 256;
 /** Scratch capacity reserved at construction. */
 const CAPACITY_INITIAL_BYTES = 128 << 10;
 
 /** XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha) seal and open, in a fixed scratch region. */
-export class XChaCha20Poly1305 {
+export class XChaCha20Poly1305 implements Aead {
+  readonly name = 'libsodium-wasm';
   private readonly lib: SodiumModule;
   private readonly message_bytes_max: number;
   private base = 0;
@@ -182,5 +202,40 @@ export class XChaCha20Poly1305 {
     this.lib._free(this.base);
     this.base = 0;
     this.capacity = 0;
+  }
+}
+
+/**
+ * Two backends split by message size: messages under `large_bytes_min` go to `small`, the rest
+ * to `large` (each backend is fastest at one end: docs/PERFORMANCE.md has the table). Both give
+ * the same bytes, so which one ran never shows on the wire. A view `seal` returned stays valid
+ * until the next call on the backend that made it, so at least until the next call here.
+ */
+export class SizeSplitAead implements Aead {
+  readonly name: string;
+  private readonly small: Aead;
+  private readonly large: Aead;
+  private readonly large_bytes_min: number;
+
+  constructor(small: Aead, large: Aead, large_bytes_min: number) {
+    assert(Number.isSafeInteger(large_bytes_min) && large_bytes_min > 0, `large_bytes_min ${large_bytes_min}`);
+    this.small = small;
+    this.large = large;
+    this.large_bytes_min = large_bytes_min;
+    this.name = `${small.name}<${large_bytes_min}<=${large.name}`;
+  }
+
+  seal(plaintext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {
+    return (plaintext.length < this.large_bytes_min ? this.small : this.large).seal(plaintext, ad, nonce, key);
+  }
+
+  open(sealed: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
+    const length = sealed.length - AEAD_TAG_BYTES;
+    return (length < this.large_bytes_min ? this.small : this.large).open(sealed, ad, nonce, key);
+  }
+
+  close(): void {
+    this.small.close();
+    this.large.close();
   }
 }

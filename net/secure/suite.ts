@@ -17,9 +17,9 @@ import { createMlKem768, type MlKemInterface } from 'crystals-kyber-js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { expand as hkdf_expand, extract as hkdf_extract } from '@noble/hashes/hkdf.js';
 import { assert } from '../../kernel/assert.js';
-import { XChaCha20Poly1305 } from './aead.js';
+import { type Aead, type AeadFactory, XChaCha20Poly1305 } from './aead.js';
 
-export { AEAD_KEY_BYTES, AEAD_NONCE_BYTES, AEAD_TAG_BYTES } from './aead.js';
+export { AEAD_KEY_BYTES, AEAD_NONCE_BYTES, AEAD_TAG_BYTES, type Aead, type AeadFactory } from './aead.js';
 
 /** Byte sizes of the primitives' keys and outputs. */
 export const X25519_BYTES = 32;
@@ -44,23 +44,29 @@ export const AEAD_MESSAGE_BYTES_MAX = 64 << 20;
  */
 export class CryptoSuite {
   private readonly kem: MlKemInterface;
-  private readonly aead: XChaCha20Poly1305;
+  private readonly aead: Aead;
 
-  private constructor(kem: MlKemInterface, aead: XChaCha20Poly1305) {
+  private constructor(kem: MlKemInterface, aead: Aead) {
     this.kem = kem;
     this.aead = aead;
   }
 
   /**
-   * Loads libsodium's WebAssembly and the ML-KEM tables. Each suite owns its AEAD scratch region
-   * (grown up to `aead_message_bytes_max`); any number of suites may live in one process.
+   * Loads libsodium's WebAssembly and the ML-KEM tables. Each suite owns its AEAD (grown up to
+   * `aead_message_bytes_max`); any number of suites may live in one process. `aead` picks the
+   * backend (default: libsodium's WebAssembly, which runs everywhere; in Node,
+   * `host/net/aead_node.ts` offers a native one with the same bytes).
    */
-  static async load(options: { aead_message_bytes_max?: number } = {}): Promise<CryptoSuite> {
+  static async load(options: { aead_message_bytes_max?: number; aead?: AeadFactory } = {}): Promise<CryptoSuite> {
     await sodium.ready;
-    return new CryptoSuite(
-      await createMlKem768(),
-      new XChaCha20Poly1305(options.aead_message_bytes_max ?? AEAD_MESSAGE_BYTES_MAX),
-    );
+    const bytes_max = options.aead_message_bytes_max ?? AEAD_MESSAGE_BYTES_MAX;
+    const aead = options.aead === undefined ? new XChaCha20Poly1305(bytes_max) : options.aead(bytes_max);
+    return new CryptoSuite(await createMlKem768(), aead);
+  }
+
+  /** The AEAD backend's name (`libsodium-wasm`, `node-crypto`, …). */
+  get aead_name(): string {
+    return this.aead.name;
   }
 
   // X25519 ---------------------------------------------------------------------------------
