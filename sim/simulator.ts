@@ -11,6 +11,7 @@
  * No wall clock, no `Math.random`, no module-level state: a run is a function of the scenario
  * and the seed, and any number of simulators live in one process.
  */
+import type { AeadFactory } from '../net/secure/aead.js';
 import { ErrorCode } from '../kernel/error_codes.js';
 import type { NodeShared } from '../kernel/node_memory.js';
 import { Identity } from '../net/secure/identity.js';
@@ -54,6 +55,11 @@ export interface SimOptions {
    * the benchmarks turn them off.
    */
   readonly debug?: boolean;
+  /**
+   * The AEAD backend of sealed scenarios (default libsodium's WebAssembly, which runs in every
+   * host). Every backend gives the same bytes, so the trace is the same whichever runs.
+   */
+  readonly aead?: AeadFactory;
 }
 
 /** Per node, what the report shows. */
@@ -254,7 +260,8 @@ export class Simulator {
     const send_until_us = scenario.duration_ms * 1000;
     const end_us = send_until_us + scenario.drain_ms * 1000;
     const sealed = scenario.network.secure !== false;
-    const suite = sealed ? await CryptoSuite.load() : null;
+    const aead = this.options.aead;
+    const suite = sealed ? await CryptoSuite.load(aead === undefined ? {} : { aead }) : null;
     const identities = new Map<number, Identity>();
     if (suite !== null) {
       for (const n of scenario.nodes) {
