@@ -14,6 +14,9 @@ export {
 export { create_net_driver, node_net_env, node_timers, os_identity } from './net/node_net.js';
 export { NodeTransport } from './net/node_transport.js';
 export { system_random } from './net/system_random.js';
+export { AEAD_BACKENDS, node_aead_choice } from './net/aead_choice.js';
+export { NodeXChaCha20Poly1305, node_aead } from './net/aead_node.js';
+export { SodiumNativeXChaCha20Poly1305, sodium_native_aead } from './net/aead_sodium_native.js';
 export {
   NoAdapterError,
   WEBGPU_PACKAGE_VERSION,

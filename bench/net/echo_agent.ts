@@ -11,8 +11,11 @@
  * - net_framed: a TCP server that parses the length-prefixed messages and writes each back
  *   (corked: one write per chunk read), as an application handling messages on plain `net`.
  *
- * In ack mode (`mode` message) the Lattice agents answer each message with its first bytes only,
- * so a throughput figure counts one direction's payload.
+ * - tls13_chacha20 / tls13_aes128gcm: a TLS 1.3 server from Node's `tls` on that suite, parsing
+ *   and echoing length-prefixed messages as net_framed does (bench/secure/tls_baseline.ts).
+ *
+ * In ack mode (`mode` message) the Lattice and TLS agents answer each message with its first
+ * bytes only, so a throughput figure counts one direction's payload.
  */
 import { node_aead_choice } from '../../host/net/aead_choice.js';
 import { createSocket } from 'node:dgram';
@@ -25,6 +28,7 @@ import { Overflow, PacketInbox } from '../../net/packet_inbox.js';
 import { Identity } from '../../net/secure/identity.js';
 import { seeded_random } from '../../net/secure/random.js';
 import { CryptoSuite } from '../../net/secure/suite.js';
+import { TLS_SUITES, tls_echo_server } from '../secure/tls_baseline.js';
 import { LengthPrefixParser, length_prefixed } from './length_prefix.js';
 import {
   AGENT_IDENTITY_SEED,
@@ -137,6 +141,26 @@ function net_echo(framed: boolean): void {
   });
 }
 
+function tls_echo(suite: string): void {
+  let ack_bytes = 0;
+  const server = tls_echo_server(init.certificate!, suite, () => ack_bytes);
+  const sockets = new Set<Socket>();
+  server.on('secureConnection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.listen(0, '127.0.0.1', () => post({ type: 'listening', port: (server.address() as { port: number }).port }));
+  port.on('message', (message: MainToEcho) => {
+    if (message.type === 'exit') {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => port.close());
+    } else {
+      if (message.type === 'mode') ack_bytes = message.ack_bytes;
+      post({ type: 'ready' });
+    }
+  });
+}
+
 try {
   switch (init.kind) {
     case 'lattice_udp':
@@ -153,6 +177,10 @@ try {
       break;
     case 'dgram':
       dgram_echo();
+      break;
+    case 'tls13_chacha20':
+    case 'tls13_aes128gcm':
+      tls_echo(TLS_SUITES[init.kind]);
       break;
     default:
       net_echo(init.kind === 'net_framed');

@@ -5,7 +5,16 @@
  */
 
 /** What an agent echoes with. */
-export type EchoKind = 'lattice_udp' | 'lattice_tcp' | 'secure_udp' | 'secure_tcp' | 'dgram' | 'net' | 'net_framed';
+export type EchoKind =
+  | 'lattice_udp'
+  | 'lattice_tcp'
+  | 'secure_udp'
+  | 'secure_tcp'
+  | 'dgram'
+  | 'net'
+  | 'net_framed'
+  | 'tls13_chacha20'
+  | 'tls13_aes128gcm';
 
 /** Node ids of the benchmark: the client (main thread) and each Lattice agent. */
 export const CLIENT_NODE = 1;
@@ -20,6 +29,8 @@ export const AGENT_IDENTITY_SEED = 0xa9;
 
 export interface EchoInit {
   readonly kind: EchoKind;
+  /** The TLS agents' certificate and key, PEM (bench/secure/tls_baseline.ts makes one). */
+  readonly certificate?: { readonly cert: string; readonly key: string };
 }
 
 export type MainToEcho =

@@ -11,6 +11,10 @@
  *   the same echo through the clear driver (bench/net/echo.ts has the method).
  * - secure.tcp_64KiB_MBps: one-way payload throughput over TCP: 64 KiB messages, 16 in flight,
  *   each answered by an 8-byte acknowledgement, sealed vs clear.
+ * - TLS 1.3 (Node's `tls`, both suites) beside the clear driver on every TCP row, and TLS 1.3
+ *   handshakes (server-only and mutual) beside Lattice's (bench/secure/tls_baseline.ts).
+ * - secure.tcp_rtt_p50_us / _p99_us: one 64 B message in flight, sealed, against the clear
+ *   driver and TLS 1.3.
  * - secure.aead_64B … secure.aead_64KiB: XChaCha20-Poly1305 seal+open pairs per second on one
  *   core, on the backend this host runs (host/net/aead_choice.ts) against each backend alone.
  * Both sides of the traffic rows run the host's AEAD choice (LATTICE_AEAD forces one).
@@ -35,10 +39,12 @@ import {
   compare_case,
   packet_client,
   start_agent,
+  rtt,
   type Agent,
   type Case,
   type EchoTransport,
 } from '../net/echo.js';
+import { TLS_SUITES, make_certificate, tls_client, tls_handshake_rate } from './tls_baseline.js';
 import {
   AGENT_IDENTITY_SEED,
   AGENT_NODE,
@@ -46,6 +52,9 @@ import {
   CLIENT_NODE,
   type EchoKind,
 } from '../net/echo_protocol.js';
+
+/** The TLS 1.3 agents the TCP rows compare with. */
+const TLS_KINDS = ['tls13_chacha20', 'tls13_aes128gcm'] as const;
 
 export interface SecureBenchOptions {
   readonly quick: boolean;
@@ -190,13 +199,18 @@ export async function secure_bench(options: SecureBenchOptions): Promise<BenchRe
 
   log('secure: handshakes');
   const hs = handshake_rates(suite, quick ? 10 : 100, rounds);
+  const tls_count = quick ? 20 : 300;
   results.push({
     name: 'secure.handshakes_per_s',
     unit: 'handshakes/s',
     better: 'higher',
     lattice: hs.protocol,
-    baselines: { primitives_only: hs.primitives },
-    note: 'both sides of a full handshake on one core, vs its bare primitives',
+    baselines: {
+      primitives_only: hs.primitives,
+      tls13: await tls_handshake_rate(tls_count, false),
+      tls13_mutual: await tls_handshake_rate(tls_count, true),
+    },
+    note: 'both sides of a full handshake on one core, vs its bare primitives and full TLS 1.3 handshakes (ECDSA P-256, loopback, both ends on this core)',
   });
 
   log('secure: AEAD backends');
@@ -209,7 +223,9 @@ export async function secure_bench(options: SecureBenchOptions): Promise<BenchRe
   let channel: SecureChannel | null = null;
   const transports: EchoTransport[] = [];
   try {
+    const certificate = make_certificate();
     for (const kind of kinds) agents.set(kind, await start_agent({ kind }));
+    for (const kind of TLS_KINDS) agents.set(kind, await start_agent({ kind, certificate }));
     const config = { node_id: CLIENT_NODE, max_queue: 65_536, pending_bytes_max: 64 << 20 };
     clear = (await open_packet_port(node_net_env({ interfaces: {}, hostname: 'bench' }), config)).driver;
     const open = await open_packet_port(node_net_env({ interfaces: {}, hostname: 'bench' }), config, {
@@ -238,6 +254,7 @@ export async function secure_bench(options: SecureBenchOptions): Promise<BenchRe
       ['lattice', packet_client(channel, AGENT_NODE.secure_tcp, false)],
       ['clear_driver', packet_client(clear, AGENT_NODE.lattice_tcp, false)],
     ]);
+    for (const kind of TLS_KINDS) tcp.set(kind, await tls_client(agents.get(kind)!.port, certificate, TLS_SUITES[kind]));
     transports.push(...udp.values(), ...tcp.values());
     // The first case on each agent warms its libsodium up (see Case.warm_ms).
     const warm_ms = quick ? 300 : 3000;
@@ -297,6 +314,25 @@ export async function secure_bench(options: SecureBenchOptions): Promise<BenchRe
       for (const agent of agents.values()) await agent.mode(c.ack_bytes ?? 0);
       (globalThis as { gc?: () => void }).gc?.(); // Each case starts on a collected heap.
       results.push(case_result(c, await compare_case(c, rounds)));
+    }
+    log('secure: secure.tcp_rtt (one message in flight)');
+    for (const agent of agents.values()) await agent.mode(0);
+    const rtt_count = count(5_000);
+    const rtts = new Map<string, { p50: number; p99: number }>();
+    for (const [name, transport] of tcp) rtts.set(name, await rtt(transport, 64, rtt_count));
+    for (const [row, key] of [
+      ['secure.tcp_rtt_p50_us', 'p50'],
+      ['secure.tcp_rtt_p99_us', 'p99'],
+    ] as const) {
+      const { lattice, ...others } = Object.fromEntries([...rtts].map(([n, v]) => [n, v[key]]));
+      results.push({
+        name: row,
+        unit: 'µs',
+        better: 'lower',
+        lattice: lattice!,
+        baselines: others,
+        note: `sealed TCP round trip of one 64 B message, ${key}, against the clear driver's and TLS 1.3's`,
+      });
     }
     const stats = channel.stats();
     const drops = Object.values(stats.dropped).reduce((a, b) => a + b, 0);

@@ -3,8 +3,9 @@
  * "AEAD backends"). All give the same bytes; the portable default (libsodium's WebAssembly)
  * stays what the browser and the simulator run.
  *
- * - `sodium-native` installed (an optional dependency): it for messages under 32 KiB, Node's
- *   OpenSSL (`node-crypto`) from 32 KiB on.
+ * - `sodium-native` installed (an optional dependency): libsodium's WebAssembly under 256 B (its
+ *   calls cost less than a native binding's), sodium-native from 256 B, Node's OpenSSL
+ *   (`node-crypto`) from 32 KiB on.
  * - Without it: libsodium's WebAssembly under 4 KiB, `node-crypto` from 4 KiB on.
  *
  * `LATTICE_AEAD` in the environment picks one backend alone for comparisons: `wasm`, `node`,
@@ -19,6 +20,8 @@ import { sodium_native_aead } from './aead_sodium_native.js';
 /** From this size on, OpenSSL's ChaCha20 is the fastest here, whichever libsodium runs below it. */
 export const NATIVE_LARGE_BYTES_MIN = 32 << 10;
 export const WASM_LARGE_BYTES_MIN = 4 << 10;
+/** Under this size, libsodium's WebAssembly beats the native binding (the call costs more than the cipher). */
+export const NATIVE_SMALL_BYTES_MIN = 256;
 
 /** The backend names `LATTICE_AEAD` takes. */
 export const AEAD_BACKENDS = ['wasm', 'node', 'native'] as const;
