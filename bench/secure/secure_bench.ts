@@ -254,7 +254,8 @@ export async function secure_bench(options: SecureBenchOptions): Promise<BenchRe
       ['lattice', packet_client(channel, AGENT_NODE.secure_tcp, false)],
       ['clear_driver', packet_client(clear, AGENT_NODE.lattice_tcp, false)],
     ]);
-    for (const kind of TLS_KINDS) tcp.set(kind, await tls_client(agents.get(kind)!.port, certificate, TLS_SUITES[kind]));
+    for (const kind of TLS_KINDS)
+      tcp.set(kind, await tls_client(agents.get(kind)!.port, certificate, TLS_SUITES[kind]));
     transports.push(...udp.values(), ...tcp.values());
     // The first case on each agent warms its libsodium up (see Case.warm_ms).
     const warm_ms = quick ? 300 : 3000;

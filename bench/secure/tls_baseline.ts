@@ -76,23 +76,20 @@ function check_suite(socket: TLSSocket, suite: string): void {
 
 /** The echo agent's TLS server: parses each message and writes it (or its first `ack_bytes()`) back, corked per read. */
 export function tls_echo_server(certificate: Certificate, suite: string, ack_bytes: () => number): Server {
-  return createServer(
-    { ...certificate, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ciphers: suite },
-    (socket) => {
-      socket.setNoDelay(true);
-      check_suite(socket, suite);
-      const parser = new LengthPrefixParser((message) => {
-        const n = ack_bytes();
-        socket.write(length_prefixed(n === 0 ? message : message.subarray(0, n)));
-      });
-      socket.on('data', (data: Buffer) => {
-        socket.cork();
-        parser.push(data);
-        socket.uncork();
-      });
-      socket.on('error', () => socket.destroy());
-    },
-  );
+  return createServer({ ...certificate, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ciphers: suite }, (socket) => {
+    socket.setNoDelay(true);
+    check_suite(socket, suite);
+    const parser = new LengthPrefixParser((message) => {
+      const n = ack_bytes();
+      socket.write(length_prefixed(n === 0 ? message : message.subarray(0, n)));
+    });
+    socket.on('data', (data: Buffer) => {
+      socket.cork();
+      parser.push(data);
+      socket.uncork();
+    });
+    socket.on('error', () => socket.destroy());
+  });
 }
 
 /** A TLS 1.3 client on `suite` to the agent at `port`: an `EchoTransport` (writes corked per turn). */
