@@ -38,6 +38,12 @@ export function node_aead_choice(only: string | undefined = process.env.LATTICE_
       `LATTICE_AEAD must be one of ${AEAD_BACKENDS.join(', ')}${native === null ? ' (sodium-native does not load here)' : ''}, got '${only}'`,
     );
   }
-  if (native !== null) return (n) => new SizeSplitAead(native(n), new NodeXChaCha20Poly1305(n), NATIVE_LARGE_BYTES_MIN);
+  if (native !== null)
+    return (n) =>
+      new SizeSplitAead(
+        new XChaCha20Poly1305(n),
+        new SizeSplitAead(native(n), new NodeXChaCha20Poly1305(n), NATIVE_LARGE_BYTES_MIN),
+        NATIVE_SMALL_BYTES_MIN,
+      );
   return (n) => new SizeSplitAead(new XChaCha20Poly1305(n), new NodeXChaCha20Poly1305(n), WASM_LARGE_BYTES_MIN);
 }

@@ -6,8 +6,10 @@
 import sodium from 'libsodium-wrappers';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { node_aead_choice } from '../../../host/net/aead_choice.js';
 import { node_aead } from '../../../host/net/aead_node.js';
-import { type Aead, XChaCha20Poly1305 } from '../../../net/secure/aead.js';
+import { sodium_native_aead } from '../../../host/net/aead_sodium_native.js';
+import { type Aead, SizeSplitAead, XChaCha20Poly1305 } from '../../../net/secure/aead.js';
 import { hchacha20 } from '../../../net/secure/hchacha20.js';
 import { bytes_hex, hex_bytes } from '../../../net/secure/hex.js';
 import { CryptoSuite } from '../../../net/secure/suite.js';
@@ -23,6 +25,7 @@ const same = (a: Uint8Array | null, b: Uint8Array) =>
 const BACKENDS: [string, (bytes_max: number) => Aead][] = [
   ['libsodium-wasm', (n) => new XChaCha20Poly1305(n)],
   ['node-crypto', node_aead],
+  ['sodium-native', (n) => sodium_native_aead()!(n)],
 ];
 
 describe('HChaCha20 (draft-irtf-cfrg-xchacha-03 §2.2)', () => {
@@ -128,5 +131,32 @@ describe('a suite on the native backend', () => {
     const message = new Uint8Array(1200).map((_, i) => i);
     expect(portable.open(native.seal(message, ad, nonce, key).slice(), ad, nonce, key)).toEqual(message);
     expect(native.open(portable.seal(message, ad, nonce, key).slice(), ad, nonce, key)).toEqual(message);
+  });
+});
+
+describe("a Node host's choice of backend", () => {
+  it('splits by size as measured (WebAssembly, native libsodium, OpenSSL), and LATTICE_AEAD forces one', () => {
+    const native = sodium_native_aead();
+    expect(native).not.toBeNull(); // An optional dependency, installed by `npm ci` here.
+    expect(node_aead_choice(undefined)(1 << 20).name).toBe('libsodium-wasm<256<=sodium-native<32768<=node-crypto');
+    expect(node_aead_choice('wasm')(1024).name).toBe('libsodium-wasm');
+    expect(node_aead_choice('node')(1024).name).toBe('node-crypto');
+    expect(node_aead_choice('native')(1024).name).toBe('sodium-native');
+    expect(() => node_aead_choice('openssl')).toThrow(expect.objectContaining({ code: 'ERR_LATTICE_BAD_OPTION' }));
+  });
+
+  it('seals each size with the backend its range names: the same bytes either way', () => {
+    const split = new SizeSplitAead(new XChaCha20Poly1305(1 << 20), node_aead(1 << 20), 256);
+    const key = new Uint8Array(32).fill(1);
+    const nonce = new Uint8Array(24).fill(2);
+    for (const length of [0, 255, 256, 4096]) {
+      const plaintext = new Uint8Array(length).fill(length & 0xff);
+      const sealed = split.seal(plaintext, new Uint8Array(0), nonce, key).slice();
+      expect(same(sealed, sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, null, null, nonce, key))).toBe(
+        true,
+      );
+      expect(same(split.open(sealed, new Uint8Array(0), nonce, key), plaintext)).toBe(true);
+    }
+    split.close();
   });
 });
