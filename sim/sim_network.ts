@@ -65,6 +65,8 @@ interface Conn {
   readonly pending: Set<PendingWrite>;
   /** Set when this end was destroyed after a bad frame: bytes still arriving are lost. */
   desynced: boolean;
+  /** Set once this end's writing side is closed (`end`, or the peer's FIN): it writes no more, still reads. */
+  ending: boolean;
 }
 
 /** A datagram on the wire (pooled: reused once it arrived). */
@@ -416,6 +418,7 @@ export class SimNetwork {
       last_arrival_us: 0,
       pending: new Set(),
       desynced: false,
+      ending: false,
     };
     this.conns.set(conn.id, conn);
     this.counters.connects++;
@@ -439,6 +442,7 @@ export class SimNetwork {
         last_arrival_us: 0,
         pending: new Set(),
         desynced: false,
+        ending: false,
       };
       this.conns.set(inbound.id, inbound);
       conn.peer = inbound;
@@ -455,7 +459,7 @@ export class SimNetwork {
   /** @internal */
   write(from: SimTransport, id: number, bytes: Uint8Array, done: (error: string | null) => void): void {
     const conn = this.conns.get(id);
-    if (conn === undefined || conn.owner !== from || !conn.open || conn.peer === null) {
+    if (conn === undefined || conn.owner !== from || !conn.open || conn.peer === null || conn.ending) {
       this.scheduler.global.after(0, () => done('EPIPE'));
       return;
     }
@@ -526,6 +530,38 @@ export class SimNetwork {
         if (this.conns.has(peer.id)) this.close_now(peer, abort ? 'ECONNRESET' : null);
       });
     }
+  }
+
+  /**
+   * @internal Closes `id`'s writing side from its owner (TCP half-close, as Node's `socket.end()`
+   * with the peer not allowing half-open connections): the owner's writes in flight still
+   * arrive, then the peer sees the FIN and ends its own side: its writes in flight (say, the
+   * answer to the owner's last message) still reach the owner, which reads until then. Both
+   * ends are closed (`on_closed`, no error) once the last of those bytes arrived. A connection
+   * not yet open is closed at once.
+   */
+  end(from: SimTransport, id: number): void {
+    const conn = this.conns.get(id);
+    if (conn === undefined || conn.owner !== from || conn.ending) return;
+    const peer = conn.peer;
+    if (!conn.open || peer === null) {
+      this.close(from, id, false);
+      return;
+    }
+    conn.ending = true;
+    const fin_at = Math.max(conn.last_arrival_us, this.scheduler.now_us + this.delay_us(from.endpoint.prng));
+    this.scheduler.global.at(fin_at, () => {
+      if (!this.conns.has(peer.id) || !this.conns.has(conn.id)) return;
+      peer.ending = true; // The peer read the FIN: it ends its side too, after its writes in flight.
+      const last_us = Math.max(peer.last_arrival_us, this.scheduler.now_us);
+      this.scheduler.global.at(last_us, () => {
+        if (this.conns.has(peer.id)) this.close_now(peer, null);
+        const back_us = this.scheduler.now_us + this.delay_us(peer.owner.endpoint.prng);
+        this.scheduler.global.at(back_us, () => {
+          if (this.conns.has(conn.id)) this.close_now(conn, null);
+        });
+      });
+    });
   }
 
   /** Resets `conn` and its peer (a partition or a crash); `silent` for a crashed owner. */
@@ -627,7 +663,7 @@ export class SimTransport implements Transport {
   }
 
   end(conn: number): void {
-    this.network.close(this, conn, false);
+    this.network.end(this, conn);
   }
 
   destroy(conn: number): void {
