@@ -193,6 +193,14 @@ export async function net_client(port: number): Promise<EchoTransport> {
     socket.once('connect', resolve);
     socket.once('error', reject);
   });
+  return length_prefixed_client(socket);
+}
+
+/**
+ * Length-prefixed messages over a connected stream (plain `net`, or `tls`): writes corked for
+ * the turn (uncorked on the next tick), every message back parsed.
+ */
+export function length_prefixed_client(socket: Socket): EchoTransport {
   let frame: Buffer = Buffer.alloc(0);
   let corked = false;
   const uncork = () => {

@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tls_connect, createServer, type TLSSocket, type Server } from 'node:tls';
-import type { EchoTransport } from '../net/echo.js';
+import { length_prefixed_client, type EchoTransport } from '../net/echo.js';
 import { LengthPrefixParser, length_prefixed } from '../net/length_prefix.js';
 
 /** The two TLS 1.3 suites measured, by the baseline names the results use. */
@@ -109,35 +109,7 @@ export async function tls_client(port: number, certificate: Certificate, suite: 
   });
   socket.setNoDelay(true);
   check_suite(socket, suite);
-  let frame: Buffer = Buffer.alloc(0);
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    socket.uncork();
-  };
-  return {
-    lossy: false,
-    send() {
-      if (!corked) {
-        corked = true;
-        socket.cork();
-        process.nextTick(uncork);
-      }
-      socket.write(frame);
-    },
-    prepare(size, on_echo) {
-      frame = length_prefixed(new Uint8Array(size).fill(0x5a));
-      const parser = new LengthPrefixParser(on_echo);
-      socket.removeAllListeners('data');
-      socket.on('data', (chunk: Buffer) => parser.push(chunk));
-    },
-    close() {
-      return new Promise((resolve) => {
-        socket.once('close', () => resolve());
-        socket.end();
-      });
-    },
-  };
+  return length_prefixed_client(socket);
 }
 
 /** Full TLS 1.3 handshakes per second over loopback, both ends here; `mutual`: the client proves a certificate too. */

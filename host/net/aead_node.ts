@@ -20,12 +20,13 @@ import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { assert } from '../../kernel/assert.js';
 import { ByteArena } from '../../net/byte_arena.js';
 import {
-  AEAD_AD_BYTES_MAX,
   AEAD_KEY_BYTES,
   AEAD_NONCE_BYTES,
   AEAD_TAG_BYTES,
   type Aead,
   type AeadFactory,
+  check_aead_arguments,
+  sealing_scratch,
 } from '../../net/secure/aead.js';
 import { HCHACHA_NONCE_BYTES, hchacha20 } from '../../net/secure/hchacha20.js';
 
@@ -39,7 +40,7 @@ export class NodeXChaCha20Poly1305 implements Aead {
   private readonly message_bytes_max: number;
   private readonly subkey = new Uint8Array(AEAD_KEY_BYTES);
   private readonly iv = new Uint8Array(CHACHA_NONCE_BYTES);
-  private out = new Uint8Array(0);
+  private out: Uint8Array = new Uint8Array(0);
   /** Small plaintexts are carved from here (net/byte_arena.ts); large ones get a buffer each. */
   private readonly arena = new ByteArena();
   private closed = false;
@@ -53,10 +54,7 @@ export class NodeXChaCha20Poly1305 implements Aead {
   seal(plaintext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {
     this.check(plaintext.length, ad, nonce, key);
     const bytes = plaintext.length + AEAD_TAG_BYTES;
-    if (this.out.length < bytes)
-      this.out = new Uint8Array(
-        Math.min(this.message_bytes_max + AEAD_TAG_BYTES, Math.max(bytes, this.out.length * 2)),
-      );
+    this.out = sealing_scratch(this.out, bytes, this.message_bytes_max);
     this.derive(nonce, key);
     const cipher = createCipheriv('chacha20-poly1305', this.subkey, this.iv, { authTagLength: AEAD_TAG_BYTES });
     this.forget();
@@ -113,14 +111,7 @@ export class NodeXChaCha20Poly1305 implements Aead {
   }
 
   private check(message_bytes: number, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
-    assert(!this.closed, 'AEAD used after close()');
-    assert(
-      message_bytes <= this.message_bytes_max,
-      `a message of ${message_bytes} bytes, over ${this.message_bytes_max}`,
-    );
-    assert(ad.length <= AEAD_AD_BYTES_MAX, `associated data of ${ad.length} bytes`);
-    assert(nonce.length === AEAD_NONCE_BYTES, `nonce of ${nonce.length} bytes`);
-    assert(key.length === AEAD_KEY_BYTES, `key of ${key.length} bytes`);
+    check_aead_arguments(!this.closed, this.message_bytes_max, message_bytes, ad, nonce, key);
   }
 }
 

@@ -15,12 +15,11 @@ import { createRequire } from 'node:module';
 import { assert } from '../../kernel/assert.js';
 import { ByteArena } from '../../net/byte_arena.js';
 import {
-  AEAD_AD_BYTES_MAX,
-  AEAD_KEY_BYTES,
-  AEAD_NONCE_BYTES,
   AEAD_TAG_BYTES,
   type Aead,
   type AeadFactory,
+  check_aead_arguments,
+  sealing_scratch,
 } from '../../net/secure/aead.js';
 
 /** The two calls used here, as `sodium-native` 5 exports them. */
@@ -65,10 +64,7 @@ export class SodiumNativeXChaCha20Poly1305 implements Aead {
   seal(plaintext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {
     this.check(plaintext.length, ad, nonce, key);
     const bytes = plaintext.length + AEAD_TAG_BYTES;
-    if (this.out.length < bytes)
-      this.out = new Uint8Array(
-        Math.min(this.message_bytes_max + AEAD_TAG_BYTES, Math.max(bytes, this.out.length * 2)),
-      );
+    this.out = sealing_scratch(this.out, bytes, this.message_bytes_max);
     const out = this.out.subarray(0, bytes);
     this.lib.crypto_aead_xchacha20poly1305_ietf_encrypt(out, plaintext, ad, null, nonce, key);
     return out;
@@ -95,14 +91,7 @@ export class SodiumNativeXChaCha20Poly1305 implements Aead {
   }
 
   private check(message_bytes: number, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
-    assert(!this.closed, 'AEAD used after close()');
-    assert(
-      message_bytes <= this.message_bytes_max,
-      `a message of ${message_bytes} bytes, over ${this.message_bytes_max}`,
-    );
-    assert(ad.length <= AEAD_AD_BYTES_MAX, `associated data of ${ad.length} bytes`);
-    assert(nonce.length === AEAD_NONCE_BYTES, `nonce of ${nonce.length} bytes`);
-    assert(key.length === AEAD_KEY_BYTES, `key of ${key.length} bytes`);
+    check_aead_arguments(!this.closed, this.message_bytes_max, message_bytes, ad, nonce, key);
   }
 }
 

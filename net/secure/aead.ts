@@ -78,6 +78,32 @@ export interface Aead {
 /** Makes a backend for messages of at most `message_bytes_max` bytes (after `sodium.ready`). */
 export type AeadFactory = (message_bytes_max: number) => Aead;
 
+/**
+ * The checks every backend makes on its arguments (programmer errors: assertion failures):
+ * a live backend, a message within `message_bytes_max`, associated data within
+ * `AEAD_AD_BYTES_MAX`, a 24-byte nonce and a 32-byte key.
+ */
+export function check_aead_arguments(
+  live: boolean,
+  message_bytes_max: number,
+  message_bytes: number,
+  ad: Uint8Array,
+  nonce: Uint8Array,
+  key: Uint8Array,
+): void {
+  assert(live, 'AEAD used after close()');
+  assert(message_bytes <= message_bytes_max, `a message of ${message_bytes} bytes, over ${message_bytes_max}`);
+  assert(ad.length <= AEAD_AD_BYTES_MAX, `associated data of ${ad.length} bytes`);
+  assert(nonce.length === AEAD_NONCE_BYTES, `nonce of ${nonce.length} bytes`);
+  assert(key.length === AEAD_KEY_BYTES, `key of ${key.length} bytes`);
+}
+
+/** A sealing scratch of at least `bytes`: `out` itself, or one twice as large (at most `message_bytes_max` + tag). */
+export function sealing_scratch(out: Uint8Array, bytes: number, message_bytes_max: number): Uint8Array {
+  if (out.length >= bytes) return out;
+  return new Uint8Array(Math.min(message_bytes_max + AEAD_TAG_BYTES, Math.max(bytes, out.length * 2)));
+}
+
 /** Largest associated data accepted (the secure channel's is 36 bytes). */
 export const AEAD_AD_BYTES_MAX = 256;
 /** Scratch capacity reserved at construction. */
@@ -156,14 +182,7 @@ export class XChaCha20Poly1305 implements Aead {
   }
 
   private check(message_bytes: number, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
-    assert(this.base !== 0, 'AEAD used after close()');
-    assert(
-      message_bytes <= this.message_bytes_max,
-      `a message of ${message_bytes} bytes, over ${this.message_bytes_max}`,
-    );
-    assert(ad.length <= AEAD_AD_BYTES_MAX, `associated data of ${ad.length} bytes`);
-    assert(nonce.length === AEAD_NONCE_BYTES, `nonce of ${nonce.length} bytes`);
-    assert(key.length === AEAD_KEY_BYTES, `key of ${key.length} bytes`);
+    check_aead_arguments(this.base !== 0, this.message_bytes_max, message_bytes, ad, nonce, key);
     if (message_bytes > this.capacity)
       this.reserve(Math.min(this.message_bytes_max, Math.max(message_bytes, this.capacity * 2)));
   }

@@ -19,14 +19,20 @@ function recorder() {
   return { log, events };
 }
 
+/** Nodes 1 and 2 on a simulated network with no faults, on one agenda. */
+function two_nodes(seed: number) {
+  const scheduler = new Scheduler({ lookahead_us: 0 });
+  const network = new SimNetwork(scheduler, new Prng(seed), { ...LINK_FAULTS_NONE }, SABOTAGE_NONE);
+  network.add_node(1, scheduler.global);
+  network.add_node(2, scheduler.global);
+  const a = network.transport(1, { alive: true, epoch: 1 });
+  const b = network.transport(2, { alive: true, epoch: 1 });
+  return { scheduler, a, b };
+}
+
 describe('simulated TCP end()', () => {
   it("delivers what the ending side wrote and the peer's answer to it, then closes both ends cleanly", async () => {
-    const scheduler = new Scheduler({ lookahead_us: 0 });
-    const network = new SimNetwork(scheduler, new Prng(1), { ...LINK_FAULTS_NONE }, SABOTAGE_NONE);
-    network.add_node(1, scheduler.global);
-    network.add_node(2, scheduler.global);
-    const a = network.transport(1, { alive: true, epoch: 1 });
-    const b = network.transport(2, { alive: true, epoch: 1 });
+    const { scheduler, a, b } = two_nodes(1);
     const at_a = recorder();
     const at_b = recorder();
     const results: string[] = [];
@@ -54,12 +60,7 @@ describe('simulated TCP end()', () => {
   });
 
   it('both ends close without an error when one ends an idle connection; a write after that fails with EPIPE', async () => {
-    const scheduler = new Scheduler({ lookahead_us: 0 });
-    const network = new SimNetwork(scheduler, new Prng(2), { ...LINK_FAULTS_NONE }, SABOTAGE_NONE);
-    network.add_node(1, scheduler.global);
-    network.add_node(2, scheduler.global);
-    const a = network.transport(1, { alive: true, epoch: 1 });
-    const b = network.transport(2, { alive: true, epoch: 1 });
+    const { scheduler, a, b } = two_nodes(2);
     const at_a = recorder();
     const at_b = recorder();
     await a.bind(sim_host(1), 0, at_a.events);
