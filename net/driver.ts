@@ -674,6 +674,7 @@ export class NetDriver implements FramePort, PacketPort {
 
   /** Makes the inbound connection `via` the peer's route, giving up a connection of our own. */
   private take_route(peer: Peer, via: number): void {
+    assert(this.inbound.has(via) && via !== peer.conn, 'take_route: a dial-in that is not the route yet');
     const old = peer.conn;
     if (old !== -1) {
       this.conn_peer.delete(old);
@@ -683,7 +684,10 @@ export class NetDriver implements FramePort, PacketPort {
         this.counters.duplicate_connections_closed++;
         if (peer.state === 'connecting') this.env.transport.destroy(old);
         else if (peer.writing === null) this.env.transport.end(old);
-        else peer.retiring = old;
+        else {
+          if (peer.retiring !== -1) this.env.transport.end(peer.retiring); // One at a time.
+          peer.retiring = old;
+        }
       }
     }
     if (peer.timer !== -1) this.env.timers.clear(peer.timer);
