@@ -170,6 +170,7 @@ class RunningNode {
       proto: config.proto,
       secure: identity !== null,
       public_key: identity === null ? null : bytes_hex(identity.public_key),
+      aead: host.network.secure?.aead_backend ?? null,
       processes: config.processes.map((p) => p.pid),
     });
     process.on('SIGINT', this.on_signal);

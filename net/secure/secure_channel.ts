@@ -410,6 +410,11 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     });
   }
 
+  /** The AEAD backend this channel seals and opens with (its suite's, e.g. `libsodium-wasm`). */
+  get aead_backend(): string {
+    return this.suite.aead_name;
+  }
+
   /** Where the peer's security stands. */
   state(node: number): SecureState {
     const peer = this.peers.get(node);

@@ -49,7 +49,12 @@ describe('lattice node', () => {
       const key_b = await keygen('b.key');
       const a = start({ node_id: 1, port: 0, proto, secure: { identity_file: 'a.key' } }, `a-${proto}.json`);
       const ready_a = await a.next((e) => e.event === 'ready');
-      expect(ready_a).toMatchObject({ node_id: 1, secure: true, public_key: key_a });
+      expect(ready_a).toMatchObject({
+        node_id: 1,
+        secure: true,
+        public_key: key_a,
+        aead: 'libsodium-wasm<256<=sodium-native<32768<=node-crypto', // The Node host's native path.
+      });
       const b = start(
         {
           node_id: 2,
