@@ -283,8 +283,13 @@ interface Peer {
   blocked: boolean;
   /** The latest inbound connection the peer was proved on (-1: none open), its route once it has no other. */
   dialed_in: number;
-  /** Our own connection given up for the peer's, closed once its write in flight ends (-1: none). */
+  /**
+   * Our own connection given up for the peer's (-1: none): ended at once, and nothing is written
+   * on the new route until it has closed (the peer read it to its end), so no frame overtakes
+   * one sent before; at most `close_timeout_ms` (`retire_timer`), then it is destroyed.
+   */
   retiring: number;
+  retire_timer: number;
 }
 
 /** What the driver takes from its host. */
@@ -495,6 +500,7 @@ export class NetDriver implements FramePort, PacketPort {
       blocked: false,
       dialed_in: -1,
       retiring: -1,
+      retire_timer: -1,
     });
   }
 
@@ -642,23 +648,27 @@ export class NetDriver implements FramePort, PacketPort {
   }
 
   /**
-   * FramePort: the secure channel proved that `node` sent a frame that came by `via`. If `via`
-   * is a connection the peer dialed in on, it becomes the peer's route when the peer has none
-   * that wins over it (one connection per peer pair, docs/WIRE.md "One connection per pair"):
+   * FramePort: the secure channel proved that `node` sent a frame that came by `via`: the
+   * connection is proven (off the strangers' limits). With `route` (a packet sealed under the
+   * peer's session keys opened on it, not just a signature, which anyone may replay), a
+   * connection the peer dialed in on becomes the peer's route when the peer has none that wins
+   * over it (one connection per peer pair, docs/WIRE.md "One connection per pair"):
    * - a `tcp_inbound` peer, or a `tcp` peer with no connection of ours open or opening, is
    *   reached over it from now on (no dial);
    * - when both nodes dialed (a simultaneous dial), the connection dialed by the lower node id
-   *   wins on both sides: the higher node takes the peer's connection and closes its own once
-   *   its write in flight ends (`duplicate_connections_closed`); the lower node keeps its own;
+   *   wins on both sides: the higher node takes the peer's connection and ends its own
+   *   (`duplicate_connections_closed`), writing nothing more until that one has closed; the lower
+   *   node keeps its own;
    * - a newer dial-in replaces an older one as the route (the older stays open, as any inbound
    *   connection, until it closes or times out).
    * Any other peer, or a connection of our own, changes nothing.
    */
-  authenticated(node: number, via: Address | number): void {
+  authenticated(node: number, via: Address | number, route: boolean): void {
     if (typeof via !== 'number') return;
     const conn = this.inbound.get(via);
     if (conn === undefined) return;
     if (!conn.proven) this.prove(conn);
+    if (!route) return; // A signature may be replayed: it proves the bytes, not who sends on the connection.
     const peer = this.peers.get(node);
     if (peer === undefined || (peer.proto !== Proto.TCP_INBOUND && peer.proto !== Proto.TCP)) return;
     conn.node = node;
@@ -672,6 +682,33 @@ export class NetDriver implements FramePort, PacketPort {
     if (!ours_wins) this.take_route(peer, via);
   }
 
+  /**
+   * Ends our open connection `old`, given up for the peer's: what was written on it still
+   * arrives (a half-close), and the peer's end follows once it read it all; until then the
+   * peer's frames wait (`flush`), so none overtakes one written on `old`.
+   */
+  private retire(peer: Peer, old: number): void {
+    if (peer.retiring !== -1) this.retired(peer); // One at a time: an earlier one goes now.
+    peer.retiring = old;
+    this.conn_peer.set(old, peer); // Its close comes to `on_closed`.
+    this.env.transport.end(old);
+    peer.retire_timer = this.env.timers.set(this.config.close_timeout_ms, () => {
+      peer.retire_timer = -1;
+      if (peer.retiring === old) this.env.transport.destroy(old); // Its close resumes the peer.
+    });
+  }
+
+  /** The retired connection closed (or is dropped): frames to the peer may go again. */
+  private retired(peer: Peer): void {
+    const old = peer.retiring;
+    peer.retiring = -1;
+    if (peer.retire_timer !== -1) this.env.timers.clear(peer.retire_timer);
+    peer.retire_timer = -1;
+    if (this.conn_peer.get(old) === peer) this.conn_peer.delete(old);
+    this.env.transport.destroy(old); // Closed already, or past its time.
+    if (!peer.outbox.empty) this.schedule_flush(peer);
+  }
+
   /** Makes the inbound connection `via` the peer's route, giving up a connection of our own. */
   private take_route(peer: Peer, via: number): void {
     assert(this.inbound.has(via) && via !== peer.conn, 'take_route: a dial-in that is not the route yet');
@@ -679,15 +716,10 @@ export class NetDriver implements FramePort, PacketPort {
     if (old !== -1) {
       this.conn_peer.delete(old);
       if (!this.inbound.has(old)) {
-        // Ours: one that is still opening goes at once; an open one once its write in flight
-        // has ended (the peer reads it to its end, so nothing written on it is lost).
         this.counters.duplicate_connections_closed++;
-        if (peer.state === 'connecting') this.env.transport.destroy(old);
-        else if (peer.writing === null) this.env.transport.end(old);
-        else {
-          if (peer.retiring !== -1) this.env.transport.end(peer.retiring); // One at a time.
-          peer.retiring = old;
-        }
+        if (peer.state === 'connecting')
+          this.env.transport.destroy(old); // Nothing was written on it.
+        else this.retire(peer, old);
       }
     }
     if (peer.timer !== -1) this.env.timers.clear(peer.timer);
@@ -839,7 +871,7 @@ export class NetDriver implements FramePort, PacketPort {
 
   /** Writes the outbox's next batch, unless a write is in flight (it continues when that ends). */
   private flush(peer: Peer): void {
-    if (peer.state !== 'open' || peer.writing !== null) return;
+    if (peer.state !== 'open' || peer.writing !== null || peer.retiring !== -1) return;
     const batch = peer.outbox.take();
     if (batch === null) return;
     peer.writing = batch;
@@ -850,10 +882,6 @@ export class NetDriver implements FramePort, PacketPort {
 
   private written(peer: Peer, conn: number, batch: Batch, error: string | null): void {
     if (peer.writing === batch) peer.writing = null;
-    if (peer.retiring === conn) {
-      peer.retiring = -1;
-      this.env.transport.end(conn);
-    }
     if (error === null) {
       this.batch_sent(batch);
       peer.outbox.recycle(batch);
@@ -873,7 +901,9 @@ export class NetDriver implements FramePort, PacketPort {
     if (peer.conn === conn && peer.state === 'open') {
       // The socket reported the failed write before (or instead of) closing: reopen now.
       this.conn_peer.delete(conn);
-      this.env.transport.destroy(conn);
+      if (this.inbound.has(conn))
+        this.forget_inbound(conn); // A dial-in route: not to be taken again.
+      else this.env.transport.destroy(conn);
       peer.conn = -1;
       this.reopen(peer);
     } else if (peer.state === 'idle') {
@@ -972,6 +1002,10 @@ export class NetDriver implements FramePort, PacketPort {
       return;
     }
     const peer = this.conn_peer.get(conn);
+    if (peer !== undefined && peer.retiring === conn) {
+      this.retired(peer);
+      return;
+    }
     this.conn_peer.delete(conn);
     if (peer === undefined || peer.conn !== conn) return;
     peer.conn = -1;
@@ -1130,8 +1164,7 @@ export class NetDriver implements FramePort, PacketPort {
       this.env.transport.destroy(peer.conn);
       peer.conn = -1;
     }
-    if (peer.retiring !== -1) this.env.transport.destroy(peer.retiring);
-    peer.retiring = -1;
+    if (peer.retiring !== -1) this.retired(peer);
     this.set_state(peer, 'idle');
     for (const batch of peer.outbox.drain()) this.batch_failed(batch, errno, 'write', peer.node);
     this.unblock(peer);

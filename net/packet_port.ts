@@ -124,11 +124,12 @@ export interface FramePort {
   /** The largest payload `reply_frame` may carry back by `via`, its header excluded. */
   reply_bytes_max(via: Address | number): number;
   /**
-   * The layer above proved that `node` sent a frame that came by `via` (it opened under the
-   * peer's keys, or carried its signature). A peer that only dials in is reached that way from
-   * now on; for others nothing changes.
+   * The layer above proved that `node` sent a frame that came by `via`: it carried the peer's
+   * signature, or (`route`) it opened under the peer's session keys. The connection is proven
+   * either way; only `route` makes a connection the peer dialed in on its route (a signature
+   * can be replayed by anyone, a packet under the session's keys cannot be made by them).
    */
-  authenticated(node: number, via: Address | number): void;
+  authenticated(node: number, via: Address | number, route: boolean): void;
   /** Takes every frame and peer change from now on (null: the port handles DATA itself again). */
   set_frame_receiver(receiver: FrameReceiver | null): void;
 }

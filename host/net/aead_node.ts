@@ -10,7 +10,7 @@
  *   XChaCha20-Poly1305(key, nonce, ad, m) = ChaCha20-Poly1305(HChaCha20(key, nonce[0..16]),
  *                                                             0^4 | nonce[16..24], ad, m)
  *
- * The subkey and the 12-byte nonce live in fixed buffers and are zeroed after each call; the
+ * The subkey and the 12-byte nonce live in fixed buffers (the subkey zeroed once OpenSSL holds it); the
  * sealed output is written into one scratch buffer (grown, never shrunk, up to
  * `message_bytes_max`) and returned as a view valid until the next call, as the seam says.
  * Node-only (`node:crypto`): hosts pass `node_aead` to `CryptoSuite.load`; the browser and the

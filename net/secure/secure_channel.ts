@@ -661,7 +661,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
   private proved(peer: SecurePeer, via: Address | number): void {
     if (typeof via === 'number') peer.proved_conn = via;
     this.proving = peer.node;
-    this.frames.authenticated(peer.node, via);
+    this.frames.authenticated(peer.node, via, true);
     this.proving = 0;
   }
 
@@ -764,7 +764,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
       this.drop(peer.node, 'rate_limited');
       return;
     }
-    this.proved(peer, via);
+    this.frames.authenticated(peer.node, via, false); // Proven; a route only once a packet opens.
     const index = this.new_index();
     const answer = respond(
       this.suite,

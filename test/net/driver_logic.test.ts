@@ -361,7 +361,7 @@ describe('inbound TCP connections: a limit and two timeouts', () => {
     events.on_open(701, true, '10.0.0.2');
     events.on_open(702, true, '10.0.0.3');
     events.on_data(701, frame()); // Whole but unauthenticated: still a stranger.
-    d.authenticated(2, 702); // The layer above opened a packet from node 2 on 702.
+    d.authenticated(2, 702, false); // The layer above opened a packet from node 2 on 702.
     events.on_open(703, true, '10.0.0.4'); // Takes 701's place (the oldest unproven), never 702's.
     expect(transport.destroyed).toEqual([701]);
     events.on_open(704, true, '10.0.0.5'); // Takes 703's.
@@ -389,7 +389,7 @@ describe('one connection per peer pair (a sealed node: a frame receiver above th
   it('a proved dial-in is the route: the node never dials, and dials again once it closes', async () => {
     const { d, transport, timers } = await sealed(1);
     transport.events!.on_open(901, true, '10.0.0.2');
-    d.authenticated(2, 901);
+    d.authenticated(2, 901, true);
     expect(d.peer_state(2)).toBe('open');
     expect(d.send_nowait(2, Uint8Array.of(7))).toBe('success');
     timers.advance();
@@ -409,7 +409,7 @@ describe('one connection per peer pair (a sealed node: a frame receiver above th
     transport.events!.on_open(901, true, '10.0.0.2');
     transport.events!.on_data(901, encode_frame(FrameType.DATA, 2, new Uint8Array(RM_HEADER_BYTES))); // Claims node 2.
     transport.events!.on_open(902, true, '10.0.0.3');
-    d.authenticated(3, 902); // A UDP peer: its connection is proved, but routes nothing.
+    d.authenticated(3, 902, true); // A UDP peer: its connection is proved, but routes nothing.
     expect(d.send_nowait(2, Uint8Array.of(7))).toBe('success');
     expect(transport.connects.length).toBe(1);
     transport.events!.on_open(transport.last_conn(), false);
@@ -423,7 +423,7 @@ describe('one connection per peer pair (a sealed node: a frame receiver above th
     expect(d.send_nowait(2, Uint8Array.of(7))).toBe('success');
     const own = transport.last_conn();
     transport.events!.on_open(901, true, '10.0.0.2');
-    d.authenticated(2, 901); // Node 2 dialed too; 1 < 2: our connection wins.
+    d.authenticated(2, 901, true); // Node 2 dialed too; 1 < 2: our connection wins.
     expect(d.peer_state(2)).toBe('connecting');
     transport.events!.on_closed(own, 'ECONNREFUSED'); // ... but it fails: the dial-in is there.
     expect(d.peer_state(2)).toBe('open');
@@ -439,7 +439,7 @@ describe('one connection per peer pair (a sealed node: a frame receiver above th
     transport.events!.on_closed(transport.last_conn(), 'ECONNREFUSED');
     expect(d.peer_state(2)).toBe('backoff');
     transport.events!.on_open(901, true, '10.0.0.2'); // 2 dialed in meanwhile, and was proved.
-    d.authenticated(2, 901);
+    d.authenticated(2, 901, true);
     expect(d.peer_state(2)).toBe('open');
     timers.advance(1000); // The back-off's timer was cleared: no dial.
     expect(transport.connects.length).toBe(1);
@@ -447,7 +447,7 @@ describe('one connection per peer pair (a sealed node: a frame receiver above th
     expect(d.stats()).toMatchObject({ backoffs: 1, inbound_routes: 1, duplicate_connections_closed: 0 });
   });
 
-  it('the higher node gives its open connection up for the lower one’s dial-in, after its write in flight', async () => {
+  it('the higher node ends its open connection for the lower one’s dial-in, and writes on the new route only once the old one closed', async () => {
     const { d, transport, timers } = await sealed(3); // Node 3; its peer 2 is the lower.
     expect(d.send_nowait(2, Uint8Array.of(1))).toBe('success');
     const own = transport.last_conn();
@@ -455,20 +455,57 @@ describe('one connection per peer pair (a sealed node: a frame receiver above th
     timers.advance();
     expect(transport.writes.map((w) => w.conn)).toEqual([own]); // In flight.
     transport.events!.on_open(901, true, '10.0.0.2');
-    d.authenticated(2, 901);
+    d.authenticated(2, 901, false); // A signature alone (it may be replayed): no route.
+    expect(transport.ended).toEqual([]);
+    d.authenticated(2, 901, true); // A packet opened under the session's keys.
+    expect(transport.ended).toEqual([own]); // Ended at once: its write in flight still goes.
     expect(d.send_nowait(2, Uint8Array.of(2))).toBe('success');
-    timers.advance();
-    expect(transport.writes.length).toBe(1); // One write in flight per peer: 2 waits for 1.
-    expect(transport.ended).toEqual([]); // Not closed under its write.
     transport.writes[0]!.done(null);
-    expect(transport.ended).toEqual([own]);
-    expect(transport.destroyed).toEqual([]);
+    timers.advance();
+    // The old connection has not closed yet: frame 2 waits, so it cannot overtake frame 1.
+    expect(transport.writes.map((w) => w.conn)).toEqual([own]);
+    transport.events!.on_closed(own, null); // The peer read it to its end and closed it.
+    timers.advance();
     expect(transport.writes.map((w) => w.conn)).toEqual([own, 901]);
-    expect(frames_of(transport.writes[1]!.bytes)).toEqual([2]); // The second send, on 901.
-    transport.events!.on_closed(own, null); // Its end: nothing to reopen.
+    expect(frames_of(transport.writes[1]!.bytes)).toEqual([2]);
     expect(d.peer_state(2)).toBe('open');
     expect(transport.connects.length).toBe(1);
     expect(d.stats()).toMatchObject({ duplicate_connections_closed: 1, inbound_routes: 1, reconnects: 0 });
+  });
+
+  it('a retired connection that never closes is destroyed after close_timeout_ms, and the frames go on', async () => {
+    const { d, transport, timers } = await sealed(3);
+    expect(d.send_nowait(2, Uint8Array.of(1))).toBe('success');
+    const own = transport.last_conn();
+    transport.events!.on_open(own, false);
+    timers.advance();
+    transport.writes[0]!.done(null);
+    transport.events!.on_open(901, true, '10.0.0.2');
+    d.authenticated(2, 901, true);
+    expect(d.send_nowait(2, Uint8Array.of(2))).toBe('success');
+    timers.advance(1999);
+    expect(transport.writes.length).toBe(1);
+    timers.advance(1);
+    expect(transport.destroyed).toContain(own);
+    transport.events!.on_closed(own, null);
+    timers.advance();
+    expect(transport.writes.map((w) => w.conn)).toEqual([own, 901]);
+  });
+
+  it('a write that fails on a dial-in route is retried once on a new dial, not on the dead dial-in', async () => {
+    const { d, transport, timers } = await sealed(1);
+    transport.events!.on_open(901, true, '10.0.0.2');
+    d.authenticated(2, 901, true);
+    expect(d.send_nowait(2, Uint8Array.of(7))).toBe('success');
+    timers.advance();
+    transport.writes[0]!.done('ECONNRESET');
+    expect(transport.destroyed).toContain(901);
+    expect(transport.connects.length).toBe(1); // Dialed, not back onto 901.
+    transport.events!.on_open(transport.last_conn(), false);
+    timers.advance();
+    expect(transport.writes.map((w) => w.conn)).toEqual([901, transport.last_conn()]);
+    expect(frames_of(transport.writes[1]!.bytes)).toEqual([7]);
+    expect(d.stats()).toMatchObject({ retries: 1, inbound_routes: 1, inbound_connections: 0 });
   });
 
   it('the higher node drops its dial still opening, at once', async () => {
@@ -476,7 +513,7 @@ describe('one connection per peer pair (a sealed node: a frame receiver above th
     expect(d.send_nowait(2, Uint8Array.of(1))).toBe('success');
     const own = transport.last_conn();
     transport.events!.on_open(901, true, '10.0.0.2');
-    d.authenticated(2, 901);
+    d.authenticated(2, 901, true);
     expect(transport.destroyed).toEqual([own]);
     transport.events!.on_open(own, false); // Too late: it is not ours any more.
     expect(d.stats()).toMatchObject({ connects: 0, duplicate_connections_closed: 1, inbound_routes: 1 });

@@ -16,6 +16,9 @@ import { NodeMemory } from '../../../kernel/node_memory.js';
 import { create_net_driver, node_timers } from '../../../host/net/node_net.js';
 import type { NetConfig, NetDriver, Proto } from '../../../net/driver.js';
 import { encode_frame } from '../../../net/frame.js';
+import { fragment } from '../../../net/secure/fragments.js';
+import { create_init } from '../../../net/secure/handshake.js';
+import { HandshakeKind } from '../../../net/secure/secure_layout.js';
 import { FrameType } from '../../../net/wire_layout.js';
 import { NetworkServer } from '../../../net/network_server.js';
 import { bytes_hex } from '../../../net/secure/hex.js';
@@ -276,6 +279,41 @@ describe('routes: a client that dials in, a handshake answered the way it came',
     send(client, 1, message(0));
     await until(() => at_server.distinct === 1, 'client to server');
     send(server, 2, message(1));
+    await until(() => at_client.distinct === 1, 'server to client');
+    expect(server.driver.stats()).toMatchObject({ accepted: 2, inbound_routes: 1 });
+  });
+
+  it("an INIT with the peer's valid signature, sent by someone without its keys, proves the connection but takes no route", async () => {
+    const server = await node(1, 0xa1);
+    const client = await node(2, 0xb2);
+    pin_inbound(server, 2, client.identity.public_key);
+    // What a replayer has: the peer's signed INIT (made here with its key, as a recording would
+    // hold), and no session keys to follow it with.
+    const suite = await load_suite();
+    const init = create_init(suite, seeded_random('replayed'), client.identity, 2, 1, 77, Date.now());
+    const socket = tcp_connect({ host: '127.0.0.1', port: server.driver.port });
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => {});
+    socket.on('data', () => {}); // The RESPONSE, which it cannot use.
+    cleanup.push(() => {
+      socket.destroy();
+      return closed;
+    });
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    for (const piece of fragment(HandshakeKind.INIT, 77, init.message, 1024))
+      socket.write(encode_frame(FrameType.HANDSHAKE, 2, piece));
+    await until(() => server.secure.stats().handshakes_completed + server.driver.stats().tcp_sent > 0, 'answered');
+    expect(server.secure.stats().handshakes_failed).toEqual({}); // The signature is good ...
+    expect(server.driver.stats()).toMatchObject({ accepted: 1, inbound_routes: 0 }); // ... yet no route,
+    expect(server.driver.peer_state(2)).toBe('idle');
+    expect(server.driver.send_nowait(2, message(0))).toBe('not_connected'); // so nothing for node 2 goes to it.
+    // The real client dials in, completes its handshake, and is answered on its own connection.
+    add_remote(client, 1, server.driver.port, 'tcp', server.identity.public_key);
+    const at_client = counter(client, 10);
+    const at_server = counter(server, 10);
+    send(client, 1, message(1));
+    await until(() => at_server.distinct === 1, 'client to server');
+    expect(send(server, 2, message(2))).toBe('success');
     await until(() => at_client.distinct === 1, 'server to client');
     expect(server.driver.stats()).toMatchObject({ accepted: 2, inbound_routes: 1 });
   });
