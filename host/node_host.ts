@@ -349,9 +349,9 @@ export class NodeHost {
           : {
               random: system_random(),
               clock: { now_ms: () => Date.now() },
+              ...secure,
               // The native AEAD path where Node has one (host/net/aead_choice.ts): the same bytes.
               suite: secure.suite ?? (await CryptoSuite.load({ aead: node_aead_choice() })),
-              ...secure,
             },
     });
   }

@@ -690,7 +690,6 @@ export class NetDriver implements FramePort, PacketPort {
   private retire(peer: Peer, old: number): void {
     if (peer.retiring !== -1) this.retired(peer); // One at a time: an earlier one goes now.
     peer.retiring = old;
-    this.conn_peer.set(old, peer); // Its close comes to `on_closed`.
     this.env.transport.end(old);
     peer.retire_timer = this.env.timers.set(this.config.close_timeout_ms, () => {
       peer.retire_timer = -1;
@@ -709,17 +708,24 @@ export class NetDriver implements FramePort, PacketPort {
     if (!peer.outbox.empty) this.schedule_flush(peer);
   }
 
+  /** Takes the peer's open dial-in as its route instead of dialing, if it has one; whether it did. */
+  private take_dial_in(peer: Peer): boolean {
+    if (peer.dialed_in === -1 || peer.dialed_in === peer.conn) return false; // Open while set (`release_inbound`).
+    this.take_route(peer, peer.dialed_in);
+    return true;
+  }
+
   /** Makes the inbound connection `via` the peer's route, giving up a connection of our own. */
   private take_route(peer: Peer, via: number): void {
     assert(this.inbound.has(via) && via !== peer.conn, 'take_route: a dial-in that is not the route yet');
     const old = peer.conn;
     if (old !== -1) {
-      this.conn_peer.delete(old);
+      if (this.inbound.has(old) || peer.state === 'connecting') this.conn_peer.delete(old);
       if (!this.inbound.has(old)) {
         this.counters.duplicate_connections_closed++;
         if (peer.state === 'connecting')
           this.env.transport.destroy(old); // Nothing was written on it.
-        else this.retire(peer, old);
+        else this.retire(peer, old); // Stays in `conn_peer`: its close comes to `on_closed`.
       }
     }
     if (peer.timer !== -1) this.env.timers.clear(peer.timer);
@@ -842,11 +848,7 @@ export class NetDriver implements FramePort, PacketPort {
   }
 
   private connect(peer: Peer): void {
-    if (peer.dialed_in !== -1 && peer.dialed_in !== peer.conn && this.inbound.has(peer.dialed_in)) {
-      // The peer's own connection is open: no need to dial.
-      this.take_route(peer, peer.dialed_in);
-      return;
-    }
+    if (this.take_dial_in(peer)) return; // The peer's own connection is open: no need to dial.
     if (peer.proto === Proto.TCP_INBOUND) {
       // Nothing to dial: what waits fails, and the peer is reached again when it dials in.
       this.set_state(peer, 'idle');
@@ -1024,10 +1026,7 @@ export class NetDriver implements FramePort, PacketPort {
       this.set_state(peer, 'idle');
       return;
     }
-    if (peer.dialed_in !== -1 && this.inbound.has(peer.dialed_in)) {
-      this.take_route(peer, peer.dialed_in); // The peer's own connection is open: no need to retry.
-      return;
-    }
+    if (this.take_dial_in(peer)) return; // The peer's own connection is open: no need to retry.
     if (peer.failures >= this.config.reconnect_attempts_max) {
       // Give up for now: what waits fails with the errno; the next send starts afresh.
       this.set_state(peer, 'idle');
@@ -1316,10 +1315,9 @@ export class NetDriver implements FramePort, PacketPort {
       if (decoder !== undefined && decoder.buffered > 0 && decoder.frames === state.frames_seen) state.stuck_sweeps++;
       else state.stuck_sweeps = 0;
       if (decoder !== undefined) state.frames_seen = decoder.frames;
-      const proven = state.proven;
       let counter: 'closed_idle' | 'closed_assembly_timeout' | null = null;
       if (assembly_ms > 0 && state.stuck_sweeps * this.sweep_ms >= assembly_ms) counter = 'closed_assembly_timeout';
-      else if (idle_ms > 0 && !proven && state.idle_sweeps * this.sweep_ms >= idle_ms) counter = 'closed_idle';
+      else if (idle_ms > 0 && !state.proven && state.idle_sweeps * this.sweep_ms >= idle_ms) counter = 'closed_idle';
       if (counter === null) continue;
       this.counters[counter]++;
       this.forget_inbound(conn);

@@ -19,7 +19,7 @@
  */
 import { node_aead_choice } from '../../host/net/aead_choice.js';
 import { createSocket } from 'node:dgram';
-import { createServer, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { node_net_env } from '../../host/net/node_net.js';
 import { Proto } from '../../net/driver.js';
@@ -29,7 +29,7 @@ import { Identity } from '../../net/secure/identity.js';
 import { seeded_random } from '../../net/secure/random.js';
 import { CryptoSuite } from '../../net/secure/suite.js';
 import { TLS_SUITES, tls_echo_server } from '../secure/tls_baseline.js';
-import { LengthPrefixParser, length_prefixed } from './length_prefix.js';
+import { echo_length_prefixed } from './length_prefix.js';
 import {
   AGENT_IDENTITY_SEED,
   AGENT_NODE,
@@ -110,42 +110,13 @@ function dgram_echo(): void {
   });
 }
 
-function net_echo(framed: boolean): void {
+/**
+ * Runs a stream echo server until told to exit: posts its port once listening, answers `peer`
+ * and `mode` (`on_mode` takes the ack size), and on `exit` destroys its connections and closes.
+ */
+function serve(server: Server, on_mode: (ack_bytes: number) => void = () => {}): void {
   const sockets = new Set<Socket>();
-  const server = createServer({ noDelay: true }, (socket) => {
-    sockets.add(socket);
-    if (framed) {
-      const parser = new LengthPrefixParser((message) => socket.write(length_prefixed(message)));
-      socket.on('data', (data: Buffer) => {
-        socket.cork();
-        parser.push(data);
-        socket.uncork();
-      });
-    } else {
-      socket.on('data', (data) => socket.write(data));
-    }
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-  });
-  server.listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    post({ type: 'listening', port: typeof address === 'object' && address !== null ? address.port : 0 });
-  });
-  port.on('message', (message: MainToEcho) => {
-    if (message.type === 'exit') {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => port.close());
-    } else {
-      post({ type: 'ready' });
-    }
-  });
-}
-
-function tls_echo(suite: string): void {
-  let ack_bytes = 0;
-  const server = tls_echo_server(init.certificate!, suite, () => ack_bytes);
-  const sockets = new Set<Socket>();
-  server.on('secureConnection', (socket) => {
+  server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -155,10 +126,29 @@ function tls_echo(suite: string): void {
       for (const socket of sockets) socket.destroy();
       server.close(() => port.close());
     } else {
-      if (message.type === 'mode') ack_bytes = message.ack_bytes;
+      if (message.type === 'mode') on_mode(message.ack_bytes);
       post({ type: 'ready' });
     }
   });
+}
+
+function net_echo(framed: boolean): void {
+  const server = createServer({ noDelay: true }, (socket) => {
+    if (framed) echo_length_prefixed(socket);
+    else socket.on('data', (data) => socket.write(data));
+    socket.on('error', () => socket.destroy());
+  });
+  serve(server);
+}
+
+function tls_echo(suite: string): void {
+  let ack_bytes = 0;
+  serve(
+    tls_echo_server(init.certificate!, suite, () => ack_bytes),
+    (n) => {
+      ack_bytes = n;
+    },
+  );
 }
 
 try {

@@ -3,6 +3,7 @@
  * The parser hands out each message as a view of the chunk it arrived in, or, when it spans
  * chunks, of a buffer of its own, as an application on plain `net` would.
  */
+import type { Socket } from 'node:net';
 import { RAW_TCP_PREFIX_BYTES } from './echo_protocol.js';
 
 export class LengthPrefixParser {
@@ -69,4 +70,21 @@ export function length_prefixed(message: Uint8Array): Buffer {
   out.writeUInt32LE(message.length, 0);
   out.set(message, RAW_TCP_PREFIX_BYTES);
   return out;
+}
+
+/**
+ * Echoes the length-prefixed messages read on `socket` (plain `net` or `tls`): each parsed and
+ * written back whole, or only its first `ack_bytes()` bytes when that is not 0; the writes of one
+ * read are corked into one.
+ */
+export function echo_length_prefixed(socket: Socket, ack_bytes: () => number = () => 0): void {
+  const parser = new LengthPrefixParser((message) => {
+    const n = ack_bytes();
+    socket.write(length_prefixed(n === 0 ? message : message.subarray(0, n)));
+  });
+  socket.on('data', (data: Buffer) => {
+    socket.cork();
+    parser.push(data);
+    socket.uncork();
+  });
 }

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tls_connect, createServer, type TLSSocket, type Server } from 'node:tls';
 import { length_prefixed_client, type EchoTransport } from '../net/echo.js';
-import { LengthPrefixParser, length_prefixed } from '../net/length_prefix.js';
+import { echo_length_prefixed } from '../net/length_prefix.js';
 
 /** The two TLS 1.3 suites measured, by the baseline names the results use. */
 export const TLS_SUITES = {
@@ -74,20 +74,17 @@ function check_suite(socket: TLSSocket, suite: string): void {
     throw new Error(`TLS baseline: wanted TLSv1.3 ${suite}, got ${protocol} ${cipher.standardName}`);
 }
 
+/** TLS 1.3 and nothing else, on `suite` alone: the options every socket here takes. */
+function tls13(suite: string) {
+  return { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ciphers: suite } as const;
+}
+
 /** The echo agent's TLS server: parses each message and writes it (or its first `ack_bytes()`) back, corked per read. */
 export function tls_echo_server(certificate: Certificate, suite: string, ack_bytes: () => number): Server {
-  return createServer({ ...certificate, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ciphers: suite }, (socket) => {
+  return createServer({ ...certificate, ...tls13(suite) }, (socket) => {
     socket.setNoDelay(true);
     check_suite(socket, suite);
-    const parser = new LengthPrefixParser((message) => {
-      const n = ack_bytes();
-      socket.write(length_prefixed(n === 0 ? message : message.subarray(0, n)));
-    });
-    socket.on('data', (data: Buffer) => {
-      socket.cork();
-      parser.push(data);
-      socket.uncork();
-    });
+    echo_length_prefixed(socket, ack_bytes);
     socket.on('error', () => socket.destroy());
   });
 }
@@ -99,9 +96,7 @@ export async function tls_client(port: number, certificate: Certificate, suite: 
     port,
     servername: 'localhost',
     ca: certificate.cert,
-    minVersion: 'TLSv1.3',
-    maxVersion: 'TLSv1.3',
-    ciphers: suite,
+    ...tls13(suite),
   });
   await new Promise<void>((resolve, reject) => {
     socket.once('secureConnect', resolve);
@@ -119,9 +114,7 @@ export async function tls_handshake_rate(count: number, mutual: boolean): Promis
   const suite = TLS_SUITES.tls13_chacha20;
   const server = createServer({
     ...server_certificate,
-    minVersion: 'TLSv1.3',
-    maxVersion: 'TLSv1.3',
-    ciphers: suite,
+    ...tls13(suite),
     ...(mutual ? { requestCert: true, rejectUnauthorized: true, ca: client_certificate.cert } : {}),
   });
   server.on('secureConnection', (socket) => {
@@ -138,9 +131,7 @@ export async function tls_handshake_rate(count: number, mutual: boolean): Promis
         port,
         servername: 'localhost',
         ca: server_certificate.cert,
-        minVersion: 'TLSv1.3',
-        maxVersion: 'TLSv1.3',
-        ciphers: suite,
+        ...tls13(suite),
         ...(mutual ? { key: client_certificate.key, cert: client_certificate.cert } : {}),
       });
       // Done when the server ends the connection: after it finished (and, mutual, verified) its side.

@@ -17,49 +17,29 @@
  * simulator keep the portable WebAssembly default.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { assert } from '../../kernel/assert.js';
-import { ByteArena } from '../../net/byte_arena.js';
 import {
   AEAD_KEY_BYTES,
   AEAD_NONCE_BYTES,
   AEAD_TAG_BYTES,
-  type Aead,
   type AeadFactory,
-  check_aead_arguments,
-  sealing_scratch,
+  ScratchAead,
 } from '../../net/secure/aead.js';
 import { HCHACHA_NONCE_BYTES, hchacha20 } from '../../net/secure/hchacha20.js';
 
 const CHACHA_NONCE_BYTES = 12;
-/** Scratch capacity reserved at construction. */
-const CAPACITY_INITIAL_BYTES = 128 << 10;
 
 /** XChaCha20-Poly1305 through `node:crypto`'s `chacha20-poly1305` and a JavaScript HChaCha20. */
-export class NodeXChaCha20Poly1305 implements Aead {
+export class NodeXChaCha20Poly1305 extends ScratchAead {
   readonly name = 'node-crypto';
-  private readonly message_bytes_max: number;
   private readonly subkey = new Uint8Array(AEAD_KEY_BYTES);
   private readonly iv = new Uint8Array(CHACHA_NONCE_BYTES);
-  private out: Uint8Array = new Uint8Array(0);
-  /** Small plaintexts are carved from here (net/byte_arena.ts); large ones get a buffer each. */
-  private readonly arena = new ByteArena();
-  private closed = false;
-
-  constructor(message_bytes_max: number) {
-    assert(Number.isSafeInteger(message_bytes_max) && message_bytes_max > 0, `message_bytes_max ${message_bytes_max}`);
-    this.message_bytes_max = message_bytes_max;
-    this.out = new Uint8Array(Math.min(CAPACITY_INITIAL_BYTES, message_bytes_max) + AEAD_TAG_BYTES);
-  }
 
   seal(plaintext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {
-    this.check(plaintext.length, ad, nonce, key);
-    const bytes = plaintext.length + AEAD_TAG_BYTES;
-    this.out = sealing_scratch(this.out, bytes, this.message_bytes_max);
+    const out = this.sealing(plaintext, ad, nonce, key);
     this.derive(nonce, key);
     const cipher = createCipheriv('chacha20-poly1305', this.subkey, this.iv, { authTagLength: AEAD_TAG_BYTES });
     this.forget();
     cipher.setAAD(ad, { plaintextLength: plaintext.length });
-    const out = this.out;
     const body = cipher.update(plaintext);
     out.set(body, 0);
     let at = body.length;
@@ -67,13 +47,12 @@ export class NodeXChaCha20Poly1305 implements Aead {
     if (tail.length > 0) out.set(tail, at);
     at += tail.length;
     out.set(cipher.getAuthTag(), at);
-    return out.subarray(0, bytes);
+    return out;
   }
 
   open(sealed: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
-    if (sealed.length < AEAD_TAG_BYTES || sealed.length - AEAD_TAG_BYTES > this.message_bytes_max) return null;
-    const length = sealed.length - AEAD_TAG_BYTES;
-    this.check(length, ad, nonce, key);
+    const length = this.opening(sealed, ad, nonce, key);
+    if (length < 0) return null;
     this.derive(nonce, key);
     const decipher = createDecipheriv('chacha20-poly1305', this.subkey, this.iv, { authTagLength: AEAD_TAG_BYTES });
     this.forget();
@@ -91,13 +70,6 @@ export class NodeXChaCha20Poly1305 implements Aead {
     return own ? new Uint8Array(body.buffer, 0, body.length) : this.arena.copy(body);
   }
 
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.out.fill(0);
-    this.out = new Uint8Array(0);
-  }
-
   /** The subkey and the ChaCha20-Poly1305 nonce of XChaCha's `nonce`. */
   private derive(nonce: Uint8Array, key: Uint8Array): void {
     hchacha20(key, nonce, 0, this.subkey, 0);
@@ -108,10 +80,6 @@ export class NodeXChaCha20Poly1305 implements Aead {
   /** Zeroes the subkey once OpenSSL holds its copy. */
   private forget(): void {
     this.subkey.fill(0);
-  }
-
-  private check(message_bytes: number, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
-    check_aead_arguments(!this.closed, this.message_bytes_max, message_bytes, ad, nonce, key);
   }
 }
 

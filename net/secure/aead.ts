@@ -98,12 +98,6 @@ export function check_aead_arguments(
   assert(key.length === AEAD_KEY_BYTES, `key of ${key.length} bytes`);
 }
 
-/** A sealing scratch of at least `bytes`: `out` itself, or one twice as large (at most `message_bytes_max` + tag). */
-export function sealing_scratch(out: Uint8Array, bytes: number, message_bytes_max: number): Uint8Array {
-  if (out.length >= bytes) return out;
-  return new Uint8Array(Math.min(message_bytes_max + AEAD_TAG_BYTES, Math.max(bytes, out.length * 2)));
-}
-
 /** Largest associated data accepted (the secure channel's is 36 bytes). */
 export const AEAD_AD_BYTES_MAX = 256;
 /** Scratch capacity reserved at construction. */
@@ -256,5 +250,59 @@ export class SizeSplitAead implements Aead {
   close(): void {
     this.small.close();
     this.large.close();
+  }
+}
+
+/**
+ * What the backends outside this file share: the message limit, one sealing scratch (grown,
+ * never shrunk, up to `message_bytes_max`) whose views `seal` returns, an arena that small
+ * opened plaintexts are carved from, the argument checks, and `close`. A subclass seals into
+ * `sealing(...)` and opens after `opening(...)`.
+ */
+export abstract class ScratchAead implements Aead {
+  /** The backend's name (`Aead.name`). */
+  abstract readonly name: string;
+  protected readonly message_bytes_max: number;
+  /** Small plaintexts are carved from here (net/byte_arena.ts); large ones get a buffer each. */
+  protected readonly arena = new ByteArena();
+  private out: Uint8Array;
+  private closed = false;
+
+  constructor(message_bytes_max: number) {
+    assert(Number.isSafeInteger(message_bytes_max) && message_bytes_max > 0, `message_bytes_max ${message_bytes_max}`);
+    this.message_bytes_max = message_bytes_max;
+    this.out = new Uint8Array(Math.min(CAPACITY_INITIAL_BYTES, message_bytes_max) + AEAD_TAG_BYTES);
+  }
+
+  /** `Aead.seal`: into the view `sealing` returns. */
+  abstract seal(plaintext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array;
+  /** `Aead.open`: after `opening`. */
+  abstract open(sealed: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null;
+
+  /** Checks a seal's arguments; the view of the scratch its ciphertext and tag go into. */
+  protected sealing(plaintext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {
+    check_aead_arguments(!this.closed, this.message_bytes_max, plaintext.length, ad, nonce, key);
+    const bytes = plaintext.length + AEAD_TAG_BYTES;
+    if (this.out.length < bytes)
+      this.out = new Uint8Array(
+        Math.min(this.message_bytes_max + AEAD_TAG_BYTES, Math.max(bytes, this.out.length * 2)),
+      );
+    return this.out.subarray(0, bytes);
+  }
+
+  /** The plaintext length of `sealed`, or -1 when it cannot be a sealed message here; checks the rest. */
+  protected opening(sealed: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): number {
+    const length = sealed.length - AEAD_TAG_BYTES;
+    if (length < 0 || length > this.message_bytes_max) return -1;
+    check_aead_arguments(!this.closed, this.message_bytes_max, length, ad, nonce, key);
+    return length;
+  }
+
+  /** `Aead.close`: zeroes the scratch. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.out.fill(0);
+    this.out = new Uint8Array(0);
   }
 }

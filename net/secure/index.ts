@@ -17,7 +17,7 @@ export { Identity, fingerprint } from './identity.js';
 export { random_bytes, seeded_random, type Random } from './random.js';
 export { bytes_hex, hex_bytes } from './hex.js';
 export { CryptoSuite } from './suite.js';
-export { type Aead, type AeadFactory, SizeSplitAead, XChaCha20Poly1305 } from './aead.js';
+export { type Aead, type AeadFactory, ScratchAead, SizeSplitAead, XChaCha20Poly1305 } from './aead.js';
 export { hchacha20 } from './hchacha20.js';
 export { REPLAY_WINDOW_SIZE, ReplayWindow, ReplayVerdict } from './replay_window.js';
 export { SECURE_LIMIT_NAMES } from './secure_limits.js';
