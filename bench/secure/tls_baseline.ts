@@ -79,6 +79,11 @@ function tls13(suite: string) {
   return { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ciphers: suite } as const;
 }
 
+/** A client's options: the server at `port` on loopback, named `localhost`, trusted by its certificate `ca`. */
+function client_options(port: number, ca: string, suite: string) {
+  return { host: '127.0.0.1', port, servername: 'localhost', ca, ...tls13(suite) };
+}
+
 /** The echo agent's TLS server: parses each message and writes it (or its first `ack_bytes()`) back, corked per read. */
 export function tls_echo_server(certificate: Certificate, suite: string, ack_bytes: () => number): Server {
   return createServer({ ...certificate, ...tls13(suite) }, (socket) => {
@@ -91,13 +96,7 @@ export function tls_echo_server(certificate: Certificate, suite: string, ack_byt
 
 /** A TLS 1.3 client on `suite` to the agent at `port`: an `EchoTransport` (writes corked per turn). */
 export async function tls_client(port: number, certificate: Certificate, suite: string): Promise<EchoTransport> {
-  const socket = tls_connect({
-    host: '127.0.0.1',
-    port,
-    servername: 'localhost',
-    ca: certificate.cert,
-    ...tls13(suite),
-  });
+  const socket = tls_connect(client_options(port, certificate.cert, suite));
   await new Promise<void>((resolve, reject) => {
     socket.once('secureConnect', resolve);
     socket.once('error', reject);
@@ -127,11 +126,7 @@ export async function tls_handshake_rate(count: number, mutual: boolean): Promis
   const one = () =>
     new Promise<void>((resolve, reject) => {
       const socket = tls_connect({
-        host: '127.0.0.1',
-        port,
-        servername: 'localhost',
-        ca: server_certificate.cert,
-        ...tls13(suite),
+        ...client_options(port, server_certificate.cert, suite),
         ...(mutual ? { key: client_certificate.key, cert: client_certificate.cert } : {}),
       });
       // Done when the server ends the connection: after it finished (and, mutual, verified) its side.
