@@ -89,7 +89,7 @@ export interface NetConfig {
   /** What a full queue drops; default DROP_OLDEST. */
   readonly overflow?: Overflow;
   /**
-   * Largest frame, header included; default 1 MiB + 96 bytes (a message with a full 1 MiB block,
+   * Largest frame, header included; default 1 MiB + 104 bytes (a message with a full 1 MiB block,
    * sealed, with every header), at most 16 MiB.
    */
   readonly frame_bytes_max?: number;
@@ -248,8 +248,8 @@ export interface NetStats {
   /** Connections of our own given up for the one the peer dialed (a simultaneous dial resolved, or a dial made needless). */
   duplicate_connections_closed: number;
   queued: number;
-  /** Data frames waiting in persistent-TCP outboxes (not yet written, or waiting to be retried). */
-  outbox_data_frames: number;
+  /** Data messages waiting in persistent-TCP outboxes (in DATA frames and secure records; not yet written, or waiting to be retried). */
+  outbox_data_messages: number;
   /** The UDP socket's receive buffer as the OS reports it, in bytes (0: unknown). */
   udp_receive_buffer_bytes: number;
   /**
@@ -546,6 +546,15 @@ export class NetDriver implements FramePort, PacketPort {
     return (peer.proto === Proto.UDP ? this.datagram_max : this.config.frame_bytes_max) - FRAME_HEADER_BYTES;
   }
 
+  /** FramePort: bytes of frames `send_frame` to `node` takes now (a TCP peer's outbox room). */
+  send_room(node: number): number {
+    const peer = this.peers.get(node);
+    if (peer === undefined || !this.running || this.lifecycle.ending) return 0;
+    if (peer.proto === Proto.TCP_INBOUND && peer.state !== 'open') return 0;
+    if (peer.proto === Proto.TCP || peer.proto === Proto.TCP_INBOUND) return peer.outbox.room_bytes;
+    return Number.POSITIVE_INFINITY;
+  }
+
   /** The state of a persistent TCP peer, or undefined for an unknown node. */
   peer_state(node: number): PeerState | undefined {
     return this.peers.get(node)?.state;
@@ -585,6 +594,7 @@ export class NetDriver implements FramePort, PacketPort {
     data: Uint8Array,
     done: SendDone | null = null,
     head: Uint8Array | null = null,
+    messages = type === FrameType.DATA || type === FrameType.SEALED ? 1 : 0,
   ): SendResult {
     if (!this.running || this.lifecycle.ending) return this.refuse('not_running');
     const peer = this.peers.get(node);
@@ -594,7 +604,7 @@ export class NetDriver implements FramePort, PacketPort {
     if (peer.proto === Proto.UDP && bytes > this.datagram_max) return this.refuse('message_too_large');
     if (peer.proto === Proto.TCP || peer.proto === Proto.TCP_INBOUND) {
       if (peer.proto === Proto.TCP_INBOUND && peer.state !== 'open') return this.refuse('not_connected');
-      if (!peer.outbox.append(type, this.local, data, done, head)) {
+      if (!peer.outbox.append(type, this.local, data, done, head, messages)) {
         peer.blocked = true;
         return this.refuse('would_block');
       }
@@ -1335,9 +1345,9 @@ export class NetDriver implements FramePort, PacketPort {
     return { partial_frame_bytes, gathering_bytes };
   }
 
-  private outbox_data_frames(): number {
+  private outbox_data_messages(): number {
     let frames = 0;
-    for (const peer of this.peers.values()) frames += peer.outbox.pending_data_frames;
+    for (const peer of this.peers.values()) frames += peer.outbox.pending_data_messages;
     return frames;
   }
 
@@ -1366,7 +1376,7 @@ export class NetDriver implements FramePort, PacketPort {
       send_errors: Object.fromEntries(this.send_errors),
       queued: this.inbox.length,
       inbound_connections: this.inbound.size,
-      outbox_data_frames: this.outbox_data_frames(),
+      outbox_data_messages: this.outbox_data_messages(),
       ...this.partial_frames(),
       unproven_bytes: this.unproven_bytes,
       ...this.udp_receive(),

@@ -34,8 +34,9 @@ export interface MessageTap {
    */
   lost_sealed(layer: string, reason: string, packet: Uint8Array, from: number): void;
   /**
-   * The secure channel sealed `message` for node `to` into the packet whose clear header (the
-   * first bytes of the SEALED frame's payload: receiver index, sequence number, pids) is `head`.
+   * The secure channel sealed `message` for node `to` into the record whose clear header (the
+   * first bytes of the SEALED frame's payload: receiver index, sequence number, pids, count) is
+   * `head`: called once for each message of the record, in order, before the record is sent.
    */
   sealed(head: Uint8Array, message: Uint8Array, to: number): void;
 }

@@ -27,8 +27,8 @@ export interface Batch {
   /** The frames' bytes, back to back. */
   readonly bytes: Uint8Array;
   readonly frames: number;
-  /** Of `frames`, those carrying application data (DATA and SEALED): what a loss would lose. */
-  readonly data_frames: number;
+  /** The data messages its frames carry (one per DATA frame, a record's count per SEALED): what a loss would lose. */
+  readonly data_messages: number;
   /** Callbacks of the frames whose sender asked to be told (`send`), in order; null if none. */
   readonly waiters: SendDone[] | null;
   /** Whether this batch is already the retry of a failed write. */
@@ -48,11 +48,11 @@ export class Outbox {
   private spare: Uint8Array | null = null;
   private used = 0;
   private frames = 0;
-  private data_frames = 0;
+  private data_messages = 0;
   private waiters: SendDone[] | null = null;
   private readonly retries: Batch[] = [];
   private retry_bytes = 0;
-  private retry_data_frames = 0;
+  private retry_data_messages = 0;
 
   constructor(bytes_max: number) {
     assert(Number.isInteger(bytes_max) && bytes_max > FRAME_HEADER_BYTES, `outbox bytes_max ${bytes_max}`);
@@ -64,9 +64,14 @@ export class Outbox {
     return this.used + this.retry_bytes;
   }
 
-  /** Data frames (DATA, SEALED) waiting, including batches to retry: messages not yet on the wire. */
-  get pending_data_frames(): number {
-    return this.data_frames + this.retry_data_frames;
+  /** Data messages waiting (in DATA and SEALED frames), including batches to retry: messages not yet on the wire. */
+  get pending_data_messages(): number {
+    return this.data_messages + this.retry_data_messages;
+  }
+
+  /** Bytes of frames `append` takes now before it refuses. */
+  get room_bytes(): number {
+    return this.bytes_max - this.pending_bytes;
   }
 
   get empty(): boolean {
@@ -74,8 +79,9 @@ export class Outbox {
   }
 
   /**
-   * Encodes a frame (`head`, if any, then `payload`) at the end of the current buffer. Returns
-   * false, changing nothing, if it would take `pending_bytes` over `bytes_max`.
+   * Encodes a frame (`head`, if any, then `payload`) carrying `messages` data messages at the
+   * end of the current buffer. Returns false, changing nothing, if it would take
+   * `pending_bytes` over `bytes_max`.
    */
   append(
     type: number,
@@ -83,13 +89,14 @@ export class Outbox {
     payload: Uint8Array,
     done: SendDone | null,
     head: Uint8Array | null = null,
+    messages = type === FrameType.DATA || type === FrameType.SEALED ? 1 : 0,
   ): boolean {
     const frame_bytes = FRAME_HEADER_BYTES + (head === null ? 0 : head.length) + payload.length;
     if (this.pending_bytes + frame_bytes > this.bytes_max) return false;
     const buffer = this.room(frame_bytes);
     this.used = write_frame(buffer, this.used, type, src_node, payload, head);
     this.frames++;
-    if (type === FrameType.DATA || type === FrameType.SEALED) this.data_frames++;
+    this.data_messages += messages;
     if (done !== null) (this.waiters ??= []).push(done);
     return true;
   }
@@ -115,7 +122,7 @@ export class Outbox {
     const retry = this.retries.shift();
     if (retry !== undefined) {
       this.retry_bytes -= retry.bytes.length;
-      this.retry_data_frames -= retry.data_frames;
+      this.retry_data_messages -= retry.data_messages;
       return retry;
     }
     if (this.used === 0) return null;
@@ -123,7 +130,7 @@ export class Outbox {
     const batch: Batch = {
       bytes: buffer.subarray(0, this.used),
       frames: this.frames,
-      data_frames: this.data_frames,
+      data_messages: this.data_messages,
       waiters: this.waiters,
       retried: false,
       buffer,
@@ -131,7 +138,7 @@ export class Outbox {
     this.buffer = null;
     this.used = 0;
     this.frames = 0;
-    this.data_frames = 0;
+    this.data_messages = 0;
     this.waiters = null;
     return batch;
   }
@@ -147,7 +154,7 @@ export class Outbox {
     batch.retried = true;
     this.retries.push(batch);
     this.retry_bytes += batch.bytes.length;
-    this.retry_data_frames += batch.data_frames;
+    this.retry_data_messages += batch.data_messages;
   }
 
   /** Takes every waiting batch out (to fail them): the outbox is empty after. */

@@ -100,7 +100,9 @@ export interface FramePort {
   local_node(): number;
   /**
    * Sends a frame of `type` whose payload is `head` (if given) followed by `data`; both are
-   * copied before this returns. `done`, if given, learns how the write ended.
+   * copied before this returns. `done`, if given, learns how the write ended. `messages`: the
+   * data messages the frame carries, for the port's counts of what waits (default 1 for DATA
+   * and SEALED frames, 0 for others; a secure record says how many it holds).
    */
   send_frame(
     node: number,
@@ -108,7 +110,15 @@ export interface FramePort {
     data: Uint8Array,
     done?: SendDone | null,
     head?: Uint8Array | null,
+    messages?: number,
   ): SendResult;
+  /**
+   * Bytes of frames, headers included, that `send_frame` to `node` accepts now before it says
+   * `would_block` (room in a TCP peer's outbox; `Infinity` where nothing waits, as for UDP; 0
+   * for an unknown node or a dial-in peer with no connection). A layer that gathers messages
+   * into one frame keeps it within this.
+   */
+  send_room(node: number): number;
   /** As `PacketPort.writable`: resolves when a frame to `node` may be queued again. */
   writable(node: number): Promise<void>;
   /**

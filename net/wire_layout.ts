@@ -61,12 +61,13 @@ export const BLOCK_BYTES_DEFAULT = 1 << 20;
 /**
  * The most bytes the layers above the frame add around a message's payload: a call's
  * remote-message header (44, net/remote_message.ts `RM_CALL_HEADER_BYTES`) and sealing (a
- * 20-byte sealed header and a 16-byte tag, net/secure). test/net/wire_layout.test.ts checks the sum.
+ * 24-byte sealed header, the message's 4-byte length in its record and a 16-byte tag,
+ * net/secure). test/net/block_limits.test.ts checks the sum.
  */
-export const PACKET_OVERHEAD_BYTES_MAX = 44 + 20 + 16;
+export const PACKET_OVERHEAD_BYTES_MAX = 44 + 24 + 4 + 16;
 /**
  * Default largest frame: a message with a full 1 MiB block, sealed or clear, with every header
- * around it (1 MiB + 96 bytes).
+ * around it (1 MiB + 104 bytes).
  */
 export const FRAME_BYTES_MAX_DEFAULT = BLOCK_BYTES_DEFAULT + PACKET_OVERHEAD_BYTES_MAX + FRAME_HEADER_BYTES;
 /** Largest UDP payload over IPv4 (65,535 − 8 UDP − 20 IP): a frame in one datagram is at most this. */

@@ -32,6 +32,7 @@
  * ghost still queued at the end makes the counts exceed the ledger's, never fall short of it,
  * so the check cannot blame a message for it.
  */
+import { assert } from '../kernel/assert.js';
 import type { MessageTap } from '../net/message_tap.js';
 import { RM_DST_PID, remote_payload_at } from '../net/remote_message.js';
 import { for_each_frame } from '../net/frame.js';
@@ -120,19 +121,28 @@ export interface Accounting {
   readonly in_flight_total: number;
 }
 
-/** Ids of the sealed packets of one session, by sequence number (0 for a packet with no tracked message). */
+/**
+ * Ids of the sealed records of one session, by sequence number: a record holds any number of
+ * messages, whose ids are reported one after another as it is sealed, so each record's ids lie
+ * together in `ids`, from `start[seq]`, `count[seq]` of them (0 for a keepalive or a record
+ * with no tracked message).
+ */
 class SessionIds {
+  start = new Int32Array(64);
+  count = new Uint16Array(64);
   ids = new Int32Array(64);
+  used = 0;
 }
 
 /**
- * The ids inside sealed packets, by their clear header. Sequence numbers start at 0 and grow by
- * one per packet in a session, so each session keeps a dense array (4 bytes a packet).
+ * The ids inside sealed records, by their clear header. Sequence numbers start at 0 and grow by
+ * one per record in a session, so each session keeps dense arrays (6 bytes a record, 4 a message).
  */
 class SealedIds {
   /** By receiving node, then by the session index it chose. */
   private readonly receivers = new Map<number, Map<number, SessionIds>>();
 
+  /** `id` is one more message of the record whose clear header is `packet` (the messages of a record come in a row). */
   put(receiver: number, packet: Uint8Array, id: number): void {
     let sessions = this.receivers.get(receiver);
     if (sessions === undefined) this.receivers.set(receiver, (sessions = new Map()));
@@ -140,17 +150,30 @@ class SealedIds {
     let session = sessions.get(index);
     if (session === undefined) sessions.set(index, (session = new SessionIds()));
     const seq = sealed_seq(packet, 0);
-    while (seq >= session.ids.length) session.ids = grown(session.ids);
-    session.ids[seq] = id;
+    while (seq >= session.start.length) {
+      session.start = grown(session.start);
+      session.count = grown(session.count);
+    }
+    if (session.count[seq] === 0) session.start[seq] = session.used;
+    assert(
+      session.start[seq]! + session.count[seq]! === session.used,
+      'SealedIds.put: the ids of a record come in a row',
+    );
+    if (session.used === session.ids.length) session.ids = grown(session.ids);
+    session.ids[session.used++] = id;
+    session.count[seq]!++;
   }
 
-  /** The id in the sealed packet at `bytes[at, at + length)` to `receiver`, or 0. */
-  get(receiver: number, bytes: Uint8Array, at = 0, length = bytes.length - at): number {
-    if (length < SEALED_SEQ + 8) return 0;
+  /** Appends to `out` the ids in the sealed record at `bytes[at, at + length)` to `receiver`. */
+  get(receiver: number, bytes: Uint8Array, out: number[], at = 0, length = bytes.length - at): void {
+    if (length < SEALED_SEQ + 8) return;
     const session = this.receivers.get(receiver)?.get(get_u32(bytes, at + SEALED_RECEIVER));
-    if (session === undefined) return 0;
+    if (session === undefined) return;
     const seq = sealed_seq(bytes, at);
-    return seq < session.ids.length ? session.ids[seq]! : 0;
+    if (seq >= session.start.length) return;
+    const first = session.start[seq]!;
+    const end = first + session.count[seq]!;
+    for (let i = first; i < end; i++) if (session.ids[i]! > 0) out.push(session.ids[i]!);
   }
 }
 
@@ -289,19 +312,22 @@ export class MessageFates {
     return id;
   }
 
-  /** The id inside one frame's payload, `bytes[at, at + length)` of `type`, that its sender sends to `receiver` (0 for none). */
-  frame_id(type: number, bytes: Uint8Array, at: number, length: number, receiver: number): number {
-    if (type === FrameType.DATA) return this.own_id(bytes, at, length);
-    if (type === FrameType.SEALED) return this.sealed_ids.get(receiver, bytes, at, length);
-    return 0;
+  /**
+   * Appends to `out` the ids inside one frame's payload, `bytes[at, at + length)` of `type`, that
+   * its sender sends to `receiver`: a DATA frame's one, a sealed record's each.
+   */
+  frame_ids(type: number, bytes: Uint8Array, at: number, length: number, receiver: number, out: number[]): void {
+    if (type === FrameType.DATA) {
+      const id = this.own_id(bytes, at, length);
+      if (id > 0) out.push(id);
+    } else if (type === FrameType.SEALED) this.sealed_ids.get(receiver, bytes, out, at, length);
   }
 
-  /** Calls `fn` with the id of every data frame in `frames` (whole frames) to `receiver`. */
+  /** Calls `fn` with the id of every data message in `frames` (whole frames) to `receiver`. */
   frames_ids(frames: Uint8Array, receiver: number, fn: (id: number) => void): void {
-    for_each_frame(frames, (type, at, length) => {
-      const id = this.frame_id(type, frames, at, length, receiver);
-      if (id > 0) fn(id);
-    });
+    const ids: number[] = [];
+    for_each_frame(frames, (type, at, length) => this.frame_ids(type, frames, at, length, receiver, ids));
+    for (const id of ids) fn(id);
   }
 
   taken(id: number): void {
@@ -564,8 +590,9 @@ class NodeTap implements MessageTap {
   }
 
   lost_sealed(layer: string, reason: string, packet: Uint8Array, _from: number): void {
-    const id = this.sealed_ids.get(this.node, packet);
-    if (id > 0) this.fates.lost_at(this.node, id, layer, reason);
+    const ids: number[] = [];
+    this.sealed_ids.get(this.node, packet, ids);
+    for (const id of ids) this.fates.lost_at(this.node, id, layer, reason);
   }
 
   sealed(head: Uint8Array, message: Uint8Array, to: number): void {

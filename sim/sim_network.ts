@@ -75,8 +75,8 @@ interface Datagram {
   endpoint: Endpoint;
   packet: Uint8Array;
   data: boolean;
-  /** The tracked message this copy carries (message_fates.ts), or 0. */
-  id: number;
+  /** The tracked messages this copy carries (message_fates.ts): one per DATA frame, a record's each. */
+  ids: readonly number[];
 }
 
 const EMPTY_PACKET = new Uint8Array(0);
@@ -246,14 +246,14 @@ export class SimNetwork {
     const endpoint = this.endpoints.get(to.host);
     assert(endpoint !== undefined, 'SimNetwork.send_datagram: to a simulated node');
     const dst = endpoint.node;
-    const id = data ? this.datagram_id(bytes, dst) : 0;
+    const ids = data ? this.datagram_ids(bytes, dst) : NO_IDS;
     this.link_count(from.node, dst).sent++;
     if (!this.reachable(from.node, dst)) {
-      this.drop(from.node, dst, data, 'partition', id);
+      this.drop(from.node, dst, data, 'partition', ids);
       return;
     }
     if (prng.chance(f.loss)) {
-      this.drop(from.node, dst, data, 'loss', id);
+      this.drop(from.node, dst, data, 'loss', ids);
       return;
     }
     if (data && prng.chance(this.sabotage.silent_drop)) {
@@ -268,7 +268,7 @@ export class SimNetwork {
     let lost_reason = 'queue_full';
     for (let i = 0; i < copies; i++) {
       if (link.drop_due(now_us) >= f.link_queue_packets_max) {
-        this.drop(from.node, dst, data, 'queue_full', 0);
+        this.drop(from.node, dst, data, 'queue_full', NO_IDS);
         continue;
       }
       let delay_us = this.delay_us(prng);
@@ -278,30 +278,32 @@ export class SimNetwork {
       }
       let packet = i === 0 ? bytes : bytes.slice();
       // A changed copy no longer carries the message: whatever arrives is another packet.
-      let carries = id;
+      let carries = ids;
       if (prng.chance(f.corrupt)) {
         packet = this.corrupt(prng, packet);
-        carries = 0;
+        carries = NO_IDS;
         lost_reason = 'corrupted';
       }
-      if (carries !== 0) live++;
+      if (carries.length !== 0) live++;
       const at_us = now_us + delay_us;
       link.push(at_us);
       if (data) this.in_flight_data++;
       endpoint.lane.at_with(at_us, this.arrive, this.hold(from, endpoint, packet, data, carries));
     }
-    if (id !== 0) {
+    for (const id of ids) {
       if (live > 0) this.fates!.on_wire(id, live);
       else this.fates!.lost(id, 'network', lost_reason);
     }
   }
 
-  /** The tracked message in a data datagram to node `dst` (0 for none, or with no ledger). */
-  private datagram_id(bytes: Uint8Array, dst: number): number {
+  /** The tracked messages in a data datagram to node `dst` (none without a ledger). */
+  private datagram_ids(bytes: Uint8Array, dst: number): readonly number[] {
     const fates = this.fates;
-    if (fates === null) return 0;
+    if (fates === null) return NO_IDS;
     const length = Math.min(get_u32(bytes, FRAME_LENGTH_OFFSET), bytes.length - FRAME_HEADER_BYTES);
-    return fates.frame_id(bytes[FRAME_TYPE_OFFSET]!, bytes, FRAME_HEADER_BYTES, length, dst);
+    const ids: number[] = [];
+    fates.frame_ids(bytes[FRAME_TYPE_OFFSET]!, bytes, FRAME_HEADER_BYTES, length, dst, ids);
+    return ids.length === 0 ? NO_IDS : ids;
   }
 
   /**
@@ -315,8 +317,7 @@ export class SimNetwork {
     for_each_frame(bytes, (type, at, length) => {
       if (type !== FrameType.DATA && type !== FrameType.SEALED) return;
       frames++;
-      const id = fates === null ? 0 : fates.frame_id(type, bytes, at, length, dst);
-      if (id > 0) ids.push(id);
+      if (fates !== null) fates.frame_ids(type, bytes, at, length, dst, ids);
     });
     return { frames, ids: ids.length === 0 ? NO_IDS : ids };
   }
@@ -329,37 +330,44 @@ export class SimNetwork {
   }
 
   /** Keeps a datagram on the wire until it arrives: a pooled record, so no closure per packet. */
-  private hold(from: SimTransport, endpoint: Endpoint, packet: Uint8Array, data: boolean, id: number): Datagram {
+  private hold(
+    from: SimTransport,
+    endpoint: Endpoint,
+    packet: Uint8Array,
+    data: boolean,
+    ids: readonly number[],
+  ): Datagram {
     const d = this.wire_free.pop();
-    if (d === undefined) return { from, endpoint, packet, data, id };
+    if (d === undefined) return { from, endpoint, packet, data, ids };
     d.from = from;
     d.endpoint = endpoint;
     d.packet = packet;
     d.data = data;
-    d.id = id;
+    d.ids = ids;
     return d;
   }
 
   /** A datagram arrives (scheduled by `send_datagram`). */
   private readonly arrive = (d: Datagram): void => {
-    const { from, endpoint, packet, data, id } = d;
+    const { from, endpoint, packet, data, ids } = d;
     d.packet = EMPTY_PACKET; // Its bytes belong to the receiver now.
+    d.ids = NO_IDS;
     this.wire_free.push(d);
     if (data) this.in_flight_data--;
     const dst = endpoint.node;
     const target = endpoint.transport;
     if (target === null || !target.life.alive) {
-      this.drop(from.node, dst, data, 'node_down', 0);
-      if (id !== 0) this.fates!.wire_lost(id, 'node_down');
+      this.drop(from.node, dst, data, 'node_down', NO_IDS);
+      for (const id of ids) this.fates!.wire_lost(id, 'node_down');
       return;
     }
     if (!this.reachable(from.node, dst)) {
-      this.drop(from.node, dst, data, 'partition', 0);
-      if (id !== 0) this.fates!.wire_lost(id, 'partition');
+      this.drop(from.node, dst, data, 'partition', NO_IDS);
+      for (const id of ids) this.fates!.wire_lost(id, 'partition');
       return;
     }
     this.counters.datagrams_delivered++;
-    if (id !== 0) this.fates!.arrived(id);
+    for (const id of ids) this.fates!.arrived(id);
     target.events!.on_datagram(packet, from.address);
   };
 
@@ -376,12 +384,12 @@ export class SimNetwork {
     return [...this.link_stats.values()].sort((a, b) => a.from - b.from || a.to - b.to).map((l) => ({ ...l }));
   }
 
-  /** Counts a packet dropped on the wire; `id`: the message it destroys before it left (0: none, or told apart). */
-  private drop(from: number, to: number, data: boolean, reason: string, id: number): void {
+  /** Counts a packet dropped on the wire; `ids`: the messages it destroys before they left (none, or told apart). */
+  private drop(from: number, to: number, data: boolean, reason: string, ids: readonly number[]): void {
     this.link_count(from, to).dropped++;
     const map = data ? this.dropped_data : this.dropped_control;
     map.set(reason, (map.get(reason) ?? 0) + 1);
-    if (id !== 0) this.fates!.lost(id, 'network', reason);
+    for (const id of ids) this.fates!.lost(id, 'network', reason);
   }
 
   private delay_us(prng: Prng): number {

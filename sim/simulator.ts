@@ -481,7 +481,7 @@ export class Simulator {
     const s = n.snapshot();
     let kernel = 0;
     for (const c of s.fastpath.cores) kernel += c.pending.L1 + c.pending.L2 + c.pending.L3 + c.pending.spill;
-    const network = s.server.queued + s.driver.queued + s.driver.outbox_data_frames + (s.secure?.queued ?? 0);
+    const network = s.server.queued + s.driver.queued + s.driver.outbox_data_messages + (s.secure?.queued ?? 0);
     return { kernel, network };
   }
 

@@ -92,7 +92,7 @@ function handshake_rates(suite: CryptoSuite, count: number, rounds: number): { p
         initiator: false,
         keys: r.keys,
       });
-      const sealed = mine.seal(-1, -1, new Uint8Array(0));
+      const sealed = mine.seal(-1, -1, new Uint8Array(0), 0);
       const payload = new Uint8Array(mine.head.length + sealed.length);
       payload.set(mine.head);
       payload.set(sealed, mine.head.length);

@@ -32,7 +32,9 @@ import {
   INIT_INDEX,
   INIT_RESPONDER_NODE,
   INIT_SIGNATURE,
+  INIT_RESERVED,
   INIT_SUITE,
+  INIT_VERSION,
   INIT_TIMESTAMP,
   RESP_BYTES,
   RESP_CT,
@@ -40,8 +42,12 @@ import {
   RESP_INDEX,
   RESP_INITIATOR_INDEX,
   RESP_SIGNATURE,
+  RESP_RESERVED,
   RESP_SUITE,
+  RESP_VERSION,
+  PROTOCOL_VERSION,
   SUITE_V1,
+  get_u16,
   get_u32,
   get_u64,
   put_u32,
@@ -61,6 +67,8 @@ export type HandshakeFault =
   | 'malformed'
   /** A suite other than version 1's (a downgrade or a newer peer). */
   | 'downgrade'
+  /** A protocol version other than `PROTOCOL_VERSION` (a peer from before records, or after), or reserved bytes set. */
+  | 'old_version'
   /** An INIT meant for another node. */
   | 'wrong_node'
   /** The signature does not verify with the pinned key: a wrong identity. */
@@ -69,6 +77,21 @@ export type HandshakeFault =
   | 'bad_key'
   /** A RESPONSE to no INIT of ours. */
   | 'unexpected_response';
+
+/**
+ * The suite and protocol version of a handshake message: another suite is a downgrade; another
+ * version (a peer that seals one message per packet wrote 0 there) is refused as `old_version`.
+ */
+function check_version(
+  message: Uint8Array,
+  suite_at: number,
+  version_at: number,
+  reserved_at: number,
+): HandshakeFault | null {
+  if (message[suite_at] !== SUITE_V1) return 'downgrade';
+  if (message[version_at] !== PROTOCOL_VERSION || get_u16(message, reserved_at) !== 0) return 'old_version';
+  return null;
+}
 
 /** What an initiator keeps between its INIT and the RESPONSE. */
 export interface InitiatorState {
@@ -97,6 +120,7 @@ export function create_init(
   suite.wipe(kem_seed);
   const message = new Uint8Array(INIT_BYTES);
   message[INIT_SUITE] = SUITE_V1;
+  message[INIT_VERSION] = PROTOCOL_VERSION;
   put_u32(message, INIT_INDEX, index);
   put_u32(message, INIT_RESPONDER_NODE, responder_node);
   put_u64(message, INIT_TIMESTAMP, timestamp_ms);
@@ -118,7 +142,8 @@ export interface InitSummary {
 /** Checks an INIT's size and suite and reads its cheap fields. */
 export function read_init(message: Uint8Array): InitSummary | HandshakeFault {
   if (message.length !== INIT_BYTES) return 'malformed';
-  if (get_u32(message, INIT_SUITE) !== SUITE_V1) return 'downgrade';
+  const fault = check_version(message, INIT_SUITE, INIT_VERSION, INIT_RESERVED);
+  if (fault !== null) return fault;
   return {
     initiator_index: get_u32(message, INIT_INDEX),
     responder_node: get_u32(message, INIT_RESPONDER_NODE),
@@ -190,6 +215,7 @@ export function respond(
   }
   const message = new Uint8Array(RESP_BYTES);
   message[RESP_SUITE] = SUITE_V1;
+  message[RESP_VERSION] = PROTOCOL_VERSION;
   put_u32(message, RESP_INDEX, index);
   put_u32(message, RESP_INITIATOR_INDEX, summary.initiator_index);
   message.set(suite.x25519_public(e_secret), RESP_EPHEMERAL);
@@ -225,7 +251,8 @@ export function finish(
   psk: Uint8Array | null,
 ): Finished | HandshakeFault {
   if (response.length !== RESP_BYTES) return 'malformed';
-  if (get_u32(response, RESP_SUITE) !== SUITE_V1) return 'downgrade';
+  const fault = check_version(response, RESP_SUITE, RESP_VERSION, RESP_RESERVED);
+  if (fault !== null) return fault;
   if (get_u32(response, RESP_INITIATOR_INDEX) !== state.index) return 'unexpected_response';
   const th2 = transcript_response(suite, state.th1, state.sig_i, response.subarray(0, RESP_SIGNATURE));
   const sig_r = response.slice(RESP_SIGNATURE, RESP_BYTES);

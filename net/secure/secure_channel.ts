@@ -18,7 +18,12 @@
  *   in flight, retried with a fresh INIT every `handshake_retry_ms`, `handshake_attempts_max`
  *   times.
  * - Packets sent while no session can seal wait in a bounded queue and leave once one can.
- * - Rekey: after `rekey_after_messages` packets or `rekey_after_ms`, the sender starts a new
+ * - Records: the packets sent to a peer in one turn, from one pid to one pid, are sealed
+ *   together as one record (record.ts), up to `record_bytes_max` of plaintext (and what one
+ *   frame to the peer carries: the MTU on UDP). A record is sealed when the next packet does not
+ *   fit it or is for another pair of pids, when the driver's room for the peer would not take
+ *   more, and at the end of the turn (`Timers.defer`): no timer, so a lone packet leaves at once.
+ * - Rekey: after `rekey_after_messages` records or `rekey_after_ms`, the sender starts a new
  *   handshake and keeps sealing with the old session until the new one is in; a session past
  *   `reject_after_messages` or `reject_after_ms` seals and opens nothing (WireGuard's
  *   reject-after). After a TCP reconnect the session is re-established before data flows again.
@@ -42,7 +47,7 @@ import { Overflow, PacketInbox, type Packet } from '../packet_inbox.js';
 import type { FramePort, FrameReceiver, PacketPort, PacketReceiver, PeerState, SendResult } from '../packet_port.js';
 import { remote_dst_pid, remote_src_pid } from '../remote_message.js';
 import type { Address, Timers } from '../transport.js';
-import { FrameType } from '../wire_layout.js';
+import { FRAME_HEADER_BYTES, FrameType } from '../wire_layout.js';
 import { cookie_mac, CookieSecret } from './cookie.js';
 import { fragment, Reassembler } from './fragments.js';
 import {
@@ -71,16 +76,21 @@ import {
   INIT_COOKIE_BYTES,
   INIT_INDEX,
   NO_CHANNEL_PID,
+  RECORD_LENGTH_BYTES,
+  RECORD_MESSAGES_MAX,
   SEALED_DST_PID,
   SEALED_HEADER_BYTES,
+  SEALED_MESSAGES,
   SEALED_RECEIVER,
   SEALED_SEQ,
   SEALED_SRC_PID,
+  get_u16,
   get_u32,
   get_u64,
   put_u32,
 } from './secure_layout.js';
-import { Session } from './session.js';
+import { RecordWriter, record_valid } from './record.js';
+import { channel_pid, Session } from './session.js';
 import { WritableSignal } from '../writable_signal.js';
 import { AEAD_TAG_BYTES, CryptoSuite, ED25519_PUBLIC_BYTES } from './suite.js';
 
@@ -97,10 +107,17 @@ export interface SecureConfig {
   readonly tap?: MessageTap | null;
   /** Accept and send clear DATA for nodes with no pinned key (default false: refuse them). */
   readonly allow_clear?: boolean;
-  /** Start a new handshake after this many packets sealed under a session (default 2^32). */
+  /** Start a new handshake after this many records (sealed packets) under a session (default 2^32). */
   readonly rekey_after_messages?: number;
-  /** Seal and open nothing more under a session after this many packets (default 2^48). */
+  /** Seal and open nothing more under a session after this many records (default 2^48). */
   readonly reject_after_messages?: number;
+  /**
+   * Largest plaintext of one record, in bytes (default 16384, a TLS record's): the packets of a
+   * turn to one peer and pair of pids are sealed together up to this (and up to what one frame
+   * to the peer carries). A packet larger than this goes in a record of its own; 1 seals every
+   * packet alone.
+   */
+  readonly record_bytes_max?: number;
   /** Start a new handshake when a session is this old (default 120 000 ms). */
   readonly rekey_after_ms?: number;
   /** Seal and open nothing under a session this old (default 180 000 ms). */
@@ -153,6 +170,7 @@ const DEFAULTS: Limits = {
   allow_clear: false,
   rekey_after_messages: 2 ** 32,
   reject_after_messages: 2 ** 48,
+  record_bytes_max: 16_384,
   rekey_after_ms: 120_000,
   reject_after_ms: 180_000,
   previous_keep_ms: 10_000,
@@ -195,15 +213,22 @@ export interface SecureStats {
   handshakes_failed: Record<string, number>;
   /** Sessions replaced by a newer one. */
   rekeys: number;
+  /** Packets (messages) sealed, in `sealed_records` records, and their bytes. */
   sealed_packets: number;
+  sealed_records: number;
   sealed_bytes: number;
+  /** Packets (messages) opened and handed up, in `opened_records` records (keepalives too), and their bytes. */
   opened_packets: number;
+  opened_records: number;
   opened_bytes: number;
-  /** Packets and fragments dropped, by reason: auth_failed, replay, stale, unknown_session, … */
+  /**
+   * Packets and fragments dropped, by reason: auth_failed, replay, stale, unknown_session, …;
+   * a record that is not opened counts once for each message its header says it holds.
+   */
   dropped: Record<string, number>;
   /** Sends refused at once, by result. */
   refused: Record<string, number>;
-  /** Packets waiting for a session. */
+  /** Packets waiting for a session, or in a record not sealed yet (until the turn ends). */
   queued: number;
   /** Sessions alive (current, previous and unconfirmed, all peers). */
   sessions: number;
@@ -252,6 +277,10 @@ interface SecurePeer {
   blocked: boolean;
   queue: Pending[];
   queue_bytes: number;
+  /** The record being filled this turn (sealed at its end, or sooner). */
+  readonly record: RecordWriter;
+  /** Whether the peer is in `open_records` (its record is sealed at the end of the turn). */
+  record_listed: boolean;
 }
 
 /** A packet waiting for a session. */
@@ -293,13 +322,18 @@ export class SecureChannel implements PacketPort, FrameReceiver {
   private receiver: PacketReceiver;
   /** Called when no packet waits for a session any more (a draining `close`). */
   private on_flushed: (() => void) | null = null;
+  /** Peers with a record being filled this turn, and whether their sealing is deferred to its end. */
+  private open_records: SecurePeer[] = [];
+  private records_deferred = false;
   private readonly counters = {
     handshakes_started: 0,
     handshakes_completed: 0,
     rekeys: 0,
     sealed_packets: 0,
+    sealed_records: 0,
     sealed_bytes: 0,
     opened_packets: 0,
+    opened_records: 0,
     opened_bytes: 0,
     cookies_sent: 0,
     cookies_received: 0,
@@ -407,6 +441,8 @@ export class SecureChannel implements PacketPort, FrameReceiver {
       blocked: false,
       queue: [],
       queue_bytes: 0,
+      record: new RecordWriter(this.limits.record_bytes_max),
+      record_listed: false,
     });
   }
 
@@ -448,7 +484,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
       return this.refuse('unknown_node');
     }
     // Refused here, not when a queued packet is sealed after the handshake: the sender learns it.
-    if (SEALED_HEADER_BYTES + data.length + AEAD_TAG_BYTES > this.frames.payload_bytes_max(node))
+    if (SEALED_HEADER_BYTES + RECORD_LENGTH_BYTES + data.length + AEAD_TAG_BYTES > this.frames.payload_bytes_max(node))
       return this.refuse('message_too_large');
     const now = this.clock.now_ms();
     const session = this.sendable(peer, now);
@@ -459,7 +495,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
       ) {
         this.start_handshake(peer, true);
       }
-      return this.seal_and_send(peer, session, src_pid, dst_pid, data);
+      return this.add_to_record(peer, src_pid, dst_pid, data);
     }
     if (
       peer.queue.length >= this.limits.pending_packets_max ||
@@ -507,32 +543,135 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     return now - session.created_ms >= this.limits.reject_after_ms;
   }
 
-  private seal_and_send(
-    peer: SecurePeer,
-    session: Session,
-    src_pid: number,
-    dst_pid: number,
-    data: Uint8Array,
-  ): SendResult {
-    const sealed = session.seal(src_pid, dst_pid, data);
-    this.tap?.sealed(session.head, data, peer.node);
-    const result = this.frames.send_frame(peer.node, FrameType.SEALED, sealed, null, session.head);
-    if (result === 'success') {
-      this.counters.sealed_packets++;
-      this.counters.sealed_bytes += data.length;
+  /**
+   * Adds a packet to the peer's record (a session can seal). The record is sealed first if the
+   * packet is for another pair of pids or does not fit it. When the driver has no room for the
+   * record with it, the record leaves now and the packet is sealed alone, so the driver's answer
+   * (`would_block`, `not_connected`) is the sender's, and `writable` waits for that room.
+   */
+  private add_to_record(peer: SecurePeer, src_pid: number, dst_pid: number, data: Uint8Array): SendResult {
+    if (!(channel_pid(src_pid) && channel_pid(dst_pid))) src_pid = dst_pid = NO_CHANNEL_PID;
+    const record = peer.record;
+    if (
+      record.messages > 0 &&
+      (record.src_pid !== src_pid ||
+        record.dst_pid !== dst_pid ||
+        record.messages === RECORD_MESSAGES_MAX ||
+        record.bytes_with(data.length) > this.record_bytes(peer))
+    ) {
+      this.seal_record(peer, false);
     }
+    const frame_bytes = FRAME_HEADER_BYTES + SEALED_HEADER_BYTES + record.bytes_with(data.length) + AEAD_TAG_BYTES;
+    if (frame_bytes > this.frames.send_room(peer.node)) {
+      if (record.messages > 0) this.seal_record(peer, false);
+      record.begin(src_pid, dst_pid);
+      record.append(data);
+      return this.seal_record(peer, true);
+    }
+    if (record.messages === 0) {
+      record.begin(src_pid, dst_pid);
+      this.list_record(peer);
+    }
+    record.append(data);
+    return 'success';
+  }
+
+  /** The most plaintext one record to `peer` holds: `record_bytes_max`, within one frame. */
+  private record_bytes(peer: SecurePeer): number {
+    const fits = this.frames.payload_bytes_max(peer.node) - SEALED_HEADER_BYTES - AEAD_TAG_BYTES;
+    return Math.min(this.limits.record_bytes_max, fits);
+  }
+
+  /** Seals `peer`'s record at the end of this turn (one deferred call for all peers). */
+  private list_record(peer: SecurePeer): void {
+    if (!peer.record_listed) {
+      peer.record_listed = true;
+      this.open_records.push(peer);
+    }
+    if (!this.records_deferred) {
+      this.records_deferred = true;
+      this.timers.defer(this.seal_open_records);
+    }
+  }
+
+  /** The end of a turn: every record being filled is sealed and handed to the driver. */
+  private readonly seal_open_records = (): void => {
+    this.records_deferred = false;
+    const peers = this.open_records;
+    this.open_records = [];
+    for (const peer of peers) {
+      peer.record_listed = false;
+      if (peer.record.messages > 0 && this.peers.get(peer.node) === peer) this.seal_record(peer, false);
+    }
+    this.check_flushed();
+  };
+
+  /**
+   * Seals `peer`'s record under the session that seals now and hands it to the driver. If the
+   * driver refuses it, its packets are lost, counted, and their sender told; except when the
+   * record is `lone`: one packet being sent now, whose sender hears the result instead. With no
+   * session able to seal (a reconnect since the packets were added), they wait for one.
+   */
+  private seal_record(peer: SecurePeer, lone: boolean): SendResult {
+    const record = peer.record;
+    const messages = record.messages;
+    const session = this.sendable(peer, this.clock.now_ms());
+    if (session === null) {
+      record.for_each((message) => this.wait_for_session(peer, record.src_pid, record.dst_pid, message));
+      record.reset();
+      if (peer.initiating === null && peer.next === null) this.start_handshake(peer, peer.current !== null);
+      return 'success';
+    }
+    const sealed = session.seal(record.src_pid, record.dst_pid, record.plaintext(), messages);
+    const tap = this.tap;
+    if (tap !== null) record.for_each((message) => tap.sealed(session.head, message, peer.node));
+    const result = this.frames.send_frame(peer.node, FrameType.SEALED, sealed, null, session.head, messages);
+    if (result === 'success') {
+      this.counters.sealed_records++;
+      this.counters.sealed_packets += messages;
+      this.counters.sealed_bytes += record.bytes - messages * RECORD_LENGTH_BYTES;
+    } else if (!lone) {
+      record.for_each((message) => this.drop_queued(peer.node, 'send_failed', message));
+      this.receiver.on_send_failed(record.src_pid, messages);
+    }
+    record.reset();
     return result;
   }
 
+  /** Seals an empty record (a keepalive: the key confirmation) after what is in the peer's record. */
+  private send_keepalive(peer: SecurePeer, session: Session): void {
+    if (peer.record.messages > 0) this.seal_record(peer, false);
+    const sealed = session.seal(NO_CHANNEL_PID, NO_CHANNEL_PID, EMPTY, 0);
+    const result = this.frames.send_frame(peer.node, FrameType.SEALED, sealed, null, session.head, 0);
+    if (result === 'success') this.counters.sealed_records++;
+    else this.drop(peer.node, `keepalive_send_${result}`);
+  }
+
+  /**
+   * Puts a packet accepted for a record back in the queue for a session (the one it was for can
+   * no longer seal); past the queue's bounds it is lost, counted, and its sender told.
+   */
+  private wait_for_session(peer: SecurePeer, src_pid: number, dst_pid: number, data: Uint8Array): void {
+    const pending = { src_pid, dst_pid, data: data.slice() };
+    if (
+      peer.queue.length >= this.limits.pending_packets_max ||
+      peer.queue_bytes + data.length > this.limits.pending_bytes_max
+    ) {
+      this.lose_queued(peer.node, 'queue_full', pending);
+      return;
+    }
+    peer.queue.push(pending);
+    peer.queue_bytes += data.length;
+  }
+
   private flush_queue(peer: SecurePeer): void {
-    const session = this.sendable(peer, this.clock.now_ms());
-    if (session === null) return;
+    if (this.sendable(peer, this.clock.now_ms()) === null) return;
     const queue = peer.queue;
     peer.queue = [];
     peer.queue_bytes = 0;
     this.unblock(peer);
     for (const pending of queue) {
-      if (this.seal_and_send(peer, session, pending.src_pid, pending.dst_pid, pending.data) !== 'success')
+      if (this.add_to_record(peer, pending.src_pid, pending.dst_pid, pending.data) !== 'success')
         this.lose_queued(peer.node, 'send_failed', pending);
     }
     this.check_flushed();
@@ -807,7 +946,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     peer.retry_timer = -1;
     const session = this.new_session(peer, state.index, done.responder_index, true, done.keys, this.clock.now_ms());
     this.install(peer, session);
-    this.seal_and_send(peer, session, NO_CHANNEL_PID, NO_CHANNEL_PID, EMPTY); // Key confirmation: the responder's session is confirmed by it.
+    this.send_keepalive(peer, session); // Key confirmation: the responder's session is confirmed by it.
     this.flush_queue(peer);
   }
 
@@ -888,8 +1027,6 @@ export class SecureChannel implements PacketPort, FrameReceiver {
       else this.drop_sealed(src_node, opened, payload);
       return;
     }
-    this.counters.opened_packets++;
-    this.counters.opened_bytes += opened.length;
     // The driver learns each connection a packet opened on (it is proven: off the budget and
     // the limits for strangers), and a peer that dials in is reached there.
     if (peer.link !== 'open' || (typeof via === 'number' && via !== peer.proved_conn)) this.proved(peer, via);
@@ -898,10 +1035,24 @@ export class SecureChannel implements PacketPort, FrameReceiver {
       this.install(peer, session);
       this.flush_queue(peer);
     }
+    this.counters.opened_records++;
+    const messages = get_u16(payload, SEALED_MESSAGES);
+    if (messages === 0 && opened.length === 0) return; // A keepalive.
+    // Authentic but not framed as its count says: a broken peer. Nothing of it is handed up.
+    if (!record_valid(opened, messages)) {
+      this.drop_sealed(src_node, 'malformed_record', payload);
+      return;
+    }
     const src_pid = get_u32(payload, SEALED_SRC_PID);
     const dst_pid = get_u32(payload, SEALED_DST_PID);
-    const keepalive = opened.length === 0 && src_pid === NO_CHANNEL_PID && dst_pid === NO_CHANNEL_PID;
-    if (!keepalive) this.receiver.on_packet(src_node, src_pid, dst_pid, opened);
+    this.counters.opened_packets += messages;
+    this.counters.opened_bytes += opened.length - messages * RECORD_LENGTH_BYTES;
+    for (let at = 0, i = 0; i < messages; i++) {
+      const length = get_u32(opened, at);
+      at += RECORD_LENGTH_BYTES;
+      this.receiver.on_packet(src_node, src_pid, dst_pid, opened.subarray(at, at + length));
+      at += length;
+    }
   }
 
   /** A packet under a session we do not know: the peer holds keys we lost. Offer new ones. */
@@ -924,9 +1075,12 @@ export class SecureChannel implements PacketPort, FrameReceiver {
    */
   on_frame_failed(type: number, payload: Uint8Array): void {
     let src_pid = NO_CHANNEL_PID;
-    if (type === FrameType.SEALED && payload.length >= SEALED_HEADER_BYTES) src_pid = get_u32(payload, SEALED_SRC_PID);
-    else if (type === FrameType.DATA && payload.length >= 8) src_pid = remote_src_pid(payload);
-    if (src_pid !== NO_CHANNEL_PID) this.receiver.on_send_failed(src_pid, 1);
+    let messages = 1;
+    if (type === FrameType.SEALED && payload.length >= SEALED_HEADER_BYTES) {
+      src_pid = get_u32(payload, SEALED_SRC_PID);
+      messages = get_u16(payload, SEALED_MESSAGES);
+    } else if (type === FrameType.DATA && payload.length >= 8) src_pid = remote_src_pid(payload);
+    if (src_pid !== NO_CHANNEL_PID && messages > 0) this.receiver.on_send_failed(src_pid, messages);
   }
 
   /** FrameReceiver: a persistent TCP peer changed state. */
@@ -968,14 +1122,19 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     this.receiver.on_send_failed(pending.src_pid, 1);
   }
 
-  /** Drops a sealed packet from `node` that was not opened; the tap learns which. */
+  /**
+   * Drops a sealed record from `node` that was not opened (or not handed up): counted once per
+   * message its header says it holds; once if it claims none, or more than its bytes could hold
+   * (a count changed on the way: a forged count inflates the counter by no more than its bytes
+   * allow). The tap learns which.
+   */
   private drop_sealed(node: number, reason: string, packet: Uint8Array): void {
-    this.drop(node, reason);
+    this.drop(node, reason, claimed_messages(packet));
     this.tap?.lost_sealed('secure', reason, packet, node);
   }
 
-  private drop(node: number, reason: string): void {
-    this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
+  private drop(node: number, reason: string, count = 1): void {
+    this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + count);
     this.emit({ kind: 'dropped', node, reason });
   }
 
@@ -990,14 +1149,12 @@ export class SecureChannel implements PacketPort, FrameReceiver {
 
   /** A snapshot of the counters. */
   stats(): SecureStats {
-    let queued = 0;
-    for (const peer of this.peers.values()) queued += peer.queue.length;
     return {
       ...this.counters,
       handshakes_failed: Object.fromEntries(this.failed),
       dropped: Object.fromEntries(this.dropped),
       refused: Object.fromEntries(this.refused),
-      queued,
+      queued: this.pending_packets(),
       sessions: this.sessions.size,
       reassembling: this.reassembler.size,
       reassembly_evicted: this.reassembler.evicted,
@@ -1018,6 +1175,12 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     for (const pending of peer.queue) this.lose_queued(peer.node, reason, pending);
     peer.queue = [];
     peer.queue_bytes = 0;
+    const record = peer.record;
+    if (record.messages > 0) {
+      record.for_each((message) => this.drop_queued(peer.node, reason, message));
+      this.receiver.on_send_failed(record.src_pid, record.messages);
+      record.reset();
+    }
     this.unblock(peer);
     this.rate.forget(peer.node);
   }
@@ -1052,7 +1215,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
 
   private pending_packets(): number {
     let n = 0;
-    for (const peer of this.peers.values()) n += peer.queue.length;
+    for (const peer of this.peers.values()) n += peer.queue.length + peer.record.messages;
     return n;
   }
 
@@ -1076,6 +1239,14 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     this.inbox.clear();
     this.frames.set_frame_receiver(null);
   }
+}
+
+/** The messages a sealed record says it holds, at least 1, and 1 if its bytes could not hold them. */
+function claimed_messages(packet: Uint8Array): number {
+  if (packet.length < SEALED_HEADER_BYTES + AEAD_TAG_BYTES) return 1;
+  const messages = get_u16(packet, SEALED_MESSAGES);
+  const plaintext_bytes = packet.length - SEALED_HEADER_BYTES - AEAD_TAG_BYTES;
+  return messages * RECORD_LENGTH_BYTES > plaintext_bytes ? 1 : Math.max(1, messages);
 }
 
 function validate(config: SecureConfig): Limits {

@@ -11,28 +11,40 @@
  *
  * INIT (initiator → responder), 1300 bytes:
  *
- *   0 suite | 1 reserved[3] | 4 initiator index | 8 responder node | 12 timestamp_ms u64 |
+ *   0 suite | 1 version | 2 reserved u16 | 4 initiator index | 8 responder node | 12 timestamp_ms u64 |
  *   20 X25519 ephemeral (32) | 52 ML-KEM-768 encapsulation key (1184) | 1236 Ed25519 signature (64)
  *
  * RESPONSE (responder → initiator), 1196 bytes:
  *
- *   0 suite | 1 reserved[3] | 4 responder index | 8 initiator index |
+ *   0 suite | 1 version | 2 reserved u16 | 4 responder index | 8 initiator index |
  *   12 X25519 ephemeral (32) | 44 ML-KEM-768 ciphertext (1088) | 1132 Ed25519 signature (64)
  *
- * SEALED frames carry one packet:
+ * SEALED frames carry one record: the messages of one pair of pids, sealed together.
  *
- *   0                4                      12             16             20
- *   +----------------+----------------------+--------------+--------------+-----------------
- *   | receiver index | seq u64              | src_pid      | dst_pid      | ciphertext + tag
- *   +----------------+----------------------+--------------+--------------+-----------------
+ *   0                4                      12             16             20       22       24
+ *   +----------------+----------------------+--------------+--------------+--------+--------+----------------
+ *   | receiver index | seq u64              | src_pid      | dst_pid      | msgs   | rsvd   | ciphertext + tag
+ *   +----------------+----------------------+--------------+--------------+--------+--------+----------------
  *
- * The nonce of a sealed packet is `seq (8) | receiver index (4) | 0 (12)`; its associated data is
- * the frame header (16 bytes) followed by these 20 bytes.
+ * `msgs` (u16) counts the messages in the record (0 for a keepalive, which carries nothing);
+ * `rsvd` is 0. The nonce of a record is `seq (8) | receiver index (4) | 0 (12)`; its associated
+ * data is the frame header (16 bytes) followed by these 24 bytes. The plaintext is the messages
+ * back to back, each as its length (u32) then its bytes (record.ts):
+ *
+ *   +------------+-----------------+------------+-----------------+-----
+ *   | length u32 | message ...     | length u32 | message ...     | ...
+ *   +------------+-----------------+------------+-----------------+-----
  */
 import { ED25519_SIGNATURE_BYTES, MLKEM768_CT_BYTES, MLKEM768_EK_BYTES, X25519_BYTES } from './suite.js';
 
 /** The one cipher suite of version 1: X25519 + ML-KEM-768, Ed25519, HKDF-SHA-256, XChaCha20-Poly1305. */
 export const SUITE_V1 = 1;
+/**
+ * The protocol version in byte 1 of an INIT and a RESPONSE (signed with the rest): 2 seals
+ * records of messages (the layout above). Version 1 sealed one message per packet and wrote 0
+ * there, so each side refuses the other's handshake (`old_version` here, `downgrade` there).
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** What a handshake fragment carries. */
 export const HandshakeKind = {
@@ -65,7 +77,11 @@ export const FRAG_COUNT_MAX = 16;
 
 at = 0;
 export const INIT_SUITE = at;
-at += 4;
+at += 1;
+export const INIT_VERSION = at;
+at += 1;
+export const INIT_RESERVED = at;
+at += 2;
 export const INIT_INDEX = at;
 at += 4;
 export const INIT_RESPONDER_NODE = at;
@@ -108,7 +124,11 @@ export const COOKIE_FRAME_BYTES = at;
 
 at = 0;
 export const RESP_SUITE = at;
-at += 4;
+at += 1;
+export const RESP_VERSION = at;
+at += 1;
+export const RESP_RESERVED = at;
+at += 2;
 export const RESP_INDEX = at;
 at += 4;
 export const RESP_INITIATOR_INDEX = at;
@@ -131,8 +151,16 @@ export const SEALED_SRC_PID = at;
 at += 4;
 export const SEALED_DST_PID = at;
 at += 4;
+export const SEALED_MESSAGES = at;
+at += 2;
+export const SEALED_RESERVED = at;
+at += 2;
 /** Bytes before the ciphertext of a sealed packet. */
 export const SEALED_HEADER_BYTES = at;
+/** Most messages one record carries (its `msgs` field is a u16). */
+export const RECORD_MESSAGES_MAX = 0xffff;
+/** Bytes of the length before each message in a record's plaintext. */
+export const RECORD_LENGTH_BYTES = 4;
 
 /** `src_pid`/`dst_pid` of a packet that is not a kernel message (shorter than 8 bytes, or a keepalive). */
 export const NO_CHANNEL_PID = 0xffff_ffff;

@@ -2,12 +2,13 @@
  * One secure session between two nodes: its direction keys, the per-channel keys derived from
  * them, the send sequence number and the receive replay window.
  *
- * Sealing (XChaCha20-Poly1305, draft-irtf-cfrg-xchacha-03):
+ * Each sealed packet is a record (record.ts): the messages of one pair of pids, their count in
+ * the authenticated header. Sealing (XChaCha20-Poly1305, draft-irtf-cfrg-xchacha-03):
  * - the key is the channel's, derived from the sending direction's key and (src node, src pid,
  *   dst node, dst pid), the pids given by the sender (`seal`'s arguments, which travel in the
  *   sealed header); a packet between no pair of pids (a keepalive, or pids outside [0, 65535])
  *   uses the pids NO_CHANNEL_PID;
- * - the nonce is `seq u64 | receiver index u32 | 0 (12 bytes)`: `seq` counts every packet of
+ * - the nonce is `seq u64 | receiver index u32 | 0 (12 bytes)`: `seq` counts every record of
  *   the direction from 0 and never repeats under a session, and every session has fresh keys, so
  *   no (key, nonce) pair is ever used twice;
  * - the associated data is the frame header followed by the sealed header (secure_layout.ts).
@@ -24,12 +25,17 @@ import {
   NO_CHANNEL_PID,
   SEALED_DST_PID,
   SEALED_HEADER_BYTES,
+  SEALED_MESSAGES,
+  SEALED_RESERVED,
   SEALED_RECEIVER,
   SEALED_SEQ,
   SEALED_SRC_PID,
   SEQ_LIMIT,
+  RECORD_LENGTH_BYTES,
+  get_u16,
   get_u32,
   get_u64,
+  put_u16,
   put_u32,
   put_u64,
 } from './secure_layout.js';
@@ -43,8 +49,8 @@ const CHANNEL_PID_MAX = 0xffff;
 /** The map key of the NO_CHANNEL pair. */
 const NO_CHANNEL_CODE = 2 ** 32;
 
-/** Whether `pid` names a kernel pid a channel key is derived for. */
-function channel_pid(pid: number): boolean {
+/** Whether `pid` names a kernel pid a channel key is derived for (else the pair seals as NO_CHANNEL). */
+export function channel_pid(pid: number): boolean {
   return pid >= 0 && pid <= CHANNEL_PID_MAX && (pid | 0) === pid;
 }
 
@@ -103,11 +109,19 @@ export class Session {
   }
 
   /**
-   * Seals `data` as the next packet from `src_pid` to `dst_pid` (their channel's key). Returns
-   * the ciphertext; the sealed header to send before it is in `head` until the next call.
+   * Seals `data`, a record of `messages` messages (record.ts; 0 and no bytes for a keepalive),
+   * as the next packet from `src_pid` to `dst_pid` (their channel's key). Returns the
+   * ciphertext; the sealed header to send before it is in `head` until the next call.
    */
-  seal(src_pid: number, dst_pid: number, data: Uint8Array): Uint8Array {
+  seal(src_pid: number, dst_pid: number, data: Uint8Array, messages: number): Uint8Array {
     assert(this.alive, 'seal on a wiped session');
+    assert(
+      Number.isInteger(messages) &&
+        messages >= 0 &&
+        messages * RECORD_LENGTH_BYTES <= data.length &&
+        messages <= 0xffff,
+      `seal: ${messages} messages in ${data.length} bytes`,
+    );
     if (!(channel_pid(src_pid) && channel_pid(dst_pid))) {
       src_pid = NO_CHANNEL_PID;
       dst_pid = NO_CHANNEL_PID;
@@ -118,6 +132,8 @@ export class Session {
     put_u64(head, SEALED_SEQ, seq);
     put_u32(head, SEALED_SRC_PID, src_pid);
     put_u32(head, SEALED_DST_PID, dst_pid);
+    put_u16(head, SEALED_MESSAGES, messages);
+    put_u16(head, SEALED_RESERVED, 0);
     write_header(this.ad, 0, FrameType.SEALED, this.local_node, SEALED_HEADER_BYTES + data.length + AEAD_TAG_BYTES);
     this.ad.set(head, FRAME_HEADER_BYTES);
     this.fill_nonce(seq, this.remote_index);
@@ -125,7 +141,10 @@ export class Session {
     return this.suite.seal(data, this.ad, this.nonce, key);
   }
 
-  /** Opens a SEALED frame's payload addressed to this session, or says why not. */
+  /**
+   * Opens a SEALED frame's payload addressed to this session, or says why not: the record's
+   * plaintext (its message count is in the payload's header, `SEALED_MESSAGES`).
+   */
   open(payload: Uint8Array): Uint8Array | OpenFault {
     assert(this.alive, 'open on a wiped session');
     if (payload.length < SEALED_HEADER_BYTES + AEAD_TAG_BYTES) return 'malformed';
@@ -135,6 +154,10 @@ export class Session {
     const dst_pid = get_u32(payload, SEALED_DST_PID);
     const no_channel = src_pid === NO_CHANNEL_PID && dst_pid === NO_CHANNEL_PID;
     if (!no_channel && (src_pid > CHANNEL_PID_MAX || dst_pid > CHANNEL_PID_MAX)) return 'malformed';
+    if (get_u16(payload, SEALED_RESERVED) !== 0) return 'malformed';
+    // Each message costs its length at least: a count the bytes cannot hold is refused unopened.
+    const plaintext_bytes = payload.length - SEALED_HEADER_BYTES - AEAD_TAG_BYTES;
+    if (get_u16(payload, SEALED_MESSAGES) * RECORD_LENGTH_BYTES > plaintext_bytes) return 'malformed';
     // The frame header as received: one that passed `read_header` (flags 0, the check matching)
     // is exactly what `write_header` writes for its type, source and length, and the channel
     // opens only a SEALED frame from this session's peer.

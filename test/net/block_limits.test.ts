@@ -17,7 +17,7 @@ import { Identity } from '../../net/secure/identity.js';
 import { seeded_random } from '../../net/secure/random.js';
 import { FRAME_BYTES_MAX_DEFAULT, PACKET_OVERHEAD_BYTES_MAX } from '../../net/wire_layout.js';
 import { RM_CALL_HEADER_BYTES } from '../../net/remote_message.js';
-import { SEALED_HEADER_BYTES } from '../../net/secure/secure_layout.js';
+import { RECORD_LENGTH_BYTES, SEALED_HEADER_BYTES } from '../../net/secure/secure_layout.js';
 import { AEAD_TAG_BYTES } from '../../net/secure/suite.js';
 import { load_suite } from './secure/scripted_pair.js';
 
@@ -91,8 +91,10 @@ function block_message(kernel: Kernel, bytes: number): Message {
 
 describe('the frame limit', () => {
   it('covers every header around a 1 MiB block: remote call header, sealed header and tag', () => {
-    expect(PACKET_OVERHEAD_BYTES_MAX).toBe(RM_CALL_HEADER_BYTES + SEALED_HEADER_BYTES + AEAD_TAG_BYTES);
-    expect(FRAME_BYTES_MAX_DEFAULT).toBe(MiB + 96);
+    expect(PACKET_OVERHEAD_BYTES_MAX).toBe(
+      RM_CALL_HEADER_BYTES + SEALED_HEADER_BYTES + RECORD_LENGTH_BYTES + AEAD_TAG_BYTES,
+    );
+    expect(FRAME_BYTES_MAX_DEFAULT).toBe(MiB + 104);
   });
 
   for (const sealed of [false, true]) {
@@ -133,16 +135,16 @@ describe('the frame limit', () => {
   it('refuses, sealed, what the frame limit does not hold before any handshake starts', async () => {
     const [a, b] = await pair(Proto.TCP, true, { frame_bytes_max: 64 * 1024 });
     const cap = a.kernel.connect(1, 1, 2);
-    // 64 KiB − 88 fits exactly (a DATA message: 36 + 20 + 16 + 16 bytes of headers); one byte more does not.
-    const fits = block_message(a.kernel, 64 * 1024 - 88);
-    const over = block_message(a.kernel, 64 * 1024 - 87);
+    // 64 KiB − 96 fits exactly (a DATA message: 36 + 24 sealed header + 4 record length + 16 tag + 16 frame header); one byte more does not.
+    const fits = block_message(a.kernel, 64 * 1024 - 96);
+    const over = block_message(a.kernel, 64 * 1024 - 95);
     expect(a.kernel.send(1, cap, over)).toBe(Status.TOO_BIG);
     expect(a.network.stats().secure?.handshakes_started ?? 0).toBe(0);
     expect(a.kernel.send(1, cap, fits)).toBe(Status.OK);
     a.kernel.fastpath.free_block(over.block_offset);
     const got = new Message();
     expect(await b.kernel.recv_async(1, got, 10_000)).toBe(Status.OK);
-    expect(got.length).toBe(64 * 1024 - 88);
+    expect(got.length).toBe(64 * 1024 - 96);
     b.kernel.fastpath.release(got);
   });
 });

@@ -90,7 +90,8 @@ export class ManualTimers implements Timers {
     }
     this.now = until;
   }
-  private run_deferred(): void {
+  /** Ends the turn: runs deferred work (what `defer` batches: driver flushes, secure records), no timer. */
+  run_deferred(): void {
     for (let guard = 0; this.deferred.length > 0 && guard < 10_000; guard++) this.deferred.shift()!();
   }
 }

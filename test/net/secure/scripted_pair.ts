@@ -31,6 +31,8 @@ export interface ScriptedNode {
   readonly transport: ScriptedTransport;
   readonly driver: NetDriver;
   readonly identity: Identity;
+  /** The timers it shares with the other scripted nodes. */
+  readonly timers: ManualTimers;
   secure: SecureChannel;
   readonly events: SecureEvent[];
   /** Packets delivered to the channel's own queue, as byte arrays. */
@@ -72,6 +74,7 @@ export async function scripted_node(
     transport,
     driver,
     identity,
+    timers,
     secure,
     events,
     received() {
@@ -101,8 +104,12 @@ export async function scripted_pair(overrides: Overrides = {}, seeds: [string, s
   return { suite, timers, a, b };
 }
 
-/** Takes the datagrams `from` has sent so far (each a copy the test may change). */
+/**
+ * Takes the datagrams `from` has sent so far (each a copy the test may change), its turn ended
+ * first (records sealed: what was sent in one turn to one pair of pids is one record).
+ */
 export function take(from: ScriptedNode): Uint8Array[] {
+  from.timers.run_deferred();
   return from.transport.datagrams.splice(0).map((d) => d.bytes.slice());
 }
 
@@ -115,6 +122,7 @@ export function deliver(to: ScriptedNode, from: ScriptedNode, bytes: Uint8Array)
 export function pump(timers: ManualTimers, ...nodes: ScriptedNode[]): void {
   for (let round = 0; round < 1000; round++) {
     let moved = 0;
+    timers.run_deferred(); // The turn ends: records sealed this turn leave.
     for (const from of nodes) {
       for (const d of from.transport.datagrams.splice(0)) {
         const to = nodes.find((n) => n.address.port === d.to.port);
