@@ -3,9 +3,10 @@
  *
  * A frame wholly inside one read is handed out as a view of that read's bytes. One that spans
  * reads is gathered, from its header on, once its header has been checked (so into at most
- * `frame_bytes_max`): a DATA frame into a buffer of its own, which the caller may keep; any other
- * frame (the secure channel's, consumed on the spot) into one buffer the decoder reuses, so bulk
- * sealed traffic allocates nothing here. The sink learns which (`owned`).
+ * `frame_bytes_max`): a DATA or SEALED frame into a buffer of its own, which the caller may keep
+ * (a sealed record is opened in place and its messages handed up as views of it); any other
+ * frame (handshakes, consumed on the spot) into one buffer the decoder reuses. The sink learns
+ * which (`owned`).
  *
  * Memory follows the bytes that arrived, never the length a header claims: a gathering buffer
  * starts at `ASSEMBLY_START_BYTES` (or the frame's size, if smaller) and doubles as bytes come,
@@ -111,7 +112,7 @@ export class FrameDecoder {
   private start_frame(bytes: Uint8Array): void {
     const size = FRAME_HEADER_BYTES + this.header.length;
     this.frame_size = size;
-    this.frame_owned = this.header.type === FrameType.DATA;
+    this.frame_owned = this.header.type === FrameType.DATA || this.header.type === FrameType.SEALED;
     // Twice what came with the header: a frame most of whose bytes came at once is gathered without a copy more.
     const first = Math.min(size, Math.max(ASSEMBLY_START_BYTES, 2 * bytes.length));
     if (this.frame_owned) {

@@ -39,4 +39,9 @@ export interface MessageTap {
    * `head`: called once for each message of the record, in order, before the record is sent.
    */
   sealed(head: Uint8Array, message: Uint8Array, to: number): void;
+  /**
+   * A record this node sealed for node `to` (its clear header `head`, as `sealed` was told) was
+   * destroyed before it left: every message it holds is lost.
+   */
+  lost_record(layer: string, reason: string, head: Uint8Array, to: number): void;
 }

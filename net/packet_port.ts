@@ -80,9 +80,10 @@ export interface PacketPort {
 /** What a `FramePort` hands up. Every call runs on the driver's thread. */
 export interface FrameReceiver {
   /**
-   * A checked frame of `type` from `src_node`. A DATA payload may be kept; any other payload is
-   * valid only during the call (copy what must outlive it). `via` is the UDP sender's address
-   * or the TCP connection it came on.
+   * A checked frame of `type` from `src_node`. A DATA or SEALED payload is the receiver's: it may
+   * be kept and changed (the secure channel opens a record in place); any other payload is valid
+   * only during the call (copy what must outlive it). `via` is the UDP sender's address or the
+   * TCP connection it came on.
    */
   on_frame(type: number, src_node: number, payload: Uint8Array, via: Address | number): void;
   /** A persistent TCP peer changed state (connects, reconnects, failures). */

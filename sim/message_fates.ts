@@ -598,6 +598,12 @@ class NodeTap implements MessageTap {
   sealed(head: Uint8Array, message: Uint8Array, to: number): void {
     this.sealed_ids.put(to, head, message.length === 0 ? 0 : this.fates.own_id(message));
   }
+
+  lost_record(layer: string, reason: string, head: Uint8Array, to: number): void {
+    const ids: number[] = [];
+    this.sealed_ids.get(to, head, ids);
+    for (const id of ids) this.fates.lost_at(this.node, id, layer, reason);
+  }
 }
 
 const count = (x: number): string => x.toLocaleString('en-US');

@@ -4,8 +4,9 @@
  * stays what the browser and the simulator run.
  *
  * - `sodium-native` installed (an optional dependency): libsodium's WebAssembly under 256 B (its
- *   calls cost less than a native binding's), sodium-native from 256 B, Node's OpenSSL
- *   (`node-crypto`) from 32 KiB on.
+ *   calls cost less than a native binding's), sodium-native from 256 B on. Node's OpenSSL
+ *   (`node-crypto`) is as fast at 64 KiB but cannot seal or open in place (its output is always
+ *   a new buffer), and records are sealed and opened in place, so it is not used with it.
  * - Without it: libsodium's WebAssembly under 4 KiB, `node-crypto` from 4 KiB on.
  *
  * `LATTICE_AEAD` in the environment picks one backend alone for comparisons: `wasm`, `node`,
@@ -17,8 +18,7 @@ import { type AeadFactory, SizeSplitAead, XChaCha20Poly1305 } from '../../net/se
 import { NodeXChaCha20Poly1305 } from './aead_node.js';
 import { sodium_native_aead } from './aead_sodium_native.js';
 
-/** From this size on, OpenSSL's ChaCha20 is the fastest here, whichever libsodium runs below it. */
-export const NATIVE_LARGE_BYTES_MIN = 32 << 10;
+/** Without sodium-native: from this size on, OpenSSL's ChaCha20 beats libsodium's WebAssembly. */
 export const WASM_LARGE_BYTES_MIN = 4 << 10;
 /** Under this size, libsodium's WebAssembly beats the native binding (the call costs more than the cipher). */
 export const NATIVE_SMALL_BYTES_MIN = 256;
@@ -38,12 +38,6 @@ export function node_aead_choice(only: string | undefined = process.env.LATTICE_
       `LATTICE_AEAD must be one of ${AEAD_BACKENDS.join(', ')}${native === null ? ' (sodium-native does not load here)' : ''}, got '${only}'`,
     );
   }
-  if (native !== null)
-    return (n) =>
-      new SizeSplitAead(
-        new XChaCha20Poly1305(n),
-        new SizeSplitAead(native(n), new NodeXChaCha20Poly1305(n), NATIVE_LARGE_BYTES_MIN),
-        NATIVE_SMALL_BYTES_MIN,
-      );
+  if (native !== null) return (n) => new SizeSplitAead(new XChaCha20Poly1305(n), native(n), NATIVE_SMALL_BYTES_MIN);
   return (n) => new SizeSplitAead(new XChaCha20Poly1305(n), new NodeXChaCha20Poly1305(n), WASM_LARGE_BYTES_MIN);
 }

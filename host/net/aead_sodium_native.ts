@@ -6,13 +6,14 @@
  *
  * It seals straight into one scratch buffer (grown, never shrunk, up to `message_bytes_max`)
  * and returns a view of it valid until the next call, as the seam says; it opens into a buffer
- * the caller keeps (small ones carved from a `ByteArena` chunk).
+ * the caller keeps (small ones carved from a `ByteArena` chunk). In place, it runs libsodium on
+ * the caller's buffer itself (libsodium allows the output to be the input): nothing is copied.
  *
  * Node-only, and optional: `sodium_native_aead()` is null where the package is not installed
  * (or its binary does not load), and hosts fall back to another backend.
  */
 import { createRequire } from 'node:module';
-import { type AeadFactory, ScratchAead } from '../../net/secure/aead.js';
+import { AEAD_TAG_BYTES, type AeadFactory, ScratchAead } from '../../net/secure/aead.js';
 
 /** The two calls used here, as `sodium-native` 5 exports them. */
 interface SodiumNative {
@@ -60,6 +61,24 @@ export class SodiumNativeXChaCha20Poly1305 extends ScratchAead {
       return null; // The tag did not verify: the binding's only way of saying so. Nothing was written.
     }
     return out;
+  }
+
+  override seal_in_place(data: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
+    const plaintext = data.subarray(0, data.length - AEAD_TAG_BYTES);
+    this.sealing(plaintext, ad, nonce, key); // The checks (its scratch view is not used).
+    this.lib.crypto_aead_xchacha20poly1305_ietf_encrypt(data, plaintext, ad, null, nonce, key);
+  }
+
+  override open_in_place(sealed: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
+    const length = this.opening(sealed, ad, nonce, key);
+    if (length < 0) return null;
+    const plaintext = sealed.subarray(0, length);
+    try {
+      this.lib.crypto_aead_xchacha20poly1305_ietf_decrypt(plaintext, null, sealed, ad, nonce, key);
+    } catch {
+      return null; // The tag did not verify (libsodium zeroed the bytes it would have written).
+    }
+    return plaintext;
   }
 }
 

@@ -71,6 +71,17 @@ export interface Aead {
   seal(plaintext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array;
   /** Opens ciphertext and tag: the plaintext in a buffer of its own (the caller keeps it), or null when the tag fails. */
   open(sealed: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null;
+  /**
+   * Seals in place: `data` holds the plaintext in all but its last 16 bytes, and on return the
+   * ciphertext and the tag (the same bytes `seal` gives).
+   */
+  seal_in_place(data: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): void;
+  /**
+   * Opens in place: on success the plaintext is in `sealed`'s first bytes and the view of them is
+   * returned; null when the tag fails (then `sealed` may have been overwritten: libsodium zeroes
+   * what it would have written).
+   */
+  open_in_place(sealed: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null;
   /** Zeroes and frees what the backend holds; unusable after. Idempotent. */
   close(): void;
 }
@@ -154,6 +165,26 @@ export class XChaCha20Poly1305 implements Aead {
 
   /** Opens ciphertext and tag: the plaintext in a buffer of its own, or null when the tag fails. */
   open(sealed: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
+    const plaintext = this.open_scratch(sealed, ad, nonce, key);
+    return plaintext === null ? null : this.arena.copy(plaintext);
+  }
+
+  /** `Aead.seal_in_place`: sealed in the scratch region, copied back (WebAssembly sees only its own heap). */
+  seal_in_place(data: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
+    assert(data.length >= AEAD_TAG_BYTES, `seal_in_place: ${data.length} bytes`);
+    data.set(this.seal(data.subarray(0, data.length - AEAD_TAG_BYTES), ad, nonce, key));
+  }
+
+  /** `Aead.open_in_place`: opened in the scratch region, the plaintext copied back over the ciphertext. */
+  open_in_place(sealed: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
+    const plaintext = this.open_scratch(sealed, ad, nonce, key);
+    if (plaintext === null) return null;
+    sealed.set(plaintext);
+    return sealed.subarray(0, plaintext.length);
+  }
+
+  /** Opens into the scratch region: a view of the plaintext there (valid until the next call), or null. */
+  private open_scratch(sealed: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
     if (sealed.length < AEAD_TAG_BYTES || sealed.length - AEAD_TAG_BYTES > this.message_bytes_max) return null;
     this.check(sealed.length - AEAD_TAG_BYTES, ad, nonce, key);
     const heap = this.load(sealed, ad, nonce, key);
@@ -172,7 +203,7 @@ export class XChaCha20Poly1305 implements Aead {
     );
     heap.fill(0, this.key_at, this.key_at + AEAD_KEY_BYTES);
     if (result !== 0) return null;
-    return this.arena.copy(heap.subarray(this.out_at, this.out_at + sealed.length - AEAD_TAG_BYTES));
+    return heap.subarray(this.out_at, this.out_at + sealed.length - AEAD_TAG_BYTES);
   }
 
   private check(message_bytes: number, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
@@ -247,6 +278,16 @@ export class SizeSplitAead implements Aead {
     return (length < this.large_bytes_min ? this.small : this.large).open(sealed, ad, nonce, key);
   }
 
+  seal_in_place(data: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
+    const length = data.length - AEAD_TAG_BYTES;
+    (length < this.large_bytes_min ? this.small : this.large).seal_in_place(data, ad, nonce, key);
+  }
+
+  open_in_place(sealed: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
+    const length = sealed.length - AEAD_TAG_BYTES;
+    return (length < this.large_bytes_min ? this.small : this.large).open_in_place(sealed, ad, nonce, key);
+  }
+
   close(): void {
     this.small.close();
     this.large.close();
@@ -278,6 +319,20 @@ export abstract class ScratchAead implements Aead {
   abstract seal(plaintext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array;
   /** `Aead.open`: after `opening`. */
   abstract open(sealed: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null;
+
+  /** `Aead.seal_in_place`: by default sealed into the scratch and copied back (a backend that can write in place overrides it). */
+  seal_in_place(data: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
+    assert(data.length >= AEAD_TAG_BYTES, `seal_in_place: ${data.length} bytes`);
+    data.set(this.seal(data.subarray(0, data.length - AEAD_TAG_BYTES), ad, nonce, key));
+  }
+
+  /** `Aead.open_in_place`: by default opened and copied back over the ciphertext (overridden where it can be done in place). */
+  open_in_place(sealed: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
+    const plaintext = this.open(sealed, ad, nonce, key);
+    if (plaintext === null) return null;
+    sealed.set(plaintext);
+    return sealed.subarray(0, plaintext.length);
+  }
 
   /** Checks a seal's arguments; the view of the scratch its ciphertext and tag go into. */
   protected sealing(plaintext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {

@@ -4,12 +4,18 @@
  * message as its length (u32, little-endian) and then its bytes; the sealed header says how many
  * there are, so a record lost or refused is counted message by message.
  *
- * `RecordWriter` builds one record at a time in a buffer it keeps (no allocation per message;
- * a buffer grown for one large message is let go once that record is sealed). `record_valid`
- * checks an opened record's framing before any message of it is handed up.
+ * `RecordWriter` builds one record at a time in a buffer it keeps, with room for the tag after
+ * the plaintext, so the record is sealed where it was built (`sealable`: no allocation and no
+ * copy but the messages' own). A buffer grown past `keep_bytes` for one large message is let go
+ * once that record is sealed. `record_valid` checks an opened record's framing before any
+ * message of it is handed up.
  */
 import { assert } from '../../kernel/assert.js';
+import { AEAD_TAG_BYTES } from './aead.js';
 import { RECORD_LENGTH_BYTES, RECORD_MESSAGES_MAX, get_u32, put_u32 } from './secure_layout.js';
+
+/** The most a record's buffer is made at first, in bytes of plaintext (more only as messages need). */
+const FIRST_BYTES_MAX = 64 << 10;
 
 export class RecordWriter {
   /** The pids of the record's messages (valid while `messages` > 0). */
@@ -50,8 +56,9 @@ export class RecordWriter {
     assert(this.messages < RECORD_MESSAGES_MAX, 'RecordWriter.append: record full');
     const end = this.bytes_with(message.length);
     let buffer = this.buffer;
-    if (buffer === null || end > buffer.length) {
-      const grown = new Uint8Array(Math.max(end, this.keep_bytes + RECORD_LENGTH_BYTES));
+    if (buffer === null || end + AEAD_TAG_BYTES > buffer.length) {
+      const first = Math.min(this.keep_bytes, FIRST_BYTES_MAX) + RECORD_LENGTH_BYTES + AEAD_TAG_BYTES;
+      const grown = new Uint8Array(Math.max(end + AEAD_TAG_BYTES, first, buffer === null ? 0 : 2 * buffer.length));
       if (buffer !== null) grown.set(buffer.subarray(0, this.used));
       this.buffer = buffer = grown;
     }
@@ -64,6 +71,15 @@ export class RecordWriter {
   /** The record's plaintext: valid until `reset`. */
   plaintext(): Uint8Array {
     return this.buffer === null ? EMPTY : this.buffer.subarray(0, this.used);
+  }
+
+  /**
+   * The plaintext and 16 bytes after it, to seal in place (`Session.seal_in_place`): the record
+   * is ciphertext and tag from then on, and only `reset` is left to call.
+   */
+  sealable(): Uint8Array {
+    assert(this.buffer !== null, 'RecordWriter.sealable: an empty record');
+    return this.buffer.subarray(0, this.used + AEAD_TAG_BYTES);
   }
 
   /** Calls `fn` with each message of the record (views, valid until `reset`). */
@@ -81,7 +97,8 @@ export class RecordWriter {
   reset(): void {
     this.messages = 0;
     this.used = 0;
-    if (this.buffer !== null && this.buffer.length > this.keep_bytes + RECORD_LENGTH_BYTES) this.buffer = null;
+    if (this.buffer !== null && this.buffer.length > this.keep_bytes + RECORD_LENGTH_BYTES + AEAD_TAG_BYTES)
+      this.buffer = null;
   }
 }
 

@@ -47,7 +47,7 @@ import { Overflow, PacketInbox, type Packet } from '../packet_inbox.js';
 import type { FramePort, FrameReceiver, PacketPort, PacketReceiver, PeerState, SendResult } from '../packet_port.js';
 import { remote_dst_pid, remote_src_pid } from '../remote_message.js';
 import type { Address, Timers } from '../transport.js';
-import { FRAME_HEADER_BYTES, FrameType } from '../wire_layout.js';
+import { FRAME_BYTES_LIMIT, FRAME_HEADER_BYTES, FrameType } from '../wire_layout.js';
 import { cookie_mac, CookieSecret } from './cookie.js';
 import { fragment, Reassembler } from './fragments.js';
 import {
@@ -324,6 +324,8 @@ export class SecureChannel implements PacketPort, FrameReceiver {
   private on_flushed: (() => void) | null = null;
   /** Peers with a record being filled this turn, and whether their sealing is deferred to its end. */
   private open_records: SecurePeer[] = [];
+  /** The record a packet larger than a peer's records is sealed in, at once (one for all peers). */
+  private readonly large_record = new RecordWriter(FRAME_BYTES_LIMIT);
   private records_deferred = false;
   private readonly counters = {
     handshakes_started: 0,
@@ -552,21 +554,26 @@ export class SecureChannel implements PacketPort, FrameReceiver {
   private add_to_record(peer: SecurePeer, src_pid: number, dst_pid: number, data: Uint8Array): SendResult {
     if (!(channel_pid(src_pid) && channel_pid(dst_pid))) src_pid = dst_pid = NO_CHANNEL_PID;
     const record = peer.record;
+    const bound = this.record_bytes(peer);
+    const alone = RECORD_LENGTH_BYTES + data.length > bound; // Fills a record by itself.
     if (
       record.messages > 0 &&
-      (record.src_pid !== src_pid ||
+      (alone ||
+        record.src_pid !== src_pid ||
         record.dst_pid !== dst_pid ||
         record.messages === RECORD_MESSAGES_MAX ||
-        record.bytes_with(data.length) > this.record_bytes(peer))
+        record.bytes_with(data.length) > bound)
     ) {
-      this.seal_record(peer, false);
+      this.seal_record(peer, record, false);
     }
     const frame_bytes = FRAME_HEADER_BYTES + SEALED_HEADER_BYTES + record.bytes_with(data.length) + AEAD_TAG_BYTES;
-    if (frame_bytes > this.frames.send_room(peer.node)) {
-      if (record.messages > 0) this.seal_record(peer, false);
-      record.begin(src_pid, dst_pid);
-      record.append(data);
-      return this.seal_record(peer, true);
+    if (alone || frame_bytes > this.frames.send_room(peer.node)) {
+      if (record.messages > 0) this.seal_record(peer, record, false);
+      // Sealed now, on its own: a large packet in the channel's one large record (no buffer per peer).
+      const single = alone ? this.large_record : record;
+      single.begin(src_pid, dst_pid);
+      single.append(data);
+      return this.seal_record(peer, single, true);
     }
     if (record.messages === 0) {
       record.begin(src_pid, dst_pid);
@@ -601,19 +608,19 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     this.open_records = [];
     for (const peer of peers) {
       peer.record_listed = false;
-      if (peer.record.messages > 0 && this.peers.get(peer.node) === peer) this.seal_record(peer, false);
+      if (peer.record.messages > 0 && this.peers.get(peer.node) === peer) this.seal_record(peer, peer.record, false);
     }
     this.check_flushed();
   };
 
   /**
-   * Seals `peer`'s record under the session that seals now and hands it to the driver. If the
-   * driver refuses it, its packets are lost, counted, and their sender told; except when the
-   * record is `lone`: one packet being sent now, whose sender hears the result instead. With no
-   * session able to seal (a reconnect since the packets were added), they wait for one.
+   * Seals `record` (the peer's, or the large one) in place under the session that seals now and
+   * hands it to the driver. If the driver refuses it, its packets are lost, counted, and their
+   * sender told; except when the record is `lone`: one packet being sent now, whose sender
+   * hears the result instead. With no session able to seal (a reconnect since the packets were
+   * added), they wait for one.
    */
-  private seal_record(peer: SecurePeer, lone: boolean): SendResult {
-    const record = peer.record;
+  private seal_record(peer: SecurePeer, record: RecordWriter, lone: boolean): SendResult {
     const messages = record.messages;
     const session = this.sendable(peer, this.clock.now_ms());
     if (session === null) {
@@ -622,16 +629,20 @@ export class SecureChannel implements PacketPort, FrameReceiver {
       if (peer.initiating === null && peer.next === null) this.start_handshake(peer, peer.current !== null);
       return 'success';
     }
-    const sealed = session.seal(record.src_pid, record.dst_pid, record.plaintext(), messages);
+    const message_bytes = record.bytes - messages * RECORD_LENGTH_BYTES;
+    session.start_record(record.src_pid, record.dst_pid, record.bytes, messages);
     const tap = this.tap;
     if (tap !== null) record.for_each((message) => tap.sealed(session.head, message, peer.node));
+    const sealed = record.sealable();
+    session.seal_in_place(sealed);
     const result = this.frames.send_frame(peer.node, FrameType.SEALED, sealed, null, session.head, messages);
     if (result === 'success') {
       this.counters.sealed_records++;
       this.counters.sealed_packets += messages;
-      this.counters.sealed_bytes += record.bytes - messages * RECORD_LENGTH_BYTES;
+      this.counters.sealed_bytes += message_bytes;
     } else if (!lone) {
-      record.for_each((message) => this.drop_queued(peer.node, 'send_failed', message));
+      this.drop(peer.node, 'send_failed', messages);
+      tap?.lost_record('secure', 'send_failed', session.head, peer.node);
       this.receiver.on_send_failed(record.src_pid, messages);
     }
     record.reset();
@@ -640,7 +651,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
 
   /** Seals an empty record (a keepalive: the key confirmation) after what is in the peer's record. */
   private send_keepalive(peer: SecurePeer, session: Session): void {
-    if (peer.record.messages > 0) this.seal_record(peer, false);
+    if (peer.record.messages > 0) this.seal_record(peer, peer.record, false);
     const sealed = session.seal(NO_CHANNEL_PID, NO_CHANNEL_PID, EMPTY, 0);
     const result = this.frames.send_frame(peer.node, FrameType.SEALED, sealed, null, session.head, 0);
     if (result === 'success') this.counters.sealed_records++;

@@ -90,6 +90,8 @@ export class Session {
   private readonly nonce = new Uint8Array(AEAD_NONCE_BYTES);
   /** The sealed header of the last `seal`: valid until the next one. */
   readonly head = new Uint8Array(SEALED_HEADER_BYTES);
+  /** The key of the record `start_record` numbered, until it is sealed. */
+  private record_key: Uint8Array | null = null;
   /** Channel-key caches cleared because they were full. */
   channel_key_flushes = 0;
   private alive = true;
@@ -114,13 +116,25 @@ export class Session {
    * ciphertext; the sealed header to send before it is in `head` until the next call.
    */
   seal(src_pid: number, dst_pid: number, data: Uint8Array, messages: number): Uint8Array {
+    this.start_record(src_pid, dst_pid, data.length, messages);
+    const key = this.record_key!;
+    this.record_key = null;
+    return this.suite.seal(data, this.ad, this.nonce, key);
+  }
+
+  /**
+   * Numbers the next record, of `plaintext_bytes` holding `messages` messages from `src_pid` to
+   * `dst_pid`: its sealed header is in `head` from now on (until the next record), and
+   * `seal_in_place` seals it.
+   */
+  start_record(src_pid: number, dst_pid: number, plaintext_bytes: number, messages: number): void {
     assert(this.alive, 'seal on a wiped session');
     assert(
       Number.isInteger(messages) &&
         messages >= 0 &&
-        messages * RECORD_LENGTH_BYTES <= data.length &&
+        messages * RECORD_LENGTH_BYTES <= plaintext_bytes &&
         messages <= 0xffff,
-      `seal: ${messages} messages in ${data.length} bytes`,
+      `seal: ${messages} messages in ${plaintext_bytes} bytes`,
     );
     if (!(channel_pid(src_pid) && channel_pid(dst_pid))) {
       src_pid = NO_CHANNEL_PID;
@@ -134,16 +148,27 @@ export class Session {
     put_u32(head, SEALED_DST_PID, dst_pid);
     put_u16(head, SEALED_MESSAGES, messages);
     put_u16(head, SEALED_RESERVED, 0);
-    write_header(this.ad, 0, FrameType.SEALED, this.local_node, SEALED_HEADER_BYTES + data.length + AEAD_TAG_BYTES);
+    write_header(this.ad, 0, FrameType.SEALED, this.local_node, SEALED_HEADER_BYTES + plaintext_bytes + AEAD_TAG_BYTES);
     this.ad.set(head, FRAME_HEADER_BYTES);
     this.fill_nonce(seq, this.remote_index);
-    const key = this.key_of(this.send_channels, this.send_key, this.local_node, src_pid, this.peer_node, dst_pid);
-    return this.suite.seal(data, this.ad, this.nonce, key);
+    this.record_key = this.key_of(this.send_channels, this.send_key, this.local_node, src_pid, this.peer_node, dst_pid);
   }
 
   /**
-   * Opens a SEALED frame's payload addressed to this session, or says why not: the record's
-   * plaintext (its message count is in the payload's header, `SEALED_MESSAGES`).
+   * Seals the record `start_record` numbered, in place: `data` holds its plaintext in all but
+   * its last 16 bytes, and the ciphertext and tag on return.
+   */
+  seal_in_place(data: Uint8Array): void {
+    const key = this.record_key;
+    assert(key !== null && this.alive, 'seal_in_place: no record started');
+    this.record_key = null;
+    this.suite.seal_in_place(data, this.ad, this.nonce, key);
+  }
+
+  /**
+   * Opens a SEALED frame's payload addressed to this session, in place, or says why not: the
+   * record's plaintext, a view of `payload` (which the caller owns: it is changed, and on a
+   * failed tag may be zeroed past the header). The message count is in the header, `SEALED_MESSAGES`.
    */
   open(payload: Uint8Array): Uint8Array | OpenFault {
     assert(this.alive, 'open on a wiped session');
@@ -165,7 +190,7 @@ export class Session {
     this.ad.set(payload.subarray(0, SEALED_HEADER_BYTES), FRAME_HEADER_BYTES);
     this.fill_nonce(seq, this.local_index);
     const key = this.key_of(this.recv_channels, this.recv_key, this.peer_node, src_pid, this.local_node, dst_pid);
-    const plaintext = this.suite.open(payload.subarray(SEALED_HEADER_BYTES), this.ad, this.nonce, key);
+    const plaintext = this.suite.open_in_place(payload.subarray(SEALED_HEADER_BYTES), this.ad, this.nonce, key);
     if (plaintext === null) return 'auth_failed';
     const verdict = this.window.check_and_update(seq);
     if (verdict === ReplayVerdict.DUPLICATE) return 'replay';

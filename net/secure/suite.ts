@@ -157,6 +157,16 @@ export class CryptoSuite {
     return this.aead.open(sealed, ad, nonce, key);
   }
 
+  /** Seals `data` in place: its plaintext (all but the last 16 bytes) becomes ciphertext and tag (`Aead.seal_in_place`). */
+  seal_in_place(data: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
+    this.aead.seal_in_place(data, ad, nonce, key);
+  }
+
+  /** Opens `sealed` in place: a view of its plaintext, or null if the tag does not verify (`Aead.open_in_place`). */
+  open_in_place(sealed: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
+    return this.aead.open_in_place(sealed, ad, nonce, key);
+  }
+
   // SHA-256 and HKDF -----------------------------------------------------------------------
 
   /** SHA-256 of the concatenated `parts` (FIPS 180-4). */

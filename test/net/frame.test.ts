@@ -106,23 +106,32 @@ describe('FrameDecoder', () => {
     );
   });
 
-  it('hands frames other than DATA split across reads from one reused buffer, valid during the call', () => {
+  it('hands split SEALED frames in buffers of their own (kept, opened in place), others from one reused buffer', () => {
     const stream = concat([
       encode_frame(FrameType.SEALED, 1, new Uint8Array(100).fill(1)),
       encode_frame(FrameType.SEALED, 2, new Uint8Array(100).fill(2)),
+      encode_frame(FrameType.HANDSHAKE, 3, new Uint8Array(100).fill(3)),
+      encode_frame(FrameType.HANDSHAKE, 4, new Uint8Array(100).fill(4)),
     ]);
     const seen: { node: number; owned: boolean; bytes: number[] }[] = [];
-    const buffers = new Set<ArrayBufferLike>();
+    const kept: Uint8Array[] = [];
+    const reused = new Set<ArrayBufferLike>();
     const decoder = new FrameDecoder(MAX, (h, p, owned) => {
       seen.push({ node: h.src_node, owned, bytes: [...new Set(p)] });
-      if (!owned) buffers.add(p.buffer);
+      if (owned) kept.push(p);
+      else reused.add(p.buffer);
     });
     for (let at = 0; at < stream.length; at += 50) decoder.push(stream.slice(at, at + 50));
     expect(seen).toEqual([
-      { node: 1, owned: false, bytes: [1] },
-      { node: 2, owned: false, bytes: [2] },
+      { node: 1, owned: true, bytes: [1] },
+      { node: 2, owned: true, bytes: [2] },
+      { node: 3, owned: false, bytes: [3] },
+      { node: 4, owned: false, bytes: [4] },
     ]);
-    expect(buffers.size).toBe(1);
+    // What was kept is still whole after the frames behind it: nothing of it was reused.
+    expect(kept.map((p) => [...new Set(p)])).toEqual([[1], [2]]);
+    expect(kept[0]!.buffer).not.toBe(kept[1]!.buffer);
+    expect(reused.size).toBe(1);
   });
 
   it('reassembles a stream split at every single offset', () => {

@@ -53,7 +53,7 @@ describe('lattice node', () => {
         node_id: 1,
         secure: true,
         public_key: key_a,
-        aead: 'libsodium-wasm<256<=sodium-native<32768<=node-crypto', // The Node host's native path.
+        aead: 'libsodium-wasm<256<=sodium-native', // The Node host's native path.
       });
       const b = start(
         {

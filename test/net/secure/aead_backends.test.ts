@@ -26,6 +26,11 @@ const BACKENDS: [string, (bytes_max: number) => Aead][] = [
   ['libsodium-wasm', (n) => new XChaCha20Poly1305(n)],
   ['node-crypto', node_aead],
   ['sodium-native', (n) => sodium_native_aead()!(n)],
+  // Split by size: each side, and the dispatch of the in-place calls (1024 B is the boundary).
+  [
+    'libsodium-wasm<1024<=sodium-native',
+    (n) => new SizeSplitAead(new XChaCha20Poly1305(n), sodium_native_aead()!(n), 1024),
+  ],
 ];
 
 describe('HChaCha20 (draft-irtf-cfrg-xchacha-03 §2.2)', () => {
@@ -93,6 +98,18 @@ for (const [name, make] of BACKENDS) {
         // The plaintext is the caller's: the next call must not write over it.
         aead.seal(new Uint8Array(plaintext.length).fill(0xee), ad, nonce, key);
         expect(same(opened, plaintext)).toBe(true);
+        // In place: the same bytes in the caller's buffer, and the plaintext back in it.
+        const buffer = new Uint8Array(plaintext.length + 16);
+        buffer.set(plaintext);
+        aead.seal_in_place(buffer, ad, nonce, key);
+        expect(same(buffer, expected), `sealed in place ${plaintext.length} bytes`).toBe(true);
+        const bad = buffer.slice();
+        bad[bad.length - 1]! ^= 1;
+        expect(aead.open_in_place(bad, ad, nonce, key)).toBeNull();
+        const view = aead.open_in_place(buffer, ad, nonce, key);
+        expect(same(view, plaintext), `opened in place ${plaintext.length} bytes`).toBe(true);
+        expect(view!.buffer).toBe(buffer.buffer);
+        expect(view!.byteOffset).toBe(buffer.byteOffset);
       };
       fc.assert(
         fc.property(
@@ -138,7 +155,7 @@ describe("a Node host's choice of backend", () => {
   it('splits by size as measured (WebAssembly, native libsodium, OpenSSL), and LATTICE_AEAD forces one', () => {
     const native = sodium_native_aead();
     expect(native).not.toBeNull(); // An optional dependency, installed by `npm ci` here.
-    expect(node_aead_choice(undefined)(1 << 20).name).toBe('libsodium-wasm<256<=sodium-native<32768<=node-crypto');
+    expect(node_aead_choice(undefined)(1 << 20).name).toBe('libsodium-wasm<256<=sodium-native');
     expect(node_aead_choice('wasm')(1024).name).toBe('libsodium-wasm');
     expect(node_aead_choice('node')(1024).name).toBe('node-crypto');
     expect(node_aead_choice('native')(1024).name).toBe('sodium-native');
