@@ -13,7 +13,7 @@ import { Overflow, PacketInbox } from '../../net/packet_inbox.js';
 import type { PacketPort } from '../../net/packet_port.js';
 import { median, percentile, type BenchResult } from '../report.js';
 import { LengthPrefixParser, length_prefixed } from './length_prefix.js';
-import type { EchoInit, EchoToMain, MainToEcho } from './echo_protocol.js';
+import type { EchoInit, EchoKind, EchoToMain, MainToEcho } from './echo_protocol.js';
 
 /** Milliseconds without an echo after which the UDP window is refilled (lost datagrams). */
 const STALL_MS = 50;
@@ -97,6 +97,7 @@ export interface Agent {
   peer(port: number): Promise<void>;
   /** Makes the agent answer with the first `ack_bytes` bytes of each message (0: all of it). */
   mode(ack_bytes: number): Promise<void>;
+  /** Stops the agent's worker (every agent started with it: `close` on any of them is enough, and idempotent). */
   close(): Promise<void>;
 }
 
@@ -109,31 +110,45 @@ function next_message(worker: Worker): Promise<EchoToMain> {
   });
 }
 
-export async function start_agent(init: EchoInit): Promise<Agent> {
-  const kind = init.kind;
-  const worker = spawn_worker(new URL('./echo_agent.ts', import.meta.url), { workerData: init, name: `echo-${kind}` });
+/** Starts one worker running an echo server of each kind in `init.kinds`; an agent for each. */
+export async function start_agents(init: EchoInit): Promise<Map<EchoKind, Agent>> {
+  const name = `echo-${init.kinds.join('+')}`;
+  const worker = spawn_worker(new URL('./echo_agent.ts', import.meta.url), { workerData: init, name });
   const listening = await next_message(worker);
-  if (listening.type !== 'listening') throw new Error(`agent ${kind}: ${listening.type}`);
+  if (listening.type !== 'listening') throw new Error(`agent ${name}: ${listening.type}`);
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   const post = (message: MainToEcho) => worker.postMessage(message);
-  return {
-    worker,
-    port: listening.port,
-    async peer(port) {
-      const ready = next_message(worker);
-      post({ type: 'peer', port });
-      await ready;
-    },
-    async mode(ack_bytes) {
-      const ready = next_message(worker);
-      post({ type: 'mode', ack_bytes });
-      await ready;
-    },
-    async close() {
-      post({ type: 'exit' });
-      await exited;
-    },
-  };
+  let closing: Promise<void> | null = null;
+  const agents = new Map<EchoKind, Agent>();
+  for (const kind of init.kinds) {
+    agents.set(kind, {
+      worker,
+      port: listening.ports[kind]!,
+      async peer(port) {
+        const ready = next_message(worker);
+        post({ type: 'peer', kind, port });
+        await ready;
+      },
+      async mode(ack_bytes) {
+        const ready = next_message(worker);
+        post({ type: 'mode', kind, ack_bytes });
+        await ready;
+      },
+      close() {
+        if (closing === null) {
+          post({ type: 'exit' });
+          closing = exited;
+        }
+        return closing;
+      },
+    });
+  }
+  return agents;
+}
+
+/** Starts an echo server of `kind` in a worker of its own. */
+export async function start_agent(kind: EchoKind, certificate?: EchoInit['certificate']): Promise<Agent> {
+  return (await start_agents({ kinds: [kind], certificate })).get(kind)!;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -290,15 +305,32 @@ export async function compare_case(c: Case, rounds: number): Promise<Map<string,
   return new Map(names.map((n) => [n, { rate: median(rates.get(n)!), lost: lost.get(n)! }]));
 }
 
-/** Round-trip p50 and p99 (µs) with one message in flight. */
-export async function rtt(
-  transport: EchoTransport,
+/**
+ * Round-trip p50 and p99 (µs) with one message in flight, for each transport: `count` round
+ * trips each, taken in `rounds` interleaved rounds (every transport's round, then the next
+ * round), so that none is measured only while the machine is in one state (just after a
+ * throughput case, or during a collection), and the percentiles of all its samples.
+ */
+export async function rtts(
+  transports: ReadonlyMap<string, EchoTransport>,
   size: number,
   count: number,
-): Promise<{ p50: number; p99: number }> {
-  await echo_run(transport, size, 1, Math.max(10, count / 10));
-  const samples = new Float64Array(count);
-  const run = await echo_run(transport, size, 1, count, samples);
-  const kept = samples.subarray(0, count - run.lost);
-  return { p50: percentile(kept, 0.5), p99: percentile(kept, 0.99) };
+  rounds = 20,
+): Promise<Map<string, { p50: number; p99: number }>> {
+  const per_round = Math.max(10, Math.ceil(count / rounds));
+  const samples = new Map<string, number[]>();
+  for (const [name, transport] of transports) {
+    await echo_run(transport, size, 1, Math.max(10, count / 10)); // Warm.
+    samples.set(name, []);
+  }
+  const round = new Float64Array(per_round);
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, transport] of transports) {
+      const run = await echo_run(transport, size, 1, per_round, round);
+      samples.get(name)!.push(...round.subarray(0, per_round - run.lost));
+    }
+  }
+  return new Map(
+    [...samples].map(([name, kept]) => [name, { p50: percentile(kept, 0.5), p99: percentile(kept, 0.99) }]),
+  );
 }

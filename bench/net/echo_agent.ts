@@ -1,5 +1,8 @@
 /**
- * An echo server in a worker thread, for the network benchmarks.
+ * Echo servers in a worker thread, for the network benchmarks: one for each kind the worker is
+ * started with (`EchoInit.kinds`), so that transports compared on round-trip latency can share
+ * one thread and with it the scheduler's placement (which on a 2-core machine decides whether
+ * a wake-up costs 15 or 80 µs).
  *
  * - lattice_udp / lattice_tcp: a `NetDriver` (built by net/node_network.ts) that sends every
  *   packet it receives back to its source node: decode, check, queue, dequeue, frame, send.
@@ -36,6 +39,7 @@ import {
   CLIENT_IDENTITY_SEED,
   CLIENT_NODE,
   type EchoInit,
+  type EchoKind,
   type EchoToMain,
   type MainToEcho,
 } from './echo_protocol.js';
@@ -47,7 +51,17 @@ function post(message: EchoToMain): void {
   port.postMessage(message);
 }
 
-async function lattice_echo(proto: Proto, node: number, secure: boolean): Promise<void> {
+/** One echo server of the worker. */
+interface EchoServer {
+  readonly port: number;
+  /** Where the client is (Lattice servers send back through their own remote). */
+  peer(port: number): void;
+  /** Answer each message with its first `ack_bytes` bytes (0: all of it). */
+  mode(ack_bytes: number): void;
+  close(): Promise<void>;
+}
+
+async function lattice_echo(proto: Proto, node: number, secure: boolean): Promise<EchoServer> {
   const suite = secure ? await CryptoSuite.load({ aead: node_aead_choice() }) : null;
   const {
     driver,
@@ -77,73 +91,75 @@ async function lattice_echo(proto: Proto, node: number, secure: boolean): Promis
     }
   });
   packets.set_packet_receiver(inbox);
-  post({ type: 'listening', port: driver.port });
-  port.on('message', (message: MainToEcho) => {
-    if (message.type === 'peer') {
-      driver.add_remote(CLIENT_NODE, '127.0.0.1', message.port, proto);
+  return {
+    port: driver.port,
+    peer(client_port) {
+      driver.add_remote(CLIENT_NODE, '127.0.0.1', client_port, proto);
       if (channel !== null && suite !== null) {
         // Pin the client's identity (the client derives it from the same seed).
         const client_key = Identity.from_seed(suite, new Uint8Array(32).fill(CLIENT_IDENTITY_SEED)).public_key;
         channel.pin(CLIENT_NODE, { public_key: client_key });
       }
-      post({ type: 'ready' });
-    } else if (message.type === 'mode') {
-      ack_bytes = message.ack_bytes;
-      post({ type: 'ready' });
-    } else {
-      void (async () => {
-        await channel?.destroy();
-        await driver.destroy();
-        port.close();
-      })();
-    }
-  });
+    },
+    mode(n) {
+      ack_bytes = n;
+    },
+    async close() {
+      await channel?.destroy();
+      await driver.destroy();
+    },
+  };
 }
 
-function dgram_echo(): void {
+function dgram_echo(): Promise<EchoServer> {
   const socket = createSocket('udp4');
   socket.on('message', (data, from) => socket.send(data, from.port, from.address));
-  socket.bind(0, '127.0.0.1', () => post({ type: 'listening', port: socket.address().port }));
-  port.on('message', (message: MainToEcho) => {
-    if (message.type === 'exit') socket.close(() => port.close());
-    else post({ type: 'ready' });
-  });
+  return new Promise((resolve) =>
+    socket.bind(0, '127.0.0.1', () =>
+      resolve({
+        port: socket.address().port,
+        peer() {},
+        mode() {},
+        close: () => new Promise<void>((done) => socket.close(() => done())),
+      }),
+    ),
+  );
 }
 
-/**
- * Runs a stream echo server until told to exit: posts its port once listening, answers `peer`
- * and `mode` (`on_mode` takes the ack size), and on `exit` destroys its connections and closes.
- */
-function serve(server: Server, on_mode: (ack_bytes: number) => void = () => {}): void {
+/** A stream echo server, listening; `on_mode` takes the ack size; `close` destroys its connections. */
+function serve(server: Server, on_mode: (ack_bytes: number) => void = () => {}): Promise<EchoServer> {
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  server.listen(0, '127.0.0.1', () => post({ type: 'listening', port: (server.address() as { port: number }).port }));
-  port.on('message', (message: MainToEcho) => {
-    if (message.type === 'exit') {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => port.close());
-    } else {
-      if (message.type === 'mode') on_mode(message.ack_bytes);
-      post({ type: 'ready' });
-    }
-  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        port: (server.address() as { port: number }).port,
+        peer() {},
+        mode: on_mode,
+        close() {
+          for (const socket of sockets) socket.destroy();
+          return new Promise<void>((done) => server.close(() => done()));
+        },
+      }),
+    ),
+  );
 }
 
-function net_echo(framed: boolean): void {
+function net_echo(framed: boolean): Promise<EchoServer> {
   const server = createServer({ noDelay: true }, (socket) => {
     if (framed) echo_length_prefixed(socket);
     else socket.on('data', (data) => socket.write(data));
     socket.on('error', () => socket.destroy());
   });
-  serve(server);
+  return serve(server);
 }
 
-function tls_echo(suite: string): void {
+function tls_echo(suite: string): Promise<EchoServer> {
   let ack_bytes = 0;
-  serve(
+  return serve(
     tls_echo_server(init.certificate!, suite, () => ack_bytes),
     (n) => {
       ack_bytes = n;
@@ -151,30 +167,43 @@ function tls_echo(suite: string): void {
   );
 }
 
-try {
-  switch (init.kind) {
+function start(kind: EchoKind): Promise<EchoServer> {
+  switch (kind) {
     case 'lattice_udp':
-      await lattice_echo(Proto.UDP, AGENT_NODE.lattice_udp, false);
-      break;
+      return lattice_echo(Proto.UDP, AGENT_NODE.lattice_udp, false);
     case 'lattice_tcp':
-      await lattice_echo(Proto.TCP, AGENT_NODE.lattice_tcp, false);
-      break;
+      return lattice_echo(Proto.TCP, AGENT_NODE.lattice_tcp, false);
     case 'secure_udp':
-      await lattice_echo(Proto.UDP, AGENT_NODE.secure_udp, true);
-      break;
+      return lattice_echo(Proto.UDP, AGENT_NODE.secure_udp, true);
     case 'secure_tcp':
-      await lattice_echo(Proto.TCP, AGENT_NODE.secure_tcp, true);
-      break;
+      return lattice_echo(Proto.TCP, AGENT_NODE.secure_tcp, true);
     case 'dgram':
-      dgram_echo();
-      break;
+      return dgram_echo();
     case 'tls13_chacha20':
     case 'tls13_aes128gcm':
-      tls_echo(TLS_SUITES[init.kind]);
-      break;
+      return tls_echo(TLS_SUITES[kind]);
     default:
-      net_echo(init.kind === 'net_framed');
+      return net_echo(kind === 'net_framed');
   }
+}
+
+try {
+  const servers = new Map<EchoKind, EchoServer>();
+  for (const kind of init.kinds) servers.set(kind, await start(kind));
+  port.on('message', (message: MainToEcho) => {
+    if (message.type === 'exit') {
+      void (async () => {
+        for (const server of servers.values()) await server.close();
+        port.close();
+      })();
+      return;
+    }
+    const server = servers.get(message.kind)!;
+    if (message.type === 'peer') server.peer(message.port);
+    else server.mode(message.ack_bytes);
+    post({ type: 'ready' });
+  });
+  post({ type: 'listening', ports: Object.fromEntries([...servers].map(([kind, s]) => [kind, s.port])) });
 } catch (error) {
   post({ type: 'error', message: String(error) });
 }

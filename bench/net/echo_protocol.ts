@@ -1,7 +1,7 @@
 /**
  * The echo agents of the network benchmarks (echo_agent.ts) and how the main thread talks to
- * them: each agent runs one echo server in its own worker thread, so client and server use
- * different cores as two nodes would.
+ * them: an agent worker runs one echo server per kind it is started with, in a thread of its
+ * own, so client and server use different cores as two nodes would.
  */
 
 /** What an agent echoes with. */
@@ -28,18 +28,19 @@ export const CLIENT_IDENTITY_SEED = 0xc1;
 export const AGENT_IDENTITY_SEED = 0xa9;
 
 export interface EchoInit {
-  readonly kind: EchoKind;
+  /** The echo servers the worker runs (one thread for all of them). */
+  readonly kinds: readonly EchoKind[];
   /** The TLS agents' certificate and key, PEM (bench/secure/tls_baseline.ts makes one). */
   readonly certificate?: { readonly cert: string; readonly key: string };
 }
 
 export type MainToEcho =
-  | { readonly type: 'peer'; readonly port: number }
+  | { readonly type: 'peer'; readonly kind: EchoKind; readonly port: number }
   /** Answer each message with its first `ack_bytes` bytes instead of all of it (0: echo all). */
-  | { readonly type: 'mode'; readonly ack_bytes: number }
+  | { readonly type: 'mode'; readonly kind: EchoKind; readonly ack_bytes: number }
   | { readonly type: 'exit' };
 
 export type EchoToMain =
-  | { readonly type: 'listening'; readonly port: number }
+  | { readonly type: 'listening'; readonly ports: Readonly<Partial<Record<EchoKind, number>>> }
   | { readonly type: 'ready' }
   | { readonly type: 'error'; readonly message: string };

@@ -27,7 +27,7 @@ import {
   dgram_client,
   net_client,
   packet_client,
-  rtt,
+  rtts,
   start_agent,
   type Agent,
   type Case,
@@ -49,7 +49,7 @@ export async function net_bench(options: NetBenchOptions): Promise<BenchResult[]
   const driver = create_net_driver({ interfaces: {}, hostname: 'bench' });
   const transports: EchoTransport[] = [];
   try {
-    for (const kind of kinds) agents.set(kind, await start_agent({ kind }));
+    for (const kind of kinds) agents.set(kind, await start_agent(kind));
     await driver.init({ node_id: CLIENT_NODE, max_queue: 65_536, pending_bytes_max: 64 << 20 });
     driver.add_remote(AGENT_NODE.lattice_udp, '127.0.0.1', agents.get('lattice_udp')!.port, Proto.UDP);
     driver.add_remote(AGENT_NODE.lattice_tcp, '127.0.0.1', agents.get('lattice_tcp')!.port, Proto.TCP);
@@ -129,8 +129,16 @@ export async function net_bench(options: NetBenchOptions): Promise<BenchResult[]
       ['tcp', lattice_tcp, net, 'net'],
     ] as const) {
       log(`net: ${proto} round trips (${rtt_count})`);
-      const l = await rtt(lattice, 64, rtt_count);
-      const b = await rtt(baseline, 64, rtt_count);
+      const measured = await rtts(
+        new Map([
+          ['lattice', lattice],
+          [baseline_name, baseline],
+        ]),
+        64,
+        rtt_count,
+      );
+      const l = measured.get('lattice')!;
+      const b = measured.get(baseline_name)!;
       results.push({
         name: `net.${proto}_rtt_p50_us`,
         unit: 'µs',
