@@ -124,7 +124,9 @@ export interface SimResult {
     handshakes_completed: number;
     handshakes_started: number;
     rekeys: number;
+    /** Messages sealed, in this many records (a record holds what one turn sent to one peer's pair of pids). */
     sealed_packets: number;
+    sealed_records: number;
     opened_packets: number;
   } | null;
   readonly nodes: readonly NodeSummary[];
@@ -505,6 +507,7 @@ export class Simulator {
     let handshakes_started = 0;
     let rekeys = 0;
     let sealed_packets = 0;
+    let sealed_records = 0;
     let opened_packets = 0;
     for (const node of this.nodes.values()) {
       const inc = node.incarnations();
@@ -531,6 +534,7 @@ export class Simulator {
           handshakes_started += s.secure.handshakes_started;
           rekeys += s.secure.rekeys;
           sealed_packets += s.secure.sealed_packets;
+          sealed_records += s.secure.sealed_records;
           opened_packets += s.secure.opened_packets;
         }
       }
@@ -584,7 +588,7 @@ export class Simulator {
       secure:
         this.scenario.network.secure === false
           ? null
-          : { handshakes_completed, handshakes_started, rekeys, sealed_packets, opened_packets },
+          : { handshakes_completed, handshakes_started, rekeys, sealed_packets, sealed_records, opened_packets },
       nodes,
       latency,
       latency_stats: this.ledger.latency_stats(),
