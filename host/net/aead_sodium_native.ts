@@ -13,7 +13,7 @@
  * (or its binary does not load), and hosts fall back to another backend.
  */
 import { createRequire } from 'node:module';
-import { AEAD_TAG_BYTES, type AeadFactory, ScratchAead } from '../../net/secure/aead.js';
+import { type AeadFactory, plaintext_part, ScratchAead } from '../../net/secure/aead.js';
 
 /** The two calls used here, as `sodium-native` 5 exports them. */
 interface SodiumNative {
@@ -64,7 +64,7 @@ export class SodiumNativeXChaCha20Poly1305 extends ScratchAead {
   }
 
   override seal_in_place(data: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
-    const plaintext = data.subarray(0, data.length - AEAD_TAG_BYTES);
+    const plaintext = plaintext_part(data);
     this.sealing(plaintext, ad, nonce, key); // The checks (its scratch view is not used).
     this.lib.crypto_aead_xchacha20poly1305_ietf_encrypt(data, plaintext, ad, null, nonce, key);
   }

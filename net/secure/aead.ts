@@ -109,7 +109,20 @@ export function check_aead_arguments(
   assert(key.length === AEAD_KEY_BYTES, `key of ${key.length} bytes`);
 }
 
-/** Largest associated data accepted (the secure channel's is 36 bytes). */
+/** The plaintext of a buffer to seal in place: all but its last 16 bytes (the tag's room). */
+export function plaintext_part(data: Uint8Array): Uint8Array {
+  assert(data.length >= AEAD_TAG_BYTES, `seal_in_place: ${data.length} bytes`);
+  return data.subarray(0, data.length - AEAD_TAG_BYTES);
+}
+
+/** Copies an opened `plaintext` back over the ciphertext it came from; the view of it there, or null. */
+function put_back(sealed: Uint8Array, plaintext: Uint8Array | null): Uint8Array | null {
+  if (plaintext === null) return null;
+  sealed.set(plaintext);
+  return sealed.subarray(0, plaintext.length);
+}
+
+/** Largest associated data accepted (the secure channel's is 40 bytes). */
 export const AEAD_AD_BYTES_MAX = 256;
 /** Scratch capacity reserved at construction. */
 const CAPACITY_INITIAL_BYTES = 128 << 10;
@@ -171,16 +184,12 @@ export class XChaCha20Poly1305 implements Aead {
 
   /** `Aead.seal_in_place`: sealed in the scratch region, copied back (WebAssembly sees only its own heap). */
   seal_in_place(data: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
-    assert(data.length >= AEAD_TAG_BYTES, `seal_in_place: ${data.length} bytes`);
-    data.set(this.seal(data.subarray(0, data.length - AEAD_TAG_BYTES), ad, nonce, key));
+    data.set(this.seal(plaintext_part(data), ad, nonce, key));
   }
 
   /** `Aead.open_in_place`: opened in the scratch region, the plaintext copied back over the ciphertext. */
   open_in_place(sealed: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
-    const plaintext = this.open_scratch(sealed, ad, nonce, key);
-    if (plaintext === null) return null;
-    sealed.set(plaintext);
-    return sealed.subarray(0, plaintext.length);
+    return put_back(sealed, this.open_scratch(sealed, ad, nonce, key));
   }
 
   /** Opens into the scratch region: a view of the plaintext there (valid until the next call), or null. */
@@ -322,16 +331,12 @@ export abstract class ScratchAead implements Aead {
 
   /** `Aead.seal_in_place`: by default sealed into the scratch and copied back (a backend that can write in place overrides it). */
   seal_in_place(data: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
-    assert(data.length >= AEAD_TAG_BYTES, `seal_in_place: ${data.length} bytes`);
-    data.set(this.seal(data.subarray(0, data.length - AEAD_TAG_BYTES), ad, nonce, key));
+    data.set(this.seal(plaintext_part(data), ad, nonce, key));
   }
 
   /** `Aead.open_in_place`: by default opened and copied back over the ciphertext (overridden where it can be done in place). */
   open_in_place(sealed: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
-    const plaintext = this.open(sealed, ad, nonce, key);
-    if (plaintext === null) return null;
-    sealed.set(plaintext);
-    return sealed.subarray(0, plaintext.length);
+    return put_back(sealed, this.open(sealed, ad, nonce, key));
   }
 
   /** Checks a seal's arguments; the view of the scratch its ciphertext and tag go into. */

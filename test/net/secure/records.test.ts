@@ -19,35 +19,26 @@ import {
 import { FRAME_HEADER_BYTES, FRAME_TYPE_OFFSET, FrameType } from '../../../net/wire_layout.js';
 import { encode_frame } from '../../../net/frame.js';
 import { ManualTimers } from '../scripted_network.js';
-import { deliver, load_suite, pump, scripted_node, scripted_pair, take, type ScriptedNode } from './scripted_pair.js';
+import {
+  deliver,
+  established,
+  load_suite,
+  marker,
+  packet,
+  pump,
+  scripted_node,
+  scripted_pair,
+  take,
+  type ScriptedNode,
+} from './scripted_pair.js';
 import type { Overrides } from './scripted_pair.js';
 import type { NetConfig } from '../../../net/driver.js';
 
-/** A kernel-message-like packet: src_pid, dst_pid, then `n` as two marker bytes, `extra` bytes in all after the pids. */
-function packet(n: number, src_pid = 1, dst_pid = 2, extra = 8): Uint8Array {
-  const bytes = new Uint8Array(8 + extra);
-  bytes[0] = src_pid;
-  bytes[4] = dst_pid;
-  bytes[8] = n & 0xff;
-  bytes[9] = (n >>> 8) & 0xff;
-  return bytes;
-}
-
-const marker = (p: number[]) => p[8]! | (p[9]! << 8);
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /** The message count in the sealed header of a SEALED datagram. */
 const messages_of = (datagram: Uint8Array) =>
   datagram[FRAME_HEADER_BYTES + SEALED_MESSAGES]! | (datagram[FRAME_HEADER_BYTES + SEALED_MESSAGES + 1]! << 8);
-
-async function established(overrides: Overrides = {}) {
-  const pair = await scripted_pair(overrides);
-  pair.a.secure.connect(2);
-  pump(pair.timers, pair.a, pair.b);
-  expect(pair.a.secure.state(2)).toBe('established');
-  expect(pair.b.secure.state(1)).toBe('established');
-  return pair;
-}
 
 /**
  * Two nodes over one scripted TCP connection that A dials: every write is delivered to the
@@ -121,7 +112,9 @@ describe('records', () => {
       [1, 4],
       [1, 4],
     ];
-    pairs.forEach(([src, dst], i) => a.secure.send_packet(2, src!, dst!, packet(i)));
+    pairs.forEach(([src, dst], i) => {
+      expect(a.secure.send_packet(2, src!, dst!, packet(i))).toBe('success');
+    });
     const sealed = take(a);
     expect(sealed.map(messages_of)).toEqual([2, 1, 1, 2]);
     for (const d of sealed) deliver(b, a, d);

@@ -1,6 +1,7 @@
 // Two nodes with secure channels on scripted transports and manual timers: every datagram is in
 // the test's hands (capture, drop, duplicate, reorder, corrupt, deliver) and time moves only when
 // the test says. Deterministic: identities and randomness come from fixed seeds.
+import { expect } from 'vitest';
 import { NetDriver, type NetConfig } from '../../../net/driver.js';
 import { Identity } from '../../../net/secure/identity.js';
 import { seeded_random } from '../../../net/secure/random.js';
@@ -135,4 +136,31 @@ export function pump(timers: ManualTimers, ...nodes: ScriptedNode[]): void {
     if (moved === 0) return;
   }
   throw new Error('pump: the network never went quiet');
+}
+
+/**
+ * A kernel-message-like packet of `8 + extra` bytes with `n` as a two-byte marker at byte 8
+ * (`src_pid` and `dst_pid` at bytes 0 and 4: too short for a remote message's header, so the
+ * channel seals it between no pair of pids, as a keepalive's).
+ */
+export function packet(n: number, src_pid = 1, dst_pid = 2, extra = 8): Uint8Array {
+  const bytes = new Uint8Array(8 + extra);
+  bytes[0] = src_pid;
+  bytes[4] = dst_pid;
+  bytes[8] = n & 0xff;
+  bytes[9] = (n >>> 8) & 0xff;
+  return bytes;
+}
+
+/** The marker `packet` wrote. */
+export const marker = (p: number[]) => p[8]! | (p[9]! << 8);
+
+/** Sets up a pair and completes the first handshake (A initiates); A's datagrams are then quiet. */
+export async function established(overrides: Overrides = {}) {
+  const pair = await scripted_pair(overrides);
+  pair.a.secure.connect(2);
+  pump(pair.timers, pair.a, pair.b);
+  expect(pair.a.secure.state(2)).toBe('established');
+  expect(pair.b.secure.state(1)).toBe('established');
+  return pair;
 }

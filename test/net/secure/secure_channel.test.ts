@@ -19,29 +19,18 @@ import {
 import { AEAD_TAG_BYTES } from '../../../net/secure/suite.js';
 import { FRAME_HEADER_BYTES, FrameType } from '../../../net/wire_layout.js';
 import { ManualTimers } from '../scripted_network.js';
-import { deliver, load_suite, pump, scripted_node, scripted_pair, take, type ScriptedNode } from './scripted_pair.js';
-
-/** A kernel-message-like packet: src_pid, dst_pid, then `n` as a marker byte. */
-function packet(n: number, src_pid = 1, dst_pid = 2, extra = 8): Uint8Array {
-  const bytes = new Uint8Array(8 + extra);
-  bytes[0] = src_pid;
-  bytes[4] = dst_pid;
-  bytes[8] = n & 0xff;
-  bytes[9] = (n >>> 8) & 0xff;
-  return bytes;
-}
-
-const marker = (p: number[]) => p[8]! | (p[9]! << 8);
-
-/** Sets up a pair and completes the first handshake (A initiates); A's datagrams are then quiet. */
-async function established(overrides = {}) {
-  const pair = await scripted_pair(overrides);
-  pair.a.secure.connect(2);
-  pump(pair.timers, pair.a, pair.b);
-  expect(pair.a.secure.state(2)).toBe('established');
-  expect(pair.b.secure.state(1)).toBe('established');
-  return pair;
-}
+import {
+  deliver,
+  established,
+  load_suite,
+  marker,
+  packet,
+  pump,
+  scripted_node,
+  scripted_pair,
+  take,
+  type ScriptedNode,
+} from './scripted_pair.js';
 
 /**
  * How many drops a sealed record refused counts: one per message its header claims (here 1,
