@@ -65,7 +65,7 @@ export class SodiumNativeXChaCha20Poly1305 extends ScratchAead {
 
   override seal_in_place(data: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
     const plaintext = plaintext_part(data);
-    this.sealing(plaintext, ad, nonce, key); // The checks (its scratch view is not used).
+    this.check_seal(plaintext.length, ad, nonce, key);
     this.lib.crypto_aead_xchacha20poly1305_ietf_encrypt(data, plaintext, ad, null, nonce, key);
   }
 

@@ -339,9 +339,14 @@ export abstract class ScratchAead implements Aead {
     return put_back(sealed, this.open(sealed, ad, nonce, key));
   }
 
+  /** Checks the arguments of a seal of `plaintext_bytes` (in place, or before `sealing`). */
+  protected check_seal(plaintext_bytes: number, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
+    check_aead_arguments(!this.closed, this.message_bytes_max, plaintext_bytes, ad, nonce, key);
+  }
+
   /** Checks a seal's arguments; the view of the scratch its ciphertext and tag go into. */
   protected sealing(plaintext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {
-    check_aead_arguments(!this.closed, this.message_bytes_max, plaintext.length, ad, nonce, key);
+    this.check_seal(plaintext.length, ad, nonce, key);
     const bytes = plaintext.length + AEAD_TAG_BYTES;
     if (this.out.length < bytes)
       this.out = new Uint8Array(

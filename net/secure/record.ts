@@ -57,8 +57,11 @@ export class RecordWriter {
     const end = this.bytes_with(message.length);
     let buffer = this.buffer;
     if (buffer === null || end + AEAD_TAG_BYTES > buffer.length) {
+      // Doubling, but not past what is kept (a buffer over it would be let go at every reset).
+      const kept = this.keep_bytes + RECORD_LENGTH_BYTES + AEAD_TAG_BYTES;
       const first = Math.min(this.keep_bytes, FIRST_BYTES_MAX) + RECORD_LENGTH_BYTES + AEAD_TAG_BYTES;
-      const grown = new Uint8Array(Math.max(end + AEAD_TAG_BYTES, first, buffer === null ? 0 : 2 * buffer.length));
+      const doubled = buffer === null ? 0 : Math.min(2 * buffer.length, kept);
+      const grown = new Uint8Array(Math.max(end + AEAD_TAG_BYTES, first, doubled));
       if (buffer !== null) grown.set(buffer.subarray(0, this.used));
       this.buffer = buffer = grown;
     }

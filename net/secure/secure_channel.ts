@@ -324,6 +324,8 @@ export class SecureChannel implements PacketPort, FrameReceiver {
   private on_flushed: (() => void) | null = null;
   /** Peers with a record being filled this turn, and whether their sealing is deferred to its end. */
   private open_records: SecurePeer[] = [];
+  /** The other list, swapped with `open_records` at the end of each turn (no array per turn). */
+  private sealing_records: SecurePeer[] = [];
   /** The record a packet larger than a peer's records is sealed in, at once (one for all peers). */
   private readonly large_record = new RecordWriter(FRAME_BYTES_LIMIT);
   private records_deferred = false;
@@ -499,6 +501,8 @@ export class SecureChannel implements PacketPort, FrameReceiver {
       }
       return this.add_to_record(peer, src_pid, dst_pid, data);
     }
+    // No session seals now: what the record holds from earlier in this turn waits first.
+    if (peer.record.messages > 0) this.seal_record(peer, peer.record, false);
     if (
       peer.queue.length >= this.limits.pending_packets_max ||
       peer.queue_bytes + data.length > this.limits.pending_bytes_max
@@ -605,11 +609,13 @@ export class SecureChannel implements PacketPort, FrameReceiver {
   private readonly seal_open_records = (): void => {
     this.records_deferred = false;
     const peers = this.open_records;
-    this.open_records = [];
+    this.open_records = this.sealing_records;
+    this.sealing_records = peers;
     for (const peer of peers) {
       peer.record_listed = false;
       if (peer.record.messages > 0 && this.peers.get(peer.node) === peer) this.seal_record(peer, peer.record, false);
     }
+    peers.length = 0;
     this.check_flushed();
   };
 
@@ -624,8 +630,11 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     const messages = record.messages;
     const session = this.sendable(peer, this.clock.now_ms());
     if (session === null) {
-      record.for_each((message) => this.wait_for_session(peer, record.src_pid, record.dst_pid, message));
-      record.reset();
+      const waiting: Uint8Array[] = [];
+      record.for_each((message) => waiting.push(message.slice()));
+      const { src_pid, dst_pid } = record;
+      record.reset(); // Before any callback (a packet lost to a full queue tells its sender).
+      for (const message of waiting) this.wait_for_session(peer, src_pid, dst_pid, message);
       if (peer.initiating === null && peer.next === null) this.start_handshake(peer, peer.current !== null);
       return 'success';
     }
@@ -640,13 +649,27 @@ export class SecureChannel implements PacketPort, FrameReceiver {
       this.counters.sealed_records++;
       this.counters.sealed_packets += messages;
       this.counters.sealed_bytes += message_bytes;
-    } else if (!lone) {
-      this.drop(peer.node, 'send_failed', messages);
-      tap?.lost_record('secure', 'send_failed', session.head, peer.node);
-      this.receiver.on_send_failed(record.src_pid, messages);
+      record.reset();
+    } else {
+      const src_pid = record.src_pid;
+      const head = lone ? null : session.head.slice();
+      record.reset(); // Before any callback: one that sends again finds an empty record.
+      if (head !== null) {
+        this.drop(peer.node, 'send_failed', messages);
+        tap?.lost_record('secure', 'send_failed', head, peer.node);
+        this.receiver.on_send_failed(src_pid, messages);
+      }
     }
-    record.reset();
     return result;
+  }
+
+  /**
+   * Seals the peer's record now, before another frame to it takes room in the driver's outbox
+   * (the record was kept within that room as it grew) and so that no frame overtakes it.
+   */
+  private seal_before_other_frame(node: number): void {
+    const peer = this.peers.get(node);
+    if (peer !== undefined && peer.record.messages > 0) this.seal_record(peer, peer.record, false);
   }
 
   /** Seals an empty record (a keepalive: the key confirmation) after what is in the peer's record. */
@@ -663,7 +686,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
    * no longer seal); past the queue's bounds it is lost, counted, and its sender told.
    */
   private wait_for_session(peer: SecurePeer, src_pid: number, dst_pid: number, data: Uint8Array): void {
-    const pending = { src_pid, dst_pid, data: data.slice() };
+    const pending = { src_pid, dst_pid, data };
     if (
       peer.queue.length >= this.limits.pending_packets_max ||
       peer.queue_bytes + data.length > this.limits.pending_bytes_max
@@ -794,6 +817,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
       (via === null ? this.frames.payload_bytes_max(node) : this.frames.reply_bytes_max(via)) - FRAG_HEADER_BYTES;
     const configured = this.limits.fragment_bytes;
     const fragment_bytes = configured === 0 ? fits : Math.min(configured, fits);
+    this.seal_before_other_frame(node);
     for (const bytes of fragment(kind, handshake_id, message, fragment_bytes)) {
       const result =
         via === null
@@ -877,6 +901,7 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     if (mac2 === null && this.cookie_free.take(0, this.clock.now_ms())) return true;
     this.drop(peer.node, mac2 === null ? 'cookie_required' : 'bad_cookie');
     const frame = new Uint8Array(COOKIE_FRAME_BYTES);
+    this.seal_before_other_frame(peer.node);
     put_u32(frame, COOKIE_HANDSHAKE_ID, get_u32(init, INIT_INDEX));
     frame.set(this.cookies.cookie(peer.node, address), COOKIE_VALUE);
     const result = this.frames.reply_frame(peer.node, via, FrameType.COOKIE, frame);
@@ -1188,9 +1213,12 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     peer.queue_bytes = 0;
     const record = peer.record;
     if (record.messages > 0) {
-      record.for_each((message) => this.drop_queued(peer.node, reason, message));
-      this.receiver.on_send_failed(record.src_pid, record.messages);
-      record.reset();
+      const lost: Uint8Array[] = [];
+      record.for_each((message) => lost.push(message.slice()));
+      const src_pid = record.src_pid;
+      record.reset(); // Before any callback: one that sends again finds an empty record.
+      for (const message of lost) this.drop_queued(peer.node, reason, message);
+      this.receiver.on_send_failed(src_pid, lost.length);
     }
     this.unblock(peer);
     this.rate.forget(peer.node);

@@ -221,6 +221,32 @@ describe('records', () => {
     expect(a.secure.stats().dropped).toEqual({});
   });
 
+  it('keep the order when the session stops sealing within a turn: the record waits for the next session before what follows it', async () => {
+    const { timers, a, b } = await established({ rekey_after_ms: 500, reject_after_ms: 1000 });
+    a.send(2, packet(0));
+    pump(timers, a, b);
+    timers.now = 999; // No deferred work runs: one turn.
+    a.send(2, packet(1)); // Into the record, under the session still in force.
+    timers.now = 1000; // The session reaches reject_after_ms within the turn.
+    a.send(2, packet(2)); // No session seals: queued, behind packet 1.
+    pump(timers, a, b);
+    expect(b.received().map(marker)).toEqual([0, 1, 2]);
+    expect([a.secure.stats().dropped, b.secure.stats().dropped]).toEqual([{}, {}]);
+  });
+
+  it('seal the record before another frame to the peer: nothing overtakes it, and it takes the room it was promised first', async () => {
+    const { a, b } = await established();
+    a.send(2, packet(1)); // Into the record; the turn goes on.
+    expect(a.transport.datagrams).toEqual([]);
+    a.secure.connect(2); // A handshake in the same turn: its INIT goes after the record.
+    const types = a.transport.datagrams.map((d) => d.bytes[FRAME_TYPE_OFFSET]);
+    expect(types[0]).toBe(FrameType.SEALED);
+    expect(types.slice(1).every((t) => t === FrameType.HANDSHAKE)).toBe(true);
+    expect(types.length).toBeGreaterThan(1);
+    for (const d of take(a)) deliver(b, a, d);
+    expect(b.received().map(marker)).toEqual([1]);
+  });
+
   it('rekey across records: a count of records starts a new session, records a turn late still open, older ones are counted', async () => {
     const { timers, a, b } = await established({ rekey_after_messages: 3, handshake_rate_per_s: 1000 });
     const got: number[] = [];
