@@ -106,7 +106,7 @@ export interface SimNetworkStats {
   dropped_data: Record<string, number>;
   /** Control packets (handshakes) dropped, by reason. */
   dropped_control: Record<string, number>;
-  /** Data frames a reset or desynchronised TCP stream took with it (upper bound). */
+  /** Data frames a reset or desynchronised TCP stream took with it (upper bound; a sealed record is one frame, its messages are each in the ledger). */
   stream_frames_lost: number;
   /** Sabotage only: data packets dropped without any count (the invariant must catch this). */
   sabotage_silent_drops: number;
