@@ -7,7 +7,8 @@
  *
  *   echo    answers every message with the same bytes (`count` then stops; default: until closed)
  *   sink    counts messages and bytes (`count` then stops; default: until closed)
- *   ping    sends `count` messages to `to` one at a time, waits for each echo: round trips in µs
+ *   ping    sends `count` messages to `to` one at a time, waits for each echo: round trips in µs;
+ *           fails (`ERR_LATTICE_PING_UNANSWERED`) when it sent some and none was answered
  *   stream  sends `count` messages to `to` as fast as back-pressure allows
  *
  * Payloads up to 64 bytes travel inline; larger ones in a payload block (released by receivers).
@@ -17,6 +18,8 @@ import { Message } from '../kernel/message.js';
 import type { ProcessContext } from '../kernel/process.js';
 import { Status, status_retriable } from '../kernel/status.js';
 import type { Kernel } from '../kernel/kernel.js';
+import { ErrorCode } from '../kernel/error_codes.js';
+import { LatticeError } from '../kernel/errors.js';
 
 /** Where a service sends: a pid on a node (0 or the local id for this node). */
 export interface ServiceTarget {
@@ -237,6 +240,13 @@ export async function ping(ctx: ProcessContext<ServiceArgs>) {
       break;
     }
   }
+  // Nothing came back at all: the peer is down, or is not the node whose key was pinned. A
+  // result that looked like success would hide it (and the node would exit 0).
+  if (sent > 0 && rtt_us.length === 0)
+    throw new LatticeError(
+      ErrorCode.PING_UNANSWERED,
+      `every ping timed out: ${sent} sent to node ${ctx.args.to?.node} pid ${ctx.args.to?.pid}, none answered within ${timeout_ms} ms (${timeouts} timeouts, ${stale} late answers, ${refused} refused); is the peer up, and its key the one pinned?`,
+    );
   rtt_us.sort((a, b) => a - b);
   const at = (q: number) =>
     rtt_us.length === 0 ? 0 : Math.round(rtt_us[Math.min(rtt_us.length - 1, Math.floor(q * rtt_us.length))]!);

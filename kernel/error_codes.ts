@@ -134,6 +134,8 @@ export const ErrorCode = {
   NODE_START: 'ERR_LATTICE_NODE_START',
   /** A bad command on a `lattice node`'s stdin. */
   NODE_COMMAND: 'ERR_LATTICE_NODE_COMMAND',
+  /** A `ping` service none of whose pings was answered in time (the peer down, or not the key pinned). */
+  PING_UNANSWERED: 'ERR_LATTICE_PING_UNANSWERED',
   /** An identity file that cannot be read, or has the wrong size or mode. */
   KEY_FILE: 'ERR_LATTICE_KEY_FILE',
   /** Bad command-line arguments (`UsageError`; the CLI exits with 2). */

@@ -232,14 +232,19 @@ describe('lattice node', () => {
     await c.next((e) => e.event === 'peer' && e.node_id === 4);
     d.send({ cmd: 'spawn', pid: 20, core: 1, service: 'ping', to: { node: 3, pid: 10 }, count: 3, timeout_ms: 300 });
     const ping = await d.next((e) => e.event === 'exited');
-    expect(ping).toMatchObject({ ok: true, value: { answered: 0, timeouts: 3 } });
+    // Not one answer: the ping fails, saying so, and the node exits 1.
+    expect(ping).toMatchObject({ ok: false, error: { code: 'ERR_LATTICE_PING_UNANSWERED' } });
+    expect((ping.error as { message: string }).message).toMatch(
+      /every ping timed out: 3 sent to node 3 pid 10, none answered within 300 ms \(3 timeouts/,
+    );
     d.send({ cmd: 'close' });
     const closed = await d.next((e) => e.event === 'closed');
+    expect(closed.failed).toBe(1);
     const secure = closed.secure as { handshakes_completed: number; handshakes_failed: Record<string, number> };
     expect(secure.handshakes_completed).toBe(0);
     expect(secure.handshakes_failed.bad_signature).toBeGreaterThan(0);
     expect(key_c).not.toBe(impostor);
-    expect(await d.exited).toBe(0);
+    expect(await d.exited).toBe(1);
     c.child.kill('SIGINT');
     expect(await c.exited).toBe(0);
   }, 60_000);
