@@ -8,7 +8,9 @@
  * - stdout, events: `ready` (node id, bound port, public key; every receiving service of the
  *   config listens by then), `peer` (a peer added), `spawned` (a process from stdin is ready to
  *   be sent to), `exited` (a process returned: ok, value or error), `stats` (on request), `error`
- *   (a bad command), `closed` (final counters; the last line).
+ *   (a bad command), `warning` (a peer's handshakes keep failing, a peer unreachable, drops
+ *   rising: host/cli/node_warnings.ts; also a line on stderr when it is a terminal), `closed`
+ *   (final counters; the last line).
  * - stdin, commands: `{"cmd":"add_remote","node_id":2,"host":"…","port":7002,"proto":"tcp",
  *   "public_key":"…"}`, `{"cmd":"spawn","pid":12,"core":1,"service":"ping","to":{…}}` (a
  *   process as the config writes one), `{"cmd":"stats"}`, `{"cmd":"close"}`.
@@ -31,6 +33,7 @@ import { bytes_hex, hex_bytes } from '../../net/secure/hex.js';
 import { Identity } from '../../net/secure/identity.js';
 import { CryptoSuite } from '../../net/secure/suite.js';
 import { NodeHost, type ProcessResult } from '../node_host.js';
+import { type NodeWarning, NodeWarnings } from './node_warnings.js';
 import {
   NODE_NET_PID,
   NodeConfigError,
@@ -112,6 +115,9 @@ function read_key_file(file: string, what: string): Uint8Array {
   return hex_bytes(text);
 }
 
+/** How often a running node checks for unreachable peers and rising drops, ms. */
+const WARNING_CHECK_MS = 1000;
+
 class RunningNode {
   private host: NodeHost | null = null;
   private readonly results = new Map<number, ProcessResult | null>();
@@ -120,8 +126,30 @@ class RunningNode {
   private readonly done = new Promise<number>((resolve) => (this.finished = resolve));
   private input: ReturnType<typeof createInterface> | null = null;
   private readonly on_signal = () => void this.close();
+  private readonly warnings: NodeWarnings;
+  private warning_timer: ReturnType<typeof setInterval> | null = null;
 
-  constructor(private readonly config: NodeRunConfig) {}
+  constructor(private readonly config: NodeRunConfig) {
+    this.warnings = new NodeWarnings(() => Date.now(), config.warnings);
+  }
+
+  /** A warning: a JSON-line event, and a line for a person on stderr when it is a terminal. */
+  private warn(warning: NodeWarning): void {
+    this.say({ event: 'warning', ...warning });
+    if (process.stderr.isTTY)
+      process.stderr.write(`lattice node ${this.config.node_id}: warning: ${warning.message}\n`);
+  }
+
+  /** The periodic check of the warnings (unreachable peers, rising drops), once a second. */
+  private check_warnings(): void {
+    const net = this.host!.network;
+    const dropped: Record<string, Record<string, number>> = {
+      driver: net.driver.stats().malformed,
+      server: net.server.stats().dropped,
+    };
+    if (net.secure !== null) dropped.secure = net.secure.stats().dropped;
+    for (const warning of this.warnings.check(dropped)) this.warn(warning);
+  }
 
   private say(event: Record<string, unknown>): void {
     process.stdout.write(`${JSON.stringify(event)}\n`);
@@ -153,12 +181,19 @@ class RunningNode {
       },
     });
     this.host = host;
+    host.network.secure?.set_event_listener((event) => {
+      const warning = this.warnings.on_secure_event(event);
+      if (warning !== null) this.warn(warning);
+    });
+    this.warning_timer = setInterval(() => this.check_warnings(), WARNING_CHECK_MS);
+    this.warning_timer.unref();
     try {
       for (const peer of config.peers) this.add_peer(peer);
       for (const spec of config.processes) this.spawn(spec);
       // `ready` means ready to be sent to: every receiving service listens by then.
       await Promise.all(config.processes.map((spec) => this.listening(spec)));
     } catch (error) {
+      clearInterval(this.warning_timer);
       await host.destroy();
       throw error;
     }
@@ -299,6 +334,7 @@ class RunningNode {
       driver: net.driver.stats(),
       server: net.server.stats(),
       secure: net.secure?.stats() ?? null,
+      warnings: { given: this.warnings.given, suppressed: this.warnings.suppressed },
       // Per process: messages its sends handed over (OK) that the network then refused or lost.
       net_refused: Object.fromEntries(
         [...this.results.keys()].map((pid) => [pid, net.kernel.net_refused(pid)]).filter(([, n]) => n !== 0),
@@ -312,6 +348,7 @@ class RunningNode {
       const host = this.host!;
       process.off('SIGINT', this.on_signal);
       process.off('SIGTERM', this.on_signal);
+      if (this.warning_timer !== null) clearInterval(this.warning_timer);
       this.input?.close();
       process.stdin.destroy(); // A paused stdin pipe would keep the process alive.
       await host.close();

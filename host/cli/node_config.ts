@@ -21,6 +21,7 @@
  *
  * Relative paths (identity files, psk files, modules) are relative to the config file.
  */
+import { WARNING_LIMIT_NAMES, type WarningLimits } from './node_warnings.js';
 import { ErrorCode } from '../../kernel/error_codes.js';
 import { dirname, resolve } from 'node:path';
 import { describe, JsonFileError, JsonReader, parse_located_file, type Json } from '../../sim/json_lines.js';
@@ -84,6 +85,8 @@ export interface NodeRunConfig {
   readonly peers: readonly PeerConfig[];
   readonly processes: readonly ProcessConfig[];
   readonly exit_when_done: boolean;
+  /** The warnings' thresholds set in the file (`warnings`; host/cli/node_warnings.ts has the defaults). */
+  readonly warnings: Partial<WarningLimits>;
 }
 
 const SECURE_LIMITS = SECURE_LIMIT_NAMES;
@@ -107,6 +110,7 @@ export function parse_node_config(text: string, file: string): NodeRunConfig {
     'peers',
     'processes',
     'exit_when_done',
+    'warnings',
     '$schema',
     'description',
   ]);
@@ -128,6 +132,14 @@ export function parse_node_config(text: string, file: string): NodeRunConfig {
     const n = r.object(top.net, 'net', [...NET_LIMIT_NAMES]);
     if (n !== null)
       for (const key of NET_LIMIT_NAMES) if (n[key] !== undefined) net[key] = r.int(n, key, 'net', 0, 2 ** 31);
+  }
+
+  const warnings: Partial<Record<(typeof WARNING_LIMIT_NAMES)[number], number>> = {};
+  if (top.warnings !== undefined) {
+    const w = r.object(top.warnings, 'warnings', [...WARNING_LIMIT_NAMES]);
+    if (w !== null)
+      for (const key of WARNING_LIMIT_NAMES)
+        if (w[key] !== undefined) warnings[key] = r.int(w, key, 'warnings', 1, 2 ** 31);
   }
 
   let secure: NodeRunConfig['secure'] = null;
@@ -194,6 +206,7 @@ export function parse_node_config(text: string, file: string): NodeRunConfig {
     peers,
     processes,
     exit_when_done,
+    warnings,
   };
 }
 

@@ -10,6 +10,7 @@ export const SECURE_LIMIT_NAMES = [
   'rekey_after_ms',
   'reject_after_messages',
   'reject_after_ms',
+  'record_bytes_max',
   'previous_keep_ms',
   'handshake_retry_ms',
   'handshake_attempts_max',

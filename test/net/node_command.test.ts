@@ -221,7 +221,8 @@ describe('lattice node', () => {
       {
         node_id: 4,
         port: 0,
-        secure: { identity_file: 'd.key' },
+        // A fresh INIT every 100 ms, so that three handshakes fail within the pings.
+        secure: { identity_file: 'd.key', handshake_retry_ms: 100 },
         peers: [{ node_id: 3, host: '127.0.0.1', port: ready_c.port, public_key: impostor }],
       },
       'd.json',
@@ -232,6 +233,10 @@ describe('lattice node', () => {
     await c.next((e) => e.event === 'peer' && e.node_id === 4);
     d.send({ cmd: 'spawn', pid: 20, core: 1, service: 'ping', to: { node: 3, pid: 10 }, count: 3, timeout_ms: 300 });
     const ping = await d.next((e) => e.event === 'exited');
+    // While it runs, the node says why: the peer's answers are not signed by the key pinned.
+    const warning = await d.next((e) => e.event === 'warning');
+    expect(warning).toMatchObject({ kind: 'handshake_failing', node: 3, reason: 'bad_signature', failures: 3 });
+    expect(d.events.indexOf(warning)).toBeLessThan(d.events.indexOf(ping));
     // Not one answer: the ping fails, saying so, and the node exits 1.
     expect(ping).toMatchObject({ ok: false, error: { code: 'ERR_LATTICE_PING_UNANSWERED' } });
     expect((ping.error as { message: string }).message).toMatch(
@@ -240,6 +245,7 @@ describe('lattice node', () => {
     d.send({ cmd: 'close' });
     const closed = await d.next((e) => e.event === 'closed');
     expect(closed.failed).toBe(1);
+    expect((closed.warnings as { given: number }).given).toBeGreaterThanOrEqual(1);
     const secure = closed.secure as { handshakes_completed: number; handshakes_failed: Record<string, number> };
     expect(secure.handshakes_completed).toBe(0);
     expect(secure.handshakes_failed.bad_signature).toBeGreaterThan(0);
@@ -247,6 +253,38 @@ describe('lattice node', () => {
     expect(await d.exited).toBe(1);
     c.child.kill('SIGINT');
     expect(await c.exited).toBe(0);
+  }, 60_000);
+
+  it('warns while it runs when a pinned peer is unreachable: handshakes timing out, then no session for unreachable_warn_ms', async () => {
+    await keygen('f.key');
+    const nobody = await keygen('g.key');
+    const f = start(
+      {
+        node_id: 6,
+        port: 0,
+        proto: 'udp',
+        secure: { identity_file: 'f.key', handshake_retry_ms: 50, handshake_attempts_max: 2 },
+        warnings: { unreachable_warn_ms: 300 },
+        // Nothing listens there: every handshake times out.
+        peers: [{ node_id: 7, host: '127.0.0.1', port: 1, public_key: nobody }],
+        processes: [{ pid: 20, core: 1, service: 'ping', to: { node: 7, pid: 10 }, count: 40, timeout_ms: 100 }],
+      },
+      'f.json',
+    );
+    const failing = await f.next((e) => e.event === 'warning' && e.kind === 'handshake_failing');
+    expect(failing).toMatchObject({ node: 7, reason: 'timeout', failures: 3 });
+    expect(failing.message).toMatch(/unreachable/);
+    const unreachable = await f.next((e) => e.event === 'warning' && e.kind === 'peer_unreachable');
+    expect(unreachable).toMatchObject({ node: 7 });
+    expect(unreachable.for_ms).toBeGreaterThanOrEqual(300);
+    expect(f.events.indexOf(failing)).toBeLessThan(f.events.indexOf(unreachable));
+    // Rate-limited: one of each kind however long it goes on (the limit is 30 s).
+    f.send({ cmd: 'close' });
+    const closed = await f.next((e) => e.event === 'closed');
+    expect(f.events.filter((e) => e.event === 'warning' && e.kind === 'handshake_failing')).toHaveLength(1);
+    expect((closed.warnings as { suppressed: number }).suppressed).toBeGreaterThan(0);
+    expect(closed.failed).toBe(1); // The ping, cut short by the close, had not one answer.
+    expect(await f.exited).toBe(1);
   }, 60_000);
 
   it('reports every config mistake with its line, and bad commands as error events', async () => {
