@@ -34,11 +34,14 @@ import { Identity } from '../../net/secure/identity.js';
 import { CryptoSuite } from '../../net/secure/suite.js';
 import { NodeHost, type ProcessResult } from '../node_host.js';
 import { type NodeWarning, NodeWarnings } from './node_warnings.js';
+import { NodeMetrics, serve_metrics } from './node_metrics.js';
+import type { Server } from 'node:http';
 import {
   NODE_NET_PID,
   NodeConfigError,
   parse_node_config,
   parse_process_line,
+  parse_metrics_address,
   parse_peer_line,
   type NodeRunConfig,
   type PeerConfig,
@@ -67,13 +70,19 @@ export const node_command: Command = {
     'close). SIGINT or SIGTERM closes the node. host/cli/node_config.ts documents the file.',
     '',
     '  --config FILE   the node config (JSON)',
+    '  --metrics ADDR  serve /metrics (Prometheus text) and /metrics.json on PORT or HOST:PORT',
+    '                  (loopback unless a host is given; port 0: any free one, in the ready event)',
     '  --keygen FILE   write a new identity seed to FILE (mode 0600) and print its public key',
     '',
     'Exit codes: 0 every process returned normally, 1 one failed or the node could not start,',
     '2 bad usage or a config with mistakes (each printed as file:line: path: message).',
   ].join('\n'),
   async run(argv) {
-    const { values } = parse(argv, { config: { type: 'string' }, keygen: { type: 'string' } }, 0);
+    const { values } = parse(
+      argv,
+      { config: { type: 'string' }, keygen: { type: 'string' }, metrics: { type: 'string' } },
+      0,
+    );
     if (values.keygen !== undefined) return keygen(values.keygen);
     if (values.config === undefined) throw new UsageError('--config FILE is required (or --keygen FILE)');
     if (!existsSync(values.config)) throw new UsageError(`no config file '${values.config}'`);
@@ -83,6 +92,11 @@ export const node_command: Command = {
     } catch (error) {
       if (error instanceof NodeConfigError) throw new UsageError(error.message);
       throw error;
+    }
+    if (values.metrics !== undefined) {
+      const metrics = parse_metrics_address(values.metrics);
+      if (metrics === null) throw new UsageError(`--metrics must be PORT or HOST:PORT, got '${values.metrics}'`);
+      config = { ...config, metrics };
     }
     return new RunningNode(config).run();
   },
@@ -128,6 +142,7 @@ class RunningNode {
   private readonly on_signal = () => void this.close();
   private readonly warnings: NodeWarnings;
   private warning_timer: ReturnType<typeof setInterval> | null = null;
+  private metrics_server: Server | null = null;
 
   constructor(private readonly config: NodeRunConfig) {
     this.warnings = new NodeWarnings(() => Date.now(), config.warnings);
@@ -197,9 +212,27 @@ class RunningNode {
       await host.destroy();
       throw error;
     }
+    let metrics_port: number | null = null;
+    if (config.metrics !== null) {
+      const metrics = new NodeMetrics(config.node_id, () => {
+        const { net_refused: _, ...layers } = this.stats();
+        return layers as Record<string, Record<string, unknown> | null>;
+      });
+      const served = await serve_metrics(metrics, config.metrics.host, config.metrics.port).catch(async (error) => {
+        clearInterval(this.warning_timer!);
+        await host.destroy();
+        throw new LatticeError(
+          ErrorCode.NODE_START,
+          `metrics on ${config.metrics!.host}:${config.metrics!.port}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        );
+      });
+      this.metrics_server = served.server;
+      metrics_port = served.port;
+    }
     this.say({
       event: 'ready',
       node_id: config.node_id,
+      metrics: config.metrics === null ? null : { host: config.metrics.host, port: metrics_port },
       host: config.host,
       port: host.network.driver.port,
       proto: config.proto,
@@ -349,6 +382,11 @@ class RunningNode {
       process.off('SIGINT', this.on_signal);
       process.off('SIGTERM', this.on_signal);
       if (this.warning_timer !== null) clearInterval(this.warning_timer);
+      const metrics_server = this.metrics_server;
+      if (metrics_server !== null) {
+        metrics_server.closeAllConnections();
+        await new Promise<void>((resolve) => metrics_server.close(() => resolve()));
+      }
       this.input?.close();
       process.stdin.destroy(); // A paused stdin pipe would keep the process alive.
       await host.close();

@@ -87,6 +87,17 @@ export interface NodeRunConfig {
   readonly exit_when_done: boolean;
   /** The warnings' thresholds set in the file (`warnings`; host/cli/node_warnings.ts has the defaults). */
   readonly warnings: Partial<WarningLimits>;
+  /** Where to serve `/metrics` (host/cli/node_metrics.ts), or null for nowhere. */
+  readonly metrics: { readonly host: string; readonly port: number } | null;
+}
+
+/** `PORT` (on loopback) or `HOST:PORT`, as `--metrics` and the config's `metrics` take it; null if malformed. */
+export function parse_metrics_address(text: string): { host: string; port: number } | null {
+  const match = /^(?:(.+):)?(\d{1,5})$/.exec(text.trim());
+  if (match === null) return null;
+  const port = Number(match[2]);
+  if (port > 65535) return null;
+  return { host: match[1] ?? '127.0.0.1', port };
 }
 
 const SECURE_LIMITS = SECURE_LIMIT_NAMES;
@@ -111,6 +122,7 @@ export function parse_node_config(text: string, file: string): NodeRunConfig {
     'processes',
     'exit_when_done',
     'warnings',
+    'metrics',
     '$schema',
     'description',
   ]);
@@ -140,6 +152,13 @@ export function parse_node_config(text: string, file: string): NodeRunConfig {
     if (w !== null)
       for (const key of WARNING_LIMIT_NAMES)
         if (w[key] !== undefined) warnings[key] = r.int(w, key, 'warnings', 1, 2 ** 31);
+  }
+
+  let metrics: NodeRunConfig['metrics'] = null;
+  if (top.metrics !== undefined) {
+    const text = r.string(top, 'metrics', '');
+    metrics = parse_metrics_address(text);
+    if (metrics === null) r.error('metrics', `must be PORT or HOST:PORT, got ${JSON.stringify(text)}`);
   }
 
   let secure: NodeRunConfig['secure'] = null;
@@ -207,6 +226,7 @@ export function parse_node_config(text: string, file: string): NodeRunConfig {
     processes,
     exit_when_done,
     warnings,
+    metrics,
   };
 }
 

@@ -1,6 +1,7 @@
 // `lattice node`: two real OS processes, each a node from a config file, complete the secure
 // handshake over TCP and UDP and run built-in services against each other; keygen, config errors
 // with lines, stdin commands and exit codes.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,8 @@ function start(config: Record<string, unknown>, name: string): LatticeProcess {
   running.push(p);
   return p;
 }
+
+const metrics_md = readFileSync(new URL('../../docs/METRICS.md', import.meta.url), 'utf8');
 
 const keys: Record<string, string> = {};
 async function keygen(name: string): Promise<string> {
@@ -285,6 +288,71 @@ describe('lattice node', () => {
     expect((closed.warnings as { suppressed: number }).suppressed).toBeGreaterThan(0);
     expect(closed.failed).toBe(1); // The ping, cut short by the close, had not one answer.
     expect(await f.exited).toBe(1);
+  }, 60_000);
+
+  it('serves its counters at /metrics in the Prometheus format (promtool accepts it) and as JSON, equal to its own stats', async () => {
+    const key_h = await keygen('h.key');
+    const key_i = await keygen('i.key');
+    const h = start(
+      {
+        node_id: 8,
+        port: 0,
+        metrics: '0',
+        secure: { identity_file: 'h.key' },
+        processes: [{ pid: 10, core: 1, service: 'echo' }],
+      },
+      'h.json',
+    );
+    const ready_h = await h.next((e) => e.event === 'ready');
+    const metrics = ready_h.metrics as { host: string; port: number };
+    expect(metrics.host).toBe('127.0.0.1');
+    expect(metrics.port).toBeGreaterThan(0);
+    const i = start(
+      {
+        node_id: 9,
+        port: 0,
+        secure: { identity_file: 'i.key' },
+        peers: [{ node_id: 8, host: '127.0.0.1', port: ready_h.port, public_key: key_h }],
+      },
+      'i.json',
+    );
+    const ready_i = await i.next((e) => e.event === 'ready');
+    expect(ready_i.metrics).toBeNull();
+    h.send({ cmd: 'add_remote', node_id: 9, host: '127.0.0.1', port: ready_i.port, public_key: key_i });
+    await h.next((e) => e.event === 'peer' && e.node_id === 9);
+    i.send({ cmd: 'spawn', pid: 20, core: 1, service: 'ping', to: { node: 8, pid: 10 }, count: 50 });
+    expect(await i.next((e) => e.event === 'exited')).toMatchObject({ ok: true, value: { answered: 50 } });
+    h.send({ cmd: 'stats' });
+    const stats = await h.next((e) => e.event === 'stats');
+    const base = `http://127.0.0.1:${metrics.port}`;
+    const text = await (await fetch(`${base}/metrics`)).text();
+    // Every family is documented in docs/METRICS.md, with its type, and nothing there is gone.
+    const families = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+    const documented = [...metrics_md.matchAll(/^\| `(lattice_\w+)` \| (\w+) \|/gm)].map((m) => `${m[1]} ${m[2]}`);
+    expect(families.length).toBeGreaterThan(50);
+    expect([...families].sort()).toEqual([...documented].sort());
+    const opened = (stats.secure as { opened_packets: number }).opened_packets;
+    expect(opened).toBeGreaterThanOrEqual(50);
+    expect(text).toContain(`lattice_secure_opened_packets_total{node="8"} ${opened}\n`);
+    expect(text).toContain('# TYPE lattice_secure_opened_packets_total counter');
+    expect(text).toMatch(/# TYPE lattice_driver_queued gauge\nlattice_driver_queued\{node="8"\} 0\n/);
+    expect(text).toMatch(/lattice_server_delivered_total\{node="8"\} \d+/);
+    // The real promtool (Debian's prometheus package) checks the exposition text.
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(check.error).toBeUndefined();
+    expect(`${check.stdout}${check.stderr}`).toBe('');
+    expect(check.status).toBe(0);
+    const json = (await (await fetch(`${base}/metrics.json`)).json()) as {
+      name: string;
+      values: { value: number }[];
+    }[];
+    expect(json.find((m) => m.name === 'lattice_secure_opened_packets_total')?.values[0]?.value).toBe(opened);
+    expect((await fetch(`${base}/nothing`)).status).toBe(404);
+    i.send({ cmd: 'close' });
+    expect(await i.exited).toBe(0);
+    h.send({ cmd: 'close' });
+    expect(await h.exited).toBe(0);
+    await expect(fetch(`${base}/metrics`)).rejects.toThrow(); // Closed with the node.
   }, 60_000);
 
   it('reports every config mistake with its line, and bad commands as error events', async () => {
