@@ -1,7 +1,7 @@
 // `lattice node`: two real OS processes, each a node from a config file, complete the secure
 // handshake over TCP and UDP and run built-in services against each other; keygen, config errors
 // with lines, stdin commands and exit codes.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -354,6 +354,105 @@ describe('lattice node', () => {
     expect(await h.exited).toBe(0);
     await expect(fetch(`${base}/metrics`)).rejects.toThrow(); // Closed with the node.
   }, 60_000);
+
+  it("is scraped by a real Prometheus: both targets up, and a counter it stored equal to the node's own", async () => {
+    const key_j = await keygen('j.key');
+    const key_k = await keygen('k.key');
+    const j = start(
+      {
+        node_id: 11,
+        port: 0,
+        metrics: '127.0.0.1:0',
+        secure: { identity_file: 'j.key' },
+        processes: [{ pid: 10, core: 1, service: 'echo' }],
+      },
+      'j.json',
+    );
+    const ready_j = await j.next((e) => e.event === 'ready');
+    const k = start(
+      {
+        node_id: 12,
+        port: 0,
+        metrics: '0',
+        secure: { identity_file: 'k.key' },
+        peers: [{ node_id: 11, host: '127.0.0.1', port: ready_j.port, public_key: key_j }],
+      },
+      'k.json',
+    );
+    const ready_k = await k.next((e) => e.event === 'ready');
+    const targets = [ready_j, ready_k].map((r) => `127.0.0.1:${(r.metrics as { port: number }).port}`);
+    const prom_dir = mkdtempSync(join(dir, 'prometheus-'));
+    writeFileSync(
+      join(prom_dir, 'prometheus.yml'),
+      `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: lattice\n    static_configs:\n      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]\n`,
+    );
+    const prometheus = spawn(
+      'prometheus',
+      [
+        `--config.file=${join(prom_dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(prom_dir, 'data')}`,
+        '--web.listen-address=127.0.0.1:0',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    const prometheus_exited = new Promise<number | null>((resolve) => prometheus.once('exit', (code) => resolve(code)));
+    try {
+      // Its bound port, from its log: "Listening on" address=127.0.0.1:PORT.
+      const prom_port = await new Promise<number>((resolve, reject) => {
+        let log = '';
+        prometheus.stderr.on('data', (chunk: Buffer) => {
+          log += chunk.toString();
+          const m = /msg="Listening on" address=127\.0\.0\.1:(\d+)/.exec(log);
+          if (m !== null) resolve(Number(m[1]));
+        });
+        prometheus.once('error', reject);
+        void prometheus_exited.then((code) => reject(new Error(`prometheus exited (${code}): ${log}`)));
+      });
+      const api = async (path: string) =>
+        ((await (await fetch(`http://127.0.0.1:${prom_port}${path}`)).json()) as { data: unknown }).data;
+      /** Asks Prometheus until `done` holds (it scrapes once a second), for at most 30 s. */
+      const until = async (what: string, done: () => Promise<boolean>) => {
+        const deadline = Date.now() + 30_000;
+        while (!(await done())) {
+          if (Date.now() > deadline) throw new Error(`Prometheus: ${what} within 30 s`);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      };
+      await until('ready', async () => (await fetch(`http://127.0.0.1:${prom_port}/-/ready`)).ok);
+      await until('both targets up', async () => {
+        const data = (await api('/api/v1/targets')) as { activeTargets: { health: string }[] };
+        return data.activeTargets.length === 2 && data.activeTargets.every((t) => t.health === 'up');
+      });
+      j.send({ cmd: 'add_remote', node_id: 12, host: '127.0.0.1', port: ready_k.port, public_key: key_k });
+      await j.next((e) => e.event === 'peer' && e.node_id === 12);
+      k.send({ cmd: 'spawn', pid: 20, core: 1, service: 'ping', to: { node: 11, pid: 10 }, count: 100 });
+      expect(await k.next((e) => e.event === 'exited')).toMatchObject({ ok: true, value: { answered: 100 } });
+      j.send({ cmd: 'stats' });
+      const opened = ((await j.next((e) => e.event === 'stats')).secure as { opened_packets: number }).opened_packets;
+      expect(opened).toBeGreaterThanOrEqual(100);
+      const query = encodeURIComponent('lattice_secure_opened_packets_total{node="11"}');
+      let stored = -1;
+      await until(`the counter at ${opened}`, async () => {
+        const data = (await api(`/api/v1/query?query=${query}`)) as { result: { value: [number, string] }[] };
+        stored = data.result.length === 1 ? Number(data.result[0]!.value[1]) : -1;
+        return stored === opened;
+      });
+      expect(stored).toBe(opened);
+      // And a rate over the counters of both nodes: each sealed and opened the hundred pings.
+      const sum = encodeURIComponent('sum(lattice_secure_sealed_packets_total)');
+      await until('both nodes counted', async () => {
+        const data = (await api(`/api/v1/query?query=${sum}`)) as { result: { value: [number, string] }[] };
+        return data.result.length === 1 && Number(data.result[0]!.value[1]) >= 200;
+      });
+    } finally {
+      prometheus.kill('SIGTERM');
+      await prometheus_exited;
+    }
+    k.send({ cmd: 'close' });
+    expect(await k.exited).toBe(0);
+    j.send({ cmd: 'close' });
+    expect(await j.exited).toBe(0);
+  }, 90_000);
 
   it('reports every config mistake with its line, and bad commands as error events', async () => {
     writeFileSync(
