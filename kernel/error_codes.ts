@@ -134,6 +134,8 @@ export const ErrorCode = {
   NODE_START: 'ERR_LATTICE_NODE_START',
   /** A bad command on a `lattice node`'s stdin. */
   NODE_COMMAND: 'ERR_LATTICE_NODE_COMMAND',
+  /** `lattice stat` could not reach a node's metrics endpoint. */
+  NODE_UNREACHABLE: 'ERR_LATTICE_NODE_UNREACHABLE',
   /** A `ping` service none of whose pings was answered in time (the peer down, or not the key pinned). */
   PING_UNANSWERED: 'ERR_LATTICE_PING_UNANSWERED',
   /** An identity file that cannot be read, or has the wrong size or mode. */

@@ -15,6 +15,7 @@ import { bench_command } from './bench_command.js';
 import { demo_command } from './demo_command.js';
 import { lab_command } from './lab_command.js';
 import { node_command } from './node_command.js';
+import { stat_command } from './stat_command.js';
 import { sim_command } from './sim_command.js';
 import { start_command } from './start_command.js';
 import { UsageError, type Command } from './command.js';
@@ -24,6 +25,7 @@ const commands: readonly Command[] = [
   start_command,
   sim_command,
   node_command,
+  stat_command,
   demo_command,
   lab_command,
   bench_command,

@@ -22,6 +22,12 @@ function start(config: Record<string, unknown>, name: string): LatticeProcess {
   return p;
 }
 
+/** The secure channel's drops by reason in a `stats` event, without the zero ones. */
+const stats_dropped = (stats: Record<string, unknown>) =>
+  Object.fromEntries(
+    Object.entries((stats.secure as { dropped: Record<string, number> }).dropped).filter(([, n]) => n > 0),
+  );
+
 const metrics_md = readFileSync(new URL('../../docs/METRICS.md', import.meta.url), 'utf8');
 
 const keys: Record<string, string> = {};
@@ -348,11 +354,28 @@ describe('lattice node', () => {
     }[];
     expect(json.find((m) => m.name === 'lattice_secure_opened_packets_total')?.values[0]?.value).toBe(opened);
     expect((await fetch(`${base}/nothing`)).status).toBe(404);
+    // lattice stat: one snapshot for scripts, and the live table (two refreshes, rates between them).
+    const once = await lattice(dir, 'stat', String(metrics.port), '--once', '--json');
+    expect(once.code).toBe(0);
+    const snapshot = JSON.parse(once.stdout) as { node: string; values: Record<string, unknown> };
+    expect(snapshot.node).toBe('8');
+    expect(snapshot.values.lattice_secure_opened_packets_total).toBe(opened);
+    expect(snapshot.values.lattice_secure_dropped_total ?? {}).toEqual(stats_dropped(stats));
+    const live = await lattice(dir, 'stat', `127.0.0.1:${metrics.port}`, '--count', '2', '--interval-ms', '100');
+    expect(live.code).toBe(0);
+    expect(live.stdout.match(/^lattice node 8 /gm)).toHaveLength(2);
+    expect(live.stdout).toMatch(new RegExp(`messages opened +${opened} +0/s`));
+    expect(Math.max(...live.stdout.split('\n').map((line) => line.length))).toBeLessThanOrEqual(80);
     i.send({ cmd: 'close' });
     expect(await i.exited).toBe(0);
     h.send({ cmd: 'close' });
     expect(await h.exited).toBe(0);
     await expect(fetch(`${base}/metrics`)).rejects.toThrow(); // Closed with the node.
+    const down = await lattice(dir, 'stat', String(metrics.port), '--once');
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(
+      new RegExp(`cannot reach http://127\\.0\\.0\\.1:${metrics.port}/metrics\\.json \\(ECONNREFUSED\\)`),
+    );
   }, 60_000);
 
   it("is scraped by a real Prometheus: both targets up, and a counter it stored equal to the node's own", async () => {
