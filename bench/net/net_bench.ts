@@ -15,12 +15,17 @@
  * - net: messages framed with a 4-byte length prefix, corked and written once per event-loop
  *   turn, parsed on return; the echo server pipes bytes back without parsing them.
  *
+ * - net.udp_64B_metrics_on: the Lattice UDP echo with the client's counters scraped into the
+ *   Prometheus text (host/cli/node_metrics.ts) every 100 ms, against the same echo unscraped
+ *   (`metrics_off`): what `lattice node --metrics` costs the traffic.
+ *
  * The echo machinery is in echo.ts.
  */
 import { create_net_driver } from '../../host/net/node_net.js';
 import { Proto, type NetDriver } from '../../net/driver.js';
 import type { BenchResult } from '../report.js';
 import { hostile_conns_bench } from './hostile_conns.js';
+import { NodeMetrics } from '../../host/cli/node_metrics.js';
 import {
   case_result,
   compare_case,
@@ -118,6 +123,21 @@ export async function net_bench(options: NetBenchOptions): Promise<BenchResult[]
         note: 'TCP payload MB/s echoed, 64 KiB, 16 in flight',
       },
     ];
+    // The metrics endpoint's cost: the same UDP echo, with the client's counters scraped into
+    // the Prometheus text every 100 ms (ten times Prometheus's usual rate) and without.
+    const scraper = metrics_scraper(driver, 100);
+    cases.push({
+      name: 'net.udp_64B_metrics_on',
+      size: 64,
+      window: 32,
+      total: count(60_000),
+      variants: new Map([
+        ['lattice', while_scraped(lattice_udp, scraper, true)],
+        ['metrics_off', while_scraped(lattice_udp, scraper, false)],
+      ]),
+      unit: 'msg/s',
+      note: 'UDP echoes/s, 64 B, 32 in flight, the counters scraped every 100 ms (lattice) or not (metrics_off)',
+    });
     const results: BenchResult[] = [];
     for (const c of cases) {
       log(`net: ${c.name} (${c.total} x ${rounds} rounds)`);
@@ -156,6 +176,8 @@ export async function net_bench(options: NetBenchOptions): Promise<BenchResult[]
         note: `${proto.toUpperCase()} round trip p99, 64 B, one in flight`,
       });
     }
+    scraper.stop();
+    if (scraper.scrapes === 0) throw new Error('net.udp_64B_metrics_on: the counters were never scraped');
     results.push(driver_counters(driver));
     log('  hostile connections: headers that claim 1 MiB, with a ping stream beside them');
     results.push(...(await hostile_conns_bench(quick ? 500 : 5000, count(20_000))));
@@ -179,5 +201,46 @@ function driver_counters(driver: NetDriver): BenchResult {
     lattice: drops,
     baselines: {},
     note: 'malformed + queue drops at the client driver over the run',
+  };
+}
+
+/** Scrapes `driver`'s counters into the Prometheus text every `period_ms` while started. */
+function metrics_scraper(driver: NetDriver, period_ms: number) {
+  const metrics = new NodeMetrics(CLIENT_NODE, () => ({
+    driver: driver.stats() as unknown as Record<string, unknown>,
+  }));
+  let timer: ReturnType<typeof setInterval> | null = null;
+  let scrapes = 0;
+  return {
+    start() {
+      timer ??= setInterval(() => {
+        void metrics.text().then(() => scrapes++);
+      }, period_ms);
+    },
+    stop() {
+      if (timer !== null) clearInterval(timer);
+      timer = null;
+    },
+    get scrapes() {
+      return scrapes;
+    },
+  };
+}
+
+/** `transport`, with the scraper running (`on`) or stopped during its runs. */
+function while_scraped(
+  transport: EchoTransport,
+  scraper: ReturnType<typeof metrics_scraper>,
+  on: boolean,
+): EchoTransport {
+  return {
+    lossy: transport.lossy,
+    send: () => transport.send(),
+    prepare(size, on_echo) {
+      if (on) scraper.start();
+      else scraper.stop();
+      transport.prepare(size, on_echo);
+    },
+    close: async () => {},
   };
 }
