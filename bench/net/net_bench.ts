@@ -213,9 +213,10 @@ function metrics_scraper(driver: NetDriver, period_ms: number) {
   let scrapes = 0;
   return {
     start() {
-      timer ??= setInterval(() => {
-        void metrics.text().then(() => scrapes++);
-      }, period_ms);
+      if (timer !== null) return;
+      const scrape = () => void metrics.text().then(() => scrapes++);
+      scrape(); // At once, then every period: a short run (--quick) is scraped too.
+      timer = setInterval(scrape, period_ms);
     },
     stop() {
       if (timer !== null) clearInterval(timer);
