@@ -22,6 +22,52 @@ function start(config: Record<string, unknown>, name: string): LatticeProcess {
   return p;
 }
 
+/**
+ * Two sealed nodes: `echo_id` with an echo on pid 10, and `pinger_id` pinning it; each serves
+ * metrics where given. `ping(count)` pins the pinger at the echo node, pings from pid 20, and
+ * resolves to the ping's `exited` event.
+ */
+async function echo_and_pinger(echo_id: number, pinger_id: number, metrics: [string | null, string | null]) {
+  const key_echo = await keygen(`n${echo_id}.key`);
+  const key_pinger = await keygen(`n${pinger_id}.key`);
+  const served = (m: string | null) => (m === null ? {} : { metrics: m });
+  const echo = start(
+    {
+      node_id: echo_id,
+      port: 0,
+      ...served(metrics[0]),
+      secure: { identity_file: `n${echo_id}.key` },
+      processes: [{ pid: 10, core: 1, service: 'echo' }],
+    },
+    `n${echo_id}.json`,
+  );
+  const ready_echo = await echo.next((e) => e.event === 'ready');
+  const pinger = start(
+    {
+      node_id: pinger_id,
+      port: 0,
+      ...served(metrics[1]),
+      secure: { identity_file: `n${pinger_id}.key` },
+      peers: [{ node_id: echo_id, host: '127.0.0.1', port: ready_echo.port, public_key: key_echo }],
+    },
+    `n${pinger_id}.json`,
+  );
+  const ready_pinger = await pinger.next((e) => e.event === 'ready');
+  const ping = async (count: number) => {
+    echo.send({
+      cmd: 'add_remote',
+      node_id: pinger_id,
+      host: '127.0.0.1',
+      port: ready_pinger.port,
+      public_key: key_pinger,
+    });
+    await echo.next((e) => e.event === 'peer' && e.node_id === pinger_id);
+    pinger.send({ cmd: 'spawn', pid: 20, core: 1, service: 'ping', to: { node: echo_id, pid: 10 }, count });
+    return pinger.next((e) => e.event === 'exited');
+  };
+  return { echo, pinger, ready_echo, ready_pinger, ping };
+}
+
 /** The secure channel's drops by reason in a `stats` event, without the zero ones. */
 const stats_dropped = (stats: Record<string, unknown>) =>
   Object.fromEntries(
@@ -297,37 +343,18 @@ describe('lattice node', () => {
   }, 60_000);
 
   it('serves its counters at /metrics in the Prometheus format (promtool accepts it) and as JSON, equal to its own stats', async () => {
-    const key_h = await keygen('h.key');
-    const key_i = await keygen('i.key');
-    const h = start(
-      {
-        node_id: 8,
-        port: 0,
-        metrics: '0',
-        secure: { identity_file: 'h.key' },
-        processes: [{ pid: 10, core: 1, service: 'echo' }],
-      },
-      'h.json',
-    );
-    const ready_h = await h.next((e) => e.event === 'ready');
+    const {
+      echo: h,
+      pinger: i,
+      ready_echo: ready_h,
+      ready_pinger: ready_i,
+      ping,
+    } = await echo_and_pinger(8, 9, ['0', null]);
     const metrics = ready_h.metrics as { host: string; port: number };
     expect(metrics.host).toBe('127.0.0.1');
     expect(metrics.port).toBeGreaterThan(0);
-    const i = start(
-      {
-        node_id: 9,
-        port: 0,
-        secure: { identity_file: 'i.key' },
-        peers: [{ node_id: 8, host: '127.0.0.1', port: ready_h.port, public_key: key_h }],
-      },
-      'i.json',
-    );
-    const ready_i = await i.next((e) => e.event === 'ready');
     expect(ready_i.metrics).toBeNull();
-    h.send({ cmd: 'add_remote', node_id: 9, host: '127.0.0.1', port: ready_i.port, public_key: key_i });
-    await h.next((e) => e.event === 'peer' && e.node_id === 9);
-    i.send({ cmd: 'spawn', pid: 20, core: 1, service: 'ping', to: { node: 8, pid: 10 }, count: 50 });
-    expect(await i.next((e) => e.event === 'exited')).toMatchObject({ ok: true, value: { answered: 50 } });
+    expect(await ping(50)).toMatchObject({ ok: true, value: { answered: 50 } });
     h.send({ cmd: 'stats' });
     const stats = await h.next((e) => e.event === 'stats');
     const base = `http://127.0.0.1:${metrics.port}`;
@@ -379,30 +406,13 @@ describe('lattice node', () => {
   }, 60_000);
 
   it("is scraped by a real Prometheus: both targets up, and a counter it stored equal to the node's own", async () => {
-    const key_j = await keygen('j.key');
-    const key_k = await keygen('k.key');
-    const j = start(
-      {
-        node_id: 11,
-        port: 0,
-        metrics: '127.0.0.1:0',
-        secure: { identity_file: 'j.key' },
-        processes: [{ pid: 10, core: 1, service: 'echo' }],
-      },
-      'j.json',
-    );
-    const ready_j = await j.next((e) => e.event === 'ready');
-    const k = start(
-      {
-        node_id: 12,
-        port: 0,
-        metrics: '0',
-        secure: { identity_file: 'k.key' },
-        peers: [{ node_id: 11, host: '127.0.0.1', port: ready_j.port, public_key: key_j }],
-      },
-      'k.json',
-    );
-    const ready_k = await k.next((e) => e.event === 'ready');
+    const {
+      echo: j,
+      pinger: k,
+      ready_echo: ready_j,
+      ready_pinger: ready_k,
+      ping,
+    } = await echo_and_pinger(11, 12, ['127.0.0.1:0', '0']);
     const targets = [ready_j, ready_k].map((r) => `127.0.0.1:${(r.metrics as { port: number }).port}`);
     const prom_dir = mkdtempSync(join(dir, 'prometheus-'));
     writeFileSync(
@@ -446,10 +456,7 @@ describe('lattice node', () => {
         const data = (await api('/api/v1/targets')) as { activeTargets: { health: string }[] };
         return data.activeTargets.length === 2 && data.activeTargets.every((t) => t.health === 'up');
       });
-      j.send({ cmd: 'add_remote', node_id: 12, host: '127.0.0.1', port: ready_k.port, public_key: key_k });
-      await j.next((e) => e.event === 'peer' && e.node_id === 12);
-      k.send({ cmd: 'spawn', pid: 20, core: 1, service: 'ping', to: { node: 11, pid: 10 }, count: 100 });
-      expect(await k.next((e) => e.event === 'exited')).toMatchObject({ ok: true, value: { answered: 100 } });
+      expect(await ping(100)).toMatchObject({ ok: true, value: { answered: 100 } });
       j.send({ cmd: 'stats' });
       const opened = ((await j.next((e) => e.event === 'stats')).secure as { opened_packets: number }).opened_packets;
       expect(opened).toBeGreaterThanOrEqual(100);
