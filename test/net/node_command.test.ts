@@ -137,6 +137,11 @@ describe('lattice node', () => {
       expect(await a.next((e) => e.event === 'spawned')).toMatchObject({ pid: 20, core: 1 });
       const ping = await a.next((e) => e.event === 'exited' && e.pid === 20);
       expect(ping).toMatchObject({ ok: true, value: { service: 'ping', sent: 1000, answered: 1000, timeouts: 0 } });
+      // Round trips from an HDR histogram (µs): ordered percentiles up to the largest.
+      const rtt = (ping.value as { rtt_us: Record<string, number> }).rtt_us;
+      const order = [rtt.p50, rtt.p90, rtt.p99, rtt.p99_9, rtt.max] as number[];
+      expect(order[0]).toBeGreaterThan(0);
+      expect(order).toEqual([...order].sort((x, y) => x - y));
       const echo = await b.next((e) => e.event === 'exited' && e.pid === 10);
       expect(echo).toMatchObject({ ok: true, value: { echoed: 1000 } });
 
