@@ -129,6 +129,24 @@ function read_key_file(file: string, what: string): Uint8Array {
   return hex_bytes(text);
 }
 
+/**
+ * The pinned peers, by node id: `established` (1 when a session seals, 0 otherwise) and, for those
+ * that hold one, `session_age_seconds` (since their last completed handshake; seconds, the
+ * Prometheus base unit, which promtool insists on in a metric's name).
+ */
+function peer_table(
+  states: readonly { node: number; state: string; session_ms: number | null }[],
+  now_ms: number,
+): { established: Record<string, number>; session_age_seconds: Record<string, number> } {
+  const established: Record<string, number> = {};
+  const session_age_seconds: Record<string, number> = {};
+  for (const p of states) {
+    established[p.node] = p.state === 'established' ? 1 : 0;
+    if (p.session_ms !== null) session_age_seconds[p.node] = Math.max(0, Math.round(now_ms - p.session_ms)) / 1000;
+  }
+  return { established, session_age_seconds };
+}
+
 /** How often a running node checks for unreachable peers and rising drops, ms. */
 const WARNING_CHECK_MS = 1000;
 
@@ -368,6 +386,7 @@ class RunningNode {
       server: net.server.stats(),
       secure: net.secure?.stats() ?? null,
       warnings: { given: this.warnings.given, suppressed: this.warnings.suppressed },
+      peers: net.secure === null ? null : peer_table(net.secure.peer_states(), Date.now()),
       // Per process: messages its sends handed over (OK) that the network then refused or lost.
       net_refused: Object.fromEntries(
         [...this.results.keys()].map((pid) => [pid, net.kernel.net_refused(pid)]).filter(([, n]) => n !== 0),

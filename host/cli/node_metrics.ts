@@ -9,7 +9,8 @@
  * - a number field `f` of layer `l` is `lattice_l_f_total` (a counter), or `lattice_l_f` (a
  *   gauge) when it is a level rather than a total (`GAUGE_FIELDS`);
  * - a map of counts by reason, result or errno (`LABELLED_FIELDS`) is one counter with that
- *   label: `lattice_secure_dropped_total{reason="auth_failed"}`;
+ *   label: `lattice_secure_dropped_total{reason="auth_failed"}`; a map of levels by peer
+ *   (`GAUGE_LABELLED_FIELDS`) is a gauge: `lattice_peers_established{peer="3"}`;
  * - a nested object of numbers (the server's `calls`) is flattened: `lattice_server_calls_sent_total`;
  * - every family carries the label `node`.
  */
@@ -44,6 +45,12 @@ export const LABELLED_FIELDS: Readonly<Record<string, string>> = {
   send_refused: 'result',
   connect_failures: 'errno',
   send_errors: 'errno',
+};
+
+/** Maps of levels by peer: gauges with a `peer` label. */
+export const GAUGE_LABELLED_FIELDS: Readonly<Record<string, string>> = {
+  established: 'peer',
+  session_age_seconds: 'peer',
 };
 
 /** Fields that name the node rather than count anything (its `node` label says it). */
@@ -97,9 +104,10 @@ export class NodeMetrics {
       return;
     }
     if (value === null || typeof value !== 'object') return;
-    const label = LABELLED_FIELDS[field];
+    const level = GAUGE_LABELLED_FIELDS[field];
+    const label = level ?? LABELLED_FIELDS[field];
     if (label !== undefined) {
-      const family = this.family(layer, name, true, label);
+      const family = this.family(layer, name, level === undefined, label);
       family.reset();
       for (const [key, count] of Object.entries(value))
         if (typeof count === 'number') family.inc({ [label]: key }, count);

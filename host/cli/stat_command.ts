@@ -3,8 +3,8 @@
  * docs/METRICS.md) and shows its counters, as Aeron's AeronStat does for a media driver.
  *
  * - Live (the default): a table refreshed every `--interval-ms` (1000), in 80 columns: traffic
- *   with rates per second, sessions and handshakes, and every drop by reason with its change
- *   since the last refresh. `--count N` stops after N refreshes (scripts, tests); Ctrl-C stops.
+ *   with rates per second, sessions and handshakes, each pinned peer's session and its age,
+ *   and every drop by reason with its change since the last refresh. `--count N` stops after N refreshes (scripts, tests); Ctrl-C stops.
  * - `--once --json`: one snapshot as a JSON object (`node`, then each family's value, or its
  *   values by label), for scripts.
  *
@@ -90,6 +90,18 @@ export function render_table(now: StatSnapshot, before: StatSnapshot | null): st
     row('handshakes completed', 'lattice_secure_handshakes_completed_total');
     row('handshakes started', 'lattice_secure_handshakes_started_total');
     row('rekeys', 'lattice_secure_rekeys_total');
+  }
+  const established = now.values.lattice_peers_established;
+  if (established !== undefined && typeof established !== 'number') {
+    const ages = now.values.lattice_peers_session_age_seconds;
+    lines.push('', `  ${'peers'.padEnd(34)}${'session'.padStart(16)}${'age'.padStart(14)}`);
+    for (const [peer, up] of Object.entries(established)) {
+      const age = ages !== undefined && typeof ages !== 'number' ? ages[peer] : undefined;
+      const shown = age === undefined ? '' : `${age.toFixed(1)} s`;
+      lines.push(
+        `  ${`node ${peer}`.padEnd(34)}${(up === 1 ? 'established' : 'none').padStart(16)}${shown.padStart(14)}`,
+      );
+    }
   }
   lines.push('', `  ${'drops and refusals, by reason'.padEnd(34)}${'total'.padStart(16)}${'change'.padStart(14)}`);
   let any = false;

@@ -463,6 +463,18 @@ export class SecureChannel implements PacketPort, FrameReceiver {
     return peer.initiating !== null || peer.next !== null ? 'handshaking' : 'none';
   }
 
+  /**
+   * Every pinned peer: where its security stands, and when the session it seals with was made
+   * (its last completed handshake; null when it has none), in the channel's clock.
+   */
+  peer_states(): { node: number; state: SecureState; session_ms: number | null }[] {
+    return [...this.peers.values()].map((peer) => ({
+      node: peer.node,
+      state: this.state(peer.node),
+      session_ms: peer.current === null ? null : peer.current.created_ms,
+    }));
+  }
+
   /** Starts a handshake with `node` now (sends also start one when they need it). */
   connect(node: number): void {
     const peer = this.peers.get(node);

@@ -375,6 +375,9 @@ describe('lattice node', () => {
     expect(text).toContain('# TYPE lattice_secure_opened_packets_total counter');
     expect(text).toMatch(/# TYPE lattice_driver_queued gauge\nlattice_driver_queued\{node="8"\} 0\n/);
     expect(text).toMatch(/lattice_server_delivered_total\{node="8"\} \d+/);
+    // Each pinned peer's session, as a gauge by peer.
+    expect(text).toMatch(/lattice_peers_established\{[^}]*peer="9"[^}]*\} 1\n/);
+    expect(text).toMatch(/lattice_peers_session_age_seconds\{[^}]*peer="9"[^}]*\} \d/);
     // The real promtool (Debian's prometheus package) checks the exposition text.
     const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     expect(check.error).toBeUndefined();
@@ -397,6 +400,7 @@ describe('lattice node', () => {
     expect(live.code).toBe(0);
     expect(live.stdout.match(/^lattice node 8 /gm)).toHaveLength(2);
     expect(live.stdout).toMatch(new RegExp(`messages opened +${opened} +0/s`));
+    expect(live.stdout).toMatch(/ node 9 +established +\d+\.\d s\n/);
     expect(Math.max(...live.stdout.split('\n').map((line) => line.length))).toBeLessThanOrEqual(80);
     i.send({ cmd: 'close' });
     expect(await i.exited).toBe(0);
