@@ -233,8 +233,9 @@ class RunningNode {
     let metrics_port: number | null = null;
     if (config.metrics !== null) {
       const metrics = new NodeMetrics(config.node_id, () => {
-        const { net_refused: _, ...layers } = this.stats();
-        return layers as Record<string, Record<string, unknown> | null>;
+        const { net_refused, ...layers } = this.stats();
+        // Per process: what the network refused or lost of each pid's sends, by pid.
+        return { ...layers, processes: { net_refused } } as Record<string, Record<string, unknown> | null>;
       });
       const served = await serve_metrics(metrics, config.metrics.host, config.metrics.port).catch(async (error) => {
         clearInterval(this.warning_timer!);

@@ -45,6 +45,7 @@ export const LABELLED_FIELDS: Readonly<Record<string, string>> = {
   send_refused: 'result',
   connect_failures: 'errno',
   send_errors: 'errno',
+  net_refused: 'pid',
 };
 
 /** Maps of levels by peer: gauges with a `peer` label. */

@@ -233,6 +233,7 @@ describe('lattice node', () => {
         node_id: 5,
         port: 0,
         secure: false,
+        metrics: '0',
         peers: [{ node_id: 7, host: '127.0.0.1', port: 1 }],
         processes: [
           { pid: 20, core: 1, service: 'stream', to: { node: 7, pid: 1 }, count: 40 },
@@ -241,7 +242,7 @@ describe('lattice node', () => {
       },
       'refused.json',
     );
-    await a.next((e) => e.event === 'ready');
+    const ready = await a.next((e) => e.event === 'ready');
     for (const pid of [20, 21]) {
       const done = await a.next((e) => e.event === 'exited' && e.pid === pid);
       expect(done).toMatchObject({ ok: true, value: { service: 'stream', sent: pid === 20 ? 40 : 30 } });
@@ -262,6 +263,10 @@ describe('lattice node', () => {
       send_refused: { unknown_node: 30 },
     });
     expect((stats.driver as { send_errors: object }).send_errors).toEqual({ ECONNREFUSED: 40 });
+    // The same per process in the metrics, by pid.
+    const text = await (await fetch(`http://127.0.0.1:${(ready.metrics as { port: number }).port}/metrics`)).text();
+    expect(text).toMatch(/lattice_processes_net_refused_total\{[^}]*pid="20"[^}]*\} 40\n/);
+    expect(text).toMatch(/lattice_processes_net_refused_total\{[^}]*pid="21"[^}]*\} 30\n/);
     a.send({ cmd: 'close' });
     const closed = await a.next((e) => e.event === 'closed');
     expect(closed.net_refused).toEqual({ 20: 40, 21: 30 });
