@@ -2,6 +2,8 @@
 // handshake over TCP and UDP and run built-in services against each other; keygen, config errors
 // with lines, stdin commands and exit codes.
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +68,37 @@ async function echo_and_pinger(echo_id: number, pinger_id: number, metrics: [str
     return pinger.next((e) => e.event === 'exited');
   };
   return { echo, pinger, ready_echo, ready_pinger, ping };
+}
+
+/**
+ * A pass-through HTTP server in front of a node's metrics at `port`: what Prometheus scrapes,
+ * so that each scrape is an event the test can wait on. `started(n)` resolves once the n-th
+ * request began.
+ */
+async function scrape_watch(port: number) {
+  let count = 0;
+  let waiters: { n: number; resolve: () => void }[] = [];
+  const server = createServer((request, response) => {
+    count++;
+    const due = waiters.filter((w) => count >= w.n);
+    waiters = waiters.filter((w) => count < w.n);
+    for (const w of due) w.resolve();
+    void fetch(`http://127.0.0.1:${port}${request.url ?? '/'}`).then(async (upstream) => {
+      response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'text/plain' });
+      response.end(await upstream.text());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    count: () => count,
+    started: (n: number) =>
+      count >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve })),
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
 /** The secure channel's drops by reason in a `stats` event, without the zero ones. */
@@ -427,11 +460,15 @@ describe('lattice node', () => {
       ready_pinger: ready_k,
       ping,
     } = await echo_and_pinger(11, 12, ['127.0.0.1:0', '0']);
-    const targets = [ready_j, ready_k].map((r) => `127.0.0.1:${(r.metrics as { port: number }).port}`);
+    // Prometheus scrapes the nodes through watches, so that each scrape is an event here.
+    const watches = await Promise.all(
+      [ready_j, ready_k].map((r) => scrape_watch((r.metrics as { port: number }).port)),
+    );
     const prom_dir = mkdtempSync(join(dir, 'prometheus-'));
+    const targets = watches.map((w) => `'127.0.0.1:${w.port}'`).join(', ');
     writeFileSync(
       join(prom_dir, 'prometheus.yml'),
-      `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: lattice\n    static_configs:\n      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]\n`,
+      `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: lattice\n    static_configs:\n      - targets: [${targets}]\n`,
     );
     const prometheus = spawn(
       'prometheus',
@@ -442,55 +479,54 @@ describe('lattice node', () => {
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
+    let log = '';
     const prometheus_exited = new Promise<number | null>((resolve) => prometheus.once('exit', (code) => resolve(code)));
+    /** `promise`, or a failure naming Prometheus's log if it exits first. */
+    const or_exit = <T>(promise: Promise<T>) =>
+      Promise.race([
+        promise,
+        prometheus_exited.then((code): never => {
+          throw new Error(`prometheus exited (${code}): ${log}`);
+        }),
+      ]);
     try {
       // Its bound port, from its log: "Listening on" address=127.0.0.1:PORT.
-      const prom_port = await new Promise<number>((resolve, reject) => {
-        let log = '';
-        prometheus.stderr.on('data', (chunk: Buffer) => {
-          log += chunk.toString();
-          const m = /msg="Listening on" address=127\.0\.0\.1:(\d+)/.exec(log);
-          if (m !== null) resolve(Number(m[1]));
-        });
-        prometheus.once('error', reject);
-        void prometheus_exited.then((code) => reject(new Error(`prometheus exited (${code}): ${log}`)));
-      });
+      const prom_port = await or_exit(
+        new Promise<number>((resolve, reject) => {
+          prometheus.stderr.on('data', (chunk: Buffer) => {
+            log += chunk.toString();
+            const m = /msg="Listening on" address=127\.0\.0\.1:(\d+)/.exec(log);
+            if (m !== null) resolve(Number(m[1]));
+          });
+          prometheus.once('error', reject);
+        }),
+      );
       const api = async (path: string) =>
         ((await (await fetch(`http://127.0.0.1:${prom_port}${path}`)).json()) as { data: unknown }).data;
-      /** Asks Prometheus until `done` holds (it scrapes once a second), for at most 30 s. */
-      const until = async (what: string, done: () => Promise<boolean>) => {
-        const deadline = Date.now() + 30_000;
-        while (!(await done())) {
-          if (Date.now() > deadline) throw new Error(`Prometheus: ${what} within 30 s`);
-          await new Promise((resolve) => setTimeout(resolve, 200));
-        }
-      };
-      await until('ready', async () => (await fetch(`http://127.0.0.1:${prom_port}/-/ready`)).ok);
-      await until('both targets up', async () => {
-        const data = (await api('/api/v1/targets')) as { activeTargets: { health: string }[] };
-        return data.activeTargets.length === 2 && data.activeTargets.every((t) => t.health === 'up');
-      });
+      /** Each target's scrapes are in turn: once the one after next begins, one that began after now is stored. */
+      const stored_after_now = () => or_exit(Promise.all(watches.map((w) => w.started(w.count() + 2))));
+      await stored_after_now();
+      const up = (await api('/api/v1/targets')) as { activeTargets: { health: string }[] };
+      expect(up.activeTargets.map((t) => t.health)).toEqual(['up', 'up']);
       expect(await ping(100)).toMatchObject({ ok: true, value: { answered: 100 } });
       j.send({ cmd: 'stats' });
       const opened = ((await j.next((e) => e.event === 'stats')).secure as { opened_packets: number }).opened_packets;
       expect(opened).toBeGreaterThanOrEqual(100);
-      const query = encodeURIComponent('lattice_secure_opened_packets_total{node="11"}');
-      let stored = -1;
-      await until(`the counter at ${opened}`, async () => {
-        const data = (await api(`/api/v1/query?query=${query}`)) as { result: { value: [number, string] }[] };
-        stored = data.result.length === 1 ? Number(data.result[0]!.value[1]) : -1;
-        return stored === opened;
-      });
-      expect(stored).toBe(opened);
-      // And a rate over the counters of both nodes: each sealed and opened the hundred pings.
-      const sum = encodeURIComponent('sum(lattice_secure_sealed_packets_total)');
-      await until('both nodes counted', async () => {
-        const data = (await api(`/api/v1/query?query=${sum}`)) as { result: { value: [number, string] }[] };
-        return data.result.length === 1 && Number(data.result[0]!.value[1]) >= 200;
-      });
+      await stored_after_now();
+      const value = async (query: string) => {
+        const data = (await api(`/api/v1/query?query=${encodeURIComponent(query)}`)) as {
+          result: { value: [number, string] }[];
+        };
+        expect(data.result).toHaveLength(1);
+        return Number(data.result[0]!.value[1]);
+      };
+      expect(await value('lattice_secure_opened_packets_total{node="11"}')).toBe(opened);
+      // And a sum over the counters of both nodes: each sealed the hundred pings or their echoes.
+      expect(await value('sum(lattice_secure_sealed_packets_total)')).toBeGreaterThanOrEqual(200);
     } finally {
       prometheus.kill('SIGTERM');
       await prometheus_exited;
+      for (const w of watches) await w.close();
     }
     k.send({ cmd: 'close' });
     expect(await k.exited).toBe(0);
