@@ -144,11 +144,6 @@ function set(family: Family, labels: Record<string, string>, value: number): voi
   if (value > 0) family.inc(labels, value);
 }
 
-/** Whether `host` is a loopback address. */
-export function is_loopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
-
 /**
  * Serves `metrics` on `host:port` (port 0: any free one): `/metrics` and `/metrics.json`, 404
  * for anything else. Resolves to the server and its bound port.
