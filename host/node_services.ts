@@ -9,7 +9,8 @@
  *   sink    counts messages and bytes (`count` then stops; default: until closed)
  *   ping    sends `count` messages to `to` one at a time, waits for each echo: round trips in µs
  *           in an HDR histogram (1 µs to 60 s, 3 significant digits: p50, p90, p99, p99.9, max);
- *           fails (`ERR_LATTICE_PING_UNANSWERED`) when it sent some and none was answered
+ *           fails (`ERR_LATTICE_PING_UNANSWERED`) when it sent some and none was answered; under
+ *           `lattice node` also into the node's shared latency slab, live in `/metrics`
  *   stream  sends `count` messages to `to` as fast as back-pressure allows
  *
  * Payloads up to 64 bytes travel inline; larger ones in a payload block (released by receivers).
@@ -22,9 +23,11 @@ import type { Kernel } from '../kernel/kernel.js';
 import { ErrorCode } from '../kernel/error_codes.js';
 import { LatticeError } from '../kernel/errors.js';
 import { build as build_histogram } from 'hdr-histogram-js';
+import { LATENCY_US_MAX, LatencyKind } from '../kernel/layout/latency_layout.js';
+import { LatencySlab, type LatencyWriter } from './latency_slab.js';
 
 /** The round trips a ping's histogram holds: 1 µs to a minute, within 0.1 % (3 significant digits). */
-const RTT_US_MAX = 60_000_000;
+const RTT_US_MAX = LATENCY_US_MAX;
 
 /** Where a service sends: a pid on a node (0 or the local id for this node). */
 export interface ServiceTarget {
@@ -41,6 +44,11 @@ export interface ServiceArgs {
   readonly payload_bytes?: number;
   /** How long ping waits for each answer, ms; default 1000. */
   readonly timeout_ms?: number;
+  /**
+   * Where ping also records its round trips, live (set by `lattice node`): the node's latency
+   * slab (host/latency_slab.ts) and the node's own id, the label of a ping to node 0.
+   */
+  readonly latency?: { readonly slab: SharedArrayBuffer; readonly node_id: number };
 }
 
 /** The longest a service blocks before looking again (whether the node closes), ms. */
@@ -216,6 +224,10 @@ export async function ping(ctx: ProcessContext<ServiceArgs>) {
     highestTrackableValue: RTT_US_MAX,
     numberOfSignificantValueDigits: 3,
   });
+  // The node's live histogram of round trips to this peer (merged with other cores' in /metrics).
+  const live: LatencyWriter | null =
+    ctx.args.latency === undefined ? null : LatencySlab.open(ctx.args.latency.slab).writer(ctx.core);
+  const peer = ctx.args.to!.node === 0 ? (ctx.args.latency?.node_id ?? 0) : ctx.args.to!.node;
   let sent = 0;
   let timeouts = 0;
   let stale = 0;
@@ -245,7 +257,9 @@ export async function ping(ctx: ProcessContext<ServiceArgs>) {
         stale++; // The answer to a round that had timed out.
         continue;
       }
-      rtt_us.recordValue(Math.min(RTT_US_MAX, Math.max(1, Math.round((performance.now() - started) * 1000))));
+      const us = Math.min(RTT_US_MAX, Math.max(1, Math.round((performance.now() - started) * 1000)));
+      rtt_us.recordValue(us);
+      live?.record(LatencyKind.PING_RTT, peer, us);
       break;
     }
   }

@@ -34,7 +34,9 @@ import { Identity } from '../../net/secure/identity.js';
 import { CryptoSuite } from '../../net/secure/suite.js';
 import { NodeHost, type ProcessResult } from '../node_host.js';
 import { type NodeWarning, NodeWarnings } from './node_warnings.js';
-import { NodeMetrics, serve_metrics } from './node_metrics.js';
+import { NodeMetrics, latency_table, serve_metrics } from './node_metrics.js';
+import { LatencySlab } from '../latency_slab.js';
+import { LATENCY_SLOTS_PER_CORE_DEFAULT } from '../../kernel/layout/latency_layout.js';
 import type { Server } from 'node:http';
 import {
   NODE_NET_PID,
@@ -161,6 +163,8 @@ class RunningNode {
   private readonly warnings: NodeWarnings;
   private warning_timer: ReturnType<typeof setInterval> | null = null;
   private metrics_server: Server | null = null;
+  /** The node's latency histograms, written by its cores (ping round trips). */
+  private latency: LatencySlab | null = null;
 
   constructor(private readonly config: NodeRunConfig) {
     this.warnings = new NodeWarnings(() => Date.now(), config.warnings);
@@ -214,6 +218,7 @@ class RunningNode {
       },
     });
     this.host = host;
+    this.latency = LatencySlab.create(config.sockets * config.cores_per_socket, LATENCY_SLOTS_PER_CORE_DEFAULT);
     host.network.secure?.set_event_listener((event) => {
       const warning = this.warnings.on_secure_event(event);
       if (warning !== null) this.warn(warning);
@@ -232,11 +237,15 @@ class RunningNode {
     }
     let metrics_port: number | null = null;
     if (config.metrics !== null) {
-      const metrics = new NodeMetrics(config.node_id, () => {
-        const { net_refused, ...layers } = this.stats();
-        // Per process: what the network refused or lost of each pid's sends, by pid.
-        return { ...layers, processes: { net_refused } } as Record<string, Record<string, unknown> | null>;
-      });
+      const metrics = new NodeMetrics(
+        config.node_id,
+        () => {
+          const { net_refused, latency: _latency, ...layers } = this.stats();
+          // Per process: what the network refused or lost of each pid's sends, by pid.
+          return { ...layers, processes: { net_refused } } as Record<string, Record<string, unknown> | null>;
+        },
+        this.latency,
+      );
       const served = await serve_metrics(metrics, config.metrics.host, config.metrics.port).catch(async (error) => {
         clearInterval(this.warning_timer!);
         await host.destroy();
@@ -294,7 +303,10 @@ class RunningNode {
       core: spec.core,
       module: is_service ? SERVICES_MODULE : spec.module,
       entry: is_service ? spec.service : spec.entry,
-      args: spec.args,
+      args:
+        is_service && spec.service === 'ping'
+          ? { ...(spec.args as object), latency: { slab: this.latency!.buffer, node_id: this.config.node_id } }
+          : spec.args,
     });
     this.results.set(spec.pid, null);
     void host.join([spec.pid]).then(([result]) => this.exited(result!));
@@ -388,6 +400,7 @@ class RunningNode {
       secure: net.secure?.stats() ?? null,
       warnings: { given: this.warnings.given, suppressed: this.warnings.suppressed },
       peers: net.secure === null ? null : peer_table(net.secure.peer_states(), Date.now()),
+      latency: latency_table(this.latency!),
       // Per process: messages its sends handed over (OK) that the network then refused or lost.
       net_refused: Object.fromEntries(
         [...this.results.keys()].map((pid) => [pid, net.kernel.net_refused(pid)]).filter(([, n]) => n !== 0),

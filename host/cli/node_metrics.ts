@@ -12,10 +12,15 @@
  *   label: `lattice_secure_dropped_total{reason="auth_failed"}`; a map of levels by peer
  *   (`GAUGE_LABELLED_FIELDS`) is a gauge: `lattice_peers_established{peer="3"}`;
  * - a nested object of numbers (the server's `calls`) is flattened: `lattice_server_calls_sent_total`;
- * - every family carries the label `node`.
+ * - every family carries the label `node`;
+ * - latency histograms (host/latency_slab.ts, merged across the cores at each scrape) are
+ *   summaries: `lattice_ping_rtt_seconds{peer,quantile}` for quantiles 0.5, 0.9, 0.99, 0.999
+ *   and 1 (the largest value), with `_sum` and `_count`.
  */
 import { createServer, type Server } from 'node:http';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry, Summary, type MetricObjectWithValues, type MetricValueWithName } from 'prom-client';
+import { LatencyKind } from '../../kernel/layout/latency_layout.js';
+import { type LatencySlab, type LatencySummary, latency_summary } from '../latency_slab.js';
 
 /** The stats of each layer (`driver`, `server`, `secure`, `fastpath`, …) at the moment of a scrape. */
 export type MetricsSource = () => Readonly<Record<string, Readonly<Record<string, unknown>> | null>>;
@@ -71,9 +76,27 @@ export class NodeMetrics {
   private readonly source: MetricsSource;
   private readonly families = new Map<string, Family>();
 
-  constructor(node_id: number, source: MetricsSource) {
+  constructor(node_id: number, source: MetricsSource, latency: LatencySlab | null = null) {
     this.source = source;
     this.registry.setDefaultLabels({ node: String(node_id) });
+    if (latency !== null) {
+      new HdrSummary(
+        'lattice_ping_rtt_seconds',
+        'round trips of the ping service, by peer: HDR histogram merged across cores (docs/METRICS.md)',
+        'peer',
+        () => latency_table(latency).ping_rtt_us,
+        this.registry,
+      );
+      new Counter({
+        name: 'lattice_latency_unrecorded_total',
+        help: 'latency values no histogram slot could hold, summed over cores (docs/METRICS.md)',
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(latency.unrecorded_total());
+        },
+      });
+    }
   }
 
   /** Reads every layer's stats into the families (made the first time each is seen). */
@@ -178,4 +201,50 @@ export function serve_metrics(
       resolve({ server, port: (server.address() as { port: number }).port });
     });
   });
+}
+
+/** Quantiles every latency summary exports; 1 is the largest value recorded. */
+export const LATENCY_QUANTILES: readonly (readonly [number, keyof LatencySummary])[] = [
+  [0.5, 'p50'],
+  [0.9, 'p90'],
+  [0.99, 'p99'],
+  [0.999, 'p99_9'],
+  [1, 'max'],
+];
+
+/** The node's latency histograms as summaries, µs, by kind and label (`stats`, `/metrics`). */
+export function latency_table(slab: LatencySlab): {
+  ping_rtt_us: Record<string, LatencySummary>;
+  unrecorded: number;
+} {
+  const ping_rtt_us: Record<string, LatencySummary> = {};
+  for (const [peer, histogram] of slab.merged(LatencyKind.PING_RTT)) ping_rtt_us[peer] = latency_summary(histogram);
+  return { ping_rtt_us, unrecorded: slab.unrecorded_total() };
+}
+
+/**
+ * A Prometheus summary whose quantiles come from an HDR histogram rather than from prom-client's
+ * own sampling: `get` reads the summaries (µs) at each scrape and exports them in seconds.
+ */
+class HdrSummary extends Summary<string> {
+  constructor(
+    private readonly metric: string,
+    help: string,
+    private readonly label: string,
+    private readonly read: () => Record<string, LatencySummary>,
+    registry: Registry,
+  ) {
+    super({ name: metric, help, labelNames: [label], registers: [registry] });
+  }
+
+  override async get(): Promise<MetricObjectWithValues<MetricValueWithName<string>>> {
+    const values: MetricValueWithName<string>[] = [];
+    for (const [key, summary] of Object.entries(this.read())) {
+      for (const [quantile, field] of LATENCY_QUANTILES)
+        values.push({ labels: { [this.label]: key, quantile }, value: summary[field] / 1e6, metricName: this.metric });
+      values.push({ labels: { [this.label]: key }, value: summary.sum / 1e6, metricName: `${this.metric}_sum` });
+      values.push({ labels: { [this.label]: key }, value: summary.count, metricName: `${this.metric}_count` });
+    }
+    return { ...(await super.get()), values }; // Its name, help and type; nothing is observed into it.
+  }
 }
