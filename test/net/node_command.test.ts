@@ -452,7 +452,7 @@ describe('lattice node', () => {
     );
   }, 60_000);
 
-  it("is scraped by a real Prometheus: both targets up, and a counter it stored equal to the node's own", async () => {
+  it("is scraped by a real Prometheus: both targets up, a counter and a latency quantile it stored equal to the node's own", async () => {
     const {
       echo: j,
       pinger: k,
@@ -508,7 +508,8 @@ describe('lattice node', () => {
       await stored_after_now();
       const up = (await api('/api/v1/targets')) as { activeTargets: { health: string }[] };
       expect(up.activeTargets.map((t) => t.health)).toEqual(['up', 'up']);
-      expect(await ping(100)).toMatchObject({ ok: true, value: { answered: 100 } });
+      const pinged = await ping(100);
+      expect(pinged).toMatchObject({ ok: true, value: { answered: 100 } });
       j.send({ cmd: 'stats' });
       const opened = ((await j.next((e) => e.event === 'stats')).secure as { opened_packets: number }).opened_packets;
       expect(opened).toBeGreaterThanOrEqual(100);
@@ -523,6 +524,21 @@ describe('lattice node', () => {
       expect(await value('lattice_secure_opened_packets_total{node="11"}')).toBe(opened);
       // And a sum over the counters of both nodes: each sealed the hundred pings or their echoes.
       expect(await value('sum(lattice_secure_sealed_packets_total)')).toBeGreaterThanOrEqual(200);
+      // A histogram quantile: the pinger's p99 round trip to node 11, from its cores' HDR
+      // histograms, equal to the node's own summary and to the ping's own histogram of them.
+      k.send({ cmd: 'stats' });
+      const rtt = (
+        (await k.next((e) => e.event === 'stats')).latency as {
+          ping_rtt_us: Record<string, { p99: number; count: number }>;
+        }
+      ).ping_rtt_us['11']!;
+      expect(rtt.count).toBe(100);
+      expect(rtt.p99).toBe((pinged.value as { rtt_us: { p99: number } }).rtt_us.p99);
+      expect(await value('lattice_ping_rtt_seconds{node="12",peer="11",quantile="0.99"}')).toBeCloseTo(
+        rtt.p99 / 1e6,
+        9,
+      );
+      expect(await value('lattice_ping_rtt_seconds_count{node="12",peer="11"}')).toBe(100);
     } finally {
       prometheus.kill('SIGTERM');
       await prometheus_exited;
