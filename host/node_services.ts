@@ -22,12 +22,8 @@ import { Status, status_retriable } from '../kernel/status.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { ErrorCode } from '../kernel/error_codes.js';
 import { LatticeError } from '../kernel/errors.js';
-import { build as build_histogram } from 'hdr-histogram-js';
 import { LATENCY_US_MAX, LatencyKind } from '../kernel/layout/latency_layout.js';
-import { LatencySlab, type LatencyWriter } from './latency_slab.js';
-
-/** The round trips a ping's histogram holds: 1 µs to a minute, within 0.1 % (3 significant digits). */
-const RTT_US_MAX = LATENCY_US_MAX;
+import { LatencySlab, type LatencyWriter, latency_histogram, latency_summary } from './latency_slab.js';
 
 /** Where a service sends: a pid on a node (0 or the local id for this node). */
 export interface ServiceTarget {
@@ -219,11 +215,7 @@ export async function ping(ctx: ProcessContext<ServiceArgs>) {
   const m = new Message();
   const answer = new Message();
   const idle = idle_word();
-  const rtt_us = build_histogram({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: RTT_US_MAX,
-    numberOfSignificantValueDigits: 3,
-  });
+  const rtt_us = latency_histogram(); // 1 µs to a minute, 3 significant digits: the slab's.
   // The node's live histogram of round trips to this peer (merged with other cores' in /metrics).
   const live: LatencyWriter | null =
     ctx.args.latency === undefined ? null : LatencySlab.open(ctx.args.latency.slab).writer(ctx.core);
@@ -257,7 +249,7 @@ export async function ping(ctx: ProcessContext<ServiceArgs>) {
         stale++; // The answer to a round that had timed out.
         continue;
       }
-      const us = Math.min(RTT_US_MAX, Math.max(1, Math.round((performance.now() - started) * 1000)));
+      const us = Math.min(LATENCY_US_MAX, Math.max(1, Math.round((performance.now() - started) * 1000)));
       rtt_us.recordValue(us);
       live?.record(LatencyKind.PING_RTT, peer, us);
       break;
@@ -267,15 +259,13 @@ export async function ping(ctx: ProcessContext<ServiceArgs>) {
   // result that looked like success would hide it (and the node would exit 0).
   const answered = rtt_us.totalCount;
   if (sent > 0 && answered === 0) {
-    rtt_us.destroy();
     throw new LatticeError(
       ErrorCode.PING_UNANSWERED,
       `every ping timed out: ${sent} sent to node ${ctx.args.to?.node} pid ${ctx.args.to?.pid}, none answered within ${timeout_ms} ms (${timeouts} timeouts, ${stale} late answers, ${refused} refused); is the peer up, and its key the one pinned?`,
     );
   }
-  const at = (percentile: number) => (answered === 0 ? 0 : rtt_us.getValueAtPercentile(percentile));
-  const rtt = { p50: at(50), p90: at(90), p99: at(99), p99_9: at(99.9), max: answered === 0 ? 0 : rtt_us.maxValue };
-  rtt_us.destroy();
+  const { p50, p90, p99, p99_9, max } = latency_summary(rtt_us);
+  const rtt = { p50, p90, p99, p99_9, max };
   return {
     service: 'ping',
     sent,
